@@ -1,0 +1,25 @@
+//! Schema for gpmb. One file per change, each with `down`; the same migrations run on SQLite
+//! and PostgreSQL, so only portable column types are used (JSON is stored as text).
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_people_and_places;
+mod m20261125_000002_parcels_households;
+mod m20261125_000003_groups_visits;
+mod m20261125_000004_cases_grievances;
+mod m20261125_000005_audit_counters;
+mod util;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_people_and_places::Migration),
+            Box::new(m20261125_000002_parcels_households::Migration),
+            Box::new(m20261125_000003_groups_visits::Migration),
+            Box::new(m20261125_000004_cases_grievances::Migration),
+            Box::new(m20261125_000005_audit_counters::Migration),
+        ]
+    }
+}

@@ -1,0 +1,2 @@
+//! Administrative units (province / district / commune) before and after the 2025 reform.
+pub mod seed;

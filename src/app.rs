@@ -1,0 +1,170 @@
+//! The composition root: application state, the router of every resource, and `serve`.
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::ConnectionTrait;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::AuthCache;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::envelope;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub auth_cache: AuthCache,
+    pub metrics: Arc<Metrics>,
+    pub visits: crate::visits::writer::VisitWriter,
+}
+
+impl AppState {
+    /// Builds the state and starts its background workers (the visit writer).
+    pub fn new(db: Db, settings: Settings) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let visits = crate::visits::writer::VisitWriter::start(db.clone(), metrics.clone());
+        AppState { db, settings: Arc::new(settings), auth_cache: AuthCache::default(), metrics, visits }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "gpmb",
+        description = "Land-clearance mobilisation case tracker: projects, parcels, households, working groups, visits."
+    ),
+    components(schemas(crate::error::ErrorEnvelope)),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("session" = []))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// Every API route with its OpenAPI description, from the resource modules.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::auth::routes())
+        .merge(crate::audit::routes())
+        .merge(crate::projects::routes())
+        .merge(crate::progress::routes())
+        .merge(crate::parcels::routes())
+        .merge(crate::households::routes())
+        .merge(crate::working_groups::routes())
+        .merge(crate::visits::routes())
+        .split_for_parts()
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let body_limit = state.settings.body_limit;
+    api.route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::handler))
+        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi))
+        .fallback(not_found)
+        .layer(middleware::from_fn(envelope_bare_errors))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(|_| {
+            envelope(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error; the incident was logged", None)
+        }))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Runs the server on an already-bound listener until `shutdown` resolves; tests bind port 0.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.conn.execute_unprepared("SELECT 1").await {
+        Ok(_) => Json(serde_json::json!({"status": "ok", "database": format!("{:?}", state.db.backend())})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            envelope(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database does not answer", None)
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    envelope(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /docs for the API", None)
+}
+
+/// Errors made by the framework itself (405, 413 from limits) come without a body: give them
+/// the same envelope as ours so clients parse one shape.
+async fn envelope_bare_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this endpoint does not take that method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is larger than this endpoint accepts"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send JSON with Content-Type: application/json"),
+        StatusCode::NOT_FOUND => ("not_found", "not found"),
+        s if s.is_server_error() => ("internal", "internal server error; the incident was logged"),
+        _ => ("bad_request", "the request could not be understood"),
+    };
+    let mut out = envelope(status, code, message, None);
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

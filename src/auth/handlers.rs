@@ -1,0 +1,83 @@
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use axum_extra::extract::CookieJar;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{service, Principal, SESSION_COOKIE};
+use crate::app::AppState;
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use crate::extract::ApiJson;
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserDto {
+    pub username: String,
+    pub role: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: UserDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user: UserDto,
+    /// Working groups the user belongs to or leads.
+    pub working_groups: Vec<i32>,
+}
+
+/// Log in with a password; answers with a session cookie.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorEnvelope)))]
+pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> AppResult<Response> {
+    let found = service::login(&state.db.conn, &req.username, &req.password, state.settings.session_hours).await?;
+    let Some((secret, user)) = found else {
+        audit::record_system(&state.db.conn, "login_failed", "user", None, serde_json::json!({"username": req.username}))
+            .await?;
+        return Err(AppError::Unauthorized("wrong username or password".into()));
+    };
+    audit::record_system(&state.db.conn, "login", "user", Some(user.id.to_string()), serde_json::json!({"username": user.username}))
+        .await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        state.settings.session_hours * 3600,
+        if state.settings.secure_cookie { "; Secure" } else { "" }
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
+    );
+    let body = LoginResponse { user: UserDto { username: user.username, role: user.role } };
+    Ok((StatusCode::OK, headers, Json(body)).into_response())
+}
+
+/// End the session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<Response> {
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        service::logout(&state.db.conn, c.value()).await?;
+        state.auth_cache.forget(&super::password::secret_hash(c.value()));
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = MeResponse)))]
+pub async fn me(principal: Principal) -> Json<MeResponse> {
+    Json(MeResponse {
+        user: UserDto { username: principal.username.clone(), role: principal.role.as_str().to_string() },
+        working_groups: principal.groups.to_vec(),
+    })
+}

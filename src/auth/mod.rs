@@ -1,0 +1,160 @@
+//! Who is asking: password login with a session cookie, bearer API tokens scoped to one
+//! project, roles (`domain::Role`) and the area scope every personal-data query takes.
+pub mod handlers;
+pub mod password;
+pub mod scope;
+pub mod service;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use scope::Scope;
+
+use crate::app::AppState;
+use crate::domain::{Permission, Role};
+use crate::error::{AppError, AppResult};
+
+pub const SESSION_COOKIE: &str = "gpmb_session";
+
+/// The authenticated caller of a request.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: Option<i32>,
+    pub username: String,
+    pub role: Role,
+    pub scope: Scope,
+    /// Working groups the user belongs to or leads.
+    pub groups: Arc<Vec<i32>>,
+    /// For API tokens: the token id and whether it may write.
+    pub token: Option<(i32, bool)>,
+}
+
+impl Principal {
+    /// 403 unless this principal's role (and token scope) allows `p`.
+    pub fn require(&self, p: Permission) -> AppResult<()> {
+        let token_ok = match (self.token, p) {
+            (Some((_, false)), Permission::WriteParcels | Permission::WriteVisits | Permission::Administer) => false,
+            _ => true,
+        };
+        if self.role.may(p) && token_ok {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "the role `{}` may not do this{}",
+                self.role,
+                if token_ok { "" } else { " with a read-only token" }
+            )))
+        }
+    }
+
+    /// How audit rows name this principal.
+    pub fn actor(&self) -> String {
+        match self.token {
+            Some((id, _)) => format!("token:{id}"),
+            None => format!("user:{}", self.username),
+        }
+    }
+
+    /// The system itself (CLI tasks, demo loader).
+    pub fn system() -> Self {
+        Principal {
+            user_id: None,
+            username: "system".into(),
+            role: Role::Admin,
+            scope: Scope::All,
+            groups: Arc::new(Vec::new()),
+            token: None,
+        }
+    }
+}
+
+/// Recently resolved credentials, so a busy client does not cost three queries a request.
+/// Entries live a few seconds; logout drops its entry at once.
+#[derive(Clone, Default)]
+pub struct AuthCache {
+    inner: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+}
+
+const CACHE_TTL: Duration = Duration::from_secs(10);
+const CACHE_MAX: usize = 10_000;
+
+impl AuthCache {
+    fn get(&self, key: &str) -> Option<Principal> {
+        let map = self.inner.lock().ok()?;
+        map.get(key).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, key: String, p: Principal) {
+        if let Ok(mut map) = self.inner.lock() {
+            if map.len() >= CACHE_MAX {
+                map.clear();
+            }
+            map.insert(key, (p, Instant::now()));
+        }
+    }
+
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.remove(key);
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_string());
+        let (secret, is_token) = match bearer {
+            Some(t) => (t, true),
+            None => {
+                let jar = CookieJar::from_headers(&parts.headers);
+                match jar.get(SESSION_COOKIE) {
+                    Some(c) => (c.value().to_string(), false),
+                    None => {
+                        return Err(AppError::Unauthorized(
+                            "log in first (POST /api/v1/auth/login) or send `Authorization: Bearer <token>`".into(),
+                        ))
+                    }
+                }
+            }
+        };
+        let key = password::secret_hash(&secret);
+        if let Some(p) = state.auth_cache.get(&key) {
+            return Ok(p);
+        }
+        let principal = if is_token {
+            service::principal_for_token(&state.db.conn, &key).await?
+        } else {
+            service::principal_for_session(&state.db.conn, &key).await?
+        };
+        let principal = principal.ok_or_else(|| {
+            AppError::Unauthorized(if is_token {
+                "the API token is unknown or revoked".into()
+            } else {
+                "the session has expired; log in again".into()
+            })
+        })?;
+        state.auth_cache.put(key, principal.clone());
+        Ok(principal)
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::login))
+        .routes(routes!(handlers::logout))
+        .routes(routes!(handlers::me))
+}

@@ -1,0 +1,167 @@
+//! Users, sessions and tokens in the database; shared by the HTTP handlers and the CLI.
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+
+use super::password::{hash_password, new_secret, secret_hash, verify_password};
+use super::scope::{load_member_scope, Scope};
+use super::Principal;
+use crate::domain::Role;
+use crate::entities::{api_tokens, projects, sessions, users};
+use crate::error::{AppError, AppResult};
+
+pub async fn principal_for_user(conn: &impl ConnectionTrait, user: &users::Model) -> Result<Option<Principal>, DbErr> {
+    let Some(role) = Role::parse(&user.role) else {
+        tracing::warn!(user = %user.username, role = %user.role, "user with unknown role refused");
+        return Ok(None);
+    };
+    let (groups, communes) = load_member_scope(conn, user.id).await?;
+    let scope = if role.is_area_scoped() { Scope::Communes(Arc::new(communes)) } else { Scope::All };
+    Ok(Some(Principal {
+        user_id: Some(user.id),
+        username: user.username.clone(),
+        role,
+        scope,
+        groups: Arc::new(groups),
+        token: None,
+    }))
+}
+
+pub async fn principal_for_session(conn: &impl ConnectionTrait, hash: &str) -> Result<Option<Principal>, DbErr> {
+    let Some(session) = sessions::Entity::find()
+        .filter(sessions::Column::TokenHash.eq(hash))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if session.expires_at < Utc::now().fixed_offset() {
+        return Ok(None);
+    }
+    match users::Entity::find_by_id(session.user_id).one(conn).await? {
+        Some(user) if !user.disabled => principal_for_user(conn, &user).await,
+        _ => Ok(None),
+    }
+}
+
+pub async fn principal_for_token(conn: &impl ConnectionTrait, hash: &str) -> Result<Option<Principal>, DbErr> {
+    let Some(token) = api_tokens::Entity::find()
+        .filter(api_tokens::Column::TokenHash.eq(hash))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Principal {
+        user_id: None,
+        username: format!("token-{}", token.id),
+        role: Role::ProjectBoard,
+        scope: Scope::Project(token.project_id),
+        groups: Arc::new(Vec::new()),
+        token: Some((token.id, token.scope == "write")),
+    }))
+}
+
+/// Checks a password; on success opens a session and returns its secret with the user.
+pub async fn login(
+    conn: &impl ConnectionTrait,
+    username: &str,
+    password: &str,
+    hours: i64,
+) -> AppResult<Option<(String, users::Model)>> {
+    let user = users::Entity::find()
+        .filter(users::Column::Username.eq(username))
+        .one(conn)
+        .await?;
+    let Some(user) = user.filter(|u| !u.disabled) else {
+        return Ok(None);
+    };
+    let phc = user.password_hash.clone();
+    let pw = password.to_string();
+    // argon2 is deliberately slow: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    if !ok {
+        return Ok(None);
+    }
+    let secret = new_secret("");
+    let now = Utc::now().fixed_offset();
+    sessions::ActiveModel {
+        token_hash: Set(secret_hash(&secret)),
+        user_id: Set(user.id),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::hours(hours)),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(Some((secret, user)))
+}
+
+pub async fn logout(conn: &impl ConnectionTrait, secret: &str) -> Result<(), DbErr> {
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::TokenHash.eq(secret_hash(secret)))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn create_user(
+    conn: &impl ConnectionTrait,
+    username: &str,
+    password: &str,
+    role: Role,
+    display_name: &str,
+) -> anyhow::Result<users::Model> {
+    if username.trim().is_empty() || password.len() < 4 {
+        anyhow::bail!("give a username and a password of at least 4 characters");
+    }
+    let user = users::ActiveModel {
+        username: Set(username.trim().to_string()),
+        password_hash: Set(hash_password(password)?),
+        role: Set(role.as_str().to_string()),
+        display_name: Set(display_name.to_string()),
+        disabled: Set(false),
+        created_at: Set(Utc::now().fixed_offset()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => anyhow::anyhow!("user {username} already exists"),
+        _ => e.into(),
+    })?;
+    Ok(user)
+}
+
+/// Creates an API token for a project and returns the secret (shown once, stored hashed).
+pub async fn create_token(
+    conn: &impl ConnectionTrait,
+    project_code: &str,
+    write: bool,
+    name: &str,
+) -> anyhow::Result<(api_tokens::Model, String)> {
+    let project = projects::Entity::find()
+        .filter(projects::Column::Code.eq(project_code))
+        .one(conn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no project with code {project_code}"))?;
+    let secret = new_secret("gpmb_");
+    let token = api_tokens::ActiveModel {
+        token_hash: Set(secret_hash(&secret)),
+        project_id: Set(project.id),
+        scope: Set(if write { "write" } else { "read" }.to_string()),
+        name: Set(name.to_string()),
+        created_at: Set(Utc::now().fixed_offset()),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok((token, secret))
+}

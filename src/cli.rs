@@ -1,0 +1,185 @@
+//! The command line: thin tasks over the same services the HTTP handlers call.
+use std::io::Write;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::app::{self, AppState};
+use crate::config::{parse_addr, Settings, DEFAULT_ADDR};
+use crate::demo::{self, DemoOptions};
+use crate::domain::Role;
+use crate::{auth, db};
+
+#[derive(Parser, Debug)]
+#[command(name = "gpmb", version, about = "Land-clearance mobilisation case tracker")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve {
+        #[arg(long, default_value = DEFAULT_ADDR, value_parser = parse_addr)]
+        addr: std::net::SocketAddr,
+        /// Load the demo data set into an empty database and print the demo logins.
+        #[arg(long)]
+        demo: bool,
+        /// Parcels in the demo data set (with --demo).
+        #[arg(long, default_value_t = 2000)]
+        demo_parcels: usize,
+    },
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Build the deterministic demo data set (project HPDQ2 around Dung Quất).
+    Demo {
+        #[arg(long, default_value_t = 2000)]
+        parcels: usize,
+        /// Random seed; the same seed gives the same data set.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user; the password is read from --password or GPMB_PASSWORD.
+    Create {
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long, env = "GPMB_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for a project board; prints the token alone on its last line.
+    Create {
+        #[arg(long)]
+        project: String,
+        #[arg(long, value_parser = ["read", "write"], default_value = "read")]
+        scope: String,
+        #[arg(long, default_value = "project board")]
+        name: String,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role {s}; one of {}", all.join(", "))
+    })
+}
+
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("GPMB_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn progress_bar() -> impl Fn(&str, u64, u64) {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    move |stage: &str, done: u64, total: u64| {
+        if bar.length() != Some(total) {
+            bar.set_length(total);
+        }
+        bar.set_message(stage.to_string());
+        bar.set_position(done);
+        if done >= total {
+            bar.println(format!("{stage}: {total}"));
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    match cli.command {
+        Command::Migrate => {
+            db::open(&settings.database_url, settings.sqlite_sync).await?;
+            println!("database is up to date");
+        }
+        Command::Demo { parcels, seed } => {
+            let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
+            let started = std::time::Instant::now();
+            let defaults = DemoOptions::default();
+            let opts = DemoOptions { parcels, seed: seed.unwrap_or(defaults.seed) };
+            let summary = demo::load_demo(&db.conn, &opts, &progress_bar()).await?;
+            print_demo_summary(&summary, started.elapsed());
+        }
+        Command::Serve { addr, demo: with_demo, demo_parcels } => {
+            let started = std::time::Instant::now();
+            let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
+            if with_demo {
+                if crate::projects::service::any_project(&db.conn).await? {
+                    println!("database already holds data; demo data not loaded again");
+                } else {
+                    let opts = DemoOptions { parcels: demo_parcels, ..DemoOptions::default() };
+                    let summary = demo::load_demo(&db.conn, &opts, &|_, _, _| {}).await?;
+                    print_demo_summary(&summary, started.elapsed());
+                }
+            }
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            let state = AppState::new(db, settings);
+            println!("gpmb listening on http://{local} (ready in {:.2} s)", started.elapsed().as_secs_f64());
+            let _ = std::io::stdout().flush();
+            app::serve(listener, state, app::shutdown_signal()).await?;
+        }
+        Command::User { command: UserCommand::Create { username, role, password, display_name } } => {
+            let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
+            let user = auth::service::create_user(&db.conn, &username, &password, role, &display_name).await?;
+            crate::audit::record_system(&db.conn, "create", "user", Some(user.id.to_string()), serde_json::json!({"username": user.username, "role": user.role}))
+                .await?;
+            println!("created user {} ({})", user.username, user.role);
+        }
+        Command::Token { command: TokenCommand::Create { project, scope, name } } => {
+            let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
+            let (token, secret) = auth::service::create_token(&db.conn, &project, scope == "write", &name).await?;
+            crate::audit::record_system(&db.conn, "create", "api_token", Some(token.id.to_string()), serde_json::json!({"project": project, "scope": scope}))
+                .await?;
+            println!("token {} for project {project}, scope {scope} (shown once; store it now):", token.id);
+            println!("{secret}");
+        }
+    }
+    Ok(())
+}
+
+fn print_demo_summary(s: &demo::DemoSummary, took: std::time::Duration) {
+    println!(
+        "demo project {}: {} parcels, {} households, {} visits in {:.1} s",
+        s.project_code,
+        s.parcels,
+        s.households,
+        s.visits,
+        took.as_secs_f64()
+    );
+    println!("demo logins (password in brackets):");
+    for (user, pw) in &s.logins {
+        println!("  {user} ({pw})");
+    }
+}

@@ -1,0 +1,29 @@
+//! Run-time settings: defaults < environment (`GPMB_*`, `DATABASE_URL`) < command-line flags.
+use std::net::SocketAddr;
+
+use crate::db::SqliteSync;
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct Settings {
+    /// Database URL; without it gpmb uses the SQLite file `gpmb.db` in the working directory.
+    #[arg(long, env = "DATABASE_URL", default_value = crate::db::DEFAULT_SQLITE_URL, global = true)]
+    pub database_url: String,
+    /// SQLite commit durability: `full` fsyncs every commit.
+    #[arg(long, env = "GPMB_SQLITE_SYNC", value_enum, default_value = "full", global = true)]
+    pub sqlite_sync: SqliteSync,
+    /// How long a login session lasts, in hours.
+    #[arg(long, env = "GPMB_SESSION_HOURS", default_value_t = 12, global = true)]
+    pub session_hours: i64,
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "GPMB_BODY_LIMIT", default_value_t = 2 * 1024 * 1024, global = true)]
+    pub body_limit: usize,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    #[arg(long, env = "GPMB_SECURE_COOKIE", default_value_t = false, global = true)]
+    pub secure_cookie: bool,
+}
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
+    s.parse().map_err(|e| format!("{s} is not an address like 127.0.0.1:8080: {e}"))
+}

@@ -1,0 +1,538 @@
+//! The demo data set: project HPDQ2 (expansion of the Hòa Phát Dung Quất steel complex) in the
+//! six legacy communes around Dung Quất, with households, working groups, a year (2021) of
+//! visits and the status history of every parcel. Synthetic and deterministic: the same seed
+//! gives the same rows, at any scale (`gpmb demo --parcels N`).
+//!
+//! Rows are written with explicit ids in multi-row INSERTs, a transaction per
+//! [`TXN_PARCELS`] parcels; a blocking thread generates the next batch while the database
+//! writes the current one.
+mod gen;
+mod layout;
+mod names;
+
+use anyhow::{anyhow, bail, Context};
+use sea_orm::sea_query::{Alias, Expr, Func, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, Statement, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::admin_units::seed::{commune_by_code, reset_id_sequence, seed_reference_data};
+use crate::domain::Role;
+use crate::entities::{projects, users};
+use gen::{at, ymd, Ctx, Generator, Ids, Staff};
+use layout::CommuneArea;
+
+/// Parcels per write transaction.
+pub const TXN_PARCELS: u64 = 25_000;
+
+/// The demo project's code.
+pub const PROJECT_CODE: &str = "HPDQ2";
+/// The password of every demo login.
+pub const DEMO_PASSWORD: &str = "demo";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoOptions {
+    pub parcels: usize,
+    pub seed: u64,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions { parcels: 2_000, seed: 20_210_115 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub project_code: String,
+    pub parcels: u64,
+    pub households: u64,
+    pub visits: u64,
+    /// (username, password).
+    pub logins: Vec<(String, String)>,
+}
+
+/// A legacy commune of the demo, its working group and the people in it.
+struct DemoCommune {
+    code: &'static str,
+    name: &'static str,
+    prefix: &'static str,
+    /// Villages (thôn): plausible names for the synthetic addresses, not an official list.
+    villages: &'static [&'static str],
+    member: (&'static str, &'static str),
+    leader: (&'static str, &'static str),
+}
+
+/// Bình Thuận first: `member_a` and the household `Nguyễn Văn A` live there.
+const COMMUNES: &[DemoCommune] = &[
+    DemoCommune {
+        code: "21043",
+        name: "Bình Thuận",
+        prefix: "BT",
+        villages: &["An Điềm", "Thuận Phước", "Châu Me", "Phú Long"],
+        member: ("member_a", "Lê Thị Hồng Nhung"),
+        leader: ("totruong_binhthuan", "Nguyễn Văn Hải"),
+    },
+    DemoCommune {
+        code: "21049",
+        name: "Bình Đông",
+        prefix: "BD",
+        villages: &["Tân Hy", "Đông Yên", "Sơn Trà", "Bình Tân"],
+        member: ("member_c", "Huỳnh Văn Lộc"),
+        leader: ("totruong_binhdong", "Phan Văn Dũng"),
+    },
+    DemoCommune {
+        code: "21061",
+        name: "Bình Trị",
+        prefix: "BTR",
+        villages: &["Thượng Hòa", "Trì Bình", "Đông Lỗ", "Phước Hòa"],
+        member: ("member_d", "Nguyễn Thị Kim Oanh"),
+        leader: ("totruong_binhtri", "Bùi Quang Sơn"),
+    },
+    DemoCommune {
+        code: "21067",
+        name: "Bình Hải",
+        prefix: "BH",
+        villages: &["Vạn Tường", "Thanh Thủy", "Phước Thiện", "Hải Ninh"],
+        member: ("member_b", "Võ Văn Tài"),
+        leader: ("totruong_binhhai", "Đặng Văn Thành"),
+    },
+    DemoCommune {
+        code: "21073",
+        name: "Bình Phước",
+        prefix: "BP",
+        villages: &["Phước Thịnh", "Lệ Thủy", "Bình Thạnh", "Phước Bình"],
+        member: ("member_e", "Trương Quang Vinh"),
+        leader: ("totruong_binhphuoc", "Hồ Thị Thanh Hương"),
+    },
+    DemoCommune {
+        code: "21079",
+        name: "Bình Hòa",
+        prefix: "BHO",
+        villages: &["Hòa Vinh", "Hòa Hiệp", "Xuân An", "Bình Châu"],
+        member: ("member_f", "Đỗ Thị Mỹ Linh"),
+        leader: ("totruong_binhhoa", "Ngô Đức Trung"),
+    },
+];
+
+const ADMIN: (&str, &str) = ("admin", "Quản trị hệ thống");
+const LEADER: (&str, &str) = ("leader", "Trần Quốc Hùng");
+const DISTRICT_LEADER: (&str, &str) = ("lanhdao_binhson", "Phạm Thị Thu Hà");
+
+struct DemoUser {
+    id: i32,
+    username: &'static str,
+    role: Role,
+    display_name: &'static str,
+}
+
+/// Every demo user, ids from `first`: admin, leader, member_a, member_b first.
+fn demo_users(first: i32) -> Vec<DemoUser> {
+    let mut list: Vec<(&'static str, Role, &'static str)> = vec![
+        (ADMIN.0, Role::Admin, ADMIN.1),
+        (LEADER.0, Role::Leader, LEADER.1),
+    ];
+    let member_a = COMMUNES[0].member;
+    let member_b = COMMUNES[3].member;
+    list.push((member_a.0, Role::Member, member_a.1));
+    list.push((member_b.0, Role::Member, member_b.1));
+    list.push((DISTRICT_LEADER.0, Role::DistrictLeader, DISTRICT_LEADER.1));
+    for c in COMMUNES {
+        if c.member.0 != member_a.0 && c.member.0 != member_b.0 {
+            list.push((c.member.0, Role::Member, c.member.1));
+        }
+    }
+    for c in COMMUNES {
+        list.push((c.leader.0, Role::Member, c.leader.1));
+    }
+    list.into_iter()
+        .zip(first..)
+        .map(|((username, role, display_name), id)| DemoUser { id, username, role, display_name })
+        .collect()
+}
+
+async fn next_id(db: &impl ConnectionTrait, table: &str) -> Result<i32, sea_orm::DbErr> {
+    let stmt = Query::select()
+        .expr(Func::max(Expr::col(Alias::new("id"))))
+        .from(Alias::new(table))
+        .to_owned();
+    let row = db.query_one(db.get_database_backend().build(&stmt)).await?;
+    let max: Option<i32> = match row {
+        Some(r) => r.try_get_by_index(0)?,
+        None => None,
+    };
+    Ok(max.unwrap_or(0) + 1)
+}
+
+async fn exec_all(txn: &DatabaseTransaction, statements: Vec<Statement>) -> Result<(), sea_orm::DbErr> {
+    for st in statements {
+        txn.execute(st).await?;
+    }
+    Ok(())
+}
+
+/// Project, users, working groups with their areas and members: one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn insert_setup(
+    db: &DatabaseConnection,
+    backend: DbBackend,
+    project_id: i32,
+    boundary: String,
+    users_list: &[DemoUser],
+    password_hash: &str,
+    groups: &[(i32, i32, String, i32, Vec<i32>)],
+) -> anyhow::Result<()> {
+    let created = at(ymd(2021, 1, 11), 8, 0);
+    let mut statements = Vec::new();
+    gen::insert_rows(
+        &mut statements,
+        backend,
+        "projects",
+        &[
+            "id",
+            "code",
+            "name",
+            "investor",
+            "boundary",
+            "notice_date",
+            "target_handover_date",
+            "status",
+            "agency",
+            "contact",
+            "created_at",
+        ],
+        std::iter::once(vec![
+            project_id.into(),
+            PROJECT_CODE.into(),
+            "Dự án đầu tư mở rộng Khu liên hợp sản xuất gang thép Hòa Phát Dung Quất".into(),
+            "Công ty CP Thép Hòa Phát Dung Quất".into(),
+            Some(boundary).into(),
+            Some(ymd(2021, 1, 15)).into(),
+            Some(ymd(2022, 6, 30)).into(),
+            "active".into(),
+            Some("Ban Bồi thường, GPMB huyện Bình Sơn".to_string()).into(),
+            Some("Tổ thường trực GPMB, UBND huyện Bình Sơn — bbt-gpmb@binhson.example".to_string()).into(),
+            created.into(),
+        ]),
+    )?;
+    gen::insert_rows(
+        &mut statements,
+        backend,
+        "users",
+        &["id", "username", "password_hash", "role", "display_name", "disabled", "created_at"],
+        users_list.iter().map(|u| {
+            vec![
+                u.id.into(),
+                u.username.into(),
+                password_hash.into(),
+                u.role.as_str().into(),
+                u.display_name.into(),
+                false.into(),
+                created.into(),
+            ]
+        }),
+    )?;
+    gen::insert_rows(
+        &mut statements,
+        backend,
+        "working_groups",
+        &["id", "project_id", "name", "leader_id", "created_at"],
+        groups.iter().map(|(id, _, name, leader, _)| {
+            vec![(*id).into(), project_id.into(), name.clone().into(), Some(*leader).into(), created.into()]
+        }),
+    )?;
+    gen::insert_rows(
+        &mut statements,
+        backend,
+        "working_group_areas",
+        &["working_group_id", "admin_unit_id"],
+        groups.iter().map(|(id, unit, _, _, _)| vec![(*id).into(), (*unit).into()]),
+    )?;
+    gen::insert_rows(
+        &mut statements,
+        backend,
+        "working_group_members",
+        &["working_group_id", "user_id"],
+        groups
+            .iter()
+            .flat_map(|(id, _, _, _, members)| members.iter().map(move |m| vec![(*id).into(), (*m).into()])),
+    )?;
+    let txn = db.begin().await?;
+    exec_all(&txn, statements).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Loads the demo data set into a migrated database (reference data is loaded if missing).
+/// Fails with "database already has data" when any project exists. `progress(stage, done,
+/// total)` is called as the load goes on.
+pub async fn load_demo(
+    db: &DatabaseConnection,
+    opts: &DemoOptions,
+    progress: &dyn Fn(&str, u64, u64),
+) -> anyhow::Result<DemoSummary> {
+    let backend = db.get_database_backend();
+    seed_reference_data(db).await.context("loading administrative units")?;
+    if projects::Entity::find().count(db).await? > 0 {
+        bail!("database already has data");
+    }
+    let first_user = next_id(db, "users").await?;
+    let users_list = demo_users(first_user);
+    let names: Vec<&str> = users_list.iter().map(|u| u.username).collect();
+    let clash = users::Entity::find().filter(users::Column::Username.is_in(names)).count(db).await?;
+    if clash > 0 {
+        bail!("database already has data (demo usernames exist)");
+    }
+
+    // The six legacy communes, as seeded.
+    let mut areas = Vec::with_capacity(COMMUNES.len());
+    let mut unit_ids = Vec::with_capacity(COMMUNES.len());
+    for c in COMMUNES {
+        let unit = commune_by_code(db, c.code, true)
+            .await?
+            .ok_or_else(|| anyhow!("administrative unit {} ({}) is missing", c.code, c.name))?;
+        let (Some(lon), Some(lat), Some(a), Some(b), Some(cc), Some(d)) =
+            (unit.lon, unit.lat, unit.min_lon, unit.min_lat, unit.max_lon, unit.max_lat)
+        else {
+            bail!("administrative unit {} has no centroid or bounding box", c.code);
+        };
+        areas.push(CommuneArea { centroid: (lon, lat), bbox: [a, b, cc, d] });
+        unit_ids.push(unit.id);
+    }
+    let centre = (
+        areas.iter().map(|a| a.centroid.0).sum::<f64>() / areas.len() as f64,
+        areas.iter().map(|a| a.centroid.1).sum::<f64>() / areas.len() as f64,
+    );
+    progress("layout", 0, 1);
+    let n = opts.parcels;
+    let layout_areas = areas.clone();
+    let layout = tokio::task::spawn_blocking(move || layout::layout(&layout_areas, n, centre))
+        .await
+        .context("laying out parcels")?
+        .map_err(|e| anyhow!(e))?;
+    progress("layout", 1, 1);
+    let boundary = geojson::Geometry::new(geojson::Value::from(&layout.boundary)).to_string();
+
+    // Ids.
+    let project_id = next_id(db, "projects").await?;
+    let first_group = next_id(db, "working_groups").await?;
+    let first_ids = Ids {
+        parcel: next_id(db, "parcels").await?,
+        household: next_id(db, "households").await?,
+        visit: next_id(db, "visits").await?,
+        commitment: next_id(db, "commitments").await?,
+        status_event: next_id(db, "parcel_status_events").await?,
+        stage_event: next_id(db, "case_stage_events").await?,
+    };
+    let user_id = |name: &str| users_list.iter().find(|u| u.username == name).map(|u| u.id).unwrap_or(first_user);
+    let admin_id = user_id(ADMIN.0);
+    let district_leader_id = user_id(DISTRICT_LEADER.0);
+    let mut groups = Vec::with_capacity(COMMUNES.len());
+    let mut communes = Vec::with_capacity(COMMUNES.len());
+    for ((c, unit_id), group_id) in COMMUNES.iter().zip(&unit_ids).zip(first_group..) {
+        let leader = user_id(c.leader.0);
+        let member = user_id(c.member.0);
+        groups.push((group_id, *unit_id, format!("Tổ công tác xã {}", c.name), leader, vec![leader, member, district_leader_id]));
+        communes.push(gen::CommuneCtx {
+            admin_unit_id: *unit_id,
+            name: c.name,
+            prefix: c.prefix,
+            villages: c.villages,
+            working_group_id: group_id,
+            staff: vec![
+                Staff { id: leader, username: c.leader.0.to_string(), display_name: c.leader.1.to_string() },
+                Staff { id: member, username: c.member.0.to_string(), display_name: c.member.1.to_string() },
+            ],
+        });
+    }
+
+    // One hash for every login: argon2 is deliberately slow.
+    let password_hash = crate::auth::password::hash_password(DEMO_PASSWORD)?;
+    insert_setup(db, backend, project_id, boundary, &users_list, &password_hash, &groups)
+        .await
+        .context("creating the demo project, users and working groups")?;
+
+    // Parcels, households, visits: generated on a blocking thread, written here.
+    let ctx = Ctx { backend, project_id, admin_id, communes, layout, first_ids };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<gen::Batch>(2);
+    let seed = opts.seed;
+    let generator =
+        tokio::task::spawn_blocking(move || Generator::new(ctx, seed).run(|batch| tx.blocking_send(batch).is_ok()));
+    let total = n as u64;
+    let mut done = 0u64;
+    let mut since_commit = 0u64;
+    let mut txn: Option<DatabaseTransaction> = None;
+    progress("parcels", 0, total);
+    while let Some(batch) = rx.recv().await {
+        let t = match txn.take() {
+            Some(t) => t,
+            None => db.begin().await?,
+        };
+        exec_all(&t, batch.statements).await.context("writing demo rows")?;
+        done += batch.parcels;
+        since_commit += batch.parcels;
+        if since_commit >= TXN_PARCELS {
+            t.commit().await?;
+            since_commit = 0;
+        } else {
+            txn = Some(t);
+        }
+        progress("parcels", done, total);
+    }
+    if let Some(t) = txn.take() {
+        t.commit().await?;
+    }
+    let totals = generator.await.context("demo generator stopped")?.context("generating demo rows")?;
+    if done < total {
+        progress("parcels", total, total);
+    }
+
+    for table in [
+        "projects",
+        "users",
+        "working_groups",
+        "parcels",
+        "households",
+        "visits",
+        "commitments",
+        "parcel_status_events",
+        "case_stage_events",
+    ] {
+        reset_id_sequence(db, table).await?;
+    }
+    progress("counters", 0, 1);
+    crate::progress::rebuild_counters(db, project_id).await.context("computing progress counters")?;
+    progress("counters", 1, 1);
+
+    tracing::info!(
+        detail = %json!({
+            "project": PROJECT_CODE,
+            "parcels": totals.parcels,
+            "households": totals.households,
+            "household_parcels": totals.household_parcels,
+            "visits": totals.visits,
+            "commitments": totals.commitments,
+            "parcel_status_events": totals.status_events,
+            "case_stage_events": totals.stage_events,
+        }),
+        "demo data loaded"
+    );
+    Ok(DemoSummary {
+        project_code: PROJECT_CODE.to_string(),
+        parcels: totals.parcels,
+        households: totals.households,
+        visits: totals.visits,
+        logins: users_list.iter().map(|u| (u.username.to_string(), DEMO_PASSWORD.to_string())).collect(),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{Database, QueryOrder};
+
+    #[test]
+    fn pinned_logins_come_first_and_groups_differ() {
+        let users = demo_users(1);
+        let names: Vec<&str> = users.iter().map(|u| u.username).collect();
+        assert_eq!(&names[..4], &["admin", "leader", "member_a", "member_b"]);
+        assert_eq!(users[0].role, Role::Admin);
+        assert_eq!(users[1].role, Role::Leader);
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+        assert_eq!(COMMUNES[0].member.0, "member_a");
+        assert_eq!(COMMUNES[3].member.0, "member_b");
+        assert_ne!(COMMUNES[0].code, COMMUNES[3].code);
+    }
+
+    async fn memory_db() -> DatabaseConnection {
+        let db = Database::connect("sqlite::memory:").await.expect("sqlite");
+        Migrator::up(&db, None).await.expect("migrations");
+        seed_reference_data(&db).await.expect("seed");
+        db
+    }
+
+    async fn count(db: &DatabaseConnection, table: &str) -> i64 {
+        let row = db
+            .query_one(Statement::from_string(db.get_database_backend(), format!("SELECT COUNT(*) FROM {table}")))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get_by_index::<i64>(0).expect("int")
+    }
+
+    #[tokio::test]
+    async fn loads_a_small_demo() {
+        let db = memory_db().await;
+        let opts = DemoOptions { parcels: 500, ..DemoOptions::default() };
+        let summary = load_demo(&db, &opts, &|_, _, _| {}).await.expect("demo loads");
+        assert_eq!(summary.project_code, "HPDQ2");
+        assert_eq!(summary.parcels, 500);
+        assert_eq!(count(&db, "parcels").await, 500);
+        assert_eq!(count(&db, "households").await as u64, summary.households);
+        assert_eq!(count(&db, "visits").await as u64, summary.visits);
+        assert!(summary.households > 100 && summary.households < 500);
+        assert!(summary.visits > summary.households);
+        assert!(count(&db, "parcel_status_events").await >= 500);
+        assert!(count(&db, "household_parcels").await >= 500);
+        assert_eq!(count(&db, "working_groups").await, 6);
+        assert!(summary.logins.iter().any(|(u, p)| u == "member_b" && p == "demo"));
+
+        use crate::entities::{households, parcels};
+        let a = households::Entity::find()
+            .filter(households::Column::HeadName.eq("Nguyễn Văn A"))
+            .one(&db)
+            .await
+            .expect("query")
+            .expect("Nguyễn Văn A exists");
+        let bt = commune_by_code(&db, "21043", true).await.expect("q").expect("Bình Thuận");
+        assert_eq!(a.commune_id, bt.id);
+        assert!(a.code.starts_with("BT-"));
+        assert_eq!(a.id_number.as_deref().map(|s| s.len()), Some(12));
+        assert!(a.id_number.as_deref().is_some_and(|s| s.starts_with("051")));
+
+        // Every parcel's last status event ends at its status.
+        let ps = parcels::Entity::find().order_by_asc(parcels::Column::Id).all(&db).await.expect("parcels");
+        for p in ps.iter().take(50) {
+            let row = db
+                .query_one(Statement::from_sql_and_values(
+                    db.get_database_backend(),
+                    "SELECT to_status FROM parcel_status_events WHERE parcel_id = ? ORDER BY id DESC LIMIT 1",
+                    [p.id.into()],
+                ))
+                .await
+                .expect("q")
+                .expect("event");
+            assert_eq!(row.try_get_by_index::<String>(0).expect("s"), p.status);
+            assert!(p.area_m2 > 10.0 && p.recovered_area_m2 <= p.area_m2 + 1e-6);
+        }
+        let inside = ps.iter().filter(|p| (p.recovered_area_m2 - p.area_m2).abs() < 1e-6).count();
+        let straddle = ps.iter().filter(|p| p.recovered_area_m2 + 1e-6 < p.area_m2).count();
+        assert!(inside > ps.len() * 3 / 4, "{inside} of {} fully inside", ps.len());
+        assert!(straddle > 0, "no parcel straddles the boundary");
+
+        // A second load is refused.
+        let again = load_demo(&db, &opts, &|_, _, _| {}).await;
+        assert!(again.is_err_and(|e| e.to_string().contains("already has data")));
+    }
+
+    #[tokio::test]
+    async fn same_seed_same_households() {
+        let opts = DemoOptions { parcels: 120, seed: 99 };
+        let mut heads = Vec::new();
+        for _ in 0..2 {
+            let db = memory_db().await;
+            load_demo(&db, &opts, &|_, _, _| {}).await.expect("demo loads");
+            use crate::entities::households;
+            let hs = households::Entity::find().order_by_asc(households::Column::Id).all(&db).await.expect("q");
+            heads.push(hs.into_iter().take(10).map(|h| (h.head_name, h.id_number, h.search_key)).collect::<Vec<_>>());
+        }
+        assert_eq!(heads[0], heads[1]);
+    }
+}

@@ -1,0 +1,183 @@
+//! The closed vocabularies of the domain, each in one place: the API, the database and the UI
+//! all read them from here (SPEC.md pins the names).
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            /// Every value, in the order the domain gives them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// What the map colours, in the order a parcel normally moves; `objecting` and
+    /// `in_complaint` stand beside that order.
+    ParcelStatus {
+        NotContacted = "not_contacted",
+        Contacted = "contacted",
+        Negotiating = "negotiating",
+        Agreed = "agreed",
+        Paid = "paid",
+        HandedOver = "handed_over",
+        Objecting = "objecting",
+        InComplaint = "in_complaint",
+    }
+}
+
+vocabulary! {
+    /// A household's position after a visit.
+    Stance {
+        Agrees = "agrees",
+        Considering = "considering",
+        Disagrees = "disagrees",
+        RefusesContact = "refuses_contact",
+    }
+}
+
+vocabulary! {
+    VisitKind {
+        HomeVisit = "home_visit",
+        GroupMeeting = "group_meeting",
+        Dialogue = "dialogue",
+        Phone = "phone",
+    }
+}
+
+vocabulary! {
+    Topic {
+        CompensationPrice = "compensation_price",
+        Resettlement = "resettlement",
+        Livelihood = "livelihood",
+        Graves = "graves",
+        LandOrigin = "land_origin",
+        Procedure = "procedure",
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// Who a user is; what each may do is `Role::may` below.
+    Role {
+        Admin = "admin",
+        Leader = "leader",
+        DistrictLeader = "district_leader",
+        Member = "member",
+        ProjectBoard = "project_board",
+    }
+}
+
+vocabulary! {
+    /// Case stages per household, in legal order (LEGAL.md); `enforcement` is the last resort.
+    CaseStage {
+        Briefing = "briefing",
+        Notice = "notice",
+        Inventory = "inventory",
+        PlanPosted = "plan_posted",
+        PlanApproved = "plan_approved",
+        RecoveryDecision = "recovery_decision",
+        Paid = "paid",
+        HandedOver = "handed_over",
+        Resettled = "resettled",
+        Enforcement = "enforcement",
+    }
+}
+
+vocabulary! {
+    /// Land-use codes (Circular 08/2024/TT-BTNMT) seen in the project area.
+    LandUse {
+        Luc = "LUC",
+        Luk = "LUK",
+        Bhk = "BHK",
+        Nhk = "NHK",
+        Cln = "CLN",
+        Rsx = "RSX",
+        Nts = "NTS",
+        Ont = "ONT",
+        Odt = "ODT",
+        Ntd = "NTD",
+        Dgt = "DGT",
+        Dtl = "DTL",
+        Skc = "SKC",
+        Tmd = "TMD",
+        Dcs = "DCS",
+    }
+}
+
+/// Things a principal may do; one table answers for every role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Names, id numbers, phones, addresses of households.
+    ReadPersonal,
+    /// Log and edit visits.
+    WriteVisits,
+    /// Change a parcel's status or attributes, add parcels.
+    WriteParcels,
+    /// Create projects, working groups, users, tokens.
+    Administer,
+}
+
+impl Role {
+    /// Whether a user of this role may do `p` (area scoping is applied separately, in queries).
+    pub fn may(self, p: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::Leader => matches!(p, ReadPersonal),
+            Role::DistrictLeader | Role::Member => matches!(p, ReadPersonal | WriteVisits | WriteParcels),
+            // Project boards pull progress and push payment/handover; no personal data.
+            Role::ProjectBoard => matches!(p, WriteParcels),
+        }
+    }
+
+    /// Roles whose every read is limited to their working groups' areas.
+    pub fn is_area_scoped(self) -> bool {
+        matches!(self, Role::DistrictLeader | Role::Member)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabularies_round_trip_through_text() {
+        for s in ParcelStatus::ALL {
+            assert_eq!(ParcelStatus::parse(s.as_str()), Some(*s));
+            assert_eq!(serde_json::to_value(s).ok(), Some(serde_json::json!(s.as_str())));
+        }
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(*r));
+        }
+        assert_eq!(LandUse::parse("LUC"), Some(LandUse::Luc));
+        assert_eq!(LandUse::parse("luc"), None);
+    }
+
+    #[test]
+    fn project_board_never_reads_personal_data() {
+        assert!(!Role::ProjectBoard.may(Permission::ReadPersonal));
+        assert!(!Role::Leader.may(Permission::WriteVisits));
+        assert!(Role::Member.may(Permission::WriteVisits));
+        assert!(Role::Member.is_area_scoped() && !Role::Leader.is_area_scoped());
+    }
+}

@@ -1,0 +1,21 @@
+//! sea-orm entities, one per table (see `migrations/`).
+pub mod admin_units;
+pub mod projects;
+pub mod users;
+pub mod sessions;
+pub mod api_tokens;
+pub mod parcels;
+pub mod parcel_lineage;
+pub mod households;
+pub mod household_parcels;
+pub mod working_groups;
+pub mod working_group_areas;
+pub mod working_group_members;
+pub mod visits;
+pub mod commitments;
+pub mod parcel_status_events;
+pub mod case_stage_events;
+pub mod grievances;
+pub mod grievance_households;
+pub mod audit_events;
+pub mod progress_counters;

@@ -1,0 +1,162 @@
+//! The one error type of the service: each variant knows its HTTP status and stable code, and
+//! becomes the JSON envelope `{"error": {"code", "message"}}`. Server errors are logged with
+//! their source chain and never shown to the client.
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{0}")]
+    PreconditionRequired(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        details: Option<serde_json::Value>,
+    },
+    #[error("database error")]
+    Db(#[from] DbErr),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The error envelope every 4xx/5xx answer carries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `not_found`, `version_conflict`, `invalid_geometry`.
+    pub code: String,
+    /// What went wrong and what to fix.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+impl AppError {
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Unprocessable { code, message: message.into(), details: None }
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Db(e) if unique_violation(e) => StatusCode::CONFLICT,
+            AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict { code, .. } => code,
+            AppError::PreconditionRequired(_) => "precondition_required",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::Unprocessable { code, .. } => code,
+            AppError::Db(e) if unique_violation(e) => "duplicate",
+            AppError::Db(_) | AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+fn unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Builds the envelope response; also used for errors raised outside handlers.
+pub fn envelope(status: StatusCode, code: &str, message: &str, details: Option<serde_json::Value>) -> Response {
+    let body = ErrorEnvelope {
+        error: ErrorBody { code: code.to_string(), message: message.to_string(), details },
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let code = self.code();
+        let message = match &self {
+            AppError::Db(e) if unique_violation(e) => "a record with the same key already exists".to_string(),
+            AppError::Db(e) => {
+                tracing::error!(error = %e, source = ?std::error::Error::source(e), "database error");
+                "internal server error; the incident was logged".to_string()
+            }
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                "internal server error; the incident was logged".to_string()
+            }
+            other => other.to_string(),
+        };
+        let details = match self {
+            AppError::Unprocessable { details, .. } => details,
+            _ => None,
+        };
+        envelope(status, code, &message, details)
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> Self {
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
+                "the request body is larger than this endpoint accepts".into(),
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                AppError::BadRequest("send the body as JSON with `Content-Type: application/json`".into())
+            }
+            StatusCode::UNPROCESSABLE_ENTITY => AppError::Unprocessable {
+                code: "invalid_body",
+                message: format!("the JSON body does not have the expected fields or types: {}", r.body_text()),
+                details: None,
+            },
+            _ => AppError::BadRequest(format!("the body is not valid JSON: {}", r.body_text())),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(r: QueryRejection) -> Self {
+        AppError::BadRequest(format!("invalid query string: {}", r.body_text()))
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(r: PathRejection) -> Self {
+        AppError::BadRequest(format!("invalid path: {}", r.body_text()))
+    }
+}

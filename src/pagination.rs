@@ -1,0 +1,87 @@
+//! Keyset pagination shared by every list: `{"items": [...], "next_cursor": "…" | null}`.
+use base64::Engine;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_LIMIT: u64 = 100;
+pub const MAX_LIMIT: u64 = 500;
+
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `?cursor=` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An opaque position: the id of the last row of the previous page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor(pub i32);
+
+impl Cursor {
+    pub fn encode(self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("id:{}", self.0))
+    }
+
+    pub fn decode(s: Option<&str>) -> AppResult<Option<Cursor>> {
+        let Some(s) = s.filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let bad = || AppError::BadRequest("the cursor is not one this server gave out; start again without it".into());
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let id = text.strip_prefix("id:").and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+        Ok(Some(Cursor(id)))
+    }
+}
+
+/// Checks `?limit=`: 1 to 500, default 100.
+pub fn limit(requested: Option<u64>) -> AppResult<u64> {
+    match requested {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}, not {n}"))),
+    }
+}
+
+impl<T> Page<T> {
+    /// `rows` were fetched with `limit + 1`: the extra row only says a next page exists.
+    pub fn from_rows<R>(mut rows: Vec<R>, limit: u64, id: impl Fn(&R) -> i32, map: impl FnMut(R) -> T) -> Page<T> {
+        let more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(|r| Cursor(id(r)).encode()) } else { None };
+        Page { items: rows.into_iter().map(map).collect(), next_cursor }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trip_and_garbage() -> AppResult<()> {
+        assert_eq!(Cursor::decode(Some(&Cursor(42).encode()))?, Some(Cursor(42)));
+        assert_eq!(Cursor::decode(None)?, None);
+        assert!(Cursor::decode(Some("!!!")).is_err());
+        assert!(Cursor::decode(Some("aWQ6eA")).is_err()); // "id:x"
+        Ok(())
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(limit(None).ok(), Some(100));
+        assert!(limit(Some(0)).is_err());
+        assert!(limit(Some(501)).is_err());
+        assert_eq!(limit(Some(500)).ok(), Some(500));
+    }
+
+    #[test]
+    fn page_cuts_extra_row() {
+        let p = Page::from_rows(vec![1, 2, 3], 2, |r| *r, |r| r * 10);
+        assert_eq!(p.items, vec![10, 20]);
+        assert_eq!(p.next_cursor, Some(Cursor(2).encode()));
+        let p = Page::from_rows(vec![1, 2], 2, |r| *r, |r| r);
+        assert_eq!(p.next_cursor, None);
+    }
+}

@@ -1,0 +1,16 @@
+//! Project progress, read from counters that every status or stance change updates in its own
+//! transaction, so the progress endpoint never scans parcels (it answers in constant time at
+//! a million parcels). `rebuild_counters` recomputes them after bulk loads.
+pub mod counters;
+pub mod handlers;
+
+pub use counters::{apply_parcel_status_change, apply_stance_change, rebuild_counters};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handlers::progress))
+}

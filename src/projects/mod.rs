@@ -1,0 +1,15 @@
+//! Projects: what land is being recovered, for whom, by when.
+pub mod dto;
+pub mod handlers;
+pub mod service;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::list, handlers::create))
+        .routes(routes!(handlers::get))
+}

@@ -1,0 +1,135 @@
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::dto::{CommitmentDto, NewVisit, VisitDto, VisitQuery};
+use super::service;
+use super::writer::VisitJob;
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::Principal;
+use crate::domain::Permission;
+use crate::error::{AppError, AppResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination::Page;
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
+    let Some(raw) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = raw
+        .to_str()
+        .map_err(|_| AppError::BadRequest("Idempotency-Key must be printable ASCII, e.g. a UUID".into()))?
+        .trim();
+    if key.is_empty() || key.len() > 200 {
+        return Err(AppError::BadRequest("Idempotency-Key must be 1–200 characters, e.g. a UUID".into()));
+    }
+    Ok(Some(key.to_string()))
+}
+
+fn created(dto: VisitDto, replayed: bool) -> Response {
+    let mut response = (StatusCode::CREATED, Json(dto)).into_response();
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// Log a visit. Send a client-made `Idempotency-Key` (e.g. a UUID): a retry with the same key
+/// answers with the first visit (same `id`, header `Idempotent-Replayed: true`) and stores
+/// nothing new.
+#[utoipa::path(post, path = "/api/v1/visits", tag = "visits", request_body = NewVisit,
+    params(("Idempotency-Key" = Option<String>, Header, description = "client-made key; retries with it are answered with the first visit")),
+    responses((status = 201, body = VisitDto), (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    ApiJson(visit): ApiJson<NewVisit>,
+) -> AppResult<Response> {
+    principal.require(Permission::WriteVisits)?;
+    let key = idempotency_key(&headers)?;
+    let conn = &state.db.conn;
+    // A retry whose first copy is stored: answer without queueing behind other writes.
+    if let Some(k) = &key {
+        if let Some(prev) = service::find_by_client_id(conn, k).await? {
+            return replay(&state, &principal, prev.id).await;
+        }
+    }
+    let project_id = service::authorize_new(conn, &principal, &visit).await?;
+    let job = VisitJob {
+        project_id,
+        client_id: key.clone(),
+        created_by: principal.user_id,
+        user_id: principal.user_id,
+        actor: principal.actor(),
+        visit,
+    };
+    let stored = state.visits.submit(job.clone()).await?;
+    if stored.replayed {
+        return replay(&state, &principal, stored.id).await;
+    }
+    let v = job.visit;
+    let dto = VisitDto {
+        id: stored.id,
+        project_id,
+        household_id: v.household_id,
+        working_group_id: v.working_group_id,
+        visited_at: crate::db::utc(v.visited_at).to_rfc3339(),
+        kind: v.kind.as_str().to_string(),
+        participants: v.participants,
+        topics: v.topics.iter().map(|t| t.as_str().to_string()).collect(),
+        stance: v.stance.as_str().to_string(),
+        concerns: v.concerns,
+        commitments: v
+            .commitments
+            .into_iter()
+            .zip(stored.commitment_ids)
+            .map(|(c, id)| CommitmentDto { id, text: c.text, owner: c.owner, due_date: c.due_date, done: false })
+            .collect(),
+        next_visit_on: v.next_visit_on,
+        location: v.location,
+        client_id: key,
+        created_by: principal.user_id,
+        created_at: stored.created_at.to_rfc3339(),
+    };
+    Ok(created(dto, false))
+}
+
+async fn replay(state: &AppState, principal: &Principal, id: i32) -> AppResult<Response> {
+    let dto = service::get(&state.db.conn, &principal.scope, id).await?;
+    Ok(created(dto, true))
+}
+
+/// Visits in the caller's area, newest first.
+#[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(VisitQuery),
+    responses((status = 200, body = Page<VisitDto>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<VisitQuery>,
+) -> AppResult<Json<Page<VisitDto>>> {
+    principal.require(Permission::ReadPersonal)?;
+    let page = service::list(&state.db.conn, &principal.scope, &q).await?;
+    let ids: Vec<i32> = page.items.iter().map(|v| v.id).collect();
+    audit::record(&state.db.conn, &principal, "read", "visit", None, serde_json::json!({"ids": ids})).await?;
+    Ok(Json(page))
+}
+
+/// One visit.
+#[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "visits", params(("id" = i32, Path)),
+    responses((status = 200, body = VisitDto), (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<VisitDto>> {
+    principal.require(Permission::ReadPersonal)?;
+    let dto = service::get(&state.db.conn, &principal.scope, id).await?;
+    audit::record(&state.db.conn, &principal, "read", "visit", Some(id.to_string()), serde_json::json!({})).await?;
+    Ok(Json(dto))
+}

@@ -1,0 +1,621 @@
+//! Household queries and writes. Every query takes the caller's `&Scope`, so a household
+//! outside the caller's area is never loaded (the caller gets 404, as if it did not exist).
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement, Value,
+};
+
+use super::dto::{
+    CommuneRef, HouseholdDetailDto, HouseholdDto, HouseholdParcelDto, HouseholdPatch, HouseholdQuery, MemberInput,
+    NewHousehold, OpenCommitmentDto, RecentVisitDto, VULNERABLE_FLAGS,
+};
+use crate::admin_units::seed::LEVEL_COMMUNE;
+use crate::auth::{Principal, Scope};
+use crate::entities::{admin_units, commitments, household_parcels, households, parcels, visits};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{Cursor, Page};
+use crate::text::fold;
+
+/// Positional parameters (`$1`, `$2`, …) for raw SQL, portable between SQLite and PostgreSQL.
+#[derive(Default)]
+struct Binds {
+    values: Vec<Value>,
+}
+
+impl Binds {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        format!("${}", self.values.len())
+    }
+}
+
+/// Escapes `%`, `_` and the escape character itself for `LIKE … ESCAPE '\'`.
+pub fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The search key of a household: its head, members, CCCD and code, folded.
+pub fn search_key(head_name: &str, members: &[String], id_number: Option<&str>, code: &str) -> String {
+    fold(&format!("{head_name} {} {} {code}", members.join(" "), id_number.unwrap_or("")))
+}
+
+const SELECT_HOUSEHOLD: &str = "SELECT h.id, h.project_id, p.code AS project_code, h.code, h.head_name, h.id_number, \
+     h.phone, h.address, h.commune_id, u.code AS commune_code, u.name AS commune_name, h.members, h.vulnerable, \
+     h.split_from_id, h.stance, h.last_visit_at \
+     FROM households h JOIN projects p ON p.id = h.project_id JOIN admin_units u ON u.id = h.commune_id";
+
+#[derive(Debug, FromQueryResult)]
+struct HouseholdRow {
+    id: i32,
+    project_code: String,
+    code: String,
+    head_name: String,
+    id_number: Option<String>,
+    phone: Option<String>,
+    address: String,
+    commune_id: i32,
+    commune_code: String,
+    commune_name: String,
+    members: String,
+    vulnerable: String,
+    split_from_id: Option<i32>,
+    stance: Option<String>,
+    last_visit_at: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ParcelRow {
+    household_id: i32,
+    share: f64,
+    id: i32,
+    map_sheet: String,
+    parcel_no: String,
+    status: String,
+}
+
+fn to_dto(row: HouseholdRow, parcels: Vec<HouseholdParcelDto>) -> HouseholdDto {
+    HouseholdDto {
+        id: row.id,
+        project: row.project_code,
+        code: row.code,
+        head_name: row.head_name,
+        id_number: row.id_number,
+        phone: row.phone,
+        address: row.address,
+        commune: CommuneRef { id: row.commune_id, code: row.commune_code, name: row.commune_name },
+        members: serde_json::from_str(&row.members).unwrap_or_else(|_| serde_json::Value::Array(Vec::new())),
+        vulnerable: serde_json::from_str(&row.vulnerable).unwrap_or_default(),
+        split_from: row.split_from_id,
+        stance: row.stance,
+        last_visit_at: row.last_visit_at.map(|t| t.to_rfc3339()),
+        parcels,
+    }
+}
+
+/// The parcels of the given households, in one query.
+async fn parcels_of(conn: &impl ConnectionTrait, ids: &[i32]) -> Result<HashMap<i32, Vec<HouseholdParcelDto>>, DbErr> {
+    let mut out: HashMap<i32, Vec<HouseholdParcelDto>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    // Ids come from the database, never from the request.
+    let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let sql = format!(
+        "SELECT hp.household_id, hp.share, x.id, x.map_sheet, x.parcel_no, x.status \
+         FROM household_parcels hp JOIN parcels x ON x.id = hp.parcel_id \
+         WHERE hp.household_id IN ({}) ORDER BY hp.household_id, x.id",
+        list.join(",")
+    );
+    let rows = ParcelRow::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
+        .all(conn)
+        .await?;
+    for r in rows {
+        out.entry(r.household_id).or_default().push(HouseholdParcelDto {
+            id: r.id,
+            map_sheet: r.map_sheet,
+            parcel_no: r.parcel_no,
+            share: r.share,
+            status: r.status,
+        });
+    }
+    Ok(out)
+}
+
+/// Households inside the scope, by ascending id, filtered as asked.
+pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, q: &HouseholdQuery) -> AppResult<Page<HouseholdDto>> {
+    let limit = crate::pagination::limit(q.limit)?;
+    let mut b = Binds::default();
+    let mut conds = vec![scope.sql_condition("h")];
+    if let Some(text) = q.q.as_deref() {
+        let folded = fold(text);
+        if !folded.is_empty() {
+            let p = b.bind(format!("%{}%", escape_like(&folded)));
+            conds.push(format!("h.search_key LIKE {p} ESCAPE '\\'"));
+        }
+    }
+    if let Some(code) = q.project.as_deref().filter(|c| !c.is_empty()) {
+        let project = crate::projects::service::by_code(conn, code)
+            .await?
+            .ok_or_else(|| AppError::not_found("project"))?;
+        let p = b.bind(project.id);
+        conds.push(format!("h.project_id = {p}"));
+    }
+    if let Some(code) = q.commune.as_deref().filter(|c| !c.is_empty()) {
+        let a = b.bind(code);
+        let s = b.bind(code);
+        conds.push(format!(
+            "(u.code = {a} OR u.successor_id IN (SELECT s.id FROM admin_units s WHERE s.code = {s}))"
+        ));
+    }
+    if let Some(c) = Cursor::decode(q.cursor.as_deref())? {
+        let p = b.bind(c.0);
+        conds.push(format!("h.id > {p}"));
+    }
+    let sql = format!("{SELECT_HOUSEHOLD} WHERE {} ORDER BY h.id LIMIT {}", conds.join(" AND "), limit + 1);
+    let rows = HouseholdRow::find_by_statement(Statement::from_sql_and_values(conn.get_database_backend(), sql, b.values))
+        .all(conn)
+        .await?;
+    let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
+    let ids: Vec<i32> = page.items.iter().map(|r| r.id).collect();
+    let mut parcels = parcels_of(conn, &ids).await?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|r| {
+                let ps = parcels.remove(&r.id).unwrap_or_default();
+                to_dto(r, ps)
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// One household with its parcels, if inside the scope.
+pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<HouseholdDto> {
+    let sql = format!("{SELECT_HOUSEHOLD} WHERE h.id = $1 AND {}", scope.sql_condition("h"));
+    let row = HouseholdRow::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        [Value::from(id)],
+    ))
+    .one(conn)
+    .await?
+    .ok_or_else(|| AppError::not_found("household"))?;
+    let parcels = parcels_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    Ok(to_dto(row, parcels))
+}
+
+/// One household with its recent visits and open commitments, if inside the scope.
+pub async fn detail(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<HouseholdDetailDto> {
+    let household = get(conn, scope, id).await?;
+    let recent_visits = visits::Entity::find()
+        .filter(visits::Column::HouseholdId.eq(id))
+        .order_by_desc(visits::Column::VisitedAt)
+        .order_by_desc(visits::Column::Id)
+        .limit(10)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|v| RecentVisitDto {
+            id: v.id,
+            visited_at: v.visited_at.to_rfc3339(),
+            kind: v.kind,
+            stance: v.stance,
+            working_group_id: v.working_group_id,
+        })
+        .collect();
+    let open_commitments = commitments::Entity::find()
+        .filter(commitments::Column::HouseholdId.eq(id))
+        .filter(commitments::Column::DoneAt.is_null())
+        .order_by_asc(commitments::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| OpenCommitmentDto { id: c.id, text: c.text, owner: c.owner, due_date: c.due_date, visit_id: c.visit_id })
+        .collect();
+    Ok(HouseholdDetailDto { household, recent_visits, open_commitments })
+}
+
+// ---- validation -------------------------------------------------------------------------
+
+fn check_head_name(s: &str) -> AppResult<String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(AppError::invalid("missing_head_name", "head_name (the head of the household) is required"));
+    }
+    if s.chars().count() > 200 {
+        return Err(AppError::invalid("invalid_head_name", "head_name is limited to 200 characters"));
+    }
+    Ok(s.to_string())
+}
+
+/// CCCD (citizen identity card) number: exactly 12 digits.
+pub fn check_id_number(s: &str) -> AppResult<Option<String>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.len() == 12 && s.bytes().all(|c| c.is_ascii_digit()) {
+        Ok(Some(s.to_string()))
+    } else {
+        Err(AppError::invalid(
+            "invalid_id_number",
+            format!(
+                "id_number (CCCD) must be exactly 12 digits, e.g. 051090012345; the value given has {} characters{}",
+                s.chars().count(),
+                if s.chars().all(|c| c.is_ascii_digit()) { "" } else { " and not only digits" }
+            ),
+        ))
+    }
+}
+
+fn check_phone(s: &str) -> AppResult<Option<String>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    let chars_ok = s.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '.' | '(' | ')'));
+    if !chars_ok || !(8..=15).contains(&digits) {
+        return Err(AppError::invalid(
+            "invalid_phone",
+            "phone must be a phone number of 8 to 15 digits (spaces, +, -, . and parentheses allowed), e.g. 0912345678",
+        ));
+    }
+    Ok(Some(s.to_string()))
+}
+
+fn check_address(s: &str) -> AppResult<String> {
+    let s = s.trim();
+    if s.chars().count() > 500 {
+        return Err(AppError::invalid("invalid_address", "address is limited to 500 characters"));
+    }
+    Ok(s.to_string())
+}
+
+fn check_members(members: Vec<MemberInput>) -> AppResult<Vec<MemberInput>> {
+    if members.len() > 50 {
+        return Err(AppError::invalid("invalid_members", "a household is limited to 50 members"));
+    }
+    let this_year = Utc::now().year();
+    members
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let name = m.name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 200 {
+                return Err(AppError::invalid(
+                    "invalid_members",
+                    format!("member {} needs a name of 1 to 200 characters", i + 1),
+                ));
+            }
+            let relation = m.relation.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+            if relation.as_ref().is_some_and(|r| r.chars().count() > 50) {
+                return Err(AppError::invalid("invalid_members", format!("member {}: relation is limited to 50 characters", i + 1)));
+            }
+            if let Some(y) = m.birth_year {
+                if !(1890..=this_year).contains(&y) {
+                    return Err(AppError::invalid(
+                        "invalid_members",
+                        format!("member {}: birth_year {y} is not between 1890 and {this_year}", i + 1),
+                    ));
+                }
+            }
+            Ok(MemberInput { name, relation, birth_year: m.birth_year })
+        })
+        .collect()
+}
+
+fn check_vulnerable(flags: Vec<String>) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for f in flags {
+        let f = f.trim().to_string();
+        if !VULNERABLE_FLAGS.contains(&f.as_str()) {
+            return Err(AppError::invalid(
+                "invalid_vulnerable",
+                format!("unknown vulnerable flag `{f}`; use poor, merit, ethnic_minority or elderly_alone"),
+            ));
+        }
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+fn check_code(s: &str) -> AppResult<String> {
+    let s = s.trim();
+    let ok = !s.is_empty()
+        && s.chars().count() <= 32
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    if !ok {
+        return Err(AppError::invalid("invalid_code", "code must be 1–32 letters, digits, `-`, `_`, `.` or `/`, e.g. BT-000123"));
+    }
+    Ok(s.to_string())
+}
+
+fn member_names(members: &[MemberInput]) -> Vec<String> {
+    members.iter().map(|m| m.name.clone()).collect()
+}
+
+fn member_names_of_json(members: &str) -> Vec<String> {
+    let parsed: Vec<serde_json::Value> = serde_json::from_str(members).unwrap_or_default();
+    parsed
+        .iter()
+        .filter_map(|m| m.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .collect()
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> AppResult<String> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The commune a code names, for a household the caller may create. Codes are reused across
+/// the 2025 reform (21061 is Bình Trị before and Vạn Tường after): among the units with the code
+/// the current one is preferred, unless only an older one lies in the caller's area.
+async fn resolve_commune(conn: &impl ConnectionTrait, scope: &Scope, project_id: i32, code: &str) -> AppResult<admin_units::Model> {
+    let code = code.trim();
+    let mut candidates = admin_units::Entity::find()
+        .filter(admin_units::Column::Code.eq(code))
+        .filter(admin_units::Column::Level.eq(LEVEL_COMMUNE))
+        .all(conn)
+        .await?;
+    if candidates.is_empty() {
+        return Err(AppError::invalid("unknown_commune", format!("there is no commune with code `{code}`")));
+    }
+    candidates.sort_by_key(|u| (u.valid_to.is_some(), std::cmp::Reverse(u.valid_from)));
+    candidates
+        .into_iter()
+        .find(|u| scope.allows(project_id, u.id))
+        .ok_or_else(|| AppError::Forbidden(format!("commune {code} is outside your working groups' area")))
+}
+
+/// Creates a household (validated, scoped); returns its id.
+pub async fn create(conn: &impl ConnectionTrait, who: &Principal, new: NewHousehold) -> AppResult<i32> {
+    let head_name = check_head_name(&new.head_name)?;
+    let id_number = match new.id_number.as_deref() {
+        Some(s) => check_id_number(s)?,
+        None => None,
+    };
+    let phone = match new.phone.as_deref() {
+        Some(s) => check_phone(s)?,
+        None => None,
+    };
+    let address = check_address(&new.address)?;
+    let members = check_members(new.members)?;
+    let vulnerable = check_vulnerable(new.vulnerable)?;
+    let code = new.code.as_deref().map(check_code).transpose()?;
+    let mut parcel_ids = Vec::with_capacity(new.parcels.len());
+    for p in &new.parcels {
+        let share = p.share.unwrap_or(1.0);
+        if !(share > 0.0 && share <= 1.0) {
+            return Err(AppError::invalid("invalid_share", format!("parcel {}: share must be above 0 and at most 1", p.parcel_id)));
+        }
+        if parcel_ids.contains(&p.parcel_id) {
+            return Err(AppError::invalid("duplicate_parcel", format!("parcel {} is listed twice", p.parcel_id)));
+        }
+        parcel_ids.push(p.parcel_id);
+    }
+
+    let project = crate::projects::service::by_code(conn, new.project.trim())
+        .await?
+        .ok_or_else(|| AppError::invalid("unknown_project", format!("there is no project with code `{}`", new.project.trim())))?;
+    if who.scope.project().is_some_and(|p| p != project.id) {
+        return Err(AppError::invalid("unknown_project", format!("there is no project with code `{}`", project.code)));
+    }
+    let commune = resolve_commune(conn, &who.scope, project.id, &new.commune).await?;
+    if let Some(c) = &code {
+        let taken = households::Entity::find()
+            .filter(households::Column::ProjectId.eq(project.id))
+            .filter(households::Column::Code.eq(c.as_str()))
+            .one(conn)
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::Conflict {
+                code: "duplicate",
+                message: format!("project {} already has a household with code {c}", project.code),
+            });
+        }
+    }
+    if !parcel_ids.is_empty() {
+        let found = parcels::Entity::find()
+            .filter(parcels::Column::Id.is_in(parcel_ids.clone()))
+            .all(conn)
+            .await?;
+        for id in &parcel_ids {
+            match found.iter().find(|p| p.id == *id) {
+                Some(p) if p.project_id == project.id => {}
+                _ => {
+                    return Err(AppError::invalid(
+                        "unknown_parcel",
+                        format!("there is no parcel {id} in project {}", project.code),
+                    ))
+                }
+            }
+        }
+    }
+    if let Some(parent) = new.split_from {
+        let sql = format!(
+            "SELECT h.* FROM households h WHERE h.id = $1 AND h.project_id = $2 AND {}",
+            who.scope.sql_condition("h")
+        );
+        let found = households::Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                sql,
+                [Value::from(parent), Value::from(project.id)],
+            ))
+            .one(conn)
+            .await?;
+        if found.is_none() {
+            return Err(AppError::invalid(
+                "unknown_split_from",
+                format!("split_from: there is no household {parent} in project {}", project.code),
+            ));
+        }
+    }
+
+    let now = Utc::now().fixed_offset();
+    // Without a code, a unique placeholder stands in until the id gives the real one.
+    let provisional = code.clone().unwrap_or_else(|| format!("~new-{:016x}", rand::random::<u64>()));
+    let names = member_names(&members);
+    let inserted = households::ActiveModel {
+        project_id: Set(project.id),
+        code: Set(provisional.clone()),
+        head_name: Set(head_name.clone()),
+        search_key: Set(search_key(&head_name, &names, id_number.as_deref(), &provisional)),
+        id_number: Set(id_number.clone()),
+        phone: Set(phone),
+        address: Set(address),
+        commune_id: Set(commune.id),
+        members: Set(to_json(&members)?),
+        vulnerable: Set(to_json(&vulnerable)?),
+        split_from_id: Set(new.split_from),
+        stance: Set(None),
+        last_visit_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let id = inserted.id;
+    if code.is_none() {
+        let mut generated = format!("HH-{id:06}");
+        let mut n = 1;
+        while households::Entity::find()
+            .filter(households::Column::ProjectId.eq(project.id))
+            .filter(households::Column::Code.eq(generated.as_str()))
+            .one(conn)
+            .await?
+            .is_some()
+        {
+            n += 1;
+            generated = format!("HH-{id:06}-{n}");
+        }
+        let mut am: households::ActiveModel = inserted.into();
+        am.search_key = Set(search_key(&head_name, &names, id_number.as_deref(), &generated));
+        am.code = Set(generated);
+        am.update(conn).await?;
+    }
+
+    if !new.parcels.is_empty() {
+        let owned: HashSet<i32> = household_parcels::Entity::find()
+            .filter(household_parcels::Column::ParcelId.is_in(parcel_ids.clone()))
+            .filter(household_parcels::Column::Role.eq("owner"))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|hp| hp.parcel_id)
+            .collect();
+        let rows: Vec<household_parcels::ActiveModel> = new
+            .parcels
+            .iter()
+            .map(|p| household_parcels::ActiveModel {
+                household_id: Set(id),
+                parcel_id: Set(p.parcel_id),
+                share: Set(p.share.unwrap_or(1.0)),
+                role: Set(if owned.contains(&p.parcel_id) { "co_user" } else { "owner" }.to_string()),
+            })
+            .collect();
+        household_parcels::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    }
+    crate::progress::counters::add_household(conn, project.id).await?;
+    Ok(id)
+}
+
+/// Changes phone, address, members or vulnerable flags of a household inside the scope;
+/// returns the names of the fields changed.
+pub async fn update(conn: &impl ConnectionTrait, scope: &Scope, id: i32, patch: HouseholdPatch) -> AppResult<Vec<&'static str>> {
+    if patch.phone.is_none() && patch.address.is_none() && patch.members.is_none() && patch.vulnerable.is_none() {
+        return Err(AppError::invalid(
+            "empty_patch",
+            "send at least one of phone, address, members, vulnerable",
+        ));
+    }
+    let phone = match patch.phone {
+        Some(Some(s)) => Some(check_phone(&s)?),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let address = patch.address.as_deref().map(check_address).transpose()?;
+    let members = patch.members.map(check_members).transpose()?;
+    let vulnerable = patch.vulnerable.map(check_vulnerable).transpose()?;
+
+    let sql = format!("SELECT h.* FROM households h WHERE h.id = $1 AND {}", scope.sql_condition("h"));
+    let current = households::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(conn.get_database_backend(), sql, [Value::from(id)]))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("household"))?;
+    let mut changed = Vec::new();
+    let names = match &members {
+        Some(m) => member_names(m),
+        None => member_names_of_json(&current.members),
+    };
+    let key = search_key(&current.head_name, &names, current.id_number.as_deref(), &current.code);
+    let mut am: households::ActiveModel = current.into();
+    if let Some(p) = phone {
+        am.phone = Set(p);
+        changed.push("phone");
+    }
+    if let Some(a) = address {
+        am.address = Set(a);
+        changed.push("address");
+    }
+    if let Some(m) = &members {
+        am.members = Set(to_json(m)?);
+        changed.push("members");
+    }
+    if let Some(v) = &vulnerable {
+        am.vulnerable = Set(to_json(v)?);
+        changed.push("vulnerable");
+    }
+    am.search_key = Set(key);
+    am.updated_at = Set(Utc::now().fixed_offset());
+    am.update(conn).await?;
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+        assert_eq!(escape_like("nguyen van a"), "nguyen van a");
+    }
+
+    #[test]
+    fn cccd_is_twelve_digits() {
+        assert!(matches!(check_id_number("051090012345"), Ok(Some(_))));
+        assert!(check_id_number("05109001234").is_err());
+        assert!(check_id_number("05109001234x").is_err());
+        assert!(check_id_number("0510900123456").is_err());
+        assert!(matches!(check_id_number("  "), Ok(None)));
+    }
+
+    #[test]
+    fn search_key_folds_everything() {
+        let key = search_key("Đặng Văn Thành", &["Lê Thị Mơ".into()], Some("051090012345"), "BT-000001");
+        assert_eq!(key, "dang van thanh le thi mo 051090012345 bt-000001");
+    }
+
+    #[test]
+    fn vulnerable_flags_are_checked() {
+        assert!(check_vulnerable(vec!["poor".into(), "poor".into()]).is_ok_and(|v| v == vec!["poor".to_string()]));
+        assert!(check_vulnerable(vec!["rich".into()]).is_err());
+    }
+}

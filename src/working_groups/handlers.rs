@@ -1,0 +1,70 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use super::dto::{NewWorkingGroup, WorkingGroupDto, WorkingGroupQuery};
+use super::service;
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::Principal;
+use crate::domain::Permission;
+use crate::error::AppResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination::Page;
+
+/// Working groups: members and district leaders see their own groups, a project board's
+/// token those of its project, administrators and leaders all.
+#[utoipa::path(get, path = "/api/v1/working-groups", tag = "working-groups", params(WorkingGroupQuery),
+    responses((status = 200, body = Page<WorkingGroupDto>), (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<WorkingGroupQuery>,
+) -> AppResult<Json<Page<WorkingGroupDto>>> {
+    Ok(Json(service::list(&state.db.conn, &principal, &q).await?))
+}
+
+/// One working group.
+#[utoipa::path(get, path = "/api/v1/working-groups/{id}", tag = "working-groups", params(("id" = i32, Path)),
+    responses((status = 200, body = WorkingGroupDto), (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<WorkingGroupDto>> {
+    Ok(Json(service::get(&state.db.conn, &principal, id).await?))
+}
+
+/// Create a working group (administrators).
+#[utoipa::path(post, path = "/api/v1/working-groups", tag = "working-groups", request_body = NewWorkingGroup,
+    responses((status = 201, body = WorkingGroupDto), (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(new): ApiJson<NewWorkingGroup>,
+) -> AppResult<(StatusCode, Json<WorkingGroupDto>)> {
+    principal.require(Permission::Administer)?;
+    let tx = state.db.write().await?;
+    let id = service::create(&*tx, new).await?;
+    let dto = service::get(&*tx, &principal, id).await?;
+    let area: Vec<&str> = dto.area.iter().map(|a| a.code.as_str()).collect();
+    let members: Vec<&str> = dto.members.iter().map(|m| m.username.as_str()).collect();
+    audit::record(
+        &*tx,
+        &principal,
+        "create",
+        "working_group",
+        Some(id.to_string()),
+        serde_json::json!({
+            "project": dto.project,
+            "name": dto.name,
+            "area": area,
+            "members": members,
+            "leader": dto.leader.as_ref().map(|l| l.username.as_str()),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(dto)))
+}

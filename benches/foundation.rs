@@ -79,9 +79,16 @@ async fn raw_insert_rate(dir: &std::path::Path, seconds: f64) -> f64 {
 async fn visits_over_http(dir: &std::path::Path, seconds: f64, clients: usize) -> (f64, f64, f64) {
     let url = format!("sqlite://{}", dir.join("http.db").display());
     let db = db::open(&url, SqliteSync::Full).await.unwrap();
-    demo::load_demo(&db.conn, &DemoOptions { parcels: 2000, ..DemoOptions::default() }, &|_, _, _| {})
-        .await
-        .unwrap();
+    demo::load_demo(
+        &db.conn,
+        &DemoOptions {
+            parcels: 2000,
+            ..DemoOptions::default()
+        },
+        &|_, _, _| {},
+    )
+    .await
+    .unwrap();
     let rows = db
         .conn
         .query_all(Statement::from_string(
@@ -91,20 +98,32 @@ async fn visits_over_http(dir: &std::path::Path, seconds: f64, clients: usize) -
         ))
         .await
         .unwrap();
-    let households: Arc<Vec<i32>> = Arc::new(rows.iter().map(|r| r.try_get("", "id").unwrap()).collect());
+    let households: Arc<Vec<i32>> =
+        Arc::new(rows.iter().map(|r| r.try_get("", "id").unwrap()).collect());
     let state = AppState::new(db.clone(), settings(&url));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(app::serve(listener, state, std::future::pending()));
 
-    let client = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(clients).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
     client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"username": "member_a", "password": "demo"}))
         .send()
         .await
         .unwrap();
-    let me: serde_json::Value = client.get(format!("{base}/api/v1/auth/me")).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = client
+        .get(format!("{base}/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let group = me["working_groups"][0].as_i64().unwrap();
 
     let done = Arc::new(AtomicU64::new(0));
@@ -158,10 +177,17 @@ async fn visits_over_http(dir: &std::path::Path, seconds: f64, clients: usize) -
     }
     let elapsed = started.elapsed().as_secs_f64();
     let n = done.load(Ordering::Relaxed);
-    assert_eq!(failed.load(Ordering::Relaxed), 0, "every visit must be accepted");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "every visit must be accepted"
+    );
     let stored = db
         .conn
-        .query_one(Statement::from_string(db.backend(), "SELECT COUNT(*) AS n FROM visits WHERE client_id LIKE 'bench-%'".to_string()))
+        .query_one(Statement::from_string(
+            db.backend(),
+            "SELECT COUNT(*) AS n FROM visits WHERE client_id LIKE 'bench-%'".to_string(),
+        ))
         .await
         .unwrap()
         .unwrap()
@@ -169,18 +195,29 @@ async fn visits_over_http(dir: &std::path::Path, seconds: f64, clients: usize) -
         .unwrap();
     assert_eq!(stored as u64, n, "every acknowledged visit is stored, once");
     latencies.sort_by(f64::total_cmp);
-    (n as f64 / elapsed, percentile(&latencies, 0.5), percentile(&latencies, 0.99))
+    (
+        n as f64 / elapsed,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+    )
 }
 
 async fn progress_at_scale(dir: &std::path::Path, parcels: usize) {
     let url = format!("sqlite://{}", dir.join("big.db").display());
     let db = db::open(&url, SqliteSync::Normal).await.unwrap();
     let started = Instant::now();
-    let summary = demo::load_demo(&db.conn, &DemoOptions { parcels, ..DemoOptions::default() }, &|stage, done, total| {
-        if done == total || done % 200_000 == 0 {
-            eprintln!("  demo: {stage} {done}/{total}");
-        }
-    })
+    let summary = demo::load_demo(
+        &db.conn,
+        &DemoOptions {
+            parcels,
+            ..DemoOptions::default()
+        },
+        &|stage, done, total| {
+            if done == total || done % 200_000 == 0 {
+                eprintln!("  demo: {stage} {done}/{total}");
+            }
+        },
+    )
     .await
     .unwrap();
     let took = started.elapsed().as_secs_f64();
@@ -197,7 +234,10 @@ async fn progress_at_scale(dir: &std::path::Path, parcels: usize) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(app::serve(listener, state, std::future::pending()));
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"username": "leader", "password": "demo"}))
@@ -280,8 +320,16 @@ fn main() {
     // Same disk for the baseline and the server: a folder under target/.
     std::fs::create_dir_all("target/bench-tmp").unwrap();
     let dir = tempfile::tempdir_in("target/bench-tmp").unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    println!("gpmb foundation benchmark ({} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "gpmb foundation benchmark ({} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     startup_time();
     rt.block_on(async {
         let raw = raw_insert_rate(dir.path(), seconds).await;

@@ -36,7 +36,13 @@ impl AppState {
     pub fn new(db: Db, settings: Settings) -> Self {
         let metrics = Arc::new(Metrics::default());
         let visits = crate::visits::writer::VisitWriter::start(db.clone(), metrics.clone());
-        AppState { db, settings: Arc::new(settings), auth_cache: AuthCache::default(), metrics, visits }
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            auth_cache: AuthCache::default(),
+            metrics,
+            visits,
+        }
     }
 }
 
@@ -56,7 +62,9 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -64,7 +72,9 @@ impl utoipa::Modify for SecuritySchemes {
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
         );
     }
 }
@@ -89,35 +99,63 @@ pub fn router(state: AppState) -> Router {
     api.route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::handler))
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(envelope_bare_errors))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(|_| {
-            envelope(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error; the incident was logged", None)
+            envelope(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal server error; the incident was logged",
+                None,
+            )
         }))
-        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 /// Runs the server on an already-bound listener until `shutdown` resolves; tests bind port 0.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.db.conn.execute_unprepared("SELECT 1").await {
-        Ok(_) => Json(serde_json::json!({"status": "ok", "database": format!("{:?}", state.db.backend())})).into_response(),
+        Ok(_) => Json(
+            serde_json::json!({"status": "ok", "database": format!("{:?}", state.db.backend())}),
+        )
+        .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            envelope(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database does not answer", None)
+            envelope(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database does not answer",
+                None,
+            )
         }
     }
 }
 
 async fn not_found() -> Response {
-    envelope(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /docs for the API", None)
+    envelope(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /docs for the API",
+        None,
+    )
 }
 
 /// Errors made by the framework itself (405, 413 from limits) come without a body: give them
@@ -134,9 +172,18 @@ async fn envelope_bare_errors(req: Request, next: Next) -> Response {
         return response;
     }
     let (code, message) = match status {
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this endpoint does not take that method"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is larger than this endpoint accepts"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send JSON with Content-Type: application/json"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not take that method",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the request body is larger than this endpoint accepts",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send JSON with Content-Type: application/json",
+        ),
         StatusCode::NOT_FOUND => ("not_found", "not found"),
         s if s.is_server_error() => ("internal", "internal server error; the incident was logged"),
         _ => ("bad_request", "the request could not be understood"),

@@ -12,7 +12,11 @@ use crate::domain::Role;
 use crate::{auth, db};
 
 #[derive(Parser, Debug)]
-#[command(name = "gpmb", version, about = "Land-clearance mobilisation case tracker")]
+#[command(
+    name = "gpmb",
+    version,
+    about = "Land-clearance mobilisation case tracker"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -91,8 +95,12 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("GPMB_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = EnvFilter::try_from_env("GPMB_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn progress_bar() -> impl Fn(&str, u64, u64) {
@@ -125,18 +133,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
             let started = std::time::Instant::now();
             let defaults = DemoOptions::default();
-            let opts = DemoOptions { parcels, seed: seed.unwrap_or(defaults.seed) };
+            let opts = DemoOptions {
+                parcels,
+                seed: seed.unwrap_or(defaults.seed),
+            };
             let summary = demo::load_demo(&db.conn, &opts, &progress_bar()).await?;
             print_demo_summary(&summary, started.elapsed());
         }
-        Command::Serve { addr, demo: with_demo, demo_parcels } => {
+        Command::Serve {
+            addr,
+            demo: with_demo,
+            demo_parcels,
+        } => {
             let started = std::time::Instant::now();
             let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
             if with_demo {
                 if crate::projects::service::any_project(&db.conn).await? {
                     println!("database already holds data; demo data not loaded again");
                 } else {
-                    let opts = DemoOptions { parcels: demo_parcels, ..DemoOptions::default() };
+                    let opts = DemoOptions {
+                        parcels: demo_parcels,
+                        ..DemoOptions::default()
+                    };
                     let summary = demo::load_demo(&db.conn, &opts, &|_, _, _| {}).await?;
                     print_demo_summary(&summary, started.elapsed());
                 }
@@ -146,23 +164,59 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
             let state = AppState::new(db, settings);
-            println!("gpmb listening on http://{local} (ready in {:.2} s)", started.elapsed().as_secs_f64());
+            println!(
+                "gpmb listening on http://{local} (ready in {:.2} s)",
+                started.elapsed().as_secs_f64()
+            );
             let _ = std::io::stdout().flush();
             app::serve(listener, state, app::shutdown_signal()).await?;
         }
-        Command::User { command: UserCommand::Create { username, role, password, display_name } } => {
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    role,
+                    password,
+                    display_name,
+                },
+        } => {
             let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
-            let user = auth::service::create_user(&db.conn, &username, &password, role, &display_name).await?;
-            crate::audit::record_system(&db.conn, "create", "user", Some(user.id.to_string()), serde_json::json!({"username": user.username, "role": user.role}))
-                .await?;
+            let user =
+                auth::service::create_user(&db.conn, &username, &password, role, &display_name)
+                    .await?;
+            crate::audit::record_system(
+                &db.conn,
+                "create",
+                "user",
+                Some(user.id.to_string()),
+                serde_json::json!({"username": user.username, "role": user.role}),
+            )
+            .await?;
             println!("created user {} ({})", user.username, user.role);
         }
-        Command::Token { command: TokenCommand::Create { project, scope, name } } => {
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    project,
+                    scope,
+                    name,
+                },
+        } => {
             let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
-            let (token, secret) = auth::service::create_token(&db.conn, &project, scope == "write", &name).await?;
-            crate::audit::record_system(&db.conn, "create", "api_token", Some(token.id.to_string()), serde_json::json!({"project": project, "scope": scope}))
-                .await?;
-            println!("token {} for project {project}, scope {scope} (shown once; store it now):", token.id);
+            let (token, secret) =
+                auth::service::create_token(&db.conn, &project, scope == "write", &name).await?;
+            crate::audit::record_system(
+                &db.conn,
+                "create",
+                "api_token",
+                Some(token.id.to_string()),
+                serde_json::json!({"project": project, "scope": scope}),
+            )
+            .await?;
+            println!(
+                "token {} for project {project}, scope {scope} (shown once; store it now):",
+                token.id
+            );
             println!("{secret}");
         }
     }

@@ -9,7 +9,13 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = crate::db::DEFAULT_SQLITE_URL, global = true)]
     pub database_url: String,
     /// SQLite commit durability: `full` fsyncs every commit.
-    #[arg(long, env = "GPMB_SQLITE_SYNC", value_enum, default_value = "full", global = true)]
+    #[arg(
+        long,
+        env = "GPMB_SQLITE_SYNC",
+        value_enum,
+        default_value = "full",
+        global = true
+    )]
     pub sqlite_sync: SqliteSync,
     /// How long a login session lasts, in hours.
     #[arg(long, env = "GPMB_SESSION_HOURS", default_value_t = 12, global = true)]
@@ -18,12 +24,18 @@ pub struct Settings {
     #[arg(long, env = "GPMB_BODY_LIMIT", default_value_t = 2 * 1024 * 1024, global = true)]
     pub body_limit: usize,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
-    #[arg(long, env = "GPMB_SECURE_COOKIE", default_value_t = false, global = true)]
+    #[arg(
+        long,
+        env = "GPMB_SECURE_COOKIE",
+        default_value_t = false,
+        global = true
+    )]
     pub secure_cookie: bool,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
-    s.parse().map_err(|e| format!("{s} is not an address like 127.0.0.1:8080: {e}"))
+    s.parse()
+        .map_err(|e| format!("{s} is not an address like 127.0.0.1:8080: {e}"))
 }

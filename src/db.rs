@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, SqlxPostgresConnector, SqlxSqliteConnector,
-    TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    SqlxPostgresConnector, SqlxSqliteConnector, TransactionTrait,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -74,7 +74,10 @@ pub async fn connect(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
             .connect(url)
             .await
             .context("could not connect to PostgreSQL (check DATABASE_URL)")?;
-        return Ok(Db { conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool), write_lock: None });
+        return Ok(Db {
+            conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+            write_lock: None,
+        });
     }
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| format!("invalid SQLite URL {url}"))?
@@ -103,7 +106,9 @@ pub async fn connect(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
 /// Connects, runs pending migrations and loads the reference data (admin units).
 pub async fn open(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
     let db = connect(url, sync).await?;
-    Migrator::up(&db.conn, None).await.context("running migrations")?;
+    Migrator::up(&db.conn, None)
+        .await
+        .context("running migrations")?;
     crate::admin_units::seed::seed_reference_data(&db.conn)
         .await
         .context("loading administrative units")?;

@@ -144,7 +144,9 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::Leader => matches!(p, ReadPersonal),
-            Role::DistrictLeader | Role::Member => matches!(p, ReadPersonal | WriteVisits | WriteParcels),
+            Role::DistrictLeader | Role::Member => {
+                matches!(p, ReadPersonal | WriteVisits | WriteParcels)
+            }
             // Project boards pull progress and push payment/handover; no personal data.
             Role::ProjectBoard => matches!(p, WriteParcels),
         }
@@ -164,7 +166,10 @@ mod tests {
     fn vocabularies_round_trip_through_text() {
         for s in ParcelStatus::ALL {
             assert_eq!(ParcelStatus::parse(s.as_str()), Some(*s));
-            assert_eq!(serde_json::to_value(s).ok(), Some(serde_json::json!(s.as_str())));
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::json!(s.as_str()))
+            );
         }
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(*r));

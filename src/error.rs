@@ -60,7 +60,11 @@ impl AppError {
     }
 
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        AppError::Unprocessable { code, message: message.into(), details: None }
+        AppError::Unprocessable {
+            code,
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn status_code(&self) -> StatusCode {
@@ -99,9 +103,18 @@ fn unique_violation(e: &DbErr) -> bool {
 }
 
 /// Builds the envelope response; also used for errors raised outside handlers.
-pub fn envelope(status: StatusCode, code: &str, message: &str, details: Option<serde_json::Value>) -> Response {
+pub fn envelope(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    details: Option<serde_json::Value>,
+) -> Response {
     let body = ErrorEnvelope {
-        error: ErrorBody { code: code.to_string(), message: message.to_string(), details },
+        error: ErrorBody {
+            code: code.to_string(),
+            message: message.to_string(),
+            details,
+        },
     };
     (status, axum::Json(body)).into_response()
 }
@@ -111,7 +124,9 @@ impl IntoResponse for AppError {
         let status = self.status_code();
         let code = self.code();
         let message = match &self {
-            AppError::Db(e) if unique_violation(e) => "a record with the same key already exists".to_string(),
+            AppError::Db(e) if unique_violation(e) => {
+                "a record with the same key already exists".to_string()
+            }
             AppError::Db(e) => {
                 tracing::error!(error = %e, source = ?std::error::Error::source(e), "database error");
                 "internal server error; the incident was logged".to_string()
@@ -136,12 +151,15 @@ impl From<JsonRejection> for AppError {
             StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
                 "the request body is larger than this endpoint accepts".into(),
             ),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                AppError::BadRequest("send the body as JSON with `Content-Type: application/json`".into())
-            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::BadRequest(
+                "send the body as JSON with `Content-Type: application/json`".into(),
+            ),
             StatusCode::UNPROCESSABLE_ENTITY => AppError::Unprocessable {
                 code: "invalid_body",
-                message: format!("the JSON body does not have the expected fields or types: {}", r.body_text()),
+                message: format!(
+                    "the JSON body does not have the expected fields or types: {}",
+                    r.body_text()
+                ),
                 details: None,
             },
             _ => AppError::BadRequest(format!("the body is not valid JSON: {}", r.body_text())),

@@ -21,4 +21,5 @@ pub mod progress;
 pub mod projects;
 pub mod text;
 pub mod visits;
+pub mod web;
 pub mod working_groups;

@@ -31,18 +31,30 @@ impl Metrics {
                 self.duration_buckets[i].fetch_add(1, Ordering::Relaxed);
             }
         }
-        self.duration_sum_micros.fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+        self.duration_sum_micros
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
         self.duration_count.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP gpmb_http_requests_total HTTP requests answered, by status class.");
+        let _ = writeln!(
+            out,
+            "# HELP gpmb_http_requests_total HTTP requests answered, by status class."
+        );
         let _ = writeln!(out, "# TYPE gpmb_http_requests_total counter");
         for (i, c) in self.by_class.iter().enumerate() {
-            let _ = writeln!(out, "gpmb_http_requests_total{{class=\"{}xx\"}} {}", i + 1, c.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "gpmb_http_requests_total{{class=\"{}xx\"}} {}",
+                i + 1,
+                c.load(Ordering::Relaxed)
+            );
         }
-        let _ = writeln!(out, "# HELP gpmb_http_request_duration_seconds Time to answer a request.");
+        let _ = writeln!(
+            out,
+            "# HELP gpmb_http_request_duration_seconds Time to answer a request."
+        );
         let _ = writeln!(out, "# TYPE gpmb_http_request_duration_seconds histogram");
         for (i, b) in BUCKETS.iter().enumerate() {
             let _ = writeln!(
@@ -52,16 +64,35 @@ impl Metrics {
             );
         }
         let count = self.duration_count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "gpmb_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "gpmb_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         let sum = self.duration_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "gpmb_http_request_duration_seconds_sum {sum}");
         let _ = writeln!(out, "gpmb_http_request_duration_seconds_count {count}");
         for (name, help, v) in [
-            ("gpmb_visits_created_total", "Visits stored.", &self.visits_created),
-            ("gpmb_visits_replayed_total", "Visit retries answered from the first copy.", &self.visits_replayed),
-            ("gpmb_parcel_updates_total", "Parcel updates committed.", &self.parcel_updates),
+            (
+                "gpmb_visits_created_total",
+                "Visits stored.",
+                &self.visits_created,
+            ),
+            (
+                "gpmb_visits_replayed_total",
+                "Visit retries answered from the first copy.",
+                &self.visits_replayed,
+            ),
+            (
+                "gpmb_parcel_updates_total",
+                "Parcel updates committed.",
+                &self.parcel_updates,
+            ),
         ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Ordering::Relaxed)
+            );
         }
         out
     }
@@ -70,13 +101,18 @@ impl Metrics {
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(req).await;
-    state.metrics.observe(response.status().as_u16(), started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .observe(response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }
 
 pub async fn handler(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.metrics.render(),
     )
 }

@@ -28,10 +28,19 @@ impl Cursor {
         let Some(s) = s.filter(|s| !s.is_empty()) else {
             return Ok(None);
         };
-        let bad = || AppError::BadRequest("the cursor is not one this server gave out; start again without it".into());
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+        let bad = || {
+            AppError::BadRequest(
+                "the cursor is not one this server gave out; start again without it".into(),
+            )
+        };
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
-        let id = text.strip_prefix("id:").and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+        let id = text
+            .strip_prefix("id:")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(bad)?;
         Ok(Some(Cursor(id)))
     }
 }
@@ -41,17 +50,31 @@ pub fn limit(requested: Option<u64>) -> AppResult<u64> {
     match requested {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(n) => Err(AppError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}, not {n}"))),
+        Some(n) => Err(AppError::BadRequest(format!(
+            "limit must be between 1 and {MAX_LIMIT}, not {n}"
+        ))),
     }
 }
 
 impl<T> Page<T> {
     /// `rows` were fetched with `limit + 1`: the extra row only says a next page exists.
-    pub fn from_rows<R>(mut rows: Vec<R>, limit: u64, id: impl Fn(&R) -> i32, map: impl FnMut(R) -> T) -> Page<T> {
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        limit: u64,
+        id: impl Fn(&R) -> i32,
+        map: impl FnMut(R) -> T,
+    ) -> Page<T> {
         let more = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| Cursor(id(r)).encode()) } else { None };
-        Page { items: rows.into_iter().map(map).collect(), next_cursor }
+        let next_cursor = if more {
+            rows.last().map(|r| Cursor(id(r)).encode())
+        } else {
+            None
+        };
+        Page {
+            items: rows.into_iter().map(map).collect(),
+            next_cursor,
+        }
     }
 }
 
@@ -61,7 +84,10 @@ mod tests {
 
     #[test]
     fn cursor_round_trip_and_garbage() -> AppResult<()> {
-        assert_eq!(Cursor::decode(Some(&Cursor(42).encode()))?, Some(Cursor(42)));
+        assert_eq!(
+            Cursor::decode(Some(&Cursor(42).encode()))?,
+            Some(Cursor(42))
+        );
         assert_eq!(Cursor::decode(None)?, None);
         assert!(Cursor::decode(Some("!!!")).is_err());
         assert!(Cursor::decode(Some("aWQ6eA")).is_err()); // "id:x"

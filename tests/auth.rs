@@ -1,4 +1,5 @@
 //! Login, sessions, bearer tokens and roles over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
 use common::{assert_error, TestApp};
@@ -16,18 +17,34 @@ async fn login_sets_a_session_cookie_and_me_answers() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(cookie.starts_with("gpmb_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body, json!({"user": {"username": "member_a", "role": "member"}}));
+    assert_eq!(
+        body,
+        json!({"user": {"username": "member_a", "role": "member"}})
+    );
 
     let (status, me) = app.get_json(&client, "/api/v1/auth/me").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["user"]["username"], "member_a");
     assert!(!me["working_groups"].as_array().unwrap().is_empty());
 
-    let res = client.post(app.url("/api/v1/auth/logout")).send().await.unwrap();
+    let res = client
+        .post(app.url("/api/v1/auth/logout"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let (status, body) = app.get_json(&client, "/api/v1/auth/me").await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED);
@@ -39,11 +56,19 @@ async fn wrong_password_and_unknown_user_are_401_and_audited() {
     let client = app.anonymous();
     for (user, pw) in [("admin", "wrong"), ("nobody", "demo"), ("admin", "")] {
         let (status, body) = app
-            .post_json(&client, "/api/v1/auth/login", &json!({"username": user, "password": pw}))
+            .post_json(
+                &client,
+                "/api/v1/auth/login",
+                &json!({"username": user, "password": pw}),
+            )
             .await;
         assert_error(status, &body, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login_failed'").await, 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login_failed'")
+            .await,
+        3
+    );
     let (status, body) = app.get_json(&client, "/api/v1/projects").await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED);
 }
@@ -51,35 +76,70 @@ async fn wrong_password_and_unknown_user_are_401_and_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bearer_tokens_are_scoped_to_one_project_and_read_or_write() {
     let app = TestApp::spawn().await;
-    let (_, read) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "board").await.unwrap();
-    let (_, write) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", true, "board").await.unwrap();
+    let (_, read) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "board")
+        .await
+        .unwrap();
+    let (_, write) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", true, "board")
+        .await
+        .unwrap();
     // The secret is stored hashed, never in clear.
     let clear = app
-        .count(&format!("SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{read}' OR token_hash = '{write}'"))
+        .count(&format!(
+            "SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{read}' OR token_hash = '{write}'"
+        ))
         .await;
     assert_eq!(clear, 0);
 
     let client = app.anonymous();
-    let res = client.get(app.url("/api/v1/projects/HPDQ2/progress")).bearer_auth(&read).send().await.unwrap();
+    let res = client
+        .get(app.url("/api/v1/projects/HPDQ2/progress"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = client.get(app.url("/api/v1/projects")).bearer_auth(&read).send().await.unwrap();
+    let res = client
+        .get(app.url("/api/v1/projects"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["items"].as_array().unwrap().len(), 1);
 
     // Another project is invisible to this token.
     let admin = app.login("admin").await;
     let (status, _) = app
-        .post_json(&admin, "/api/v1/projects", &json!({"code": "OTHER", "name": "Dự án khác", "investor": "X"}))
+        .post_json(
+            &admin,
+            "/api/v1/projects",
+            &json!({"code": "OTHER", "name": "Dự án khác", "investor": "X"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let res = client.get(app.url("/api/v1/projects/OTHER")).bearer_auth(&read).send().await.unwrap();
+    let res = client
+        .get(app.url("/api/v1/projects/OTHER"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
     // A project board never reads personal data.
-    let res = client.get(app.url("/api/v1/visits")).bearer_auth(&write).send().await.unwrap();
+    let res = client
+        .get(app.url("/api/v1/visits"))
+        .bearer_auth(&write)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
-    let res = client.get(app.url("/api/v1/projects")).bearer_auth("gpmb_not-a-token").send().await.unwrap();
+    let res = client
+        .get(app.url("/api/v1/projects"))
+        .bearer_auth("gpmb_not-a-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -88,8 +148,16 @@ async fn only_admins_create_projects() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;
     let (status, body) = app
-        .post_json(&leader, "/api/v1/projects", &json!({"code": "X1", "name": "X", "investor": "X"}))
+        .post_json(
+            &leader,
+            "/api/v1/projects",
+            &json!({"code": "X1", "name": "X", "investor": "X"}),
+        )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
-    assert_eq!(app.count("SELECT COUNT(*) FROM projects WHERE code = 'X1'").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM projects WHERE code = 'X1'")
+            .await,
+        0
+    );
 }

@@ -6,7 +6,9 @@ use std::process::{Command, Stdio};
 
 fn gpmb(dir: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gpmb"));
-    c.current_dir(dir).env_remove("DATABASE_URL").env("GPMB_SQLITE_SYNC", "normal");
+    c.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("GPMB_SQLITE_SYNC", "normal");
     c
 }
 
@@ -14,31 +16,94 @@ fn gpmb(dir: &std::path::Path) -> Command {
 fn migrate_user_and_token_commands() {
     let dir = tempfile::tempdir().unwrap();
     let out = gpmb(dir.path()).arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(dir.path().join("gpmb.db").exists(), "default database file in the working directory");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("gpmb.db").exists(),
+        "default database file in the working directory"
+    );
 
     let out = gpmb(dir.path())
-        .args(["user", "create", "tho", "--role", "member", "--password", "s3cret!", "--display-name", "Nguyễn Thị Thơ"])
+        .args([
+            "user",
+            "create",
+            "tho",
+            "--role",
+            "member",
+            "--password",
+            "s3cret!",
+            "--display-name",
+            "Nguyễn Thị Thơ",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = gpmb(dir.path()).args(["user", "create", "tho", "--role", "member", "--password", "x1234"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = gpmb(dir.path())
+        .args([
+            "user",
+            "create",
+            "tho",
+            "--role",
+            "member",
+            "--password",
+            "x1234",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "duplicate user refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    let out = gpmb(dir.path()).args(["user", "create", "z", "--role", "king", "--password", "x1234"]).output().unwrap();
+    let out = gpmb(dir.path())
+        .args([
+            "user",
+            "create",
+            "z",
+            "--role",
+            "king",
+            "--password",
+            "x1234",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "unknown role refused");
 
-    let out = gpmb(dir.path()).args(["token", "create", "--project", "HPDQ2", "--scope", "read"]).output().unwrap();
+    let out = gpmb(dir.path())
+        .args(["token", "create", "--project", "HPDQ2", "--scope", "read"])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "no such project yet");
     assert!(String::from_utf8_lossy(&out.stderr).contains("HPDQ2"));
 
-    let out = gpmb(dir.path()).args(["demo", "--parcels", "100"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = gpmb(dir.path()).args(["token", "create", "--project", "HPDQ2", "--scope", "write"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = gpmb(dir.path())
+        .args(["demo", "--parcels", "100"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = gpmb(dir.path())
+        .args(["token", "create", "--project", "HPDQ2", "--scope", "write"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let token = stdout.lines().last().unwrap();
-    assert!(token.starts_with("gpmb_") && !token.contains(' '), "token alone on the last line: {stdout}");
+    assert!(
+        token.starts_with("gpmb_") && !token.contains(' '),
+        "token alone on the last line: {stdout}"
+    );
 }
 
 #[test]
@@ -61,7 +126,10 @@ fn serve_demo_starts_and_answers() {
         }
     };
     let all = printed.join("\n");
-    assert!(all.contains("member_a (demo)") && all.contains("member_b (demo)"), "demo logins printed: {all}");
+    assert!(
+        all.contains("member_a (demo)") && all.contains("member_b (demo)"),
+        "demo logins printed: {all}"
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let status = rt.block_on(async {
         let client = reqwest::Client::new();

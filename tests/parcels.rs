@@ -41,7 +41,10 @@ async fn walk(app: &TestApp, client: &Client, query: &str) -> Vec<Value> {
 }
 
 fn ids(items: &[Value]) -> Vec<i64> {
-    items.iter().map(|i| i["id"].as_i64().expect("id")).collect()
+    items
+        .iter()
+        .map(|i| i["id"].as_i64().expect("id"))
+        .collect()
 }
 
 /// The extent of a GeoJSON geometry: [min_lon, min_lat, max_lon, max_lat].
@@ -61,7 +64,12 @@ fn extent(geometry: &Value) -> [f64; 4] {
             }
         }
     }
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     walk(&geometry["coordinates"], &mut b);
     assert!(b[0].is_finite(), "no coordinates in {geometry}");
     b
@@ -71,35 +79,63 @@ fn overlaps(a: [f64; 4], b: [f64; 4]) -> bool {
     a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
 }
 
-async fn patch(app: &TestApp, client: &Client, id: i64, if_match: Option<&str>, body: &Value) -> (StatusCode, Option<String>, Value) {
-    let mut req = client.patch(app.url(&format!("/api/v1/parcels/{id}"))).json(body);
+async fn patch(
+    app: &TestApp,
+    client: &Client,
+    id: i64,
+    if_match: Option<&str>,
+    body: &Value,
+) -> (StatusCode, Option<String>, Value) {
+    let mut req = client
+        .patch(app.url(&format!("/api/v1/parcels/{id}")))
+        .json(body);
     if let Some(m) = if_match {
         req = req.header("If-Match", m);
     }
     let res = req.send().await.expect("request");
-    let etag = res.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let etag = res
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let (status, body) = json_of(res).await;
     (status, etag, body)
 }
 
-async fn get_parcel(app: &TestApp, client: &Client, id: i64) -> (StatusCode, Option<String>, Value) {
-    let res = client.get(app.url(&format!("/api/v1/parcels/{id}"))).send().await.expect("request");
-    let etag = res.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string);
+async fn get_parcel(
+    app: &TestApp,
+    client: &Client,
+    id: i64,
+) -> (StatusCode, Option<String>, Value) {
+    let res = client
+        .get(app.url(&format!("/api/v1/parcels/{id}")))
+        .send()
+        .await
+        .expect("request");
+    let etag = res
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let (status, body) = json_of(res).await;
     (status, etag, body)
 }
 
 async fn parcel_in(app: &TestApp, commune_code: &str, status: Option<&str>) -> i64 {
-    let status_cond = status.map(|s| format!("AND p.status = '{s}'")).unwrap_or_default();
+    let status_cond = status
+        .map(|s| format!("AND p.status = '{s}'"))
+        .unwrap_or_default();
     app.count(&format!(
-        "SELECT MIN(p.id) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
+        "SELECT CAST(MIN(p.id) AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
          WHERE u.code = '{commune_code}' {status_cond}"
     ))
     .await
 }
 
 async fn by_status(app: &TestApp, client: &Client) -> Value {
-    let (status, p) = app.get_json(client, "/api/v1/projects/HPDQ2/progress").await;
+    let (status, p) = app
+        .get_json(client, "/api/v1/projects/HPDQ2/progress")
+        .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     p["parcels"].clone()
 }
@@ -117,19 +153,53 @@ async fn cursor_pages_walk_every_parcel_once() {
     assert!(all.len() > 50, "several pages walked");
 
     let first = &items[0];
-    for key in ["id", "project", "map_sheet", "parcel_no", "land_use", "area_m2", "recovered_area_m2", "source_crs", "status", "version", "updated_at"] {
+    for key in [
+        "id",
+        "project",
+        "map_sheet",
+        "parcel_no",
+        "land_use",
+        "area_m2",
+        "recovered_area_m2",
+        "source_crs",
+        "status",
+        "version",
+        "updated_at",
+    ] {
         assert!(!first[key].is_null(), "{key} missing in {first}");
     }
     assert_eq!(first["project"], "HPDQ2");
-    assert!(first["commune"]["id"].is_i64() && first["commune"]["code"].is_string() && first["commune"]["name"].is_string());
-    assert!(first["geometry"]["type"] == "Polygon" || first["geometry"]["type"] == "MultiPolygon", "{first}");
-    assert!(first.as_object().expect("object").contains_key("parent_parcel"));
-    assert!(chrono::DateTime::parse_from_rfc3339(first["updated_at"].as_str().expect("text")).is_ok());
+    assert!(
+        first["commune"]["id"].is_i64()
+            && first["commune"]["code"].is_string()
+            && first["commune"]["name"].is_string()
+    );
+    assert!(
+        first["geometry"]["type"] == "Polygon" || first["geometry"]["type"] == "MultiPolygon",
+        "{first}"
+    );
+    assert!(first
+        .as_object()
+        .expect("object")
+        .contains_key("parent_parcel"));
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(first["updated_at"].as_str().expect("text")).is_ok()
+    );
 
     // Bad query strings are 4xx envelopes.
-    for bad in ["limit=501", "limit=0", "cursor=nonsense!", "status=finished", "bbox=1,2,3", "bbox=108.9,15.3,108.8,15.4"] {
+    for bad in [
+        "limit=501",
+        "limit=0",
+        "cursor=nonsense!",
+        "status=finished",
+        "bbox=1,2,3",
+        "bbox=108.9,15.3,108.8,15.4",
+    ] {
         let (status, body) = app.get_json(&admin, &format!("{PARCELS}?{bad}")).await;
-        assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {status} {body}");
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {status} {body}"
+        );
         assert_error(status, &body, status);
     }
     let (status, body) = app.get_json(&admin, "/api/v1/projects/NOPE/parcels").await;
@@ -152,41 +222,72 @@ async fn filters_by_bbox_status_and_commune() {
     let items = walk(&app, &leader, &q).await;
     assert!(ids(&items).contains(&first["id"].as_i64().expect("id")));
     for it in &items {
-        assert!(overlaps(extent(&it["geometry"]), bx), "{} outside {bx:?}", it["id"]);
+        assert!(
+            overlaps(extent(&it["geometry"]), bx),
+            "{} outside {bx:?}",
+            it["id"]
+        );
     }
     let expected = project_parcels(
         &app,
-        &format!("AND p.min_lon <= {} AND p.max_lon >= {} AND p.min_lat <= {} AND p.max_lat >= {}", bx[2], bx[0], bx[3], bx[1]),
+        &format!(
+            "AND p.min_lon <= {} AND p.max_lon >= {} AND p.min_lat <= {} AND p.max_lat >= {}",
+            bx[2], bx[0], bx[3], bx[1]
+        ),
     )
     .await;
     assert_eq!(items.len() as i64, expected);
-    assert!((items.len() as i64) < project_parcels(&app, "").await, "the box is a real filter");
+    assert!(
+        (items.len() as i64) < project_parcels(&app, "").await,
+        "the box is a real filter"
+    );
     let far = walk(&app, &leader, "bbox=104.0,10.0,104.1,10.1").await;
     assert!(far.is_empty(), "nothing near Cà Mau: {far:?}");
 
     // status
     let agreed = walk(&app, &leader, "status=agreed&limit=500").await;
     assert!(agreed.iter().all(|i| i["status"] == "agreed"));
-    assert_eq!(agreed.len() as i64, project_parcels(&app, "AND p.status = 'agreed'").await);
+    assert_eq!(
+        agreed.len() as i64,
+        project_parcels(&app, "AND p.status = 'agreed'").await
+    );
     assert!(!agreed.is_empty());
     let two = walk(&app, &leader, "status=agreed,paid&limit=500").await;
-    assert_eq!(two.len() as i64, project_parcels(&app, "AND p.status IN ('agreed', 'paid')").await);
+    assert_eq!(
+        two.len() as i64,
+        project_parcels(&app, "AND p.status IN ('agreed', 'paid')").await
+    );
 
     // commune: the legacy commune's own code…
     let bt = walk(&app, &leader, "commune=21043&limit=500").await;
     assert!(!bt.is_empty());
-    assert!(bt.iter().all(|i| i["commune"]["code"] == "21043"), "only Bình Thuận");
-    assert_eq!(bt.len() as i64, project_parcels(&app, "AND u.code = '21043'").await);
+    assert!(
+        bt.iter().all(|i| i["commune"]["code"] == "21043"),
+        "only Bình Thuận"
+    );
+    assert_eq!(
+        bt.len() as i64,
+        project_parcels(&app, "AND u.code = '21043'").await
+    );
     // …and the 2025 unit it merged into (Vạn Tường, 21061) covers the merged communes too.
     let vt = walk(&app, &leader, "commune=21061&limit=500").await;
-    assert_eq!(vt.len() as i64, project_parcels(&app, "AND (u.code = '21061' OR s.code = '21061')").await);
-    assert!(vt.len() > bt.len(), "the merged commune has more parcels than one of its parts");
+    assert_eq!(
+        vt.len() as i64,
+        project_parcels(&app, "AND (u.code = '21061' OR s.code = '21061')").await
+    );
+    assert!(
+        vt.len() > bt.len(),
+        "the merged commune has more parcels than one of its parts"
+    );
     let vt_ids: HashSet<i64> = ids(&vt).into_iter().collect();
     assert!(ids(&bt).iter().all(|i| vt_ids.contains(i)));
     assert!(walk(&app, &leader, "commune=99999").await.is_empty());
     // Filters combine.
     let both = walk(&app, &leader, "commune=21043&status=agreed&limit=500").await;
-    assert_eq!(both.len() as i64, project_parcels(&app, "AND u.code = '21043' AND p.status = 'agreed'").await);
+    assert_eq!(
+        both.len() as i64,
+        project_parcels(&app, "AND u.code = '21043' AND p.status = 'agreed'").await
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,7 +301,12 @@ async fn geojson_feature_collection_with_next_link() {
         .await
         .expect("request");
     assert_eq!(res.status(), StatusCode::OK);
-    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     assert!(ct.starts_with("application/geo+json"), "content type {ct}");
     let fc: Value = res.json().await.expect("json");
     assert_eq!(fc["type"], "FeatureCollection");
@@ -210,8 +316,20 @@ async fn geojson_feature_collection_with_next_link() {
         assert_eq!(f["type"], "Feature");
         assert!(f["geometry"]["type"] == "Polygon" || f["geometry"]["type"] == "MultiPolygon");
         let props = f["properties"].as_object().expect("properties");
-        assert!(!props.contains_key("geometry"), "geometry not repeated in properties");
-        for key in ["id", "map_sheet", "parcel_no", "commune", "land_use", "area_m2", "status", "version"] {
+        assert!(
+            !props.contains_key("geometry"),
+            "geometry not repeated in properties"
+        );
+        for key in [
+            "id",
+            "map_sheet",
+            "parcel_no",
+            "commune",
+            "land_use",
+            "area_m2",
+            "status",
+            "version",
+        ] {
             assert!(props.contains_key(key), "{key} missing in {f}");
         }
         assert_eq!(f["id"], f["properties"]["id"]);
@@ -226,7 +344,12 @@ async fn geojson_feature_collection_with_next_link() {
     let href = next["href"].as_str().expect("href");
     assert!(href.contains(cursor) && href.contains("limit=10"), "{href}");
     // The link works and continues after the first page.
-    let res = leader.get(href).header("Accept", "application/geo+json").send().await.expect("request");
+    let res = leader
+        .get(href)
+        .header("Accept", "application/geo+json")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), StatusCode::OK);
     let page2: Value = res.json().await.expect("json");
     let last = features[9]["id"].as_i64().expect("id");
@@ -245,27 +368,63 @@ async fn members_see_and_change_only_their_area() {
     let member_a = app.login("member_a").await;
     let items = walk(&app, &member_a, "limit=500").await;
     assert!(!items.is_empty());
-    assert!(items.iter().all(|i| i["commune"]["code"] == "21043"), "member_a sees only Bình Thuận");
-    assert_eq!(items.len() as i64, project_parcels(&app, "AND u.code = '21043'").await);
+    assert!(
+        items.iter().all(|i| i["commune"]["code"] == "21043"),
+        "member_a sees only Bình Thuận"
+    );
+    assert_eq!(
+        items.len() as i64,
+        project_parcels(&app, "AND u.code = '21043'").await
+    );
     // Asking for another commune gives nothing, not the other commune's parcels.
     assert!(walk(&app, &member_a, "commune=21067").await.is_empty());
 
     let foreign = parcel_in(&app, "21067", None).await;
     let (status, _, body) = get_parcel(&app, &member_a, foreign).await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
-    let (status, body) = app.get_json(&member_a, &format!("/api/v1/parcels/{foreign}/history")).await;
+    let (status, body) = app
+        .get_json(&member_a, &format!("/api/v1/parcels/{foreign}/history"))
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
-    let version_before = app.count(&format!("SELECT version FROM parcels WHERE id = {foreign}")).await;
-    let (status, _, body) = patch(&app, &member_a, foreign, Some(&format!("\"{version_before}\"")), &json!({"status": "objecting"})).await;
+    let version_before = app
+        .count(&format!(
+            "SELECT CAST(version AS BIGINT) FROM parcels WHERE id = {foreign}"
+        ))
+        .await;
+    let (status, _, body) = patch(
+        &app,
+        &member_a,
+        foreign,
+        Some(&format!("\"{version_before}\"")),
+        &json!({"status": "objecting"}),
+    )
+    .await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
-    assert_eq!(app.count(&format!("SELECT version FROM parcels WHERE id = {foreign}")).await, version_before);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(version AS BIGINT) FROM parcels WHERE id = {foreign}"
+        ))
+        .await,
+        version_before
+    );
 
     // Their own parcel they may change.
     let own = parcel_in(&app, "21043", None).await;
     let (status, etag, p) = get_parcel(&app, &member_a, own).await;
     assert_eq!(status, StatusCode::OK, "{p}");
-    let target = if p["status"] == "objecting" { "negotiating" } else { "objecting" };
-    let (status, _, body) = patch(&app, &member_a, own, etag.as_deref(), &json!({"status": target, "reason": "hộ chưa đồng ý đơn giá"})).await;
+    let target = if p["status"] == "objecting" {
+        "negotiating"
+    } else {
+        "objecting"
+    };
+    let (status, _, body) = patch(
+        &app,
+        &member_a,
+        own,
+        etag.as_deref(),
+        &json!({"status": target, "reason": "hộ chưa đồng ý đơn giá"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], target);
 
@@ -281,30 +440,61 @@ async fn members_see_and_change_only_their_area() {
 async fn patch_moves_status_version_history_and_counters() {
     let app = TestApp::spawn().await;
     let admin = app.login("admin").await;
-    let id = parcel_in(&app, "21049", Some("negotiating")).await;
-    assert!(id > 0, "a negotiating parcel exists");
+    let id = app
+        .count(
+            "SELECT CAST(MIN(p.id) AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
+             WHERE u.code = '21049' AND p.status NOT IN ('agreed', 'paid')",
+        )
+        .await;
     let (status, etag, before) = get_parcel(&app, &admin, id).await;
     assert_eq!(status, StatusCode::OK, "{before}");
+    let from = before["status"].as_str().expect("status").to_string();
     let v = before["version"].as_i64().expect("version");
     assert_eq!(etag.as_deref(), Some(format!("\"{v}\"").as_str()));
-    let events_before = app.get_json(&admin, &format!("/api/v1/parcels/{id}/history")).await.1["items"]
+    let events_before = app
+        .get_json(&admin, &format!("/api/v1/parcels/{id}/history"))
+        .await
+        .1["items"]
         .as_array()
         .expect("items")
         .len();
     let progress_before = by_status(&app, &admin).await;
-    let audit_before = app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'").await;
+    let audit_before = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'")
+        .await;
 
     // Missing If-Match: 428, nothing changes.
     let (status, _, body) = patch(&app, &admin, id, None, &json!({"status": "agreed"})).await;
     assert_error(status, &body, StatusCode::PRECONDITION_REQUIRED);
     // Unknown fields and statuses are refused.
-    let (status, _, body) = patch(&app, &admin, id, Some(&v.to_string()), &json!({"status": "agreed", "colour": "red"})).await;
+    let (status, _, body) = patch(
+        &app,
+        &admin,
+        id,
+        Some(&v.to_string()),
+        &json!({"status": "agreed", "colour": "red"}),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _, body) = patch(&app, &admin, id, Some(&v.to_string()), &json!({"status": "finished"})).await;
+    let (status, _, body) = patch(
+        &app,
+        &admin,
+        id,
+        Some(&v.to_string()),
+        &json!({"status": "finished"}),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _, body) = patch(&app, &admin, id, Some("abc"), &json!({"status": "agreed"})).await;
+    let (status, _, body) =
+        patch(&app, &admin, id, Some("abc"), &json!({"status": "agreed"})).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST);
-    assert_eq!(app.count(&format!("SELECT version FROM parcels WHERE id = {id}")).await, v);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(version AS BIGINT) FROM parcels WHERE id = {id}"
+        ))
+        .await,
+        v
+    );
 
     // The weak form of the ETag is accepted.
     let (status, etag, after) = patch(
@@ -325,35 +515,56 @@ async fn patch_moves_status_version_history_and_counters() {
     assert_eq!(etag.as_deref(), Some(format!("\"{}\"", v + 1).as_str()));
 
     // History: oldest first, the new event last.
-    let (status, h) = app.get_json(&admin, &format!("/api/v1/parcels/{id}/history")).await;
+    let (status, h) = app
+        .get_json(&admin, &format!("/api/v1/parcels/{id}/history"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{h}");
     let events = h["items"].as_array().expect("items");
     assert_eq!(events.len(), events_before + 1);
     assert!(h["next_cursor"].is_null());
     let last = &events[events.len() - 1];
-    assert_eq!(last["from"], "negotiating");
+    assert_eq!(last["from"], from.as_str());
     assert_eq!(last["to"], "agreed");
     assert_eq!(last["reason"], "đồng ý phương án bồi thường");
     assert_eq!(last["actor"], "user:admin");
     assert!(chrono::DateTime::parse_from_rfc3339(last["at"].as_str().expect("at")).is_ok());
     let ats: Vec<_> = events
         .iter()
-        .map(|e| chrono::DateTime::parse_from_rfc3339(e["at"].as_str().expect("at")).expect("rfc3339"))
+        .map(|e| {
+            chrono::DateTime::parse_from_rfc3339(e["at"].as_str().expect("at")).expect("rfc3339")
+        })
         .collect();
     assert!(ats.windows(2).all(|w| w[0] <= w[1]), "oldest first");
 
     // Progress counters moved by one parcel.
     let progress_after = by_status(&app, &admin).await;
     let n = |p: &Value, s: &str| p["by_status"][s].as_i64().expect("count");
-    assert_eq!(n(&progress_after, "negotiating"), n(&progress_before, "negotiating") - 1);
-    assert_eq!(n(&progress_after, "agreed"), n(&progress_before, "agreed") + 1);
+    assert_eq!(n(&progress_after, &from), n(&progress_before, &from) - 1);
+    assert_eq!(
+        n(&progress_after, "agreed"),
+        n(&progress_before, "agreed") + 1
+    );
     assert_eq!(progress_after["total"], progress_before["total"]);
-    for s in ["not_contacted", "contacted", "paid", "handed_over", "objecting", "in_complaint"] {
-        assert_eq!(n(&progress_after, s), n(&progress_before, s), "{s}");
+    for s in [
+        "not_contacted",
+        "contacted",
+        "negotiating",
+        "paid",
+        "handed_over",
+        "objecting",
+        "in_complaint",
+    ] {
+        if s != from {
+            assert_eq!(n(&progress_after, s), n(&progress_before, s), "{s}");
+        }
     }
 
     // Audited, with the land-use change.
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'").await, audit_before + 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'")
+            .await,
+        audit_before + 1
+    );
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel' AND action = 'update' AND entity_id = '{id}' \
@@ -362,23 +573,49 @@ async fn patch_moves_status_version_history_and_counters() {
         .await,
         1
     );
-    let metrics = app.anonymous().get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    let metrics = app
+        .anonymous()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
     assert!(metrics.contains("gpmb_parcel_updates_total 1"), "{metrics}");
 
     // A stale version: 409 with the current version, nothing changed.
-    let (status, _, body) = patch(&app, &admin, id, Some(&format!("\"{v}\"")), &json!({"status": "paid"})).await;
+    let (status, _, body) = patch(
+        &app,
+        &admin,
+        id,
+        Some(&format!("\"{v}\"")),
+        &json!({"status": "paid"}),
+    )
+    .await;
     assert_error(status, &body, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "version_conflict");
-    assert_eq!(body["error"]["details"]["current_version"].as_i64(), Some(v + 1));
+    assert_eq!(
+        body["error"]["details"]["current_version"].as_i64(),
+        Some(v + 1)
+    );
     let (_, _, unchanged) = get_parcel(&app, &admin, id).await;
     assert_eq!(unchanged["status"], "agreed");
     assert_eq!(unchanged["version"].as_i64(), Some(v + 1));
     assert_eq!(by_status(&app, &admin).await, progress_after);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'").await, audit_before + 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'")
+            .await,
+        audit_before + 1
+    );
 
     // Counters still agree with the table.
-    for s in ["negotiating", "agreed"] {
-        assert_eq!(n(&progress_after, s), project_parcels(&app, &format!("AND p.status = '{s}'")).await, "{s}");
+    for s in [from.as_str(), "agreed"] {
+        assert_eq!(
+            n(&progress_after, s),
+            project_parcels(&app, &format!("AND p.status = '{s}'")).await,
+            "{s}"
+        );
     }
 }
 
@@ -390,30 +627,68 @@ async fn concurrent_patches_with_one_version_let_exactly_one_win() {
     let (_, etag, p) = get_parcel(&app, &admin, id).await;
     let etag = etag.expect("etag");
     let v = p["version"].as_i64().expect("version");
-    let events_before = app.count(&format!("SELECT COUNT(*) FROM parcel_status_events WHERE parcel_id = {id}")).await;
-    let targets = ["objecting", "in_complaint", "contacted", "paid", "handed_over", "negotiating", "agreed", "not_contacted"];
+    let events_before = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM parcel_status_events WHERE parcel_id = {id}"
+        ))
+        .await;
+    let targets = [
+        "objecting",
+        "in_complaint",
+        "contacted",
+        "paid",
+        "handed_over",
+        "negotiating",
+        "agreed",
+        "not_contacted",
+    ];
     let futures = targets.iter().filter(|t| p["status"] != **t).map(|t| {
         let client = admin.clone();
         let url = app.url(&format!("/api/v1/parcels/{id}"));
         let etag = etag.clone();
         let body = json!({"status": t, "reason": format!("concurrent {t}")});
-        async move { client.patch(url).header("If-Match", etag).json(&body).send().await.expect("request").status() }
+        async move {
+            client
+                .patch(url)
+                .header("If-Match", etag)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+        }
     });
     let statuses: Vec<StatusCode> = futures::future::join_all(futures).await;
     let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    let conflict = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    let conflict = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
     assert_eq!(ok, 1, "{statuses:?}");
     assert_eq!(conflict, statuses.len() - 1, "{statuses:?}");
-    assert_eq!(app.count(&format!("SELECT version FROM parcels WHERE id = {id}")).await, v + 1);
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM parcel_status_events WHERE parcel_id = {id}")).await,
+        app.count(&format!(
+            "SELECT CAST(version AS BIGINT) FROM parcels WHERE id = {id}"
+        ))
+        .await,
+        v + 1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM parcel_status_events WHERE parcel_id = {id}"
+        ))
+        .await,
         events_before + 1,
         "one status event, no lost update"
     );
     // The counters still match the table.
     let progress = by_status(&app, &admin).await;
     for (s, n) in progress["by_status"].as_object().expect("by_status") {
-        assert_eq!(n.as_i64(), Some(project_parcels(&app, &format!("AND p.status = '{s}'")).await), "{s}");
+        assert_eq!(
+            n.as_i64(),
+            Some(project_parcels(&app, &format!("AND p.status = '{s}'")).await),
+            "{s}"
+        );
     }
 }
 
@@ -424,19 +699,51 @@ async fn read_only_roles_and_tokens_cannot_write() {
     let id = parcel_in(&app, "21043", None).await;
     let (status, etag, p) = get_parcel(&app, &leader, id).await;
     assert_eq!(status, StatusCode::OK, "{p}");
-    let (status, _, body) = patch(&app, &leader, id, etag.as_deref(), &json!({"status": "objecting"})).await;
+    let (status, _, body) = patch(
+        &app,
+        &leader,
+        id,
+        etag.as_deref(),
+        &json!({"status": "objecting"}),
+    )
+    .await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
-    let (status, body) = app.post_json(&leader, PARCELS, &collection(vec![feature("7", "1", "21043", "LUC", square(0.0))])).await;
+    let (status, body) = app
+        .post_json(
+            &leader,
+            PARCELS,
+            &collection(vec![feature("7", "1", "21043", "LUC", square(0.0))]),
+        )
+        .await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
     let member = app.login("member_a").await;
-    let (status, body) = app.post_json(&member, PARCELS, &collection(vec![feature("7", "1", "21043", "LUC", square(0.0))])).await;
+    let (status, body) = app
+        .post_json(
+            &member,
+            PARCELS,
+            &collection(vec![feature("7", "1", "21043", "LUC", square(0.0))]),
+        )
+        .await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
-    assert_eq!(app.count(&format!("SELECT version FROM parcels WHERE id = {id}")).await, p["version"].as_i64().expect("v"));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(version AS BIGINT) FROM parcels WHERE id = {id}"
+        ))
+        .await,
+        p["version"].as_i64().expect("v")
+    );
 
     // A read token of the project reads but does not write; another project's token sees nothing.
-    let (_, read) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "gis").await.expect("token");
+    let (_, read) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "gis")
+        .await
+        .expect("token");
     let board = app.anonymous();
-    let res = board.get(app.url(&format!("/api/v1/parcels/{id}"))).bearer_auth(&read).send().await.expect("request");
+    let res = board
+        .get(app.url(&format!("/api/v1/parcels/{id}")))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), StatusCode::OK);
     let res = board
         .patch(app.url(&format!("/api/v1/parcels/{id}")))
@@ -450,13 +757,29 @@ async fn read_only_roles_and_tokens_cannot_write() {
 
     let admin = app.login("admin").await;
     let (status, body) = app
-        .post_json(&admin, "/api/v1/projects", &json!({"code": "DQ-CANG", "name": "Cảng Dung Quất", "investor": "Hòa Phát"}))
+        .post_json(
+            &admin,
+            "/api/v1/projects",
+            &json!({"code": "DQ-CANG", "name": "Cảng Dung Quất", "investor": "Hòa Phát"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, other) = gpmb::auth::service::create_token(&app.db.conn, "DQ-CANG", true, "board").await.expect("token");
-    let res = board.get(app.url(PARCELS)).bearer_auth(&other).send().await.expect("request");
+    let (_, other) = gpmb::auth::service::create_token(&app.db.conn, "DQ-CANG", true, "board")
+        .await
+        .expect("token");
+    let res = board
+        .get(app.url(PARCELS))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = board.get(app.url(&format!("/api/v1/parcels/{id}"))).bearer_auth(&other).send().await.expect("request");
+    let res = board
+        .get(app.url(&format!("/api/v1/parcels/{id}")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
@@ -483,13 +806,18 @@ async fn posting_valid_features_creates_parcels_with_areas() {
     let admin = app.login("admin").await;
     let before = project_parcels(&app, "").await;
     let progress_before = by_status(&app, &admin).await;
-    let audit_before = app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel' AND action = 'create'").await;
+    let audit_before = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel' AND action = 'create'")
+        .await;
     let parent = parcel_in(&app, "21043", None).await;
 
     let mut second = feature("T99", "2", "21043", "ONT", square(0.001));
     second["properties"]["status"] = json!("contacted");
     second["properties"]["parent_parcel"] = json!(parent);
-    let body = collection(vec![feature("T99", "1", "21043", "LUC", square(0.0)), second]);
+    let body = collection(vec![
+        feature("T99", "1", "21043", "LUC", square(0.0)),
+        second,
+    ]);
     let (status, created) = app.post_json(&admin, PARCELS, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let items = created["items"].as_array().expect("items");
@@ -499,10 +827,19 @@ async fn posting_valid_features_creates_parcels_with_areas() {
     let boundary = gpmb::geo::parse_geometry(&project["boundary"]).expect("boundary");
     for (item, dx) in items.iter().zip([0.0, 0.001]) {
         let area = item["area_m2"].as_f64().expect("area");
-        assert!((area - 2000.0).abs() < 20.0, "40 m × 50 m ≈ 2000 m², got {area}");
-        let expected = gpmb::geo::recovered_area_m2(&gpmb::geo::parse_geometry(&square(dx)).expect("g"), Some(&boundary));
+        assert!(
+            (area - 2000.0).abs() < 20.0,
+            "40 m × 50 m ≈ 2000 m², got {area}"
+        );
+        let expected = gpmb::geo::recovered_area_m2(
+            &gpmb::geo::parse_geometry(&square(dx)).expect("g"),
+            Some(&boundary),
+        );
         let recovered = item["recovered_area_m2"].as_f64().expect("recovered");
-        assert!((recovered - expected).abs() < 0.01, "recovered {recovered} vs {expected}");
+        assert!(
+            (recovered - expected).abs() < 0.01,
+            "recovered {recovered} vs {expected}"
+        );
         assert!(recovered <= area + 1e-6);
         assert_eq!(item["version"], 1);
         assert_eq!(item["source_crs"], "EPSG:4326");
@@ -523,27 +860,61 @@ async fn posting_valid_features_creates_parcels_with_areas() {
         app.count(&format!("SELECT COUNT(*) FROM parcels WHERE id = {new_id} AND min_lon < 108.816 AND max_lon > 108.816 AND min_lat < 15.39 AND max_lat > 15.39")).await,
         1
     );
-    let (_, h) = app.get_json(&admin, &format!("/api/v1/parcels/{new_id}/history")).await;
+    let (_, h) = app
+        .get_json(&admin, &format!("/api/v1/parcels/{new_id}/history"))
+        .await;
     assert_eq!(h["items"].as_array().expect("items").len(), 1);
     assert!(h["items"][0]["from"].is_null());
     assert_eq!(h["items"][0]["to"], "contacted");
     assert_eq!(h["items"][0]["reason"], "created");
     let progress = by_status(&app, &admin).await;
     let n = |p: &Value, s: &str| p["by_status"][s].as_i64().expect("count");
-    assert_eq!(progress["total"].as_i64(), progress_before["total"].as_i64().map(|t| t + 2));
-    assert_eq!(n(&progress, "not_contacted"), n(&progress_before, "not_contacted") + 1);
-    assert_eq!(n(&progress, "contacted"), n(&progress_before, "contacted") + 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel' AND action = 'create'").await, audit_before + 2);
+    assert_eq!(
+        progress["total"].as_i64(),
+        progress_before["total"].as_i64().map(|t| t + 2)
+    );
+    assert_eq!(
+        n(&progress, "not_contacted"),
+        n(&progress_before, "not_contacted") + 1
+    );
+    assert_eq!(
+        n(&progress, "contacted"),
+        n(&progress_before, "contacted") + 1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel' AND action = 'create'"
+        )
+        .await,
+        audit_before + 2
+    );
     // The new parcels show in the bbox filter.
-    let (_, page) = app.get_json(&admin, &format!("{PARCELS}?bbox=108.8149,15.3899,108.8151,15.3901&limit=500")).await;
-    assert!(ids(page["items"].as_array().expect("items")).contains(&items[0]["id"].as_i64().expect("id")));
+    let (_, page) = app
+        .get_json(
+            &admin,
+            &format!("{PARCELS}?bbox=108.8149,15.3899,108.8151,15.3901&limit=500"),
+        )
+        .await;
+    assert!(ids(page["items"].as_array().expect("items"))
+        .contains(&items[0]["id"].as_i64().expect("id")));
 
     // The same key again is refused, and nothing is stored.
-    let (status, again) = app.post_json(&admin, PARCELS, &collection(vec![feature("T99", "1", "21043", "LUC", square(0.0))])).await;
+    let (status, again) = app
+        .post_json(
+            &admin,
+            PARCELS,
+            &collection(vec![feature("T99", "1", "21043", "LUC", square(0.0))]),
+        )
+        .await;
     assert_error(status, &again, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(again["error"]["details"]["features"][0]["code"], "duplicate_parcel");
+    assert_eq!(
+        again["error"]["details"]["features"][0]["code"],
+        "duplicate_parcel"
+    );
     // A single Feature is accepted too; a project-board write token may post.
-    let (_, secret) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", true, "ban qlda").await.expect("token");
+    let (_, secret) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", true, "ban qlda")
+        .await
+        .expect("token");
     let res = app
         .anonymous()
         .post(app.url(PARCELS))
@@ -564,14 +935,19 @@ async fn invalid_features_are_all_listed_and_nothing_is_stored() {
     let admin = app.login("admin").await;
     let parcels_before = app.count("SELECT COUNT(*) FROM parcels").await;
     let events_before = app.count("SELECT COUNT(*) FROM parcel_status_events").await;
-    let audit_before = app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'").await;
+    let audit_before = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'")
+        .await;
     let progress_before = by_status(&app, &admin).await;
 
     let bow_tie = json!({"type": "Polygon", "coordinates": [[[108.80, 15.35], [108.81, 15.36], [108.81, 15.35], [108.80, 15.36], [108.80, 15.35]]]});
     let unclosed = json!({"type": "Polygon", "coordinates": [[[108.80, 15.35], [108.801, 15.35], [108.801, 15.351], [108.80, 15.351]]]});
     let projected = json!({"type": "Polygon", "coordinates": [[[590000.0, 1700000.0], [590100.0, 1700000.0], [590100.0, 1700100.0], [590000.0, 1700000.0]]]});
     let mut missing_no = feature("T98", "6", "21043", "LUC", square(0.005));
-    missing_no["properties"].as_object_mut().expect("props").remove("parcel_no");
+    missing_no["properties"]
+        .as_object_mut()
+        .expect("props")
+        .remove("parcel_no");
     let features = vec![
         feature("T98", "1", "21043", "LUC", square(0.0)), // valid
         feature("T98", "2", "21043", "LUC", bow_tie),
@@ -586,10 +962,17 @@ async fn invalid_features_are_all_listed_and_nothing_is_stored() {
     let (status, body) = app.post_json(&admin, PARCELS, &collection(features)).await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "invalid_features");
-    let bad = body["error"]["details"]["features"].as_array().expect("details.features");
+    let bad = body["error"]["details"]["features"]
+        .as_array()
+        .expect("details.features");
     let listed: Vec<(i64, &str)> = bad
         .iter()
-        .map(|f| (f["index"].as_i64().expect("index"), f["code"].as_str().expect("code")))
+        .map(|f| {
+            (
+                f["index"].as_i64().expect("index"),
+                f["code"].as_str().expect("code"),
+            )
+        })
         .collect();
     assert_eq!(
         listed,
@@ -612,13 +995,27 @@ async fn invalid_features_are_all_listed_and_nothing_is_stored() {
     assert!(bad[4]["parcel_no"].is_null());
 
     // Nothing stored.
-    assert_eq!(app.count("SELECT COUNT(*) FROM parcels").await, parcels_before);
-    assert_eq!(app.count("SELECT COUNT(*) FROM parcel_status_events").await, events_before);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'").await, audit_before);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM parcels").await,
+        parcels_before
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM parcel_status_events").await,
+        events_before
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'parcel'")
+            .await,
+        audit_before
+    );
     assert_eq!(by_status(&app, &admin).await, progress_before);
 
     // Not GeoJSON at all, or an empty collection: 422 too; broken JSON is 400.
-    for body in [json!({"type": "Point", "coordinates": [108.8, 15.3]}), json!({"type": "FeatureCollection", "features": []}), json!([1, 2])] {
+    for body in [
+        json!({"type": "Point", "coordinates": [108.8, 15.3]}),
+        json!({"type": "FeatureCollection", "features": []}),
+        json!([1, 2]),
+    ] {
         let (status, res) = app.post_json(&admin, PARCELS, &body).await;
         assert_error(status, &res, StatusCode::UNPROCESSABLE_ENTITY);
     }
@@ -631,5 +1028,8 @@ async fn invalid_features_are_all_listed_and_nothing_is_stored() {
         .expect("request");
     let (status, res) = json_of(res).await;
     assert_error(status, &res, StatusCode::BAD_REQUEST);
-    assert_eq!(app.count("SELECT COUNT(*) FROM parcels").await, parcels_before);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM parcels").await,
+        parcels_before
+    );
 }

@@ -1,4 +1,5 @@
 //! Projects and progress (counters kept in step with every change).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
 use common::TestApp;
@@ -30,43 +31,77 @@ async fn list_get_and_create_projects() {
     let (status, dup) = app.post_json(&admin, "/api/v1/projects", &new).await;
     assert_eq!(status, StatusCode::CONFLICT, "{dup}");
     let (status, bad) = app
-        .post_json(&admin, "/api/v1/projects", &json!({"code": "bad code!", "name": "x", "investor": "x"}))
+        .post_json(
+            &admin,
+            "/api/v1/projects",
+            &json!({"code": "bad code!", "name": "x", "investor": "x"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'project' AND action = 'create'").await, 1);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE entity = 'project' AND action = 'create'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_counters_agree_with_the_tables() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;
-    let (status, p) = app.get_json(&leader, "/api/v1/projects/HPDQ2/progress").await;
+    let (status, p) = app
+        .get_json(&leader, "/api/v1/projects/HPDQ2/progress")
+        .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     let parcels = app.count("SELECT COUNT(*) FROM parcels").await;
     assert_eq!(p["parcels"]["total"].as_i64().unwrap(), parcels);
     for (status, n) in p["parcels"]["by_status"].as_object().unwrap() {
-        let expected = app.count(&format!("SELECT COUNT(*) FROM parcels WHERE status = '{status}'")).await;
+        let expected = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM parcels WHERE status = '{status}'"
+            ))
+            .await;
         assert_eq!(n.as_i64().unwrap(), expected, "status {status}");
     }
-    assert_eq!(p["parcels"]["by_status"].as_object().unwrap().len(), 8, "every status listed");
+    assert_eq!(
+        p["parcels"]["by_status"].as_object().unwrap().len(),
+        8,
+        "every status listed"
+    );
     let households = app.count("SELECT COUNT(*) FROM households").await;
     assert_eq!(p["households"]["total"].as_i64().unwrap(), households);
-    let agrees = app.count("SELECT COUNT(*) FROM households WHERE stance = 'agrees'").await;
-    assert_eq!(p["households"]["by_stance"]["agrees"].as_i64().unwrap(), agrees);
+    let agrees = app
+        .count("SELECT COUNT(*) FROM households WHERE stance = 'agrees'")
+        .await;
+    assert_eq!(
+        p["households"]["by_stance"]["agrees"].as_i64().unwrap(),
+        agrees
+    );
     let area_total = p["area_m2"]["total"].as_f64().unwrap();
     assert!(area_total > 0.0);
 
     let communes = p["by_commune"].as_array().unwrap();
     assert_eq!(communes.len(), 6, "the six communes around Dung Quất");
-    let sum: i64 = communes.iter().map(|c| c["parcels"]["total"].as_i64().unwrap()).sum();
+    let sum: i64 = communes
+        .iter()
+        .map(|c| c["parcels"]["total"].as_i64().unwrap())
+        .sum();
     assert_eq!(sum, parcels);
     assert!(communes.iter().any(|c| c["name"] == "Xã Bình Thuận"));
     assert!(!p["by_working_group"].as_array().unwrap().is_empty());
 
     let weeks = p["over_time"].as_array().unwrap();
     assert!(weeks.len() > 10, "a year of history");
-    let handed: Vec<i64> = weeks.iter().map(|w| w["cumulative"]["handed_over"].as_i64().unwrap()).collect();
-    assert!(handed.windows(2).all(|w| w[0] <= w[1]), "cumulative series never falls");
+    let handed: Vec<i64> = weeks
+        .iter()
+        .map(|w| w["cumulative"]["handed_over"].as_i64().unwrap())
+        .collect();
+    assert!(
+        handed.windows(2).all(|w| w[0] <= w[1]),
+        "cumulative series never falls"
+    );
     let ever_handed = app
         .count("SELECT COUNT(DISTINCT parcel_id) FROM parcel_status_events WHERE to_status = 'handed_over'")
         .await;

@@ -1,4 +1,5 @@
 //! Logging visits: idempotent retries, area scoping, stance and audit.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
 use common::{assert_error, json_of, TestApp};
@@ -34,7 +35,12 @@ fn visit(household: i64, group: i64) -> Value {
     })
 }
 
-async fn post_visit(app: &TestApp, client: &Client, body: &Value, key: Option<&str>) -> (StatusCode, Value) {
+async fn post_visit(
+    app: &TestApp,
+    client: &Client,
+    body: &Value,
+    key: Option<&str>,
+) -> (StatusCode, Value) {
     let mut req = client.post(app.url("/api/v1/visits")).json(body);
     if let Some(k) = key {
         req = req.header("Idempotency-Key", k);
@@ -62,11 +68,17 @@ async fn a_visit_is_stored_once_and_a_retry_returns_it() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(again["id"], first["id"]);
     assert_eq!(app.count("SELECT COUNT(*) FROM visits").await, before + 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM visits WHERE client_id = 'device-1-visit-1'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM visits WHERE client_id = 'device-1-visit-1'")
+            .await,
+        1
+    );
 
     // The household now shows the stance, and the audit trail has the write.
     let stance = app
-        .count(&format!("SELECT COUNT(*) FROM households WHERE id = {household} AND stance = 'considering'"))
+        .count(&format!(
+            "SELECT COUNT(*) FROM households WHERE id = {household} AND stance = 'considering'"
+        ))
         .await;
     assert_eq!(stance, 1);
     let audited = app
@@ -77,7 +89,9 @@ async fn a_visit_is_stored_once_and_a_retry_returns_it() {
         .await;
     assert_eq!(audited, 1);
 
-    let (status, got) = app.get_json(&member, &format!("/api/v1/visits/{}", first["id"])).await;
+    let (status, got) = app
+        .get_json(&member, &format!("/api/v1/visits/{}", first["id"]))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["concerns"], body["concerns"]);
     assert_eq!(got["client_id"], "device-1-visit-1");
@@ -96,7 +110,13 @@ async fn twenty_concurrent_retries_create_exactly_one_visit() {
         let url = app.url("/api/v1/visits");
         let body = body.clone();
         tasks.push(tokio::spawn(async move {
-            let res = client.post(url).header("Idempotency-Key", "storm-key-7").json(&body).send().await.unwrap();
+            let res = client
+                .post(url)
+                .header("Idempotency-Key", "storm-key-7")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             json_of(res).await
         }));
     }
@@ -108,7 +128,11 @@ async fn twenty_concurrent_retries_create_exactly_one_visit() {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "all retries answer with one id: {ids:?}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM visits WHERE client_id = 'storm-key-7'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM visits WHERE client_id = 'storm-key-7'")
+            .await,
+        1
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'visit' AND action = 'create' AND detail LIKE '%storm-key-7%'")
             .await,
@@ -131,13 +155,22 @@ async fn members_cannot_read_or_write_outside_their_area() {
     // member_a using a group they are not in.
     let (status, body) = post_visit(&app, &member_a, &visit(house_a, group_b), Some("a-1")).await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
-    assert_eq!(app.count("SELECT COUNT(*) FROM visits WHERE client_id IN ('a-1', 'b-1')").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM visits WHERE client_id IN ('a-1', 'b-1')")
+            .await,
+        0
+    );
 
-    let (status, created) = post_visit(&app, &member_a, &visit(house_a, group_a), Some("a-2")).await;
+    let (status, created) =
+        post_visit(&app, &member_a, &visit(house_a, group_a), Some("a-2")).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = app.get_json(&member_b, &format!("/api/v1/visits/{}", created["id"])).await;
+    let (status, body) = app
+        .get_json(&member_b, &format!("/api/v1/visits/{}", created["id"]))
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
-    let (status, page) = app.get_json(&member_b, &format!("/api/v1/visits?household={house_a}")).await;
+    let (status, page) = app
+        .get_json(&member_b, &format!("/api/v1/visits?household={house_a}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page["items"].as_array().unwrap().is_empty());
 
@@ -171,17 +204,31 @@ async fn list_filters_and_pages_without_duplicates() {
     }
     assert_eq!(seen.len() as i64, total);
 
-    let (_, page) = app.get_json(&admin, "/api/v1/visits?from=2021-03-01&to=2021-03-31&limit=500").await;
+    let (_, page) = app
+        .get_json(
+            &admin,
+            "/api/v1/visits?from=2021-03-01&to=2021-03-31&limit=500",
+        )
+        .await;
     let items = page["items"].as_array().unwrap();
     assert!(!items.is_empty());
     for v in items {
         let at = chrono::DateTime::parse_from_rfc3339(v["visited_at"].as_str().unwrap()).unwrap();
         let day = at.with_timezone(&chrono::Utc).date_naive().to_string();
-        assert!(("2021-03-01".."2021-04-01").contains(&day.as_str()), "{day}");
+        assert!(
+            ("2021-03-01".."2021-04-01").contains(&day.as_str()),
+            "{day}"
+        );
     }
     let household = items[0]["household_id"].as_i64().unwrap();
-    let (_, page) = app.get_json(&admin, &format!("/api/v1/visits?household={household}")).await;
-    assert!(page["items"].as_array().unwrap().iter().all(|v| v["household_id"] == household));
+    let (_, page) = app
+        .get_json(&admin, &format!("/api/v1/visits?household={household}"))
+        .await;
+    assert!(page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["household_id"] == household));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,7 +269,10 @@ async fn invalid_visits_are_422_and_store_nothing() {
 }
 
 async fn stances(app: &TestApp, member: &Client) -> Value {
-    app.get_json(member, "/api/v1/projects/HPDQ2/progress").await.1["households"]["by_stance"].clone()
+    app.get_json(member, "/api/v1/projects/HPDQ2/progress")
+        .await
+        .1["households"]["by_stance"]
+        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,8 +291,14 @@ async fn stance_counters_follow_visits_but_not_late_older_ones() {
     body["visited_at"] = json!("2026-11-21T09:00:00+07:00");
     post_visit(&app, &member, &body, Some("s-2")).await;
     let after = stances(&app, &member).await;
-    assert_eq!(after["agrees"].as_i64().unwrap(), before["agrees"].as_i64().unwrap() + 1);
-    assert_eq!(after["refuses_contact"].as_i64().unwrap(), before["refuses_contact"].as_i64().unwrap() - 1);
+    assert_eq!(
+        after["agrees"].as_i64().unwrap(),
+        before["agrees"].as_i64().unwrap() + 1
+    );
+    assert_eq!(
+        after["refuses_contact"].as_i64().unwrap(),
+        before["refuses_contact"].as_i64().unwrap() - 1
+    );
 
     // A visit from before, synced late, does not overwrite the newer stance.
     body["stance"] = json!("disagrees");
@@ -252,7 +308,9 @@ async fn stance_counters_follow_visits_but_not_late_older_ones() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(stances(&app, &member).await, after);
     let agrees = app
-        .count(&format!("SELECT COUNT(*) FROM households WHERE id = {household} AND stance = 'agrees'"))
+        .count(&format!(
+            "SELECT COUNT(*) FROM households WHERE id = {household} AND stance = 'agrees'"
+        ))
         .await;
     assert_eq!(agrees, 1);
 }

@@ -69,7 +69,13 @@ impl MigrationTrait for Migration {
                 ),
                 table(
                     "sessions",
-                    vec![id(), text("token_hash"), int("user_id"), ts("created_at"), ts("expires_at")],
+                    vec![
+                        id(),
+                        text("token_hash"),
+                        int("user_id"),
+                        ts("created_at"),
+                        ts("expires_at"),
+                    ],
                     vec![fk("sessions", "user_id", "users")],
                 ),
                 table(
@@ -98,6 +104,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_all(manager, &["api_tokens", "sessions", "users", "projects", "admin_units"]).await
+        drop_all(
+            manager,
+            &["api_tokens", "sessions", "users", "projects", "admin_units"],
+        )
+        .await
     }
 }

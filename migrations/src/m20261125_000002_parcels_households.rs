@@ -48,7 +48,12 @@ impl MigrationTrait for Migration {
                 // Splits (one parent, many children) and merges (many parents) alike.
                 composite_pk(
                     "parcel_lineage",
-                    vec![int("parcel_id"), int("parent_id"), text("kind"), ts("recorded_at")],
+                    vec![
+                        int("parcel_id"),
+                        int("parent_id"),
+                        text("kind"),
+                        ts("recorded_at"),
+                    ],
                     &["parcel_id", "parent_id"],
                     vec![
                         fk("parcel_lineage", "parcel_id", "parcels"),
@@ -83,7 +88,12 @@ impl MigrationTrait for Migration {
                 ),
                 composite_pk(
                     "household_parcels",
-                    vec![int("household_id"), int("parcel_id"), double("share"), text("role")],
+                    vec![
+                        int("household_id"),
+                        int("parcel_id"),
+                        double("share"),
+                        text("role"),
+                    ],
                     &["household_id", "parcel_id"],
                     vec![
                         fk("household_parcels", "household_id", "households"),
@@ -98,19 +108,63 @@ impl MigrationTrait for Migration {
                     &["project_id", "commune_id", "map_sheet", "parcel_no"],
                     true,
                 ),
-                index("parcels", "idx_parcels_project_status", &["project_id", "status", "id"], false),
-                index("parcels", "idx_parcels_project_commune", &["project_id", "commune_id", "id"], false),
-                index("parcels", "idx_parcels_bbox", &["project_id", "min_lon", "max_lon", "min_lat", "max_lat"], false),
-                index("households", "idx_households_project", &["project_id", "commune_id", "id"], false),
-                index("households", "idx_households_commune", &["commune_id", "id"], false),
-                index("households", "idx_households_code", &["project_id", "code"], true),
-                index("household_parcels", "idx_household_parcels_parcel", &["parcel_id"], false),
+                index(
+                    "parcels",
+                    "idx_parcels_project_status",
+                    &["project_id", "status", "id"],
+                    false,
+                ),
+                index(
+                    "parcels",
+                    "idx_parcels_project_commune",
+                    &["project_id", "commune_id", "id"],
+                    false,
+                ),
+                index(
+                    "parcels",
+                    "idx_parcels_bbox",
+                    &["project_id", "min_lon", "max_lon", "min_lat", "max_lat"],
+                    false,
+                ),
+                index(
+                    "households",
+                    "idx_households_project",
+                    &["project_id", "commune_id", "id"],
+                    false,
+                ),
+                index(
+                    "households",
+                    "idx_households_commune",
+                    &["commune_id", "id"],
+                    false,
+                ),
+                index(
+                    "households",
+                    "idx_households_code",
+                    &["project_id", "code"],
+                    true,
+                ),
+                index(
+                    "household_parcels",
+                    "idx_household_parcels_parcel",
+                    &["parcel_id"],
+                    false,
+                ),
             ],
         )
         .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_all(manager, &["household_parcels", "households", "parcel_lineage", "parcels"]).await
+        drop_all(
+            manager,
+            &[
+                "household_parcels",
+                "households",
+                "parcel_lineage",
+                "parcels",
+            ],
+        )
+        .await
     }
 }

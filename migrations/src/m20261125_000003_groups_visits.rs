@@ -17,7 +17,13 @@ impl MigrationTrait for Migration {
             vec![
                 table(
                     "working_groups",
-                    vec![id(), int("project_id"), text("name"), int_null("leader_id"), ts("created_at")],
+                    vec![
+                        id(),
+                        int("project_id"),
+                        text("name"),
+                        int_null("leader_id"),
+                        ts("created_at"),
+                    ],
                     vec![fk("working_groups", "project_id", "projects")],
                 ),
                 composite_pk(
@@ -34,7 +40,11 @@ impl MigrationTrait for Migration {
                     vec![int("working_group_id"), int("user_id")],
                     &["working_group_id", "user_id"],
                     vec![
-                        fk("working_group_members", "working_group_id", "working_groups"),
+                        fk(
+                            "working_group_members",
+                            "working_group_id",
+                            "working_groups",
+                        ),
                         fk("working_group_members", "user_id", "users"),
                     ],
                 ),
@@ -78,14 +88,39 @@ impl MigrationTrait for Migration {
                 ),
             ],
             vec![
-                index("working_groups", "idx_working_groups_project", &["project_id"], false),
+                index(
+                    "working_groups",
+                    "idx_working_groups_project",
+                    &["project_id"],
+                    false,
+                ),
                 index("working_group_members", "idx_wgm_user", &["user_id"], false),
                 index("visits", "idx_visits_client_id", &["client_id"], true),
-                index("visits", "idx_visits_household", &["household_id", "visited_at"], false),
-                index("visits", "idx_visits_group", &["working_group_id", "visited_at"], false),
-                index("visits", "idx_visits_project", &["project_id", "visited_at"], false),
+                index(
+                    "visits",
+                    "idx_visits_household",
+                    &["household_id", "visited_at"],
+                    false,
+                ),
+                index(
+                    "visits",
+                    "idx_visits_group",
+                    &["working_group_id", "visited_at"],
+                    false,
+                ),
+                index(
+                    "visits",
+                    "idx_visits_project",
+                    &["project_id", "visited_at"],
+                    false,
+                ),
                 index("commitments", "idx_commitments_visit", &["visit_id"], false),
-                index("commitments", "idx_commitments_household", &["household_id"], false),
+                index(
+                    "commitments",
+                    "idx_commitments_household",
+                    &["household_id"],
+                    false,
+                ),
             ],
         )
         .await
@@ -94,7 +129,13 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_all(
             manager,
-            &["commitments", "visits", "working_group_members", "working_group_areas", "working_groups"],
+            &[
+                "commitments",
+                "visits",
+                "working_group_members",
+                "working_group_areas",
+                "working_groups",
+            ],
         )
         .await
     }

@@ -73,7 +73,11 @@ impl MigrationTrait for Migration {
                 ),
                 composite_pk(
                     "grievance_households",
-                    vec![int("grievance_id"), int("household_id"), int_null("parcel_id")],
+                    vec![
+                        int("grievance_id"),
+                        int("household_id"),
+                        int_null("parcel_id"),
+                    ],
                     &["grievance_id", "household_id"],
                     vec![
                         fk("grievance_households", "grievance_id", "grievances"),
@@ -82,11 +86,36 @@ impl MigrationTrait for Migration {
                 ),
             ],
             vec![
-                index("parcel_status_events", "idx_pse_parcel", &["parcel_id", "id"], false),
-                index("parcel_status_events", "idx_pse_project_at", &["project_id", "at"], false),
-                index("case_stage_events", "idx_cse_household", &["household_id", "stage"], false),
-                index("grievances", "idx_grievances_project", &["project_id", "status"], false),
-                index("grievance_households", "idx_gh_household", &["household_id"], false),
+                index(
+                    "parcel_status_events",
+                    "idx_pse_parcel",
+                    &["parcel_id", "id"],
+                    false,
+                ),
+                index(
+                    "parcel_status_events",
+                    "idx_pse_project_at",
+                    &["project_id", "at"],
+                    false,
+                ),
+                index(
+                    "case_stage_events",
+                    "idx_cse_household",
+                    &["household_id", "stage"],
+                    false,
+                ),
+                index(
+                    "grievances",
+                    "idx_grievances_project",
+                    &["project_id", "status"],
+                    false,
+                ),
+                index(
+                    "grievance_households",
+                    "idx_gh_household",
+                    &["household_id"],
+                    false,
+                ),
             ],
         )
         .await
@@ -95,7 +124,12 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_all(
             manager,
-            &["grievance_households", "grievances", "case_stage_events", "parcel_status_events"],
+            &[
+                "grievance_households",
+                "grievances",
+                "case_stage_events",
+                "parcel_status_events",
+            ],
         )
         .await
     }

@@ -46,7 +46,12 @@ impl MigrationTrait for Migration {
                     vec![fk("progress_counters", "project_id", "projects")],
                 ),
             ],
-            vec![index("audit_events", "idx_audit_entity", &["entity", "entity_id"], false)],
+            vec![index(
+                "audit_events",
+                "idx_audit_entity",
+                &["entity", "entity_id"],
+                false,
+            )],
         )
         .await
     }

@@ -6,7 +6,12 @@ pub fn name(s: &str) -> Alias {
 }
 
 pub fn id() -> ColumnDef {
-    ColumnDef::new(name("id")).integer().not_null().auto_increment().primary_key().to_owned()
+    ColumnDef::new(name("id"))
+        .integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
 }
 
 pub fn int(col: &str) -> ColumnDef {
@@ -18,7 +23,11 @@ pub fn int_null(col: &str) -> ColumnDef {
 }
 
 pub fn big(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).big_integer().not_null().default(0).to_owned()
+    ColumnDef::new(name(col))
+        .big_integer()
+        .not_null()
+        .default(0)
+        .to_owned()
 }
 
 pub fn text(col: &str) -> ColumnDef {
@@ -46,7 +55,11 @@ pub fn double_null(col: &str) -> ColumnDef {
 }
 
 pub fn boolean(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).boolean().not_null().default(false).to_owned()
+    ColumnDef::new(name(col))
+        .boolean()
+        .not_null()
+        .default(false)
+        .to_owned()
 }
 
 pub fn date(col: &str) -> ColumnDef {
@@ -58,11 +71,17 @@ pub fn date_null(col: &str) -> ColumnDef {
 }
 
 pub fn ts(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(name(col))
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
 pub fn ts_null(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).timestamp_with_time_zone().null().to_owned()
+    ColumnDef::new(name(col))
+        .timestamp_with_time_zone()
+        .null()
+        .to_owned()
 }
 
 pub fn fk(table: &str, col: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -72,7 +91,11 @@ pub fn fk(table: &str, col: &str, to: &str) -> ForeignKeyCreateStatement {
         .to_owned()
 }
 
-pub fn table(t: &str, cols: Vec<ColumnDef>, fks: Vec<ForeignKeyCreateStatement>) -> TableCreateStatement {
+pub fn table(
+    t: &str,
+    cols: Vec<ColumnDef>,
+    fks: Vec<ForeignKeyCreateStatement>,
+) -> TableCreateStatement {
     let mut stmt = Table::create();
     stmt.table(name(t)).if_not_exists();
     for mut c in cols {
@@ -96,7 +119,12 @@ pub fn index(t: &str, idx: &str, cols: &[&str], unique: bool) -> IndexCreateStat
     stmt.to_owned()
 }
 
-pub fn composite_pk(t: &str, cols: Vec<ColumnDef>, pk: &[&str], fks: Vec<ForeignKeyCreateStatement>) -> TableCreateStatement {
+pub fn composite_pk(
+    t: &str,
+    cols: Vec<ColumnDef>,
+    pk: &[&str],
+    fks: Vec<ForeignKeyCreateStatement>,
+) -> TableCreateStatement {
     let mut stmt = table(t, cols, fks);
     let mut p = Index::create();
     for c in pk {
@@ -122,7 +150,9 @@ pub async fn create_all(
 
 pub async fn drop_all(manager: &SchemaManager<'_>, tables: &[&str]) -> Result<(), DbErr> {
     for t in tables {
-        manager.drop_table(Table::drop().table(name(t)).if_exists().to_owned()).await?;
+        manager
+            .drop_table(Table::drop().table(name(t)).if_exists().to_owned())
+            .await?;
     }
     Ok(())
 }

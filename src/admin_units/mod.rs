@@ -1,3 +1,3 @@
 //! Administrative units (province / district / commune) before and after the 2025 reform.
-pub mod seed;
 pub mod routes;
+pub mod seed;

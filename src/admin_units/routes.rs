@@ -66,12 +66,17 @@ pub async fn list(
     let level = q.level.as_deref().map(str::trim).filter(|l| !l.is_empty());
     if let Some(l) = level {
         if ![LEVEL_PROVINCE, LEVEL_DISTRICT, LEVEL_COMMUNE].contains(&l) {
-            return Err(AppError::BadRequest(format!("level must be province, district or commune, not `{l}`")));
+            return Err(AppError::BadRequest(format!(
+                "level must be province, district or commune, not `{l}`"
+            )));
         }
     }
     let cursor = Cursor::decode(q.cursor.as_deref())?;
     // A few hundred rows of reference data: filter in memory, where folding is at hand.
-    let all = admin_units::Entity::find().order_by_asc(admin_units::Column::Id).all(&state.db.conn).await?;
+    let all = admin_units::Entity::find()
+        .order_by_asc(admin_units::Column::Id)
+        .all(&state.db.conn)
+        .await?;
     let codes: HashMap<i32, String> = all.iter().map(|u| (u.id, u.code.clone())).collect();
     let needle = q.q.as_deref().map(fold).filter(|s| !s.is_empty());
     let rows: Vec<&admin_units::Model> = all
@@ -79,25 +84,37 @@ pub async fn list(
         .filter(|u| cursor.is_none_or(|c| u.id > c.0))
         .filter(|u| level.is_none_or(|l| u.level == l))
         .filter(|u| q.valid_on.is_none_or(|d| valid_on(u, d)))
-        .filter(|u| needle.as_deref().is_none_or(|n| fold(&u.name).contains(n) || u.code == n))
+        .filter(|u| {
+            needle
+                .as_deref()
+                .is_none_or(|n| fold(&u.name).contains(n) || u.code == n)
+        })
         .take(limit as usize + 1)
         .collect();
-    Ok(Json(Page::from_rows(rows, limit, |u| u.id, |u| AdminUnitDto {
-        id: u.id,
-        code: u.code.clone(),
-        name: u.name.clone(),
-        level: u.level.clone(),
-        parent_code: u.parent_id.and_then(|p| codes.get(&p).cloned()),
-        valid_from: u.valid_from,
-        valid_to: u.valid_to,
-        successor_code: u.successor_id.and_then(|s| codes.get(&s).cloned()),
-    })))
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |u| u.id,
+        |u| AdminUnitDto {
+            id: u.id,
+            code: u.code.clone(),
+            name: u.name.clone(),
+            level: u.level.clone(),
+            parent_code: u.parent_id.and_then(|p| codes.get(&p).cloned()),
+            valid_from: u.valid_from,
+            valid_to: u.valid_to,
+            successor_code: u.successor_id.and_then(|s| codes.get(&s).cloned()),
+        },
+    )))
 }
 
 /// The unit a code names. Codes are reused across the 2025 reform, so `CODE@YYYY-MM-DD` picks
 /// the unit in force on that date; a bare code prefers the unit in force now, then the most
 /// recent one.
-pub async fn resolve_code(conn: &impl ConnectionTrait, spec: &str) -> Result<Option<admin_units::Model>, DbErr> {
+pub async fn resolve_code(
+    conn: &impl ConnectionTrait,
+    spec: &str,
+) -> Result<Option<admin_units::Model>, DbErr> {
     let spec = spec.trim();
     let (code, day) = match spec.split_once('@') {
         Some((c, d)) => match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {

@@ -9,14 +9,16 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    Statement,
 };
 
 use crate::entities::admin_units;
 
 const LEGACY_CSV: &str = include_str!("../../fixtures/admin_units/admin_units_legacy.csv");
 const CURRENT_CSV: &str = include_str!("../../fixtures/admin_units/admin_units_2025.csv");
-const SUCCESSORS_CSV: &str = include_str!("../../fixtures/admin_units/admin_units_2025_successors.csv");
+const SUCCESSORS_CSV: &str =
+    include_str!("../../fixtures/admin_units/admin_units_2025_successors.csv");
 
 /// Unit levels as stored in `admin_units.level`.
 pub const LEVEL_PROVINCE: &str = "province";
@@ -81,8 +83,13 @@ fn bad(what: &str, e: impl std::fmt::Display) -> DbErr {
     DbErr::Custom(format!("admin unit reference data ({what}): {e}"))
 }
 
-fn read_csv(text: &str, what: &str) -> Result<(HashMap<String, usize>, Vec<csv::StringRecord>), DbErr> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+fn read_csv(
+    text: &str,
+    what: &str,
+) -> Result<(HashMap<String, usize>, Vec<csv::StringRecord>), DbErr> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
     let headers: HashMap<String, usize> = reader
         .headers()
         .map_err(|e| bad(what, e))?
@@ -103,13 +110,20 @@ fn field<'a>(
     name: &str,
     what: &str,
 ) -> Result<&'a str, DbErr> {
-    let i = headers.get(name).ok_or_else(|| bad(what, format!("missing column {name}")))?;
+    let i = headers
+        .get(name)
+        .ok_or_else(|| bad(what, format!("missing column {name}")))?;
     Ok(rec.get(*i).unwrap_or("").trim())
 }
 
 fn union_bbox(a: Option<[f64; 4]>, b: Option<[f64; 4]>) -> Option<[f64; 4]> {
     match (a, b) {
-        (Some(a), Some(b)) => Some([a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])]),
+        (Some(a), Some(b)) => Some([
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]),
         (x, None) | (None, x) => x,
     }
 }
@@ -117,7 +131,12 @@ fn union_bbox(a: Option<[f64; 4]>, b: Option<[f64; 4]>) -> Option<[f64; 4]> {
 /// `Tỉnh Quảng Ngãi` + `Huyện Lý Sơn` → `tinhquangngai_huyenlyson_`, the key the successors file
 /// uses for rows without a legacy commune code (a district without communes).
 fn district_key(province: &str, district: &str) -> String {
-    let squash = |s: &str| -> String { crate::text::fold(s).chars().filter(|c| c.is_ascii_alphanumeric()).collect() };
+    let squash = |s: &str| -> String {
+        crate::text::fold(s)
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect()
+    };
     format!("{}_{}_", squash(province), squash(district))
 }
 
@@ -177,7 +196,10 @@ pub(crate) fn build_rows() -> Result<Vec<UnitRow>, DbErr> {
         let new = f("ward_code_2025")?.to_string();
         let relation = f("relation")?;
         if !old.is_empty() {
-            predecessors.entry(new.clone()).or_default().push(old.clone());
+            predecessors
+                .entry(new.clone())
+                .or_default()
+                .push(old.clone());
         }
         if relation == "whole" || relation == "part_default" {
             if old.is_empty() {
@@ -199,7 +221,9 @@ pub(crate) fn build_rows() -> Result<Vec<UnitRow>, DbErr> {
     // Provinces: legacy ones first, then the new 51.
     let mut legacy_provinces: BTreeMap<String, (i32, String)> = BTreeMap::new();
     for l in &legacy {
-        legacy_provinces.entry(l.province_code.clone()).or_insert_with(|| (0, l.province.clone()));
+        legacy_provinces
+            .entry(l.province_code.clone())
+            .or_insert_with(|| (0, l.province.clone()));
     }
     for (id, _) in legacy_provinces.values_mut() {
         *id = take_id();
@@ -227,7 +251,10 @@ pub(crate) fn build_rows() -> Result<Vec<UnitRow>, DbErr> {
     let new_province_index = rows.len();
     rows.push(UnitRow {
         id: new_province_id,
-        code: current.first().map(|c| c.0.clone()).unwrap_or_else(|| "51".to_string()),
+        code: current
+            .first()
+            .map(|c| c.0.clone())
+            .unwrap_or_else(|| "51".to_string()),
         name: new_province_name,
         level: LEVEL_PROVINCE,
         parent_id: None,
@@ -267,7 +294,9 @@ pub(crate) fn build_rows() -> Result<Vec<UnitRow>, DbErr> {
         if district_index.contains_key(&l.district_code) {
             continue;
         }
-        let Some((province_id, _)) = legacy_provinces.get(&l.province_code) else { continue };
+        let Some((province_id, _)) = legacy_provinces.get(&l.province_code) else {
+            continue;
+        };
         let successor_id = successor_of_key
             .get(&district_key(&l.province, &l.district))
             .and_then(|c| current_id.get(c))
@@ -294,7 +323,9 @@ pub(crate) fn build_rows() -> Result<Vec<UnitRow>, DbErr> {
         if l.ward_code.is_empty() {
             continue; // a district without communes (Lý Sơn)
         }
-        let Some(&di) = district_index.get(&l.district_code) else { continue };
+        let Some(&di) = district_index.get(&l.district_code) else {
+            continue;
+        };
         let district_id = rows[di].id;
         rows[di].bbox = union_bbox(rows[di].bbox, l.bbox);
         if let Some((pid, _)) = legacy_provinces.get(&l.province_code) {
@@ -305,7 +336,10 @@ pub(crate) fn build_rows() -> Result<Vec<UnitRow>, DbErr> {
         if let Some(b) = l.bbox {
             legacy_bbox.insert(l.ward_code.clone(), b);
         }
-        let successor_id = successor_of.get(&l.ward_code).and_then(|c| current_id.get(c)).copied();
+        let successor_id = successor_of
+            .get(&l.ward_code)
+            .and_then(|c| current_id.get(c))
+            .copied();
         rows.push(UnitRow {
             id: take_id(),
             code: l.ward_code.clone(),
@@ -375,7 +409,8 @@ fn insert_statement(rows: &[UnitRow]) -> Result<sea_orm::sea_query::InsertStatem
             r.bbox.map(|b| b[2]).into(),
             r.bbox.map(|b| b[3]).into(),
         ];
-        stmt.values(values).map_err(|e| DbErr::Custom(e.to_string()))?;
+        stmt.values(values)
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
     }
     Ok(stmt)
 }
@@ -390,7 +425,8 @@ pub(crate) async fn reset_id_sequence(db: &impl ConnectionTrait, table: &str) ->
     let sql = format!(
         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM \"{table}\"), 0) + 1, false)"
     );
-    db.execute(Statement::from_string(DatabaseBackend::Postgres, sql)).await?;
+    db.execute(Statement::from_string(DatabaseBackend::Postgres, sql))
+        .await?;
     Ok(())
 }
 
@@ -439,9 +475,15 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), rows.len());
         assert_eq!(rows.iter().filter(|r| r.level == LEVEL_PROVINCE).count(), 3);
-        let current: Vec<_> = rows.iter().filter(|r| r.level == LEVEL_COMMUNE && r.valid_to.is_none()).collect();
+        let current: Vec<_> = rows
+            .iter()
+            .filter(|r| r.level == LEVEL_COMMUNE && r.valid_to.is_none())
+            .collect();
         assert_eq!(current.len(), 96);
-        let legacy: Vec<_> = rows.iter().filter(|r| r.level == LEVEL_COMMUNE && r.valid_to.is_some()).collect();
+        let legacy: Vec<_> = rows
+            .iter()
+            .filter(|r| r.level == LEVEL_COMMUNE && r.valid_to.is_some())
+            .collect();
         assert!(legacy.len() > 250);
         // Every legacy commune has a successor among the 2025 units.
         for l in &legacy {
@@ -450,14 +492,20 @@ mod tests {
         }
         // Codes collide across periods: 21061 is Bình Trị before, Vạn Tường after.
         let tri = legacy.iter().find(|r| r.code == "21061").expect("Bình Trị");
-        let van_tuong = current.iter().find(|r| r.code == "21061").expect("Vạn Tường");
+        let van_tuong = current
+            .iter()
+            .find(|r| r.code == "21061")
+            .expect("Vạn Tường");
         assert_eq!(tri.name, "Xã Bình Trị");
         assert_eq!(van_tuong.name, "Xã Vạn Tường");
         assert_eq!(tri.successor_id, Some(van_tuong.id));
         assert!(van_tuong.bbox.is_some());
         // Parents point at the right level.
         for l in &legacy {
-            let parent = rows.iter().find(|r| Some(r.id) == l.parent_id).expect("parent");
+            let parent = rows
+                .iter()
+                .find(|r| Some(r.id) == l.parent_id)
+                .expect("parent");
             assert_eq!(parent.level, LEVEL_DISTRICT);
         }
         // The divided commune (Trà Bùi) goes to its default successor.
@@ -465,7 +513,10 @@ mod tests {
         let ca_dam = current.iter().find(|r| r.code == "21136").expect("Cà Đam");
         assert_eq!(tra_bui.successor_id, Some(ca_dam.id));
         // Lý Sơn district went whole into the special zone.
-        let ly_son = rows.iter().find(|r| r.level == LEVEL_DISTRICT && r.code == "536").expect("Lý Sơn");
+        let ly_son = rows
+            .iter()
+            .find(|r| r.level == LEVEL_DISTRICT && r.code == "536")
+            .expect("Lý Sơn");
         let dac_khu = current.iter().find(|r| r.code == "21548").expect("đặc khu");
         assert_eq!(ly_son.successor_id, Some(dac_khu.id));
         // Everything fits one statement.

@@ -2,7 +2,9 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, ColumnTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +26,16 @@ pub async fn record(
     entity_id: Option<String>,
     detail: serde_json::Value,
 ) -> Result<(), DbErr> {
-    insert(conn, who.user_id, &who.actor(), action, entity, entity_id, detail).await
+    insert(
+        conn,
+        who.user_id,
+        &who.actor(),
+        action,
+        entity,
+        entity_id,
+        detail,
+    )
+    .await
 }
 
 /// For events with no authenticated principal yet (login attempts, CLI tasks).
@@ -106,15 +117,20 @@ pub async fn list(
         query = query.filter(audit_events::Column::Id.lt(c.0));
     }
     let rows = query.limit(limit + 1).all(&state.db.conn).await?;
-    Ok(Json(Page::from_rows(rows, limit, |r| r.id, |r| AuditEventDto {
-        id: r.id,
-        at: r.at.to_rfc3339(),
-        actor: r.actor,
-        action: r.action,
-        entity: r.entity,
-        entity_id: r.entity_id,
-        detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
-    })))
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id,
+        |r| AuditEventDto {
+            id: r.id,
+            at: r.at.to_rfc3339(),
+            actor: r.actor,
+            action: r.action,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+        },
+    )))
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -39,26 +39,56 @@ pub struct MeResponse {
 /// Log in with a password; answers with a session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorEnvelope)))]
-pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> AppResult<Response> {
-    let found = service::login(&state.db.conn, &req.username, &req.password, state.settings.session_hours).await?;
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> AppResult<Response> {
+    let found = service::login(
+        &state.db.conn,
+        &req.username,
+        &req.password,
+        state.settings.session_hours,
+    )
+    .await?;
     let Some((secret, user)) = found else {
-        audit::record_system(&state.db.conn, "login_failed", "user", None, serde_json::json!({"username": req.username}))
-            .await?;
+        audit::record_system(
+            &state.db.conn,
+            "login_failed",
+            "user",
+            None,
+            serde_json::json!({"username": req.username}),
+        )
+        .await?;
         return Err(AppError::Unauthorized("wrong username or password".into()));
     };
-    audit::record_system(&state.db.conn, "login", "user", Some(user.id.to_string()), serde_json::json!({"username": user.username}))
-        .await?;
+    audit::record_system(
+        &state.db.conn,
+        "login",
+        "user",
+        Some(user.id.to_string()),
+        serde_json::json!({"username": user.username}),
+    )
+    .await?;
     let cookie = format!(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         state.settings.session_hours * 3600,
-        if state.settings.secure_cookie { "; Secure" } else { "" }
+        if state.settings.secure_cookie {
+            "; Secure"
+        } else {
+            ""
+        }
     );
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
     );
-    let body = LoginResponse { user: UserDto { username: user.username, role: user.role } };
+    let body = LoginResponse {
+        user: UserDto {
+            username: user.username,
+            role: user.role,
+        },
+    };
     Ok((StatusCode::OK, headers, Json(body)).into_response())
 }
 
@@ -67,7 +97,9 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<Response> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         service::logout(&state.db.conn, c.value()).await?;
-        state.auth_cache.forget(&super::password::secret_hash(c.value()));
+        state
+            .auth_cache
+            .forget(&super::password::secret_hash(c.value()));
     }
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
@@ -77,7 +109,10 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = MeResponse)))]
 pub async fn me(principal: Principal) -> Json<MeResponse> {
     Json(MeResponse {
-        user: UserDto { username: principal.username.clone(), role: principal.role.as_str().to_string() },
+        user: UserDto {
+            username: principal.username.clone(),
+            role: principal.role.as_str().to_string(),
+        },
         working_groups: principal.groups.to_vec(),
     })
 }

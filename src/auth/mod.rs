@@ -39,17 +39,24 @@ pub struct Principal {
 impl Principal {
     /// 403 unless this principal's role (and token scope) allows `p`.
     pub fn require(&self, p: Permission) -> AppResult<()> {
-        let token_ok = match (self.token, p) {
-            (Some((_, false)), Permission::WriteParcels | Permission::WriteVisits | Permission::Administer) => false,
-            _ => true,
-        };
+        let token_ok = !matches!(
+            (self.token, p),
+            (
+                Some((_, false)),
+                Permission::WriteParcels | Permission::WriteVisits | Permission::Administer
+            )
+        );
         if self.role.may(p) && token_ok {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!(
                 "the role `{}` may not do this{}",
                 self.role,
-                if token_ok { "" } else { " with a read-only token" }
+                if token_ok {
+                    ""
+                } else {
+                    " with a read-only token"
+                }
             )))
         }
     }
@@ -88,7 +95,9 @@ const CACHE_MAX: usize = 10_000;
 impl AuthCache {
     fn get(&self, key: &str) -> Option<Principal> {
         let map = self.inner.lock().ok()?;
-        map.get(key).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(p, _)| p.clone())
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+            .map(|(p, _)| p.clone())
     }
 
     fn put(&self, key: String, p: Principal) {
@@ -110,12 +119,18 @@ impl AuthCache {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let bearer = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_string());
         let (secret, is_token) = match bearer {
             Some(t) => (t, true),

@@ -61,7 +61,10 @@ struct IdRow {
 
 /// The working groups of a user and the communes they cover (expanded to the units merged
 /// into them and the communes of a covered district).
-pub async fn load_member_scope(conn: &impl ConnectionTrait, user_id: i32) -> Result<(Vec<i32>, Vec<i32>), DbErr> {
+pub async fn load_member_scope(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<(Vec<i32>, Vec<i32>), DbErr> {
     let backend = conn.get_database_backend();
     let groups: Vec<i32> = IdRow::find_by_statement(Statement::from_sql_and_values(
         backend,
@@ -78,7 +81,10 @@ pub async fn load_member_scope(conn: &impl ConnectionTrait, user_id: i32) -> Res
         return Ok((groups, Vec::new()));
     }
     let list: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-    let direct = format!("SELECT admin_unit_id FROM working_group_areas WHERE working_group_id IN ({})", list.join(","));
+    let direct = format!(
+        "SELECT admin_unit_id FROM working_group_areas WHERE working_group_id IN ({})",
+        list.join(",")
+    );
     let sql = format!(
         "SELECT id FROM admin_units WHERE id IN ({direct}) \
          OR successor_id IN ({direct}) OR parent_id IN ({direct})"
@@ -102,7 +108,10 @@ mod tests {
     fn scope_conditions() {
         assert_eq!(Scope::All.sql_condition("h"), "1=1");
         assert_eq!(Scope::Communes(Arc::new(vec![])).sql_condition("h"), "1=0");
-        assert_eq!(Scope::Communes(Arc::new(vec![3, 4])).sql_condition("h"), "h.commune_id IN (3,4)");
+        assert_eq!(
+            Scope::Communes(Arc::new(vec![3, 4])).sql_condition("h"),
+            "h.commune_id IN (3,4)"
+        );
         assert_eq!(Scope::Project(7).sql_condition("p"), "p.project_id = 7");
         assert!(Scope::Communes(Arc::new(vec![3])).allows(1, 3));
         assert!(!Scope::Communes(Arc::new(vec![3])).allows(1, 4));

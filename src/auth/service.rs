@@ -13,13 +13,20 @@ use crate::domain::Role;
 use crate::entities::{api_tokens, projects, sessions, users};
 use crate::error::{AppError, AppResult};
 
-pub async fn principal_for_user(conn: &impl ConnectionTrait, user: &users::Model) -> Result<Option<Principal>, DbErr> {
+pub async fn principal_for_user(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+) -> Result<Option<Principal>, DbErr> {
     let Some(role) = Role::parse(&user.role) else {
         tracing::warn!(user = %user.username, role = %user.role, "user with unknown role refused");
         return Ok(None);
     };
     let (groups, communes) = load_member_scope(conn, user.id).await?;
-    let scope = if role.is_area_scoped() { Scope::Communes(Arc::new(communes)) } else { Scope::All };
+    let scope = if role.is_area_scoped() {
+        Scope::Communes(Arc::new(communes))
+    } else {
+        Scope::All
+    };
     Ok(Some(Principal {
         user_id: Some(user.id),
         username: user.username.clone(),
@@ -30,7 +37,10 @@ pub async fn principal_for_user(conn: &impl ConnectionTrait, user: &users::Model
     }))
 }
 
-pub async fn principal_for_session(conn: &impl ConnectionTrait, hash: &str) -> Result<Option<Principal>, DbErr> {
+pub async fn principal_for_session(
+    conn: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<Principal>, DbErr> {
     let Some(session) = sessions::Entity::find()
         .filter(sessions::Column::TokenHash.eq(hash))
         .one(conn)
@@ -47,7 +57,10 @@ pub async fn principal_for_session(conn: &impl ConnectionTrait, hash: &str) -> R
     }
 }
 
-pub async fn principal_for_token(conn: &impl ConnectionTrait, hash: &str) -> Result<Option<Principal>, DbErr> {
+pub async fn principal_for_token(
+    conn: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<Principal>, DbErr> {
     let Some(token) = api_tokens::Entity::find()
         .filter(api_tokens::Column::TokenHash.eq(hash))
         .filter(api_tokens::Column::RevokedAt.is_null())
@@ -133,7 +146,9 @@ pub async fn create_user(
     .insert(conn)
     .await
     .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => anyhow::anyhow!("user {username} already exists"),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            anyhow::anyhow!("user {username} already exists")
+        }
         _ => e.into(),
     })?;
     Ok(user)

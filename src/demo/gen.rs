@@ -50,7 +50,9 @@ pub(crate) fn day(n: i64) -> NaiveDate {
 /// Local (Vietnam) date and time → stored timestamp (UTC).
 pub(crate) fn at(date: NaiveDate, hour: u32, minute: u32) -> DateTime<FixedOffset> {
     let local = date.and_time(NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or_default());
-    (local - Duration::hours(VN_OFFSET_H)).and_utc().fixed_offset()
+    (local - Duration::hours(VN_OFFSET_H))
+        .and_utc()
+        .fixed_offset()
 }
 
 /// Parcel statuses in the demo, per mille of households (a project one year in).
@@ -262,14 +264,24 @@ pub(crate) fn insert_rows(
     rows: impl Iterator<Item = Vec<SimpleExpr>>,
 ) -> Result<(), DbErr> {
     let per_statement = (MAX_VALUES / columns.len()).max(1);
-    let mut rows = rows.peekable();
-    while rows.peek().is_some() {
+    let rows: Vec<Vec<SimpleExpr>> = rows.collect();
+    let mut left = rows.len();
+    let mut rows = rows.into_iter();
+    while left > 0 {
+        // Few distinct statement shapes: the driver caches a prepared statement per SQL text,
+        // and one per odd remainder would fill the cache with large statements.
+        let size = if left >= per_statement {
+            per_statement
+        } else {
+            [256, 64, 16, 4, 1].into_iter().find(|s| *s <= left).unwrap_or(1)
+        };
         let mut stmt = Query::insert();
         stmt.into_table(Alias::new(table)).columns(columns.iter().map(|c| Alias::new(*c)));
-        for row in rows.by_ref().take(per_statement) {
+        for row in rows.by_ref().take(size) {
             stmt.values(row).map_err(|e| DbErr::Custom(format!("building insert into {table}: {e}")))?;
         }
         out.push(backend.build(&stmt));
+        left -= size;
     }
     Ok(())
 }
@@ -376,15 +388,30 @@ impl Rows {
             backend,
             "household_parcels",
             &["household_id", "parcel_id", "share", "role"],
-            self.household_parcels
-                .into_iter()
-                .map(|r| vec![r.household_id.into(), r.parcel_id.into(), r.share.into(), s(r.role)]),
+            self.household_parcels.into_iter().map(|r| {
+                vec![
+                    r.household_id.into(),
+                    r.parcel_id.into(),
+                    r.share.into(),
+                    s(r.role),
+                ]
+            }),
         )?;
         insert_rows(
             &mut out,
             backend,
             "parcel_status_events",
-            &["id", "project_id", "parcel_id", "from_status", "to_status", "reason", "actor_id", "actor", "at"],
+            &[
+                "id",
+                "project_id",
+                "parcel_id",
+                "from_status",
+                "to_status",
+                "reason",
+                "actor_id",
+                "actor",
+                "at",
+            ],
             self.status_events.into_iter().map(|e| {
                 vec![
                     e.id.into(),
@@ -446,7 +473,15 @@ impl Rows {
             &mut out,
             backend,
             "commitments",
-            &["id", "visit_id", "household_id", "text", "owner", "due_date", "done_at"],
+            &[
+                "id",
+                "visit_id",
+                "household_id",
+                "text",
+                "owner",
+                "due_date",
+                "done_at",
+            ],
             self.commitments.into_iter().map(|c| {
                 vec![
                     c.id.into(),
@@ -525,7 +560,10 @@ pub(crate) struct Timeline {
 }
 
 fn is_agreeing(s: ParcelStatus) -> bool {
-    matches!(s, ParcelStatus::Agreed | ParcelStatus::Paid | ParcelStatus::HandedOver)
+    matches!(
+        s,
+        ParcelStatus::Agreed | ParcelStatus::Paid | ParcelStatus::HandedOver
+    )
 }
 
 /// Plans the year of a household whose parcels end at `status`.
@@ -546,7 +584,9 @@ pub(crate) fn plan_timeline<R: Rng + ?Sized>(rng: &mut R, status: ParcelStatus) 
         _ => DEC_20,
     };
     let n = if hi == 0 { 0 } else { rng.gen_range(lo..=hi) };
-    let mut days: Vec<i64> = (0..n).map(|_| rng.gen_range(FIRST_VISIT_DAY..=last_day)).collect();
+    let mut days: Vec<i64> = (0..n)
+        .map(|_| rng.gen_range(FIRST_VISIT_DAY..=last_day))
+        .collect();
     days.sort_unstable();
     for i in 1..days.len() {
         if days[i] <= days[i - 1] {
@@ -558,10 +598,17 @@ pub(crate) fn plan_timeline<R: Rng + ?Sized>(rng: &mut R, status: ParcelStatus) 
         P::Negotiating => *weighted(rng, &[(Stance::Considering, 65), (Stance::Disagrees, 35)]),
         P::Contacted => *weighted(
             rng,
-            &[(Stance::Considering, 50), (Stance::Disagrees, 30), (Stance::RefusesContact, 20)],
+            &[
+                (Stance::Considering, 50),
+                (Stance::Disagrees, 30),
+                (Stance::RefusesContact, 20),
+            ],
         ),
         P::Objecting => Stance::Disagrees,
-        P::InComplaint => *weighted(rng, &[(Stance::Disagrees, 70), (Stance::RefusesContact, 30)]),
+        P::InComplaint => *weighted(
+            rng,
+            &[(Stance::Disagrees, 70), (Stance::RefusesContact, 30)],
+        ),
         P::NotContacted => Stance::Considering,
     };
     let mut visits = Vec::with_capacity(n);
@@ -569,15 +616,34 @@ pub(crate) fn plan_timeline<R: Rng + ?Sized>(rng: &mut R, status: ParcelStatus) 
         let stance = if i + 1 == n {
             final_stance
         } else if i == 0 {
-            *weighted(rng, &[(Stance::Disagrees, 40), (Stance::Considering, 45), (Stance::RefusesContact, 15)])
+            *weighted(
+                rng,
+                &[
+                    (Stance::Disagrees, 40),
+                    (Stance::Considering, 45),
+                    (Stance::RefusesContact, 15),
+                ],
+            )
         } else if is_agreeing(status) {
-            *weighted(rng, &[(Stance::Considering, 70), (Stance::Disagrees, 20), (Stance::Agrees, 10)])
+            *weighted(
+                rng,
+                &[
+                    (Stance::Considering, 70),
+                    (Stance::Disagrees, 20),
+                    (Stance::Agrees, 10),
+                ],
+            )
         } else if matches!(status, P::Objecting | P::InComplaint) {
             *weighted(rng, &[(Stance::Considering, 40), (Stance::Disagrees, 60)])
         } else {
             *weighted(rng, &[(Stance::Considering, 60), (Stance::Disagrees, 40)])
         };
-        visits.push(PlannedVisit { day: *d, hour: rng.gen_range(7..=19), minute: 15 * rng.gen_range(0..4), stance });
+        visits.push(PlannedVisit {
+            day: *d,
+            hour: rng.gen_range(7..=19),
+            minute: 15 * rng.gen_range(0..4),
+            stance,
+        });
     }
 
     let mut steps = vec![PlannedStep {
@@ -592,16 +658,31 @@ pub(crate) fn plan_timeline<R: Rng + ?Sized>(rng: &mut R, status: ParcelStatus) 
     let step_at = |from: ParcelStatus, to: ParcelStatus, i: usize| {
         let v = visits[i];
         // Recorded an hour after the visit.
-        PlannedStep { from: Some(from), to, day: v.day, hour: (v.hour + 1).min(23), minute: v.minute, visit: Some(i) }
+        PlannedStep {
+            from: Some(from),
+            to,
+            day: v.day,
+            hour: (v.hour + 1).min(23),
+            minute: v.minute,
+            visit: Some(i),
+        }
     };
     if n == 0 {
-        return Timeline { visits, steps, stages };
+        return Timeline {
+            visits,
+            steps,
+            stages,
+        };
     }
     steps.push(step_at(P::NotContacted, P::Contacted, 0));
     let inventory = visits[0].day + rng.gen_range(1..=5);
     stages.push((CaseStage::Inventory, inventory));
     if status == P::Contacted {
-        return Timeline { visits, steps, stages };
+        return Timeline {
+            visits,
+            steps,
+            stages,
+        };
     }
     steps.push(step_at(P::Contacted, P::Negotiating, 1));
     let last = n - 1;
@@ -625,7 +706,8 @@ pub(crate) fn plan_timeline<R: Rng + ?Sized>(rng: &mut R, status: ParcelStatus) 
             let posted = (inventory + 10).max(last_day - rng.gen_range(10..=20));
             stages.push((CaseStage::PlanPosted, posted));
             if status != P::Agreed {
-                let approved = (posted + rng.gen_range(30..=40)).max(APR_20 + rng.gen_range(0..=10));
+                let approved =
+                    (posted + rng.gen_range(30..=40)).max(APR_20 + rng.gen_range(0..=10));
                 let decision = approved + rng.gen_range(2..=9);
                 let paid = (decision + rng.gen_range(1..=20)).max(last_day + rng.gen_range(1..=5));
                 stages.push((CaseStage::PlanApproved, approved));
@@ -655,7 +737,11 @@ pub(crate) fn plan_timeline<R: Rng + ?Sized>(rng: &mut R, status: ParcelStatus) 
         }
         _ => {}
     }
-    Timeline { visits, steps, stages }
+    Timeline {
+        visits,
+        steps,
+        stages,
+    }
 }
 
 fn step_reason(to: ParcelStatus) -> &'static str {
@@ -760,7 +846,10 @@ impl Generator {
         }
         let statements = rows.statements(self.ctx.backend, self.ctx.project_id)?;
         self.rows_parcels = 0;
-        Ok(sink(Batch { statements, parcels }))
+        Ok(sink(Batch {
+            statements,
+            parcels,
+        }))
     }
 
     fn take_id(counter: &mut i32) -> i32 {
@@ -770,7 +859,11 @@ impl Generator {
     }
 
     /// One parcel drawn inside its cell: (geometry, centre lon/lat).
-    fn parcel_shape(&mut self, cell: Cell, land_use_area: (f64, f64)) -> (MultiPolygon<f64>, (f64, f64)) {
+    fn parcel_shape(
+        &mut self,
+        cell: Cell,
+        land_use_area: (f64, f64),
+    ) -> (MultiPolygon<f64>, (f64, f64)) {
         let layout = &self.ctx.layout;
         let side = layout.cell_m;
         let avail = side * (1.0 - 2.0 * MARGIN);
@@ -781,17 +874,30 @@ impl Generator {
         let h = (target / (target * aspect).sqrt()).min(avail);
         let slack_x = (avail - w) / 2.0;
         let slack_y = (avail - h) / 2.0;
-        let dx = if slack_x > 0.0 { self.rng.gen_range(-slack_x..=slack_x) } else { 0.0 };
-        let dy = if slack_y > 0.0 { self.rng.gen_range(-slack_y..=slack_y) } else { 0.0 };
-        let (lon, lat) =
-            layout.to_lonlat((cell.col as f64 + 0.5) * side + dx, (cell.row as f64 + 0.5) * side + dy);
+        let dx = if slack_x > 0.0 {
+            self.rng.gen_range(-slack_x..=slack_x)
+        } else {
+            0.0
+        };
+        let dy = if slack_y > 0.0 {
+            self.rng.gen_range(-slack_y..=slack_y)
+        } else {
+            0.0
+        };
+        let (lon, lat) = layout.to_lonlat(
+            (cell.col as f64 + 0.5) * side + dx,
+            (cell.row as f64 + 0.5) * side + dy,
+        );
         let jitter = [
             self.rng.gen_range(-JITTER..JITTER),
             self.rng.gen_range(-JITTER..JITTER),
             self.rng.gen_range(-JITTER..JITTER),
             self.rng.gen_range(-JITTER..JITTER),
         ];
-        (crate::geo::square_parcel(lon, lat, w, h, jitter), (lon, lat))
+        (
+            crate::geo::square_parcel(lon, lat, w, h, jitter),
+            (lon, lat),
+        )
     }
 
     fn recovered(&self, mp: &MultiPolygon<f64>, bbox: [f64; 4], area: f64) -> f64 {
@@ -801,9 +907,14 @@ impl Generator {
         }
         // The boundary is convex: a parcel whose box corners are all inside is inside.
         let poly = &self.ctx.layout.boundary;
-        let inside = [(bbox[0], bbox[1]), (bbox[2], bbox[1]), (bbox[2], bbox[3]), (bbox[0], bbox[3])]
-            .iter()
-            .all(|(x, y)| poly.contains(&Point::new(*x, *y)));
+        let inside = [
+            (bbox[0], bbox[1]),
+            (bbox[2], bbox[1]),
+            (bbox[2], bbox[3]),
+            (bbox[0], bbox[3]),
+        ]
+        .iter()
+        .all(|(x, y)| poly.contains(&Point::new(*x, *y)));
         if inside {
             area
         } else {
@@ -829,15 +940,24 @@ impl Generator {
 
         // People.
         let first_of_binh_thuan = commune_index == 0 && seq == 1;
-        let head_gender = if first_of_binh_thuan || self.rng.gen_bool(0.75) { Gender::Male } else { Gender::Female };
+        let head_gender = if first_of_binh_thuan || self.rng.gen_bool(0.75) {
+            Gender::Male
+        } else {
+            Gender::Female
+        };
         let head_name = if first_of_binh_thuan {
             "Nguyễn Văn A".to_string()
         } else {
             names::person_name(&mut self.rng, None, head_gender)
         };
         let elderly_alone = !first_of_binh_thuan && self.rng.gen_bool(0.03);
-        let head_birth: i32 = if elderly_alone { self.rng.gen_range(1935..=1950) } else { self.rng.gen_range(1945..=1990) };
-        let mut members = vec![json!({"name": head_name, "relation": "chủ hộ", "birth_year": head_birth})];
+        let head_birth: i32 = if elderly_alone {
+            self.rng.gen_range(1935..=1950)
+        } else {
+            self.rng.gen_range(1945..=1990)
+        };
+        let mut members =
+            vec![json!({"name": head_name, "relation": "chủ hộ", "birth_year": head_birth})];
         let mut member_names: Vec<String> = Vec::new();
         if !elderly_alone {
             let mut father_surname = names::surname_of(&head_name).to_string();
@@ -857,10 +977,17 @@ impl Generator {
                 members.push(json!({"name": spouse, "relation": relation, "birth_year": birth}));
                 member_names.push(spouse);
             }
-            let children = *weighted(&mut self.rng, &[(0u32, 10), (1, 20), (2, 35), (3, 25), (4, 10)]);
+            let children = *weighted(
+                &mut self.rng,
+                &[(0u32, 10), (1, 20), (2, 35), (3, 25), (4, 10)],
+            );
             let mut oldest_child = None;
             for _ in 0..children {
-                let g = if self.rng.gen_bool(0.5) { Gender::Male } else { Gender::Female };
+                let g = if self.rng.gen_bool(0.5) {
+                    Gender::Male
+                } else {
+                    Gender::Female
+                };
                 let name = names::person_name(&mut self.rng, Some(&father_surname), g);
                 let birth = (mother_birth + self.rng.gen_range(20..=36)).min(2020);
                 oldest_child = Some(oldest_child.map_or(birth, |o: i32| o.min(birth)));
@@ -868,14 +995,22 @@ impl Generator {
                 member_names.push(name);
             }
             if head_birth >= 1965 && self.rng.gen_bool(0.12) {
-                let (g, relation) = if self.rng.gen_bool(0.7) { (Gender::Female, "mẹ") } else { (Gender::Male, "bố") };
+                let (g, relation) = if self.rng.gen_bool(0.7) {
+                    (Gender::Female, "mẹ")
+                } else {
+                    (Gender::Male, "bố")
+                };
                 let name = names::person_name(&mut self.rng, None, g);
                 let birth = head_birth - self.rng.gen_range(20..=32);
                 members.push(json!({"name": name, "relation": relation, "birth_year": birth}));
                 member_names.push(name);
             }
             if oldest_child.is_some_and(|b| b <= 1995) && self.rng.gen_bool(0.25) {
-                let g = if self.rng.gen_bool(0.5) { Gender::Male } else { Gender::Female };
+                let g = if self.rng.gen_bool(0.5) {
+                    Gender::Male
+                } else {
+                    Gender::Female
+                };
                 let name = names::person_name(&mut self.rng, Some(&father_surname), g);
                 let birth = self.rng.gen_range(2008..=2020);
                 members.push(json!({"name": name, "relation": "cháu", "birth_year": birth}));
@@ -902,16 +1037,26 @@ impl Generator {
             Gender::Male => 0,
             Gender::Female => 1,
         };
-        let id_number =
-            format!("051{}{:02}{:06}", sex_digit, head_birth.rem_euclid(100), (index * 7919 + 12_345) % 1_000_000);
+        let id_number = format!(
+            "051{}{:02}{:06}",
+            sex_digit,
+            head_birth.rem_euclid(100),
+            (index * 7919 + 12_345) % 1_000_000
+        );
         let phone = if self.rng.gen_bool(0.93) {
             Some(format!("09{:08}", self.rng.gen_range(0..100_000_000u32)))
         } else {
             None
         };
         let village = names::pick(&mut self.rng, commune.villages);
-        let address = format!("Thôn {village}, xã {}, huyện Bình Sơn, tỉnh Quảng Ngãi", commune.name);
-        let search_key = crate::text::fold(&format!("{head_name} {} {id_number} {code}", member_names.join(" ")));
+        let address = format!(
+            "Thôn {village}, xã {}, huyện Bình Sơn, tỉnh Quảng Ngãi",
+            commune.name
+        );
+        let search_key = crate::text::fold(&format!(
+            "{head_name} {} {id_number} {code}",
+            member_names.join(" ")
+        ));
 
         // Parcels and their status history.
         let mut first_centre = None;
@@ -934,7 +1079,9 @@ impl Generator {
                 let (actor_id, actor) = if step.from.is_none() {
                     (None, "system".to_string())
                 } else {
-                    let i = step.visit.map_or(0, |i| staff_for_visit(household_id, i, commune.staff.len()));
+                    let i = step
+                        .visit
+                        .map_or(0, |i| staff_for_visit(household_id, i, commune.staff.len()));
                     let st = &commune.staff[i];
                     (Some(st.id), st.username.clone())
                 };
@@ -972,7 +1119,12 @@ impl Generator {
             // A few parcels are used jointly with the neighbouring household.
             let shared_with = previous.filter(|_| self.rng.gen_bool(0.03));
             let share = if shared_with.is_some() { 0.5 } else { 1.0 };
-            self.rows.household_parcels.push(HouseholdParcelRow { household_id, parcel_id, share, role: "owner" });
+            self.rows.household_parcels.push(HouseholdParcelRow {
+                household_id,
+                parcel_id,
+                share,
+                role: "owner",
+            });
             if let Some(other) = shared_with {
                 self.rows.household_parcels.push(HouseholdParcelRow {
                     household_id: other,
@@ -994,7 +1146,14 @@ impl Generator {
             let staff_index = staff_for_visit(household_id, i, commune.staff.len());
             let creator = &commune.staff[staff_index];
             let kind = if i == 0 {
-                *weighted(&mut self.rng, &[(VisitKind::HomeVisit, 70), (VisitKind::Phone, 10), (VisitKind::GroupMeeting, 20)])
+                *weighted(
+                    &mut self.rng,
+                    &[
+                        (VisitKind::HomeVisit, 70),
+                        (VisitKind::Phone, 10),
+                        (VisitKind::GroupMeeting, 20),
+                    ],
+                )
             } else {
                 *weighted(
                     &mut self.rng,
@@ -1016,16 +1175,22 @@ impl Generator {
             }
             let mut sentences: Vec<&str> = Vec::new();
             match v.stance {
-                Stance::RefusesContact => sentences.push(*names::pick(&mut self.rng, names::REFUSAL)),
+                Stance::RefusesContact => {
+                    sentences.push(*names::pick(&mut self.rng, names::REFUSAL))
+                }
                 Stance::Agrees if i + 1 == n => {
                     sentences.push(*names::pick(&mut self.rng, names::AGREEMENT));
                     if self.rng.gen_bool(0.4) {
-                        sentences.push(*names::pick(&mut self.rng, names::concerns_for(topics[0].as_str())));
+                        sentences.push(*names::pick(
+                            &mut self.rng,
+                            names::concerns_for(topics[0].as_str()),
+                        ));
                     }
                 }
                 _ => {
                     for t in topics.iter().take(2) {
-                        sentences.push(*names::pick(&mut self.rng, names::concerns_for(t.as_str())));
+                        sentences
+                            .push(*names::pick(&mut self.rng, names::concerns_for(t.as_str())));
                     }
                 }
             }
@@ -1039,7 +1204,9 @@ impl Generator {
                 participants.push(head_name.clone());
             }
             let next_visit_on = if i + 1 < n {
-                self.rng.gen_bool(0.8).then(|| day(timeline.visits[i + 1].day))
+                self.rng
+                    .gen_bool(0.8)
+                    .then(|| day(timeline.visits[i + 1].day))
             } else if v.stance != Stance::Agrees && self.rng.gen_bool(0.6) {
                 Some(day(v.day + self.rng.gen_range(7..=21)))
             } else {
@@ -1099,7 +1266,11 @@ impl Generator {
                 }
                 _ => None,
             };
-            let recorded_by = if *stage == CaseStage::Notice { self.ctx.admin_id } else { commune.staff[0].id };
+            let recorded_by = if *stage == CaseStage::Notice {
+                self.ctx.admin_id
+            } else {
+                commune.staff[0].id
+            };
             let id = Self::take_id(&mut self.next.stage_event);
             self.rows.stage_events.push(StageEventRow {
                 id,
@@ -1182,7 +1353,9 @@ mod tests {
     fn land_use_draws_follow_the_mix() {
         let mut rng = StdRng::seed_from_u64(3);
         let n = 20_000;
-        let luc = (0..n).filter(|_| weighted_lu(&mut rng).0 == LandUse::Luc).count();
+        let luc = (0..n)
+            .filter(|_| weighted_lu(&mut rng).0 == LandUse::Luc)
+            .count();
         let share = luc as f64 / n as f64;
         assert!((share - 0.35).abs() < 0.02, "LUC share {share}");
     }
@@ -1193,7 +1366,10 @@ mod tests {
         for _ in 0..300 {
             for status in ParcelStatus::ALL {
                 let t = plan_timeline(&mut rng, *status);
-                assert_eq!(t.steps.first().map(|s| (s.from, s.to)), Some((None, ParcelStatus::NotContacted)));
+                assert_eq!(
+                    t.steps.first().map(|s| (s.from, s.to)),
+                    Some((None, ParcelStatus::NotContacted))
+                );
                 assert_eq!(t.steps.last().map(|s| s.to), Some(*status));
                 for w in t.steps.windows(2) {
                     assert_eq!(w[1].from, Some(w[0].to), "{status:?}");
@@ -1203,8 +1379,16 @@ mod tests {
                     assert!(w[1].day > w[0].day);
                 }
                 assert!(t.visits.len() <= 5);
-                assert!(t.steps.iter().all(|s| s.day <= 364), "{status:?}: {:?}", t.steps);
-                assert!(t.stages.iter().all(|s| s.1 <= 364), "{status:?}: {:?}", t.stages);
+                assert!(
+                    t.steps.iter().all(|s| s.day <= 364),
+                    "{status:?}: {:?}",
+                    t.steps
+                );
+                assert!(
+                    t.stages.iter().all(|s| s.1 <= 364),
+                    "{status:?}: {:?}",
+                    t.stages
+                );
                 match status {
                     ParcelStatus::NotContacted => assert!(t.visits.is_empty()),
                     ParcelStatus::Agreed | ParcelStatus::Paid | ParcelStatus::HandedOver => {
@@ -1213,7 +1397,11 @@ mod tests {
                     _ => assert!(!t.visits.is_empty()),
                 }
                 for w in t.stages.windows(2) {
-                    assert!(w[1].0 > w[0].0 && w[1].1 > w[0].1, "{status:?}: {:?}", t.stages);
+                    assert!(
+                        w[1].0 > w[0].0 && w[1].1 > w[0].1,
+                        "{status:?}: {:?}",
+                        t.stages
+                    );
                 }
                 if *status == ParcelStatus::HandedOver {
                     assert_eq!(t.stages.last().map(|s| s.0), Some(CaseStage::HandedOver));

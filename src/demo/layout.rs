@@ -1,7 +1,7 @@
 //! Where the demo parcels go: one square grid (in metres) over the six communes around Dung
-//! Quất. A grid cell belongs to the commune whose centroid is nearest, if the cell lies inside
-//! that commune's bounding box; each commune takes the cells of its share nearest the project
-//! centre, so a small data set is one compact area and a large one fills the communes. One
+//! Quất. A grid cell belongs to the commune with the nearest centroid among those whose
+//! bounding box holds the cell; each commune takes the cells of its share nearest the project
+//! centre, so a small data set stays close together and a large one fills the communes. One
 //! parcel per cell, drawn inside the cell with a margin: parcels never overlap.
 use geo::{ConvexHull, Coord, LineString, MultiPoint, Point, Polygon};
 
@@ -14,6 +14,8 @@ const M_PER_DEG_LON_EQ: f64 = 111_320.0;
 pub(crate) const BASE_CELL_M: f64 = 60.0;
 /// A map sheet (tờ bản đồ) covers this many cells on a side.
 const SHEET_CELLS: i64 = 24;
+/// How far inside its box a commune's parcels start.
+const SITE_INSET_M: f64 = 600.0;
 /// Use at most this share of the available cells, so communes keep some open land.
 const FILL: f64 = 0.9;
 
@@ -47,7 +49,10 @@ pub(crate) struct Layout {
 
 impl Layout {
     pub fn to_lonlat(&self, x: f64, y: f64) -> (f64, f64) {
-        (self.origin.0 + x / self.m_per_deg_lon, self.origin.1 + y / M_PER_DEG_LAT)
+        (
+            self.origin.0 + x / self.m_per_deg_lon,
+            self.origin.1 + y / M_PER_DEG_LAT,
+        )
     }
 
     /// Metres → degrees of longitude / latitude here.
@@ -70,10 +75,22 @@ struct Frame {
 
 impl Frame {
     fn new(areas: &[CommuneArea]) -> Frame {
-        let min_lon = areas.iter().map(|a| a.bbox[0]).fold(f64::INFINITY, f64::min);
-        let min_lat = areas.iter().map(|a| a.bbox[1]).fold(f64::INFINITY, f64::min);
-        let max_lon = areas.iter().map(|a| a.bbox[2]).fold(f64::NEG_INFINITY, f64::max);
-        let max_lat = areas.iter().map(|a| a.bbox[3]).fold(f64::NEG_INFINITY, f64::max);
+        let min_lon = areas
+            .iter()
+            .map(|a| a.bbox[0])
+            .fold(f64::INFINITY, f64::min);
+        let min_lat = areas
+            .iter()
+            .map(|a| a.bbox[1])
+            .fold(f64::INFINITY, f64::min);
+        let max_lon = areas
+            .iter()
+            .map(|a| a.bbox[2])
+            .fold(f64::NEG_INFINITY, f64::max);
+        let max_lat = areas
+            .iter()
+            .map(|a| a.bbox[3])
+            .fold(f64::NEG_INFINITY, f64::max);
         let m_per_deg_lon = M_PER_DEG_LON_EQ * ((min_lat + max_lat) / 2.0).to_radians().cos();
         Frame {
             origin: (min_lon, min_lat),
@@ -84,13 +101,20 @@ impl Frame {
     }
 
     fn to_xy(&self, lon: f64, lat: f64) -> (f64, f64) {
-        ((lon - self.origin.0) * self.m_per_deg_lon, (lat - self.origin.1) * M_PER_DEG_LAT)
+        (
+            (lon - self.origin.0) * self.m_per_deg_lon,
+            (lat - self.origin.1) * M_PER_DEG_LAT,
+        )
     }
 }
 
 /// The cells each commune may use at this cell size: (col, row) lists.
-fn candidates(frame: &Frame, areas: &[CommuneArea], cell: f64) -> Vec<Vec<(i64, i64)>> {
-    let centroids: Vec<(f64, f64)> = areas.iter().map(|a| frame.to_xy(a.centroid.0, a.centroid.1)).collect();
+fn candidates(
+    frame: &Frame,
+    areas: &[CommuneArea],
+    sites: &[(f64, f64)],
+    cell: f64,
+) -> Vec<Vec<(i64, i64)>> {
     let boxes: Vec<[f64; 4]> = areas
         .iter()
         .map(|a| {
@@ -108,22 +132,55 @@ fn candidates(frame: &Frame, areas: &[CommuneArea], cell: f64) -> Vec<Vec<(i64, 
         for col in 0..cols {
             let x0 = col as f64 * cell;
             let cx = x0 + cell / 2.0;
-            let mut best = 0;
+            // Among the communes whose box holds the whole cell, the nearest site wins.
+            let mut best = None;
             let mut best_d = f64::INFINITY;
-            for (i, c) in centroids.iter().enumerate() {
+            for (i, (c, b)) in sites.iter().zip(&boxes).enumerate() {
+                if x0 < b[0] || y0 < b[1] || x0 + cell > b[2] || y0 + cell > b[3] {
+                    continue;
+                }
                 let d = (c.0 - cx).powi(2) + (c.1 - cy).powi(2);
                 if d < best_d {
                     best_d = d;
-                    best = i;
+                    best = Some(i);
                 }
             }
-            let b = boxes[best];
-            if x0 >= b[0] && y0 >= b[1] && x0 + cell <= b[2] && y0 + cell <= b[3] {
-                out[best].push((col, row));
+            if let Some(i) = best {
+                out[i].push((col, row));
             }
         }
     }
     out
+}
+
+/// Where each commune's parcels start (metres): the point of its box nearest the project
+/// centre, kept `SITE_INSET_M` inside the box; a commune whose box holds the centre starts
+/// `SITE_INSET_M` from it towards its own centroid. Small data sets then sit close together.
+fn sites(frame: &Frame, areas: &[CommuneArea], centre: (f64, f64)) -> Vec<(f64, f64)> {
+    areas
+        .iter()
+        .map(|a| {
+            let (x0, y0) = frame.to_xy(a.bbox[0], a.bbox[1]);
+            let (x1, y1) = frame.to_xy(a.bbox[2], a.bbox[3]);
+            let inset_x = SITE_INSET_M.min((x1 - x0) / 2.0);
+            let inset_y = SITE_INSET_M.min((y1 - y0) / 2.0);
+            let x = centre.0.clamp(x0 + inset_x, x1 - inset_x);
+            let y = centre.1.clamp(y0 + inset_y, y1 - inset_y);
+            if (x - centre.0).abs() > 1.0 || (y - centre.1).abs() > 1.0 {
+                return (x, y);
+            }
+            let (cx, cy) = frame.to_xy(a.centroid.0, a.centroid.1);
+            let d = ((cx - centre.0).powi(2) + (cy - centre.1).powi(2)).sqrt();
+            if d < 1.0 {
+                return centre;
+            }
+            let k = SITE_INSET_M.min(d) / d;
+            (
+                centre.0 + (cx - centre.0) * k,
+                centre.1 + (cy - centre.1) * k,
+            )
+        })
+        .collect()
 }
 
 /// Split `n` in proportion to `capacity` (largest remainder), never above a capacity; the first
@@ -171,15 +228,21 @@ pub(crate) fn apportion(n: usize, capacity: &[usize]) -> Vec<usize> {
 }
 
 /// Lays out `n` parcels over the communes. Errors when `n` would need cells under 3 m.
-pub(crate) fn layout(areas: &[CommuneArea], n: usize, project_centre: (f64, f64)) -> Result<Layout, String> {
+pub(crate) fn layout(
+    areas: &[CommuneArea],
+    n: usize,
+    project_centre: (f64, f64),
+) -> Result<Layout, String> {
     if areas.is_empty() {
         return Err("no communes to place parcels in".into());
     }
     let frame = Frame::new(areas);
+    let (px, py) = frame.to_xy(project_centre.0, project_centre.1);
+    let sites = sites(&frame, areas, (px, py));
     let mut cell = BASE_CELL_M;
     let mut cands;
     loop {
-        cands = candidates(&frame, areas, cell);
+        cands = candidates(&frame, areas, &sites, cell);
         let total: usize = cands.iter().map(Vec::len).sum();
         let usable = (total as f64 * FILL).floor();
         if n == 0 || usable >= n as f64 {
@@ -190,18 +253,20 @@ pub(crate) fn layout(areas: &[CommuneArea], n: usize, project_centre: (f64, f64)
             return Err(format!("{n} parcels do not fit in the demo communes"));
         }
     }
-    let capacity: Vec<usize> = cands.iter().map(|c| (c.len() as f64 * FILL).floor() as usize).collect();
+    let capacity: Vec<usize> = cands
+        .iter()
+        .map(|c| (c.len() as f64 * FILL).floor() as usize)
+        .collect();
     let shares = apportion(n, &capacity);
-    let (px, py) = frame.to_xy(project_centre.0, project_centre.1);
 
     let mut cells = Vec::with_capacity(areas.len());
     // Hull input: per row, the westmost and eastmost chosen cell of each commune.
     let mut rim: Vec<(f64, f64)> = Vec::new();
-    for (cand, share) in cands.into_iter().zip(shares) {
+    for ((cand, share), site) in cands.into_iter().zip(shares).zip(&sites) {
         let mut cand = cand;
         let dist = |c: &(i64, i64)| {
-            let x = (c.0 as f64 + 0.5) * cell - px;
-            let y = (c.1 as f64 + 0.5) * cell - py;
+            let x = (c.0 as f64 + 0.5) * cell - site.0;
+            let y = (c.1 as f64 + 0.5) * cell - site.1;
             x * x + y * y
         };
         let order = |a: &(i64, i64), b: &(i64, i64)| dist(a).total_cmp(&dist(b)).then(a.cmp(b));
@@ -223,7 +288,11 @@ pub(crate) fn layout(areas: &[CommuneArea], n: usize, project_centre: (f64, f64)
                 sheet += 1;
                 last_key = Some(k);
             }
-            out.push(Cell { col: c.0, row: c.1, sheet });
+            out.push(Cell {
+                col: c.0,
+                row: c.1,
+                sheet,
+            });
             let e = row_extremes.entry(c.1).or_insert((c.0, c.0));
             e.0 = e.0.min(c.0);
             e.1 = e.1.max(c.0);
@@ -233,7 +302,10 @@ pub(crate) fn layout(areas: &[CommuneArea], n: usize, project_centre: (f64, f64)
                 // A quarter cell out from the centre: small parcels on the rim stay inside,
                 // larger ones straddle the boundary.
                 for (dx, dy) in [(-0.25, -0.25), (0.25, -0.25), (0.25, 0.25), (-0.25, 0.25)] {
-                    rim.push(((col as f64 + 0.5 + dx) * cell, (row as f64 + 0.5 + dy) * cell));
+                    rim.push((
+                        (col as f64 + 0.5 + dx) * cell,
+                        (row as f64 + 0.5 + dy) * cell,
+                    ));
                 }
             }
         }
@@ -261,17 +333,26 @@ pub(crate) fn layout(areas: &[CommuneArea], n: usize, project_centre: (f64, f64)
             .collect();
         pts.convex_hull()
     };
-    Ok(Layout { boundary, ..layout_frame })
+    Ok(Layout {
+        boundary,
+        ..layout_frame
+    })
 }
 
 fn square(l: &Layout, x: f64, y: f64, half: f64) -> Polygon<f64> {
-    let pts: Vec<Coord<f64>> = [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0)]
-        .iter()
-        .map(|(dx, dy)| {
-            let (lon, lat) = l.to_lonlat(x + dx * half, y + dy * half);
-            Coord { x: lon, y: lat }
-        })
-        .collect();
+    let pts: Vec<Coord<f64>> = [
+        (-1.0, -1.0),
+        (1.0, -1.0),
+        (1.0, 1.0),
+        (-1.0, 1.0),
+        (-1.0, -1.0),
+    ]
+    .iter()
+    .map(|(dx, dy)| {
+        let (lon, lat) = l.to_lonlat(x + dx * half, y + dy * half);
+        Coord { x: lon, y: lat }
+    })
+    .collect();
     Polygon::new(LineString::new(pts), vec![])
 }
 
@@ -283,12 +364,30 @@ mod tests {
     fn areas() -> Vec<CommuneArea> {
         // Bình Thuận, Bình Đông, Bình Trị, Bình Hải, Bình Phước, Bình Hòa (admin_units_legacy.csv).
         vec![
-            CommuneArea { centroid: (108.819501, 15.392134), bbox: [108.793702, 15.355459, 108.837755, 15.426875] },
-            CommuneArea { centroid: (108.789798, 15.366651), bbox: [108.773489, 15.335326, 108.805053, 15.394522] },
-            CommuneArea { centroid: (108.837324, 15.340065), bbox: [108.799753, 15.311216, 108.857303, 15.364936] },
-            CommuneArea { centroid: (108.86109, 15.315553), bbox: [108.845243, 15.280832, 108.884254, 15.355625] },
-            CommuneArea { centroid: (108.801679, 15.309493), bbox: [108.774176, 15.273298, 108.833056, 15.341926] },
-            CommuneArea { centroid: (108.837324, 15.295179), bbox: [108.807564, 15.266425, 108.867774, 15.317135] },
+            CommuneArea {
+                centroid: (108.819501, 15.392134),
+                bbox: [108.793702, 15.355459, 108.837755, 15.426875],
+            },
+            CommuneArea {
+                centroid: (108.789798, 15.366651),
+                bbox: [108.773489, 15.335326, 108.805053, 15.394522],
+            },
+            CommuneArea {
+                centroid: (108.837324, 15.340065),
+                bbox: [108.799753, 15.311216, 108.857303, 15.364936],
+            },
+            CommuneArea {
+                centroid: (108.86109, 15.315553),
+                bbox: [108.845243, 15.280832, 108.884254, 15.355625],
+            },
+            CommuneArea {
+                centroid: (108.801679, 15.309493),
+                bbox: [108.774176, 15.273298, 108.833056, 15.341926],
+            },
+            CommuneArea {
+                centroid: (108.837324, 15.295179),
+                bbox: [108.807564, 15.266425, 108.867774, 15.317135],
+            },
         ]
     }
 

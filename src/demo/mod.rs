@@ -40,7 +40,10 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { parcels: 2_000, seed: 20_210_115 }
+        DemoOptions {
+            parcels: 2_000,
+            seed: 20_210_115,
+        }
     }
 }
 
@@ -149,7 +152,12 @@ fn demo_users(first: i32) -> Vec<DemoUser> {
     }
     list.into_iter()
         .zip(first..)
-        .map(|((username, role, display_name), id)| DemoUser { id, username, role, display_name })
+        .map(|((username, role, display_name), id)| DemoUser {
+            id,
+            username,
+            role,
+            display_name,
+        })
         .collect()
 }
 
@@ -166,7 +174,10 @@ async fn next_id(db: &impl ConnectionTrait, table: &str) -> Result<i32, sea_orm:
     Ok(max.unwrap_or(0) + 1)
 }
 
-async fn exec_all(txn: &DatabaseTransaction, statements: Vec<Statement>) -> Result<(), sea_orm::DbErr> {
+async fn exec_all(
+    txn: &DatabaseTransaction,
+    statements: Vec<Statement>,
+) -> Result<(), sea_orm::DbErr> {
     for st in statements {
         txn.execute(st).await?;
     }
@@ -213,7 +224,8 @@ async fn insert_setup(
             Some(ymd(2022, 6, 30)).into(),
             "active".into(),
             Some("Ban Bồi thường, GPMB huyện Bình Sơn".to_string()).into(),
-            Some("Tổ thường trực GPMB, UBND huyện Bình Sơn — bbt-gpmb@binhson.example".to_string()).into(),
+            Some("Tổ thường trực GPMB, UBND huyện Bình Sơn — bbt-gpmb@binhson.example".to_string())
+                .into(),
             created.into(),
         ]),
     )?;
@@ -221,7 +233,15 @@ async fn insert_setup(
         &mut statements,
         backend,
         "users",
-        &["id", "username", "password_hash", "role", "display_name", "disabled", "created_at"],
+        &[
+            "id",
+            "username",
+            "password_hash",
+            "role",
+            "display_name",
+            "disabled",
+            "created_at",
+        ],
         users_list.iter().map(|u| {
             vec![
                 u.id.into(),
@@ -240,7 +260,13 @@ async fn insert_setup(
         "working_groups",
         &["id", "project_id", "name", "leader_id", "created_at"],
         groups.iter().map(|(id, _, name, leader, _)| {
-            vec![(*id).into(), project_id.into(), name.clone().into(), Some(*leader).into(), created.into()]
+            vec![
+                (*id).into(),
+                project_id.into(),
+                name.clone().into(),
+                Some(*leader).into(),
+                created.into(),
+            ]
         }),
     )?;
     gen::insert_rows(
@@ -248,16 +274,18 @@ async fn insert_setup(
         backend,
         "working_group_areas",
         &["working_group_id", "admin_unit_id"],
-        groups.iter().map(|(id, unit, _, _, _)| vec![(*id).into(), (*unit).into()]),
+        groups
+            .iter()
+            .map(|(id, unit, _, _, _)| vec![(*id).into(), (*unit).into()]),
     )?;
     gen::insert_rows(
         &mut statements,
         backend,
         "working_group_members",
         &["working_group_id", "user_id"],
-        groups
-            .iter()
-            .flat_map(|(id, _, _, _, members)| members.iter().map(move |m| vec![(*id).into(), (*m).into()])),
+        groups.iter().flat_map(|(id, _, _, _, members)| {
+            members.iter().map(move |m| vec![(*id).into(), (*m).into()])
+        }),
     )?;
     let txn = db.begin().await?;
     exec_all(&txn, statements).await?;
@@ -274,14 +302,19 @@ pub async fn load_demo(
     progress: &dyn Fn(&str, u64, u64),
 ) -> anyhow::Result<DemoSummary> {
     let backend = db.get_database_backend();
-    seed_reference_data(db).await.context("loading administrative units")?;
+    seed_reference_data(db)
+        .await
+        .context("loading administrative units")?;
     if projects::Entity::find().count(db).await? > 0 {
         bail!("database already has data");
     }
     let first_user = next_id(db, "users").await?;
     let users_list = demo_users(first_user);
     let names: Vec<&str> = users_list.iter().map(|u| u.username).collect();
-    let clash = users::Entity::find().filter(users::Column::Username.is_in(names)).count(db).await?;
+    let clash = users::Entity::find()
+        .filter(users::Column::Username.is_in(names))
+        .count(db)
+        .await?;
     if clash > 0 {
         bail!("database already has data (demo usernames exist)");
     }
@@ -293,12 +326,23 @@ pub async fn load_demo(
         let unit = commune_by_code(db, c.code, true)
             .await?
             .ok_or_else(|| anyhow!("administrative unit {} ({}) is missing", c.code, c.name))?;
-        let (Some(lon), Some(lat), Some(a), Some(b), Some(cc), Some(d)) =
-            (unit.lon, unit.lat, unit.min_lon, unit.min_lat, unit.max_lon, unit.max_lat)
-        else {
-            bail!("administrative unit {} has no centroid or bounding box", c.code);
+        let (Some(lon), Some(lat), Some(a), Some(b), Some(cc), Some(d)) = (
+            unit.lon,
+            unit.lat,
+            unit.min_lon,
+            unit.min_lat,
+            unit.max_lon,
+            unit.max_lat,
+        ) else {
+            bail!(
+                "administrative unit {} has no centroid or bounding box",
+                c.code
+            );
         };
-        areas.push(CommuneArea { centroid: (lon, lat), bbox: [a, b, cc, d] });
+        areas.push(CommuneArea {
+            centroid: (lon, lat),
+            bbox: [a, b, cc, d],
+        });
         unit_ids.push(unit.id);
     }
     let centre = (
@@ -326,7 +370,13 @@ pub async fn load_demo(
         status_event: next_id(db, "parcel_status_events").await?,
         stage_event: next_id(db, "case_stage_events").await?,
     };
-    let user_id = |name: &str| users_list.iter().find(|u| u.username == name).map(|u| u.id).unwrap_or(first_user);
+    let user_id = |name: &str| {
+        users_list
+            .iter()
+            .find(|u| u.username == name)
+            .map(|u| u.id)
+            .unwrap_or(first_user)
+    };
     let admin_id = user_id(ADMIN.0);
     let district_leader_id = user_id(DISTRICT_LEADER.0);
     let mut groups = Vec::with_capacity(COMMUNES.len());
@@ -334,7 +384,13 @@ pub async fn load_demo(
     for ((c, unit_id), group_id) in COMMUNES.iter().zip(&unit_ids).zip(first_group..) {
         let leader = user_id(c.leader.0);
         let member = user_id(c.member.0);
-        groups.push((group_id, *unit_id, format!("Tổ công tác xã {}", c.name), leader, vec![leader, member, district_leader_id]));
+        groups.push((
+            group_id,
+            *unit_id,
+            format!("Tổ công tác xã {}", c.name),
+            leader,
+            vec![leader, member, district_leader_id],
+        ));
         communes.push(gen::CommuneCtx {
             admin_unit_id: *unit_id,
             name: c.name,
@@ -342,24 +398,48 @@ pub async fn load_demo(
             villages: c.villages,
             working_group_id: group_id,
             staff: vec![
-                Staff { id: leader, username: c.leader.0.to_string(), display_name: c.leader.1.to_string() },
-                Staff { id: member, username: c.member.0.to_string(), display_name: c.member.1.to_string() },
+                Staff {
+                    id: leader,
+                    username: c.leader.0.to_string(),
+                    display_name: c.leader.1.to_string(),
+                },
+                Staff {
+                    id: member,
+                    username: c.member.0.to_string(),
+                    display_name: c.member.1.to_string(),
+                },
             ],
         });
     }
 
     // One hash for every login: argon2 is deliberately slow.
     let password_hash = crate::auth::password::hash_password(DEMO_PASSWORD)?;
-    insert_setup(db, backend, project_id, boundary, &users_list, &password_hash, &groups)
-        .await
-        .context("creating the demo project, users and working groups")?;
+    insert_setup(
+        db,
+        backend,
+        project_id,
+        boundary,
+        &users_list,
+        &password_hash,
+        &groups,
+    )
+    .await
+    .context("creating the demo project, users and working groups")?;
 
     // Parcels, households, visits: generated on a blocking thread, written here.
-    let ctx = Ctx { backend, project_id, admin_id, communes, layout, first_ids };
+    let ctx = Ctx {
+        backend,
+        project_id,
+        admin_id,
+        communes,
+        layout,
+        first_ids,
+    };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<gen::Batch>(2);
     let seed = opts.seed;
-    let generator =
-        tokio::task::spawn_blocking(move || Generator::new(ctx, seed).run(|batch| tx.blocking_send(batch).is_ok()));
+    let generator = tokio::task::spawn_blocking(move || {
+        Generator::new(ctx, seed).run(|batch| tx.blocking_send(batch).is_ok())
+    });
     let total = n as u64;
     let mut done = 0u64;
     let mut since_commit = 0u64;
@@ -370,7 +450,9 @@ pub async fn load_demo(
             Some(t) => t,
             None => db.begin().await?,
         };
-        exec_all(&t, batch.statements).await.context("writing demo rows")?;
+        exec_all(&t, batch.statements)
+            .await
+            .context("writing demo rows")?;
         done += batch.parcels;
         since_commit += batch.parcels;
         if since_commit >= TXN_PARCELS {
@@ -384,7 +466,10 @@ pub async fn load_demo(
     if let Some(t) = txn.take() {
         t.commit().await?;
     }
-    let totals = generator.await.context("demo generator stopped")?.context("generating demo rows")?;
+    let totals = generator
+        .await
+        .context("demo generator stopped")?
+        .context("generating demo rows")?;
     if done < total {
         progress("parcels", total, total);
     }
@@ -403,7 +488,9 @@ pub async fn load_demo(
         reset_id_sequence(db, table).await?;
     }
     progress("counters", 0, 1);
-    crate::progress::rebuild_counters(db, project_id).await.context("computing progress counters")?;
+    crate::progress::rebuild_counters(db, project_id)
+        .await
+        .context("computing progress counters")?;
     progress("counters", 1, 1);
 
     tracing::info!(
@@ -424,7 +511,10 @@ pub async fn load_demo(
         parcels: totals.parcels,
         households: totals.households,
         visits: totals.visits,
-        logins: users_list.iter().map(|u| (u.username.to_string(), DEMO_PASSWORD.to_string())).collect(),
+        logins: users_list
+            .iter()
+            .map(|u| (u.username.to_string(), DEMO_PASSWORD.to_string()))
+            .collect(),
     })
 }
 
@@ -460,7 +550,10 @@ mod tests {
 
     async fn count(db: &DatabaseConnection, table: &str) -> i64 {
         let row = db
-            .query_one(Statement::from_string(db.get_database_backend(), format!("SELECT COUNT(*) FROM {table}")))
+            .query_one(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) FROM {table}"),
+            ))
             .await
             .expect("count")
             .expect("row");
@@ -470,8 +563,13 @@ mod tests {
     #[tokio::test]
     async fn loads_a_small_demo() {
         let db = memory_db().await;
-        let opts = DemoOptions { parcels: 500, ..DemoOptions::default() };
-        let summary = load_demo(&db, &opts, &|_, _, _| {}).await.expect("demo loads");
+        let opts = DemoOptions {
+            parcels: 500,
+            ..DemoOptions::default()
+        };
+        let summary = load_demo(&db, &opts, &|_, _, _| {})
+            .await
+            .expect("demo loads");
         assert_eq!(summary.project_code, "HPDQ2");
         assert_eq!(summary.parcels, 500);
         assert_eq!(count(&db, "parcels").await, 500);
@@ -482,7 +580,10 @@ mod tests {
         assert!(count(&db, "parcel_status_events").await >= 500);
         assert!(count(&db, "household_parcels").await >= 500);
         assert_eq!(count(&db, "working_groups").await, 6);
-        assert!(summary.logins.iter().any(|(u, p)| u == "member_b" && p == "demo"));
+        assert!(summary
+            .logins
+            .iter()
+            .any(|(u, p)| u == "member_b" && p == "demo"));
 
         use crate::entities::{households, parcels};
         let a = households::Entity::find()
@@ -491,14 +592,21 @@ mod tests {
             .await
             .expect("query")
             .expect("Nguyễn Văn A exists");
-        let bt = commune_by_code(&db, "21043", true).await.expect("q").expect("Bình Thuận");
+        let bt = commune_by_code(&db, "21043", true)
+            .await
+            .expect("q")
+            .expect("Bình Thuận");
         assert_eq!(a.commune_id, bt.id);
         assert!(a.code.starts_with("BT-"));
         assert_eq!(a.id_number.as_deref().map(|s| s.len()), Some(12));
         assert!(a.id_number.as_deref().is_some_and(|s| s.starts_with("051")));
 
         // Every parcel's last status event ends at its status.
-        let ps = parcels::Entity::find().order_by_asc(parcels::Column::Id).all(&db).await.expect("parcels");
+        let ps = parcels::Entity::find()
+            .order_by_asc(parcels::Column::Id)
+            .all(&db)
+            .await
+            .expect("parcels");
         for p in ps.iter().take(50) {
             let row = db
                 .query_one(Statement::from_sql_and_values(
@@ -512,9 +620,19 @@ mod tests {
             assert_eq!(row.try_get_by_index::<String>(0).expect("s"), p.status);
             assert!(p.area_m2 > 10.0 && p.recovered_area_m2 <= p.area_m2 + 1e-6);
         }
-        let inside = ps.iter().filter(|p| (p.recovered_area_m2 - p.area_m2).abs() < 1e-6).count();
-        let straddle = ps.iter().filter(|p| p.recovered_area_m2 + 1e-6 < p.area_m2).count();
-        assert!(inside > ps.len() * 3 / 4, "{inside} of {} fully inside", ps.len());
+        let inside = ps
+            .iter()
+            .filter(|p| (p.recovered_area_m2 - p.area_m2).abs() < 1e-6)
+            .count();
+        let straddle = ps
+            .iter()
+            .filter(|p| p.recovered_area_m2 + 1e-6 < p.area_m2)
+            .count();
+        assert!(
+            inside > ps.len() * 3 / 4,
+            "{inside} of {} fully inside",
+            ps.len()
+        );
         assert!(straddle > 0, "no parcel straddles the boundary");
 
         // A second load is refused.
@@ -524,14 +642,28 @@ mod tests {
 
     #[tokio::test]
     async fn same_seed_same_households() {
-        let opts = DemoOptions { parcels: 120, seed: 99 };
+        let opts = DemoOptions {
+            parcels: 120,
+            seed: 99,
+        };
         let mut heads = Vec::new();
         for _ in 0..2 {
             let db = memory_db().await;
-            load_demo(&db, &opts, &|_, _, _| {}).await.expect("demo loads");
+            load_demo(&db, &opts, &|_, _, _| {})
+                .await
+                .expect("demo loads");
             use crate::entities::households;
-            let hs = households::Entity::find().order_by_asc(households::Column::Id).all(&db).await.expect("q");
-            heads.push(hs.into_iter().take(10).map(|h| (h.head_name, h.id_number, h.search_key)).collect::<Vec<_>>());
+            let hs = households::Entity::find()
+                .order_by_asc(households::Column::Id)
+                .all(&db)
+                .await
+                .expect("q");
+            heads.push(
+                hs.into_iter()
+                    .take(10)
+                    .map(|h| (h.head_name, h.id_number, h.search_key))
+                    .collect::<Vec<_>>(),
+            );
         }
         assert_eq!(heads[0], heads[1]);
     }

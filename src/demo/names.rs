@@ -74,17 +74,59 @@ pub(crate) const FEMALE_MIDDLE: &[(&str, u32)] = &[
 ];
 
 pub(crate) const MALE_GIVEN: &[&str] = &[
-    "An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hùng", "Hưng", "Khánh", "Long", "Minh", "Nam", "Phúc",
-    "Quang", "Sơn", "Tài", "Thắng", "Thành", "Tiến", "Toàn", "Trung", "Tuấn", "Việt", "Vinh", "Hòa", "Lộc",
-    "Phong", "Tâm", "Thọ", "Tùng", "Hiếu", "Nghĩa", "Trí", "Lực", "Sang", "Đông", "Hạnh", "Khải", "Lợi",
-    "Mẫn", "Nhân", "Phước", "Quý", "Sỹ", "Thạnh", "Thuận", "Tín", "Tường", "Vũ", "Ý",
+    "An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hùng", "Hưng", "Khánh", "Long", "Minh", "Nam",
+    "Phúc", "Quang", "Sơn", "Tài", "Thắng", "Thành", "Tiến", "Toàn", "Trung", "Tuấn", "Việt",
+    "Vinh", "Hòa", "Lộc", "Phong", "Tâm", "Thọ", "Tùng", "Hiếu", "Nghĩa", "Trí", "Lực", "Sang",
+    "Đông", "Hạnh", "Khải", "Lợi", "Mẫn", "Nhân", "Phước", "Quý", "Sỹ", "Thạnh", "Thuận", "Tín",
+    "Tường", "Vũ", "Ý",
 ];
 
 pub(crate) const FEMALE_GIVEN: &[&str] = &[
-    "Anh", "Bích", "Chi", "Diệp", "Dung", "Hà", "Hằng", "Hạnh", "Hoa", "Hồng", "Hương", "Lan", "Liên",
-    "Linh", "Loan", "Mai", "Nga", "Ngân", "Nhung", "Oanh", "Phương", "Quyên", "Sương", "Thảo", "Thu",
-    "Thúy", "Trang", "Tuyết", "Vân", "Xuân", "Yến", "Lài", "Lệ", "Mận", "Nguyệt", "Nhàn", "Phượng",
-    "Sen", "Tâm", "Thắm", "Thơm", "Trinh", "Út", "Cúc", "Đào",
+    "Anh",
+    "Bích",
+    "Chi",
+    "Diệp",
+    "Dung",
+    "Hà",
+    "Hằng",
+    "Hạnh",
+    "Hoa",
+    "Hồng",
+    "Hương",
+    "Lan",
+    "Liên",
+    "Linh",
+    "Loan",
+    "Mai",
+    "Nga",
+    "Ngân",
+    "Nhung",
+    "Oanh",
+    "Phương",
+    "Quyên",
+    "Sương",
+    "Thảo",
+    "Thu",
+    "Thúy",
+    "Trang",
+    "Tuyết",
+    "Vân",
+    "Xuân",
+    "Yến",
+    "Lài",
+    "Lệ",
+    "Mận",
+    "Nguyệt",
+    "Nhàn",
+    "Phượng",
+    "Sen",
+    "Tâm",
+    "Thắm",
+    "Thơm",
+    "Trinh",
+    "Út",
+    "Cúc",
+    "Đào",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,12 +138,20 @@ pub(crate) enum Gender {
 pub(crate) fn given_name<R: Rng + ?Sized>(rng: &mut R, gender: Gender) -> String {
     match gender {
         Gender::Male => format!("{} {}", weighted(rng, MALE_MIDDLE), pick(rng, MALE_GIVEN)),
-        Gender::Female => format!("{} {}", weighted(rng, FEMALE_MIDDLE), pick(rng, FEMALE_GIVEN)),
+        Gender::Female => format!(
+            "{} {}",
+            weighted(rng, FEMALE_MIDDLE),
+            pick(rng, FEMALE_GIVEN)
+        ),
     }
 }
 
 /// A full name: family name, middle name, given name.
-pub(crate) fn person_name<R: Rng + ?Sized>(rng: &mut R, surname: Option<&str>, gender: Gender) -> String {
+pub(crate) fn person_name<R: Rng + ?Sized>(
+    rng: &mut R,
+    surname: Option<&str>,
+    gender: Gender,
+) -> String {
     let family = match surname {
         Some(s) => s.to_string(),
         None => weighted(rng, SURNAMES).to_string(),
@@ -187,10 +237,22 @@ pub(crate) fn commitment_for(topic: &str) -> (&'static str, &'static str) {
             "Giới thiệu con em của hộ tham gia tuyển dụng, đào tạo nghề tại nhà máy",
             "Công ty CP Thép Hòa Phát Dung Quất",
         ),
-        "graves" => ("Phối hợp với gia đình chọn ngày và vị trí cải táng mộ phần", "UBND xã {commune}"),
-        "land_origin" => ("Xác minh nguồn gốc, thời điểm sử dụng đất của thửa đất", "UBND xã {commune}"),
-        "procedure" => ("Gửi bản sao biên bản kiểm đếm và phương án chi tiết cho hộ", "Tổ công tác"),
-        _ => ("Kiểm tra, phản ánh với nhà thầu để khắc phục", "UBND xã {commune}"),
+        "graves" => (
+            "Phối hợp với gia đình chọn ngày và vị trí cải táng mộ phần",
+            "UBND xã {commune}",
+        ),
+        "land_origin" => (
+            "Xác minh nguồn gốc, thời điểm sử dụng đất của thửa đất",
+            "UBND xã {commune}",
+        ),
+        "procedure" => (
+            "Gửi bản sao biên bản kiểm đếm và phương án chi tiết cho hộ",
+            "Tổ công tác",
+        ),
+        _ => (
+            "Kiểm tra, phản ánh với nhà thầu để khắc phục",
+            "UBND xã {commune}",
+        ),
     }
 }
 
@@ -205,11 +267,24 @@ mod tests {
     fn names_carry_diacritics() {
         let mut rng = StdRng::seed_from_u64(7);
         let names: Vec<String> = (0..200)
-            .map(|i| person_name(&mut rng, None, if i % 2 == 0 { Gender::Male } else { Gender::Female }))
+            .map(|i| {
+                person_name(
+                    &mut rng,
+                    None,
+                    if i % 2 == 0 {
+                        Gender::Male
+                    } else {
+                        Gender::Female
+                    },
+                )
+            })
             .collect();
         assert!(names.iter().all(|n| n.split_whitespace().count() == 3));
         let with_marks = names.iter().filter(|n| !n.is_ascii()).count();
-        assert!(with_marks > 150, "only {with_marks} of 200 names have diacritics");
+        assert!(
+            with_marks > 150,
+            "only {with_marks} of 200 names have diacritics"
+        );
         assert!(names.iter().any(|n| n.contains("Thị")));
         assert!(names.iter().any(|n| n.starts_with("Nguyễn ")));
     }
@@ -218,7 +293,9 @@ mod tests {
     fn same_seed_same_names() {
         let draw = |seed| {
             let mut rng = StdRng::seed_from_u64(seed);
-            (0..10).map(|_| person_name(&mut rng, None, Gender::Male)).collect::<Vec<_>>()
+            (0..10)
+                .map(|_| person_name(&mut rng, None, Gender::Male))
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(42), draw(42));
         assert_ne!(draw(42), draw(43));

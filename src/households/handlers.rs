@@ -14,7 +14,9 @@ use crate::pagination::Page;
 
 /// Administrators, and members or district leaders within their area, may write households.
 fn require_write(principal: &Principal) -> AppResult<()> {
-    principal.require(Permission::Administer).or_else(|_| principal.require(Permission::WriteVisits))
+    principal
+        .require(Permission::Administer)
+        .or_else(|_| principal.require(Permission::WriteVisits))
 }
 
 /// Households in the caller's area. `q` is matched without diacritics or case against the
@@ -30,7 +32,15 @@ pub async fn list(
     principal.require(Permission::ReadPersonal)?;
     let page = service::list(&state.db.conn, &principal.scope, &q).await?;
     let ids: Vec<i32> = page.items.iter().map(|h| h.id).collect();
-    audit::record(&state.db.conn, &principal, "read", "household", None, serde_json::json!({"ids": ids})).await?;
+    audit::record(
+        &state.db.conn,
+        &principal,
+        "read",
+        "household",
+        None,
+        serde_json::json!({"ids": ids}),
+    )
+    .await?;
     Ok(Json(page))
 }
 
@@ -45,7 +55,15 @@ pub async fn get(
 ) -> AppResult<Json<HouseholdDetailDto>> {
     principal.require(Permission::ReadPersonal)?;
     let dto = service::detail(&state.db.conn, &principal.scope, id).await?;
-    audit::record(&state.db.conn, &principal, "read", "household", Some(id.to_string()), serde_json::json!({})).await?;
+    audit::record(
+        &state.db.conn,
+        &principal,
+        "read",
+        "household",
+        Some(id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(Json(dto))
 }
 
@@ -90,8 +108,15 @@ pub async fn update(
     require_write(&principal)?;
     let tx = state.db.write().await?;
     let changed = service::update(&*tx, &principal.scope, id, patch).await?;
-    audit::record(&*tx, &principal, "update", "household", Some(id.to_string()), serde_json::json!({"fields": changed}))
-        .await?;
+    audit::record(
+        &*tx,
+        &principal,
+        "update",
+        "household",
+        Some(id.to_string()),
+        serde_json::json!({"fields": changed}),
+    )
+    .await?;
     let dto = service::get(&*tx, &principal.scope, id).await?;
     tx.commit().await?;
     Ok(Json(dto))

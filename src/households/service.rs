@@ -4,13 +4,13 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
 };
 
 use super::dto::{
-    CommuneRef, HouseholdDetailDto, HouseholdDto, HouseholdParcelDto, HouseholdPatch, HouseholdQuery, MemberInput,
-    NewHousehold, OpenCommitmentDto, RecentVisitDto, VULNERABLE_FLAGS,
+    CommuneRef, HouseholdDetailDto, HouseholdDto, HouseholdParcelDto, HouseholdPatch,
+    HouseholdQuery, MemberInput, NewHousehold, OpenCommitmentDto, RecentVisitDto, VULNERABLE_FLAGS,
 };
 use crate::admin_units::seed::LEVEL_COMMUNE;
 use crate::auth::{Principal, Scope};
@@ -45,8 +45,17 @@ pub fn escape_like(s: &str) -> String {
 }
 
 /// The search key of a household: its head, members, CCCD and code, folded.
-pub fn search_key(head_name: &str, members: &[String], id_number: Option<&str>, code: &str) -> String {
-    fold(&format!("{head_name} {} {} {code}", members.join(" "), id_number.unwrap_or("")))
+pub fn search_key(
+    head_name: &str,
+    members: &[String],
+    id_number: Option<&str>,
+    code: &str,
+) -> String {
+    fold(&format!(
+        "{head_name} {} {} {code}",
+        members.join(" "),
+        id_number.unwrap_or("")
+    ))
 }
 
 const SELECT_HOUSEHOLD: &str = "SELECT h.id, h.project_id, p.code AS project_code, h.code, h.head_name, h.id_number, \
@@ -92,8 +101,13 @@ fn to_dto(row: HouseholdRow, parcels: Vec<HouseholdParcelDto>) -> HouseholdDto {
         id_number: row.id_number,
         phone: row.phone,
         address: row.address,
-        commune: CommuneRef { id: row.commune_id, code: row.commune_code, name: row.commune_name },
-        members: serde_json::from_str(&row.members).unwrap_or_else(|_| serde_json::Value::Array(Vec::new())),
+        commune: CommuneRef {
+            id: row.commune_id,
+            code: row.commune_code,
+            name: row.commune_name,
+        },
+        members: serde_json::from_str(&row.members)
+            .unwrap_or_else(|_| serde_json::Value::Array(Vec::new())),
         vulnerable: serde_json::from_str(&row.vulnerable).unwrap_or_default(),
         split_from: row.split_from_id,
         stance: row.stance,
@@ -103,7 +117,10 @@ fn to_dto(row: HouseholdRow, parcels: Vec<HouseholdParcelDto>) -> HouseholdDto {
 }
 
 /// The parcels of the given households, in one query.
-async fn parcels_of(conn: &impl ConnectionTrait, ids: &[i32]) -> Result<HashMap<i32, Vec<HouseholdParcelDto>>, DbErr> {
+async fn parcels_of(
+    conn: &impl ConnectionTrait,
+    ids: &[i32],
+) -> Result<HashMap<i32, Vec<HouseholdParcelDto>>, DbErr> {
     let mut out: HashMap<i32, Vec<HouseholdParcelDto>> = HashMap::new();
     if ids.is_empty() {
         return Ok(out);
@@ -116,23 +133,30 @@ async fn parcels_of(conn: &impl ConnectionTrait, ids: &[i32]) -> Result<HashMap<
          WHERE hp.household_id IN ({}) ORDER BY hp.household_id, x.id",
         list.join(",")
     );
-    let rows = ParcelRow::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
-        .all(conn)
-        .await?;
+    let rows =
+        ParcelRow::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
+            .all(conn)
+            .await?;
     for r in rows {
-        out.entry(r.household_id).or_default().push(HouseholdParcelDto {
-            id: r.id,
-            map_sheet: r.map_sheet,
-            parcel_no: r.parcel_no,
-            share: r.share,
-            status: r.status,
-        });
+        out.entry(r.household_id)
+            .or_default()
+            .push(HouseholdParcelDto {
+                id: r.id,
+                map_sheet: r.map_sheet,
+                parcel_no: r.parcel_no,
+                share: r.share,
+                status: r.status,
+            });
     }
     Ok(out)
 }
 
 /// Households inside the scope, by ascending id, filtered as asked.
-pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, q: &HouseholdQuery) -> AppResult<Page<HouseholdDto>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    q: &HouseholdQuery,
+) -> AppResult<Page<HouseholdDto>> {
     let limit = crate::pagination::limit(q.limit)?;
     let mut b = Binds::default();
     let mut conds = vec![scope.sql_condition("h")];
@@ -161,10 +185,18 @@ pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, q: &HouseholdQuery
         let p = b.bind(c.0);
         conds.push(format!("h.id > {p}"));
     }
-    let sql = format!("{SELECT_HOUSEHOLD} WHERE {} ORDER BY h.id LIMIT {}", conds.join(" AND "), limit + 1);
-    let rows = HouseholdRow::find_by_statement(Statement::from_sql_and_values(conn.get_database_backend(), sql, b.values))
-        .all(conn)
-        .await?;
+    let sql = format!(
+        "{SELECT_HOUSEHOLD} WHERE {} ORDER BY h.id LIMIT {}",
+        conds.join(" AND "),
+        limit + 1
+    );
+    let rows = HouseholdRow::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        b.values,
+    ))
+    .all(conn)
+    .await?;
     let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
     let ids: Vec<i32> = page.items.iter().map(|r| r.id).collect();
     let mut parcels = parcels_of(conn, &ids).await?;
@@ -183,7 +215,10 @@ pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, q: &HouseholdQuery
 
 /// One household with its parcels, if inside the scope.
 pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<HouseholdDto> {
-    let sql = format!("{SELECT_HOUSEHOLD} WHERE h.id = $1 AND {}", scope.sql_condition("h"));
+    let sql = format!(
+        "{SELECT_HOUSEHOLD} WHERE h.id = $1 AND {}",
+        scope.sql_condition("h")
+    );
     let row = HouseholdRow::find_by_statement(Statement::from_sql_and_values(
         conn.get_database_backend(),
         sql,
@@ -192,12 +227,19 @@ pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResu
     .one(conn)
     .await?
     .ok_or_else(|| AppError::not_found("household"))?;
-    let parcels = parcels_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    let parcels = parcels_of(conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     Ok(to_dto(row, parcels))
 }
 
 /// One household with its recent visits and open commitments, if inside the scope.
-pub async fn detail(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<HouseholdDetailDto> {
+pub async fn detail(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i32,
+) -> AppResult<HouseholdDetailDto> {
     let household = get(conn, scope, id).await?;
     let recent_visits = visits::Entity::find()
         .filter(visits::Column::HouseholdId.eq(id))
@@ -222,9 +264,19 @@ pub async fn detail(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppR
         .all(conn)
         .await?
         .into_iter()
-        .map(|c| OpenCommitmentDto { id: c.id, text: c.text, owner: c.owner, due_date: c.due_date, visit_id: c.visit_id })
+        .map(|c| OpenCommitmentDto {
+            id: c.id,
+            text: c.text,
+            owner: c.owner,
+            due_date: c.due_date,
+            visit_id: c.visit_id,
+        })
         .collect();
-    Ok(HouseholdDetailDto { household, recent_visits, open_commitments })
+    Ok(HouseholdDetailDto {
+        household,
+        recent_visits,
+        open_commitments,
+    })
 }
 
 // ---- validation -------------------------------------------------------------------------
@@ -232,10 +284,16 @@ pub async fn detail(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppR
 fn check_head_name(s: &str) -> AppResult<String> {
     let s = s.trim();
     if s.is_empty() {
-        return Err(AppError::invalid("missing_head_name", "head_name (the head of the household) is required"));
+        return Err(AppError::invalid(
+            "missing_head_name",
+            "head_name (the head of the household) is required",
+        ));
     }
     if s.chars().count() > 200 {
-        return Err(AppError::invalid("invalid_head_name", "head_name is limited to 200 characters"));
+        return Err(AppError::invalid(
+            "invalid_head_name",
+            "head_name is limited to 200 characters",
+        ));
     }
     Ok(s.to_string())
 }
@@ -266,7 +324,9 @@ fn check_phone(s: &str) -> AppResult<Option<String>> {
         return Ok(None);
     }
     let digits = s.chars().filter(char::is_ascii_digit).count();
-    let chars_ok = s.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '.' | '(' | ')'));
+    let chars_ok = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '.' | '(' | ')'));
     if !chars_ok || !(8..=15).contains(&digits) {
         return Err(AppError::invalid(
             "invalid_phone",
@@ -279,14 +339,20 @@ fn check_phone(s: &str) -> AppResult<Option<String>> {
 fn check_address(s: &str) -> AppResult<String> {
     let s = s.trim();
     if s.chars().count() > 500 {
-        return Err(AppError::invalid("invalid_address", "address is limited to 500 characters"));
+        return Err(AppError::invalid(
+            "invalid_address",
+            "address is limited to 500 characters",
+        ));
     }
     Ok(s.to_string())
 }
 
 fn check_members(members: Vec<MemberInput>) -> AppResult<Vec<MemberInput>> {
     if members.len() > 50 {
-        return Err(AppError::invalid("invalid_members", "a household is limited to 50 members"));
+        return Err(AppError::invalid(
+            "invalid_members",
+            "a household is limited to 50 members",
+        ));
     }
     let this_year = Utc::now().year();
     members
@@ -300,19 +366,32 @@ fn check_members(members: Vec<MemberInput>) -> AppResult<Vec<MemberInput>> {
                     format!("member {} needs a name of 1 to 200 characters", i + 1),
                 ));
             }
-            let relation = m.relation.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+            let relation = m
+                .relation
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty());
             if relation.as_ref().is_some_and(|r| r.chars().count() > 50) {
-                return Err(AppError::invalid("invalid_members", format!("member {}: relation is limited to 50 characters", i + 1)));
+                return Err(AppError::invalid(
+                    "invalid_members",
+                    format!("member {}: relation is limited to 50 characters", i + 1),
+                ));
             }
             if let Some(y) = m.birth_year {
                 if !(1890..=this_year).contains(&y) {
                     return Err(AppError::invalid(
                         "invalid_members",
-                        format!("member {}: birth_year {y} is not between 1890 and {this_year}", i + 1),
+                        format!(
+                            "member {}: birth_year {y} is not between 1890 and {this_year}",
+                            i + 1
+                        ),
                     ));
                 }
             }
-            Ok(MemberInput { name, relation, birth_year: m.birth_year })
+            Ok(MemberInput {
+                name,
+                relation,
+                birth_year: m.birth_year,
+            })
         })
         .collect()
 }
@@ -338,9 +417,13 @@ fn check_code(s: &str) -> AppResult<String> {
     let s = s.trim();
     let ok = !s.is_empty()
         && s.chars().count() <= 32
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     if !ok {
-        return Err(AppError::invalid("invalid_code", "code must be 1–32 letters, digits, `-`, `_`, `.` or `/`, e.g. BT-000123"));
+        return Err(AppError::invalid(
+            "invalid_code",
+            "code must be 1–32 letters, digits, `-`, `_`, `.` or `/`, e.g. BT-000123",
+        ));
     }
     Ok(s.to_string())
 }
@@ -364,7 +447,12 @@ fn to_json<T: serde::Serialize>(v: &T) -> AppResult<String> {
 /// The commune a code names, for a household the caller may create. Codes are reused across
 /// the 2025 reform (21061 is Bình Trị before and Vạn Tường after): among the units with the code
 /// the current one is preferred, unless only an older one lies in the caller's area.
-async fn resolve_commune(conn: &impl ConnectionTrait, scope: &Scope, project_id: i32, code: &str) -> AppResult<admin_units::Model> {
+async fn resolve_commune(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project_id: i32,
+    code: &str,
+) -> AppResult<admin_units::Model> {
     let code = code.trim();
     let mut candidates = admin_units::Entity::find()
         .filter(admin_units::Column::Code.eq(code))
@@ -372,17 +460,28 @@ async fn resolve_commune(conn: &impl ConnectionTrait, scope: &Scope, project_id:
         .all(conn)
         .await?;
     if candidates.is_empty() {
-        return Err(AppError::invalid("unknown_commune", format!("there is no commune with code `{code}`")));
+        return Err(AppError::invalid(
+            "unknown_commune",
+            format!("there is no commune with code `{code}`"),
+        ));
     }
     candidates.sort_by_key(|u| (u.valid_to.is_some(), std::cmp::Reverse(u.valid_from)));
     candidates
         .into_iter()
         .find(|u| scope.allows(project_id, u.id))
-        .ok_or_else(|| AppError::Forbidden(format!("commune {code} is outside your working groups' area")))
+        .ok_or_else(|| {
+            AppError::Forbidden(format!(
+                "commune {code} is outside your working groups' area"
+            ))
+        })
 }
 
 /// Creates a household (validated, scoped); returns its id.
-pub async fn create(conn: &impl ConnectionTrait, who: &Principal, new: NewHousehold) -> AppResult<i32> {
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    new: NewHousehold,
+) -> AppResult<i32> {
     let head_name = check_head_name(&new.head_name)?;
     let id_number = match new.id_number.as_deref() {
         Some(s) => check_id_number(s)?,
@@ -400,19 +499,36 @@ pub async fn create(conn: &impl ConnectionTrait, who: &Principal, new: NewHouseh
     for p in &new.parcels {
         let share = p.share.unwrap_or(1.0);
         if !(share > 0.0 && share <= 1.0) {
-            return Err(AppError::invalid("invalid_share", format!("parcel {}: share must be above 0 and at most 1", p.parcel_id)));
+            return Err(AppError::invalid(
+                "invalid_share",
+                format!(
+                    "parcel {}: share must be above 0 and at most 1",
+                    p.parcel_id
+                ),
+            ));
         }
         if parcel_ids.contains(&p.parcel_id) {
-            return Err(AppError::invalid("duplicate_parcel", format!("parcel {} is listed twice", p.parcel_id)));
+            return Err(AppError::invalid(
+                "duplicate_parcel",
+                format!("parcel {} is listed twice", p.parcel_id),
+            ));
         }
         parcel_ids.push(p.parcel_id);
     }
 
     let project = crate::projects::service::by_code(conn, new.project.trim())
         .await?
-        .ok_or_else(|| AppError::invalid("unknown_project", format!("there is no project with code `{}`", new.project.trim())))?;
+        .ok_or_else(|| {
+            AppError::invalid(
+                "unknown_project",
+                format!("there is no project with code `{}`", new.project.trim()),
+            )
+        })?;
     if who.scope.project().is_some_and(|p| p != project.id) {
-        return Err(AppError::invalid("unknown_project", format!("there is no project with code `{}`", project.code)));
+        return Err(AppError::invalid(
+            "unknown_project",
+            format!("there is no project with code `{}`", project.code),
+        ));
     }
     let commune = resolve_commune(conn, &who.scope, project.id, &new.commune).await?;
     if let Some(c) = &code {
@@ -424,7 +540,10 @@ pub async fn create(conn: &impl ConnectionTrait, who: &Principal, new: NewHouseh
         if taken.is_some() {
             return Err(AppError::Conflict {
                 code: "duplicate",
-                message: format!("project {} already has a household with code {c}", project.code),
+                message: format!(
+                    "project {} already has a household with code {c}",
+                    project.code
+                ),
             });
         }
     }
@@ -461,20 +580,30 @@ pub async fn create(conn: &impl ConnectionTrait, who: &Principal, new: NewHouseh
         if found.is_none() {
             return Err(AppError::invalid(
                 "unknown_split_from",
-                format!("split_from: there is no household {parent} in project {}", project.code),
+                format!(
+                    "split_from: there is no household {parent} in project {}",
+                    project.code
+                ),
             ));
         }
     }
 
     let now = Utc::now().fixed_offset();
     // Without a code, a unique placeholder stands in until the id gives the real one.
-    let provisional = code.clone().unwrap_or_else(|| format!("~new-{:016x}", rand::random::<u64>()));
+    let provisional = code
+        .clone()
+        .unwrap_or_else(|| format!("~new-{:016x}", rand::random::<u64>()));
     let names = member_names(&members);
     let inserted = households::ActiveModel {
         project_id: Set(project.id),
         code: Set(provisional.clone()),
         head_name: Set(head_name.clone()),
-        search_key: Set(search_key(&head_name, &names, id_number.as_deref(), &provisional)),
+        search_key: Set(search_key(
+            &head_name,
+            &names,
+            id_number.as_deref(),
+            &provisional,
+        )),
         id_number: Set(id_number.clone()),
         phone: Set(phone),
         address: Set(address),
@@ -505,7 +634,12 @@ pub async fn create(conn: &impl ConnectionTrait, who: &Principal, new: NewHouseh
             generated = format!("HH-{id:06}-{n}");
         }
         let mut am: households::ActiveModel = inserted.into();
-        am.search_key = Set(search_key(&head_name, &names, id_number.as_deref(), &generated));
+        am.search_key = Set(search_key(
+            &head_name,
+            &names,
+            id_number.as_deref(),
+            &generated,
+        ));
         am.code = Set(generated);
         am.update(conn).await?;
     }
@@ -526,10 +660,17 @@ pub async fn create(conn: &impl ConnectionTrait, who: &Principal, new: NewHouseh
                 household_id: Set(id),
                 parcel_id: Set(p.parcel_id),
                 share: Set(p.share.unwrap_or(1.0)),
-                role: Set(if owned.contains(&p.parcel_id) { "co_user" } else { "owner" }.to_string()),
+                role: Set(if owned.contains(&p.parcel_id) {
+                    "co_user"
+                } else {
+                    "owner"
+                }
+                .to_string()),
             })
             .collect();
-        household_parcels::Entity::insert_many(rows).exec_without_returning(conn).await?;
+        household_parcels::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
     }
     crate::progress::counters::add_household(conn, project.id).await?;
     Ok(id)
@@ -537,8 +678,17 @@ pub async fn create(conn: &impl ConnectionTrait, who: &Principal, new: NewHouseh
 
 /// Changes phone, address, members or vulnerable flags of a household inside the scope;
 /// returns the names of the fields changed.
-pub async fn update(conn: &impl ConnectionTrait, scope: &Scope, id: i32, patch: HouseholdPatch) -> AppResult<Vec<&'static str>> {
-    if patch.phone.is_none() && patch.address.is_none() && patch.members.is_none() && patch.vulnerable.is_none() {
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i32,
+    patch: HouseholdPatch,
+) -> AppResult<Vec<&'static str>> {
+    if patch.phone.is_none()
+        && patch.address.is_none()
+        && patch.members.is_none()
+        && patch.vulnerable.is_none()
+    {
         return Err(AppError::invalid(
             "empty_patch",
             "send at least one of phone, address, members, vulnerable",
@@ -553,9 +703,16 @@ pub async fn update(conn: &impl ConnectionTrait, scope: &Scope, id: i32, patch: 
     let members = patch.members.map(check_members).transpose()?;
     let vulnerable = patch.vulnerable.map(check_vulnerable).transpose()?;
 
-    let sql = format!("SELECT h.* FROM households h WHERE h.id = $1 AND {}", scope.sql_condition("h"));
+    let sql = format!(
+        "SELECT h.* FROM households h WHERE h.id = $1 AND {}",
+        scope.sql_condition("h")
+    );
     let current = households::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(conn.get_database_backend(), sql, [Value::from(id)]))
+        .from_raw_sql(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            sql,
+            [Value::from(id)],
+        ))
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("household"))?;
@@ -564,7 +721,12 @@ pub async fn update(conn: &impl ConnectionTrait, scope: &Scope, id: i32, patch: 
         Some(m) => member_names(m),
         None => member_names_of_json(&current.members),
     };
-    let key = search_key(&current.head_name, &names, current.id_number.as_deref(), &current.code);
+    let key = search_key(
+        &current.head_name,
+        &names,
+        current.id_number.as_deref(),
+        &current.code,
+    );
     let mut am: households::ActiveModel = current.into();
     if let Some(p) = phone {
         am.phone = Set(p);
@@ -609,13 +771,19 @@ mod tests {
 
     #[test]
     fn search_key_folds_everything() {
-        let key = search_key("Đặng Văn Thành", &["Lê Thị Mơ".into()], Some("051090012345"), "BT-000001");
+        let key = search_key(
+            "Đặng Văn Thành",
+            &["Lê Thị Mơ".into()],
+            Some("051090012345"),
+            "BT-000001",
+        );
         assert_eq!(key, "dang van thanh le thi mo 051090012345 bt-000001");
     }
 
     #[test]
     fn vulnerable_flags_are_checked() {
-        assert!(check_vulnerable(vec!["poor".into(), "poor".into()]).is_ok_and(|v| v == vec!["poor".to_string()]));
+        assert!(check_vulnerable(vec!["poor".into(), "poor".into()])
+            .is_ok_and(|v| v == vec!["poor".to_string()]));
         assert!(check_vulnerable(vec!["rich".into()]).is_err());
     }
 }

@@ -7,7 +7,9 @@ use axum::Json;
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::dto::{CreatedParcels, NewParcelCollection, ParcelDto, ParcelPatch, ParcelQuery, StatusEventDto};
+use super::dto::{
+    CreatedParcels, NewParcelCollection, ParcelDto, ParcelPatch, ParcelQuery, StatusEventDto,
+};
 use super::service::{self, PatchOutcome};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -24,7 +26,10 @@ fn wants_geojson(headers: &HeaderMap) -> bool {
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|m| m.trim().to_ascii_lowercase().starts_with(GEOJSON)))
+        .any(|v| {
+            v.split(',')
+                .any(|m| m.trim().to_ascii_lowercase().starts_with(GEOJSON))
+        })
 }
 
 fn etag(version: i32) -> HeaderValue {
@@ -72,7 +77,10 @@ fn feature_collection(page: Page<ParcelDto>, next: Option<String>) -> Response {
         .into_iter()
         .map(|p| {
             let mut props = serde_json::to_value(&p).unwrap_or_else(|_| json!({}));
-            let geometry = props.as_object_mut().and_then(|m| m.remove("geometry")).unwrap_or(Value::Null);
+            let geometry = props
+                .as_object_mut()
+                .and_then(|m| m.remove("geometry"))
+                .unwrap_or(Value::Null);
             json!({"type": "Feature", "id": p.id, "geometry": geometry, "properties": props})
         })
         .collect();
@@ -86,7 +94,11 @@ fn feature_collection(page: Page<ParcelDto>, next: Option<String>) -> Response {
         "next_cursor": page.next_cursor,
         "links": links,
     });
-    ([(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))], body.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Parcels of a project in the caller's area, by id. Filters: `status`, `commune` (a code; the
@@ -111,7 +123,10 @@ pub async fn list(
     let project = visible_project(conn, &principal, &code).await?;
     let page = service::list(conn, &principal.scope, project.id, &q).await?;
     if wants_geojson(&headers) {
-        let next = page.next_cursor.as_deref().map(|c| next_link(&headers, &uri, c));
+        let next = page
+            .next_cursor
+            .as_deref()
+            .map(|c| next_link(&headers, &uri, c));
         return Ok(feature_collection(page, next));
     }
     Ok(Json(page).into_response())
@@ -146,7 +161,11 @@ pub async fn create(
     let features = service::features_of(body)?;
     // Geometry validity is CPU work: keep it off the async workers.
     let drafts = tokio::task::spawn_blocking(move || {
-        features.iter().enumerate().map(|(i, f)| service::draft(i, f)).collect::<Vec<_>>()
+        features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| service::draft(i, f))
+            .collect::<Vec<_>>()
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("geometry check failed: {e}")))?;
@@ -215,14 +234,25 @@ pub async fn patch(
     service::get(&state.db.conn, &principal.scope, id).await?;
     let raw = match headers.get(header::IF_MATCH) {
         None => None,
-        Some(v) => Some(v.to_str().map_err(|_| AppError::BadRequest("If-Match must be ASCII, e.g. \"3\"".into()))?),
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| AppError::BadRequest("If-Match must be ASCII, e.g. \"3\"".into()))?,
+        ),
     };
     let expected = service::parse_if_match(raw)?;
     if patch.status.is_none() && patch.land_use.is_none() {
-        return Err(AppError::invalid("nothing_to_change", "give a new `status` or `land_use`"));
+        return Err(AppError::invalid(
+            "nothing_to_change",
+            "give a new `status` or `land_use`",
+        ));
     }
-    if patch.reason.as_ref().is_some_and(|r| r.len() > 5_000) || patch.note.as_ref().is_some_and(|n| n.len() > 5_000) {
-        return Err(AppError::invalid("text_too_long", "reason and note are limited to 5,000 characters"));
+    if patch.reason.as_ref().is_some_and(|r| r.len() > 5_000)
+        || patch.note.as_ref().is_some_and(|n| n.len() > 5_000)
+    {
+        return Err(AppError::invalid(
+            "text_too_long",
+            "reason and note are limited to 5,000 characters",
+        ));
     }
     let now = crate::db::utc(Utc::now().fixed_offset());
     let tx = state.db.write().await?;
@@ -259,5 +289,8 @@ pub async fn history(
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<Page<StatusEventDto>>> {
     let items = service::history(&state.db.conn, &principal.scope, id).await?;
-    Ok(Json(Page { items, next_cursor: None }))
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
 }

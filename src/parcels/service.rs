@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement,
+    Value,
 };
 use serde_json::{json, Value as Json};
 
@@ -56,7 +57,11 @@ impl ParcelRow {
             project: self.project_code,
             map_sheet: self.map_sheet,
             parcel_no: self.parcel_no,
-            commune: CommuneRef { id: self.commune_id, code: self.commune_code, name: self.commune_name },
+            commune: CommuneRef {
+                id: self.commune_id,
+                code: self.commune_code,
+                name: self.commune_name,
+            },
             land_use: self.land_use,
             area_m2: self.area_m2,
             recovered_area_m2: self.recovered_area_m2,
@@ -78,7 +83,10 @@ struct Conditions {
 
 impl Conditions {
     fn new(first: String) -> Self {
-        Conditions { conds: vec![first], values: Vec::new() }
+        Conditions {
+            conds: vec![first],
+            values: Vec::new(),
+        }
     }
 
     /// Adds a value and returns its placeholder.
@@ -102,20 +110,30 @@ pub fn parse_statuses(raw: &str) -> AppResult<Vec<ParcelStatus>> {
     for part in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let s = ParcelStatus::parse(part).ok_or_else(|| {
             let allowed: Vec<&str> = ParcelStatus::ALL.iter().map(|s| s.as_str()).collect();
-            AppError::BadRequest(format!("unknown status `{part}`; use one of {}", allowed.join(", ")))
+            AppError::BadRequest(format!(
+                "unknown status `{part}`; use one of {}",
+                allowed.join(", ")
+            ))
         })?;
         if !out.contains(&s) {
             out.push(s);
         }
     }
     if out.is_empty() {
-        return Err(AppError::BadRequest("status is empty; give a status such as not_contacted".into()));
+        return Err(AppError::BadRequest(
+            "status is empty; give a status such as not_contacted".into(),
+        ));
     }
     Ok(out)
 }
 
 /// The parcels of a project inside the caller's scope, by id ascending, filtered as asked.
-pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, project_id: i32, q: &ParcelQuery) -> AppResult<Page<ParcelDto>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project_id: i32,
+    q: &ParcelQuery,
+) -> AppResult<Page<ParcelDto>> {
     let limit = crate::pagination::limit(q.limit)?;
     let mut c = Conditions::new(scope.sql_condition("p"));
     let p = c.bind(project_id);
@@ -127,7 +145,9 @@ pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, project_id: i32, q
     }
     if let Some(code) = q.commune.as_deref().map(str::trim) {
         if code.is_empty() {
-            return Err(AppError::BadRequest("commune is empty; give an admin unit code such as 21043".into()));
+            return Err(AppError::BadRequest(
+                "commune is empty; give an admin unit code such as 21043".into(),
+            ));
         }
         let x = c.bind(code);
         // The unit with that code, and the pre-2025 units merged into a unit with that code.
@@ -138,7 +158,12 @@ pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, project_id: i32, q
     }
     if let Some(raw) = q.bbox.as_deref() {
         let b = crate::geo::parse_bbox(raw).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let (min_lon, min_lat, max_lon, max_lat) = (c.bind(b.min_lon), c.bind(b.min_lat), c.bind(b.max_lon), c.bind(b.max_lat));
+        let (min_lon, min_lat, max_lon, max_lat) = (
+            c.bind(b.min_lon),
+            c.bind(b.min_lat),
+            c.bind(b.max_lon),
+            c.bind(b.max_lat),
+        );
         c.push(format!(
             "p.min_lon <= {max_lon} AND p.max_lon >= {min_lon} AND p.min_lat <= {max_lat} AND p.max_lat >= {min_lat}"
         ));
@@ -147,24 +172,40 @@ pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, project_id: i32, q
         let x = c.bind(cursor.0);
         c.push(format!("p.id > {x}"));
     }
-    let sql = format!("{SELECT} WHERE {} ORDER BY p.id LIMIT {}", c.sql(), limit + 1);
-    let rows = ParcelRow::find_by_statement(Statement::from_sql_and_values(conn.get_database_backend(), sql, c.values))
-        .all(conn)
-        .await?;
+    let sql = format!(
+        "{SELECT} WHERE {} ORDER BY p.id LIMIT {}",
+        c.sql(),
+        limit + 1
+    );
+    let rows = ParcelRow::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        c.values,
+    ))
+    .all(conn)
+    .await?;
     Ok(Page::from_rows(rows, limit, |r| r.id, ParcelRow::into_dto))
 }
 
 /// One parcel if it is inside the scope; 404 otherwise (its existence is not revealed).
 pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<ParcelRow> {
     let sql = format!("{SELECT} WHERE p.id = $1 AND {}", scope.sql_condition("p"));
-    ParcelRow::find_by_statement(Statement::from_sql_and_values(conn.get_database_backend(), sql, [Value::from(id)]))
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("parcel"))
+    ParcelRow::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        [Value::from(id)],
+    ))
+    .one(conn)
+    .await?
+    .ok_or_else(|| AppError::not_found("parcel"))
 }
 
 /// Parcels by id inside the scope, in id order.
-pub async fn by_ids(conn: &impl ConnectionTrait, scope: &Scope, ids: &[i32]) -> Result<Vec<ParcelDto>, DbErr> {
+pub async fn by_ids(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: &[i32],
+) -> Result<Vec<ParcelDto>, DbErr> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let list: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
@@ -173,14 +214,21 @@ pub async fn by_ids(conn: &impl ConnectionTrait, scope: &Scope, ids: &[i32]) -> 
             list.join(","),
             scope.sql_condition("p")
         );
-        let rows = ParcelRow::find_by_statement(Statement::from_string(conn.get_database_backend(), sql)).all(conn).await?;
+        let rows =
+            ParcelRow::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
+                .all(conn)
+                .await?;
         out.extend(rows.into_iter().map(ParcelRow::into_dto));
     }
     Ok(out)
 }
 
 /// The status events of a parcel in the scope, oldest first.
-pub async fn history(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<Vec<StatusEventDto>> {
+pub async fn history(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i32,
+) -> AppResult<Vec<StatusEventDto>> {
     let parcel = get(conn, scope, id).await?;
     let rows = conn
         .query_all(Statement::from_sql_and_values(
@@ -213,9 +261,14 @@ pub fn parse_if_match(raw: Option<&str>) -> AppResult<i32> {
         ));
     };
     let v = raw.strip_prefix("W/").unwrap_or(raw).trim();
-    let v = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(v);
+    let v = v
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(v);
     v.trim().parse::<i32>().map_err(|_| {
-        AppError::BadRequest(format!("If-Match must be the parcel's version, e.g. \"3\" (got `{raw}`)"))
+        AppError::BadRequest(format!(
+            "If-Match must be the parcel's version, e.g. \"3\" (got `{raw}`)"
+        ))
     })
 }
 
@@ -241,8 +294,14 @@ pub async fn update(
     if current.version != expected {
         return Ok(PatchOutcome::Conflict(current.version));
     }
-    let new_status = patch.status.map(|s| s.as_str().to_string()).unwrap_or_else(|| current.status.clone());
-    let new_land_use = patch.land_use.map(|l| l.as_str().to_string()).unwrap_or_else(|| current.land_use.clone());
+    let new_status = patch
+        .status
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|| current.status.clone());
+    let new_land_use = patch
+        .land_use
+        .map(|l| l.as_str().to_string())
+        .unwrap_or_else(|| current.land_use.clone());
     let done = conn
         .execute(Statement::from_sql_and_values(
             backend,
@@ -370,8 +429,20 @@ fn text_prop(props: &serde_json::Map<String, Json>, key: &str) -> Result<Option<
     }
 }
 
-fn reject(index: usize, map_sheet: &Option<String>, parcel_no: &Option<String>, code: &str, reason: String) -> InvalidFeature {
-    InvalidFeature { index, map_sheet: map_sheet.clone(), parcel_no: parcel_no.clone(), reason, code: code.to_string() }
+fn reject(
+    index: usize,
+    map_sheet: &Option<String>,
+    parcel_no: &Option<String>,
+    code: &str,
+    reason: String,
+) -> InvalidFeature {
+    InvalidFeature {
+        index,
+        map_sheet: map_sheet.clone(),
+        parcel_no: parcel_no.clone(),
+        reason,
+        code: code.to_string(),
+    }
 }
 
 /// The checks of one feature that need no database: shape, geometry, required properties.
@@ -382,7 +453,13 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
         Some(Json::Object(m)) => m,
         None | Some(Json::Null) => &empty,
         Some(_) => {
-            return Err(reject(index, &None, &None, "invalid_properties", "`properties` must be an object".into()));
+            return Err(reject(
+                index,
+                &None,
+                &None,
+                "invalid_properties",
+                "`properties` must be an object".into(),
+            ));
         }
     };
     // The key is echoed back in the error list even when something else is wrong.
@@ -391,16 +468,29 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
     let fail = |code: &str, reason: String| reject(index, &map_sheet, &parcel_no, code, reason);
 
     if feature.get("type").and_then(Json::as_str) != Some("Feature") {
-        return Err(fail("not_a_feature", "each item of `features` must be a GeoJSON Feature".into()));
+        return Err(fail(
+            "not_a_feature",
+            "each item of `features` must be a GeoJSON Feature".into(),
+        ));
     }
     let geometry = match feature.get("geometry") {
-        None | Some(Json::Null) => return Err(fail("missing_geometry", "the feature has no geometry".into())),
-        Some(g) => crate::geo::prepare(g).map_err(|e: GeometryError| fail(e.code(), e.to_string()))?,
+        None | Some(Json::Null) => {
+            return Err(fail(
+                "missing_geometry",
+                "the feature has no geometry".into(),
+            ))
+        }
+        Some(g) => {
+            crate::geo::prepare(g).map_err(|e: GeometryError| fail(e.code(), e.to_string()))?
+        }
     };
     let required = |key: &str| -> Result<String, InvalidFeature> {
         match text_prop(props, key) {
             Ok(Some(v)) => Ok(v),
-            Ok(None) => Err(fail(&format!("missing_{key}"), format!("the property `{key}` is required"))),
+            Ok(None) => Err(fail(
+                &format!("missing_{key}"),
+                format!("the property `{key}` is required"),
+            )),
             Err(reason) => Err(fail(&format!("invalid_{key}"), reason)),
         }
     };
@@ -410,13 +500,22 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
     let land_use_raw = required("land_use")?;
     let land_use = LandUse::parse(&land_use_raw.to_uppercase()).ok_or_else(|| {
         let known: Vec<&str> = LandUse::ALL.iter().map(|l| l.as_str()).collect();
-        fail("unknown_land_use", format!("unknown land use `{land_use_raw}`; use one of {}", known.join(", ")))
+        fail(
+            "unknown_land_use",
+            format!(
+                "unknown land use `{land_use_raw}`; use one of {}",
+                known.join(", ")
+            ),
+        )
     })?;
     let status = match text_prop(props, "status") {
         Ok(None) => ParcelStatus::NotContacted,
         Ok(Some(s)) => ParcelStatus::parse(&s).ok_or_else(|| {
             let known: Vec<&str> = ParcelStatus::ALL.iter().map(|s| s.as_str()).collect();
-            fail("unknown_status", format!("unknown status `{s}`; use one of {}", known.join(", ")))
+            fail(
+                "unknown_status",
+                format!("unknown status `{s}`; use one of {}", known.join(", ")),
+            )
         })?,
         Err(reason) => return Err(fail("unknown_status", reason)),
     };
@@ -424,15 +523,31 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
         None | Some(Json::Null) => None,
         Some(v) => match v.as_i64().and_then(|n| i32::try_from(n).ok()) {
             Some(id) => Some(id),
-            None => return Err(fail("invalid_parent_parcel", "`parent_parcel` must be a parcel id (an integer)".into())),
+            None => {
+                return Err(fail(
+                    "invalid_parent_parcel",
+                    "`parent_parcel` must be a parcel id (an integer)".into(),
+                ))
+            }
         },
     };
-    Ok(Draft { geometry, map_sheet: map_sheet_v, parcel_no: parcel_no_v, commune, land_use, status, parent })
+    Ok(Draft {
+        geometry,
+        map_sheet: map_sheet_v,
+        parcel_no: parcel_no_v,
+        commune,
+        land_use,
+        status,
+        parent,
+    })
 }
 
 /// The admin unit each code names: the pre-2025 commune when codes collide, then a current
 /// commune, then any unit with the code.
-async fn resolve_communes(conn: &impl ConnectionTrait, codes: &HashSet<String>) -> Result<HashMap<String, i32>, DbErr> {
+async fn resolve_communes(
+    conn: &impl ConnectionTrait,
+    codes: &HashSet<String>,
+) -> Result<HashMap<String, i32>, DbErr> {
     let mut best: HashMap<String, (u8, i32)> = HashMap::new();
     let codes: Vec<String> = codes.iter().cloned().collect();
     for chunk in codes.chunks(500) {
@@ -467,7 +582,12 @@ async fn existing_keys(
         let mut ors = Vec::with_capacity(chunk.len());
         for (commune, sheet, no) in chunk {
             let n = values.len();
-            ors.push(format!("(commune_id = ${} AND map_sheet = ${} AND parcel_no = ${})", n + 1, n + 2, n + 3));
+            ors.push(format!(
+                "(commune_id = ${} AND map_sheet = ${} AND parcel_no = ${})",
+                n + 1,
+                n + 2,
+                n + 3
+            ));
             values.push(Value::from(*commune));
             values.push(Value::from(sheet.as_str()));
             values.push(Value::from(no.as_str()));
@@ -476,8 +596,19 @@ async fn existing_keys(
             "SELECT commune_id, map_sheet, parcel_no FROM parcels WHERE project_id = $1 AND ({})",
             ors.join(" OR ")
         );
-        for r in conn.query_all(Statement::from_sql_and_values(conn.get_database_backend(), sql, values)).await? {
-            out.insert((r.try_get("", "commune_id")?, r.try_get("", "map_sheet")?, r.try_get("", "parcel_no")?));
+        for r in conn
+            .query_all(Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                sql,
+                values,
+            ))
+            .await?
+        {
+            out.insert((
+                r.try_get("", "commune_id")?,
+                r.try_get("", "map_sheet")?,
+                r.try_get("", "parcel_no")?,
+            ));
         }
     }
     Ok(out)
@@ -490,9 +621,17 @@ pub async fn check_against_database(
     project_id: i32,
     drafts: Vec<Result<Draft, InvalidFeature>>,
 ) -> AppResult<Result<Vec<NewParcel>, Vec<InvalidFeature>>> {
-    let codes: HashSet<String> = drafts.iter().filter_map(|d| d.as_ref().ok()).map(|d| d.commune.clone()).collect();
+    let codes: HashSet<String> = drafts
+        .iter()
+        .filter_map(|d| d.as_ref().ok())
+        .map(|d| d.commune.clone())
+        .collect();
     let communes = resolve_communes(conn, &codes).await?;
-    let parent_ids: Vec<i32> = drafts.iter().filter_map(|d| d.as_ref().ok()).filter_map(|d| d.parent).collect();
+    let parent_ids: Vec<i32> = drafts
+        .iter()
+        .filter_map(|d| d.as_ref().ok())
+        .filter_map(|d| d.parent)
+        .collect();
     let mut parents: HashSet<i32> = HashSet::new();
     for chunk in parent_ids.chunks(500) {
         let found = parcels::Entity::find()
@@ -514,14 +653,28 @@ pub async fn check_against_database(
                 continue;
             }
         };
-        let fail = |code: &str, reason: String| reject(index, &Some(d.map_sheet.clone()), &Some(d.parcel_no.clone()), code, reason);
+        let fail = |code: &str, reason: String| {
+            reject(
+                index,
+                &Some(d.map_sheet.clone()),
+                &Some(d.parcel_no.clone()),
+                code,
+                reason,
+            )
+        };
         let Some(&commune_id) = communes.get(&d.commune) else {
-            errors.push(fail("unknown_commune", format!("there is no admin unit with code `{}`", d.commune)));
+            errors.push(fail(
+                "unknown_commune",
+                format!("there is no admin unit with code `{}`", d.commune),
+            ));
             continue;
         };
         if let Some(parent) = d.parent {
             if !parents.contains(&parent) {
-                errors.push(fail("unknown_parent_parcel", format!("parcel {parent} does not exist in this project")));
+                errors.push(fail(
+                    "unknown_parent_parcel",
+                    format!("parcel {parent} does not exist in this project"),
+                ));
                 continue;
             }
         }
@@ -529,19 +682,32 @@ pub async fn check_against_database(
         if let Some(first) = seen.get(&key) {
             errors.push(fail(
                 "duplicate_in_file",
-                format!("feature {first} already has commune {}, map sheet {}, parcel {}", d.commune, d.map_sheet, d.parcel_no),
+                format!(
+                    "feature {first} already has commune {}, map sheet {}, parcel {}",
+                    d.commune, d.map_sheet, d.parcel_no
+                ),
             ));
             continue;
         }
         seen.insert(key, index);
-        ok.push((index, NewParcel { draft: d, commune_id }));
+        ok.push((
+            index,
+            NewParcel {
+                draft: d,
+                commune_id,
+            },
+        ));
     }
 
     let keys: Vec<(i32, String, String)> = seen.keys().cloned().collect();
     let taken = existing_keys(conn, project_id, &keys).await?;
     let mut parcels_out = Vec::with_capacity(ok.len());
     for (index, p) in ok {
-        let key = (p.commune_id, p.draft.map_sheet.clone(), p.draft.parcel_no.clone());
+        let key = (
+            p.commune_id,
+            p.draft.map_sheet.clone(),
+            p.draft.parcel_no.clone(),
+        );
         if taken.contains(&key) {
             errors.push(reject(
                 index,
@@ -629,8 +795,16 @@ pub async fn insert_all(
             ],
         ))
         .await?;
-        crate::progress::apply_parcel_status_change(conn, project.id, p.commune_id, g.area_m2, None, d.status.as_str(), now)
-            .await?;
+        crate::progress::apply_parcel_status_change(
+            conn,
+            project.id,
+            p.commune_id,
+            g.area_m2,
+            None,
+            d.status.as_str(),
+            now,
+        )
+        .await?;
         if let Some(parent) = d.parent {
             conn.execute(Statement::from_sql_and_values(
                 backend,
@@ -671,13 +845,22 @@ mod tests {
         assert!(matches!(parse_if_match(Some("3")), Ok(3)));
         assert!(matches!(parse_if_match(Some("\"3\"")), Ok(3)));
         assert!(matches!(parse_if_match(Some("W/\"3\"")), Ok(3)));
-        assert!(matches!(parse_if_match(None), Err(AppError::PreconditionRequired(_))));
-        assert!(matches!(parse_if_match(Some("*")), Err(AppError::BadRequest(_))));
+        assert!(matches!(
+            parse_if_match(None),
+            Err(AppError::PreconditionRequired(_))
+        ));
+        assert!(matches!(
+            parse_if_match(Some("*")),
+            Err(AppError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn statuses_are_checked() {
-        assert!(matches!(parse_statuses("agreed,paid").as_deref(), Ok([ParcelStatus::Agreed, ParcelStatus::Paid])));
+        assert!(matches!(
+            parse_statuses("agreed,paid").as_deref(),
+            Ok([ParcelStatus::Agreed, ParcelStatus::Paid])
+        ));
         assert!(parse_statuses("done").is_err());
         assert!(parse_statuses(",").is_err());
     }

@@ -47,7 +47,11 @@ async fn bump(
 }
 
 /// The working groups whose area covers a commune (directly, or through the unit it merged into).
-async fn groups_covering(conn: &impl ConnectionTrait, project_id: i32, commune_id: i32) -> Result<Vec<i32>, DbErr> {
+async fn groups_covering(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    commune_id: i32,
+) -> Result<Vec<i32>, DbErr> {
     let rows = conn
         .query_all(Statement::from_sql_and_values(
             conn.get_database_backend(),
@@ -85,7 +89,16 @@ pub async fn apply_parcel_status_change(
         bump(conn, project_id, STATUS, "", bucket, n, a).await?;
         bump(conn, project_id, STATUS_BY_COMMUNE, &commune, bucket, n, a).await?;
         for g in &groups {
-            bump(conn, project_id, STATUS_BY_GROUP, &g.to_string(), bucket, n, a).await?;
+            bump(
+                conn,
+                project_id,
+                STATUS_BY_GROUP,
+                &g.to_string(),
+                bucket,
+                n,
+                a,
+            )
+            .await?;
         }
     }
     let week = week_start(at).to_string();
@@ -116,7 +129,9 @@ pub async fn add_household(conn: &impl ConnectionTrait, project_id: i32) -> Resu
 pub async fn rebuild_counters(conn: &impl ConnectionTrait, project_id: i32) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     let week_expr = match backend {
-        DatabaseBackend::Postgres => "to_char(date_trunc('week', e.at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+        DatabaseBackend::Postgres => {
+            "to_char(date_trunc('week', e.at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+        }
         // SQLite: strftime('%w') is 0 on Sunday; step back to Monday.
         _ => "date(e.at, '-' || ((CAST(strftime('%w', e.at) AS INTEGER) + 6) % 7) || ' days')",
     };

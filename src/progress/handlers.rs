@@ -6,7 +6,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::counters::{NO_STANCE, STANCE, STATUS, STATUS_BY_COMMUNE, STATUS_BY_GROUP, STATUS_WEEKLY};
+use super::counters::{
+    NO_STANCE, STANCE, STATUS, STATUS_BY_COMMUNE, STATUS_BY_GROUP, STATUS_WEEKLY,
+};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::{ParcelStatus, Stance};
@@ -83,7 +85,11 @@ fn add(counts: &mut (Counts, Areas), row: &progress_counters::Model) {
 }
 
 /// Milestones whose running totals the over-time chart shows.
-const MILESTONES: [ParcelStatus; 3] = [ParcelStatus::Agreed, ParcelStatus::Paid, ParcelStatus::HandedOver];
+const MILESTONES: [ParcelStatus; 3] = [
+    ParcelStatus::Agreed,
+    ParcelStatus::Paid,
+    ParcelStatus::HandedOver,
+];
 
 /// Counts and areas by status, commune and working group, and progress week by week.
 #[utoipa::path(get, path = "/api/v1/projects/{code}/progress", tag = "projects",
@@ -105,15 +111,23 @@ pub async fn progress(
     let mut communes: HashMap<i32, (Counts, Areas)> = HashMap::new();
     let mut groups: HashMap<i32, (Counts, Areas)> = HashMap::new();
     let mut weeks: BTreeMap<String, Vec<&progress_counters::Model>> = BTreeMap::new();
-    let mut stances: BTreeMap<String, i64> =
-        Stance::ALL.iter().map(|s| (s.as_str().to_string(), 0)).collect();
+    let mut stances: BTreeMap<String, i64> = Stance::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0))
+        .collect();
     stances.insert(NO_STANCE.to_string(), 0);
     for row in &rows {
         match row.metric.as_str() {
             STATUS => add(&mut overall, row),
             STATUS_BY_COMMUNE | STATUS_BY_GROUP => {
-                let Ok(id) = row.dim_key.parse::<i32>() else { continue };
-                let map = if row.metric == STATUS_BY_COMMUNE { &mut communes } else { &mut groups };
+                let Ok(id) = row.dim_key.parse::<i32>() else {
+                    continue;
+                };
+                let map = if row.metric == STATUS_BY_COMMUNE {
+                    &mut communes
+                } else {
+                    &mut groups
+                };
                 add(map.entry(id).or_insert_with(empty_counts), row);
             }
             STATUS_WEEKLY => weeks.entry(row.dim_key.clone()).or_default().push(row),
@@ -163,8 +177,14 @@ pub async fn progress(
         .collect();
     by_working_group.sort_by_key(|b| b.id);
 
-    let mut running: BTreeMap<String, i64> = MILESTONES.iter().map(|s| (s.as_str().to_string(), 0)).collect();
-    let mut running_area: BTreeMap<String, f64> = MILESTONES.iter().map(|s| (s.as_str().to_string(), 0.0)).collect();
+    let mut running: BTreeMap<String, i64> = MILESTONES
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0))
+        .collect();
+    let mut running_area: BTreeMap<String, f64> = MILESTONES
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0.0))
+        .collect();
     let over_time = weeks
         .into_iter()
         .map(|(week, entries)| {
@@ -178,13 +198,21 @@ pub async fn progress(
                     *r += e.area_m2;
                 }
             }
-            WeekPoint { week, entered, cumulative: running.clone(), cumulative_area_m2: running_area.clone() }
+            WeekPoint {
+                week,
+                entered,
+                cumulative: running.clone(),
+                cumulative_area_m2: running_area.clone(),
+            }
         })
         .collect();
 
     Ok(Json(Progress {
         project: project.code,
-        households: StanceCounts { total: stances.values().sum(), by_stance: stances },
+        households: StanceCounts {
+            total: stances.values().sum(),
+            by_stance: stances,
+        },
         parcels: overall.0,
         area_m2: overall.1,
         by_commune,

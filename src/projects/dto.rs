@@ -24,7 +24,10 @@ impl From<projects::Model> for ProjectDto {
     fn from(p: projects::Model) -> Self {
         ProjectDto {
             id: p.id,
-            boundary: p.boundary.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+            boundary: p
+                .boundary
+                .as_deref()
+                .and_then(|b| serde_json::from_str(b).ok()),
             code: p.code,
             name: p.name,
             investor: p.investor,

@@ -14,9 +14,15 @@ use crate::pagination::Page;
 
 /// Projects this caller may see.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", responses((status = 200, body = Page<ProjectDto>)))]
-pub async fn list(State(state): State<AppState>, principal: Principal) -> AppResult<Json<Page<ProjectDto>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> AppResult<Json<Page<ProjectDto>>> {
     let items = service::list(&state.db.conn, &principal).await?;
-    Ok(Json(Page { items: items.into_iter().map(ProjectDto::from).collect(), next_cursor: None }))
+    Ok(Json(Page {
+        items: items.into_iter().map(ProjectDto::from).collect(),
+        next_cursor: None,
+    }))
 }
 
 /// One project.
@@ -28,7 +34,11 @@ pub async fn get(
     principal: Principal,
     ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<ProjectDto>> {
-    Ok(Json(service::visible_project(&state.db.conn, &principal, &code).await?.into()))
+    Ok(Json(
+        service::visible_project(&state.db.conn, &principal, &code)
+            .await?
+            .into(),
+    ))
 }
 
 /// Create a project (administrators).
@@ -43,8 +53,15 @@ pub async fn create(
     principal.require(Permission::Administer)?;
     let tx = state.db.write().await?;
     let project = service::create(&*tx, new).await?;
-    audit::record(&*tx, &principal, "create", "project", Some(project.id.to_string()), serde_json::json!({"code": project.code}))
-        .await?;
+    audit::record(
+        &*tx,
+        &principal,
+        "create",
+        "project",
+        Some(project.id.to_string()),
+        serde_json::json!({"code": project.code}),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(project.into())))
 }

@@ -1,5 +1,8 @@
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
 
 use super::dto::NewProject;
 use crate::auth::{Principal, Scope};
@@ -10,20 +13,35 @@ pub async fn any_project(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(projects::Entity::find().count(conn).await? > 0)
 }
 
-pub async fn by_code(conn: &impl ConnectionTrait, code: &str) -> Result<Option<projects::Model>, DbErr> {
-    projects::Entity::find().filter(projects::Column::Code.eq(code)).one(conn).await
+pub async fn by_code(
+    conn: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<projects::Model>, DbErr> {
+    projects::Entity::find()
+        .filter(projects::Column::Code.eq(code))
+        .one(conn)
+        .await
 }
 
 /// The project if this principal may see it; a project board's token sees only its own.
-pub async fn visible_project(conn: &impl ConnectionTrait, who: &Principal, code: &str) -> AppResult<projects::Model> {
-    let project = by_code(conn, code).await?.ok_or_else(|| AppError::not_found("project"))?;
+pub async fn visible_project(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    code: &str,
+) -> AppResult<projects::Model> {
+    let project = by_code(conn, code)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
     match who.scope {
         Scope::Project(id) if id != project.id => Err(AppError::not_found("project")),
         _ => Ok(project),
     }
 }
 
-pub async fn list(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<projects::Model>, DbErr> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+) -> Result<Vec<projects::Model>, DbErr> {
     let mut q = projects::Entity::find().order_by_asc(projects::Column::Code);
     if let Some(id) = who.scope.project() {
         q = q.filter(projects::Column::Id.eq(id));
@@ -34,16 +52,25 @@ pub async fn list(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<pr
 pub fn validate(new: &NewProject) -> AppResult<Option<String>> {
     let code_ok = !new.code.is_empty()
         && new.code.len() <= 32
-        && new.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && new
+            .code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !code_ok {
-        return Err(AppError::invalid("invalid_code", "code must be 1–32 letters, digits, `-` or `_`, e.g. HP-DQ2"));
+        return Err(AppError::invalid(
+            "invalid_code",
+            "code must be 1–32 letters, digits, `-` or `_`, e.g. HP-DQ2",
+        ));
     }
     if new.name.trim().is_empty() {
         return Err(AppError::invalid("missing_name", "give the project a name"));
     }
     if let (Some(n), Some(t)) = (new.notice_date, new.target_handover_date) {
         if t < n {
-            return Err(AppError::invalid("invalid_dates", "target_handover_date is before notice_date"));
+            return Err(AppError::invalid(
+                "invalid_dates",
+                "target_handover_date is before notice_date",
+            ));
         }
     }
     match &new.boundary {
@@ -62,7 +89,10 @@ pub fn validate(new: &NewProject) -> AppResult<Option<String>> {
 pub async fn create(conn: &impl ConnectionTrait, new: NewProject) -> AppResult<projects::Model> {
     let boundary = validate(&new)?;
     if by_code(conn, &new.code).await?.is_some() {
-        return Err(AppError::Conflict { code: "duplicate", message: format!("a project with code {} exists", new.code) });
+        return Err(AppError::Conflict {
+            code: "duplicate",
+            message: format!("a project with code {} exists", new.code),
+        });
     }
     Ok(projects::ActiveModel {
         code: Set(new.code),

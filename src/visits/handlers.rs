@@ -22,10 +22,14 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
     };
     let key = raw
         .to_str()
-        .map_err(|_| AppError::BadRequest("Idempotency-Key must be printable ASCII, e.g. a UUID".into()))?
+        .map_err(|_| {
+            AppError::BadRequest("Idempotency-Key must be printable ASCII, e.g. a UUID".into())
+        })?
         .trim();
     if key.is_empty() || key.len() > 200 {
-        return Err(AppError::BadRequest("Idempotency-Key must be 1–200 characters, e.g. a UUID".into()));
+        return Err(AppError::BadRequest(
+            "Idempotency-Key must be 1–200 characters, e.g. a UUID".into(),
+        ));
     }
     Ok(Some(key.to_string()))
 }
@@ -33,7 +37,9 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
 fn created(dto: VisitDto, replayed: bool) -> Response {
     let mut response = (StatusCode::CREATED, Json(dto)).into_response();
     if replayed {
-        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
 }
@@ -89,7 +95,13 @@ pub async fn create(
             .commitments
             .into_iter()
             .zip(stored.commitment_ids)
-            .map(|(c, id)| CommitmentDto { id, text: c.text, owner: c.owner, due_date: c.due_date, done: false })
+            .map(|(c, id)| CommitmentDto {
+                id,
+                text: c.text,
+                owner: c.owner,
+                due_date: c.due_date,
+                done: false,
+            })
             .collect(),
         next_visit_on: v.next_visit_on,
         location: v.location,
@@ -116,7 +128,15 @@ pub async fn list(
     principal.require(Permission::ReadPersonal)?;
     let page = service::list(&state.db.conn, &principal.scope, &q).await?;
     let ids: Vec<i32> = page.items.iter().map(|v| v.id).collect();
-    audit::record(&state.db.conn, &principal, "read", "visit", None, serde_json::json!({"ids": ids})).await?;
+    audit::record(
+        &state.db.conn,
+        &principal,
+        "read",
+        "visit",
+        None,
+        serde_json::json!({"ids": ids}),
+    )
+    .await?;
     Ok(Json(page))
 }
 
@@ -130,6 +150,14 @@ pub async fn get(
 ) -> AppResult<Json<VisitDto>> {
     principal.require(Permission::ReadPersonal)?;
     let dto = service::get(&state.db.conn, &principal.scope, id).await?;
-    audit::record(&state.db.conn, &principal, "read", "visit", Some(id.to_string()), serde_json::json!({})).await?;
+    audit::record(
+        &state.db.conn,
+        &principal,
+        "read",
+        "visit",
+        Some(id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(Json(dto))
 }

@@ -1,7 +1,9 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
+};
 
 use super::dto::{CommitmentDto, Location, NewVisit, VisitDto, VisitQuery};
 use crate::auth::{Principal, Scope};
@@ -12,7 +14,11 @@ use crate::pagination::{Cursor, Page};
 /// Checks a new visit's content and the caller's right to log it; returns its project id.
 /// A household outside the caller's area is 404 (its existence is not revealed); a working
 /// group the caller does not belong to is 403.
-pub async fn authorize_new(conn: &impl ConnectionTrait, who: &Principal, v: &NewVisit) -> AppResult<i32> {
+pub async fn authorize_new(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    v: &NewVisit,
+) -> AppResult<i32> {
     validate(v)?;
     let household = households::Entity::find_by_id(v.household_id)
         .one(conn)
@@ -22,41 +28,78 @@ pub async fn authorize_new(conn: &impl ConnectionTrait, who: &Principal, v: &New
     let group = working_groups::Entity::find_by_id(v.working_group_id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::invalid("unknown_working_group", format!("there is no working group {}", v.working_group_id)))?;
+        .ok_or_else(|| {
+            AppError::invalid(
+                "unknown_working_group",
+                format!("there is no working group {}", v.working_group_id),
+            )
+        })?;
     if group.project_id != household.project_id {
-        return Err(AppError::invalid("wrong_project", "the working group belongs to another project than the household"));
+        return Err(AppError::invalid(
+            "wrong_project",
+            "the working group belongs to another project than the household",
+        ));
     }
     if who.role.is_area_scoped() && !who.groups.contains(&group.id) {
-        return Err(AppError::Forbidden(format!("you are not a member of working group {}", group.id)));
+        return Err(AppError::Forbidden(format!(
+            "you are not a member of working group {}",
+            group.id
+        )));
     }
     Ok(household.project_id)
 }
 
 fn validate(v: &NewVisit) -> AppResult<()> {
     if v.visited_at > Utc::now().fixed_offset() + Duration::hours(24) {
-        return Err(AppError::invalid("visited_at_in_future", "visited_at is in the future; check the device clock"));
+        return Err(AppError::invalid(
+            "visited_at_in_future",
+            "visited_at is in the future; check the device clock",
+        ));
     }
     if let Some(l) = &v.location {
         if !(102.0..=117.9).contains(&l.lon) || !(6.0..=23.5).contains(&l.lat) {
-            return Err(AppError::invalid("location_outside_vietnam", "location must be a lon/lat (WGS84) point in Viet Nam"));
+            return Err(AppError::invalid(
+                "location_outside_vietnam",
+                "location must be a lon/lat (WGS84) point in Viet Nam",
+            ));
         }
     }
-    if let Some((i, _)) = v.commitments.iter().enumerate().find(|(_, c)| c.text.trim().is_empty() || c.owner.trim().is_empty()) {
-        return Err(AppError::invalid("invalid_commitment", format!("commitment {} needs a text and an owner", i + 1)));
+    if let Some((i, _)) = v
+        .commitments
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.text.trim().is_empty() || c.owner.trim().is_empty())
+    {
+        return Err(AppError::invalid(
+            "invalid_commitment",
+            format!("commitment {} needs a text and an owner", i + 1),
+        ));
     }
     if v.concerns.len() > 20_000 {
-        return Err(AppError::invalid("concerns_too_long", "concerns are limited to 20,000 characters"));
+        return Err(AppError::invalid(
+            "concerns_too_long",
+            "concerns are limited to 20,000 characters",
+        ));
     }
     if let Some(next) = v.next_visit_on {
         if next < v.visited_at.date_naive() {
-            return Err(AppError::invalid("next_visit_before_visit", "next_visit_on is before the visit"));
+            return Err(AppError::invalid(
+                "next_visit_before_visit",
+                "next_visit_on is before the visit",
+            ));
         }
     }
     Ok(())
 }
 
-pub async fn find_by_client_id(conn: &impl ConnectionTrait, key: &str) -> Result<Option<visits::Model>, DbErr> {
-    visits::Entity::find().filter(visits::Column::ClientId.eq(key)).one(conn).await
+pub async fn find_by_client_id(
+    conn: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<visits::Model>, DbErr> {
+    visits::Entity::find()
+        .filter(visits::Column::ClientId.eq(key))
+        .one(conn)
+        .await
 }
 
 fn to_dto(v: visits::Model, commitments: Vec<commitments::Model>) -> VisitDto {
@@ -73,7 +116,13 @@ fn to_dto(v: visits::Model, commitments: Vec<commitments::Model>) -> VisitDto {
         concerns: v.concerns,
         commitments: commitments
             .into_iter()
-            .map(|c| CommitmentDto { id: c.id, text: c.text, owner: c.owner, due_date: c.due_date, done: c.done_at.is_some() })
+            .map(|c| CommitmentDto {
+                id: c.id,
+                text: c.text,
+                owner: c.owner,
+                due_date: c.due_date,
+                done: c.done_at.is_some(),
+            })
             .collect(),
         next_visit_on: v.next_visit_on,
         location: v.lon.zip(v.lat).map(|(lon, lat)| Location { lon, lat }),
@@ -83,7 +132,10 @@ fn to_dto(v: visits::Model, commitments: Vec<commitments::Model>) -> VisitDto {
     }
 }
 
-async fn with_commitments(conn: &impl ConnectionTrait, rows: Vec<visits::Model>) -> Result<Vec<VisitDto>, DbErr> {
+async fn with_commitments(
+    conn: &impl ConnectionTrait,
+    rows: Vec<visits::Model>,
+) -> Result<Vec<VisitDto>, DbErr> {
     let ids: Vec<i32> = rows.iter().map(|v| v.id).collect();
     let mut by_visit: HashMap<i32, Vec<commitments::Model>> = HashMap::new();
     if !ids.is_empty() {
@@ -96,10 +148,13 @@ async fn with_commitments(conn: &impl ConnectionTrait, rows: Vec<visits::Model>)
             by_visit.entry(c.visit_id).or_default().push(c);
         }
     }
-    Ok(rows.into_iter().map(|v| {
-        let cs = by_visit.remove(&v.id).unwrap_or_default();
-        to_dto(v, cs)
-    }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|v| {
+            let cs = by_visit.remove(&v.id).unwrap_or_default();
+            to_dto(v, cs)
+        })
+        .collect())
 }
 
 /// One visit, if its household is inside the scope.
@@ -109,7 +164,11 @@ pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResu
         scope.sql_condition("h")
     );
     let row = visits::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(conn.get_database_backend(), sql, [Value::from(id)]))
+        .from_raw_sql(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            sql,
+            [Value::from(id)],
+        ))
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("visit"))?;
@@ -117,7 +176,11 @@ pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResu
 }
 
 /// Visits inside the scope, newest id first, filtered as asked.
-pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, q: &VisitQuery) -> AppResult<Page<VisitDto>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    q: &VisitQuery,
+) -> AppResult<Page<VisitDto>> {
     let limit = crate::pagination::limit(q.limit)?;
     let mut conds = vec![scope.sql_condition("h")];
     let mut values: Vec<Value> = Vec::new();
@@ -132,11 +195,15 @@ pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, q: &VisitQuery) ->
         push("v.working_group_id = ?", g.into(), &mut values);
     }
     if let Some(from) = q.from {
-        let start = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc().fixed_offset());
+        let start = from
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().fixed_offset());
         push("v.visited_at >= ?", start.into(), &mut values);
     }
     if let Some(to) = q.to {
-        let end = (to + Duration::days(1)).and_hms_opt(0, 0, 0).map(|t| t.and_utc().fixed_offset());
+        let end = (to + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().fixed_offset());
         push("v.visited_at < ?", end.into(), &mut values);
     }
     if let Some(c) = Cursor::decode(q.cursor.as_deref())? {
@@ -148,9 +215,16 @@ pub async fn list(conn: &impl ConnectionTrait, scope: &Scope, q: &VisitQuery) ->
         limit + 1
     );
     let rows = visits::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(conn.get_database_backend(), sql, values))
+        .from_raw_sql(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            sql,
+            values,
+        ))
         .all(conn)
         .await?;
     let page = Page::from_rows(rows, limit, |v| v.id, |v| v);
-    Ok(Page { items: with_commitments(conn, page.items).await?, next_cursor: page.next_cursor })
+    Ok(Page {
+        items: with_commitments(conn, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
 }

@@ -58,7 +58,9 @@ impl VisitWriter {
             .send((job, reply))
             .await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("visit writer stopped")))?;
-        answer.await.map_err(|_| AppError::Internal(anyhow::anyhow!("visit writer dropped a request")))?
+        answer
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("visit writer dropped a request")))?
     }
 }
 
@@ -95,21 +97,32 @@ async fn run(db: Db, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<(VisitJob, Re
 }
 
 fn count(metrics: &Metrics, stored: &Stored) {
-    let counter = if stored.replayed { &metrics.visits_replayed } else { &metrics.visits_created };
+    let counter = if stored.replayed {
+        &metrics.visits_replayed
+    } else {
+        &metrics.visits_created
+    };
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
 async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> {
     let tx = db.write().await?;
     let backend = tx.get_database_backend();
-    let keys: Vec<Value> = jobs.iter().filter_map(|j| j.client_id.clone()).map(Value::from).collect();
+    let keys: Vec<Value> = jobs
+        .iter()
+        .filter_map(|j| j.client_id.clone())
+        .map(Value::from)
+        .collect();
     let mut seen: HashMap<String, Stored> = HashMap::new();
     if !keys.is_empty() {
         let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
         let rows = tx
             .query_all(Statement::from_sql_and_values(
                 backend,
-                format!("SELECT id, client_id, created_at FROM visits WHERE client_id IN ({})", placeholders.join(",")),
+                format!(
+                    "SELECT id, client_id, created_at FROM visits WHERE client_id IN ({})",
+                    placeholders.join(",")
+                ),
                 keys,
             ))
             .await?;
@@ -128,7 +141,10 @@ async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> 
     let mut out = Vec::with_capacity(jobs.len());
     for job in jobs {
         if let Some(prev) = job.client_id.as_ref().and_then(|k| seen.get(k)) {
-            out.push(Stored { replayed: true, ..prev.clone() });
+            out.push(Stored {
+                replayed: true,
+                ..prev.clone()
+            });
             continue;
         }
         let stored = insert_visit(&*tx, job, now).await?;
@@ -141,7 +157,11 @@ async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> 
     Ok(out)
 }
 
-async fn insert_visit(conn: &impl ConnectionTrait, job: &VisitJob, now: DateTime<FixedOffset>) -> Result<Stored, DbErr> {
+async fn insert_visit(
+    conn: &impl ConnectionTrait,
+    job: &VisitJob,
+    now: DateTime<FixedOffset>,
+) -> Result<Stored, DbErr> {
     let backend = conn.get_database_backend();
     let v = &job.visit;
     let row = conn
@@ -208,10 +228,21 @@ async fn insert_visit(conn: &impl ConnectionTrait, job: &VisitJob, now: DateTime
         conn.execute(Statement::from_sql_and_values(
             backend,
             "UPDATE households SET stance = $1, last_visit_at = $2, updated_at = $3 WHERE id = $4",
-            [Value::from(v.stance.as_str()), Value::from(crate::db::utc(v.visited_at)), Value::from(now), Value::from(v.household_id)],
+            [
+                Value::from(v.stance.as_str()),
+                Value::from(crate::db::utc(v.visited_at)),
+                Value::from(now),
+                Value::from(v.household_id),
+            ],
         ))
         .await?;
-        crate::progress::apply_stance_change(conn, job.project_id, old_stance.as_deref(), v.stance.as_str()).await?;
+        crate::progress::apply_stance_change(
+            conn,
+            job.project_id,
+            old_stance.as_deref(),
+            v.stance.as_str(),
+        )
+        .await?;
     }
 
     conn.execute(Statement::from_sql_and_values(
@@ -224,12 +255,18 @@ async fn insert_visit(conn: &impl ConnectionTrait, job: &VisitJob, now: DateTime
             Value::from(job.actor.as_str()),
             Value::from(id.to_string()),
             Value::from(
-                serde_json::json!({"household_id": v.household_id, "client_id": job.client_id}).to_string(),
+                serde_json::json!({"household_id": v.household_id, "client_id": job.client_id})
+                    .to_string(),
             ),
         ],
     ))
     .await?;
-    Ok(Stored { id, replayed: false, commitment_ids, created_at: now })
+    Ok(Stored {
+        id,
+        replayed: false,
+        commitment_ids,
+        created_at: now,
+    })
 }
 
 /// The small JSON columns (lists of names and topics).

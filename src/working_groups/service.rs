@@ -3,8 +3,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, Set, Statement,
-    Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, Set, Statement, Value,
 };
 
 use super::dto::{AreaRef, NewWorkingGroup, UserRef, WorkingGroupDto, WorkingGroupQuery};
@@ -59,11 +59,17 @@ struct MemberRow {
 }
 
 fn id_list(ids: &[i32]) -> String {
-    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Areas, members and leaders of the groups: three queries for any number of groups.
-async fn hydrate(conn: &impl ConnectionTrait, rows: Vec<GroupRow>) -> Result<Vec<WorkingGroupDto>, DbErr> {
+async fn hydrate(
+    conn: &impl ConnectionTrait,
+    rows: Vec<GroupRow>,
+) -> Result<Vec<WorkingGroupDto>, DbErr> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -105,7 +111,16 @@ async fn hydrate(conn: &impl ConnectionTrait, rows: Vec<GroupRow>) -> Result<Vec
             .all(conn)
             .await?
             .into_iter()
-            .map(|u| (u.id, UserRef { id: u.id, username: u.username, display_name: u.display_name }))
+            .map(|u| {
+                (
+                    u.id,
+                    UserRef {
+                        id: u.id,
+                        username: u.username,
+                        display_name: u.display_name,
+                    },
+                )
+            })
             .collect()
     };
     Ok(rows
@@ -122,7 +137,11 @@ async fn hydrate(conn: &impl ConnectionTrait, rows: Vec<GroupRow>) -> Result<Vec
 }
 
 /// The groups this principal sees, by ascending id.
-pub async fn list(conn: &impl ConnectionTrait, who: &Principal, q: &WorkingGroupQuery) -> AppResult<Page<WorkingGroupDto>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    q: &WorkingGroupQuery,
+) -> AppResult<Page<WorkingGroupDto>> {
     let limit = crate::pagination::limit(q.limit)?;
     let mut values: Vec<Value> = Vec::new();
     let mut conds = vec![visibility(who)];
@@ -135,22 +154,44 @@ pub async fn list(conn: &impl ConnectionTrait, who: &Principal, q: &WorkingGroup
         values.push(c.0.into());
         conds.push(format!("wg.id > ${}", values.len()));
     }
-    let sql = format!("{SELECT_GROUP} WHERE {} ORDER BY wg.id LIMIT {}", conds.join(" AND "), limit + 1);
-    let rows = GroupRow::find_by_statement(Statement::from_sql_and_values(conn.get_database_backend(), sql, values))
-        .all(conn)
-        .await?;
+    let sql = format!(
+        "{SELECT_GROUP} WHERE {} ORDER BY wg.id LIMIT {}",
+        conds.join(" AND "),
+        limit + 1
+    );
+    let rows = GroupRow::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        values,
+    ))
+    .all(conn)
+    .await?;
     let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-    Ok(Page { items: hydrate(conn, page.items).await?, next_cursor: page.next_cursor })
+    Ok(Page {
+        items: hydrate(conn, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// One group, if this principal sees it.
-pub async fn get(conn: &impl ConnectionTrait, who: &Principal, id: i32) -> AppResult<WorkingGroupDto> {
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: i32,
+) -> AppResult<WorkingGroupDto> {
     let sql = format!("{SELECT_GROUP} WHERE wg.id = $1 AND {}", visibility(who));
-    let row = GroupRow::find_by_statement(Statement::from_sql_and_values(conn.get_database_backend(), sql, [Value::from(id)]))
-        .one(conn)
+    let row = GroupRow::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        [Value::from(id)],
+    ))
+    .one(conn)
+    .await?
+    .ok_or_else(|| AppError::not_found("working group"))?;
+    hydrate(conn, vec![row])
         .await?
-        .ok_or_else(|| AppError::not_found("working group"))?;
-    hydrate(conn, vec![row]).await?.pop().ok_or_else(|| AppError::not_found("working group"))
+        .pop()
+        .ok_or_else(|| AppError::not_found("working group"))
 }
 
 fn dedup(items: &[String]) -> Vec<String> {
@@ -168,14 +209,25 @@ fn dedup(items: &[String]) -> Vec<String> {
 pub async fn create(conn: &impl ConnectionTrait, new: NewWorkingGroup) -> AppResult<i32> {
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(AppError::invalid("invalid_name", "give the working group a name of 1 to 200 characters"));
+        return Err(AppError::invalid(
+            "invalid_name",
+            "give the working group a name of 1 to 200 characters",
+        ));
     }
     if new.area.is_empty() {
-        return Err(AppError::invalid("missing_area", "area must list at least one administrative unit code"));
+        return Err(AppError::invalid(
+            "missing_area",
+            "area must list at least one administrative unit code",
+        ));
     }
     let project = crate::projects::service::by_code(conn, new.project.trim())
         .await?
-        .ok_or_else(|| AppError::invalid("unknown_project", format!("there is no project with code `{}`", new.project.trim())))?;
+        .ok_or_else(|| {
+            AppError::invalid(
+                "unknown_project",
+                format!("there is no project with code `{}`", new.project.trim()),
+            )
+        })?;
 
     let mut unit_ids: Vec<i32> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
@@ -197,20 +249,36 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewWorkingGroup) -> AppRes
     let found = if usernames.is_empty() {
         Vec::new()
     } else {
-        users::Entity::find().filter(users::Column::Username.is_in(usernames.clone())).all(conn).await?
+        users::Entity::find()
+            .filter(users::Column::Username.is_in(usernames.clone()))
+            .all(conn)
+            .await?
     };
-    let missing: Vec<&str> =
-        usernames.iter().filter(|n| !found.iter().any(|u| &u.username == *n)).map(String::as_str).collect();
+    let missing: Vec<&str> = usernames
+        .iter()
+        .filter(|n| !found.iter().any(|u| &u.username == *n))
+        .map(String::as_str)
+        .collect();
     if !missing.is_empty() {
-        return Err(AppError::invalid("unknown_user", format!("no user named {}", missing.join(", "))));
+        return Err(AppError::invalid(
+            "unknown_user",
+            format!("no user named {}", missing.join(", ")),
+        ));
     }
-    let leader = match new.leader.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+    let leader = match new
+        .leader
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         Some(l) => Some(
             users::Entity::find()
                 .filter(users::Column::Username.eq(l))
                 .one(conn)
                 .await?
-                .ok_or_else(|| AppError::invalid("unknown_user", format!("leader: no user named {l}")))?,
+                .ok_or_else(|| {
+                    AppError::invalid("unknown_user", format!("leader: no user named {l}"))
+                })?,
         ),
         None => None,
     };
@@ -222,7 +290,10 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewWorkingGroup) -> AppRes
     if clash.is_some() {
         return Err(AppError::Conflict {
             code: "duplicate",
-            message: format!("project {} already has a working group named {name}", project.code),
+            message: format!(
+                "project {} already has a working group named {name}",
+                project.code
+            ),
         });
     }
 
@@ -235,19 +306,21 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewWorkingGroup) -> AppRes
     }
     .insert(conn)
     .await?;
-    working_group_areas::Entity::insert_many(
-        unit_ids
-            .iter()
-            .map(|u| working_group_areas::ActiveModel { working_group_id: Set(group.id), admin_unit_id: Set(*u) }),
-    )
+    working_group_areas::Entity::insert_many(unit_ids.iter().map(|u| {
+        working_group_areas::ActiveModel {
+            working_group_id: Set(group.id),
+            admin_unit_id: Set(*u),
+        }
+    }))
     .exec_without_returning(conn)
     .await?;
     if !found.is_empty() {
-        working_group_members::Entity::insert_many(
-            found
-                .iter()
-                .map(|u| working_group_members::ActiveModel { working_group_id: Set(group.id), user_id: Set(u.id) }),
-        )
+        working_group_members::Entity::insert_many(found.iter().map(|u| {
+            working_group_members::ActiveModel {
+                working_group_id: Set(group.id),
+                user_id: Set(u.id),
+            }
+        }))
         .exec_without_returning(conn)
         .await?;
     }

@@ -48,8 +48,7 @@ async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
                 rand_suffix()
             );
             let admin = format!("{server}/postgres");
-            let (client, conn) = connect_pg(&admin).await;
-            drop(conn);
+            let client = connect_pg(&admin).await;
             client.execute(&format!("CREATE DATABASE {name}")).await;
             format!("{server}/{name}")
         }
@@ -59,7 +58,10 @@ async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
 
 fn rand_suffix() -> u32 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
 }
 
 struct PgAdmin(sea_orm::DatabaseConnection);
@@ -67,13 +69,19 @@ struct PgAdmin(sea_orm::DatabaseConnection);
 impl PgAdmin {
     async fn execute(&self, sql: &str) {
         use sea_orm::ConnectionTrait;
-        self.0.execute_unprepared(sql).await.expect("create test database");
+        self.0
+            .execute_unprepared(sql)
+            .await
+            .expect("create test database");
     }
 }
 
-async fn connect_pg(url: &str) -> (PgAdmin, ()) {
-    let conn = sea_orm::Database::connect(url).await.expect("connect to test PostgreSQL server");
-    (PgAdmin(conn), ())
+async fn connect_pg(url: &str) -> PgAdmin {
+    PgAdmin(
+        sea_orm::Database::connect(url)
+            .await
+            .expect("connect to test PostgreSQL server"),
+    )
 }
 
 pub fn settings(url: &str) -> Settings {
@@ -98,14 +106,25 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database_url(&dir).await;
         let settings = settings(&url);
-        let db = db::open(&url, settings.sqlite_sync).await.expect("open database");
+        let db = db::open(&url, settings.sqlite_sync)
+            .await
+            .expect("open database");
         if parcels > 0 {
-            demo::load_demo(&db.conn, &DemoOptions { parcels, ..DemoOptions::default() }, &|_, _, _| {})
-                .await
-                .expect("load demo data");
+            demo::load_demo(
+                &db.conn,
+                &DemoOptions {
+                    parcels,
+                    ..DemoOptions::default()
+                },
+                &|_, _, _| {},
+            )
+            .await
+            .expect("load demo data");
         }
         let state = AppState::new(db.clone(), settings);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel::<()>();
         let serve_state = state.clone();
@@ -115,7 +134,13 @@ impl TestApp {
             })
             .await;
         });
-        TestApp { base: format!("http://{addr}"), db, state, _dir: dir, _shutdown: tx }
+        TestApp {
+            base: format!("http://{addr}"),
+            db,
+            state,
+            _dir: dir,
+            _shutdown: tx,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -124,7 +149,10 @@ impl TestApp {
 
     /// A client with no session.
     pub fn anonymous(&self) -> Client {
-        Client::builder().cookie_store(true).build().expect("client")
+        Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client")
     }
 
     /// A client logged in as a demo user (password `demo`).
@@ -144,8 +172,21 @@ impl TestApp {
         json_of(client.get(self.url(path)).send().await.expect("request")).await
     }
 
-    pub async fn post_json(&self, client: &Client, path: &str, body: &Value) -> (StatusCode, Value) {
-        json_of(client.post(self.url(path)).json(body).send().await.expect("request")).await
+    pub async fn post_json(
+        &self,
+        client: &Client,
+        path: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        json_of(
+            client
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
     }
 
     /// Runs a scalar SQL query (COUNT etc.) against the test database.
@@ -174,5 +215,8 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) {
     assert_eq!(status, expected, "body: {body}");
     let code = body["error"]["code"].as_str().unwrap_or("");
     let message = body["error"]["message"].as_str().unwrap_or("");
-    assert!(!code.is_empty() && !message.is_empty(), "no error envelope in {body}");
+    assert!(
+        !code.is_empty() && !message.is_empty(),
+        "no error envelope in {body}"
+    );
 }

@@ -90,6 +90,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::households::routes())
         .merge(crate::working_groups::routes())
         .merge(crate::visits::routes())
+        .merge(crate::admin_units::routes::routes())
         .split_for_parts()
 }
 

@@ -427,7 +427,7 @@ async fn creating_a_household_validates_and_audits() {
     let creates_before = audit_count(&app, "create").await;
     let households_before = app.count("SELECT COUNT(*) FROM households").await;
     let no_stance_before = app
-        .count("SELECT COALESCE(SUM(count), 0) FROM progress_counters WHERE metric = 'household_stance' AND bucket = 'none'")
+        .count("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM progress_counters WHERE metric = 'household_stance' AND bucket = 'none'")
         .await;
 
     // A parcel of the project to attach.
@@ -456,7 +456,7 @@ async fn creating_a_household_validates_and_audits() {
     );
     assert_eq!(audit_count(&app, "create").await, creates_before + 1);
     let no_stance_after = app
-        .count("SELECT COALESCE(SUM(count), 0) FROM progress_counters WHERE metric = 'household_stance' AND bucket = 'none'")
+        .count("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM progress_counters WHERE metric = 'household_stance' AND bucket = 'none'")
         .await;
     assert_eq!(no_stance_after, no_stance_before + 1);
     assert_eq!(

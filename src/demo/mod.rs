@@ -443,29 +443,25 @@ pub async fn load_demo(
     let total = n as u64;
     let mut done = 0u64;
     let mut since_commit = 0u64;
-    let mut txn: Option<DatabaseTransaction> = None;
+    // One transaction object for the whole load, committed and reopened every TXN_PARCELS
+    // parcels with plain COMMIT/BEGIN. That keeps one pooled connection: a fresh `begin()`
+    // after each commit can land on another connection while the last one is still being
+    // handed back to the pool, and every connection then fills its own page cache and
+    // prepared-statement cache. The WAL still checkpoints between chunks.
+    let txn = db.begin().await?;
     progress("parcels", 0, total);
     while let Some(batch) = rx.recv().await {
-        let t = match txn.take() {
-            Some(t) => t,
-            None => db.begin().await?,
-        };
-        exec_all(&t, batch.statements)
-            .await
-            .context("writing demo rows")?;
+        exec_all(&txn, batch.statements).await.context("writing demo rows")?;
         done += batch.parcels;
         since_commit += batch.parcels;
         if since_commit >= TXN_PARCELS {
-            t.commit().await?;
+            txn.execute(Statement::from_string(backend, "COMMIT")).await?;
+            txn.execute(Statement::from_string(backend, "BEGIN")).await?;
             since_commit = 0;
-        } else {
-            txn = Some(t);
         }
         progress("parcels", done, total);
     }
-    if let Some(t) = txn.take() {
-        t.commit().await?;
-    }
+    txn.commit().await?;
     let totals = generator
         .await
         .context("demo generator stopped")?
@@ -666,5 +662,82 @@ mod tests {
             );
         }
         assert_eq!(heads[0], heads[1]);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
+mod load_probe {
+    use super::*;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::SqlxSqliteConnector;
+    use sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    use std::str::FromStr;
+
+    fn rss_kb() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("VmRSS"))
+            .and_then(|l| l.split_whitespace().nth(1).and_then(|x| x.parse().ok()))
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore]
+    async fn load_into_file() {
+        let n: usize = std::env::var("PROBE_N")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50_000);
+        let cache = std::env::var("PROBE_CACHE").unwrap_or_else(|_| "-65536".into());
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/probe.db", dir.path().display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .pragma("cache_size", cache)
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let db = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+        Migrator::up(&db, None).await.unwrap();
+        let t0 = std::time::Instant::now();
+        let last = std::sync::Mutex::new(0u64);
+        let s = load_demo(
+            &db,
+            &DemoOptions {
+                parcels: n,
+                ..DemoOptions::default()
+            },
+            &|stage, done, total| {
+                let mut l = last.lock().unwrap();
+                if stage != "parcels" || done >= *l + 25_000 || done == total {
+                    *l = done;
+                    eprintln!(
+                        "{:>7.1}s {stage} {done}/{total} rss {} MB",
+                        t0.elapsed().as_secs_f64(),
+                        rss_kb() / 1024
+                    );
+                }
+            },
+        )
+        .await
+        .unwrap();
+        eprintln!(
+            "{} parcels in {:.1}s; rss {} MB",
+            s.parcels,
+            t0.elapsed().as_secs_f64(),
+            rss_kb() / 1024
+        );
     }
 }

@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod parcels;
 pub mod progress;
 pub mod projects;
+pub mod sql;
 pub mod text;
 pub mod visits;
 pub mod web;

@@ -16,21 +16,9 @@ use crate::admin_units::seed::LEVEL_COMMUNE;
 use crate::auth::{Principal, Scope};
 use crate::entities::{admin_units, commitments, household_parcels, households, parcels, visits};
 use crate::error::{AppError, AppResult};
+use crate::sql::{commune_code_condition, Conditions};
 use crate::pagination::{Cursor, Page};
 use crate::text::fold;
-
-/// Positional parameters (`$1`, `$2`, …) for raw SQL, portable between SQLite and PostgreSQL.
-#[derive(Default)]
-struct Binds {
-    values: Vec<Value>,
-}
-
-impl Binds {
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.values.push(v.into());
-        format!("${}", self.values.len())
-    }
-}
 
 /// Escapes `%`, `_` and the escape character itself for `LIKE … ESCAPE '\'`.
 pub fn escape_like(s: &str) -> String {
@@ -158,13 +146,12 @@ pub async fn list(
     q: &HouseholdQuery,
 ) -> AppResult<Page<HouseholdDto>> {
     let limit = crate::pagination::limit(q.limit)?;
-    let mut b = Binds::default();
-    let mut conds = vec![scope.sql_condition("h")];
+    let mut b = Conditions::new(scope.sql_condition("h"));
     if let Some(text) = q.q.as_deref() {
         let folded = fold(text);
         if !folded.is_empty() {
             let p = b.bind(format!("%{}%", escape_like(&folded)));
-            conds.push(format!("h.search_key LIKE {p} ESCAPE '\\'"));
+            b.push(format!("h.search_key LIKE {p} ESCAPE '\\'"));
         }
     }
     if let Some(code) = q.project.as_deref().filter(|c| !c.is_empty()) {
@@ -172,28 +159,25 @@ pub async fn list(
             .await?
             .ok_or_else(|| AppError::not_found("project"))?;
         let p = b.bind(project.id);
-        conds.push(format!("h.project_id = {p}"));
+        b.push(format!("h.project_id = {p}"));
     }
     if let Some(code) = q.commune.as_deref().filter(|c| !c.is_empty()) {
-        let a = b.bind(code);
-        let s = b.bind(code);
-        conds.push(format!(
-            "(u.code = {a} OR u.successor_id IN (SELECT s.id FROM admin_units s WHERE s.code = {s}))"
-        ));
+        let x = b.bind(code);
+        b.push(commune_code_condition("h.commune_id", &x));
     }
     if let Some(c) = Cursor::decode(q.cursor.as_deref())? {
         let p = b.bind(c.0);
-        conds.push(format!("h.id > {p}"));
+        b.push(format!("h.id > {p}"));
     }
     let sql = format!(
         "{SELECT_HOUSEHOLD} WHERE {} ORDER BY h.id LIMIT {}",
-        conds.join(" AND "),
+        b.sql(),
         limit + 1
     );
     let rows = HouseholdRow::find_by_statement(Statement::from_sql_and_values(
         conn.get_database_backend(),
         sql,
-        b.values,
+        b.into_values(),
     ))
     .all(conn)
     .await?;

@@ -16,6 +16,7 @@ use crate::domain::{LandUse, ParcelStatus};
 use crate::entities::{admin_units, parcels, projects};
 use crate::error::{AppError, AppResult};
 use crate::geo::{GeometryError, ParcelGeometry};
+use crate::sql::{commune_code_condition, Conditions};
 use crate::pagination::{Cursor, Page};
 
 /// Most features one POST may carry.
@@ -75,35 +76,6 @@ impl ParcelRow {
     }
 }
 
-/// Collects SQL conditions with `$n` placeholders numbered in order.
-struct Conditions {
-    conds: Vec<String>,
-    values: Vec<Value>,
-}
-
-impl Conditions {
-    fn new(first: String) -> Self {
-        Conditions {
-            conds: vec![first],
-            values: Vec::new(),
-        }
-    }
-
-    /// Adds a value and returns its placeholder.
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.values.push(v.into());
-        format!("${}", self.values.len())
-    }
-
-    fn push(&mut self, cond: String) {
-        self.conds.push(cond);
-    }
-
-    fn sql(&self) -> String {
-        self.conds.join(" AND ")
-    }
-}
-
 /// `status=agreed,paid` → the statuses, or 400 naming the allowed values.
 pub fn parse_statuses(raw: &str) -> AppResult<Vec<ParcelStatus>> {
     let mut out = Vec::new();
@@ -150,11 +122,7 @@ pub async fn list(
             ));
         }
         let x = c.bind(code);
-        // The unit with that code, and the pre-2025 units merged into a unit with that code.
-        c.push(format!(
-            "p.commune_id IN (SELECT cu.id FROM admin_units cu LEFT JOIN admin_units cs ON cs.id = cu.successor_id \
-             WHERE cu.code = {x} OR cs.code = {x})"
-        ));
+        c.push(commune_code_condition("p.commune_id", &x));
     }
     if let Some(raw) = q.bbox.as_deref() {
         let b = crate::geo::parse_bbox(raw).map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -180,7 +148,7 @@ pub async fn list(
     let rows = ParcelRow::find_by_statement(Statement::from_sql_and_values(
         conn.get_database_backend(),
         sql,
-        c.values,
+        c.into_values(),
     ))
     .all(conn)
     .await?;

@@ -9,6 +9,7 @@ use super::dto::{CommitmentDto, Location, NewVisit, VisitDto, VisitQuery};
 use crate::auth::{Principal, Scope};
 use crate::entities::{commitments, households, visits, working_groups};
 use crate::error::{AppError, AppResult};
+use crate::sql::Conditions;
 use crate::pagination::{Cursor, Page};
 
 /// Checks a new visit's content and the caller's right to log it; returns its project id.
@@ -182,43 +183,43 @@ pub async fn list(
     q: &VisitQuery,
 ) -> AppResult<Page<VisitDto>> {
     let limit = crate::pagination::limit(q.limit)?;
-    let mut conds = vec![scope.sql_condition("h")];
-    let mut values: Vec<Value> = Vec::new();
-    let mut push = |cond: &str, v: Value, values: &mut Vec<Value>| {
-        values.push(v);
-        conds.push(cond.replace('?', &format!("${}", values.len())));
+    let mut c = Conditions::new(scope.sql_condition("h"));
+    // Each condition has one `?`, replaced by its numbered placeholder.
+    let mut push = |cond: &str, v: Value| {
+        let p = c.bind(v);
+        c.push(cond.replace('?', &p));
     };
     if let Some(h) = q.household {
-        push("v.household_id = ?", h.into(), &mut values);
+        push("v.household_id = ?", h.into());
     }
     if let Some(g) = q.working_group {
-        push("v.working_group_id = ?", g.into(), &mut values);
+        push("v.working_group_id = ?", g.into());
     }
     if let Some(from) = q.from {
         let start = from
             .and_hms_opt(0, 0, 0)
             .map(|t| t.and_utc().fixed_offset());
-        push("v.visited_at >= ?", start.into(), &mut values);
+        push("v.visited_at >= ?", start.into());
     }
     if let Some(to) = q.to {
         let end = (to + Duration::days(1))
             .and_hms_opt(0, 0, 0)
             .map(|t| t.and_utc().fixed_offset());
-        push("v.visited_at < ?", end.into(), &mut values);
+        push("v.visited_at < ?", end.into());
     }
-    if let Some(c) = Cursor::decode(q.cursor.as_deref())? {
-        push("v.id < ?", c.0.into(), &mut values);
+    if let Some(cursor) = Cursor::decode(q.cursor.as_deref())? {
+        push("v.id < ?", cursor.0.into());
     }
     let sql = format!(
         "SELECT v.* FROM visits v JOIN households h ON h.id = v.household_id WHERE {} ORDER BY v.id DESC LIMIT {}",
-        conds.join(" AND "),
+        c.sql(),
         limit + 1
     );
     let rows = visits::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             conn.get_database_backend(),
             sql,
-            values,
+            c.into_values(),
         ))
         .all(conn)
         .await?;

@@ -314,3 +314,36 @@ async fn stance_counters_follow_visits_but_not_late_older_ones() {
         .await;
     assert_eq!(agrees, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_visits_leave_the_latest_stance_and_consistent_counters() {
+    let app = TestApp::spawn().await;
+    let member = app.login("member_a").await;
+    let household = household_in(&app, "21043").await;
+    let group = my_group(&app, &member).await;
+    let kinds = ["agrees", "disagrees", "considering", "refuses_contact"];
+    let mut tasks = Vec::new();
+    for day in 1..=12 {
+        let mut body = visit(household, group);
+        body["visited_at"] = json!(format!("2026-10-{day:02}T08:00:00+07:00"));
+        body["stance"] = json!(kinds[day % 4]);
+        body["next_visit_on"] = json!(null);
+        let (client, url) = (member.clone(), app.url("/api/v1/visits"));
+        tasks.push(tokio::spawn(async move {
+            client.post(url).header("Idempotency-Key", format!("c-{day}")).json(&body).send().await.unwrap().status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+    }
+    let latest = kinds[12 % 4];
+    let ok = app
+        .count(&format!("SELECT COUNT(*) FROM households WHERE id = {household} AND stance = '{latest}'"))
+        .await;
+    assert_eq!(ok, 1, "the stance of the latest visit wins");
+    let by_stance = stances(&app, &member).await;
+    for s in kinds {
+        let n = app.count(&format!("SELECT COUNT(*) FROM households WHERE stance = '{s}'")).await;
+        assert_eq!(by_stance[s].as_i64().unwrap(), n, "counter for {s}");
+    }
+}

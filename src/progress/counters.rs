@@ -120,6 +120,19 @@ pub async fn apply_stance_change(
     bump(conn, project_id, STANCE, "", to, 1, 0.0).await
 }
 
+/// Applies net stance changes (stance → households gained, negative for lost) at once, as
+/// the visit writer gathers them over a batch.
+pub async fn apply_stance_deltas(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    deltas: &std::collections::BTreeMap<String, i64>,
+) -> Result<(), DbErr> {
+    for (stance, n) in deltas.iter().filter(|(_, n)| **n != 0) {
+        bump(conn, project_id, STANCE, "", stance, *n, 0.0).await?;
+    }
+    Ok(())
+}
+
 /// Counts a new household (no stance yet).
 pub async fn add_household(conn: &impl ConnectionTrait, project_id: i32) -> Result<(), DbErr> {
     bump(conn, project_id, STANCE, "", NO_STANCE, 1, 0.0).await

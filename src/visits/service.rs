@@ -9,8 +9,8 @@ use super::dto::{CommitmentDto, Location, NewVisit, VisitDto, VisitQuery};
 use crate::auth::{Principal, Scope};
 use crate::entities::{commitments, households, visits, working_groups};
 use crate::error::{AppError, AppResult};
-use crate::sql::Conditions;
 use crate::pagination::{Cursor, Page};
+use crate::sql::Conditions;
 
 /// Checks a new visit's content and the caller's right to log it; returns its project id.
 /// A household outside the caller's area is 404 (its existence is not revealed); a working

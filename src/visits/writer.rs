@@ -138,7 +138,9 @@ async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> 
         }
     }
     let now = Utc::now().fixed_offset();
+    let mut households = load_households(&*tx, jobs).await?;
     let mut out = Vec::with_capacity(jobs.len());
+    let mut stored_jobs = Vec::new();
     for job in jobs {
         if let Some(prev) = job.client_id.as_ref().and_then(|k| seen.get(k)) {
             out.push(Stored {
@@ -151,10 +153,149 @@ async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> 
         if let Some(k) = &job.client_id {
             seen.insert(k.clone(), stored.clone());
         }
+        // The household's stance is that of its latest visit; a visit synced late from a
+        // phone that went offline must not overwrite a newer one.
+        let visited = crate::db::utc(job.visit.visited_at);
+        if let Some(h) = households.get_mut(&job.visit.household_id) {
+            if h.last_visit_at.is_none_or(|l| visited >= l) {
+                h.last_visit_at = Some(visited);
+                h.stance = Some(job.visit.stance.as_str().to_string());
+            }
+        }
+        stored_jobs.push((*job, stored.id));
         out.push(stored);
     }
+    update_households(&*tx, &households, now).await?;
+    insert_audit(&*tx, &stored_jobs, now).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// A household as the batch found it and as its visits leave it.
+struct HouseholdState {
+    project_id: i32,
+    old_stance: Option<String>,
+    stance: Option<String>,
+    old_last_visit_at: Option<DateTime<FixedOffset>>,
+    last_visit_at: Option<DateTime<FixedOffset>>,
+}
+
+async fn load_households(
+    conn: &impl ConnectionTrait,
+    jobs: &[&VisitJob],
+) -> Result<HashMap<i32, HouseholdState>, DbErr> {
+    let mut ids: Vec<i32> = jobs.iter().map(|j| j.visit.household_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let rows = conn
+        .query_all(Statement::from_string(
+            conn.get_database_backend(),
+            format!(
+                "SELECT id, project_id, stance, last_visit_at FROM households WHERE id IN ({})",
+                list.join(",")
+            ),
+        ))
+        .await?;
+    let mut map = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let stance: Option<String> = row.try_get("", "stance")?;
+        let last: Option<DateTime<FixedOffset>> = row.try_get("", "last_visit_at")?;
+        map.insert(
+            row.try_get::<i32>("", "id")?,
+            HouseholdState {
+                project_id: row.try_get("", "project_id")?,
+                old_stance: stance.clone(),
+                stance,
+                old_last_visit_at: last,
+                last_visit_at: last,
+            },
+        );
+    }
+    Ok(map)
+}
+
+/// One UPDATE per household whose latest visit changed, and the net stance counter changes.
+async fn update_households(
+    conn: &impl ConnectionTrait,
+    households: &HashMap<i32, HouseholdState>,
+    now: DateTime<FixedOffset>,
+) -> Result<(), DbErr> {
+    let mut deltas: HashMap<i32, std::collections::BTreeMap<String, i64>> = HashMap::new();
+    for (id, h) in households {
+        if h.last_visit_at == h.old_last_visit_at && h.stance == h.old_stance {
+            continue;
+        }
+        conn.execute(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            "UPDATE households SET stance = $1, last_visit_at = $2, updated_at = $3 WHERE id = $4",
+            [
+                Value::from(h.stance.clone()),
+                Value::from(h.last_visit_at),
+                Value::from(now),
+                Value::from(*id),
+            ],
+        ))
+        .await?;
+        if h.stance != h.old_stance {
+            let d = deltas.entry(h.project_id).or_default();
+            let old = h
+                .old_stance
+                .clone()
+                .unwrap_or_else(|| crate::progress::counters::NO_STANCE.to_string());
+            *d.entry(old).or_default() -= 1;
+            if let Some(new) = &h.stance {
+                *d.entry(new.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (project_id, d) in deltas {
+        crate::progress::counters::apply_stance_deltas(conn, project_id, &d).await?;
+    }
+    Ok(())
+}
+
+/// The audit rows of a batch in multi-row INSERTs.
+async fn insert_audit(
+    conn: &impl ConnectionTrait,
+    stored: &[(&VisitJob, i32)],
+    now: DateTime<FixedOffset>,
+) -> Result<(), DbErr> {
+    for chunk in stored.chunks(500) {
+        let mut values = Vec::with_capacity(chunk.len() * 5);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (job, id) in chunk {
+            let n = values.len();
+            rows.push(format!(
+                "(${}, ${}, ${}, 'create', 'visit', ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5
+            ));
+            values.extend([
+                Value::from(now),
+                Value::from(job.user_id),
+                Value::from(job.actor.as_str()),
+                Value::from(id.to_string()),
+                Value::from(
+                    serde_json::json!({"household_id": job.visit.household_id, "client_id": job.client_id})
+                        .to_string(),
+                ),
+            ]);
+        }
+        conn.execute(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            format!(
+                "INSERT INTO audit_events (at, user_id, actor, action, entity, entity_id, detail) VALUES {}",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 async fn insert_visit(
@@ -211,56 +352,6 @@ async fn insert_visit(
             .ok_or_else(|| DbErr::RecordNotInserted)?;
         commitment_ids.push(row.try_get("", "id")?);
     }
-
-    // The household's stance is that of its latest visit; a visit synced late from a phone
-    // that went offline must not overwrite a newer one.
-    let current = conn
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            "SELECT stance, last_visit_at FROM households WHERE id = $1",
-            [Value::from(v.household_id)],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("household {}", v.household_id)))?;
-    let old_stance: Option<String> = current.try_get("", "stance")?;
-    let last: Option<DateTime<FixedOffset>> = current.try_get("", "last_visit_at")?;
-    if last.is_none_or(|l| v.visited_at >= l) {
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "UPDATE households SET stance = $1, last_visit_at = $2, updated_at = $3 WHERE id = $4",
-            [
-                Value::from(v.stance.as_str()),
-                Value::from(crate::db::utc(v.visited_at)),
-                Value::from(now),
-                Value::from(v.household_id),
-            ],
-        ))
-        .await?;
-        crate::progress::apply_stance_change(
-            conn,
-            job.project_id,
-            old_stance.as_deref(),
-            v.stance.as_str(),
-        )
-        .await?;
-    }
-
-    conn.execute(Statement::from_sql_and_values(
-        backend,
-        "INSERT INTO audit_events (at, user_id, actor, action, entity, entity_id, detail) \
-         VALUES ($1, $2, $3, 'create', 'visit', $4, $5)",
-        [
-            Value::from(now),
-            Value::from(job.user_id),
-            Value::from(job.actor.as_str()),
-            Value::from(id.to_string()),
-            Value::from(
-                serde_json::json!({"household_id": v.household_id, "client_id": job.client_id})
-                    .to_string(),
-            ),
-        ],
-    ))
-    .await?;
     Ok(Stored {
         id,
         replayed: false,

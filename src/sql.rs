@@ -11,7 +11,10 @@ pub struct Conditions {
 impl Conditions {
     /// Starts with a first condition (usually the area scope).
     pub fn new(first: String) -> Self {
-        Conditions { conds: vec![first], values: Vec::new() }
+        Conditions {
+            conds: vec![first],
+            values: Vec::new(),
+        }
     }
 
     /// Adds a value and returns its placeholder.
@@ -54,6 +57,8 @@ mod tests {
         c.push(format!("a = {a} AND b = {b}"));
         assert_eq!(c.sql(), "1=1 AND a = $1 AND b = $2");
         assert_eq!(c.into_values().len(), 2);
-        assert!(commune_code_condition("p.commune_id", "$3").contains("cu.code = $3 OR cs.code = $3"));
+        assert!(
+            commune_code_condition("p.commune_id", "$3").contains("cu.code = $3 OR cs.code = $3")
+        );
     }
 }

@@ -16,8 +16,8 @@ use crate::admin_units::seed::LEVEL_COMMUNE;
 use crate::auth::{Principal, Scope};
 use crate::entities::{admin_units, commitments, household_parcels, households, parcels, visits};
 use crate::error::{AppError, AppResult};
-use crate::sql::{commune_code_condition, Conditions};
 use crate::pagination::{Cursor, Page};
+use crate::sql::{commune_code_condition, Conditions};
 use crate::text::fold;
 
 /// Escapes `%`, `_` and the escape character itself for `LIKE … ESCAPE '\'`.

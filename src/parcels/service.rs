@@ -16,8 +16,8 @@ use crate::domain::{LandUse, ParcelStatus};
 use crate::entities::{admin_units, parcels, projects};
 use crate::error::{AppError, AppResult};
 use crate::geo::{GeometryError, ParcelGeometry};
-use crate::sql::{commune_code_condition, Conditions};
 use crate::pagination::{Cursor, Page};
+use crate::sql::{commune_code_condition, Conditions};
 
 /// Most features one POST may carry.
 pub const MAX_FEATURES: usize = 10_000;

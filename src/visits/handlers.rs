@@ -4,7 +4,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::dto::{CommitmentDto, NewVisit, VisitDto, VisitQuery};
-use super::service;
+use super::service::{self, Admission};
 use super::writer::VisitJob;
 use crate::app::AppState;
 use crate::audit;
@@ -59,14 +59,12 @@ pub async fn create(
 ) -> AppResult<Response> {
     principal.require(Permission::WriteVisits)?;
     let key = idempotency_key(&headers)?;
-    let conn = &state.db.conn;
-    // A retry whose first copy is stored: answer without queueing behind other writes.
-    if let Some(k) = &key {
-        if let Some(prev) = service::find_by_client_id(conn, k).await? {
-            return replay(&state, &principal, prev.id).await;
-        }
-    }
-    let project_id = service::authorize_new(conn, &principal, &visit).await?;
+    let project_id =
+        match service::admit(&state.db.conn, &principal, &visit, key.as_deref()).await? {
+            // A retry whose first copy is stored: answer without queueing behind other writes.
+            Admission::Replay(id) => return replay(&state, &principal, id).await,
+            Admission::New { project_id } => project_id,
+        };
     let job = VisitJob {
         project_id,
         client_id: key.clone(),

@@ -7,47 +7,72 @@ use sea_orm::{
 
 use super::dto::{CommitmentDto, Location, NewVisit, VisitDto, VisitQuery};
 use crate::auth::{Principal, Scope};
-use crate::entities::{commitments, households, visits, working_groups};
+use crate::entities::{commitments, visits};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Cursor, Page};
 use crate::sql::Conditions;
 
-/// Checks a new visit's content and the caller's right to log it; returns its project id.
-/// A household outside the caller's area is 404 (its existence is not revealed); a working
-/// group the caller does not belong to is 403.
-pub async fn authorize_new(
+/// What to do with a POSTed visit.
+pub enum Admission {
+    /// The `Idempotency-Key` is already stored: answer with that visit.
+    Replay(i32),
+    /// A new visit, allowed, for this project.
+    New { project_id: i32 },
+}
+
+/// Checks a new visit's content and the caller's right to log it, in one round trip. A
+/// household outside the caller's area is 404 (its existence is not revealed); a working group
+/// the caller does not belong to is 403.
+pub async fn admit(
     conn: &impl ConnectionTrait,
     who: &Principal,
     v: &NewVisit,
-) -> AppResult<i32> {
+    key: Option<&str>,
+) -> AppResult<Admission> {
+    let row = conn
+        .query_one(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            "SELECT (SELECT id FROM visits WHERE client_id = $3) AS existing, \
+             (SELECT project_id FROM households WHERE id = $1) AS h_project, \
+             (SELECT commune_id FROM households WHERE id = $1) AS h_commune, \
+             (SELECT project_id FROM working_groups WHERE id = $2) AS g_project",
+            [
+                Value::from(v.household_id),
+                Value::from(v.working_group_id),
+                Value::from(key),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("admission query returned no row")))?;
+    if let Some(id) = row.try_get::<Option<i32>>("", "existing")? {
+        return Ok(Admission::Replay(id));
+    }
     validate(v)?;
-    let household = households::Entity::find_by_id(v.household_id)
-        .one(conn)
-        .await?
-        .filter(|h| who.scope.allows(h.project_id, h.commune_id))
-        .ok_or_else(|| AppError::not_found("household"))?;
-    let group = working_groups::Entity::find_by_id(v.working_group_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "unknown_working_group",
-                format!("there is no working group {}", v.working_group_id),
-            )
-        })?;
-    if group.project_id != household.project_id {
+    let h_project: Option<i32> = row.try_get("", "h_project")?;
+    let h_commune: Option<i32> = row.try_get("", "h_commune")?;
+    let project_id = match (h_project, h_commune) {
+        (Some(p), Some(c)) if who.scope.allows(p, c) => p,
+        _ => return Err(AppError::not_found("household")),
+    };
+    let Some(group_project) = row.try_get::<Option<i32>>("", "g_project")? else {
+        return Err(AppError::invalid(
+            "unknown_working_group",
+            format!("there is no working group {}", v.working_group_id),
+        ));
+    };
+    if group_project != project_id {
         return Err(AppError::invalid(
             "wrong_project",
             "the working group belongs to another project than the household",
         ));
     }
-    if who.role.is_area_scoped() && !who.groups.contains(&group.id) {
+    if who.role.is_area_scoped() && !who.groups.contains(&v.working_group_id) {
         return Err(AppError::Forbidden(format!(
             "you are not a member of working group {}",
-            group.id
+            v.working_group_id
         )));
     }
-    Ok(household.project_id)
+    Ok(Admission::New { project_id })
 }
 
 fn validate(v: &NewVisit) -> AppResult<()> {
@@ -91,16 +116,6 @@ fn validate(v: &NewVisit) -> AppResult<()> {
         }
     }
     Ok(())
-}
-
-pub async fn find_by_client_id(
-    conn: &impl ConnectionTrait,
-    key: &str,
-) -> Result<Option<visits::Model>, DbErr> {
-    visits::Entity::find()
-        .filter(visits::Column::ClientId.eq(key))
-        .one(conn)
-        .await
 }
 
 fn to_dto(v: visits::Model, commitments: Vec<commitments::Model>) -> VisitDto {

@@ -330,7 +330,14 @@ async fn concurrent_visits_leave_the_latest_stance_and_consistent_counters() {
         body["next_visit_on"] = json!(null);
         let (client, url) = (member.clone(), app.url("/api/v1/visits"));
         tasks.push(tokio::spawn(async move {
-            client.post(url).header("Idempotency-Key", format!("c-{day}")).json(&body).send().await.unwrap().status()
+            client
+                .post(url)
+                .header("Idempotency-Key", format!("c-{day}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
         }));
     }
     for t in tasks {
@@ -338,12 +345,18 @@ async fn concurrent_visits_leave_the_latest_stance_and_consistent_counters() {
     }
     let latest = kinds[12 % 4];
     let ok = app
-        .count(&format!("SELECT COUNT(*) FROM households WHERE id = {household} AND stance = '{latest}'"))
+        .count(&format!(
+            "SELECT COUNT(*) FROM households WHERE id = {household} AND stance = '{latest}'"
+        ))
         .await;
     assert_eq!(ok, 1, "the stance of the latest visit wins");
     let by_stance = stances(&app, &member).await;
     for s in kinds {
-        let n = app.count(&format!("SELECT COUNT(*) FROM households WHERE stance = '{s}'")).await;
+        let n = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM households WHERE stance = '{s}'"
+            ))
+            .await;
         assert_eq!(by_stance[s].as_i64().unwrap(), n, "counter for {s}");
     }
 }

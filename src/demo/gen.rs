@@ -15,7 +15,7 @@ use super::names::{self, weighted, Gender};
 use crate::domain::{CaseStage, LandUse, ParcelStatus, Stance, Topic, VisitKind};
 
 /// Bound values per statement: SQLite allows 32,766, PostgreSQL 65,535.
-pub(crate) const MAX_VALUES: usize = 30_000;
+pub(crate) const MAX_VALUES: usize = 8_000;
 /// Parcels per batch handed to the writer.
 pub(crate) const BATCH_PARCELS: usize = 5_000;
 /// Empty border kept on each side of a cell (share of the cell side).
@@ -1420,105 +1420,5 @@ mod tests {
         let t = at(ymd(2021, 3, 1), 9, 30);
         assert_eq!(t.to_rfc3339(), "2021-03-01T02:30:00+00:00");
         assert_eq!(day(NOTICE_DAY), ymd(2021, 1, 15));
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::expect_used, clippy::unwrap_used)]
-mod memory_probe {
-    use super::*;
-    use crate::demo::layout::{layout, CommuneArea};
-
-    fn rss_kb() -> u64 {
-        std::fs::read_to_string("/proc/self/status")
-            .unwrap_or_default()
-            .lines()
-            .find(|l| l.starts_with("VmRSS"))
-            .and_then(|l| l.split_whitespace().nth(1).and_then(|x| x.parse().ok()))
-            .unwrap_or(0)
-    }
-
-    #[test]
-    #[ignore]
-    fn generator_alone() {
-        let areas = vec![
-            CommuneArea {
-                centroid: (108.819501, 15.392134),
-                bbox: [108.793702, 15.355459, 108.837755, 15.426875],
-            },
-            CommuneArea {
-                centroid: (108.789798, 15.366651),
-                bbox: [108.773489, 15.335326, 108.805053, 15.394522],
-            },
-            CommuneArea {
-                centroid: (108.837324, 15.340065),
-                bbox: [108.799753, 15.311216, 108.857303, 15.364936],
-            },
-            CommuneArea {
-                centroid: (108.86109, 15.315553),
-                bbox: [108.845243, 15.280832, 108.884254, 15.355625],
-            },
-            CommuneArea {
-                centroid: (108.801679, 15.309493),
-                bbox: [108.774176, 15.273298, 108.833056, 15.341926],
-            },
-            CommuneArea {
-                centroid: (108.837324, 15.295179),
-                bbox: [108.807564, 15.266425, 108.867774, 15.317135],
-            },
-        ];
-        let n: usize = std::env::var("PROBE_N")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(100_000);
-        let t0 = std::time::Instant::now();
-        let l = layout(&areas, n, (108.8245, 15.3365)).unwrap();
-        eprintln!(
-            "layout {:?} cell {} rss {}",
-            t0.elapsed(),
-            l.cell_m,
-            rss_kb()
-        );
-        let staff = vec![Staff {
-            id: 1,
-            username: "a".into(),
-            display_name: "A".into(),
-        }];
-        let communes = (0..6)
-            .map(|i| CommuneCtx {
-                admin_unit_id: i,
-                name: "Bình Thuận",
-                prefix: "BT",
-                villages: &["An Điềm"],
-                working_group_id: i,
-                staff: staff.clone(),
-            })
-            .collect();
-        let ctx = Ctx {
-            backend: DbBackend::Sqlite,
-            project_id: 1,
-            admin_id: 1,
-            communes,
-            layout: l,
-            first_ids: Ids {
-                parcel: 1,
-                household: 1,
-                visit: 1,
-                commitment: 1,
-                status_event: 1,
-                stage_event: 1,
-            },
-        };
-        let mut k = 0;
-        let totals = Generator::new(ctx, 1)
-            .run(|b| {
-                k += 1;
-                if k % 20 == 0 {
-                    eprintln!("batch {k} rss {} stmts {}", rss_kb(), b.statements.len());
-                }
-                true
-            })
-            .unwrap();
-        eprintln!("{totals:?} in {:?}, rss {}", t0.elapsed(), rss_kb());
     }
 }

@@ -10,24 +10,14 @@ use serde_json::{json, Value};
 
 /// Every household the client may see, page by page (`limit` per page).
 async fn all_pages(app: &TestApp, client: &Client, query: &str, limit: u32) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..10_000 {
-        let mut path = format!("/api/v1/households?limit={limit}{query}");
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let (status, body) = app.get_json(client, &path).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {body}");
-        let page = body["items"].as_array().expect("items").clone();
-        assert!(page.len() <= limit as usize);
-        items.extend(page);
-        match body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => return items,
-        }
-    }
-    panic!("pagination does not end");
+    let items = app
+        .all_pages(client, &format!("/api/v1/households?limit={limit}{query}"))
+        .await;
+    assert!(
+        !items.is_empty() || query.contains("q="),
+        "no households at all"
+    );
+    items
 }
 
 fn ids(items: &[Value]) -> Vec<i64> {

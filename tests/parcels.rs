@@ -20,24 +20,9 @@ async fn project_parcels(app: &TestApp, extra: &str) -> i64 {
     .await
 }
 
-/// Every page of a list, following `next_cursor`; returns the items.
+/// Every page of the parcel list, following `next_cursor`; returns the items.
 async fn walk(app: &TestApp, client: &Client, query: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..1000 {
-        let path = match &cursor {
-            Some(c) => format!("{PARCELS}?{query}&cursor={c}"),
-            None => format!("{PARCELS}?{query}"),
-        };
-        let (status, page) = app.get_json(client, &path).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {page}");
-        items.extend(page["items"].as_array().expect("items").iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => return items,
-        }
-    }
-    panic!("pagination does not end");
+    app.all_pages(client, &format!("{PARCELS}?{query}")).await
 }
 
 fn ids(items: &[Value]) -> Vec<i64> {

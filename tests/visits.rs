@@ -186,21 +186,8 @@ async fn list_filters_and_pages_without_duplicates() {
     let admin = app.login("admin").await;
     let total = app.count("SELECT COUNT(*) FROM visits").await;
     let mut seen = std::collections::HashSet::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/visits?limit=97&cursor={c}"),
-            None => "/api/v1/visits?limit=97".to_string(),
-        };
-        let (status, page) = app.get_json(&admin, &path).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        for v in page["items"].as_array().unwrap() {
-            assert!(seen.insert(v["id"].as_i64().unwrap()), "duplicate {v}");
-        }
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
+    for v in app.all_pages(&admin, "/api/v1/visits?limit=97").await {
+        assert!(seen.insert(v["id"].as_i64().unwrap()), "duplicate {v}");
     }
     assert_eq!(seen.len() as i64, total);
 

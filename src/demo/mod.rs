@@ -727,12 +727,6 @@ mod tests {
 #[allow(clippy::expect_used, clippy::unwrap_used)]
 mod bench {
     use super::*;
-    use migration::{Migrator, MigratorTrait};
-    use sea_orm::SqlxSqliteConnector;
-    use sqlx::sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-    };
-    use std::str::FromStr;
 
     fn rss_mb() -> u64 {
         std::fs::read_to_string("/proc/self/status")
@@ -757,22 +751,10 @@ mod bench {
             .unwrap_or(50_000);
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/bench.db", dir.path().display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .unwrap()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
-            .connect_with(options)
+        let db = crate::db::open(&url, crate::db::SqliteSync::Normal)
             .await
-            .unwrap();
-        let db = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-        Migrator::up(&db, None).await.unwrap();
+            .unwrap()
+            .conn;
         let t0 = std::time::Instant::now();
         let last = std::sync::Mutex::new(0u64);
         let s = load_demo(

@@ -220,3 +220,26 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) {
         "no error envelope in {body}"
     );
 }
+
+impl TestApp {
+    /// Every item of a list, following `next_cursor` page by page; `path` may carry a query.
+    pub async fn all_pages(&self, client: &Client, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let sep = if path.contains('?') { '&' } else { '?' };
+        for _ in 0..10_000 {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}cursor={c}"),
+                None => path.to_string(),
+            };
+            let (status, page) = self.get_json(client, &url).await;
+            assert_eq!(status, StatusCode::OK, "{url}: {page}");
+            items.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return items,
+            }
+        }
+        panic!("pagination does not end");
+    }
+}

@@ -545,19 +545,26 @@ pub async fn load_demo(
         .await?;
     }
 
-    tracing::info!(
-        detail = %json!({
-            "project": PROJECT_CODE,
-            "parcels": totals.parcels,
-            "households": totals.households,
-            "household_parcels": totals.household_parcels,
-            "visits": totals.visits,
-            "commitments": totals.commitments,
-            "parcel_status_events": totals.status_events,
-            "case_stage_events": totals.stage_events,
-        }),
-        "demo data loaded"
-    );
+    let detail = json!({
+        "project": PROJECT_CODE,
+        "parcels": totals.parcels,
+        "households": totals.households,
+        "household_parcels": totals.household_parcels,
+        "visits": totals.visits,
+        "commitments": totals.commitments,
+        "parcel_status_events": totals.status_events,
+        "case_stage_events": totals.stage_events,
+    });
+    // The bulk load is one write in the audit trail, not millions.
+    crate::audit::record_system(
+        db,
+        "demo_load",
+        "project",
+        Some(project_id.to_string()),
+        detail.clone(),
+    )
+    .await?;
+    tracing::info!(detail = %detail, "demo data loaded");
     Ok(DemoSummary {
         project_code: PROJECT_CODE.to_string(),
         parcels: totals.parcels,

@@ -161,3 +161,36 @@ async fn only_admins_create_projects() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_trail_is_readable_by_admins_only() {
+    let app = TestApp::spawn().await;
+    let member = app.login("member_a").await;
+    let (status, _) = app
+        .get_json(&member, "/api/v1/households?q=nguyen van a")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.get_json(&member, "/api/v1/audit").await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+
+    let admin = app.login("admin").await;
+    let (status, page) = app
+        .get_json(&admin, "/api/v1/audit?entity=household&action=read&limit=5")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let items = page["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "the member's read is in the trail");
+    assert_eq!(items[0]["actor"], "user:member_a");
+    assert_eq!(items[0]["entity"], "household");
+    let (_, logins) = app.get_json(&admin, "/api/v1/audit?action=login").await;
+    let actors: Vec<&str> = logins["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["detail"]["username"].as_str())
+        .collect();
+    assert!(
+        actors.contains(&"member_a") && actors.contains(&"admin"),
+        "{actors:?}"
+    );
+}

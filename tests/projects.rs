@@ -111,5 +111,9 @@ async fn progress_counters_agree_with_the_tables() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_load_is_one_audited_write() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'demo_load'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'demo_load'")
+            .await,
+        1
+    );
 }

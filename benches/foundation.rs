@@ -32,11 +32,8 @@ fn arg(name: &str, default: u64) -> u64 {
 
 fn settings(url: &str) -> Settings {
     Settings {
-        database_url: url.to_string(),
         sqlite_sync: SqliteSync::Full,
-        session_hours: 12,
-        body_limit: 2 * 1024 * 1024,
-        secure_cookie: false,
+        ..Settings::with_url(url)
     }
 }
 

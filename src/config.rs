@@ -31,6 +31,35 @@ pub struct Settings {
         global = true
     )]
     pub secure_cookie: bool,
+    /// A household not visited for this many days is due a visit ("My work") and an alert.
+    #[arg(
+        long,
+        env = "GPMB_NOT_VISITED_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub not_visited_days: i64,
+}
+
+/// Lets code outside the CLI (tests, benches) build `Settings` from the same defaults.
+#[derive(clap::Parser)]
+struct DefaultsOnly {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+impl Settings {
+    /// Every setting at its default (or its environment variable), on the given database.
+    pub fn with_url(url: &str) -> Settings {
+        use clap::Parser;
+        let mut settings = match DefaultsOnly::try_parse_from(["gpmb"]) {
+            Ok(parsed) => parsed.settings,
+            // Only a malformed GPMB_* environment variable gets here; say which and stop.
+            Err(err) => err.exit(),
+        };
+        settings.database_url = url.to_string();
+        settings
+    }
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";

@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod geo;
 pub mod households;
+pub mod i18n;
 pub mod metrics;
 pub mod pagination;
 pub mod parcels;

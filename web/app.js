@@ -1,26 +1,6 @@
-// Landing page: log in, list projects and their progress. Texts come from the i18n catalogue.
-const state = { lang: localStorage.getItem('gpmb.lang') || 'vi', t: {} };
-
-async function loadCatalogue(lang) {
-  const res = await fetch(`/static/i18n/${lang}.json`);
-  state.t = await res.json();
-  state.lang = lang;
-  document.documentElement.lang = lang;
-  for (const el of document.querySelectorAll('[data-i18n]')) {
-    const text = state.t[el.dataset.i18n];
-    if (text) el.textContent = text;
-  }
-}
-
-const t = (key) => state.t[key] || key;
-const fmt = (n, digits = 0) => Number(n).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: digits });
-
-async function api(path, options = {}) {
-  const res = await fetch(path, { credentials: 'same-origin', headers: { 'content-type': 'application/json' }, ...options });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error(t(`error.${body?.error?.code}`) || body?.error?.message), { status: res.status });
-  return body;
-}
+// Landing page: log in, list projects and their progress, link to the other pages.
+import { loadCatalogue, t, fmtNumber as fmt, languageSwitch } from './lib/i18n.js';
+import { api, login, logout, me } from './lib/api.js';
 
 function table(headers, rows) {
   const el = document.createElement('table');
@@ -54,39 +34,32 @@ async function showProjects() {
 }
 
 async function start() {
-  await loadCatalogue(state.lang);
+  await loadCatalogue();
   const form = document.getElementById('login');
-  const logout = document.getElementById('logout');
+  const logoutButton = document.getElementById('logout');
   const showLoggedIn = async () => {
     form.hidden = true;
-    logout.hidden = false;
+    logoutButton.hidden = false;
     document.getElementById('projects').hidden = false;
     await showProjects();
   };
-  try {
-    await api('/api/v1/auth/me');
-    await showLoggedIn();
-  } catch {
-    form.hidden = false;
-  }
+  if (await me()) await showLoggedIn();
+  else form.hidden = false;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const data = Object.fromEntries(new FormData(form));
     try {
-      await api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify(data) });
+      await login(data.username, data.password);
       await showLoggedIn();
     } catch (err) {
       document.getElementById('login-error').textContent = err.status === 401 ? t('login.failed') : err.message;
     }
   });
-  logout.addEventListener('click', async () => {
-    await fetch('/api/v1/auth/logout', { method: 'POST' });
+  logoutButton.addEventListener('click', async () => {
+    await logout();
     location.reload();
   });
-  document.getElementById('lang').addEventListener('click', async () => {
-    localStorage.setItem('gpmb.lang', state.lang === 'vi' ? 'en' : 'vi');
-    location.reload();
-  });
+  languageSwitch(document.getElementById('lang'));
 }
 
 start();

@@ -86,12 +86,10 @@ async fn connect_pg(url: &str) -> PgAdmin {
 
 pub fn settings(url: &str) -> Settings {
     Settings {
-        database_url: url.to_string(),
         // Tests need isolation, not power-loss durability.
         sqlite_sync: SqliteSync::Normal,
-        session_hours: 12,
         body_limit: 256 * 1024,
-        secure_cookie: false,
+        ..Settings::with_url(url)
     }
 }
 

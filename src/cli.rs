@@ -57,6 +57,16 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Import parcels (GeoJSON, zipped Shapefile) or households (CSV, XLSX).
+    Import(crate::imports::cli::ImportArgs),
+    /// Export parcels, households, visits or grievances.
+    Export(crate::exports::cli::ExportArgs),
+    /// Write the periodic report of a project (quarter, half-year, year).
+    Report(crate::reports::cli::ReportArgs),
+    /// Copy the whole database to FILE.
+    Backup { file: std::path::PathBuf },
+    /// Replace the database with the copy in FILE.
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -219,6 +229,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("{secret}");
         }
+        Command::Import(args) => crate::imports::cli::run(&settings, args).await?,
+        Command::Export(args) => crate::exports::cli::run(&settings, args).await?,
+        Command::Report(args) => crate::reports::cli::run(&settings, args).await?,
+        Command::Backup { file } => crate::backup::cli::backup(&settings, &file).await?,
+        Command::Restore { file } => crate::backup::cli::restore(&settings, &file).await?,
     }
     Ok(())
 }

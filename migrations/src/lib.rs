@@ -7,6 +7,11 @@ mod m20261125_000002_parcels_households;
 mod m20261125_000003_groups_visits;
 mod m20261125_000004_cases_grievances;
 mod m20261125_000005_audit_counters;
+mod m20261130_000001_field;
+mod m20261130_000002_cases;
+mod m20261130_000003_alerts;
+mod m20261130_000004_imports;
+mod m20261130_000005_public;
 mod util;
 
 pub struct Migrator;
@@ -20,6 +25,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_groups_visits::Migration),
             Box::new(m20261125_000004_cases_grievances::Migration),
             Box::new(m20261125_000005_audit_counters::Migration),
+            Box::new(m20261130_000001_field::Migration),
+            Box::new(m20261130_000002_cases::Migration),
+            Box::new(m20261130_000003_alerts::Migration),
+            Box::new(m20261130_000004_imports::Migration),
+            Box::new(m20261130_000005_public::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@
 //! Rows are written with explicit ids in multi-row INSERTs, a transaction per
 //! [`TXN_PARCELS`] parcels; a blocking thread generates the next batch while the database
 //! writes the current one.
+mod extras;
 mod gen;
 mod layout;
 mod names;
@@ -536,6 +537,9 @@ pub async fn load_demo(
         .await
         .context("computing progress counters")?;
     progress("counters", 1, 1);
+    extras::load(db, project_id)
+        .await
+        .context("loading the demo's cases, grievances and public information")?;
     if backend == DbBackend::Sqlite {
         // Leave a short WAL behind rather than the last chunk's worth of pages.
         db.execute(Statement::from_string(

@@ -1,0 +1,2 @@
+//! `gpmb backup FILE` / `gpmb restore FILE` (issue 7).
+pub mod cli;

@@ -39,6 +39,30 @@ pub struct Settings {
         global = true
     )]
     pub not_visited_days: i64,
+    /// A grievance signed by at least this many households is a hot spot.
+    #[arg(
+        long,
+        env = "GPMB_HOT_SPOT_SIGNERS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub hot_spot_signers: i64,
+    /// A commune with more than this many open grievances on one project is a hot spot.
+    #[arg(
+        long,
+        env = "GPMB_HOT_SPOT_COMMUNE_OPEN",
+        default_value_t = 10,
+        global = true
+    )]
+    pub hot_spot_commune_open: i64,
+    /// A grievance whose acceptance or resolution deadline is this many days away or less is due.
+    #[arg(
+        long,
+        env = "GPMB_GRIEVANCE_NEAR_DAYS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub grievance_near_days: i64,
 }
 
 /// Lets code outside the CLI (tests, benches) build `Settings` from the same defaults.

@@ -10,6 +10,8 @@ mod bbox;
 mod error;
 mod parse;
 mod synth;
+pub mod tiling;
+pub mod vn2000;
 
 use ::geo::{BooleanOps, BoundingRect, GeodesicArea, MultiPolygon};
 use serde_json::{json, Value};

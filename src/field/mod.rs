@@ -1,8 +1,18 @@
-//! The field app's API: a member's work list and next-visit assignments (issue 5).
+//! The field app's API: a member's work list, the household page in one answer, and
+//! next-visit assignments by group leaders (issue 5). Visit edits and commitment ticks are in
+//! `visits`.
+pub mod dto;
+pub mod handlers;
+pub mod service;
+
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(handlers::my_work))
+        .routes(routes!(handlers::household))
+        .routes(routes!(handlers::assign))
 }

@@ -3,7 +3,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::dto::{CommitmentDto, NewVisit, VisitDto, VisitQuery};
+use super::dto::{
+    CommitmentDto, CommitmentStateDto, NewVisit, VisitDto, VisitPatch, VisitQuery, VisitRevisionDto,
+};
+use super::edit;
 use super::service::{self, Admission};
 use super::writer::VisitJob;
 use crate::app::AppState;
@@ -158,4 +161,104 @@ pub async fn get(
     )
     .await?;
     Ok(Json(dto))
+}
+
+/// Edit a visit: allowed to the member who logged it, for 48 hours after logging (403 after
+/// that or for anyone else). Each edit keeps the previous content (`GET …/history`).
+#[utoipa::path(patch, path = "/api/v1/visits/{id}", tag = "visits", params(("id" = i32, Path)),
+    request_body = VisitPatch,
+    responses((status = 200, body = VisitDto), (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(patch): ApiJson<VisitPatch>,
+) -> AppResult<Json<VisitDto>> {
+    principal.require(Permission::WriteVisits)?;
+    let tx = state.db.write().await?;
+    let changed = edit::update(&*tx, &principal, id, patch).await?;
+    audit::record(
+        &*tx,
+        &principal,
+        "update",
+        "visit",
+        Some(id.to_string()),
+        serde_json::json!({"fields": changed}),
+    )
+    .await?;
+    let dto = service::get(&*tx, &principal.scope, id).await?;
+    tx.commit().await?;
+    Ok(Json(dto))
+}
+
+/// The earlier contents of a visit, oldest first (one entry per edit).
+#[utoipa::path(get, path = "/api/v1/visits/{id}/history", tag = "visits", params(("id" = i32, Path)),
+    responses((status = 200, body = Page<VisitRevisionDto>), (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn history(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<Page<VisitRevisionDto>>> {
+    principal.require(Permission::ReadPersonal)?;
+    let items = edit::history(&state.db.conn, &principal.scope, id).await?;
+    audit::record(
+        &state.db.conn,
+        &principal,
+        "read",
+        "visit_history",
+        Some(id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+async fn set_done(
+    state: &AppState,
+    principal: &Principal,
+    id: i32,
+    done: bool,
+) -> AppResult<Json<CommitmentStateDto>> {
+    principal.require(Permission::WriteVisits)?;
+    let tx = state.db.write().await?;
+    let dto = edit::set_commitment_done(&*tx, principal, id, done).await?;
+    audit::record(
+        &*tx,
+        principal,
+        if done { "done" } else { "reopen" },
+        "commitment",
+        Some(id.to_string()),
+        serde_json::json!({"household_id": dto.household_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(dto))
+}
+
+/// Mark a commitment done (idempotent: the first time and person are kept).
+#[utoipa::path(post, path = "/api/v1/commitments/{id}/done", tag = "visits", params(("id" = i32, Path)),
+    responses((status = 200, body = CommitmentStateDto), (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn commitment_done(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<CommitmentStateDto>> {
+    set_done(&state, &principal, id, true).await
+}
+
+/// Mark a commitment open again (ticked by mistake).
+#[utoipa::path(delete, path = "/api/v1/commitments/{id}/done", tag = "visits", params(("id" = i32, Path)),
+    responses((status = 200, body = CommitmentStateDto), (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn commitment_reopen(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<CommitmentStateDto>> {
+    set_done(&state, &principal, id, false).await
 }

@@ -2,6 +2,7 @@
 //! `writer::VisitWriter`, which commits concurrent visits together (group commit) and makes
 //! an `Idempotency-Key` retry return the first visit instead of storing a second.
 pub mod dto;
+pub mod edit;
 pub mod handlers;
 pub mod service;
 pub mod writer;
@@ -14,5 +15,10 @@ use crate::app::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::list, handlers::create))
-        .routes(routes!(handlers::get))
+        .routes(routes!(handlers::get, handlers::update))
+        .routes(routes!(handlers::history))
+        .routes(routes!(
+            handlers::commitment_done,
+            handlers::commitment_reopen
+        ))
 }

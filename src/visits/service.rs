@@ -75,7 +75,7 @@ pub async fn admit(
     Ok(Admission::New { project_id })
 }
 
-fn validate(v: &NewVisit) -> AppResult<()> {
+pub(crate) fn validate(v: &NewVisit) -> AppResult<()> {
     if v.visited_at > Utc::now().fixed_offset() + Duration::hours(24) {
         return Err(AppError::invalid(
             "visited_at_in_future",

@@ -1,0 +1,149 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::households::dto::{CommuneRef, HouseholdDto, HouseholdParcelDto};
+use crate::visits::dto::VisitDto;
+use crate::working_groups::dto::UserRef;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MyWorkQuery {
+    /// Name, CCCD, household code (diacritics and case ignored), or a parcel as
+    /// `số tờ/số thửa` (`12/345`, `tờ 12 thửa 345`).
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+}
+
+/// Why a household is on the work list. `kind` is one of `assigned` (a group leader asked the
+/// caller to visit by `date`), `visit_overdue`, `visit_due` (the next visit set at the last
+/// visit, `date`), `commitment_overdue`, `commitment_due` (the earliest open commitment),
+/// `disagrees` (stance `disagrees` or `refuses_contact`), `not_visited` (no visit for `days`
+/// days, or never when `days` is null).
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Reason {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AssignmentDto {
+    pub id: i32,
+    pub household_id: i32,
+    pub assignee: UserRef,
+    pub assigned_by: Option<UserRef>,
+    pub due_on: NaiveDate,
+    pub note: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct WorkItemDto {
+    pub id: i32,
+    pub project: String,
+    pub code: String,
+    pub head_name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: String,
+    pub commune: CommuneRef,
+    /// `[{"name", "relation", "birth_year"}]`.
+    #[schema(value_type = Vec<Object>)]
+    pub members: serde_json::Value,
+    pub stance: Option<String>,
+    pub last_visit_at: Option<String>,
+    /// The next visit set at the latest visit.
+    pub next_visit_on: Option<NaiveDate>,
+    pub open_commitments: i64,
+    pub parcels: Vec<HouseholdParcelDto>,
+    /// Why the household is listed, most urgent first; empty when nothing is due.
+    pub reasons: Vec<Reason>,
+    /// The caller's open next-visit assignment for this household.
+    pub assignment: Option<AssignmentDto>,
+}
+
+/// Who must visit, by when. `assignee` is a username or a user id.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssignment {
+    #[schema(value_type = Object)]
+    pub assignee: serde_json::Value,
+    pub due_on: NaiveDate,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GroupRef {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FieldParcelDto {
+    pub id: i32,
+    pub map_sheet: String,
+    pub parcel_no: String,
+    pub land_use: String,
+    pub area_m2: f64,
+    pub status: String,
+    /// GeoJSON geometry (WGS84).
+    #[schema(value_type = Object)]
+    pub geometry: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GrievanceRefDto {
+    pub id: i32,
+    pub kind: String,
+    pub channel: String,
+    pub received_on: NaiveDate,
+    pub status: String,
+    pub content: String,
+    pub resolve_by: Option<NaiveDate>,
+    pub resolved_on: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FieldVisitDto {
+    #[serde(flatten)]
+    pub visit: VisitDto,
+    pub author: Option<String>,
+    /// Whether the caller may still edit it (its author, within 48 hours).
+    pub editable: bool,
+    /// How many times it was edited.
+    pub revisions: i64,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct OpenCommitmentDto {
+    pub id: i32,
+    pub visit_id: i32,
+    pub text: String,
+    pub owner: String,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// Everything the field app shows for one household, in one answer (so it can be cached
+/// for offline use).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FieldHouseholdDto {
+    pub household: HouseholdDto,
+    pub reasons: Vec<Reason>,
+    pub parcels: Vec<FieldParcelDto>,
+    /// Newest first (up to 100).
+    pub visits: Vec<FieldVisitDto>,
+    pub open_commitments: Vec<OpenCommitmentDto>,
+    pub grievances: Vec<GrievanceRefDto>,
+    /// Open assignments the caller may see: its own, or all when it may assign.
+    pub assignments: Vec<AssignmentDto>,
+    /// The caller's working groups that cover this household (to log a visit with).
+    pub my_groups: Vec<GroupRef>,
+    /// Whether the caller may assign the next visit (leader of a covering group, or admin).
+    pub can_assign: bool,
+    /// Who can be assigned: members of the covering groups the caller leads.
+    pub assignable: Vec<UserRef>,
+}

@@ -66,7 +66,12 @@ pub enum Command {
     /// Copy the whole database to FILE.
     Backup { file: std::path::PathBuf },
     /// Replace the database with the copy in FILE.
-    Restore { file: std::path::PathBuf },
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -113,7 +118,7 @@ pub fn init_tracing() {
         .try_init();
 }
 
-fn progress_bar() -> impl Fn(&str, u64, u64) {
+pub(crate) fn progress_bar() -> impl Fn(&str, u64, u64) {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
@@ -233,7 +238,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => crate::exports::cli::run(&settings, args).await?,
         Command::Report(args) => crate::reports::cli::run(&settings, args).await?,
         Command::Backup { file } => crate::backup::cli::backup(&settings, &file).await?,
-        Command::Restore { file } => crate::backup::cli::restore(&settings, &file).await?,
+        Command::Restore { file, force } => {
+            crate::backup::cli::restore(&settings, &file, force).await?
+        }
     }
     Ok(())
 }

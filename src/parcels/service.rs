@@ -512,7 +512,7 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
 
 /// The admin unit each code names: the pre-2025 commune when codes collide, then a current
 /// commune, then any unit with the code.
-async fn resolve_communes(
+pub async fn resolve_communes(
     conn: &impl ConnectionTrait,
     codes: &HashSet<String>,
 ) -> Result<HashMap<String, i32>, DbErr> {

@@ -1,0 +1,769 @@
+//! Household import from a commune's register (CSV or XLSX): columns found by their usual
+//! Vietnamese headers, every row checked, households linked to parcels by (commune, số tờ,
+//! số thửa); all or nothing, with a report by spreadsheet row and column.
+use std::collections::{HashMap, HashSet};
+use std::io::Cursor;
+
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+use serde_json::json;
+
+use super::dto::{ImportProblem, ImportReport};
+use crate::admin_units::seed::LEVEL_COMMUNE;
+use crate::auth::Principal;
+use crate::entities::projects;
+use crate::error::{AppError, AppResult};
+use crate::households::dto::{MemberInput, NewHousehold, NewHouseholdParcel};
+use crate::households::service::{check_id_number, create};
+use crate::text::fold;
+
+/// A row as the user sees it: its number in the spreadsheet and its cells as text (with
+/// whether the cell held a number, which matters for CCCDs that lost their leading zero).
+pub struct SheetRow {
+    pub number: usize,
+    pub cells: Vec<(String, bool)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Field {
+    HeadName,
+    IdNumber,
+    Phone,
+    Address,
+    Commune,
+    MapSheet,
+    ParcelNo,
+    MemberCount,
+    Members,
+    Code,
+    Poor,
+    Merit,
+    EthnicMinority,
+    ElderlyAlone,
+}
+
+/// Folded headers (no diacritics, case, spaces or punctuation) → field.
+const HEADERS: &[(Field, &[&str])] = &[
+    (
+        Field::HeadName,
+        &[
+            "hovatenchuho",
+            "hotenchuho",
+            "chuho",
+            "tenchuho",
+            "hovaten",
+            "hoten",
+            "headname",
+        ],
+    ),
+    (
+        Field::IdNumber,
+        &[
+            "socccd",
+            "cccd",
+            "socccdcmnd",
+            "cccdcmnd",
+            "socmnd",
+            "cmnd",
+            "socmndcccd",
+            "cmndcccd",
+            "sodinhdanh",
+            "sodinhdanhcanhan",
+            "idnumber",
+        ],
+    ),
+    (Field::Phone, &["sodienthoai", "dienthoai", "sdt", "phone"]),
+    (
+        Field::Address,
+        &["diachi", "address", "diachithuongtru", "noio"],
+    ),
+    (
+        Field::Commune,
+        &[
+            "xamaxa",
+            "maxa",
+            "xa",
+            "commune",
+            "xaphuong",
+            "tenxa",
+            "communecode",
+        ],
+    ),
+    (
+        Field::MapSheet,
+        &["soto", "tobando", "sotobando", "to", "mapsheet"],
+    ),
+    (
+        Field::ParcelNo,
+        &["sothua", "thua", "thuaso", "parcelno", "sothuadat"],
+    ),
+    (
+        Field::MemberCount,
+        &["sonhankhau", "nhankhau", "songuoi", "sothanhvien"],
+    ),
+    (Field::Members, &["thanhvien", "cacthanhvien", "members"]),
+    (Field::Code, &["maho", "mahogiadinh", "code"]),
+    (Field::Poor, &["hongheo", "ngheo", "poor"]),
+    (
+        Field::Merit,
+        &[
+            "giadinhchinhsach",
+            "chinhsach",
+            "giadinhcocong",
+            "cocong",
+            "merit",
+        ],
+    ),
+    (
+        Field::EthnicMinority,
+        &["dantocthieuso", "dtts", "ethnicminority"],
+    ),
+    (
+        Field::ElderlyAlone,
+        &[
+            "nguoicaotuoisongmotminh",
+            "caotuoisongmotminh",
+            "nguoigiasongmotminh",
+            "elderlyalone",
+        ],
+    ),
+];
+
+fn squash(s: &str) -> String {
+    fold(s)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+fn field_of(header: &str) -> Option<Field> {
+    let h = squash(header);
+    HEADERS
+        .iter()
+        .find(|(_, names)| names.contains(&h.as_str()))
+        .map(|(f, _)| *f)
+}
+
+fn file_error(code: &'static str, m: impl Into<String>) -> AppError {
+    AppError::invalid(code, m)
+}
+
+/// Reads the rows of a CSV (`,` or `;` separated, UTF-8 with or without BOM) or of the first
+/// worksheet of an XLSX file.
+pub fn read_rows(bytes: &[u8], file_name: &str) -> AppResult<Vec<SheetRow>> {
+    let lower = file_name.to_lowercase();
+    let is_xlsx =
+        bytes.starts_with(b"PK\x03\x04") || lower.ends_with(".xlsx") || lower.ends_with(".xls");
+    if is_xlsx {
+        read_xlsx(bytes)
+    } else {
+        read_csv(bytes)
+    }
+}
+
+fn read_csv(bytes: &[u8]) -> AppResult<Vec<SheetRow>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        file_error(
+            "invalid_csv",
+            "the CSV is not UTF-8 text; save it from Excel as \"CSV UTF-8\"",
+        )
+    })?;
+    let first = text.lines().next().unwrap_or("");
+    let delimiter = if first.matches(';').count() > first.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec =
+            rec.map_err(|e| file_error("invalid_csv", format!("the CSV cannot be read: {e}")))?;
+        let number = rec
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(rows.len() + 1);
+        rows.push(SheetRow {
+            number,
+            cells: rec.iter().map(|c| (c.trim().to_string(), false)).collect(),
+        });
+    }
+    Ok(rows)
+}
+
+fn read_xlsx(bytes: &[u8]) -> AppResult<Vec<SheetRow>> {
+    use calamine::{Data, Reader};
+    let mut book =
+        calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).map_err(|e| {
+            file_error(
+                "invalid_xlsx",
+                format!("the file is not a readable Excel workbook: {e}"),
+            )
+        })?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| file_error("invalid_xlsx", "the workbook has no worksheet"))?
+        .map_err(|e| {
+            file_error(
+                "invalid_xlsx",
+                format!("the first worksheet cannot be read: {e}"),
+            )
+        })?;
+    let (row0, _) = range.start().unwrap_or((0, 0));
+    let mut out = Vec::new();
+    for (i, row) in range.rows().enumerate() {
+        let cells = row
+            .iter()
+            .map(|c| match c {
+                Data::String(s) => (s.trim().to_string(), false),
+                Data::Int(n) => (n.to_string(), true),
+                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                    (format!("{}", *f as i64), true)
+                }
+                Data::Float(f) => (f.to_string(), true),
+                Data::Bool(b) => (if *b { "x".into() } else { String::new() }, false),
+                Data::DateTimeIso(s) | Data::DurationIso(s) => (s.clone(), false),
+                Data::DateTime(d) => (d.as_f64().to_string(), true),
+                Data::Error(_) | Data::Empty => (String::new(), false),
+            })
+            .collect();
+        out.push(SheetRow {
+            number: row0 as usize + i + 1,
+            cells,
+        });
+    }
+    Ok(out)
+}
+
+/// `x`, `có`, `1`, `yes` → true; empty, `0`, `không`, `no` → false; anything else is an error.
+fn flag(raw: &str) -> Option<bool> {
+    match squash(raw).as_str() {
+        "" | "0" | "khong" | "k" | "no" | "false" | "n" => Some(false),
+        "x" | "co" | "1" | "yes" | "true" | "y" | "v" => Some(true),
+        _ if raw.trim() == "✓" || raw.trim() == "✔" => Some(true),
+        _ => None,
+    }
+}
+
+struct Columns {
+    header_row: usize,
+    at: HashMap<Field, (usize, String)>,
+}
+
+fn find_columns(rows: &[SheetRow]) -> AppResult<Columns> {
+    // Registers often carry a title and a date above the header row.
+    for (i, row) in rows.iter().take(15).enumerate() {
+        let mut at = HashMap::new();
+        for (c, (text, _)) in row.cells.iter().enumerate() {
+            if let Some(f) = field_of(text) {
+                at.entry(f).or_insert((c, text.clone()));
+            }
+        }
+        if at.contains_key(&Field::HeadName) {
+            if !at.contains_key(&Field::Commune) {
+                return Err(file_error(
+                    "missing_column",
+                    format!(
+                        "row {}: no commune column; add \"Mã xã\" (the commune code, e.g. 21043) or \"Xã\"",
+                        row.number
+                    ),
+                ));
+            }
+            return Ok(Columns { header_row: i, at });
+        }
+    }
+    Err(file_error(
+        "missing_column",
+        "no header row with \"Họ và tên chủ hộ\" in the first 15 rows; the register needs at least \"Họ và tên chủ hộ\" and \"Mã xã\"",
+    ))
+}
+
+/// One checked row, ready for `households::service::create`.
+struct Ready {
+    row: usize,
+    new: NewHousehold,
+    /// Parcel keys to resolve: (commune code, sheet, number).
+    parcel_keys: Vec<(String, String, String)>,
+}
+
+#[derive(FromQueryResult)]
+struct UnitRow {
+    code: String,
+    name: String,
+}
+
+#[derive(FromQueryResult)]
+struct ParcelKeyRow {
+    id: i32,
+    commune_id: i32,
+    map_sheet: String,
+    parcel_no: String,
+}
+
+/// Checks every row and, unless `dry_run` or anything is wrong, creates the households.
+/// Run inside one write transaction; commit only when `errors` is empty and not a dry run.
+pub async fn import(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    project: &projects::Model,
+    file_name: &str,
+    rows: Vec<SheetRow>,
+    dry_run: bool,
+) -> AppResult<ImportReport> {
+    let started = std::time::Instant::now();
+    let cols = find_columns(&rows)?;
+    let mut report = ImportReport {
+        kind: "households".into(),
+        project: project.code.clone(),
+        file: file_name.to_string(),
+        dry_run,
+        committed: false,
+        source_crs: None,
+        total: 0,
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+        lineage: Vec::new(),
+        errors: Vec::new(),
+        batch: None,
+        seconds: 0.0,
+    };
+    let header = |f: Field| cols.at.get(&f).map(|(_, h)| h.clone());
+    let problem = |row: usize, f: Option<Field>, code: &str, reason: String| ImportProblem {
+        index: None,
+        row: Some(row),
+        key: None,
+        column: f.and_then(header),
+        code: code.into(),
+        reason,
+    };
+
+    // Commune names → codes, for registers that write "Bình Thuận" rather than 21043.
+    let units = UnitRow::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "SELECT code, name FROM admin_units WHERE level = $1",
+        [Value::from(LEVEL_COMMUNE)],
+    ))
+    .all(conn)
+    .await?;
+    let mut by_name: HashMap<String, HashSet<String>> = HashMap::new();
+    let codes: HashSet<String> = units.iter().map(|u| u.code.clone()).collect();
+    for u in &units {
+        by_name
+            .entry(commune_name_key(&u.name))
+            .or_default()
+            .insert(u.code.clone());
+    }
+
+    let mut ready = Vec::new();
+    let mut seen_id: HashMap<String, usize> = HashMap::new();
+    let mut seen_code: HashMap<String, usize> = HashMap::new();
+    for row in rows.iter().skip(cols.header_row + 1) {
+        let cell = |f: Field| -> (&str, bool) {
+            cols.at
+                .get(&f)
+                .and_then(|(c, _)| row.cells.get(*c))
+                .map(|(s, n)| (s.as_str(), *n))
+                .unwrap_or(("", false))
+        };
+        if row.cells.iter().all(|(s, _)| s.is_empty()) {
+            continue;
+        }
+        report.total += 1;
+        let n = row.number;
+        let before = report.errors.len();
+        let head = cell(Field::HeadName).0;
+        if head.is_empty() {
+            report.errors.push(problem(
+                n,
+                Some(Field::HeadName),
+                "missing_head_name",
+                "the head of household's name is empty".into(),
+            ));
+        }
+        let (id_raw, id_numeric) = cell(Field::IdNumber);
+        let id_number = match check_id_number(id_raw) {
+            Ok(v) => v,
+            Err(e) => {
+                let hint = if id_numeric && id_raw.len() == 11 {
+                    "; the cell holds a number, so Excel dropped the leading 0: format the column as Text and type the 12 digits"
+                } else {
+                    ""
+                };
+                report.errors.push(problem(
+                    n,
+                    Some(Field::IdNumber),
+                    "invalid_id_number",
+                    format!("{e}{hint}"),
+                ));
+                None
+            }
+        };
+        if let Some(id) = &id_number {
+            if let Some(first) = seen_id.insert(id.clone(), n) {
+                report.errors.push(problem(
+                    n,
+                    Some(Field::IdNumber),
+                    "duplicate_in_file",
+                    format!("CCCD {id} is already on row {first}"),
+                ));
+            }
+        }
+        let code = Some(cell(Field::Code).0.to_string()).filter(|s| !s.is_empty());
+        if let Some(c) = &code {
+            if let Some(first) = seen_code.insert(c.clone(), n) {
+                report.errors.push(problem(
+                    n,
+                    Some(Field::Code),
+                    "duplicate_in_file",
+                    format!("household code {c} is already on row {first}"),
+                ));
+            }
+        }
+        let commune_raw = cell(Field::Commune).0;
+        let commune = if commune_raw.is_empty() {
+            report.errors.push(problem(
+                n,
+                Some(Field::Commune),
+                "missing_commune",
+                "the commune is empty; give its code (e.g. 21043) or name".into(),
+            ));
+            None
+        } else if codes.contains(commune_raw) {
+            Some(commune_raw.to_string())
+        } else {
+            match by_name
+                .get(&commune_name_key(commune_raw))
+                .map(|s| s.iter().collect::<Vec<_>>())
+            {
+                Some(c) if c.len() == 1 => Some(c[0].clone()),
+                Some(c) if c.len() > 1 => {
+                    let mut c: Vec<&String> = c;
+                    c.sort();
+                    report.errors.push(problem(
+                        n,
+                        Some(Field::Commune),
+                        "ambiguous_commune",
+                        format!(
+                            "several communes are named {commune_raw} (codes {}); write the code",
+                            c.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                    None
+                }
+                _ => {
+                    report.errors.push(problem(
+                        n,
+                        Some(Field::Commune),
+                        "unknown_commune",
+                        format!("there is no commune `{commune_raw}`; give its code, e.g. 21043"),
+                    ));
+                    None
+                }
+            }
+        };
+        let mut vulnerable = Vec::new();
+        for (f, name) in [
+            (Field::Poor, "poor"),
+            (Field::Merit, "merit"),
+            (Field::EthnicMinority, "ethnic_minority"),
+            (Field::ElderlyAlone, "elderly_alone"),
+        ] {
+            let raw = cell(f).0;
+            match flag(raw) {
+                Some(true) => vulnerable.push(name.to_string()),
+                Some(false) => {}
+                None => report.errors.push(problem(n, Some(f), "invalid_flag", format!("`{raw}` is not a yes/no mark; write x (or có) for yes and leave empty for no"))),
+            }
+        }
+        let count_raw = cell(Field::MemberCount).0;
+        if !count_raw.is_empty()
+            && !count_raw
+                .parse::<u32>()
+                .is_ok_and(|c| (1..=50).contains(&c))
+        {
+            report.errors.push(problem(
+                n,
+                Some(Field::MemberCount),
+                "invalid_member_count",
+                format!("`{count_raw}` is not a number of people between 1 and 50"),
+            ));
+        }
+        let members: Vec<MemberInput> = cell(Field::Members)
+            .0
+            .split([';', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|name| MemberInput {
+                name: name.to_string(),
+                relation: None,
+                birth_year: None,
+            })
+            .collect();
+        let sheet = cell(Field::MapSheet).0;
+        let parcel = cell(Field::ParcelNo).0;
+        let mut parcel_keys = Vec::new();
+        match (sheet.is_empty(), parcel.is_empty()) {
+            (true, true) => {}
+            (false, false) => {
+                for no in parcel
+                    .split([',', ';'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                {
+                    if let Some(c) = &commune {
+                        parcel_keys.push((c.clone(), sheet.to_string(), no.to_string()));
+                    }
+                }
+            }
+            (true, false) => report.errors.push(problem(
+                n,
+                Some(Field::MapSheet),
+                "missing_map_sheet",
+                "a parcel number is given without its map sheet (Số tờ)".into(),
+            )),
+            (false, true) => report.errors.push(problem(
+                n,
+                Some(Field::ParcelNo),
+                "missing_parcel_no",
+                "a map sheet is given without the parcel number (Số thửa)".into(),
+            )),
+        }
+        if report.errors.len() > before {
+            continue;
+        }
+        let Some(commune) = commune else { continue };
+        ready.push(Ready {
+            row: n,
+            new: NewHousehold {
+                project: project.code.clone(),
+                code,
+                head_name: head.to_string(),
+                id_number,
+                phone: Some(cell(Field::Phone).0.to_string()).filter(|s| !s.is_empty()),
+                address: cell(Field::Address).0.to_string(),
+                commune,
+                members,
+                vulnerable,
+                parcels: Vec::new(),
+                split_from: None,
+            },
+            parcel_keys,
+        });
+    }
+
+    // Parcels by (commune, số tờ, số thửa), with the parcel import's reading of commune codes.
+    let codes_used: HashSet<String> = ready
+        .iter()
+        .flat_map(|r| r.parcel_keys.iter().map(|k| k.0.clone()))
+        .collect();
+    let communes = crate::parcels::service::resolve_communes(conn, &codes_used).await?;
+    let mut parcel_ids: HashMap<(i32, String, String), i32> = HashMap::new();
+    if !communes.is_empty() {
+        let list: Vec<String> = communes.values().map(i32::to_string).collect();
+        let rows = ParcelKeyRow::find_by_statement(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            format!("SELECT id, commune_id, map_sheet, parcel_no FROM parcels WHERE project_id = $1 AND commune_id IN ({})", list.join(",")),
+            [Value::from(project.id)],
+        ))
+        .all(conn)
+        .await?;
+        for r in rows {
+            parcel_ids.insert((r.commune_id, r.map_sheet, r.parcel_no), r.id);
+        }
+    }
+    // CCCDs already registered in the project.
+    let ids: Vec<String> = ready
+        .iter()
+        .filter_map(|r| r.new.id_number.clone())
+        .collect();
+    let mut registered: HashSet<String> = HashSet::new();
+    for chunk in ids.chunks(500) {
+        let ph: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let mut values = vec![Value::from(project.id)];
+        values.extend(chunk.iter().map(|s| Value::from(s.as_str())));
+        for r in conn
+            .query_all(Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                format!(
+                    "SELECT id_number FROM households WHERE project_id = $1 AND id_number IN ({})",
+                    ph.join(",")
+                ),
+                values,
+            ))
+            .await?
+        {
+            registered.insert(r.try_get("", "id_number")?);
+        }
+    }
+    let mut good = Vec::with_capacity(ready.len());
+    for mut r in ready {
+        let mut ok = true;
+        if let Some(id) = r
+            .new
+            .id_number
+            .as_ref()
+            .filter(|id| registered.contains(*id))
+        {
+            report.errors.push(problem(
+                r.row,
+                Some(Field::IdNumber),
+                "already_registered",
+                format!(
+                    "a household with CCCD {id} is already in project {}",
+                    project.code
+                ),
+            ));
+            ok = false;
+        }
+        for (c, sheet, no) in &r.parcel_keys {
+            match communes
+                .get(c)
+                .and_then(|cid| parcel_ids.get(&(*cid, sheet.clone(), no.clone())))
+            {
+                Some(id) => r.new.parcels.push(NewHouseholdParcel {
+                    parcel_id: *id,
+                    share: None,
+                }),
+                None => {
+                    report.errors.push(problem(
+                        r.row,
+                        Some(Field::ParcelNo),
+                        "unknown_parcel",
+                        format!(
+                            "project {} has no parcel {no} on map sheet {sheet} in commune {c}",
+                            project.code
+                        ),
+                    ));
+                    ok = false;
+                }
+            }
+        }
+        if ok {
+            good.push(r);
+        }
+    }
+
+    // The household service makes the remaining checks (phone, lengths, codes taken) and the
+    // rows; a refusal names the row. Its checks come before any write, so a refused row leaves
+    // the transaction usable for the others' checks.
+    let mut created = Vec::with_capacity(good.len());
+    for r in good {
+        let row = r.row;
+        match create(conn, who, r.new).await {
+            Ok(id) => created.push(id),
+            Err(AppError::Db(e)) => return Err(AppError::Db(e)),
+            Err(e) => {
+                let code = match &e {
+                    AppError::Unprocessable { code, .. } | AppError::Conflict { code, .. } => *code,
+                    _ => "invalid_row",
+                };
+                let field = match code {
+                    "missing_head_name" | "invalid_head_name" => Some(Field::HeadName),
+                    "invalid_id_number" => Some(Field::IdNumber),
+                    "invalid_phone" => Some(Field::Phone),
+                    "invalid_address" => Some(Field::Address),
+                    "unknown_commune" => Some(Field::Commune),
+                    "invalid_code" | "duplicate" => Some(Field::Code),
+                    "invalid_members" => Some(Field::Members),
+                    "unknown_parcel" | "duplicate_parcel" => Some(Field::ParcelNo),
+                    _ => None,
+                };
+                report.errors.push(problem(row, field, code, e.to_string()));
+            }
+        }
+    }
+    report.errors.sort_by_key(|e| e.row);
+    report.inserted = created.len();
+    if !report.errors.is_empty() || dry_run {
+        report.inserted = if report.errors.is_empty() {
+            created.len()
+        } else {
+            0
+        };
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    let now = crate::db::utc(chrono::Utc::now().fixed_offset());
+    let batch = super::parcels::record_batch(
+        conn,
+        who,
+        project.id,
+        "households",
+        file_name,
+        "",
+        &report,
+        now,
+    )
+    .await?;
+    report.batch = Some(batch);
+    crate::audit::record(
+        conn,
+        who,
+        "import",
+        "households",
+        Some(batch.to_string()),
+        json!({"project": project.code, "file": file_name, "rows": report.total, "inserted": report.inserted, "household_ids": created}),
+    )
+    .await?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// A commune name without its "Xã"/"Phường"/"Thị trấn" prefix, folded.
+fn commune_name_key(name: &str) -> String {
+    let f = fold(name);
+    let f = ["xa ", "phuong ", "thi tran ", "dac khu "]
+        .iter()
+        .find_map(|p| f.strip_prefix(p))
+        .unwrap_or(&f)
+        .to_string();
+    f.chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usual_headers_are_recognised() {
+        assert_eq!(field_of("Họ và tên chủ hộ"), Some(Field::HeadName));
+        assert_eq!(field_of("  HỌ VÀ TÊN  CHỦ HỘ "), Some(Field::HeadName));
+        assert_eq!(field_of("Số CCCD / CMND"), Some(Field::IdNumber));
+        assert_eq!(field_of("Xã / Mã xã"), Some(Field::Commune));
+        assert_eq!(field_of("Số tờ"), Some(Field::MapSheet));
+        assert_eq!(field_of("so thua"), Some(Field::ParcelNo));
+        assert_eq!(
+            field_of("Người cao tuổi sống một mình"),
+            Some(Field::ElderlyAlone)
+        );
+        assert_eq!(field_of("Gia đình chính sách"), Some(Field::Merit));
+        assert_eq!(field_of("Ghi chú"), None);
+    }
+
+    #[test]
+    fn yes_no_marks() {
+        assert_eq!(flag("x"), Some(true));
+        assert_eq!(flag("Có"), Some(true));
+        assert_eq!(flag(""), Some(false));
+        assert_eq!(flag("Không"), Some(false));
+        assert_eq!(flag("maybe"), None);
+        assert_eq!(commune_name_key("Xã Bình Thuận"), "binhthuan");
+    }
+
+    #[test]
+    fn csv_rows_keep_their_line_numbers() {
+        let rows = read_csv(
+            "\u{feff}STT;Họ và tên chủ hộ;Mã xã\n1;Nguyễn Văn A;21043\n\n2;Lê Thị B;21049\n"
+                .as_bytes(),
+        )
+        .unwrap_or_default();
+        let numbers: Vec<usize> = rows.iter().map(|r| r.number).collect();
+        assert_eq!(numbers, vec![1, 2, 4]);
+        assert_eq!(rows[2].cells[1].0, "Lê Thị B");
+    }
+}

@@ -1,0 +1,1282 @@
+//! Parcel import: a GeoJSON file or a zipped Shapefile in WGS84 or VN-2000, reprojected,
+//! validated as a whole (the per-feature checks of `POST /parcels` plus duplicate keys,
+//! overlaps and lineage), then inserted or updated by (commune, map sheet, parcel number).
+use std::collections::{HashMap, HashSet};
+use std::io::{Cursor, Read};
+
+use ::geo::{BooleanOps, MultiPolygon};
+use chrono::{DateTime, FixedOffset};
+use rstar::{Envelope, RTree, RTreeObject, AABB};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+use serde_json::{json, Map, Value as Json};
+
+use super::dto::{ImportProblem, ImportReport, LineageLink};
+use crate::auth::Principal;
+use crate::entities::projects;
+use crate::error::{AppError, AppResult};
+use crate::geo::vn2000::Crs;
+use crate::parcels::service::{draft, resolve_communes, Draft};
+
+/// Progress callback: (stage, done, total).
+pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
+
+/// Overlap above this area (m²) or above this fraction of the smaller parcel is an error (or,
+/// with a parcel that left the file, a lineage link).
+const OVERLAP_M2: f64 = 1.0;
+const OVERLAP_FRACTION: f64 = 0.01;
+/// Rows per multi-row INSERT (14 values a row keeps below every placeholder limit).
+const INSERT_BATCH: usize = 400;
+
+/// A feature as read from the file: properties and geometry in the source CRS.
+pub struct RawFeature {
+    pub properties: Map<String, Json>,
+    pub geometry: Json,
+}
+
+pub struct ParcelFile {
+    pub features: Vec<RawFeature>,
+    pub crs: Crs,
+}
+
+fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::invalid(code, message)
+}
+
+fn parse_crs_flag(raw: &str) -> AppResult<Crs> {
+    Crs::parse(raw).ok_or_else(|| {
+        invalid(
+            "unsupported_crs",
+            format!("unknown CRS `{raw}`; use EPSG:4326, EPSG:5898 (VN-2000 TM-3 108°), EPSG:9216 (VN-2000 TM-3 107°30') or vn2000:<central meridian>, e.g. vn2000:108.25"),
+        )
+    })
+}
+
+/// Reads a parcel file: a zip (Shapefile) when it starts like one or is named `.zip`,
+/// GeoJSON otherwise. The CRS is the one the file declares, or `crs_flag`; without either,
+/// WGS84 when the coordinates look like degrees.
+pub fn read_file(bytes: &[u8], file_name: &str, crs_flag: Option<&str>) -> AppResult<ParcelFile> {
+    let flag = crs_flag
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse_crs_flag)
+        .transpose()?;
+    let is_zip = bytes.starts_with(b"PK\x03\x04") || file_name.to_lowercase().ends_with(".zip");
+    let (features, declared) = if is_zip {
+        read_shapefile_zip(bytes)?
+    } else {
+        read_geojson(bytes)?
+    };
+    if features.is_empty() {
+        return Err(invalid("empty_file", "the file holds no parcels"));
+    }
+    let crs = match (flag, declared) {
+        (Some(f), Some(d)) if f != d => {
+            return Err(invalid(
+                "crs_conflict",
+                format!(
+                "the file says its CRS is {} but {} was asked for; drop the flag or fix the file",
+                d.name(),
+                f.name()
+            ),
+            ))
+        }
+        (Some(f), _) => f,
+        (None, Some(d)) => d,
+        (None, None) => {
+            if let Some([x, y]) = first_non_degree(&features) {
+                return Err(invalid(
+                    "missing_crs",
+                    format!(
+                        "the file names no CRS and its coordinates look like metres (e.g. {x}, {y}), not degrees; \
+                         give the CRS: EPSG:5898 (VN-2000 TM-3 108°, Quảng Ngãi), EPSG:9216 (107°30', Kon Tum) or vn2000:<meridian>"
+                    ),
+                ));
+            }
+            Crs::Wgs84
+        }
+    };
+    Ok(ParcelFile { features, crs })
+}
+
+fn read_geojson(bytes: &[u8]) -> AppResult<(Vec<RawFeature>, Option<Crs>)> {
+    let mut body: Json = serde_json::from_slice(bytes).map_err(|e| {
+        invalid(
+            "invalid_geojson",
+            format!("the file is neither a zipped Shapefile nor valid GeoJSON: {e}"),
+        )
+    })?;
+    let declared = match body
+        .pointer("/crs/properties/name")
+        .and_then(Json::as_str)
+    {
+        None => None,
+        Some(name) => Some(Crs::parse(name).ok_or_else(|| {
+            invalid(
+                "unsupported_crs",
+                format!("the file's CRS `{name}` is not supported; gpmb reads EPSG:4326, EPSG:5898, EPSG:9216 and other VN-2000 TM-3 zones"),
+            )
+        })?),
+    };
+    let items = match body.get("type").and_then(Json::as_str) {
+        Some("FeatureCollection") => match body.get_mut("features").map(Json::take) {
+            Some(Json::Array(a)) => a,
+            _ => {
+                return Err(invalid(
+                    "invalid_geojson",
+                    "a FeatureCollection needs a `features` array",
+                ))
+            }
+        },
+        Some("Feature") => vec![body],
+        _ => {
+            return Err(invalid(
+                "invalid_geojson",
+                "send a GeoJSON FeatureCollection (or Feature) of parcel polygons",
+            ))
+        }
+    };
+    let features = items
+        .into_iter()
+        .map(|mut f| {
+            let properties = match f.get_mut("properties").map(Json::take) {
+                Some(Json::Object(m)) => m,
+                _ => Map::new(),
+            };
+            // Anything but a Feature is caught by the per-feature check.
+            let geometry = if f.get("type").and_then(Json::as_str) == Some("Feature") {
+                f.get_mut("geometry").map(Json::take).unwrap_or(Json::Null)
+            } else {
+                json!({"not_a_feature": true})
+            };
+            RawFeature {
+                properties,
+                geometry,
+            }
+        })
+        .collect();
+    Ok((features, declared))
+}
+
+fn read_shapefile_zip(bytes: &[u8]) -> AppResult<(Vec<RawFeature>, Option<Crs>)> {
+    let bad = |m: String| invalid("invalid_shapefile", m);
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| bad(format!("the file is not a readable zip: {e}")))?;
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .collect();
+    let shp = names
+        .iter()
+        .find(|n| n.to_lowercase().ends_with(".shp"))
+        .cloned()
+        .ok_or_else(|| {
+            bad("the zip holds no .shp file; zip the .shp, .shx, .dbf and .prj together".into())
+        })?;
+    let stem = shp[..shp.len() - 4].to_string();
+    let mut part = |ext: &str| -> AppResult<Option<Vec<u8>>> {
+        let Some(name) = names
+            .iter()
+            .find(|n| {
+                n.len() == stem.len() + 4 && n.starts_with(&stem) && n.to_lowercase().ends_with(ext)
+            })
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let mut entry = archive
+            .by_name(&name)
+            .map_err(|e| bad(format!("cannot read {name} in the zip: {e}")))?;
+        let mut buf = Vec::new();
+        entry
+            .read_to_end(&mut buf)
+            .map_err(|e| bad(format!("cannot read {name} in the zip: {e}")))?;
+        Ok(Some(buf))
+    };
+    let shp_bytes = part(".shp")?.unwrap_or_default();
+    let shx_bytes = part(".shx")?;
+    let dbf_bytes = part(".dbf")?.ok_or_else(|| {
+        bad(format!(
+            "the zip has {shp} but no matching .dbf with the parcel attributes"
+        ))
+    })?;
+    let prj = part(".prj")?;
+    let declared = match prj {
+        None => None,
+        Some(p) => {
+            let wkt = String::from_utf8_lossy(&p).to_string();
+            Some(Crs::from_prj(&wkt).ok_or_else(|| {
+                invalid(
+                    "unsupported_crs",
+                    format!(
+                        "the .prj describes a CRS gpmb does not read (WGS84 or VN-2000 TM-3 are): {}",
+                        wkt.chars().take(120).collect::<String>()
+                    ),
+                )
+            })?)
+        }
+    };
+    let shapes = match shx_bytes {
+        Some(shx) => shapefile::ShapeReader::with_shx(Cursor::new(shp_bytes), Cursor::new(shx)),
+        None => shapefile::ShapeReader::new(Cursor::new(shp_bytes)),
+    }
+    .map_err(|e| bad(format!("cannot read {shp}: {e}")))?;
+    let dbf = shapefile::dbase::ReaderBuilder::new()
+        .with_encoding(shapefile::dbase::UnicodeLossy)
+        .build(Cursor::new(dbf_bytes))
+        .map_err(|e| bad(format!("cannot read the .dbf: {e}")))?;
+    let mut reader = shapefile::Reader::new(shapes, dbf);
+    let mut features = Vec::new();
+    for item in reader.iter_shapes_and_records() {
+        let (shape, record) = item.map_err(|e| {
+            bad(format!(
+                "cannot read shape {} of {shp}: {e}",
+                features.len()
+            ))
+        })?;
+        let mut properties = Map::new();
+        for (name, value) in record {
+            properties.insert(name, dbf_value(value));
+        }
+        features.push(RawFeature {
+            properties,
+            geometry: shape_geometry(&shape),
+        });
+    }
+    Ok((features, declared))
+}
+
+fn dbf_value(v: shapefile::dbase::FieldValue) -> Json {
+    use shapefile::dbase::FieldValue as F;
+    match v {
+        F::Character(Some(s)) => Json::String(s.trim().to_string()),
+        F::Memo(s) => Json::String(s.trim().to_string()),
+        F::Numeric(Some(n)) | F::Double(n) | F::Currency(n) => json!(n),
+        F::Float(Some(n)) => json!(f64::from(n)),
+        F::Integer(n) => json!(n),
+        F::Logical(Some(b)) => json!(b),
+        F::Date(Some(d)) => json!(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())),
+        _ => Json::Null,
+    }
+}
+
+/// A Shapefile polygon as GeoJSON: each outer ring starts a polygon, inner rings join the
+/// polygon before them. Other shape types come out as what they are, to be refused.
+fn shape_geometry(shape: &shapefile::Shape) -> Json {
+    use shapefile::{PolygonRing, Shape};
+    fn polygons<P: shapefile::record::traits::HasXY>(rings: &[PolygonRing<P>]) -> Json {
+        let mut out: Vec<Vec<Vec<[f64; 2]>>> = Vec::new();
+        for r in rings {
+            let pts: Vec<[f64; 2]> = r.points().iter().map(|p| [p.x(), p.y()]).collect();
+            match r {
+                PolygonRing::Outer(_) => out.push(vec![pts]),
+                PolygonRing::Inner(_) => match out.last_mut() {
+                    Some(last) => last.push(pts),
+                    None => out.push(vec![pts]),
+                },
+            }
+        }
+        if out.len() == 1 {
+            json!({"type": "Polygon", "coordinates": out[0]})
+        } else {
+            json!({"type": "MultiPolygon", "coordinates": out})
+        }
+    }
+    match shape {
+        Shape::NullShape => Json::Null,
+        Shape::Polygon(p) => polygons(p.rings()),
+        Shape::PolygonM(p) => polygons(p.rings()),
+        Shape::PolygonZ(p) => polygons(p.rings()),
+        Shape::Point(_) | Shape::PointM(_) | Shape::PointZ(_) => {
+            json!({"type": "Point", "coordinates": []})
+        }
+        Shape::Multipoint(_) | Shape::MultipointM(_) | Shape::MultipointZ(_) => {
+            json!({"type": "MultiPoint", "coordinates": []})
+        }
+        _ => json!({"type": "LineString", "coordinates": []}),
+    }
+}
+
+/// Visits every position `[x, y, …]` of a GeoJSON geometry.
+fn for_each_position(v: &Json, f: &mut impl FnMut(f64, f64)) {
+    if let Json::Array(items) = v {
+        match (items.first(), items.get(1)) {
+            (Some(Json::Number(x)), Some(Json::Number(y))) => {
+                if let (Some(x), Some(y)) = (x.as_f64(), y.as_f64()) {
+                    f(x, y);
+                }
+            }
+            _ => items.iter().for_each(|i| for_each_position(i, f)),
+        }
+    }
+}
+
+fn first_non_degree(features: &[RawFeature]) -> Option<[f64; 2]> {
+    let mut found = None;
+    for feat in features {
+        if let Some(c) = feat.geometry.get("coordinates") {
+            for_each_position(c, &mut |x, y| {
+                if found.is_none() && (x.abs() > 180.0 || y.abs() > 90.0) {
+                    found = Some([x, y]);
+                }
+            });
+        }
+        if found.is_some() {
+            break;
+        }
+    }
+    found
+}
+
+/// The coordinates with every position reprojected to WGS84 (rounded to 1e-9°, 0.1 mm).
+fn reproject(v: &Json, crs: &Crs) -> Json {
+    match v {
+        Json::Array(items) => match (items.first(), items.get(1)) {
+            (Some(Json::Number(x)), Some(Json::Number(y))) => match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => {
+                    let [lon, lat] = crs.to_wgs84(x, y);
+                    let r = |d: f64| (d * 1e9).round() / 1e9;
+                    json!([r(lon), r(lat)])
+                }
+                _ => v.clone(),
+            },
+            _ => Json::Array(items.iter().map(|i| reproject(i, crs)).collect()),
+        },
+        other => other.clone(),
+    }
+}
+
+/// Property names as cadastral offices write them, folded (no diacritics, case, `_` or
+/// spaces) → the name gpmb uses.
+const ALIASES: &[(&str, &[&str])] = &[
+    (
+        "map_sheet",
+        &["mapsheet", "soto", "shbando", "sotobando", "tobando", "to"],
+    ),
+    (
+        "parcel_no",
+        &["parcelno", "sothua", "shthua", "thua", "sothuadat"],
+    ),
+    (
+        "commune",
+        &["commune", "communecode", "maxa", "madvhc", "xa", "madonvi"],
+    ),
+    (
+        "land_use",
+        &[
+            "landuse",
+            "loaidat",
+            "mdsd",
+            "kyhieumdsd",
+            "mucdichsudung",
+            "madat",
+        ],
+    ),
+    ("status", &["status", "trangthai"]),
+    (
+        "parent",
+        &["parent", "tachtu", "parentparcel", "thuagoc", "goptu"],
+    ),
+];
+
+fn fold_key(k: &str) -> String {
+    crate::text::fold(k)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+/// A property as text: numbers from DBF files come as floats (`12.0` → `12`).
+fn text_of(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Some(i.to_string()),
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{}", f as i64)),
+            (None, Some(f)) => Some(f.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn canonical_properties(props: &Map<String, Json>) -> HashMap<&'static str, String> {
+    let folded: Vec<(String, &Json)> = props.iter().map(|(k, v)| (fold_key(k), v)).collect();
+    let mut out = HashMap::new();
+    for (name, aliases) in ALIASES {
+        for alias in *aliases {
+            if let Some(v) = folded
+                .iter()
+                .find(|(k, _)| k == alias)
+                .and_then(|(_, v)| text_of(v))
+            {
+                out.insert(*name, v);
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// A parent named by a feature: (map sheet, or the child's own when absent; parcel number).
+type ParentRef = (Option<String>, String);
+
+fn parse_parents(raw: &str) -> Vec<ParentRef> {
+    raw.split([',', ';', '+'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s.split_once('/') {
+            Some((sheet, no)) => (Some(sheet.trim().to_string()), no.trim().to_string()),
+            None => (None, s.to_string()),
+        })
+        .collect()
+}
+
+/// A feature that passed the checks needing no database.
+pub struct Candidate {
+    pub index: usize,
+    pub draft: Draft,
+    pub source_geometry: String,
+    pub parents: Vec<ParentRef>,
+}
+
+fn key_text(commune: Option<&str>, sheet: Option<&str>, no: Option<&str>) -> Option<String> {
+    if commune.is_none() && sheet.is_none() && no.is_none() {
+        return None;
+    }
+    Some(format!(
+        "{}/{}/{}",
+        commune.unwrap_or("?"),
+        sheet.unwrap_or("?"),
+        no.unwrap_or("?")
+    ))
+}
+
+fn candidate(index: usize, raw: &RawFeature, crs: &Crs) -> Result<Candidate, ImportProblem> {
+    let props = canonical_properties(&raw.properties);
+    let get = |k: &str| props.get(k).map(String::as_str);
+    let key = key_text(get("commune"), get("map_sheet"), get("parcel_no"));
+    let mut geometry = raw.geometry.clone();
+    if *crs != Crs::Wgs84 {
+        if let Some(c) = raw.geometry.get("coordinates") {
+            geometry["coordinates"] = reproject(c, crs);
+        }
+    }
+    let mut p = Map::new();
+    for k in ["map_sheet", "parcel_no", "commune", "land_use", "status"] {
+        if let Some(v) = get(k) {
+            p.insert(k.to_string(), Json::String(v.to_string()));
+        }
+    }
+    let is_feature = raw.geometry.get("not_a_feature").is_none();
+    let feature = json!({
+        "type": if is_feature { "Feature" } else { "Object" },
+        "geometry": geometry,
+        "properties": p,
+    });
+    let d = draft(index, &feature).map_err(|e| ImportProblem {
+        index: Some(index),
+        row: None,
+        key: key.clone(),
+        column: None,
+        code: e.code,
+        reason: e.reason,
+    })?;
+    Ok(Candidate {
+        index,
+        draft: d,
+        source_geometry: raw.geometry.to_string(),
+        parents: get("parent").map(parse_parents).unwrap_or_default(),
+    })
+}
+
+/// Reprojects and checks every feature, on all cores.
+pub fn prepare(file: &ParcelFile, progress: Progress) -> Vec<Result<Candidate, ImportProblem>> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let total = file.features.len();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let chunk = total.div_ceil(threads).max(1);
+    let done = AtomicU64::new(0);
+    progress("checking", 0, total as u64);
+    let parts: Vec<Vec<Result<Candidate, ImportProblem>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = file
+            .features
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, features)| {
+                let done = &done;
+                s.spawn(move || {
+                    let mut out = Vec::with_capacity(features.len());
+                    for (i, f) in features.iter().enumerate() {
+                        out.push(candidate(c * chunk + i, f, &file.crs));
+                        if i % 1000 == 999 {
+                            let d = done.fetch_add(1000, Ordering::Relaxed) + 1000;
+                            if c == 0 {
+                                progress("checking", d, total as u64);
+                            }
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let out: Vec<_> = parts.into_iter().flatten().collect();
+    progress("checking", total as u64, total as u64);
+    out
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ExistingRow {
+    id: i32,
+    commune_id: i32,
+    map_sheet: String,
+    parcel_no: String,
+    land_use: String,
+    geometry: String,
+    source_crs: String,
+    min_lon: f64,
+    min_lat: f64,
+    max_lon: f64,
+    max_lat: f64,
+}
+
+/// Something with a geometry in the overlap index: a file feature or an existing parcel.
+struct Indexed {
+    envelope: AABB<[f64; 2]>,
+    /// Index into `candidates` (file) or `existing` (database).
+    slot: usize,
+    from_file: bool,
+}
+
+impl RTreeObject for Indexed {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+fn envelope_of(b: &crate::geo::Bbox) -> AABB<[f64; 2]> {
+    AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat])
+}
+
+/// Overlap of two parcels when it is above the tolerance, in m².
+fn significant_overlap(a: &MultiPolygon<f64>, a_area: f64, b: &MultiPolygon<f64>) -> Option<f64> {
+    let inter = crate::geo::area_m2(&a.intersection(b));
+    let b_area = crate::geo::area_m2(b);
+    let limit = OVERLAP_M2.min(OVERLAP_FRACTION * a_area.min(b_area));
+    (inter > limit).then_some(inter)
+}
+
+enum Action {
+    Insert,
+    Update(i32),
+    Unchanged,
+}
+
+struct Planned {
+    c: Candidate,
+    commune_id: i32,
+    action: Action,
+    /// Lineage parents: (existing parcel id, its key text).
+    parents: Vec<(i32, String)>,
+    recovered: f64,
+}
+
+/// Checks the candidates against the project, and (unless `dry_run` or anything is wrong)
+/// writes them. Run inside one write transaction; commit only when `errors` is empty and
+/// not a dry run.
+#[allow(clippy::too_many_arguments)]
+pub async fn import(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    project: &projects::Model,
+    file_name: &str,
+    crs: Crs,
+    prepared: Vec<Result<Candidate, ImportProblem>>,
+    dry_run: bool,
+    progress: Progress<'_>,
+) -> AppResult<ImportReport> {
+    let started = std::time::Instant::now();
+    let total = prepared.len();
+    let mut report = ImportReport {
+        kind: "parcels".into(),
+        project: project.code.clone(),
+        file: file_name.to_string(),
+        dry_run,
+        committed: false,
+        source_crs: Some(crs.name()),
+        total,
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+        lineage: Vec::new(),
+        errors: Vec::new(),
+        batch: None,
+        seconds: 0.0,
+    };
+    let mut candidates = Vec::with_capacity(total);
+    for p in prepared {
+        match p {
+            Ok(c) => candidates.push(c),
+            Err(e) => report.errors.push(e),
+        }
+    }
+
+    // Communes, then duplicate keys inside the file.
+    let codes: HashSet<String> = candidates.iter().map(|c| c.draft.commune.clone()).collect();
+    let communes = resolve_communes(conn, &codes).await?;
+    let mut seen: HashMap<(i32, String, String), usize> = HashMap::new();
+    let mut keyed: Vec<(Candidate, i32)> = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let d = &c.draft;
+        let key_text = format!("{}/{}/{}", d.commune, d.map_sheet, d.parcel_no);
+        let problem = |code: &str, reason: String| ImportProblem {
+            index: Some(c.index),
+            row: None,
+            key: Some(key_text.clone()),
+            column: None,
+            code: code.into(),
+            reason,
+        };
+        let Some(&commune_id) = communes.get(&d.commune) else {
+            report.errors.push(problem(
+                "unknown_commune",
+                format!("there is no commune with code `{}`", d.commune),
+            ));
+            continue;
+        };
+        let key = (commune_id, d.map_sheet.clone(), d.parcel_no.clone());
+        if let Some(first) = seen.get(&key) {
+            report.errors.push(problem(
+                "duplicate_in_file",
+                format!("feature {first} has the same commune, map sheet and parcel number"),
+            ));
+            continue;
+        }
+        seen.insert(key, c.index);
+        keyed.push((c, commune_id));
+    }
+
+    // The project's parcels that matter: same communes, or near the file's parcels.
+    let existing = load_existing(conn, project.id, &keyed).await?;
+    let by_key: HashMap<(i32, &str, &str), usize> = existing
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            (
+                (e.commune_id, e.map_sheet.as_str(), e.parcel_no.as_str()),
+                i,
+            )
+        })
+        .collect();
+    let sheets: HashSet<(i32, String)> = keyed
+        .iter()
+        .map(|(c, id)| (*id, c.draft.map_sheet.clone()))
+        .collect();
+    let in_file: HashSet<(i32, String, String)> = keyed
+        .iter()
+        .map(|(c, id)| (*id, c.draft.map_sheet.clone(), c.draft.parcel_no.clone()))
+        .collect();
+    let in_file_has = |e: &ExistingRow| {
+        in_file.contains(&(e.commune_id, e.map_sheet.clone(), e.parcel_no.clone()))
+    };
+    // Existing parcels on the file's sheets that the file no longer has: split or merged away.
+    let gone: HashSet<usize> = existing
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| sheets.contains(&(e.commune_id, e.map_sheet.clone())) && !in_file_has(e))
+        .map(|(i, _)| i)
+        .collect();
+    let commune_code: HashMap<i32, String> = keyed
+        .iter()
+        .map(|(c, id)| (*id, c.draft.commune.clone()))
+        .collect();
+    let existing_key = |e: &ExistingRow| {
+        format!(
+            "{}/{}/{}",
+            commune_code
+                .get(&e.commune_id)
+                .cloned()
+                .unwrap_or_else(|| e.commune_id.to_string()),
+            e.map_sheet,
+            e.parcel_no
+        )
+    };
+
+    let crs_name = crs.name();
+    let mut planned: Vec<Planned> = Vec::with_capacity(keyed.len());
+    for (c, commune_id) in keyed {
+        let d = &c.draft;
+        let action = match by_key.get(&(commune_id, d.map_sheet.as_str(), d.parcel_no.as_str())) {
+            None => Action::Insert,
+            Some(&i) => {
+                let e = &existing[i];
+                if e.geometry == d.geometry.geojson
+                    && e.land_use == d.land_use.as_str()
+                    && e.source_crs == crs_name
+                {
+                    Action::Unchanged
+                } else {
+                    Action::Update(e.id)
+                }
+            }
+        };
+        let mut parents = Vec::new();
+        let mut bad_parent = None;
+        for (sheet, no) in &c.parents {
+            let sheet = sheet.as_deref().unwrap_or(&d.map_sheet);
+            match by_key.get(&(commune_id, sheet, no.as_str())) {
+                Some(&i) if existing[i].id != action_id(&action) => {
+                    parents.push((existing[i].id, existing_key(&existing[i])))
+                }
+                Some(_) => {}
+                None => bad_parent = Some(format!("{}/{sheet}/{no}", d.commune)),
+            }
+        }
+        if let Some(p) = bad_parent {
+            report.errors.push(ImportProblem {
+                index: Some(c.index),
+                row: None,
+                key: Some(format!("{}/{}/{}", d.commune, d.map_sheet, d.parcel_no)),
+                column: None,
+                code: "unknown_parent".into(),
+                reason: format!("the parent parcel {p} is not in the project"),
+            });
+            continue;
+        }
+        planned.push(Planned {
+            c,
+            commune_id,
+            action,
+            parents,
+            recovered: 0.0,
+        });
+    }
+
+    // Geometry work (overlaps, lineage, recovered area) off the async workers.
+    progress("overlaps", 0, planned.len() as u64);
+    let boundary = project
+        .boundary
+        .as_deref()
+        .and_then(|b| serde_json::from_str::<Json>(b).ok())
+        .and_then(|v| crate::geo::parse_geometry(&v).ok());
+    let existing_geoms: Vec<Option<MultiPolygon<f64>>> = existing
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<Json>(&e.geometry)
+                .ok()
+                .and_then(|v| crate::geo::parse_geometry(&v).ok())
+        })
+        .collect();
+    let kept_or_gone: Vec<(usize, bool)> = existing
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !in_file_has(e))
+        .map(|(i, _)| (i, gone.contains(&i)))
+        .collect();
+    let existing_keys: Vec<String> = existing.iter().map(&existing_key).collect();
+    let existing_ids: Vec<i32> = existing.iter().map(|e| e.id).collect();
+    let existing_boxes: Vec<AABB<[f64; 2]>> = existing
+        .iter()
+        .map(|e| AABB::from_corners([e.min_lon, e.min_lat], [e.max_lon, e.max_lat]))
+        .collect();
+    let (planned, problems) = tokio::task::spawn_blocking(move || {
+        geometry_pass(
+            planned,
+            &existing_geoms,
+            &existing_boxes,
+            &existing_ids,
+            &existing_keys,
+            &kept_or_gone,
+            boundary.as_ref(),
+        )
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("overlap check failed: {e}")))?;
+    report.errors.extend(problems);
+    progress("overlaps", planned.len() as u64, planned.len() as u64);
+
+    for p in &planned {
+        match p.action {
+            Action::Insert => report.inserted += 1,
+            Action::Update(_) => report.updated += 1,
+            Action::Unchanged => report.unchanged += 1,
+        }
+        let kind = lineage_kind(p);
+        for (_, parent) in &p.parents {
+            report.lineage.push(LineageLink {
+                parcel: format!(
+                    "{}/{}/{}",
+                    p.c.draft.commune, p.c.draft.map_sheet, p.c.draft.parcel_no
+                ),
+                parent: parent.clone(),
+                kind: kind.into(),
+            });
+        }
+    }
+    report.errors.sort_by_key(|e| e.index);
+    if !report.errors.is_empty() || dry_run {
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+
+    let now = crate::db::utc(chrono::Utc::now().fixed_offset());
+    write(conn, who, project, &crs_name, &planned, now, progress).await?;
+    crate::progress::counters::rebuild_counters(conn, project.id).await?;
+    let batch = record_batch(
+        conn, who, project.id, "parcels", file_name, &crs_name, &report, now,
+    )
+    .await?;
+    report.batch = Some(batch);
+    crate::audit::record(
+        conn,
+        who,
+        "import",
+        "parcels",
+        Some(batch.to_string()),
+        json!({
+            "project": project.code,
+            "file": file_name,
+            "source_crs": crs_name,
+            "total": report.total,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "lineage": report.lineage.len(),
+        }),
+    )
+    .await?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// A parcel with several parents, or an existing parcel that grew over a parcel that left the
+/// file, is a merge; a new parcel cut from one parent is a split.
+fn lineage_kind(p: &Planned) -> &'static str {
+    if p.parents.len() > 1 || (!matches!(p.action, Action::Insert) && p.c.parents.is_empty()) {
+        "merge"
+    } else {
+        "split"
+    }
+}
+
+fn action_id(a: &Action) -> i32 {
+    match a {
+        Action::Update(id) => *id,
+        _ => -1,
+    }
+}
+
+async fn load_existing(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    keyed: &[(Candidate, i32)],
+) -> Result<Vec<ExistingRow>, DbErr> {
+    if keyed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    let mut communes: Vec<i32> = Vec::new();
+    for (c, id) in keyed {
+        let x = &c.draft.geometry.bbox;
+        b = [
+            b[0].min(x.min_lon),
+            b[1].min(x.min_lat),
+            b[2].max(x.max_lon),
+            b[3].max(x.max_lat),
+        ];
+        if !communes.contains(id) {
+            communes.push(*id);
+        }
+    }
+    let list: Vec<String> = communes.iter().map(i32::to_string).collect();
+    let sql = format!(
+        "SELECT id, commune_id, map_sheet, parcel_no, land_use, geometry, source_crs, min_lon, min_lat, max_lon, max_lat \
+         FROM parcels WHERE project_id = $1 AND (commune_id IN ({}) OR \
+         (max_lon >= $2 AND min_lon <= $3 AND max_lat >= $4 AND min_lat <= $5)) ORDER BY id",
+        list.join(",")
+    );
+    ExistingRow::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        [
+            Value::from(project_id),
+            Value::from(b[0]),
+            Value::from(b[2]),
+            Value::from(b[1]),
+            Value::from(b[3]),
+        ],
+    ))
+    .all(conn)
+    .await
+}
+
+/// Overlaps between the file's parcels, with the project's other parcels, and lineage from
+/// parcels that left the file; also the recovered area of what will be written.
+fn geometry_pass(
+    mut planned: Vec<Planned>,
+    existing_geoms: &[Option<MultiPolygon<f64>>],
+    existing_boxes: &[AABB<[f64; 2]>],
+    existing_ids: &[i32],
+    existing_keys: &[String],
+    kept_or_gone: &[(usize, bool)],
+    boundary: Option<&MultiPolygon<f64>>,
+) -> (Vec<Planned>, Vec<ImportProblem>) {
+    let mut items: Vec<Indexed> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Indexed {
+            envelope: envelope_of(&p.c.draft.geometry.bbox),
+            slot: i,
+            from_file: true,
+        })
+        .collect();
+    items.extend(kept_or_gone.iter().map(|&(i, _)| Indexed {
+        envelope: existing_boxes[i],
+        slot: i,
+        from_file: false,
+    }));
+    let gone: HashSet<usize> = kept_or_gone
+        .iter()
+        .filter(|(_, g)| *g)
+        .map(|(i, _)| *i)
+        .collect();
+    let tree = RTree::bulk_load(items);
+    let mut problems = Vec::new();
+    let mut implicit: Vec<Vec<(i32, String)>> = vec![Vec::new(); planned.len()];
+    for (i, p) in planned.iter().enumerate() {
+        let g = &p.c.draft.geometry;
+        let own = envelope_of(&g.bbox);
+        let explicit: HashSet<i32> = p.parents.iter().map(|(id, _)| *id).collect();
+        for other in tree.locate_in_envelope_intersecting(&own) {
+            if other.from_file && other.slot <= i {
+                continue;
+            }
+            let inter = other.envelope.intersection_area(&own);
+            if inter <= 0.0 {
+                continue;
+            }
+            let (geom, key) = if other.from_file {
+                let o = &planned[other.slot].c.draft;
+                (
+                    Some(&o.geometry.geometry),
+                    format!("{}/{}/{}", o.commune, o.map_sheet, o.parcel_no),
+                )
+            } else {
+                (
+                    existing_geoms[other.slot].as_ref(),
+                    existing_keys[other.slot].clone(),
+                )
+            };
+            let Some(geom) = geom else { continue };
+            let Some(area) = significant_overlap(&g.geometry, g.area_m2, geom) else {
+                continue;
+            };
+            if !other.from_file && (explicit.contains(&existing_ids[other.slot])) {
+                continue;
+            }
+            if !other.from_file && gone.contains(&other.slot) {
+                if p.c.parents.is_empty() {
+                    implicit[i].push((existing_ids[other.slot], key));
+                }
+                continue;
+            }
+            problems.push(ImportProblem {
+                index: Some(p.c.index),
+                row: None,
+                key: Some(format!("{}/{}/{}", p.c.draft.commune, p.c.draft.map_sheet, p.c.draft.parcel_no)),
+                column: None,
+                code: "overlap".into(),
+                reason: format!(
+                    "overlaps {} parcel {key} by {area:.1} m² (more than {OVERLAP_M2} m² or {}% of the smaller parcel)",
+                    if other.from_file { "the file's" } else { "the project's" },
+                    OVERLAP_FRACTION * 100.0
+                ),
+            });
+        }
+    }
+    for (p, extra) in planned.iter_mut().zip(implicit) {
+        p.parents.extend(extra);
+        if !matches!(p.action, Action::Unchanged) {
+            p.recovered = crate::geo::recovered_area_m2(&p.c.draft.geometry.geometry, boundary);
+        }
+    }
+    (planned, problems)
+}
+
+async fn write(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    project: &projects::Model,
+    crs_name: &str,
+    planned: &[Planned],
+    now: DateTime<FixedOffset>,
+    progress: Progress<'_>,
+) -> AppResult<()> {
+    let backend = conn.get_database_backend();
+    let total = planned.len() as u64;
+    let mut done = 0u64;
+    progress("writing", 0, total);
+    let inserts: Vec<&Planned> = planned
+        .iter()
+        .filter(|p| matches!(p.action, Action::Insert))
+        .collect();
+    // (commune, sheet, number) → id of the inserted parcels, for their status events and lineage.
+    let mut new_ids: HashMap<(i32, String, String), i32> = HashMap::with_capacity(inserts.len());
+    for chunk in inserts.chunks(INSERT_BATCH) {
+        let mut values: Vec<Value> = vec![
+            Value::from(project.id),
+            Value::from(crs_name),
+            Value::from(now),
+        ];
+        let mut rows = Vec::with_capacity(chunk.len());
+        for p in chunk {
+            let d = &p.c.draft;
+            let g = &d.geometry;
+            let n = values.len();
+            let ph: Vec<String> = (1..=14).map(|k| format!("${}", n + k)).collect();
+            rows.push(format!(
+                "($1, {}, {}, {}, {}, {}, {}, {}, $2, {}, {}, {}, {}, {}, {}, {}, 1, $3, $3)",
+                ph[0],
+                ph[1],
+                ph[2],
+                ph[3],
+                ph[4],
+                ph[5],
+                ph[6],
+                ph[7],
+                ph[8],
+                ph[9],
+                ph[10],
+                ph[11],
+                ph[12],
+                ph[13]
+            ));
+            values.extend([
+                Value::from(p.commune_id),
+                Value::from(d.map_sheet.as_str()),
+                Value::from(d.parcel_no.as_str()),
+                Value::from(d.land_use.as_str()),
+                Value::from(g.area_m2),
+                Value::from(p.recovered),
+                Value::from(g.geojson.as_str()),
+                Value::from(p.c.source_geometry.as_str()),
+                Value::from(g.bbox.min_lon),
+                Value::from(g.bbox.min_lat),
+                Value::from(g.bbox.max_lon),
+                Value::from(g.bbox.max_lat),
+                Value::from(p.parents.first().map(|(id, _)| *id)),
+                Value::from(d.status.as_str()),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO parcels (project_id, commune_id, map_sheet, parcel_no, land_use, area_m2, \
+             recovered_area_m2, geometry, source_crs, source_geometry, min_lon, min_lat, max_lon, max_lat, \
+             parent_parcel_id, status, version, created_at, updated_at) VALUES {} \
+             RETURNING id, commune_id, map_sheet, parcel_no",
+            rows.join(", ")
+        );
+        for r in conn
+            .query_all(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+        {
+            new_ids.insert(
+                (
+                    r.try_get("", "commune_id")?,
+                    r.try_get("", "map_sheet")?,
+                    r.try_get("", "parcel_no")?,
+                ),
+                r.try_get("", "id")?,
+            );
+        }
+        // Each new parcel's first status event, as POST /parcels records it.
+        let mut values: Vec<Value> = vec![
+            Value::from(project.id),
+            Value::from(who.user_id),
+            Value::from(who.actor()),
+            Value::from(now),
+        ];
+        let mut rows = Vec::with_capacity(chunk.len());
+        for p in chunk {
+            let d = &p.c.draft;
+            let id = new_ids
+                .get(&(p.commune_id, d.map_sheet.clone(), d.parcel_no.clone()))
+                .copied()
+                .ok_or(DbErr::RecordNotInserted)?;
+            let n = values.len();
+            rows.push(format!(
+                "($1, ${}, NULL, ${}, 'imported', $2, $3, $4)",
+                n + 1,
+                n + 2
+            ));
+            values.push(Value::from(id));
+            values.push(Value::from(d.status.as_str()));
+        }
+        conn.execute(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO parcel_status_events (project_id, parcel_id, from_status, to_status, reason, actor_id, actor, at) VALUES {}",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+        done += chunk.len() as u64;
+        progress("writing", done, total);
+    }
+
+    for p in planned {
+        let Action::Update(id) = p.action else {
+            continue;
+        };
+        let d = &p.c.draft;
+        let g = &d.geometry;
+        conn.execute(Statement::from_sql_and_values(
+            backend,
+            "UPDATE parcels SET land_use = $1, area_m2 = $2, recovered_area_m2 = $3, geometry = $4, \
+             source_crs = $5, source_geometry = $6, min_lon = $7, min_lat = $8, max_lon = $9, max_lat = $10, \
+             version = version + 1, updated_at = $11 WHERE id = $12",
+            [
+                Value::from(d.land_use.as_str()),
+                Value::from(g.area_m2),
+                Value::from(p.recovered),
+                Value::from(g.geojson.as_str()),
+                Value::from(crs_name),
+                Value::from(p.c.source_geometry.as_str()),
+                Value::from(g.bbox.min_lon),
+                Value::from(g.bbox.min_lat),
+                Value::from(g.bbox.max_lon),
+                Value::from(g.bbox.max_lat),
+                Value::from(now),
+                Value::from(id),
+            ],
+        ))
+        .await?;
+        done += 1;
+        if done % 500 == 0 {
+            progress("writing", done, total);
+        }
+    }
+
+    for p in planned {
+        if p.parents.is_empty() {
+            continue;
+        }
+        let d = &p.c.draft;
+        let id = match p.action {
+            Action::Update(id) => id,
+            _ => match new_ids.get(&(p.commune_id, d.map_sheet.clone(), d.parcel_no.clone())) {
+                Some(id) => *id,
+                // Unchanged parcels keep the lineage they have.
+                None => continue,
+            },
+        };
+        let kind = lineage_kind(p);
+        for (parent, _) in &p.parents {
+            let sql = match backend {
+                sea_orm::DatabaseBackend::Postgres => "INSERT INTO parcel_lineage (parcel_id, parent_id, kind, recorded_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                _ => "INSERT OR IGNORE INTO parcel_lineage (parcel_id, parent_id, kind, recorded_at) VALUES ($1, $2, $3, $4)",
+            };
+            conn.execute(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [
+                    Value::from(id),
+                    Value::from(*parent),
+                    Value::from(kind),
+                    Value::from(now),
+                ],
+            ))
+            .await?;
+        }
+    }
+    progress("writing", total, total);
+    Ok(())
+}
+
+/// Records a committed import; returns its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_batch(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    project_id: i32,
+    kind: &str,
+    file_name: &str,
+    crs: &str,
+    report: &ImportReport,
+    now: DateTime<FixedOffset>,
+) -> Result<i32, DbErr> {
+    let n = |v: usize| Value::from(i32::try_from(v).unwrap_or(i32::MAX));
+    let row = conn
+        .query_one(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            "INSERT INTO import_batches (project_id, kind, file_name, source_crs, actor, total, inserted, \
+             updated, unchanged, lineage, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            [
+                Value::from(project_id),
+                Value::from(kind),
+                Value::from(file_name),
+                Value::from(crs),
+                Value::from(who.actor()),
+                n(report.total),
+                n(report.inserted),
+                n(report.updated),
+                n(report.unchanged),
+                n(report.lineage.len()),
+                Value::from(now),
+            ],
+        ))
+        .await?
+        .ok_or(DbErr::RecordNotInserted)?;
+    row.try_get("", "id")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_attribute_names_are_recognised() {
+        let props: Map<String, Json> = serde_json::from_value(json!({
+            "SHBANDO": 5.0, "Số thửa": "12", "MDSD": "luc", "Mã xã": 21043, "tach_tu": "5/7, 9"
+        }))
+        .unwrap();
+        let p = canonical_properties(&props);
+        assert_eq!(p["map_sheet"], "5");
+        assert_eq!(p["parcel_no"], "12");
+        assert_eq!(p["land_use"], "luc");
+        assert_eq!(p["commune"], "21043");
+        assert_eq!(
+            parse_parents(&p["parent"]),
+            vec![(Some("5".into()), "7".into()), (None, "9".into())]
+        );
+    }
+
+    #[test]
+    fn metres_without_crs_are_refused_and_degrees_default_to_wgs84() {
+        let metres = json!({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": [[[590000.0, 1700000.0], [590010.0, 1700000.0], [590010.0, 1700010.0], [590000.0, 1700000.0]]]}}]});
+        let bytes = serde_json::to_vec(&metres).unwrap();
+        match read_file(&bytes, "x.geojson", None) {
+            Err(AppError::Unprocessable { code, message, .. }) => {
+                assert_eq!(code, "missing_crs");
+                assert!(message.contains("590000"), "{message}");
+            }
+            _ => panic!("metres without a CRS accepted"),
+        }
+        let f = read_file(&bytes, "x.geojson", Some("EPSG:5898")).unwrap();
+        assert_eq!(f.crs, Crs::Vn2000Tm3 { meridian: 108.0 });
+        let degrees = serde_json::to_vec(&json!({"type": "Feature", "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": [[[108.8, 15.3], [108.81, 15.3], [108.81, 15.31], [108.8, 15.3]]]}})).unwrap();
+        assert_eq!(read_file(&degrees, "x.json", None).unwrap().crs, Crs::Wgs84);
+        assert!(read_file(&degrees, "x.json", Some("EPSG:3857")).is_err());
+    }
+}

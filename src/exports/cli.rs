@@ -1,9 +1,47 @@
-//! `gpmb export parcels|households|visits|grievances …`.
+//! `gpmb export parcels|households|visits|grievances --project CODE --format … --out FILE`.
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::service::{self, Format, What};
+use crate::auth::Principal;
 use crate::config::Settings;
 
 #[derive(clap::Args, Debug)]
-pub struct ExportArgs {}
+pub struct ExportArgs {
+    /// What to export.
+    #[arg(value_parser = ["parcels", "households", "visits", "grievances"])]
+    pub what: String,
+    /// Project code, e.g. HPDQ2.
+    #[arg(long)]
+    pub project: String,
+    /// geojson and gpkg are for parcels; csv and xlsx for everything.
+    #[arg(long, value_parser = ["geojson", "csv", "xlsx", "gpkg"])]
+    pub format: String,
+    /// Where to write the file.
+    #[arg(long)]
+    pub out: PathBuf,
+}
 
-pub async fn run(_settings: &Settings, _args: ExportArgs) -> anyhow::Result<()> {
-    anyhow::bail!("gpmb export is not available in this build yet")
+pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
+    let what = What::parse(&args.what)?;
+    let format = Format::parse(&args.format)?;
+    format.check(what)?;
+    let db = crate::db::open(&settings.database_url, settings.sqlite_sync).await?;
+    // The CLI runs with the server's rights (whoever can run it can read the database file).
+    let system = Principal::system();
+    let project =
+        crate::projects::service::visible_project(&db.conn, &system, &args.project).await?;
+    let out = service::export(&db.conn, &system, &project, what, format).await?;
+    std::fs::write(&args.out, &out.bytes)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "exported {} {} of {} to {} ({} bytes)",
+        out.rows,
+        what.as_str(),
+        project.code,
+        args.out.display(),
+        out.bytes.len()
+    );
+    Ok(())
 }

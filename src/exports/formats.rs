@@ -1,0 +1,325 @@
+//! Writing an export table: CSV (UTF-8 with BOM so Excel shows diacritics), XLSX, GeoJSON and
+//! OGC GeoPackage (parcels, with geometry).
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::Context;
+use geozero::{CoordDimensions, ToWkb};
+use rust_xlsxwriter::{Format, Workbook};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{ConnectOptions, Connection};
+
+/// The UTF-8 byte-order mark: Excel reads a CSV as UTF-8 only when it starts with it.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Num(f64),
+    Empty,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+    pub fn opt(s: Option<String>) -> Cell {
+        s.map(Cell::Text).unwrap_or(Cell::Empty)
+    }
+
+    fn as_csv(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Num(f) => format!("{f:.2}"),
+            Cell::Empty => String::new(),
+        }
+    }
+
+    fn as_json(&self) -> serde_json::Value {
+        match self {
+            Cell::Text(s) => serde_json::Value::String(s.clone()),
+            Cell::Int(i) => serde_json::json!(i),
+            Cell::Num(f) => serde_json::json!((f * 100.0).round() / 100.0),
+            Cell::Empty => serde_json::Value::Null,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnType {
+    Text,
+    Integer,
+    Real,
+}
+
+/// A column: a machine name (GeoJSON property, GeoPackage column) and a Vietnamese header.
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub key: &'static str,
+    pub header: String,
+    pub kind: ColumnType,
+}
+
+/// A parcel's geometry: GeoJSON text (WGS84) and its extent.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub geojson: String,
+    pub bbox: [f64; 4],
+}
+
+pub struct Table {
+    /// Sheet name and GeoPackage table name.
+    pub name: &'static str,
+    pub sheet: String,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    /// One per row for parcels; empty otherwise.
+    pub shapes: Vec<Shape>,
+}
+
+pub fn csv(t: &Table) -> anyhow::Result<Vec<u8>> {
+    let mut w = ::csv::Writer::from_writer(BOM.to_vec());
+    w.write_record(t.columns.iter().map(|c| c.header.as_str()))?;
+    for row in &t.rows {
+        w.write_record(row.iter().map(Cell::as_csv))?;
+    }
+    Ok(w.into_inner()?)
+}
+
+pub fn xlsx(t: &Table) -> anyhow::Result<Vec<u8>> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(&t.sheet)?;
+    let head = Format::new().set_bold().set_text_wrap();
+    let num = Format::new().set_num_format("#,##0.00");
+    for (c, col) in t.columns.iter().enumerate() {
+        let c = c as u16;
+        ws.write_string_with_format(0, c, &col.header, &head)?;
+        ws.set_column_width(c, (col.header.chars().count() as f64 + 2.0).clamp(8.0, 40.0))?;
+    }
+    for (r, row) in t.rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(s) => {
+                    ws.write_string(r, c, s)?;
+                }
+                Cell::Int(i) => {
+                    ws.write_number(r, c, *i as f64)?;
+                }
+                Cell::Num(f) => {
+                    ws.write_number_with_format(r, c, *f, &num)?;
+                }
+                Cell::Empty => {}
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, t.rows.len() as u32, t.columns.len().saturating_sub(1) as u16)?;
+    Ok(wb.save_to_buffer()?)
+}
+
+pub fn geojson(t: &Table) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(t.rows.len() * 600 + 100);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","name":""#);
+    out.extend_from_slice(t.name.as_bytes());
+    out.extend_from_slice(br#"","features":["#);
+    for (i, (row, shape)) in t.rows.iter().zip(&t.shapes).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let props: serde_json::Map<String, serde_json::Value> = t
+            .columns
+            .iter()
+            .zip(row)
+            .map(|(c, v)| (c.key.to_string(), v.as_json()))
+            .collect();
+        // The stored geometry is already valid GeoJSON: copy it instead of re-parsing.
+        out.extend_from_slice(br#"{"type":"Feature","geometry":"#);
+        out.extend_from_slice(shape.geojson.as_bytes());
+        out.extend_from_slice(br#","properties":"#);
+        serde_json::to_writer(&mut out, &props)?;
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
+}
+
+/// Writes an OGC GeoPackage 1.3 (WGS84 polygons and attributes) to `path`, which must not
+/// exist yet.
+pub async fn gpkg(t: &Table, path: &Path) -> anyhow::Result<()> {
+    let url = format!("sqlite://{}", path.display());
+    let mut conn = SqliteConnectOptions::from_str(&url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Delete)
+        .connect()
+        .await
+        .with_context(|| format!("creating {}", path.display()))?;
+    // 0x47504B47 = "GPKG"; 10300 = version 1.3.0.
+    sqlx::query("PRAGMA application_id = 1196444487")
+        .execute(&mut conn)
+        .await?;
+    sqlx::query("PRAGMA user_version = 10300")
+        .execute(&mut conn)
+        .await?;
+    let mut tx = conn.begin().await?;
+    for sql in [
+        "CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, \
+         organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, \
+         description TEXT)",
+        "CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, \
+         identifier TEXT UNIQUE, description TEXT DEFAULT '', \
+         last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), \
+         min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER, \
+         CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))",
+        "CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, \
+         geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL, \
+         CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name), \
+         CONSTRAINT uk_gc_table_name UNIQUE (table_name), \
+         CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name), \
+         CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))",
+        "INSERT INTO gpkg_spatial_ref_sys VALUES \
+         ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'), \
+         ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'), \
+         ('WGS 84 geodetic', 4326, 'EPSG', 4326, 'GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563,AUTHORITY[\"EPSG\",\"7030\"]],AUTHORITY[\"EPSG\",\"6326\"]],PRIMEM[\"Greenwich\",0,AUTHORITY[\"EPSG\",\"8901\"]],UNIT[\"degree\",0.0174532925199433,AUTHORITY[\"EPSG\",\"9122\"]],AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST],AUTHORITY[\"EPSG\",\"4326\"]]', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
+    ] {
+        sqlx::query(sql).execute(&mut *tx).await?;
+    }
+    let columns: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| {
+            let ty = match c.kind {
+                ColumnType::Text => "TEXT",
+                ColumnType::Integer => "INTEGER",
+                ColumnType::Real => "DOUBLE",
+            };
+            format!("\"{}\" {ty}", c.key)
+        })
+        .collect();
+    sqlx::query(&format!(
+        "CREATE TABLE \"{}\" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY, {})",
+        t.name,
+        columns.join(", ")
+    ))
+    .execute(&mut *tx)
+    .await?;
+    let mut extent = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    let placeholders = vec!["?"; t.columns.len() + 1].join(", ");
+    let names: Vec<String> = t.columns.iter().map(|c| format!("\"{}\"", c.key)).collect();
+    let insert = format!(
+        "INSERT INTO \"{}\" (geom, {}) VALUES ({placeholders})",
+        t.name,
+        names.join(", ")
+    );
+    for (row, shape) in t.rows.iter().zip(&t.shapes) {
+        let geometry: geojson::Geometry = serde_json::from_str(&shape.geojson)?;
+        let geometry: geo_types::Geometry<f64> = geometry.value.try_into()?;
+        let [min_x, min_y, max_x, max_y] = shape.bbox;
+        extent = [
+            extent[0].min(min_x),
+            extent[1].min(min_y),
+            extent[2].max(max_x),
+            extent[3].max(max_y),
+        ];
+        let blob = geometry.to_gpkg_wkb(
+            CoordDimensions::xy(),
+            Some(4326),
+            vec![min_x, max_x, min_y, max_y],
+        )?;
+        let mut q = sqlx::query(&insert).bind(blob);
+        for cell in row {
+            q = match cell {
+                Cell::Text(s) => q.bind(s.clone()),
+                Cell::Int(i) => q.bind(*i),
+                Cell::Num(f) => q.bind(*f),
+                Cell::Empty => q.bind(Option::<String>::None),
+            };
+        }
+        q.execute(&mut *tx).await?;
+    }
+    if t.rows.is_empty() {
+        extent = [0.0; 4];
+    }
+    sqlx::query(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id) \
+         VALUES (?, 'features', ?, ?, ?, ?, ?, ?, 4326)",
+    )
+    .bind(t.name)
+    .bind(t.name)
+    .bind(&t.sheet)
+    .bind(extent[0])
+    .bind(extent[1])
+    .bind(extent[2])
+    .bind(extent[3])
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'GEOMETRY', 4326, 0, 0)",
+    )
+    .bind(t.name)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    conn.close().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Table {
+        Table {
+            name: "parcels",
+            sheet: "Thửa đất".into(),
+            columns: vec![
+                Column {
+                    key: "map_sheet",
+                    header: "Số tờ".into(),
+                    kind: ColumnType::Text,
+                },
+                Column {
+                    key: "area_m2",
+                    header: "Diện tích (m²)".into(),
+                    kind: ColumnType::Real,
+                },
+            ],
+            rows: vec![vec![Cell::text("12"), Cell::Num(250.456)]],
+            shapes: vec![Shape {
+                geojson: r#"{"type":"Polygon","coordinates":[[[108.8,15.3],[108.801,15.3],[108.801,15.301],[108.8,15.3]]]}"#.into(),
+                bbox: [108.8, 15.3, 108.801, 15.301],
+            }],
+        }
+    }
+
+    #[test]
+    fn csv_starts_with_a_bom_and_keeps_diacritics() {
+        let bytes = csv(&table()).unwrap();
+        assert!(bytes.starts_with(BOM));
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert!(text.starts_with("Số tờ,Diện tích (m²)\n12,250.46"), "{text}");
+    }
+
+    #[test]
+    fn geojson_is_a_feature_collection() {
+        let v: serde_json::Value = serde_json::from_slice(&geojson(&table()).unwrap()).unwrap();
+        assert_eq!(v["features"][0]["properties"]["map_sheet"], "12");
+        assert_eq!(v["features"][0]["geometry"]["type"], "Polygon");
+    }
+
+    #[tokio::test]
+    async fn geopackage_has_the_required_tables() {
+        let dir = std::env::temp_dir().join(format!("gpmb-gpkg-test-{}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        gpkg(&table(), &dir).await.unwrap();
+        let bytes = std::fs::read(&dir).unwrap();
+        let _ = std::fs::remove_file(&dir);
+        // application_id at offset 68, big-endian "GPKG".
+        assert_eq!(&bytes[68..72], b"GPKG");
+        assert_eq!(u32::from_be_bytes([bytes[60], bytes[61], bytes[62], bytes[63]]), 10300);
+    }
+}

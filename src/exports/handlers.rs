@@ -1,0 +1,49 @@
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::service::{self, Format, What};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::{AppError, AppResult};
+use crate::extract::ApiPath;
+
+/// Download `parcels`, `households`, `visits` or `grievances` of a project as `csv` or `xlsx`
+/// (Vietnamese headers), parcels also as `geojson` or `gpkg` (OGC GeoPackage, WGS84). Rows
+/// are limited to the caller's area; names, CCCD, phones, addresses and free text about people
+/// are left out for roles that may not read personal data. Every export is audited.
+#[utoipa::path(get, path = "/api/v1/projects/{code}/exports/{file}", tag = "exports",
+    params(("code" = String, Path, description = "project code, e.g. HPDQ2"),
+           ("file" = String, Path, description = "what and format, e.g. parcels.gpkg, households.xlsx")),
+    responses((status = 200, description = "the file, as an attachment"),
+              (status = 400, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn export(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((code, file)): ApiPath<(String, String)>,
+) -> AppResult<Response> {
+    let (what, format) = file.rsplit_once('.').ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "`{file}` needs a format, e.g. parcels.geojson, households.csv, visits.xlsx, parcels.gpkg"
+        ))
+    })?;
+    let what = What::parse(what)?;
+    let format = Format::parse(format)?;
+    format.check(what)?;
+    let conn = &state.db.conn;
+    let project = crate::projects::service::visible_project(conn, &principal, &code).await?;
+    let out = service::export(conn, &principal, &project, what, format).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", out.filename),
+            ),
+        ],
+        out.bytes,
+    )
+        .into_response())
+}

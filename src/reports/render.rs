@@ -1,0 +1,765 @@
+//! The periodic report in three formats (XLSX, CSV, printable HTML), all drawn from one
+//! `PeriodStats` and one list of metrics, in Vietnamese (labels from the `report` catalogue).
+use askama::Template;
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+
+use super::dto::{Numbers, PeriodStats, UnitNumbers};
+use super::period::{date_vi, Period};
+use crate::domain::{CaseStage, Stance, VisitKind};
+use crate::error::{AppError, AppResult};
+use crate::i18n::{Catalogue, Lang};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Xlsx,
+    Csv,
+    Html,
+}
+
+impl ReportFormat {
+    pub fn parse(s: &str) -> AppResult<ReportFormat> {
+        match s.to_ascii_lowercase().as_str() {
+            "xlsx" => Ok(ReportFormat::Xlsx),
+            "csv" => Ok(ReportFormat::Csv),
+            "html" => Ok(ReportFormat::Html),
+            other => Err(AppError::BadRequest(format!(
+                "unknown report format `{other}`: use xlsx, csv or html"
+            ))),
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Xlsx => "xlsx",
+            ReportFormat::Csv => "csv",
+            ReportFormat::Html => "html",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ReportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+            ReportFormat::Csv => "text/csv; charset=utf-8",
+            ReportFormat::Html => "text/html; charset=utf-8",
+        }
+    }
+
+    /// HTML opens in the browser (to print); the others download.
+    pub fn disposition(self) -> &'static str {
+        match self {
+            ReportFormat::Html => "inline",
+            _ => "attachment",
+        }
+    }
+}
+
+/// Who issues the report and when; everything else comes from the numbers.
+pub struct Issue {
+    pub agency: String,
+    pub place: String,
+    pub date: NaiveDate,
+}
+
+/// The project's agency (or the default steering committee), Quảng Ngãi, today (Vietnam time).
+pub fn issue_of(project: &crate::entities::projects::Model) -> Issue {
+    let cat = Catalogue::load(Lang::Vi);
+    Issue {
+        agency: project
+            .agency
+            .clone()
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(|| cat.t("report.agency_default").to_string()),
+        place: cat.t("report.place").to_string(),
+        date: (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive(),
+    }
+}
+
+/// One line of the report: a section, a key (stable, for CSV), a label, a unit and how to read
+/// the value from `Numbers`.
+pub struct Metric {
+    pub section: &'static str,
+    pub key: String,
+    pub label: String,
+    pub unit: String,
+    pub sub: bool,
+    get: Box<dyn Fn(&Numbers) -> f64 + Send + Sync>,
+}
+
+impl Metric {
+    pub fn value(&self, n: &Numbers) -> f64 {
+        (self.get)(n)
+    }
+}
+
+fn map_get(m: &std::collections::BTreeMap<String, i64>, k: &str) -> f64 {
+    m.get(k).copied().unwrap_or(0) as f64
+}
+
+/// Every metric of the report, in order. The XLSX summary sheet has exactly these rows.
+pub fn metrics(cat: &Catalogue) -> Vec<Metric> {
+    let unit_households = cat.t("report.unit.households").to_string();
+    let unit_times = cat.t("report.unit.times").to_string();
+    let unit_items = cat.t("report.unit.items").to_string();
+    let unit_parcels = cat.t("report.unit.parcels").to_string();
+    let mut out: Vec<Metric> = Vec::new();
+    let mut push = |section: &'static str,
+                    key: String,
+                    label: String,
+                    unit: &str,
+                    sub: bool,
+                    get: Box<dyn Fn(&Numbers) -> f64 + Send + Sync>| {
+        out.push(Metric {
+            section,
+            key,
+            label,
+            unit: unit.to_string(),
+            sub,
+            get,
+        })
+    };
+    push(
+        "mobilisation",
+        "households_visited".into(),
+        cat.t("report.metric.households_visited").into(),
+        &unit_households,
+        false,
+        Box::new(|n| n.households_visited as f64),
+    );
+    push(
+        "mobilisation",
+        "visits".into(),
+        cat.t("report.metric.visits").into(),
+        &unit_times,
+        false,
+        Box::new(|n| n.visits as f64),
+    );
+    for k in VisitKind::ALL {
+        let key = k.as_str();
+        push(
+            "mobilisation",
+            format!("visits.{key}"),
+            cat.t(&format!("report.kind.{key}")).into(),
+            &unit_times,
+            true,
+            Box::new(move |n| map_get(&n.visits_by_kind, key)),
+        );
+    }
+    for s in Stance::ALL {
+        let key = s.as_str();
+        push(
+            "stances",
+            format!("stances.{key}"),
+            cat.t(&format!("report.stance.{key}")).into(),
+            &unit_households,
+            false,
+            Box::new(move |n| map_get(&n.stances, key)),
+        );
+    }
+    for s in CaseStage::ALL {
+        let key = s.as_str();
+        push(
+            "stages",
+            format!("stages.{key}"),
+            cat.t(&format!("report.stage.{key}")).into(),
+            &unit_households,
+            false,
+            Box::new(move |n| map_get(&n.stages_reached, key)),
+        );
+    }
+    push(
+        "handover",
+        "parcels_handed_over".into(),
+        cat.t("report.metric.parcels_handed_over").into(),
+        &unit_parcels,
+        false,
+        Box::new(|n| n.parcels_handed_over as f64),
+    );
+    push(
+        "handover",
+        "area_handed_over_m2".into(),
+        cat.t("report.metric.area_handed_over_m2").into(),
+        "m²",
+        false,
+        Box::new(|n| n.area_handed_over_m2),
+    );
+    push(
+        "grievances",
+        "grievances_received".into(),
+        cat.t("report.metric.grievances_received").into(),
+        &unit_items,
+        false,
+        Box::new(|n| n.grievances_received as f64),
+    );
+    push(
+        "grievances",
+        "grievances_resolved".into(),
+        cat.t("report.metric.grievances_resolved").into(),
+        &unit_items,
+        false,
+        Box::new(|n| n.grievances_resolved as f64),
+    );
+    push(
+        "grievances",
+        "grievances_overdue".into(),
+        cat.t("report.metric.grievances_overdue").into(),
+        &unit_items,
+        false,
+        Box::new(|n| n.grievances_overdue as f64),
+    );
+    push(
+        "watch",
+        "hot_spots".into(),
+        cat.t("report.metric.hot_spots").into(),
+        &unit_items,
+        false,
+        Box::new(|n| n.hot_spots as f64),
+    );
+    push(
+        "watch",
+        "household_splits_after_cutoff".into(),
+        cat.t("report.metric.household_splits_after_cutoff").into(),
+        &unit_households,
+        false,
+        Box::new(|n| n.household_splits_after_cutoff as f64),
+    );
+    push(
+        "watch",
+        "parcel_splits_after_cutoff".into(),
+        cat.t("report.metric.parcel_splits_after_cutoff").into(),
+        &unit_parcels,
+        false,
+        Box::new(|n| n.parcel_splits_after_cutoff as f64),
+    );
+    out
+}
+
+pub const SECTIONS: [&str; 6] = [
+    "mobilisation",
+    "stances",
+    "stages",
+    "handover",
+    "grievances",
+    "watch",
+];
+
+/// The metrics the per-commune and per-group tables show (the printed page has room for these).
+pub const UNIT_COLUMNS: [&str; 9] = [
+    "households_visited",
+    "visits",
+    "stances.agrees",
+    "parcels_handed_over",
+    "area_handed_over_m2",
+    "grievances_received",
+    "grievances_resolved",
+    "grievances_overdue",
+    "hot_spots",
+];
+
+pub fn render(stats: &PeriodStats, period: Period, format: ReportFormat, issue: &Issue) -> AppResult<Vec<u8>> {
+    let cat = Catalogue::load(Lang::Vi);
+    match format {
+        ReportFormat::Xlsx => xlsx(stats, period, issue, &cat)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the XLSX report: {e}"))),
+        ReportFormat::Csv => csv_report(stats, &cat),
+        ReportFormat::Html => html(stats, period, issue, &cat),
+    }
+}
+
+/// The report's title lines: "BÁO CÁO" and what it reports on.
+pub fn title_lines(stats: &PeriodStats, period: Period, cat: &Catalogue) -> (String, String) {
+    (
+        cat.t("report.title").to_string(),
+        cat.fill(
+            "report.subtitle",
+            &[("project", &stats.project_name), ("period", &period.name_vi())],
+        ),
+    )
+}
+
+fn place_date(issue: &Issue, cat: &Catalogue) -> String {
+    cat.fill(
+        "report.place_date",
+        &[
+            ("place", &issue.place),
+            ("day", &format!("{:02}", issue.date.day())),
+            ("month", &format!("{:02}", issue.date.month())),
+            ("year", &issue.date.year().to_string()),
+        ],
+    )
+}
+
+fn range_line(stats: &PeriodStats, period: Period, cat: &Catalogue) -> String {
+    let d = |s: &str| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(date_vi)
+            .unwrap_or_else(|_| s.to_string())
+    };
+    cat.fill(
+        "report.range",
+        &[
+            ("from", &d(&stats.current.from)),
+            ("to", &d(&stats.current.to)),
+            ("previous", &period.previous().name_vi()),
+        ],
+    )
+}
+
+// ---- XLSX ----
+
+fn xlsx(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> Result<Vec<u8>, XlsxError> {
+    let metrics = metrics(cat);
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let center_bold = Format::new().set_bold().set_align(FormatAlign::Center);
+    let center_italic = Format::new().set_italic().set_align(FormatAlign::Center);
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center);
+    let head = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let cell = Format::new().set_border(FormatBorder::Thin);
+    let num = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_num_format("#,##0.##");
+    let (title_text, subtitle) = title_lines(stats, period, cat);
+
+    // Summary sheet: the administrative header, then every metric with this period, the
+    // previous one and the change.
+    let ws = wb.add_worksheet();
+    ws.set_name(cat.t("report.sheet.summary"))?;
+    ws.set_paper_size(9).set_portrait().set_print_fit_to_pages(1, 0);
+    ws.set_column_width(0, 6)?;
+    ws.set_column_width(1, 52)?;
+    ws.set_column_width(2, 10)?;
+    for c in 3..=5 {
+        ws.set_column_width(c, 13)?;
+    }
+    ws.merge_range(0, 0, 0, 2, &issue.agency.to_uppercase(), &center_bold)?;
+    ws.merge_range(0, 3, 0, 5, cat.t("report.nation"), &center_bold)?;
+    ws.merge_range(1, 3, 1, 5, cat.t("report.motto"), &center_bold)?;
+    ws.merge_range(1, 0, 1, 2, cat.t("report.doc_no"), &Format::new().set_align(FormatAlign::Center))?;
+    ws.merge_range(2, 3, 2, 5, &place_date(issue, cat), &center_italic)?;
+    ws.merge_range(4, 0, 4, 5, &title_text, &title)?;
+    ws.merge_range(5, 0, 5, 5, &subtitle, &center_bold)?;
+    ws.merge_range(6, 0, 6, 5, &range_line(stats, period, cat), &center_italic)?;
+    let header_row = 8;
+    let headers = [
+        cat.t("report.col.no"),
+        cat.t("report.col.metric"),
+        cat.t("report.col.unit"),
+        cat.t("report.col.current"),
+        cat.t("report.col.previous"),
+        cat.t("report.col.change"),
+    ];
+    for (i, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(header_row, i as u16, *h, &head)?;
+    }
+    let mut row = header_row + 1;
+    let mut no = 0;
+    for m in &metrics {
+        let cur = m.value(&stats.current.totals);
+        let prev = m.value(&stats.previous.totals);
+        if m.sub {
+            ws.write_string_with_format(row, 0, "", &cell)?;
+            ws.write_string_with_format(row, 1, format!("   - {}", m.label), &cell)?;
+        } else {
+            no += 1;
+            ws.write_number_with_format(row, 0, no, &cell)?;
+            ws.write_string_with_format(row, 1, &m.label, &cell)?;
+        }
+        ws.write_string_with_format(row, 2, &m.unit, &cell)?;
+        ws.write_number_with_format(row, 3, cur, &num)?;
+        ws.write_number_with_format(row, 4, prev, &num)?;
+        ws.write_number_with_format(row, 5, cur - prev, &num)?;
+        row += 1;
+    }
+    row += 1;
+    ws.merge_range(row, 3, row, 5, cat.t("report.signer"), &center_bold)?;
+    ws.merge_range(row + 1, 3, row + 1, 5, cat.t("report.sign_note"), &center_italic)?;
+    ws.write_string_with_format(row, 0, cat.t("report.recipients"), &bold)?;
+
+    // One sheet per breakdown: every metric, this period and the change.
+    for (name, units) in [
+        (cat.t("report.sheet.communes"), &stats.current.by_commune),
+        (cat.t("report.sheet.groups"), &stats.current.by_working_group),
+    ] {
+        let prev_units = if std::ptr::eq(units, &stats.current.by_commune) {
+            &stats.previous.by_commune
+        } else {
+            &stats.previous.by_working_group
+        };
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        ws.set_paper_size(9).set_landscape().set_print_fit_to_pages(1, 0);
+        unit_sheet(ws, &metrics, units, prev_units, cat, &head, &cell, &num)?;
+    }
+    wb.save_to_buffer()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn unit_sheet(
+    ws: &mut Worksheet,
+    metrics: &[Metric],
+    units: &[UnitNumbers],
+    prev_units: &[UnitNumbers],
+    cat: &Catalogue,
+    head: &Format,
+    cell: &Format,
+    num: &Format,
+) -> Result<(), XlsxError> {
+    ws.set_column_width(0, 12)?;
+    ws.set_column_width(1, 28)?;
+    ws.merge_range(0, 0, 1, 0, cat.t("report.col.code"), head)?;
+    ws.merge_range(0, 1, 1, 1, cat.t("report.col.name"), head)?;
+    for (i, m) in metrics.iter().enumerate() {
+        let c = 2 + 2 * i as u16;
+        ws.merge_range(0, c, 0, c + 1, &format!("{} ({})", m.label, m.unit), head)?;
+        ws.write_string_with_format(1, c, cat.t("report.col.current"), head)?;
+        ws.write_string_with_format(1, c + 1, cat.t("report.col.change"), head)?;
+        ws.set_column_width(c, 11)?;
+        ws.set_column_width(c + 1, 9)?;
+    }
+    ws.set_row_height(0, 60)?;
+    ws.set_freeze_panes(2, 2)?;
+    for (r, u) in units.iter().enumerate() {
+        let row = 2 + r as u32;
+        let prev = prev_units.iter().find(|p| p.id == u.id).map(|p| &p.numbers);
+        ws.write_string_with_format(row, 0, u.code.clone().unwrap_or_else(|| u.id.to_string()), cell)?;
+        ws.write_string_with_format(row, 1, &u.name, cell)?;
+        for (i, m) in metrics.iter().enumerate() {
+            let c = 2 + 2 * i as u16;
+            let cur = m.value(&u.numbers);
+            let before = prev.map(|p| m.value(p)).unwrap_or(0.0);
+            ws.write_number_with_format(row, c, cur, num)?;
+            ws.write_number_with_format(row, c + 1, cur - before, num)?;
+        }
+    }
+    Ok(())
+}
+
+// ---- CSV ----
+
+/// Long format, one line per unit and metric: easy to filter and pivot.
+fn csv_report(stats: &PeriodStats, cat: &Catalogue) -> AppResult<Vec<u8>> {
+    let metrics = metrics(cat);
+    let mut w = csv::Writer::from_writer(crate::exports::formats::BOM.to_vec());
+    let internal = |e: csv::Error| AppError::Internal(anyhow::anyhow!("writing CSV: {e}"));
+    w.write_record([
+        cat.t("report.col.level"),
+        cat.t("report.col.code"),
+        cat.t("report.col.name"),
+        cat.t("report.col.key"),
+        cat.t("report.col.metric"),
+        cat.t("report.col.unit"),
+        cat.t("report.col.current"),
+        cat.t("report.col.previous"),
+        cat.t("report.col.change"),
+    ])
+    .map_err(internal)?;
+    let mut rows: Vec<CsvRow> = vec![(
+        cat.t("report.level.project"),
+        stats.project.clone(),
+        stats.project_name.clone(),
+        &stats.current.totals,
+        Some(&stats.previous.totals),
+    )];
+    rows.extend(unit_rows(
+        cat.t("report.level.commune"),
+        &stats.current.by_commune,
+        &stats.previous.by_commune,
+    ));
+    rows.extend(unit_rows(
+        cat.t("report.level.group"),
+        &stats.current.by_working_group,
+        &stats.previous.by_working_group,
+    ));
+    for (level, code, name, cur, prev) in rows {
+        for m in &metrics {
+            let c = m.value(cur);
+            let p = prev.map(|p| m.value(p)).unwrap_or(0.0);
+            w.write_record([
+                level,
+                &code,
+                &name,
+                &m.key,
+                &m.label,
+                &m.unit,
+                &fmt_plain(c),
+                &fmt_plain(p),
+                &fmt_plain(c - p),
+            ])
+            .map_err(internal)?;
+        }
+    }
+    w.into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("writing CSV: {e}")))
+}
+
+type CsvRow<'a> = (&'a str, String, String, &'a Numbers, Option<&'a Numbers>);
+
+fn unit_rows<'a>(level: &'a str, cur: &'a [UnitNumbers], prev: &'a [UnitNumbers]) -> Vec<CsvRow<'a>> {
+    cur.iter()
+        .map(|u| {
+            (
+                level,
+                u.code.clone().unwrap_or_else(|| u.id.to_string()),
+                u.name.clone(),
+                &u.numbers,
+                prev.iter().find(|p| p.id == u.id).map(|p| &p.numbers),
+            )
+        })
+        .collect()
+}
+
+/// Machine-readable: integers without decimals, areas to 0.01 m².
+fn fmt_plain(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// Vietnamese number style: `.` between thousands, `,` before decimals.
+pub fn fmt_vi(v: f64) -> String {
+    let neg = v < 0.0;
+    let rounded = (v.abs() * 10.0).round() / 10.0;
+    let int = rounded.trunc() as u64;
+    let dec = ((rounded - rounded.trunc()) * 10.0).round() as u64;
+    let digits = int.to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(ch);
+    }
+    let mut out = if neg { format!("-{grouped}") } else { grouped };
+    if dec > 0 {
+        out.push_str(&format!(",{dec}"));
+    }
+    out
+}
+
+fn fmt_change(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{}", fmt_vi(v))
+    } else if v == 0.0 {
+        "0".to_string()
+    } else {
+        fmt_vi(v)
+    }
+}
+
+// ---- HTML ----
+
+struct TotalRow {
+    no: String,
+    label: String,
+    unit: String,
+    current: String,
+    previous: String,
+    change: String,
+    sub: bool,
+}
+
+struct Section {
+    title: String,
+    rows: Vec<TotalRow>,
+}
+
+struct Cell {
+    value: String,
+    change: String,
+}
+
+struct UnitRowView {
+    name: String,
+    cells: Vec<Cell>,
+}
+
+struct UnitTable {
+    title: String,
+    columns: Vec<String>,
+    rows: Vec<UnitRowView>,
+}
+
+#[derive(Template)]
+#[template(path = "report/period.html")]
+struct ReportHtml {
+    agency: String,
+    doc_no: String,
+    nation: String,
+    motto: String,
+    place_date: String,
+    title: String,
+    subtitle: String,
+    range_line: String,
+    head_no: String,
+    head_metric: String,
+    head_unit: String,
+    head_current: String,
+    head_previous: String,
+    head_change: String,
+    head_name: String,
+    part_totals: String,
+    sections: Vec<Section>,
+    unit_tables: Vec<UnitTable>,
+    chart_svg: Option<String>,
+    part_notes: String,
+    notes: String,
+    recipients_title: String,
+    recipients: Vec<String>,
+    signer: String,
+    sign_note: String,
+    print_label: String,
+}
+
+const ROMAN: [&str; 8] = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII"];
+
+fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> AppResult<Vec<u8>> {
+    let metrics = metrics(cat);
+    let (title, subtitle) = title_lines(stats, period, cat);
+    let mut sections = Vec::new();
+    let mut no = 0;
+    for (i, s) in SECTIONS.iter().enumerate() {
+        let mut rows = Vec::new();
+        for m in metrics.iter().filter(|m| m.section == *s) {
+            let cur = m.value(&stats.current.totals);
+            let prev = m.value(&stats.previous.totals);
+            if !m.sub {
+                no += 1;
+            }
+            rows.push(TotalRow {
+                no: if m.sub { String::new() } else { no.to_string() },
+                label: m.label.clone(),
+                unit: m.unit.clone(),
+                current: fmt_vi(cur),
+                previous: fmt_vi(prev),
+                change: fmt_change(cur - prev),
+                sub: m.sub,
+            });
+        }
+        sections.push(Section {
+            title: format!("{}. {}", i + 1, cat.t(&format!("report.section.{s}"))),
+            rows,
+        });
+    }
+    let columns: Vec<&Metric> = UNIT_COLUMNS
+        .iter()
+        .filter_map(|k| metrics.iter().find(|m| m.key == *k))
+        .collect();
+    let unit_table = |title: String, units: &[UnitNumbers], prev: &[UnitNumbers]| {
+        UnitTable {
+            title,
+            columns: columns.iter().map(|m| format!("{} ({})", m.label, m.unit)).collect(),
+            rows: units
+                .iter()
+                .map(|u| {
+                    let before = prev.iter().find(|p| p.id == u.id).map(|p| &p.numbers);
+                    UnitRowView {
+                        name: u.name.clone(),
+                        cells: columns
+                            .iter()
+                            .map(|m| {
+                                let c = m.value(&u.numbers);
+                                let p = before.map(|b| m.value(b)).unwrap_or(0.0);
+                                Cell {
+                                    value: fmt_vi(c),
+                                    change: fmt_change(c - p),
+                                }
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        }
+    };
+    let unit_tables = vec![
+        unit_table(
+            format!("{}. {}", ROMAN[1], cat.t("report.part.communes")),
+            &stats.current.by_commune,
+            &stats.previous.by_commune,
+        ),
+        unit_table(
+            format!("{}. {}", ROMAN[2], cat.t("report.part.groups")),
+            &stats.current.by_working_group,
+            &stats.previous.by_working_group,
+        ),
+    ];
+    let page = ReportHtml {
+        agency: issue.agency.to_uppercase(),
+        doc_no: cat.t("report.doc_no").into(),
+        nation: cat.t("report.nation").into(),
+        motto: cat.t("report.motto").into(),
+        place_date: place_date(issue, cat),
+        title,
+        subtitle,
+        range_line: range_line(stats, period, cat),
+        head_no: cat.t("report.col.no").into(),
+        head_metric: cat.t("report.col.metric").into(),
+        head_unit: cat.t("report.col.unit").into(),
+        head_current: cat.t("report.col.current").into(),
+        head_previous: cat.t("report.col.previous").into(),
+        head_change: cat.t("report.col.change").into(),
+        head_name: cat.t("report.col.name").into(),
+        part_totals: format!("{}. {}", ROMAN[0], cat.t("report.part.totals")),
+        sections,
+        unit_tables,
+        chart_svg: None,
+        part_notes: format!("{}. {}", ROMAN[3], cat.t("report.part.notes")),
+        notes: cat.fill(
+            "report.notes",
+            &[("date", &date_vi(issue.date))],
+        ),
+        recipients_title: cat.t("report.recipients").into(),
+        recipients: cat
+            .t("report.recipients_list")
+            .split('|')
+            .map(str::to_string)
+            .collect(),
+        signer: cat.t("report.signer").into(),
+        sign_note: cat.t("report.sign_note").into(),
+        print_label: cat.t("report.print").into(),
+    };
+    page.render()
+        .map(String::into_bytes)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_vietnamese_style() {
+        assert_eq!(fmt_vi(0.0), "0");
+        assert_eq!(fmt_vi(1234567.0), "1.234.567");
+        assert_eq!(fmt_vi(1234.56), "1.234,6");
+        assert_eq!(fmt_vi(-950.0), "-950");
+        assert_eq!(fmt_change(3.0), "+3");
+        assert_eq!(fmt_plain(2.0), "2");
+        assert_eq!(fmt_plain(2.5), "2.50");
+    }
+
+    #[test]
+    fn every_metric_has_a_label_and_a_section() {
+        let cat = Catalogue::load(Lang::Vi);
+        let ms = metrics(&cat);
+        for m in &ms {
+            assert!(!m.label.starts_with("report."), "no label for {}", m.key);
+            assert!(SECTIONS.contains(&m.section));
+        }
+        for k in UNIT_COLUMNS {
+            assert!(ms.iter().any(|m| m.key == k), "{k}");
+        }
+    }
+}

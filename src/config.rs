@@ -63,6 +63,14 @@ pub struct Settings {
         global = true
     )]
     pub grievance_near_days: i64,
+    /// Days to answer a petition or feedback (kiến nghị, phản ánh): set by the province.
+    #[arg(
+        long,
+        env = "GPMB_PETITION_DAYS",
+        default_value_t = crate::legal::rules::PETITION_ANSWER.days(),
+        global = true
+    )]
+    pub petition_days: i64,
 }
 
 /// Lets code outside the CLI (tests, benches) build `Settings` from the same defaults.

@@ -29,6 +29,8 @@ pub struct AppState {
     pub auth_cache: AuthCache,
     pub metrics: Arc<Metrics>,
     pub visits: crate::visits::writer::VisitWriter,
+    /// Vector tiles of each project's parcels (in memory, loaded on first use).
+    pub tiles: crate::tiles::TileIndex,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let visits = crate::visits::writer::VisitWriter::start(db.clone(), metrics.clone());
         AppState {
+            tiles: crate::tiles::TileIndex::new(db.clone()),
             db,
             settings: Arc::new(settings),
             auth_cache: AuthCache::default(),

@@ -191,6 +191,7 @@ pub async fn create(
     let now = crate::db::utc(Utc::now().fixed_offset());
     let ids = service::insert_all(&*tx, &principal, &project, &new, now).await?;
     tx.commit().await?;
+    state.tiles.parcels_changed(&ids).await;
     let items = service::by_ids(conn, &principal.scope, &ids).await?;
     Ok((StatusCode::CREATED, Json(CreatedParcels { items })))
 }
@@ -260,6 +261,7 @@ pub async fn patch(
         PatchOutcome::Updated(row) => {
             tx.commit().await?;
             state.metrics.parcel_updates.fetch_add(1, Ordering::Relaxed);
+            state.tiles.parcels_changed(&[id]).await;
             Ok(with_etag(row.into_dto(), StatusCode::OK))
         }
         PatchOutcome::Conflict(current) => {

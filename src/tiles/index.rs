@@ -1,0 +1,558 @@
+//! The in-memory tile index: per project, every parcel's attributes and Web Mercator geometry
+//! in an R-tree, loaded lazily on the first tile request. Writes through this server update it
+//! at once (`parcels_changed`); writes by other processes (CLI import, demo) are caught by a
+//! cheap change stamp checked at most once a second in the background.
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+
+use crate::db::Db;
+use crate::geo::tiling::{lonlat_to_world, tile_rect};
+
+/// How often at most the change stamp of a project is read.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Encoded tiles kept per project before the cache starts over.
+const CACHE_BYTES: usize = 48 * 1024 * 1024;
+
+/// A parcel as tiles show it: no personal data, geometry in world units (see `geo::tiling`).
+#[derive(Clone, Debug)]
+pub struct TileParcel {
+    pub id: i32,
+    pub status: String,
+    pub land_use: String,
+    pub map_sheet: String,
+    pub parcel_no: String,
+    pub area_m2: f64,
+    /// The commune's code, as the parcels API reports it.
+    pub commune: String,
+    pub version: i32,
+    /// Polygons → rings → world coordinates.
+    pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
+    /// min_x, min_y, max_x, max_y in world units.
+    pub bbox: [f64; 4],
+    /// Hash of everything a tile shows of the parcel: the tile ETag is built from these.
+    pub content_hash: u64,
+}
+
+type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// What changes when any parcel of a project is added, removed or written: the row count,
+/// the sum of versions (every write bumps a version) and the highest id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromQueryResult)]
+pub struct Stamp {
+    pub n: i64,
+    pub v: i64,
+    pub m: i64,
+}
+
+struct ProjectTiles {
+    tree: RTree<Entry>,
+    parcels: Vec<TileParcel>,
+    by_id: HashMap<i32, u32>,
+    stamp: Stamp,
+}
+
+/// What a tile request finds: the ETag of the tile's contents and, unless the client already
+/// has that version, the encoded tile (`None` when empty).
+pub enum TileAnswer {
+    NotModified(u64),
+    Empty,
+    Tile(u64, Bytes),
+}
+
+#[derive(Default)]
+struct TileCache {
+    tiles: HashMap<(u8, u32, u32), (u64, Option<Bytes>)>,
+    bytes: usize,
+}
+
+struct Slot {
+    data: RwLock<Option<ProjectTiles>>,
+    stale: AtomicBool,
+    load: tokio::sync::Mutex<()>,
+    last_check: Mutex<Instant>,
+    checking: AtomicBool,
+    cache: Mutex<TileCache>,
+}
+
+impl Slot {
+    fn new() -> Self {
+        Slot {
+            data: RwLock::new(None),
+            stale: AtomicBool::new(false),
+            load: tokio::sync::Mutex::new(()),
+            last_check: Mutex::new(Instant::now()),
+            checking: AtomicBool::new(false),
+            cache: Mutex::new(TileCache::default()),
+        }
+    }
+
+    fn loaded_stamp(&self) -> Option<Stamp> {
+        self.data.read().ok()?.as_ref().map(|d| d.stamp)
+    }
+
+    fn clear_cache(&self) {
+        if let Ok(mut c) = self.cache.lock() {
+            *c = TileCache::default();
+        }
+    }
+}
+
+/// The tile index of every project this server has served tiles of. Cheap to clone.
+#[derive(Clone)]
+pub struct TileIndex {
+    db: Db,
+    slots: Arc<RwLock<HashMap<i32, Arc<Slot>>>>,
+    codes: Arc<RwLock<HashMap<String, i32>>>,
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    id: i32,
+    project_id: i32,
+    status: String,
+    land_use: String,
+    map_sheet: String,
+    parcel_no: String,
+    area_m2: f64,
+    commune_code: String,
+    version: i32,
+    geometry: String,
+}
+
+const SELECT: &str = "SELECT p.id, p.project_id, p.status, p.land_use, p.map_sheet, p.parcel_no, \
+    p.area_m2, u.code AS commune_code, p.version, p.geometry \
+    FROM parcels p JOIN admin_units u ON u.id = p.commune_id";
+
+impl TileIndex {
+    pub fn new(db: Db) -> Self {
+        TileIndex {
+            db,
+            slots: Arc::default(),
+            codes: Arc::default(),
+        }
+    }
+
+    /// Drops what is known of a project so the next tile request reloads it from the database
+    /// (call after bulk writes such as a web upload).
+    pub fn invalidate_project(&self, project_id: i32) {
+        if let Some(slot) = self.slot_if_any(project_id) {
+            slot.stale.store(true, Ordering::SeqCst);
+            slot.clear_cache();
+        }
+    }
+
+    /// The project id of a code, from memory after the first lookup.
+    pub async fn project_id(&self, code: &str) -> Result<Option<i32>, DbErr> {
+        if let Some(id) = self.codes.read().ok().and_then(|m| m.get(code).copied()) {
+            return Ok(Some(id));
+        }
+        let Some(project) = crate::projects::service::by_code(&self.db.conn, code).await? else {
+            return Ok(None);
+        };
+        if let Ok(mut m) = self.codes.write() {
+            m.insert(code.to_string(), project.id);
+        }
+        Ok(Some(project.id))
+    }
+
+    fn slot_if_any(&self, project_id: i32) -> Option<Arc<Slot>> {
+        self.slots.read().ok()?.get(&project_id).cloned()
+    }
+
+    fn slot(&self, project_id: i32) -> Arc<Slot> {
+        if let Some(s) = self.slot_if_any(project_id) {
+            return s;
+        }
+        match self.slots.write() {
+            Ok(mut m) => m
+                .entry(project_id)
+                .or_insert_with(|| Arc::new(Slot::new()))
+                .clone(),
+            // A poisoned map only loses sharing: this request still gets a working slot.
+            Err(_) => Arc::new(Slot::new()),
+        }
+    }
+
+    /// Loads the project if it is not in memory or was invalidated, and starts a background
+    /// check of its change stamp when the last one is older than a second.
+    async fn ready(&self, project_id: i32) -> Result<Arc<Slot>, DbErr> {
+        let slot = self.slot(project_id);
+        let loaded = slot.loaded_stamp().is_some();
+        if !loaded || slot.stale.load(Ordering::SeqCst) {
+            let _guard = slot.load.lock().await;
+            if slot.loaded_stamp().is_none() || slot.stale.load(Ordering::SeqCst) {
+                self.reload(project_id, &slot).await?;
+            }
+        } else {
+            self.maybe_check(project_id, &slot);
+        }
+        Ok(slot)
+    }
+
+    /// Reads every parcel of the project and swaps the new index in. Caller holds `slot.load`.
+    async fn reload(&self, project_id: i32, slot: &Slot) -> Result<(), DbErr> {
+        // Cleared before reading: an invalidation during the read marks it stale again.
+        slot.stale.store(false, Ordering::SeqCst);
+        if let Ok(mut t) = slot.last_check.lock() {
+            *t = Instant::now();
+        }
+        let rows = Row::find_by_statement(Statement::from_sql_and_values(
+            self.db.backend(),
+            format!("{SELECT} WHERE p.project_id = $1"),
+            [Value::from(project_id)],
+        ))
+        .all(&self.db.conn)
+        .await?;
+        let count = rows.len();
+        let started = Instant::now();
+        let tiles = tokio::task::spawn_blocking(move || build(rows))
+            .await
+            .map_err(|e| DbErr::Custom(format!("building the tile index failed: {e}")))?;
+        tracing::info!(
+            project_id,
+            parcels = count,
+            ms = started.elapsed().as_millis() as u64,
+            "tile index loaded"
+        );
+        if let Ok(mut d) = slot.data.write() {
+            *d = Some(tiles);
+        }
+        slot.clear_cache();
+        Ok(())
+    }
+
+    fn maybe_check(&self, project_id: i32, slot: &Arc<Slot>) {
+        let due = slot
+            .last_check
+            .lock()
+            .map(|t| t.elapsed() >= CHECK_EVERY)
+            .unwrap_or(true);
+        if !due
+            || slot
+                .checking
+                .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+        {
+            return;
+        }
+        let this = self.clone();
+        let slot = slot.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.check(project_id, &slot).await {
+                tracing::warn!(project_id, error = %e, "tile index: change check failed");
+            }
+            if let Ok(mut t) = slot.last_check.lock() {
+                *t = Instant::now();
+            }
+            slot.checking.store(false, Ordering::SeqCst);
+        });
+    }
+
+    /// Reloads the project when its stamp in the database differs from the loaded one: some
+    /// other process wrote parcels. Meanwhile requests are served from the old index.
+    async fn check(&self, project_id: i32, slot: &Slot) -> Result<(), DbErr> {
+        let current = stamp(&self.db.conn, project_id).await?;
+        if slot.loaded_stamp() == Some(current) {
+            return Ok(());
+        }
+        let _guard = slot.load.lock().await;
+        // Re-read under the lock: a reload or an update may have caught up meanwhile.
+        let current = stamp(&self.db.conn, project_id).await?;
+        if slot.loaded_stamp() != Some(current) {
+            self.reload(project_id, slot).await?;
+        }
+        Ok(())
+    }
+
+    /// Parcels written by this server (status/attribute change, POST): updates the loaded
+    /// projects at once. Never fails the caller's request, which is already committed: on a
+    /// database error the affected projects are reloaded on their next tile request.
+    pub async fn parcels_changed(&self, ids: &[i32]) {
+        if ids.is_empty() || self.slots.read().map(|m| m.is_empty()).unwrap_or(true) {
+            return;
+        }
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
+            let sql = format!("{SELECT} WHERE p.id IN ({})", list.join(","));
+            match Row::find_by_statement(Statement::from_string(self.db.backend(), sql))
+                .all(&self.db.conn)
+                .await
+            {
+                Ok(r) => rows.extend(r),
+                Err(e) => {
+                    tracing::warn!(error = %e, "tile index: re-reading changed parcels failed");
+                    let all: Vec<i32> = self
+                        .slots
+                        .read()
+                        .map(|m| m.keys().copied().collect())
+                        .unwrap_or_default();
+                    for id in all {
+                        self.invalidate_project(id);
+                    }
+                    return;
+                }
+            }
+        }
+        let mut by_project: HashMap<i32, Vec<Row>> = HashMap::new();
+        for r in rows {
+            by_project.entry(r.project_id).or_default().push(r);
+        }
+        for (project_id, rows) in by_project {
+            let Some(slot) = self.slot_if_any(project_id) else {
+                continue;
+            };
+            let Ok(mut guard) = slot.data.write() else {
+                self.invalidate_project(project_id);
+                continue;
+            };
+            let Some(tiles) = guard.as_mut() else {
+                continue;
+            };
+            for row in rows {
+                match to_parcel(row) {
+                    Some(p) => tiles.upsert(p),
+                    None => slot.stale.store(true, Ordering::SeqCst),
+                }
+            }
+        }
+    }
+
+    /// The tile (z, x, y) of a project; `known` is the ETag hash the client holds, if any.
+    pub async fn tile(
+        &self,
+        project_id: i32,
+        z: u8,
+        x: u32,
+        y: u32,
+        known: &[u64],
+    ) -> anyhow::Result<TileAnswer> {
+        let slot = self.ready(project_id).await?;
+        let guard = slot
+            .data
+            .read()
+            .map_err(|_| anyhow::anyhow!("tile index lock poisoned"))?;
+        let Some(tiles) = guard.as_ref() else {
+            return Ok(TileAnswer::Empty);
+        };
+        let rect = tile_rect(
+            z,
+            x,
+            y,
+            f64::from(super::encode::BUFFER) / f64::from(super::encode::EXTENT),
+        );
+        let envelope = AABB::from_corners([rect.min_x, rect.min_y], [rect.max_x, rect.max_y]);
+        let mut found: Vec<&TileParcel> = tiles
+            .tree
+            .locate_in_envelope_intersecting(&envelope)
+            .filter_map(|e| tiles.parcels.get(e.data as usize))
+            .collect();
+        if found.is_empty() {
+            return Ok(TileAnswer::Empty);
+        }
+        found.sort_unstable_by_key(|p| p.id);
+        let mut h = DefaultHasher::new();
+        (z, x, y, found.len()).hash(&mut h);
+        for p in &found {
+            (p.id, p.content_hash).hash(&mut h);
+        }
+        let etag = h.finish();
+        if known.contains(&etag) {
+            return Ok(TileAnswer::NotModified(etag));
+        }
+        if let Some(hit) = slot
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.tiles.get(&(z, x, y)).cloned())
+            .filter(|(tag, _)| *tag == etag)
+        {
+            return Ok(match hit.1 {
+                Some(bytes) => TileAnswer::Tile(etag, bytes),
+                None => TileAnswer::Empty,
+            });
+        }
+        let bytes = super::encode::encode(&found, z, x, y)?.map(Bytes::from);
+        drop(guard);
+        if let Ok(mut c) = slot.cache.lock() {
+            let size = bytes.as_ref().map_or(0, |b| b.len()) + 64;
+            if c.bytes + size > CACHE_BYTES {
+                *c = TileCache::default();
+            }
+            c.bytes += size;
+            c.tiles.insert((z, x, y), (etag, bytes.clone()));
+        }
+        Ok(match bytes {
+            Some(b) => TileAnswer::Tile(etag, b),
+            None => TileAnswer::Empty,
+        })
+    }
+}
+
+impl ProjectTiles {
+    fn upsert(&mut self, p: TileParcel) {
+        let rect = |p: &TileParcel| {
+            Rectangle::from_corners([p.bbox[0], p.bbox[1]], [p.bbox[2], p.bbox[3]])
+        };
+        match self.by_id.get(&p.id).copied() {
+            Some(idx) => {
+                let Some(old) = self.parcels.get_mut(idx as usize) else {
+                    return;
+                };
+                self.stamp.v += i64::from(p.version) - i64::from(old.version);
+                if old.bbox != p.bbox {
+                    self.tree.remove(&GeomWithData::new(rect(old), idx));
+                    self.tree.insert(GeomWithData::new(rect(&p), idx));
+                }
+                *old = p;
+            }
+            None => {
+                let idx = self.parcels.len() as u32;
+                self.stamp.n += 1;
+                self.stamp.v += i64::from(p.version);
+                self.stamp.m = self.stamp.m.max(i64::from(p.id));
+                self.tree.insert(GeomWithData::new(rect(&p), idx));
+                self.by_id.insert(p.id, idx);
+                self.parcels.push(p);
+            }
+        }
+    }
+}
+
+/// The change stamp of a project in the database.
+pub async fn stamp(conn: &impl ConnectionTrait, project_id: i32) -> Result<Stamp, DbErr> {
+    Stamp::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v, \
+         CAST(COALESCE(MAX(id), 0) AS BIGINT) AS m FROM parcels WHERE project_id = $1",
+        [Value::from(project_id)],
+    ))
+    .one(conn)
+    .await
+    .map(Option::unwrap_or_default)
+}
+
+fn build(rows: Vec<Row>) -> ProjectTiles {
+    let mut parcels = Vec::with_capacity(rows.len());
+    let mut stamp = Stamp::default();
+    for row in rows {
+        stamp.n += 1;
+        stamp.v += i64::from(row.version);
+        stamp.m = stamp.m.max(i64::from(row.id));
+        // A row whose geometry cannot be read still counts in the stamp, so it does not
+        // trigger reloads forever; it just has no shape on the map.
+        if let Some(p) = to_parcel(row) {
+            parcels.push(p);
+        }
+    }
+    let entries: Vec<Entry> = parcels
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            GeomWithData::new(
+                Rectangle::from_corners([p.bbox[0], p.bbox[1]], [p.bbox[2], p.bbox[3]]),
+                i as u32,
+            )
+        })
+        .collect();
+    let by_id = parcels
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id, i as u32))
+        .collect();
+    ProjectTiles {
+        tree: RTree::bulk_load(entries),
+        parcels,
+        by_id,
+        stamp,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct GeoJsonGeometry {
+    #[serde(rename = "type")]
+    kind: String,
+    coordinates: serde_json::Value,
+}
+
+/// Polygon / MultiPolygon GeoJSON text → polygons of rings of world coordinates.
+pub fn world_polygons(geojson: &str) -> Option<Vec<Vec<Vec<[f64; 2]>>>> {
+    let g: GeoJsonGeometry = serde_json::from_str(geojson).ok()?;
+    let polygons: Vec<Vec<Vec<Vec<f64>>>> = match g.kind.as_str() {
+        "Polygon" => vec![serde_json::from_value(g.coordinates).ok()?],
+        "MultiPolygon" => serde_json::from_value(g.coordinates).ok()?,
+        _ => return None,
+    };
+    let out: Vec<Vec<Vec<[f64; 2]>>> = polygons
+        .into_iter()
+        .map(|rings| {
+            rings
+                .into_iter()
+                .map(|ring| {
+                    ring.into_iter()
+                        .filter(|c| c.len() >= 2)
+                        .map(|c| {
+                            let (x, y) = lonlat_to_world(c[0], c[1]);
+                            [x, y]
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    Some(out)
+}
+
+fn to_parcel(row: Row) -> Option<TileParcel> {
+    let polygons = world_polygons(&row.geometry)?;
+    let mut bbox = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for c in polygons.iter().flatten().flatten() {
+        bbox[0] = bbox[0].min(c[0]);
+        bbox[1] = bbox[1].min(c[1]);
+        bbox[2] = bbox[2].max(c[0]);
+        bbox[3] = bbox[3].max(c[1]);
+    }
+    if !bbox.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let mut h = DefaultHasher::new();
+    (
+        row.id,
+        row.version,
+        &row.status,
+        &row.land_use,
+        &row.map_sheet,
+        &row.parcel_no,
+        row.area_m2.to_bits(),
+        &row.commune_code,
+        &row.geometry,
+    )
+        .hash(&mut h);
+    Some(TileParcel {
+        id: row.id,
+        status: row.status,
+        land_use: row.land_use,
+        map_sheet: row.map_sheet,
+        parcel_no: row.parcel_no,
+        area_m2: row.area_m2,
+        commune: row.commune_code,
+        version: row.version,
+        polygons,
+        bbox,
+        content_hash: h.finish(),
+    })
+}

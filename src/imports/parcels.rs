@@ -822,6 +822,11 @@ pub async fn import(
         }
     }
     report.errors.sort_by_key(|e| e.index);
+    if !report.errors.is_empty() {
+        // Refused: nothing would be stored.
+        (report.inserted, report.updated, report.unchanged) = (0, 0, 0);
+        report.lineage.clear();
+    }
     if !report.errors.is_empty() || dry_run {
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
@@ -956,7 +961,7 @@ fn geometry_pass(
         let own = envelope_of(&g.bbox);
         let explicit: HashSet<i32> = p.parents.iter().map(|(id, _)| *id).collect();
         for other in tree.locate_in_envelope_intersecting(&own) {
-            if other.from_file && other.slot <= i {
+            if other.from_file && other.slot >= i {
                 continue;
             }
             let inter = other.envelope.intersection_area(&own);

@@ -24,3 +24,32 @@ pub use stages::{
 pub fn tet(year: i32) -> Option<chrono::NaiveDate> {
     lunar::tet(year)
 }
+
+/// Today's date in Vietnam (UTC+7): the "today" deadlines are counted against.
+pub fn today_vn() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}
+
+/// A rule as the API shows it.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RuleDto {
+    pub code: String,
+    /// E.g. `LĐĐ 2024 Điều 87(5)`.
+    pub article: String,
+    /// i18n key of the description.
+    pub key: String,
+    pub vi: String,
+    pub en: String,
+}
+
+impl From<&Rule> for RuleDto {
+    fn from(r: &Rule) -> Self {
+        RuleDto {
+            code: r.code.into(),
+            article: r.article.into(),
+            key: r.key.into(),
+            vi: r.vi.into(),
+            en: r.en.into(),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use super::dto::{CaseDto, NewStage, StageEventDto};
+use super::service;
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::Principal;
+use crate::domain::Permission;
+use crate::error::AppResult;
+use crate::extract::{ApiJson, ApiPath};
+
+/// The case of a household: its stages in order (date, document, who recorded, overrides),
+/// the current stage, the next required stage with its legal deadline and days left, open
+/// deadlines, per-parcel differences and open grievances (shown beside, never a stop).
+#[utoipa::path(get, path = "/api/v1/households/{id}/case", tag = "cases", params(("id" = i32, Path)),
+    responses((status = 200, body = CaseDto), (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn get_case(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<CaseDto>> {
+    principal.require(Permission::ReadPersonal)?;
+    let dto = service::case(
+        &state.db.conn,
+        &principal.scope,
+        id,
+        crate::legal::today_vn(),
+    )
+    .await?;
+    audit::record(
+        &state.db.conn,
+        &principal,
+        "read",
+        "case",
+        Some(id.to_string()),
+        serde_json::json!({"household_id": id}),
+    )
+    .await?;
+    Ok(Json(dto))
+}
+
+/// Record a stage for a household (members and district leaders in their area,
+/// administrators). A stage whose prerequisite is missing, or dated before the legal minimum,
+/// is refused with 422 naming the stage that must come first and the article; administrators
+/// may override with `override: true` and `override_reason` (audited). Enforcement at night,
+/// on a rest day or holiday, or within 15 days of the Tết holiday is refused with the nearest
+/// allowed time.
+#[utoipa::path(post, path = "/api/v1/households/{id}/stages", tag = "cases", params(("id" = i32, Path)),
+    request_body = NewStage,
+    responses((status = 201, body = StageEventDto), (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn record_stage(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(input): ApiJson<NewStage>,
+) -> AppResult<(StatusCode, Json<StageEventDto>)> {
+    principal
+        .require(Permission::Administer)
+        .or_else(|_| principal.require(Permission::WriteVisits))?;
+    let tx = state.db.write().await?;
+    let dto = service::record(&*tx, &principal, id, input, crate::legal::today_vn()).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(dto)))
+}

@@ -1,0 +1,163 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::legal::{GrievanceKind, RuleDto};
+
+/// How a grievance arrived.
+pub const CHANNELS: &[&str] = &[
+    "direct",
+    "mail",
+    "citizen_reception",
+    "meeting",
+    "phone",
+    "online",
+    "forwarded",
+];
+
+/// Status values: open = `received` | `accepted`.
+pub const STATUSES: &[&str] = &["received", "accepted", "resolved", "rejected", "withdrawn"];
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GrievanceHouseholdDto {
+    pub household_id: i32,
+    pub code: String,
+    pub head_name: String,
+    pub parcel_id: Option<i32>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DueDto {
+    /// `accept`, `notify` or `resolve`.
+    pub step: String,
+    pub due_on: NaiveDate,
+    /// Negative when overdue.
+    pub days_left: i64,
+    pub overdue: bool,
+    pub rule: RuleDto,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GrievanceDto {
+    pub id: i32,
+    /// The project's code.
+    pub project: String,
+    pub kind: GrievanceKind,
+    pub channel: String,
+    pub received_on: NaiveDate,
+    pub content: String,
+    /// `received`, `accepted`, `resolved`, `rejected` or `withdrawn`.
+    pub status: String,
+    /// Username of the official handling it.
+    pub assignee: Option<String>,
+    pub complex: bool,
+    pub especially_complex: bool,
+    pub remote_area: bool,
+    /// 1, or 2 for a second-round complaint.
+    pub round: i32,
+    /// The first-round complaint of a second round.
+    pub parent_id: Option<i32>,
+    /// Households (people) who signed.
+    pub signers: i32,
+    pub households: Vec<GrievanceHouseholdDto>,
+    pub accepted_on: Option<NaiveDate>,
+    pub accept_by: Option<NaiveDate>,
+    /// Denunciations: the parties must be told of the acceptance by then (working days).
+    pub notify_by: Option<NaiveDate>,
+    pub resolve_by: Option<NaiveDate>,
+    pub resolved_on: Option<NaiveDate>,
+    pub outcome: Option<String>,
+    pub document_no: Option<String>,
+    pub created_at: String,
+    /// The next deadline of an open grievance, with days left and its rule.
+    pub next_deadline: Option<DueDto>,
+    /// First-round complaints: the last day a second-round complaint may be filed, once known.
+    pub appeal_by: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrievanceHouseholdInput {
+    pub household_id: i32,
+    pub parcel_id: Option<i32>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGrievance {
+    /// Project code.
+    pub project: String,
+    pub kind: GrievanceKind,
+    /// `direct`, `mail`, `citizen_reception`, `meeting`, `phone`, `online` or `forwarded`.
+    pub channel: String,
+    pub received_on: NaiveDate,
+    pub content: String,
+    /// One or many households, each optionally with the parcel concerned.
+    pub households: Vec<GrievanceHouseholdInput>,
+    #[serde(default)]
+    pub remote_area: bool,
+    #[serde(default)]
+    pub complex: bool,
+    /// Denunciations: especially complex (two 30-day extensions).
+    #[serde(default)]
+    pub especially_complex: bool,
+    /// People who signed; at least the number of households (the default).
+    pub signers: Option<i32>,
+    pub document_no: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrievanceAction {
+    /// Thụ lý: `on` is the acceptance date (default today).
+    Accept,
+    /// Hand it to `assignee` (a username).
+    Assign,
+    /// Decision/answer: `outcome` required, `document_no`, `on` = resolved date.
+    Resolve,
+    /// Refuse to accept: `outcome` says why.
+    Reject,
+    Withdraw,
+    /// Change `complex`, `especially_complex` or `remote_area`; deadlines are recomputed.
+    Update,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrievancePatch {
+    pub action: GrievanceAction,
+    pub on: Option<NaiveDate>,
+    pub assignee: Option<String>,
+    pub outcome: Option<String>,
+    pub document_no: Option<String>,
+    pub complex: Option<bool>,
+    pub especially_complex: Option<bool>,
+    pub remote_area: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAppeal {
+    pub received_on: NaiveDate,
+    pub content: String,
+    /// Default: the first round's channel.
+    pub channel: Option<String>,
+    /// Default: the first round's flag.
+    pub remote_area: Option<bool>,
+    #[serde(default)]
+    pub complex: bool,
+    pub document_no: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct GrievanceQuery {
+    /// Project code.
+    pub project: Option<String>,
+    /// A status, or `open` (received or accepted).
+    pub status: Option<String>,
+    /// Household id.
+    pub household: Option<i32>,
+    pub kind: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+}

@@ -3,6 +3,9 @@
 //! adds its own file and one call here; it runs after the counters are built.
 use sea_orm::DatabaseConnection;
 
-pub async fn load(_db: &DatabaseConnection, _project_id: i32) -> anyhow::Result<()> {
+pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
+    super::public::load(db, project_id).await?;
+    // Last: the hot spots it flags count the grievances loaded above.
+    super::alerts::load(db, project_id).await?;
     Ok(())
 }

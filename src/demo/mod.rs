@@ -6,10 +6,12 @@
 //! Rows are written with explicit ids in multi-row INSERTs, a transaction per
 //! [`TXN_PARCELS`] parcels; a blocking thread generates the next batch while the database
 //! writes the current one.
+mod alerts;
 mod extras;
 mod gen;
 mod layout;
 mod names;
+mod public;
 
 use anyhow::{anyhow, bail, Context};
 use sea_orm::sea_query::{Alias, Expr, Func, Query};

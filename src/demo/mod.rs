@@ -7,6 +7,7 @@
 //! [`TXN_PARCELS`] parcels; a blocking thread generates the next batch while the database
 //! writes the current one.
 mod alerts;
+mod alerts;
 mod extras;
 mod gen;
 mod layout;

@@ -322,6 +322,23 @@ pub async fn update(
     }
     if new_land_use != current.land_use {
         detail["land_use"] = json!({"from": current.land_use, "to": new_land_use});
+        // Land-use changes after a project's notice date are alerts (issue 6).
+        conn.execute(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO parcel_land_use_events (project_id, parcel_id, commune_id, from_land_use, to_land_use, actor_id, actor, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            [
+                Value::from(current.project_id),
+                Value::from(id),
+                Value::from(current.commune_id),
+                Value::from(current.land_use.as_str()),
+                Value::from(new_land_use.as_str()),
+                Value::from(who.user_id),
+                Value::from(who.actor()),
+                Value::from(now),
+            ],
+        ))
+        .await?;
     }
     if let Some(r) = &patch.reason {
         detail["reason"] = json!(r);

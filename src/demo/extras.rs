@@ -7,7 +7,5 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
     super::public::load(db, project_id).await?;
     // Last: the hot spots it flags count the grievances loaded above.
     super::alerts::load(db, project_id).await?;
-    // Last: the hot spots it flags count the grievances loaded above.
-    super::alerts::load(db, project_id).await?;
     Ok(())
 }

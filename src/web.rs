@@ -42,7 +42,8 @@ pub fn routes() -> Router<AppState> {
     for (path, file) in PAGES {
         router = router.route(path, get(move || async move { serve(file) }));
     }
-    router
+    // gzip for clients that accept it: pages must load over a weak mobile signal.
+    router.layer(tower_http::compression::CompressionLayer::new())
 }
 
 async fn asset(Path(path): Path<String>) -> Response {

@@ -15,4 +15,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::my_work))
         .routes(routes!(handlers::household))
         .routes(routes!(handlers::assign))
+        // Work lists run to hundreds of households; phones fetch them over 3G.
+        .layer(tower_http::compression::CompressionLayer::new())
 }

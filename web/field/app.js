@@ -1,0 +1,671 @@
+// The field app of working groups (tổ công tác): "My work", the household page, the visit
+// form. Mobile first, Vietnamese first, usable offline: the shell is cached by the service
+// worker (sw.js), API answers are kept in Cache Storage, visits wait in the outbox.
+import { loadCatalogue, t, lang, fmtDate, fmtDateTime, fmtNumber, languageSwitch } from '../lib/i18n.js';
+import { api, ApiError, login, logout } from '../lib/api.js';
+import * as outbox from './outbox.js';
+
+const API_CACHE = 'gpmb-field-api';
+const WORK_URL = '/api/v1/my-work?limit=500';
+const PREFETCH = 20;
+const main = document.getElementById('main');
+const state = { user: null, work: null, workFrom: null, groups: null };
+
+// ---- small helpers ---------------------------------------------------------------------
+
+/** Replaces the page content; null and false entries are skipped. */
+function show(...nodes) {
+  main.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
+}
+
+/** Builds an element: h('p', {class: 'x'}, 'text', child…). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+/** Diacritic- and case-insensitive key, as the server folds (src/text.rs). */
+export function fold(s) {
+  return String(s ?? '').toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '')
+    .replace(/[đð]/g, 'd').replace(/\s+/g, ' ').trim();
+}
+
+/** `12/345`, `tờ 12 thửa 345`, `thửa 7` → {sheet, parcel}; null for other text. */
+function parcelRef(folded) {
+  const numbers = [];
+  let thua = false;
+  for (const tok of folded.split(/[\s/,:-]+/).filter(Boolean)) {
+    const glued = tok.match(/^(thua|to|so|t)(\d+)$/);
+    if (/^\d+$/.test(tok)) numbers.push(tok.replace(/^0+(?=\d)/, ''));
+    else if (glued) { numbers.push(glued[2].replace(/^0+(?=\d)/, '')); if (glued[1] === 'thua') thua = true; }
+    else if (['thua', 'to', 'so', 't', 'tbd', 'ban', 'do'].includes(tok)) { if (tok === 'thua') thua = true; }
+    else return null;
+  }
+  if (numbers.length === 2) return { sheet: numbers[0], parcel: numbers[1] };
+  if (numbers.length === 1 && thua) return { sheet: null, parcel: numbers[0] };
+  return null;
+}
+
+function matches(item, folded, ref) {
+  item._key ??= fold([item.head_name, ...(item.members || []).map((m) => m.name), item.id_number, item.code, item.address].join(' '));
+  if (item._key.includes(folded)) return true;
+  return !!ref && item.parcels.some((p) => p.parcel_no === ref.parcel && (!ref.sheet || p.map_sheet === ref.sheet));
+}
+
+const today = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+const localNow = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+
+/** Local `YYYY-MM-DDTHH:MM` → RFC 3339 with the phone's offset. */
+function withOffset(local) {
+  const d = new Date(local);
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+  return `${local}:00${sign}${pad(off / 60)}:${pad(off % 60)}`;
+}
+
+/**
+ * GET through the API cache: the network when it answers (the answer is kept), else the last
+ * kept answer. Returns {data, offline, at} or throws (ApiError, or 'offline' with nothing kept).
+ */
+async function cachedGet(url, { timeoutMs = 10_000 } = {}) {
+  const cache = 'caches' in self ? await caches.open(API_CACHE) : null;
+  if (navigator.onLine) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), timeoutMs);
+    try {
+      const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' }, signal: ctl.signal });
+      if (res.ok) {
+        const stamped = new Response(await res.clone().blob(), { headers: { 'content-type': 'application/json', 'x-fetched-at': new Date().toISOString() } });
+        await cache?.put(url, stamped);
+        return { data: await res.json(), offline: false };
+      }
+      if (res.status < 500) {
+        // 401/403/404 are answers, not outages: forget what was kept.
+        await cache?.delete(url);
+        const body = await res.json().catch(() => ({}));
+        const code = body?.error?.code || `http_${res.status}`;
+        const key = `error.${code}`;
+        throw new ApiError(res.status, code, t(key) !== key ? t(key) : (body?.error?.message || res.statusText));
+      }
+    } catch (err) {
+      if (err?.status) throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const kept = await cache?.match(url);
+  if (kept) return { data: await kept.json(), offline: true, at: kept.headers.get('x-fetched-at') };
+  throw Object.assign(new Error('offline'), { offline: true });
+}
+
+function netStatus() {
+  const el = document.getElementById('net');
+  el.textContent = navigator.onLine ? '' : t('field.offline');
+  el.classList.toggle('off', !navigator.onLine);
+}
+
+function focusHeading() {
+  const h1 = main.querySelector('h1');
+  if (h1) { h1.tabIndex = -1; h1.focus({ preventScroll: false }); }
+}
+
+function errorBox(err) {
+  const msg = err?.offline ? t('field.not_cached') : (err?.message || String(err));
+  return h('p', { class: 'error', role: 'alert' }, msg);
+}
+
+const reasonText = (r) => t(`field.reason.${r.kind}`, { date: r.date ? fmtDate(r.date) : '', days: r.days ?? '' });
+
+function reasonChips(reasons) {
+  if (!reasons?.length) return null;
+  return h('ul', { class: 'chips' }, reasons.map((r) => h('li', { class: `chip ${r.kind}` },
+    r.kind === 'not_visited' && r.days == null ? t('field.reason.never_visited') : reasonText(r))));
+}
+
+/** A translation, or `fallback` when the catalogue has no such key (vocabularies of other modules). */
+const tr = (key, fallback) => (t(key) === key ? fallback : t(key));
+
+const stanceBadge = (s) => h('span', { class: `badge stance-${s || 'none'}` }, t(`stance.${s || 'none'}`));
+
+// ---- outbox bar ----------------------------------------------------------------------
+
+async function renderSyncBar() {
+  const bar = document.getElementById('sync');
+  const queued = await outbox.all();
+  const pending = queued.filter((r) => r.state === 'pending').length;
+  const conflicts = queued.filter((r) => r.state === 'conflict').length;
+  bar.hidden = queued.length === 0;
+  bar.replaceChildren(
+    pending ? h('span', { class: 'pending' }, t('field.sync.pending', { n: pending })) : '',
+    conflicts ? h('a', { href: '#/outbox', class: 'conflict' }, t('field.sync.conflicts', { n: conflicts })) : '',
+    pending ? h('button', { type: 'button', class: 'small', onclick: () => outbox.sync({ force: true }) }, t('field.sync.now')) : '',
+  );
+}
+
+function pendingCard(rec) {
+  const b = rec.body;
+  return h('li', { class: `pending-visit ${rec.state}`, 'data-key': rec.key },
+    h('strong', {}, rec.label || `#${b.household_id}`), ' ',
+    h('span', { class: 'badge unsynced' }, rec.state === 'conflict' ? t('field.conflict') : t('field.unsynced')),
+    h('div', { class: 'muted' }, `${fmtDateTime(b.visited_at)} · ${t(`field.kind.${b.kind}`)} · ${t(`stance.${b.stance}`)}`),
+    rec.error?.message && rec.state === 'conflict'
+      ? h('p', { class: 'error', role: 'alert' }, t('field.conflict_reason', { status: rec.error.status }), ' ', rec.error.message)
+      : null,
+    rec.state === 'conflict' ? h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'small', onclick: () => outbox.retry(rec.key) }, t('field.retry')),
+      h('button', { type: 'button', class: 'small secondary', onclick: async () => {
+        if (confirm(t('field.discard_confirm'))) await outbox.remove(rec.key);
+      } }, t('field.discard'))) : null);
+}
+
+// ---- login -------------------------------------------------------------------------------
+
+function renderLogin() {
+  const err = h('p', { class: 'error', role: 'alert', id: 'login-error' });
+  const form = h('form', { id: 'login', class: 'card' },
+    h('h1', {}, t('login.title')),
+    h('label', { for: 'login-user' }, t('login.username')),
+    h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none' }),
+    h('label', { for: 'login-pass' }, t('login.password')),
+    h('input', { id: 'login-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    h('button', { type: 'submit' }, t('login.submit')), err);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const d = Object.fromEntries(new FormData(form));
+    try {
+      await login(d.username, d.password);
+      await start();
+    } catch (ex) {
+      err.textContent = ex.status === 401 ? t('login.failed') : (navigator.onLine ? ex.message : t('field.offline_login'));
+    }
+  });
+  show(form);
+  focusHeading();
+}
+
+// ---- My work -------------------------------------------------------------------------
+
+async function loadWork(force = false) {
+  if (state.work && !force) return state.work;
+  const items = [];
+  let url = WORK_URL;
+  let offline = false;
+  let at = null;
+  for (let i = 0; url && i < 20; i += 1) {
+    const page = await cachedGet(url);
+    offline ||= page.offline;
+    at ??= page.at;
+    items.push(...page.data.items);
+    url = page.data.next_cursor ? `${WORK_URL}&cursor=${encodeURIComponent(page.data.next_cursor)}` : null;
+  }
+  state.work = items;
+  state.workFrom = offline ? (at || 'cache') : null;
+  if (!offline) prefetchHouseholds(items);
+  return items;
+}
+
+/** Keeps the household pages of the most urgent households for offline use. */
+async function prefetchHouseholds(items) {
+  const urgent = items.filter((i) => i.reasons.length).slice(0, PREFETCH);
+  for (const item of urgent) {
+    if (!navigator.onLine) return;
+    try { await cachedGet(`/api/v1/field/households/${item.id}`); } catch { /* next time */ }
+  }
+}
+
+async function renderWork() {
+  const search = h('input', {
+    id: 'search', type: 'search', autocomplete: 'off', spellcheck: false, inputmode: 'search',
+    placeholder: t('field.search_placeholder'), 'aria-describedby': 'search-help', value: sessionStorage.getItem('field.q') || '',
+  });
+  const list = h('ul', { class: 'work', id: 'work-list', 'aria-live': 'polite' });
+  const count = h('p', { class: 'muted', id: 'work-count' });
+  const pendingList = h('ul', { class: 'pending-list', id: 'pending-list' });
+  show(
+    h('h1', {}, t('field.title')),
+    h('div', { class: 'search' },
+      h('label', { for: 'search' }, t('field.search')),
+      search,
+      h('p', { id: 'search-help', class: 'muted small' }, t('field.search_help'))),
+    pendingList, count, list);
+  focusHeading();
+
+  const showPending = async () => {
+    const queued = await outbox.all();
+    pendingList.replaceChildren(...(queued.length ? [h('li', { class: 'heading' }, h('h2', {}, t('field.outbox')))] : []), ...queued.map(pendingCard));
+  };
+  showPending();
+  main._refresh = showPending;
+
+  let items;
+  try {
+    items = await loadWork();
+  } catch (err) {
+    list.replaceWith(errorBox(err));
+    return;
+  }
+  if (state.workFrom) count.before(h('p', { class: 'note' }, t('field.from_cache', { at: state.workFrom === 'cache' ? '' : fmtDateTime(state.workFrom) })));
+  const filter = () => {
+    const q = fold(search.value);
+    sessionStorage.setItem('field.q', search.value);
+    const ref = q ? parcelRef(q) : null;
+    const found = q ? items.filter((i) => matches(i, q, ref)) : items;
+    count.textContent = t('field.count', { n: fmtNumber(found.length), total: fmtNumber(items.length) });
+    list.replaceChildren(...found.slice(0, 60).map(workItem));
+    if (found.length > 60) list.append(h('li', { class: 'muted' }, t('field.more', { n: fmtNumber(found.length - 60) })));
+  };
+  let timer;
+  search.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(filter, 80); });
+  filter();
+}
+
+function workItem(i) {
+  const parcels = i.parcels.map((p) => `${p.map_sheet}/${p.parcel_no}`).join(', ');
+  return h('li', { class: 'item' },
+    h('a', { href: `#/h/${i.id}`, class: 'item-link' },
+      h('span', { class: 'name' }, i.head_name),
+      h('span', { class: 'muted' }, ` · ${i.code}`),
+      h('div', { class: 'muted small' }, `${i.address || i.commune.name}${parcels ? ` · ${t('field.parcels_short')} ${parcels}` : ''}`)),
+    h('div', { class: 'meta' }, stanceBadge(i.stance)),
+    reasonChips(i.reasons),
+    i.assignment?.note ? h('p', { class: 'small note' }, `${t('field.assigned_note')}: ${i.assignment.note}`) : null);
+}
+
+// ---- household page -------------------------------------------------------------------
+
+const STATUS_COLOURS = {
+  not_contacted: '#9aa4ad', contacted: '#5b8def', negotiating: '#f0a202', agreed: '#2e9e5b',
+  paid: '#137752', handed_over: '#0b4f36', objecting: '#c62828', in_complaint: '#8e24aa',
+};
+
+/** A small map of the household's parcels as inline SVG (no tiles, no library). */
+function parcelMap(parcels) {
+  const rings = [];
+  for (const p of parcels) {
+    const g = p.geometry || {};
+    const polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
+    for (const poly of polys) rings.push({ p, ring: poly[0] || [] });
+  }
+  const pts = rings.flatMap((r) => r.ring);
+  if (!pts.length) return null;
+  const lons = pts.map((c) => c[0]);
+  const lats = pts.map((c) => c[1]);
+  const [minX, maxX, minY, maxY] = [Math.min(...lons), Math.max(...lons), Math.min(...lats), Math.max(...lats)];
+  const k = Math.cos(((minY + maxY) / 2) * Math.PI / 180);
+  const w = Math.max((maxX - minX) * k, 1e-9);
+  const hgt = Math.max(maxY - minY, 1e-9);
+  const size = 300;
+  const scale = (size - 20) / Math.max(w, hgt);
+  const vw = w * scale + 20;
+  const vh = hgt * scale + 20;
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${vw.toFixed(1)} ${vh.toFixed(1)}`);
+  svg.setAttribute('class', 'parcel-map');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', t('field.map_label', { n: parcels.length }));
+  for (const { p, ring } of rings) {
+    const d = ring.map((c, n) => `${n ? 'L' : 'M'}${((c[0] - minX) * k * scale + 10).toFixed(1)},${((maxY - c[1]) * scale + 10).toFixed(1)}`).join('') + 'Z';
+    const path = document.createElementNS(NS, 'path');
+    path.setAttribute('d', d);
+    path.setAttribute('fill', STATUS_COLOURS[p.status] || '#888');
+    path.setAttribute('fill-opacity', '0.55');
+    path.setAttribute('stroke', '#1b1f23');
+    path.setAttribute('stroke-width', '1.5');
+    const title = document.createElementNS(NS, 'title');
+    title.textContent = `${t('field.sheet')} ${p.map_sheet} ${t('field.parcel')} ${p.parcel_no}`;
+    path.append(title);
+    svg.append(path);
+  }
+  return svg;
+}
+
+/** The case stage and its legal deadlines (GET /api/v1/households/{id}/case); nothing if absent. */
+async function caseSection(id) {
+  const box = h('section', { id: 'case', hidden: true, 'aria-labelledby': 'case-h' });
+  try {
+    const res = await fetch(`/api/v1/households/${id}/case`, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+    if (!res.ok) return box;
+    const c = await res.json();
+    const stage = c.current_stage ?? c.stage;
+    if (!stage && !c.next) return box;
+    const last = (c.stages || []).filter((e) => e.stage === stage).pop();
+    const rule = (r) => (r ? (lang() === 'vi' ? r.vi : r.en) || '' : '');
+    const deadline = (d) => h('li', { class: d.overdue ? 'overdue' : '' },
+      `${tr(`field.stage.${d.stage}`, d.stage)}: ${t('field.deadline')} ${fmtDate(d.due_on)}`,
+      d.overdue ? h('strong', { class: 'error' }, ` — ${t('field.overdue')}`) : '',
+      d.rule ? h('div', { class: 'muted small' }, `${rule(d.rule)} (${d.rule.article || ''})`) : '');
+    const deadlines = [...(c.open_deadlines || [])];
+    if (c.next?.due_on && !deadlines.some((d) => d.stage === c.next.stage)) deadlines.push(c.next);
+    box.hidden = false;
+    box.append(...[h('h2', { id: 'case-h' }, t('field.case')),
+      stage ? h('p', {}, h('strong', {}, tr(`field.stage.${stage}`, stage)), last ? ` · ${fmtDate(last.occurred_on)}` : '') : null,
+      c.next && !c.next.due_on ? h('p', { class: 'small' }, `${t('field.next_step')}: ${tr(`field.stage.${c.next.stage}`, c.next.stage)}`) : null,
+      deadlines.length ? h('ul', { class: 'small' }, deadlines.map(deadline)) : null].filter(Boolean));
+  } catch { /* offline: the case stays hidden */ }
+  return box;
+}
+
+async function renderHousehold(id) {
+  show(h('p', {}, t('field.loading')));
+  let data;
+  let offline = false;
+  try {
+    const r = await cachedGet(`/api/v1/field/households/${id}`);
+    data = r.data;
+    offline = r.offline;
+  } catch (err) {
+    show(h('p', {}, h('a', { href: '#/' }, `← ${t('field.back')}`)), errorBox(err));
+    const item = (state.work || []).find((i) => i.id === id);
+    if (item && err.offline) main.append(h('a', { class: 'button', href: `#/h/${id}/visit` }, t('field.log_visit')));
+    return;
+  }
+  const hh = data.household;
+  const queued = (await outbox.all()).filter((r) => r.body.household_id === id);
+  const sec = (key, ...body) => h('section', { 'aria-labelledby': `${key}-h` }, h('h2', { id: `${key}-h` }, t(`field.${key}`)), ...body);
+
+  const members = (hh.members || []).map((m) => h('li', {}, m.name, m.relation ? ` (${m.relation})` : '', m.birth_year ? ` · ${m.birth_year}` : ''));
+  const parcels = data.parcels.map((p) => h('li', {},
+    h('span', { class: 'dot', style: `background:${STATUS_COLOURS[p.status] || '#888'}` }),
+    `${t('field.sheet')} ${p.map_sheet} · ${t('field.parcel')} ${p.parcel_no} · ${p.land_use} · ${fmtNumber(p.area_m2)} m² · ${t(`status.${p.status}`)}`));
+
+  const commitments = data.open_commitments.map((c) => {
+    const box = h('input', { type: 'checkbox', id: `c-${c.id}` });
+    const overdue = c.due_date && c.due_date < today();
+    box.addEventListener('change', async () => {
+      box.disabled = true;
+      try {
+        await api(`/api/v1/commitments/${c.id}/done`, { method: box.checked ? 'POST' : 'DELETE' });
+        li.classList.toggle('done', box.checked);
+      } catch (err) {
+        box.checked = !box.checked;
+        li.append(errorBox(navigator.onLine ? err : { offline: true, message: t('field.needs_network') }));
+      } finally { box.disabled = false; }
+    });
+    const li = h('li', { class: overdue ? 'overdue' : '' }, box,
+      h('label', { for: `c-${c.id}` }, c.text, h('span', { class: 'muted small' }, ` — ${c.owner}${c.due_date ? `, ${t('field.due')} ${fmtDate(c.due_date)}` : ''}`)));
+    return li;
+  });
+
+  const visits = data.visits.map((v) => h('li', { class: 'visit' },
+    h('div', {}, h('strong', {}, fmtDateTime(v.visited_at)), ` · ${t(`field.kind.${v.kind}`)} · `, stanceBadge(v.stance),
+      v.revisions ? h('span', { class: 'muted small' }, ` · ${t('field.edited', { n: v.revisions })}`) : ''),
+    v.author ? h('div', { class: 'muted small' }, `${t('field.by')} ${v.author}`) : null,
+    v.topics.length ? h('div', { class: 'small' }, v.topics.map((x) => t(`field.topic.${x}`)).join(', ')) : null,
+    v.concerns ? h('p', {}, v.concerns) : null,
+    v.commitments.length ? h('ul', { class: 'small' }, v.commitments.map((c) => h('li', { class: c.done ? 'done' : '' }, `${c.text} (${c.owner}${c.due_date ? `, ${fmtDate(c.due_date)}` : ''})`))) : null,
+    v.next_visit_on ? h('div', { class: 'small' }, `${t('field.next_visit')}: ${fmtDate(v.next_visit_on)}`) : null,
+    v.editable ? h('a', { href: `#/h/${id}/edit/${v.id}`, class: 'small' }, t('field.edit_visit')) : null));
+
+  const grievances = data.grievances.map((g) => h('li', {},
+    h('strong', {}, `${tr(`field.grievance_kind.${g.kind}`, g.kind)} · ${fmtDate(g.received_on)}`), ` · ${g.status}`,
+    g.resolve_by ? h('span', { class: 'small' }, ` · ${t('field.resolve_by')} ${fmtDate(g.resolve_by)}`) : '',
+    h('div', { class: 'small' }, g.content)));
+
+  const assignments = data.assignments.map((a) => h('li', {},
+    `${a.assignee.display_name} — ${t('field.due')} ${fmtDate(a.due_on)}`, a.note ? ` · ${a.note}` : '',
+    a.assigned_by ? h('span', { class: 'muted small' }, ` (${t('field.by')} ${a.assigned_by.display_name})`) : ''));
+
+  show(
+    h('p', {}, h('a', { href: '#/' }, `← ${t('field.back')}`)),
+    h('h1', {}, hh.head_name),
+    h('p', { class: 'muted' }, `${hh.code} · ${hh.address ? `${hh.address} · ` : ''}${hh.commune.name}`),
+    offline ? h('p', { class: 'note' }, t('field.from_cache', { at: '' })) : null,
+    h('p', {}, stanceBadge(hh.stance), hh.phone ? [' · ', h('a', { href: `tel:${hh.phone}` }, hh.phone)] : ''),
+    reasonChips(data.reasons),
+    h('a', { class: 'button', href: `#/h/${id}/visit`, id: 'log-visit' }, t('field.log_visit')),
+    queued.length ? h('section', { 'aria-labelledby': 'q-h' }, h('h2', { id: 'q-h' }, t('field.outbox')), h('ul', { class: 'pending-list' }, queued.map(pendingCard))) : null,
+    await caseSection(id),
+    sec('commitments', commitments.length ? h('ul', { class: 'commitments' }, commitments) : h('p', { class: 'muted' }, t('field.none'))),
+    sec('visits', visits.length ? h('ol', { class: 'timeline' }, visits) : h('p', { class: 'muted' }, t('field.none'))),
+    sec('parcels', parcelMap(data.parcels), h('ul', {}, parcels)),
+    sec('members', members.length ? h('ul', {}, members) : h('p', { class: 'muted' }, t('field.none'))),
+    sec('grievances', grievances.length ? h('ul', {}, grievances) : h('p', { class: 'muted' }, t('field.none'))),
+    (data.can_assign || assignments.length) ? sec('assignments', assignments.length ? h('ul', {}, assignments) : null, data.can_assign ? assignForm(id, data.assignable) : null) : null,
+  );
+  focusHeading();
+}
+
+function assignForm(id, people) {
+  const msg = h('p', { role: 'status' });
+  const form = h('form', { class: 'card', id: 'assign' },
+    h('label', { for: 'assignee' }, t('field.assignee')),
+    h('select', { id: 'assignee', name: 'assignee', required: true }, people.map((p) => h('option', { value: p.username }, p.display_name))),
+    h('label', { for: 'assign-due' }, t('field.due_on')),
+    h('input', { id: 'assign-due', name: 'due_on', type: 'date', required: true, min: today(), value: today() }),
+    h('label', { for: 'assign-note' }, t('field.note')),
+    h('input', { id: 'assign-note', name: 'note', maxlength: 2000 }),
+    h('button', { type: 'submit' }, t('field.assign')), msg);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const d = Object.fromEntries(new FormData(form));
+    try {
+      await api(`/api/v1/households/${id}/next-visit`, { method: 'POST', body: d });
+      msg.textContent = t('field.assigned_ok');
+      state.work = null;
+      renderHousehold(id);
+    } catch (err) {
+      msg.className = 'error';
+      msg.textContent = err.message;
+    }
+  });
+  return form;
+}
+
+// ---- visit form -----------------------------------------------------------------------
+
+const KINDS = ['home_visit', 'group_meeting', 'dialogue', 'phone'];
+const TOPICS = ['compensation_price', 'resettlement', 'livelihood', 'graves', 'land_origin', 'procedure', 'other'];
+const STANCES = ['agrees', 'considering', 'disagrees', 'refuses_contact'];
+
+async function groupsFor(id, household) {
+  if (household) return household.my_groups;
+  // Offline without the household page: the caller's groups of the household's project.
+  const item = (state.work || []).find((i) => i.id === id);
+  try {
+    const { data } = await cachedGet('/api/v1/working-groups?limit=500');
+    const mine = new Set(state.user?.working_groups || []);
+    return data.items.filter((g) => mine.has(g.id) && (!item || g.project === item.project)).map((g) => ({ id: g.id, name: g.name }));
+  } catch {
+    return (state.user?.working_groups || []).map((g) => ({ id: g, name: `#${g}` }));
+  }
+}
+
+function commitmentRow(n, c = {}) {
+  return h('fieldset', { class: 'commitment' },
+    h('legend', {}, t('field.commitment_n', { n })),
+    h('label', { for: `ct-${n}` }, t('field.commitment_text')),
+    h('input', { id: `ct-${n}`, name: 'c_text', value: c.text || '' }),
+    h('label', { for: `co-${n}` }, t('field.commitment_owner')),
+    h('input', { id: `co-${n}`, name: 'c_owner', value: c.owner || t('field.owner_default') }),
+    h('label', { for: `cd-${n}` }, t('field.commitment_due')),
+    h('input', { id: `cd-${n}`, name: 'c_due', type: 'date', value: c.due_date || '' }));
+}
+
+async function renderVisitForm(id, visitId) {
+  show(h('p', {}, t('field.loading')));
+  let household = null;
+  try { household = (await cachedGet(`/api/v1/field/households/${id}`)).data; } catch { /* offline: form still works */ }
+  const item = (state.work || []).find((i) => i.id === id);
+  const name = household?.household.head_name || item?.head_name || `#${id}`;
+  const editing = visitId ? household?.visits.find((v) => v.id === visitId) : null;
+  if (visitId && !editing) {
+    show(h('p', {}, h('a', { href: `#/h/${id}` }, `← ${t('field.back')}`)), errorBox({ message: t('field.edit_unavailable') }));
+    return;
+  }
+  const groups = await groupsFor(id, household);
+  const v = editing || {};
+  const radios = (nameAttr, values, labelKey, checked) => values.map((x) => h('label', { class: 'opt' },
+    h('input', { type: 'radio', name: nameAttr, value: x, required: true, checked: checked === x }), ` ${t(`${labelKey}.${x}`)}`));
+  const gpsOut = h('span', { id: 'gps-out', class: 'muted small', role: 'status' });
+  const gpsBox = h('input', { type: 'checkbox', id: 'gps', name: 'gps', checked: !!v.location });
+  let location = v.location || null;
+  gpsBox.addEventListener('change', () => {
+    if (!gpsBox.checked) { location = null; gpsOut.textContent = ''; return; }
+    if (!navigator.geolocation) { gpsOut.textContent = t('field.gps_unavailable'); gpsBox.checked = false; return; }
+    gpsOut.textContent = t('field.gps_wait');
+    navigator.geolocation.getCurrentPosition((pos) => {
+      location = { lon: +pos.coords.longitude.toFixed(6), lat: +pos.coords.latitude.toFixed(6) };
+      gpsOut.textContent = `${location.lat}, ${location.lon} (±${Math.round(pos.coords.accuracy)} m)`;
+    }, () => { gpsOut.textContent = t('field.gps_denied'); gpsBox.checked = false; location = null; },
+    { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 });
+  });
+  if (location) gpsOut.textContent = `${location.lat}, ${location.lon}`;
+
+  const commitments = h('div', { id: 'commitments' });
+  let n = 0;
+  const addCommitment = () => { n += 1; commitments.append(commitmentRow(n)); commitments.lastChild.querySelector('input').focus(); };
+  const err = h('p', { class: 'error', role: 'alert', id: 'visit-error' });
+  const visitedLocal = v.visited_at ? new Date(new Date(v.visited_at).getTime() - new Date(v.visited_at).getTimezoneOffset() * 60000).toISOString().slice(0, 16) : localNow();
+
+  const form = h('form', { id: 'visit-form', class: 'card', novalidate: false },
+    groups.length > 1 || editing ? [h('label', { for: 'group' }, t('field.group')),
+      h('select', { id: 'group', name: 'working_group_id', required: true, disabled: !!editing }, groups.map((g) => h('option', { value: g.id, selected: v.working_group_id === g.id }, g.name)))]
+      : h('input', { type: 'hidden', name: 'working_group_id', value: groups[0]?.id ?? '' }),
+    h('label', { for: 'visited-at' }, t('field.visited_at')),
+    h('input', { id: 'visited-at', name: 'visited_at', type: 'datetime-local', required: true, value: visitedLocal, max: localNow() }),
+    h('label', { for: 'kind' }, t('field.kind_label')),
+    h('select', { id: 'kind', name: 'kind', required: true }, KINDS.map((k) => h('option', { value: k, selected: (v.kind || 'home_visit') === k }, t(`field.kind.${k}`)))),
+    h('label', { for: 'participants' }, t('field.participants')),
+    h('textarea', { id: 'participants', name: 'participants', rows: 2, 'aria-describedby': 'participants-help' }, (v.participants || []).join('\n')),
+    h('p', { id: 'participants-help', class: 'muted small' }, t('field.participants_help')),
+    h('fieldset', {}, h('legend', {}, t('field.topics')),
+      TOPICS.map((x) => h('label', { class: 'opt' }, h('input', { type: 'checkbox', name: 'topics', value: x, checked: (v.topics || []).includes(x) }), ` ${t(`field.topic.${x}`)}`))),
+    h('fieldset', {}, h('legend', {}, t('field.stance')), radios('stance', STANCES, 'stance', v.stance)),
+    h('label', { for: 'concerns' }, t('field.concerns')),
+    h('textarea', { id: 'concerns', name: 'concerns', rows: 4, maxlength: 20000 }, v.concerns || ''),
+    editing ? null : [h('h2', {}, t('field.commitments')), commitments,
+      h('button', { type: 'button', class: 'secondary', id: 'add-commitment', onclick: addCommitment }, t('field.add_commitment'))],
+    h('label', { for: 'next-visit' }, t('field.next_visit')),
+    h('input', { id: 'next-visit', name: 'next_visit_on', type: 'date', value: v.next_visit_on || '', min: today() }),
+    h('div', { class: 'opt' }, gpsBox, h('label', { for: 'gps' }, ` ${t('field.gps')}`), ' ', gpsOut),
+    h('button', { type: 'submit', id: 'save-visit' }, editing ? t('field.save_edit') : t('field.save_visit')),
+    err);
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    const fd = new FormData(form);
+    const texts = fd.getAll('c_text');
+    const owners = fd.getAll('c_owner');
+    const dues = fd.getAll('c_due');
+    const body = {
+      visited_at: withOffset(fd.get('visited_at')),
+      kind: fd.get('kind'),
+      participants: String(fd.get('participants') || '').split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean),
+      topics: fd.getAll('topics'),
+      stance: fd.get('stance'),
+      concerns: String(fd.get('concerns') || '').trim(),
+      next_visit_on: fd.get('next_visit_on') || null,
+      location,
+    };
+    if (!body.stance) { err.textContent = t('field.stance_required'); return; }
+    if (editing) {
+      try {
+        await api(`/api/v1/visits/${visitId}`, { method: 'PATCH', body });
+        location_go(`#/h/${id}`);
+      } catch (ex) {
+        err.textContent = navigator.onLine ? ex.message : t('field.needs_network');
+      }
+      return;
+    }
+    body.household_id = id;
+    body.working_group_id = Number(fd.get('working_group_id') || (groups[0]?.id));
+    body.commitments = texts.map((text, k) => ({ text: text.trim(), owner: (owners[k] || '').trim(), due_date: dues[k] || null })).filter((c) => c.text);
+    if (!body.working_group_id) { err.textContent = t('field.no_group'); return; }
+    await outbox.enqueue(body, name);
+    state.work = null;
+    location_go(`#/h/${id}`);
+  });
+
+  show(
+    h('p', {}, h('a', { href: `#/h/${id}` }, `← ${name}`)),
+    h('h1', {}, editing ? t('field.edit_visit') : t('field.log_visit_for', { name })),
+    editing ? h('p', { class: 'muted small' }, t('field.edit_rule')) : null,
+    form);
+  focusHeading();
+}
+
+function location_go(hash) {
+  if (location.hash === hash) route(); else location.hash = hash;
+}
+
+async function renderOutbox() {
+  const queued = await outbox.all();
+  show(h('p', {}, h('a', { href: '#/' }, `← ${t('field.back')}`)), h('h1', {}, t('field.outbox')),
+    queued.length ? h('ul', { class: 'pending-list' }, queued.map(pendingCard)) : h('p', {}, t('field.outbox_empty')));
+  focusHeading();
+}
+
+// ---- routing and start ----------------------------------------------------------------
+
+async function route() {
+  if (!state.user) return;
+  const hash = location.hash || '#/';
+  let m;
+  main._refresh = null;
+  if ((m = hash.match(/^#\/h\/(\d+)\/visit$/))) return renderVisitForm(Number(m[1]));
+  if ((m = hash.match(/^#\/h\/(\d+)\/edit\/(\d+)$/))) return renderVisitForm(Number(m[1]), Number(m[2]));
+  if ((m = hash.match(/^#\/h\/(\d+)$/))) return renderHousehold(Number(m[1]));
+  if (hash === '#/outbox') return renderOutbox();
+  return renderWork();
+}
+
+async function start() {
+  let user = null;
+  try {
+    user = (await cachedGet('/api/v1/auth/me', { timeoutMs: 8000 })).data;
+  } catch (err) {
+    if (!(err.status === 401 || err.offline)) { show(errorBox(err)); return; }
+  }
+  if (!user) { renderLogin(); return; }
+  state.user = { ...user.user, working_groups: user.working_groups };
+  document.getElementById('logout').hidden = false;
+  outbox.start();
+  route();
+}
+
+outbox.onChange(async ({ sent } = {}) => {
+  await renderSyncBar();
+  if (sent?.length) {
+    state.work = null;
+    // Refresh the household shown when its visits arrived.
+    const m = (location.hash || '').match(/^#\/h\/(\d+)$/);
+    if (m && sent.some((r) => r.body.household_id === Number(m[1]))) renderHousehold(Number(m[1]));
+  }
+  main._refresh?.();
+});
+
+async function boot() {
+  await loadCatalogue(['field']);
+  languageSwitch(document.getElementById('lang'));
+  document.getElementById('logout').addEventListener('click', async () => {
+    const waiting = (await outbox.all()).length;
+    if (waiting && !confirm(t('field.logout_pending', { n: waiting }))) return;
+    try { await logout(); } catch { /* offline: the cookie stays until it expires */ }
+    if ('caches' in self) await caches.delete(API_CACHE);
+    sessionStorage.removeItem('field.q');
+    location.hash = '#/';
+    location.reload();
+  });
+  addEventListener('online', netStatus);
+  addEventListener('offline', netStatus);
+  addEventListener('hashchange', route);
+  netStatus();
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/static/field/sw.js', { scope: '/field' }).catch(() => { /* http on a LAN: no offline shell */ });
+  }
+  renderSyncBar();
+  await start();
+}
+
+boot();

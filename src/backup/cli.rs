@@ -39,9 +39,8 @@ fn sqlite_path(url: &str) -> anyhow::Result<PathBuf> {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 async fn open(path: &Path, read_only: bool) -> anyhow::Result<SqliteConnection> {
@@ -128,7 +127,10 @@ pub async fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
         .await?
         .try_get(0)?;
     if check != "ok" {
-        bail!("the backup in {} does not pass quick_check: {check}", file.display());
+        bail!(
+            "the backup in {} does not pass quick_check: {check}",
+            file.display()
+        );
     }
     let what = summary(&mut copy).await;
     copy.close().await?;
@@ -161,7 +163,10 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
         Err(e) => bail!("{} is not a SQLite database ({e})", file.display()),
     };
     if check != "ok" {
-        bail!("{} is damaged (quick_check: {check}); not restored", file.display());
+        bail!(
+            "{} is damaged (quick_check: {check}); not restored",
+            file.display()
+        );
     }
     if !has_table(&mut src, MIGRATIONS_TABLE).await? {
         bail!(
@@ -209,7 +214,10 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
     // Copy next to the target, then swap it in: the target is never half-written.
     let tmp = target.with_file_name(format!(
         "{}.restore-tmp",
-        target.file_name().and_then(|n| n.to_str()).unwrap_or("gpmb.db")
+        target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("gpmb.db")
     ));
     let _ = std::fs::remove_file(&tmp);
     sqlx::query("VACUUM INTO ?")
@@ -223,8 +231,7 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
     for suffix in ["-wal", "-shm"] {
         let side = PathBuf::from(format!("{}{suffix}", target.display()));
         if side.exists() {
-            std::fs::remove_file(&side)
-                .with_context(|| format!("removing {}", side.display()))?;
+            std::fs::remove_file(&side).with_context(|| format!("removing {}", side.display()))?;
         }
     }
     std::fs::rename(&tmp, &target)
@@ -251,7 +258,10 @@ mod tests {
 
     #[test]
     fn sqlite_paths_from_urls() {
-        assert_eq!(sqlite_path("sqlite://gpmb.db").unwrap(), PathBuf::from("gpmb.db"));
+        assert_eq!(
+            sqlite_path("sqlite://gpmb.db").unwrap(),
+            PathBuf::from("gpmb.db")
+        );
         assert_eq!(
             sqlite_path("sqlite:///tmp/x.db?mode=rwc").unwrap(),
             PathBuf::from("/tmp/x.db")

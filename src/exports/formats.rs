@@ -97,7 +97,10 @@ pub fn xlsx(t: &Table) -> anyhow::Result<Vec<u8>> {
     for (c, col) in t.columns.iter().enumerate() {
         let c = c as u16;
         ws.write_string_with_format(0, c, &col.header, &head)?;
-        ws.set_column_width(c, (col.header.chars().count() as f64 + 2.0).clamp(8.0, 40.0))?;
+        ws.set_column_width(
+            c,
+            (col.header.chars().count() as f64 + 2.0).clamp(8.0, 40.0),
+        )?;
     }
     for (r, row) in t.rows.iter().enumerate() {
         let r = r as u32 + 1;
@@ -118,7 +121,12 @@ pub fn xlsx(t: &Table) -> anyhow::Result<Vec<u8>> {
         }
     }
     ws.set_freeze_panes(1, 0)?;
-    ws.autofilter(0, 0, t.rows.len() as u32, t.columns.len().saturating_sub(1) as u16)?;
+    ws.autofilter(
+        0,
+        0,
+        t.rows.len() as u32,
+        t.columns.len().saturating_sub(1) as u16,
+    )?;
     Ok(wb.save_to_buffer()?)
 }
 
@@ -146,6 +154,30 @@ pub fn geojson(t: &Table) -> anyhow::Result<Vec<u8>> {
     }
     out.extend_from_slice(b"]}");
     Ok(out)
+}
+
+/// One geometry type for the layer when every feature has it (GIS tools then know it),
+/// GEOMETRY otherwise.
+fn layer_type(shapes: &[Shape]) -> anyhow::Result<&'static str> {
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let mut out: Option<&'static str> = None;
+    for s in shapes {
+        let k: Kind = serde_json::from_str(&s.geojson)?;
+        let this = match k.kind.as_str() {
+            "Polygon" => "POLYGON",
+            "MultiPolygon" => "MULTIPOLYGON",
+            _ => "GEOMETRY",
+        };
+        if out.is_some_and(|o| o != this) {
+            return Ok("GEOMETRY");
+        }
+        out = Some(this);
+    }
+    Ok(out.unwrap_or("GEOMETRY"))
 }
 
 /// Writes an OGC GeoPackage 1.3 (WGS84 polygons and attributes) to `path`, which must not
@@ -200,8 +232,9 @@ pub async fn gpkg(t: &Table, path: &Path) -> anyhow::Result<()> {
             format!("\"{}\" {ty}", c.key)
         })
         .collect();
+    let layer_type = layer_type(&t.shapes)?;
     sqlx::query(&format!(
-        "CREATE TABLE \"{}\" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY, {})",
+        "CREATE TABLE \"{}\" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom {layer_type}, {})",
         t.name,
         columns.join(", ")
     ))
@@ -257,12 +290,11 @@ pub async fn gpkg(t: &Table, path: &Path) -> anyhow::Result<()> {
     .bind(extent[3])
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'GEOMETRY', 4326, 0, 0)",
-    )
-    .bind(t.name)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)")
+        .bind(t.name)
+        .bind(layer_type)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     conn.close().await?;
     Ok(())
@@ -301,7 +333,10 @@ mod tests {
         let bytes = csv(&table()).unwrap();
         assert!(bytes.starts_with(BOM));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
-        assert!(text.starts_with("Số tờ,Diện tích (m²)\n12,250.46"), "{text}");
+        assert!(
+            text.starts_with("Số tờ,Diện tích (m²)\n12,250.46"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -320,6 +355,9 @@ mod tests {
         let _ = std::fs::remove_file(&dir);
         // application_id at offset 68, big-endian "GPKG".
         assert_eq!(&bytes[68..72], b"GPKG");
-        assert_eq!(u32::from_be_bytes([bytes[60], bytes[61], bytes[62], bytes[63]]), 10300);
+        assert_eq!(
+            u32::from_be_bytes([bytes[60], bytes[61], bytes[62], bytes[63]]),
+            10300
+        );
     }
 }

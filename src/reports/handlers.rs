@@ -68,7 +68,12 @@ pub async fn report(
         serde_json::json!({"period": period.code(), "format": format.extension()}),
     )
     .await?;
-    let filename = format!("bao-cao-{}-{}.{}", project.code, period.code(), format.extension());
+    let filename = format!(
+        "bao-cao-{}-{}.{}",
+        project.code,
+        period.code(),
+        format.extension()
+    );
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_string()),

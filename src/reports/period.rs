@@ -177,7 +177,10 @@ mod tests {
         assert_eq!(h.previous().code(), "2023-H2");
         assert_eq!(h.name_vi(), "6 tháng đầu năm 2024");
         let y = Period::parse("2021").unwrap();
-        assert_eq!((y.first_day(), y.last_day()), (ymd(2021, 1, 1), ymd(2021, 12, 31)));
+        assert_eq!(
+            (y.first_day(), y.last_day()),
+            (ymd(2021, 1, 1), ymd(2021, 12, 31))
+        );
         assert_eq!(y.previous().code(), "2020");
         // Leap-year February sits inside Q1.
         assert_eq!(
@@ -188,7 +191,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_periods_with_a_hint() {
-        for bad in ["", "21-Q1", "2021-Q5", "2021-Q0", "2021-H3", "2021-M1", "2021-", "abcd", "2021-Q1x"] {
+        for bad in [
+            "", "21-Q1", "2021-Q5", "2021-Q0", "2021-H3", "2021-M1", "2021-", "abcd", "2021-Q1x",
+        ] {
             let err = Period::parse(bad).unwrap_err();
             assert!(err.to_string().contains("YYYY-Qn"), "{bad}: {err}");
         }

@@ -258,7 +258,12 @@ pub const UNIT_COLUMNS: [&str; 9] = [
     "hot_spots",
 ];
 
-pub fn render(stats: &PeriodStats, period: Period, format: ReportFormat, issue: &Issue) -> AppResult<Vec<u8>> {
+pub fn render(
+    stats: &PeriodStats,
+    period: Period,
+    format: ReportFormat,
+    issue: &Issue,
+) -> AppResult<Vec<u8>> {
     let cat = Catalogue::load(Lang::Vi);
     match format {
         ReportFormat::Xlsx => xlsx(stats, period, issue, &cat)
@@ -274,7 +279,10 @@ pub fn title_lines(stats: &PeriodStats, period: Period, cat: &Catalogue) -> (Str
         cat.t("report.title").to_string(),
         cat.fill(
             "report.subtitle",
-            &[("project", &stats.project_name), ("period", &period.name_vi())],
+            &[
+                ("project", &stats.project_name),
+                ("period", &period.name_vi()),
+            ],
         ),
     )
 }
@@ -309,7 +317,12 @@ fn range_line(stats: &PeriodStats, period: Period, cat: &Catalogue) -> String {
 
 // ---- XLSX ----
 
-fn xlsx(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> Result<Vec<u8>, XlsxError> {
+fn xlsx(
+    stats: &PeriodStats,
+    period: Period,
+    issue: &Issue,
+    cat: &Catalogue,
+) -> Result<Vec<u8>, XlsxError> {
     let metrics = metrics(cat);
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
@@ -335,7 +348,9 @@ fn xlsx(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
     // previous one and the change.
     let ws = wb.add_worksheet();
     ws.set_name(cat.t("report.sheet.summary"))?;
-    ws.set_paper_size(9).set_portrait().set_print_fit_to_pages(1, 0);
+    ws.set_paper_size(9)
+        .set_portrait()
+        .set_print_fit_to_pages(1, 0);
     ws.set_column_width(0, 6)?;
     ws.set_column_width(1, 52)?;
     ws.set_column_width(2, 10)?;
@@ -345,7 +360,14 @@ fn xlsx(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
     ws.merge_range(0, 0, 0, 2, &issue.agency.to_uppercase(), &center_bold)?;
     ws.merge_range(0, 3, 0, 5, cat.t("report.nation"), &center_bold)?;
     ws.merge_range(1, 3, 1, 5, cat.t("report.motto"), &center_bold)?;
-    ws.merge_range(1, 0, 1, 2, cat.t("report.doc_no"), &Format::new().set_align(FormatAlign::Center))?;
+    ws.merge_range(
+        1,
+        0,
+        1,
+        2,
+        cat.t("report.doc_no"),
+        &Format::new().set_align(FormatAlign::Center),
+    )?;
     ws.merge_range(2, 3, 2, 5, &place_date(issue, cat), &center_italic)?;
     ws.merge_range(4, 0, 4, 5, &title_text, &title)?;
     ws.merge_range(5, 0, 5, 5, &subtitle, &center_bold)?;
@@ -383,13 +405,23 @@ fn xlsx(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
     }
     row += 1;
     ws.merge_range(row, 3, row, 5, cat.t("report.signer"), &center_bold)?;
-    ws.merge_range(row + 1, 3, row + 1, 5, cat.t("report.sign_note"), &center_italic)?;
+    ws.merge_range(
+        row + 1,
+        3,
+        row + 1,
+        5,
+        cat.t("report.sign_note"),
+        &center_italic,
+    )?;
     ws.write_string_with_format(row, 0, cat.t("report.recipients"), &bold)?;
 
     // One sheet per breakdown: every metric, this period and the change.
     for (name, units) in [
         (cat.t("report.sheet.communes"), &stats.current.by_commune),
-        (cat.t("report.sheet.groups"), &stats.current.by_working_group),
+        (
+            cat.t("report.sheet.groups"),
+            &stats.current.by_working_group,
+        ),
     ] {
         let prev_units = if std::ptr::eq(units, &stats.current.by_commune) {
             &stats.previous.by_commune
@@ -398,7 +430,9 @@ fn xlsx(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
         };
         let ws = wb.add_worksheet();
         ws.set_name(name)?;
-        ws.set_paper_size(9).set_landscape().set_print_fit_to_pages(1, 0);
+        ws.set_paper_size(9)
+            .set_landscape()
+            .set_print_fit_to_pages(1, 0);
         unit_sheet(ws, &metrics, units, prev_units, cat, &head, &cell, &num)?;
     }
     wb.save_to_buffer()
@@ -432,7 +466,12 @@ fn unit_sheet(
     for (r, u) in units.iter().enumerate() {
         let row = 2 + r as u32;
         let prev = prev_units.iter().find(|p| p.id == u.id).map(|p| &p.numbers);
-        ws.write_string_with_format(row, 0, u.code.clone().unwrap_or_else(|| u.id.to_string()), cell)?;
+        ws.write_string_with_format(
+            row,
+            0,
+            u.code.clone().unwrap_or_else(|| u.id.to_string()),
+            cell,
+        )?;
         ws.write_string_with_format(row, 1, &u.name, cell)?;
         for (i, m) in metrics.iter().enumerate() {
             let c = 2 + 2 * i as u16;
@@ -505,7 +544,11 @@ fn csv_report(stats: &PeriodStats, cat: &Catalogue) -> AppResult<Vec<u8>> {
 
 type CsvRow<'a> = (&'a str, String, String, &'a Numbers, Option<&'a Numbers>);
 
-fn unit_rows<'a>(level: &'a str, cur: &'a [UnitNumbers], prev: &'a [UnitNumbers]) -> Vec<CsvRow<'a>> {
+fn unit_rows<'a>(
+    level: &'a str,
+    cur: &'a [UnitNumbers],
+    prev: &'a [UnitNumbers],
+) -> Vec<CsvRow<'a>> {
     cur.iter()
         .map(|u| {
             (
@@ -657,31 +700,32 @@ fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
         .iter()
         .filter_map(|k| metrics.iter().find(|m| m.key == *k))
         .collect();
-    let unit_table = |title: String, units: &[UnitNumbers], prev: &[UnitNumbers]| {
-        UnitTable {
-            title,
-            columns: columns.iter().map(|m| format!("{} ({})", m.label, m.unit)).collect(),
-            rows: units
-                .iter()
-                .map(|u| {
-                    let before = prev.iter().find(|p| p.id == u.id).map(|p| &p.numbers);
-                    UnitRowView {
-                        name: u.name.clone(),
-                        cells: columns
-                            .iter()
-                            .map(|m| {
-                                let c = m.value(&u.numbers);
-                                let p = before.map(|b| m.value(b)).unwrap_or(0.0);
-                                Cell {
-                                    value: fmt_vi(c),
-                                    change: fmt_change(c - p),
-                                }
-                            })
-                            .collect(),
-                    }
-                })
-                .collect(),
-        }
+    let unit_table = |title: String, units: &[UnitNumbers], prev: &[UnitNumbers]| UnitTable {
+        title,
+        columns: columns
+            .iter()
+            .map(|m| format!("{} ({})", m.label, m.unit))
+            .collect(),
+        rows: units
+            .iter()
+            .map(|u| {
+                let before = prev.iter().find(|p| p.id == u.id).map(|p| &p.numbers);
+                UnitRowView {
+                    name: u.name.clone(),
+                    cells: columns
+                        .iter()
+                        .map(|m| {
+                            let c = m.value(&u.numbers);
+                            let p = before.map(|b| m.value(b)).unwrap_or(0.0);
+                            Cell {
+                                value: fmt_vi(c),
+                                change: fmt_change(c - p),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
     };
     let unit_tables = vec![
         unit_table(
@@ -716,10 +760,7 @@ fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
         unit_tables,
         chart_svg: None,
         part_notes: format!("{}. {}", ROMAN[3], cat.t("report.part.notes")),
-        notes: cat.fill(
-            "report.notes",
-            &[("date", &date_vi(issue.date))],
-        ),
+        notes: cat.fill("report.notes", &[("date", &date_vi(issue.date))]),
         recipients_title: cat.t("report.recipients").into(),
         recipients: cat
             .t("report.recipients_list")

@@ -333,7 +333,9 @@ async fn tally(
     )
     .await?;
     for r in &rows {
-        add_row(&mut t, r, true, |x, n, _| bump(&mut x.stages_reached, &r.key, n));
+        add_row(&mut t, r, true, |x, n, _| {
+            bump(&mut x.stages_reached, &r.key, n)
+        });
     }
 
     // Parcels handed over in the range and their recovered area.
@@ -373,7 +375,9 @@ async fn tally(
         )
         .await?;
         for r in &rows {
-            add_row(&mut t, r, true, |x, n, _| x.household_splits_after_cutoff += n);
+            add_row(&mut t, r, true, |x, n, _| {
+                x.household_splits_after_cutoff += n
+            });
         }
         let rows = agg(
             conn,
@@ -435,7 +439,9 @@ async fn tally(
             continue;
         }
         let received = g.received_on >= range.from;
-        let resolved = g.resolved_on.is_some_and(|d| d >= range.from && d <= range.to);
+        let resolved = g
+            .resolved_on
+            .is_some_and(|d| d >= range.from && d <= range.to);
         let open_at_end = g.resolved_on.is_none_or(|d| d > end)
             && !matches!(g.status.as_str(), "rejected" | "withdrawn");
         let late_accept = g.status == "received" && g.accept_by.is_some_and(|d| d < end);
@@ -478,11 +484,7 @@ struct Units {
     coverage: HashMap<i32, HashSet<i32>>,
 }
 
-async fn units(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project_id: i32,
-) -> AppResult<Units> {
+async fn units(conn: &impl ConnectionTrait, scope: &Scope, project_id: i32) -> AppResult<Units> {
     let backend = conn.get_database_backend();
     let communes = UnitRow::find_by_statement(Statement::from_sql_and_values(
         backend,
@@ -640,9 +642,15 @@ mod tests {
             to: Some("2021-03-01".into()),
             ..Default::default()
         };
-        assert!(Range::from_query(&q).unwrap_err().to_string().contains("YYYY-MM-DD"));
+        assert!(Range::from_query(&q)
+            .unwrap_err()
+            .to_string()
+            .contains("YYYY-MM-DD"));
         let q = StatsQuery::default();
-        assert!(Range::from_query(&q).unwrap_err().to_string().contains("period"));
+        assert!(Range::from_query(&q)
+            .unwrap_err()
+            .to_string()
+            .contains("period"));
         let q = StatsQuery {
             period: Some("2021-Q9".into()),
             ..Default::default()

@@ -7,7 +7,7 @@
 //! [`TXN_PARCELS`] parcels; a blocking thread generates the next batch while the database
 //! writes the current one.
 mod alerts;
-mod alerts;
+mod cases;
 mod extras;
 mod gen;
 mod layout;

@@ -143,6 +143,15 @@ impl Violation {
 
     pub fn rule(&self) -> &'static Rule {
         match self {
+            // The briefing-first rule is the notice's order rule (Art. 87(1)).
+            Violation::MissingPrerequisite {
+                stage: CaseStage::Notice,
+                ..
+            }
+            | Violation::BeforePrerequisite {
+                stage: CaseStage::Notice,
+                ..
+            } => &rules::BRIEFING_FIRST,
             Violation::MissingPrerequisite { stage, .. }
             | Violation::BeforePrerequisite { stage, .. }
             | Violation::Duplicate { stage, .. } => stage_rule(*stage),
@@ -156,7 +165,7 @@ impl Violation {
         match self {
             Violation::MissingPrerequisite { stage, needs } => format!(
                 "`{needs}` must be recorded before `{stage}` ({}): record {needs} first",
-                stage_rule(*stage).article
+                self.rule().article
             ),
             Violation::BeforePrerequisite { stage, needs, needs_on } => format!(
                 "`{stage}` cannot be dated before `{needs}`, recorded on {needs_on}: `{needs}` must come first"

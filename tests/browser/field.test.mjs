@@ -178,6 +178,60 @@ test('a retry storm of one queued visit (10 sends, some responses dropped) store
   await context.close();
 });
 
+test('a visit the server refuses is kept with its reason, corrected and sent once', async () => {
+  const context = await browser.newContext(phone());
+  const { page, errors } = await openField(context, 'member_a');
+  await page.locator('#work-list li.item a').nth(1).click();
+  await page.waitForSelector('#log-visit');
+  const householdId = Number(page.url().match(/#\/h\/(\d+)/)[1]);
+  const before = (await serverVisits(householdId)).length;
+
+  // Logged offline on a phone whose clock is three days ahead.
+  await context.setOffline(true);
+  await page.click('#log-visit');
+  await page.waitForSelector('#visit-form');
+  const ahead = await page.evaluate(() => {
+    const d = new Date(Date.now() + 3 * 86400e3 - new Date().getTimezoneOffset() * 60000);
+    document.getElementById('visited-at').removeAttribute('max');
+    return d.toISOString().slice(0, 16);
+  });
+  await page.fill('#visited-at', ahead);
+  await fillVisit(page, { stance: 'agrees', concerns: 'Đồng hồ sai' });
+  const [{ key }] = await page.evaluate(() => new Promise((ok) => {
+    indexedDB.open('gpmb-field').onsuccess = (e) => {
+      e.target.result.transaction('outbox').objectStore('outbox').getAll().onsuccess = (g) => ok(g.target.result);
+    };
+  }));
+
+  // Online: the server says 422; the visit stays, with the server's reason.
+  await context.setOffline(false);
+  await page.waitForSelector('.pending-visit.conflict', { timeout: 30_000 });
+  const card = await page.textContent('.pending-visit.conflict');
+  assert.match(card, /bị từ chối/);
+  assert.match(card, /Thời gian thăm ở tương lai/);
+  assert.match(card, /422/);
+  assert.match(card, /visited_at is in the future/);
+  assert.match(await syncBar(page), /1 chuyến thăm bị máy chủ từ chối/);
+  await page.screenshot({ path: artifact('field-conflict.png'), fullPage: true });
+  await page.reload();
+  await page.waitForSelector('.pending-visit.conflict');
+  assert.equal((await serverVisits(householdId)).length, before);
+
+  // Corrected by the member: sent once, under the key it was logged with.
+  await page.click('.pending-visit.conflict a.button');
+  await page.waitForSelector('#visit-form');
+  assert.equal(await page.inputValue('#concerns'), 'Đồng hồ sai');
+  await page.fill('#visited-at', await page.evaluate(() => new Date(Date.now() - 3600e3 - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16)));
+  await page.click('#save-visit');
+  await page.waitForFunction(() => document.getElementById('sync').hidden, null, { timeout: 30_000 });
+  const visits = (await serverVisits(householdId)).filter((v) => v.concerns === 'Đồng hồ sai');
+  assert.equal(visits.length, 1);
+  assert.equal(visits[0].client_id, key);
+  assert.equal((await serverVisits(householdId)).length, before + 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('member_b sees none of member_a\'s households in the app', async () => {
   const context = await browser.newContext(phone());
   const { page, errors } = await openField(context, 'member_b');

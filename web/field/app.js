@@ -157,11 +157,12 @@ function pendingCard(rec) {
     h('strong', {}, rec.label || `#${b.household_id}`), ' ',
     h('span', { class: 'badge unsynced' }, rec.state === 'conflict' ? t('field.conflict') : t('field.unsynced')),
     h('div', { class: 'muted' }, `${fmtDateTime(b.visited_at)} · ${t(`field.kind.${b.kind}`)} · ${t(`stance.${b.stance}`)}`),
-    rec.error?.message && rec.state === 'conflict'
-      ? h('p', { class: 'error', role: 'alert' }, t('field.conflict_reason', { status: rec.error.status }), ' ', rec.error.message)
-      : null,
+    rec.state === 'conflict' ? h('div', { class: 'error', role: 'alert' },
+      h('p', {}, tr(`field.conflict.${rec.error?.code}`, t('field.conflict.other'))),
+      h('p', { class: 'small server-message' }, t('field.conflict_reason', { status: rec.error?.status ?? '' }), ' ', rec.error?.message || '')) : null,
     rec.state === 'conflict' ? h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'small', onclick: () => outbox.retry(rec.key) }, t('field.retry')),
+      h('a', { class: 'button small', href: `#/h/${b.household_id}/queued/${rec.key}` }, t('field.fix')),
+      h('button', { type: 'button', class: 'small secondary', onclick: () => outbox.retry(rec.key) }, t('field.retry')),
       h('button', { type: 'button', class: 'small secondary', onclick: async () => {
         if (confirm(t('field.discard_confirm'))) await outbox.remove(rec.key);
       } }, t('field.discard'))) : null);
@@ -370,7 +371,14 @@ async function renderHousehold(id) {
     return;
   }
   const hh = data.household;
-  const queued = (await outbox.all()).filter((r) => r.body.household_id === id);
+  // This household's visits still on the phone; redrawn when the outbox changes.
+  const queuedBox = h('section', { 'aria-labelledby': 'q-h', id: 'queued' });
+  const showQueued = async () => {
+    const queued = (await outbox.all()).filter((r) => r.body.household_id === id);
+    queuedBox.hidden = !queued.length;
+    queuedBox.replaceChildren(h('h2', { id: 'q-h' }, t('field.outbox')), h('ul', { class: 'pending-list' }, queued.map(pendingCard)));
+  };
+  await showQueued();
   const sec = (key, ...body) => h('section', { 'aria-labelledby': `${key}-h` }, h('h2', { id: `${key}-h` }, t(`field.${key}`)), ...body);
 
   const members = (hh.members || []).map((m) => h('li', {}, m.name, m.relation ? ` (${m.relation})` : '', m.birth_year ? ` · ${m.birth_year}` : ''));
@@ -423,7 +431,7 @@ async function renderHousehold(id) {
     h('p', {}, stanceBadge(hh.stance), hh.phone ? [' · ', h('a', { href: `tel:${hh.phone}` }, hh.phone)] : ''),
     reasonChips(data.reasons),
     h('a', { class: 'button', href: `#/h/${id}/visit`, id: 'log-visit' }, t('field.log_visit')),
-    queued.length ? h('section', { 'aria-labelledby': 'q-h' }, h('h2', { id: 'q-h' }, t('field.outbox')), h('ul', { class: 'pending-list' }, queued.map(pendingCard))) : null,
+    queuedBox,
     await caseSection(id),
     sec('commitments', commitments.length ? h('ul', { class: 'commitments' }, commitments) : h('p', { class: 'muted' }, t('field.none'))),
     sec('visits', visits.length ? h('ol', { class: 'timeline' }, visits) : h('p', { class: 'muted' }, t('field.none'))),
@@ -432,6 +440,7 @@ async function renderHousehold(id) {
     sec('grievances', grievances.length ? h('ul', {}, grievances) : h('p', { class: 'muted' }, t('field.none'))),
     (data.can_assign || assignments.length) ? sec('assignments', assignments.length ? h('ul', {}, assignments) : null, data.can_assign ? assignForm(id, data.assignable) : null) : null,
   );
+  main._refresh = showQueued;
   focusHeading();
 }
 
@@ -491,19 +500,20 @@ function commitmentRow(n, c = {}) {
     h('input', { id: `cd-${n}`, name: 'c_due', type: 'date', value: c.due_date || '' }));
 }
 
-async function renderVisitForm(id, visitId) {
+async function renderVisitForm(id, visitId, queuedKey) {
   show(h('p', {}, t('field.loading')));
   let household = null;
   try { household = (await cachedGet(`/api/v1/field/households/${id}`)).data; } catch { /* offline: form still works */ }
   const item = (state.work || []).find((i) => i.id === id);
   const name = household?.household.head_name || item?.head_name || `#${id}`;
+  const queued = queuedKey ? await outbox.get(queuedKey) : null;
   const editing = visitId ? household?.visits.find((v) => v.id === visitId) : null;
-  if (visitId && !editing) {
+  if ((visitId && !editing) || (queuedKey && !queued)) {
     show(h('p', {}, h('a', { href: `#/h/${id}` }, `← ${t('field.back')}`)), errorBox({ message: t('field.edit_unavailable') }));
     return;
   }
   const groups = await groupsFor(id, household);
-  const v = editing || {};
+  const v = editing || queued?.body || {};
   const radios = (nameAttr, values, labelKey, checked) => values.map((x) => h('label', { class: 'opt' },
     h('input', { type: 'radio', name: nameAttr, value: x, required: true, checked: checked === x }), ` ${t(`${labelKey}.${x}`)}`));
   const gpsOut = h('span', { id: 'gps-out', class: 'muted small', role: 'status' });
@@ -523,13 +533,14 @@ async function renderVisitForm(id, visitId) {
 
   const commitments = h('div', { id: 'commitments' });
   let n = 0;
+  for (const c of queued?.body.commitments || []) { n += 1; commitments.append(commitmentRow(n, c)); }
   const addCommitment = () => { n += 1; commitments.append(commitmentRow(n)); commitments.lastChild.querySelector('input').focus(); };
   const err = h('p', { class: 'error', role: 'alert', id: 'visit-error' });
   const visitedLocal = v.visited_at ? new Date(new Date(v.visited_at).getTime() - new Date(v.visited_at).getTimezoneOffset() * 60000).toISOString().slice(0, 16) : localNow();
 
   const form = h('form', { id: 'visit-form', class: 'card', novalidate: false },
     groups.length > 1 || editing ? [h('label', { for: 'group' }, t('field.group')),
-      h('select', { id: 'group', name: 'working_group_id', required: true, disabled: !!editing }, groups.map((g) => h('option', { value: g.id, selected: v.working_group_id === g.id }, g.name)))]
+      h('select', { id: 'group', name: 'working_group_id', required: true, disabled: !!editing }, groups.map((g) => h('option', { value: g.id, selected: Number(v.working_group_id) === g.id }, g.name)))]
       : h('input', { type: 'hidden', name: 'working_group_id', value: groups[0]?.id ?? '' }),
     h('label', { for: 'visited-at' }, t('field.visited_at')),
     h('input', { id: 'visited-at', name: 'visited_at', type: 'datetime-local', required: true, value: visitedLocal, max: localNow() }),
@@ -582,14 +593,15 @@ async function renderVisitForm(id, visitId) {
     body.working_group_id = Number(fd.get('working_group_id') || (groups[0]?.id));
     body.commitments = texts.map((text, k) => ({ text: text.trim(), owner: (owners[k] || '').trim(), due_date: dues[k] || null })).filter((c) => c.text);
     if (!body.working_group_id) { err.textContent = t('field.no_group'); return; }
-    await outbox.enqueue(body, name);
+    if (queued) await outbox.retry(queued.key, body);
+    else await outbox.enqueue(body, name);
     state.work = null;
     location_go(`#/h/${id}`);
   });
 
   show(
     h('p', {}, h('a', { href: `#/h/${id}` }, `← ${name}`)),
-    h('h1', {}, editing ? t('field.edit_visit') : t('field.log_visit_for', { name })),
+    h('h1', {}, editing ? t('field.edit_visit') : queued ? t('field.fix_queued') : t('field.log_visit_for', { name })),
     editing ? h('p', { class: 'muted small' }, t('field.edit_rule')) : null,
     form);
   focusHeading();
@@ -615,6 +627,7 @@ async function route() {
   main._refresh = null;
   if ((m = hash.match(/^#\/h\/(\d+)\/visit$/))) return renderVisitForm(Number(m[1]));
   if ((m = hash.match(/^#\/h\/(\d+)\/edit\/(\d+)$/))) return renderVisitForm(Number(m[1]), Number(m[2]));
+  if ((m = hash.match(/^#\/h\/(\d+)\/queued\/([\w-]+)$/))) return renderVisitForm(Number(m[1]), null, m[2]);
   if ((m = hash.match(/^#\/h\/(\d+)$/))) return renderHousehold(Number(m[1]));
   if (hash === '#/outbox') return renderOutbox();
   return renderWork();

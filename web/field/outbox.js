@@ -61,11 +61,18 @@ export async function enqueue(body, label) {
   return rec;
 }
 
-/** Puts a conflicting visit back in line (after the member fixed what was wrong). */
-export async function retry(key) {
-  const rec = (await all()).find((r) => r.key === key);
+/** One queued visit. */
+export const get = async (key) => (await all()).find((r) => r.key === key);
+
+/**
+ * Puts a conflicting visit back in line, with `body` when the member corrected it. The key
+ * stays: the server stored nothing under it, and a resend must still be recognised.
+ */
+export async function retry(key, body) {
+  const rec = await get(key);
   if (!rec) return;
   Object.assign(rec, { state: 'pending', attempts: 0, next_try: 0, error: null });
+  if (body) rec.body = body;
   await put(rec);
   changed();
   return sync({ force: true });

@@ -2,6 +2,8 @@
 //! SQLite only: PostgreSQL databases are backed up with pg_dump (the commands say so).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -185,4 +187,38 @@ async fn restore_refuses_what_is_not_a_gpmb_backup() {
     // The database is still the one it was.
     ok(&gpmb(d, &["backup", "empty.db"]));
     ok(&gpmb(d, &["restore", "empty.db"]));
+}
+
+/// Under PostgreSQL, backup hands over to pg_dump (or says to run it) and restore prints the
+/// pg_restore command instead of touching a server database.
+#[tokio::test]
+async fn postgres_backup_uses_pg_dump() {
+    if !std::env::var("GPMB_TEST_POSTGRES").is_ok_and(|v| !v.is_empty()) {
+        eprintln!("skipping: the pg_dump path needs GPMB_TEST_POSTGRES");
+        return;
+    }
+    let app = common::TestApp::spawn_with(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gpmb"))
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &app.state.settings.database_url)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["backup", "db.dump"]);
+    let has_pg_dump = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("pg_dump").is_file()));
+    if has_pg_dump {
+        ok(&out);
+        let bytes = std::fs::read(dir.path().join("db.dump")).unwrap();
+        assert!(
+            bytes.starts_with(b"PGDMP"),
+            "a pg_dump custom-format archive"
+        );
+    } else {
+        fails(&out, "pg_dump --format=custom");
+    }
+    fails(&run(&["restore", "db.dump"]), "pg_restore --clean");
 }

@@ -28,19 +28,23 @@ const INDEXES: &[&str] = &[
 const SQLITE_TRIGGERS: &[&str] = &[
     "CREATE TRIGGER IF NOT EXISTS trg_cse_deadline_ins AFTER INSERT ON case_stage_events BEGIN \
        UPDATE case_stage_events SET due_met_on = NEW.occurred_on \
-        WHERE household_id = NEW.household_id AND due_stage = NEW.stage AND due_met_on IS NULL AND id <> NEW.id; \
+        WHERE household_id = NEW.household_id AND due_stage = NEW.stage AND due_met_on IS NULL AND id <> NEW.id \
+          AND (NEW.parcel_id IS NULL OR parcel_id IS NULL OR parcel_id = NEW.parcel_id); \
        UPDATE case_stage_events SET due_met_on = (SELECT MIN(n.occurred_on) FROM case_stage_events n \
-          WHERE n.household_id = NEW.household_id AND n.stage = NEW.due_stage AND n.id <> NEW.id) \
+          WHERE n.household_id = NEW.household_id AND n.stage = NEW.due_stage AND n.id <> NEW.id \
+          AND (n.parcel_id IS NULL OR NEW.parcel_id IS NULL OR n.parcel_id = NEW.parcel_id)) \
         WHERE id = NEW.id AND NEW.due_on IS NOT NULL; \
      END",
     "CREATE TRIGGER IF NOT EXISTS trg_cse_deadline_upd AFTER UPDATE OF due_on, due_stage ON case_stage_events BEGIN \
        UPDATE case_stage_events SET due_met_on = (SELECT MIN(n.occurred_on) FROM case_stage_events n \
-          WHERE n.household_id = NEW.household_id AND n.stage = NEW.due_stage AND n.id <> NEW.id) \
+          WHERE n.household_id = NEW.household_id AND n.stage = NEW.due_stage AND n.id <> NEW.id \
+          AND (n.parcel_id IS NULL OR NEW.parcel_id IS NULL OR n.parcel_id = NEW.parcel_id)) \
         WHERE id = NEW.id; \
      END",
     "CREATE TRIGGER IF NOT EXISTS trg_cse_deadline_del AFTER DELETE ON case_stage_events BEGIN \
        UPDATE case_stage_events SET due_met_on = (SELECT MIN(n.occurred_on) FROM case_stage_events n \
-          WHERE n.household_id = OLD.household_id AND n.stage = OLD.stage) \
+          WHERE n.household_id = OLD.household_id AND n.stage = OLD.stage AND (n.parcel_id IS NULL \
+          OR case_stage_events.parcel_id IS NULL OR n.parcel_id = case_stage_events.parcel_id)) \
         WHERE household_id = OLD.household_id AND due_stage = OLD.stage; \
      END",
 ];
@@ -50,16 +54,19 @@ const PG_TRIGGERS: &[&str] = &[
      BEGIN \
        IF TG_OP = 'DELETE' THEN \
          UPDATE case_stage_events SET due_met_on = (SELECT MIN(n.occurred_on) FROM case_stage_events n \
-            WHERE n.household_id = OLD.household_id AND n.stage = OLD.stage) \
+            WHERE n.household_id = OLD.household_id AND n.stage = OLD.stage AND (n.parcel_id IS NULL \
+          OR case_stage_events.parcel_id IS NULL OR n.parcel_id = case_stage_events.parcel_id)) \
           WHERE household_id = OLD.household_id AND due_stage = OLD.stage; \
          RETURN OLD; \
        END IF; \
        IF TG_OP = 'INSERT' THEN \
          UPDATE case_stage_events SET due_met_on = NEW.occurred_on \
-          WHERE household_id = NEW.household_id AND due_stage = NEW.stage AND due_met_on IS NULL AND id <> NEW.id; \
+          WHERE household_id = NEW.household_id AND due_stage = NEW.stage AND due_met_on IS NULL AND id <> NEW.id \
+          AND (NEW.parcel_id IS NULL OR parcel_id IS NULL OR parcel_id = NEW.parcel_id); \
        END IF; \
        UPDATE case_stage_events SET due_met_on = (SELECT MIN(n.occurred_on) FROM case_stage_events n \
-          WHERE n.household_id = NEW.household_id AND n.stage = NEW.due_stage AND n.id <> NEW.id) \
+          WHERE n.household_id = NEW.household_id AND n.stage = NEW.due_stage AND n.id <> NEW.id \
+          AND (n.parcel_id IS NULL OR NEW.parcel_id IS NULL OR n.parcel_id = NEW.parcel_id)) \
         WHERE id = NEW.id; \
        RETURN NEW; \
      END $$",
@@ -191,7 +198,8 @@ impl MigrationTrait for Migration {
             conn.execute_unprepared(
                 "UPDATE case_stage_events SET due_met_on = (SELECT MIN(n.occurred_on) \
                  FROM case_stage_events n WHERE n.household_id = case_stage_events.household_id \
-                 AND n.stage = case_stage_events.due_stage AND n.id <> case_stage_events.id) \
+                 AND n.stage = case_stage_events.due_stage AND n.id <> case_stage_events.id \
+                 AND (n.parcel_id IS NULL OR case_stage_events.parcel_id IS NULL OR n.parcel_id = case_stage_events.parcel_id)) \
                  WHERE due_on IS NOT NULL",
             )
             .await?;

@@ -131,7 +131,7 @@ pub async fn compute(
 
     // A grievance with many signers: the households listed, or the count written on it.
     let signers_col = if has_signers(conn).await? {
-        "MAX(g.signers)"
+        "CAST(MAX(g.signers) AS BIGINT)"
     } else {
         "CAST(NULL AS BIGINT)"
     };

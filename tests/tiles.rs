@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 use common::{assert_error, json_of, TestApp};
 use geozero::mvt::{tile, Message, Tile};
+use gpmb::auth::Principal;
+use gpmb::domain::ParcelStatus;
 use gpmb::geo::tiling::{lonlat_to_tile, lonlat_to_world};
+use gpmb::parcels::dto::ParcelPatch;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -355,8 +358,9 @@ async fn etag_revalidates_and_changes_with_a_status_patch() {
     assert_eq!(f.attrs["status"], json!(new_status));
 }
 
-/// A write by another process (here: SQL straight into the database) shows within a couple
-/// of seconds through the change stamp; `invalidate_project` makes it show at once.
+/// A status change by another process (here: the parcels service called on the database
+/// directly, as `gpmb` CLI tasks do, without telling the tile index) shows within a couple of
+/// seconds through the change stamp; `invalidate_project` makes any write show at once.
 #[tokio::test]
 async fn writes_by_other_processes_are_picked_up() {
     let app = TestApp::spawn().await;
@@ -373,19 +377,28 @@ async fn writes_by_other_processes_are_picked_up() {
     let (_, _, body) = get_tile(&app, &client, &path, None).await;
     assert_eq!(status_in_tile(body), p["status"]);
 
-    use sea_orm::ConnectionTrait;
-    let update = |s: &str| {
-        format!("UPDATE parcels SET status = '{s}', version = version + 1 WHERE id = {id}")
+    let new_status = if p["status"] == "objecting" {
+        "agreed"
+    } else {
+        "objecting"
     };
-    app.db
-        .conn
-        .execute_unprepared(&update("objecting"))
+    let tx = app.db.write().await.unwrap();
+    let patch = ParcelPatch {
+        status: ParcelStatus::parse(new_status),
+        land_use: None,
+        reason: Some("changed elsewhere".into()),
+        note: None,
+    };
+    let now = chrono::Utc::now().fixed_offset();
+    let version = p["version"].as_i64().unwrap() as i32;
+    gpmb::parcels::service::update(&*tx, &Principal::system(), id as i32, version, &patch, now)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     let started = Instant::now();
     loop {
         let (_, _, body) = get_tile(&app, &client, &path, None).await;
-        if status_in_tile(body) == json!("objecting") {
+        if status_in_tile(body) == json!(new_status) {
             break;
         }
         assert!(
@@ -395,9 +408,13 @@ async fn writes_by_other_processes_are_picked_up() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // A raw write that no stamp sees: invalidation makes it show on the next request.
+    use sea_orm::ConnectionTrait;
     app.db
         .conn
-        .execute_unprepared(&update("in_complaint"))
+        .execute_unprepared(&format!(
+            "UPDATE parcels SET land_use = 'ODT', version = version + 1 WHERE id = {id}"
+        ))
         .await
         .unwrap();
     let project_id = app
@@ -405,7 +422,9 @@ async fn writes_by_other_processes_are_picked_up() {
         .await;
     app.state.tiles.invalidate_project(project_id as i32);
     let (_, _, body) = get_tile(&app, &client, &path, None).await;
-    assert_eq!(status_in_tile(body), json!("in_complaint"));
+    let (_, features) = decode(&body);
+    let f = features.iter().find(|f| f.id == id as u64).unwrap();
+    assert_eq!(f.attrs["land_use"], json!("ODT"));
 }
 
 #[tokio::test]

@@ -44,8 +44,10 @@ pub struct TileParcel {
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
-/// What changes when any parcel of a project is added, removed or written: the row count,
-/// the sum of versions (every write bumps a version) and the highest id.
+/// What changes when parcels are added, removed or change status, read in a few index
+/// lookups (no table scan, so it can be checked every second at a million parcels): the
+/// project's parcel count, the last status event and the last parcel id. Other attribute
+/// writes by other processes are not seen here; bulk writers call `invalidate_project`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromQueryResult)]
 pub struct Stamp {
     pub n: i64,
@@ -205,6 +207,9 @@ impl TileIndex {
         if let Ok(mut t) = slot.last_check.lock() {
             *t = Instant::now();
         }
+        // Read before the rows: a write in between makes the next check reload again, never
+        // leaves it unseen.
+        let before = stamp(&self.db.conn, project_id).await?;
         let rows = Row::find_by_statement(Statement::from_sql_and_values(
             self.db.backend(),
             format!("{SELECT} WHERE p.project_id = $1"),
@@ -214,7 +219,7 @@ impl TileIndex {
         .await?;
         let count = rows.len();
         let started = Instant::now();
-        let tiles = tokio::task::spawn_blocking(move || build(rows))
+        let tiles = tokio::task::spawn_blocking(move || build(rows, before))
             .await
             .map_err(|e| DbErr::Custom(format!("building the tile index failed: {e}")))?;
         tracing::info!(
@@ -311,6 +316,10 @@ impl TileIndex {
             let Some(slot) = self.slot_if_any(project_id) else {
                 continue;
             };
+            // The stamp now includes this write: adopt it so the check does not reload. (A
+            // write by another process in the same instant is then seen at its next change or
+            // invalidation only; the window is this one query.)
+            let now = stamp(&self.db.conn, project_id).await;
             let Ok(mut guard) = slot.data.write() else {
                 self.invalidate_project(project_id);
                 continue;
@@ -323,6 +332,10 @@ impl TileIndex {
                     Some(p) => tiles.upsert(p),
                     None => slot.stale.store(true, Ordering::SeqCst),
                 }
+            }
+            match now {
+                Ok(now) => tiles.stamp = now,
+                Err(_) => slot.stale.store(true, Ordering::SeqCst),
             }
         }
     }
@@ -408,7 +421,6 @@ impl ProjectTiles {
                 let Some(old) = self.parcels.get_mut(idx as usize) else {
                     return;
                 };
-                self.stamp.v += i64::from(p.version) - i64::from(old.version);
                 if old.bbox != p.bbox {
                     self.tree.remove(&GeomWithData::new(rect(old), idx));
                     self.tree.insert(GeomWithData::new(rect(&p), idx));
@@ -417,9 +429,6 @@ impl ProjectTiles {
             }
             None => {
                 let idx = self.parcels.len() as u32;
-                self.stamp.n += 1;
-                self.stamp.v += i64::from(p.version);
-                self.stamp.m = self.stamp.m.max(i64::from(p.id));
                 self.tree.insert(GeomWithData::new(rect(&p), idx));
                 self.by_id.insert(p.id, idx);
                 self.parcels.push(p);
@@ -432,8 +441,9 @@ impl ProjectTiles {
 pub async fn stamp(conn: &impl ConnectionTrait, project_id: i32) -> Result<Stamp, DbErr> {
     Stamp::find_by_statement(Statement::from_sql_and_values(
         conn.get_database_backend(),
-        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v, \
-         CAST(COALESCE(MAX(id), 0) AS BIGINT) AS m FROM parcels WHERE project_id = $1",
+        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM parcels WHERE project_id = $1) AS n, \
+         (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcel_status_events) AS v, \
+         (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcels) AS m",
         [Value::from(project_id)],
     ))
     .one(conn)
@@ -441,19 +451,9 @@ pub async fn stamp(conn: &impl ConnectionTrait, project_id: i32) -> Result<Stamp
     .map(Option::unwrap_or_default)
 }
 
-fn build(rows: Vec<Row>) -> ProjectTiles {
-    let mut parcels = Vec::with_capacity(rows.len());
-    let mut stamp = Stamp::default();
-    for row in rows {
-        stamp.n += 1;
-        stamp.v += i64::from(row.version);
-        stamp.m = stamp.m.max(i64::from(row.id));
-        // A row whose geometry cannot be read still counts in the stamp, so it does not
-        // trigger reloads forever; it just has no shape on the map.
-        if let Some(p) = to_parcel(row) {
-            parcels.push(p);
-        }
-    }
+fn build(rows: Vec<Row>, stamp: Stamp) -> ProjectTiles {
+    // A row whose geometry cannot be read has no shape on the map.
+    let parcels: Vec<TileParcel> = rows.into_iter().filter_map(to_parcel).collect();
     let entries: Vec<Entry> = parcels
         .iter()
         .enumerate()

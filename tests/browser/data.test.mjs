@@ -1,0 +1,70 @@
+// The data admin page (/data): export links, the report period picker, the period's figures,
+// the printable report on A4, and the language switch.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, login, artifact, collectPageErrors } from './lib.mjs';
+
+let server;
+let browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+test('leader exports data and opens the 2021-Q1 report from /data', async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  await login(context, server.url, 'leader');
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(server.url + '/data');
+  await page.waitForSelector('#export-rows a');
+  assert.equal(await page.textContent('h1'), 'Quản lý dữ liệu');
+  assert.equal(await page.locator('#import').count(), 1, 'the import section is there for data-import.js');
+
+  // Export links carry the project and format; a click downloads the file.
+  const gpkg = page.locator('#export-rows a[data-what=parcels][data-format=gpkg]');
+  assert.equal(await gpkg.getAttribute('href'), '/api/v1/projects/HPDQ2/exports/parcels.gpkg');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('#export-rows a[data-what=households][data-format=csv]'),
+  ]);
+  assert.equal(download.suggestedFilename(), 'HPDQ2-households.csv');
+
+  // Period picker: quarter I of 2021.
+  await page.selectOption('#period-kind', 'Q');
+  await page.selectOption('#period-part', 'Q1');
+  await page.fill('#period-year', '2021');
+  assert.equal(await page.textContent('#period-code'), '2021-Q1');
+  assert.equal(await page.getAttribute('#report-xlsx', 'href'), '/api/v1/projects/HPDQ2/reports/2021-Q1.xlsx');
+  await page.click('#stats-show');
+  await page.waitForSelector('#stats:not([hidden]) tbody tr');
+  const stats = await (await context.request.get(`${server.url}/api/v1/projects/HPDQ2/stats?period=2021-Q1`)).json();
+  const firstRow = await page.locator('#stats tbody tr').first().locator('td').allTextContents();
+  assert.equal(firstRow[0], 'Hộ được vận động');
+  assert.equal(firstRow[1].replace(/\D/g, ''), String(stats.current.totals.households_visited));
+  await page.screenshot({ path: artifact('data-page.png'), fullPage: true });
+
+  // The printable report: Vietnamese administrative layout on A4.
+  const report = await context.newPage();
+  await report.goto(server.url + (await page.getAttribute('#report-html', 'href')));
+  assert.match(await report.textContent('h1'), /BÁO CÁO/);
+  assert.match(await report.textContent('.subtitle'), /Quý I năm 2021/);
+  assert.match(await report.textContent('.nation'), /CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM/);
+  await report.screenshot({ path: artifact('report-2021-Q1.png'), fullPage: true });
+  const pdf = await report.pdf({ format: 'A4', preferCSSPageSize: true });
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert.ok(pages >= 1 && pages <= 6, `report prints on a few A4 pages, got ${pages}`);
+
+  // English switch.
+  await page.click('#lang');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await page.waitForSelector('#export-rows a');
+  assert.equal(await page.textContent('h1'), 'Data management');
+  assert.deepEqual(errors, []);
+});
+
+test('a project board token cannot see the page content without a session', async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url + '/data');
+  await page.waitForSelector('#data-message:not([hidden])');
+  assert.match(await page.textContent('#data-message'), /đăng nhập/);
+  assert.equal(await page.isHidden('#exports'), true);
+});

@@ -182,7 +182,8 @@ async fn envelope_bare_errors(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
+        // Server-rendered pages (the public page's 404) keep their HTML body.
+        .is_some_and(|v| v.contains("json") || v.starts_with("text/html"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

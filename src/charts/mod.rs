@@ -60,6 +60,9 @@ pub struct ProgressLabels {
     pub projection: String,
 }
 
+/// Width of the legend column beside the progress chart.
+const LEGEND_WIDTH: u32 = 210;
+
 /// A straight-line projection of the handed-over trend to the whole project.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Projection {
@@ -185,7 +188,9 @@ fn draw_progress(
     }
     let (x0, x1) = (day_number(first) - 7.0, day_number(last));
     let y_max = (total.max(1.0)) * 1.08;
-    let mut chart = ChartBuilder::on(&root)
+    let (plot, side) = root.split_horizontally(size.0.saturating_sub(LEGEND_WIDTH));
+    let mut legend: Vec<(String, RGBColor, u32)> = Vec::new();
+    let mut chart = ChartBuilder::on(&plot)
         .caption(&labels.title, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(34)
@@ -199,18 +204,17 @@ fn draw_progress(
         .y_labels(6)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .light_line_style(RGBColor(236, 238, 240))
+        .max_light_lines(0)
+        .bold_line_style(RGBColor(230, 232, 235))
         .label_style(("sans-serif", 12))
         .draw()?;
 
     let grey = RGBColor(110, 110, 110);
-    chart
-        .draw_series(LineSeries::new(
-            [(x0, total), (x1, total)],
-            grey.stroke_width(1),
-        ))?
-        .label(&labels.total)
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], grey.stroke_width(1)));
+    chart.draw_series(LineSeries::new(
+        [(x0, total), (x1, total)],
+        grey.stroke_width(1),
+    ))?;
+    legend.push((labels.total.clone(), grey, 1));
 
     let series = [
         (ParcelStatus::Agreed, &labels.agreed, 0usize),
@@ -226,42 +230,46 @@ fn draw_progress(
                 (day_number(w.week + Duration::days(6)), v)
             })
             .collect();
-        chart
-            .draw_series(LineSeries::new(points, colour.stroke_width(3)))?
-            .label(label.as_str())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(3)));
+        chart.draw_series(LineSeries::new(points, colour.stroke_width(3)))?;
+        legend.push((label.clone(), colour, 3));
     }
 
     if let Some(p) = projection {
         let colour = rgb(status_colour(ParcelStatus::HandedOver));
-        chart
-            .draw_series(DashedLineSeries::new(
-                [
-                    (day_number(p.from + Duration::days(6)), p.from_value),
-                    (day_number(p.finish), total),
-                ],
-                12,
-                8,
-                colour.stroke_width(2),
-            ))?
-            .label(&labels.projection)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(1)));
+        chart.draw_series(DashedLineSeries::new(
+            [
+                (day_number(p.from + Duration::days(6)), p.from_value),
+                (day_number(p.finish), total),
+            ],
+            12,
+            8,
+            colour.stroke_width(2),
+        ))?;
+        legend.push((labels.projection.clone(), colour, 1));
     }
     if let Some(t) = target {
         let red = RGBColor(200, 30, 30);
         let x = day_number(t);
-        chart
-            .draw_series(LineSeries::new([(x, 0.0), (x, y_max)], red.stroke_width(2)))?
-            .label(format!("{} {}", labels.target, t.format("%d/%m/%Y")))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], red.stroke_width(2)));
+        chart.draw_series(LineSeries::new([(x, 0.0), (x, y_max)], red.stroke_width(2)))?;
+        legend.push((
+            format!("{} {}", labels.target, t.format("%d/%m/%Y")),
+            red,
+            2,
+        ));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(208, 215, 222))
-        .label_font(("sans-serif", 12))
-        .draw()?;
+    // The legend sits beside the plot, where no line can run under it.
+    for (i, (label, colour, width)) in legend.iter().enumerate() {
+        let y = 48 + i as i32 * 22;
+        side.draw(&PathElement::new(
+            [(6, y), (30, y)],
+            colour.stroke_width(*width),
+        ))?;
+        side.draw(&Text::new(
+            label.clone(),
+            (36, y - 7),
+            ("sans-serif", 12).into_font(),
+        ))?;
+    }
     root.present()?;
     Ok(())
 }

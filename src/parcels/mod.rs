@@ -3,6 +3,7 @@
 //! with a history of every status change.
 pub mod dto;
 pub mod handlers;
+pub mod panel;
 pub mod service;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -15,4 +16,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::list, handlers::create))
         .routes(routes!(handlers::get, handlers::patch))
         .routes(routes!(handlers::history))
+        .routes(routes!(panel::panel))
 }

@@ -115,6 +115,13 @@ async fn my_work_is_scoped_ordered_and_searchable() {
     assert!(!list_b.is_empty());
     assert!(ids(&list_a).iter().all(|id| !list_b.contains(id)));
 
+    // The demo's group leader asked member_a to follow up two households that disagree.
+    assert_eq!(kinds(&list_a[0])[0], "assigned");
+    assert_eq!(
+        list_a[0]["assignment"]["assigned_by"]["username"],
+        "totruong_binhthuan"
+    );
+
     // Three households made to need different things.
     let [x, y, z] = [ids(&list_a)[2], ids(&list_a)[3], ids(&list_a)[4]];
     let due_soon = today() + Duration::days(2);

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
     super::cases::load(db, project_id).await?;
     super::public::load(db, project_id).await?;
+    super::field::load(db, project_id).await?;
     // Last: the hot spots it flags count the grievances loaded above.
     super::alerts::load(db, project_id).await?;
     Ok(())

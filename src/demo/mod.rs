@@ -9,6 +9,7 @@
 mod alerts;
 mod cases;
 mod extras;
+mod field;
 mod gen;
 mod layout;
 mod names;

@@ -82,6 +82,19 @@ test('member_a finds a household without diacritics, logs visits online and offl
   assert.equal((await serverVisits(householdId)).length, before + 1);
   await page.screenshot({ path: artifact('field-online.png'), fullPage: true });
 
+  // Its author corrects it (within 48 hours); the server keeps the earlier version.
+  await page.click('.timeline a:text("Sửa chuyến thăm")');
+  await page.waitForSelector('#visit-form');
+  assert.equal(await page.inputValue('#concerns'), 'Trực tuyến: hỏi về suất tái định cư');
+  await page.check('input[name=stance][value=agrees]');
+  await page.click('#save-visit');
+  await page.waitForSelector('.timeline >> text=đã sửa 1 lần');
+  const edited = (await serverVisits(householdId)).find((v) => v.concerns === 'Trực tuyến: hỏi về suất tái định cư');
+  assert.equal(edited.stance, 'agrees');
+  const history = await (await admin.request.get(`${server.url}/api/v1/visits/${edited.id}/history`)).json();
+  assert.equal(history.items.length, 1);
+  assert.equal(history.items[0].previous.stance, 'considering');
+
   // Offline: three visits wait on the phone as "chưa đồng bộ".
   await context.setOffline(true);
   await page.waitForFunction(() => !navigator.onLine);
@@ -249,6 +262,34 @@ test('member_b sees none of member_a\'s households in the app', async () => {
   assert.equal(await page.locator('h1:text("Nguyễn Văn A")').count(), 0);
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('a group leader assigns the next visit; the member sees it first', async () => {
+  const leaderContext = await browser.newContext(phone());
+  const { page: leader } = await openField(leaderContext, 'totruong_binhthuan');
+  await leader.fill('#search', 'nguyen van a');
+  await leader.locator('#work-list a', { hasText: 'Nguyễn Văn A' }).click();
+  await leader.waitForSelector('#assign');
+  const due = await leader.evaluate(() => new Date(Date.now() + 86400e3).toISOString().slice(0, 10));
+  await leader.selectOption('#assignee', 'member_a');
+  await leader.fill('#assign-due', due);
+  await leader.fill('#assign-note', 'Thăm gấp trước họp dân');
+  await leader.click('#assign button[type=submit]');
+  await leader.waitForSelector('section >> text=Thăm gấp trước họp dân');
+  await leaderContext.close();
+
+  const context = await browser.newContext(phone());
+  const { page } = await openField(context, 'member_a');
+  const first = page.locator('#work-list li.item').first();
+  assert.match(await first.textContent(), /Nguyễn Văn A/);
+  assert.match(await first.textContent(), /Tổ trưởng giao thăm trước/);
+  assert.match(await first.textContent(), /Thăm gấp trước họp dân/);
+  await context.close();
+  // member_b's list does not have it.
+  const other = await browser.newContext(phone());
+  const { page: b } = await openField(other, 'member_b');
+  assert.doesNotMatch(await b.textContent('#work-list'), /Thăm gấp trước họp dân/);
+  await other.close();
 });
 
 test('labels, keyboard focus and contrast', async () => {

@@ -72,7 +72,7 @@ async fn visits_commitments_and_stage_deadlines_raise_and_clear_alerts() {
     assert!(not_visited.iter().all(|i| i["kind"] == "not_visited"));
     let first = &not_visited[0];
     assert!(first["days"].as_i64().unwrap() >= 30, "{first}");
-    assert_eq!(first["link"], format!("/field#household/{h}"));
+    assert_eq!(first["link"], format!("/field#/h/{h}"));
     assert!(
         first["message"].as_str().unwrap().contains("ngày"),
         "{first}"
@@ -352,7 +352,7 @@ async fn splits_and_land_use_changes_after_the_notice_are_flagged_until_reviewed
     assert_eq!(mine.len(), 1, "{splits:?}");
     assert_eq!(mine[0]["params"]["subject"], "household_split");
     assert_eq!(mine[0]["params"]["cutoff"], "15/01/2021");
-    assert_eq!(mine[0]["link"], format!("/field#household/{hid}"));
+    assert_eq!(mine[0]["link"], format!("/field#/h/{hid}"));
 
     // Parcel split: a parcel posted (by an administrator) with a parent.
     let parent_parcel = app

@@ -65,7 +65,7 @@ pub struct AlertDto {
     pub params: BTreeMap<String, String>,
     /// Why, in the language asked for.
     pub message: String,
-    /// Where to act: `/field#household/ID` or `/map?parcel=ID`.
+    /// Where to act: `/field#/h/ID` (the field app's household page) or `/map?parcel=ID`.
     pub link: String,
 }
 

@@ -169,7 +169,8 @@ pub async fn compute(
         "SELECT g.id AS grievance_id, gh.household_id, h.commune_id, \
          (SELECT MAX(g0.id) FROM grievance_households gh0 JOIN grievances g0 ON g0.id = gh0.grievance_id \
            WHERE gh0.household_id = gh.household_id AND g0.id <> g.id AND g0.project_id = g.project_id \
-           AND g0.status IN {DECIDED_STATUSES} AND g0.received_on <= g.received_on) AS previous \
+           AND g0.status IN {DECIDED_STATUSES} AND g0.received_on <= g.received_on \
+           AND (g0.resolved_on IS NULL OR g0.resolved_on <= g.received_on)) AS previous \
          FROM grievances g JOIN grievance_households gh ON gh.grievance_id = g.id \
          JOIN households h ON h.id = gh.household_id \
          WHERE g.project_id = $1 AND g.status IN {OPEN_STATUSES} ORDER BY g.id, gh.household_id"

@@ -867,7 +867,7 @@ fn build(
         (Stream::ParcelSplit | Stream::LandUseChange, _, Some(parcel)) => {
             format!("/map?parcel={parcel}")
         }
-        (_, Some(h), _) => format!("/field#household/{h}"),
+        (_, Some(h), _) => format!("/field#/h/{h}"),
         (_, None, Some(parcel)) => format!("/map?parcel={parcel}"),
         (Stream::HotSpot, None, None) => format!("/map?hot_spot={}", r.sid),
         _ => "/map".to_string(),

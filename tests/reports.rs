@@ -18,6 +18,7 @@ fn metric(numbers: &Value, key: &str) -> f64 {
         Some(("visits", k)) => &numbers["visits_by_kind"][k],
         Some(("stances", k)) => &numbers["stances"][k],
         Some(("stages", k)) => &numbers["stages_reached"][k],
+        Some(("parcels", k)) => &numbers["parcels_by_status"][k],
         Some(_) => panic!("unknown metric {key}"),
         None => &numbers[key],
     };
@@ -202,6 +203,27 @@ async fn stats_count_what_the_visit_list_shows() {
     assert!(year["parcels_handed_over"].as_i64().unwrap() > 0);
     assert!(year["area_handed_over_m2"].as_f64().unwrap() > 0.0);
     assert!(year["stages_reached"]["paid"].as_i64().unwrap() > 0);
+
+    // Status at the end of a range that ends today is the status the progress counters show.
+    let today = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    let (status, now) = app
+        .get_json(
+            &leader,
+            &format!("/api/v1/projects/HPDQ2/stats?from=2020-01-01&to={today}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{now}");
+    let (_, progress) = app
+        .get_json(&leader, "/api/v1/projects/HPDQ2/progress")
+        .await;
+    assert_eq!(
+        now["current"]["totals"]["parcels_by_status"],
+        progress["parcels"]["by_status"]
+    );
+    // At the end of Q1 fewer parcels were handed over than now, and some were still untouched.
+    let q1 = &totals["parcels_by_status"];
+    assert!(q1["handed_over"].as_i64() < progress["parcels"]["by_status"]["handed_over"].as_i64());
+    assert!(q1["not_contacted"].as_i64().unwrap() > 0);
 }
 
 #[tokio::test]
@@ -317,6 +339,8 @@ async fn html_report_is_an_administrative_document() {
         "@page",
         "size: A4",
         "Xã Bình Thuận",
+        "<svg",
+        "Tình trạng thửa đất đến cuối kỳ",
     ] {
         assert!(html.contains(needle), "missing {needle}");
     }

@@ -23,6 +23,9 @@ pub struct Numbers {
     pub grievances_overdue: i64,
     /// Households that reached each case stage in the range; every stage appears.
     pub stages_reached: BTreeMap<String, i64>,
+    /// Parcels of each status at the end of the range (their last status change by then;
+    /// `not_contacted` when none); every status appears.
+    pub parcels_by_status: BTreeMap<String, i64>,
     /// Parcels that became `handed_over` in the range, and their recovered area.
     pub parcels_handed_over: i64,
     pub area_handed_over_m2: f64,

@@ -6,7 +6,7 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, Xl
 
 use super::dto::{Numbers, PeriodStats, UnitNumbers};
 use super::period::{date_vi, Period};
-use crate::domain::{CaseStage, Stance, VisitKind};
+use crate::domain::{CaseStage, ParcelStatus, Stance, VisitKind};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Catalogue, Lang};
 
@@ -169,6 +169,17 @@ pub fn metrics(cat: &Catalogue) -> Vec<Metric> {
             Box::new(move |n| map_get(&n.stages_reached, key)),
         );
     }
+    for s in ParcelStatus::ALL {
+        let key = s.as_str();
+        push(
+            "parcels",
+            format!("parcels.{key}"),
+            cat.t(&format!("status.{key}")).into(),
+            &unit_parcels,
+            false,
+            Box::new(move |n| map_get(&n.parcels_by_status, key)),
+        );
+    }
     push(
         "handover",
         "parcels_handed_over".into(),
@@ -236,10 +247,11 @@ pub fn metrics(cat: &Catalogue) -> Vec<Metric> {
     out
 }
 
-pub const SECTIONS: [&str; 6] = [
+pub const SECTIONS: [&str; 7] = [
     "mobilisation",
     "stances",
     "stages",
+    "parcels",
     "handover",
     "grievances",
     "watch",
@@ -758,7 +770,7 @@ fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
         part_totals: format!("{}. {}", ROMAN[0], cat.t("report.part.totals")),
         sections,
         unit_tables,
-        chart_svg: None,
+        chart_svg: Some(status_chart(stats, cat)),
         part_notes: format!("{}. {}", ROMAN[3], cat.t("report.part.notes")),
         notes: cat.fill("report.notes", &[("date", &date_vi(issue.date))]),
         recipients_title: cat.t("report.recipients").into(),
@@ -774,6 +786,28 @@ fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
     page.render()
         .map(String::into_bytes)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))
+}
+
+/// Parcels by status at the end of the period, one bar per commune (the shared chart code).
+fn status_chart(stats: &PeriodStats, cat: &Catalogue) -> String {
+    let bars: Vec<crate::charts::Bar> = stats
+        .current
+        .by_commune
+        .iter()
+        .map(|c| crate::charts::Bar {
+            label: c.name.clone(),
+            values: ParcelStatus::ALL
+                .iter()
+                .map(|s| (*s, map_get(&c.numbers.parcels_by_status, s.as_str())))
+                .collect(),
+        })
+        .collect();
+    crate::charts::bars_svg(
+        cat.t("report.chart.status"),
+        &bars,
+        &|s: ParcelStatus| cat.t(&format!("status.{}", s.as_str())).to_string(),
+        640,
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 use super::dto::{Numbers, PeriodStats, RangeStats, StatsQuery, UnitNumbers};
 use super::period::Period;
 use crate::auth::Scope;
-use crate::domain::{CaseStage, Stance, VisitKind};
+use crate::domain::{CaseStage, ParcelStatus, Stance, VisitKind};
 use crate::entities::projects;
 use crate::error::{AppError, AppResult};
 
@@ -139,6 +139,10 @@ fn empty_numbers() -> Numbers {
             .map(|k| (k.as_str().to_string(), 0))
             .collect(),
         stances: Stance::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), 0))
+            .collect(),
+        parcels_by_status: ParcelStatus::ALL
             .iter()
             .map(|s| (s.as_str().to_string(), 0))
             .collect(),
@@ -338,6 +342,29 @@ async fn tally(
         });
     }
 
+    // The status of every parcel at the end of the range: its last change before then.
+    let rows = agg(
+        conn,
+        format!(
+            "SELECT p.commune_id AS commune_id, CAST(NULL AS INTEGER) AS group_id, \
+             COALESCE(l.to_status, 'not_contacted') AS key, COUNT(*) AS n, \
+             CAST(NULL AS DOUBLE PRECISION) AS area FROM parcels p \
+             LEFT JOIN (SELECT e.parcel_id, e.to_status, ROW_NUMBER() OVER \
+                 (PARTITION BY e.parcel_id ORDER BY e.at DESC, e.id DESC) AS rn \
+                 FROM parcel_status_events e WHERE e.project_id = $1 AND e.at < $2) l \
+               ON l.parcel_id = p.id AND l.rn = 1 \
+             WHERE p.project_id = $1 AND p.created_at < $2 AND {scope_p} \
+             GROUP BY p.commune_id, COALESCE(l.to_status, 'not_contacted')"
+        ),
+        vec![Value::from(pid), Value::from(hi)],
+    )
+    .await?;
+    for r in &rows {
+        add_row(&mut t, r, true, |x, n, _| {
+            bump(&mut x.parcels_by_status, &r.key, n)
+        });
+    }
+
     // Parcels handed over in the range and their recovered area.
     let rows = agg(
         conn,
@@ -467,6 +494,9 @@ fn merge_place_numbers(into: &mut Numbers, from: &Numbers) {
     into.grievances_overdue += from.grievances_overdue;
     for (k, v) in &from.stages_reached {
         *into.stages_reached.entry(k.clone()).or_default() += v;
+    }
+    for (k, v) in &from.parcels_by_status {
+        *into.parcels_by_status.entry(k.clone()).or_default() += v;
     }
     into.parcels_handed_over += from.parcels_handed_over;
     into.area_handed_over_m2 += from.area_handed_over_m2;

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Statement, TransactionTrait, Value,
+};
 
 use crate::db::Db;
 use crate::geo::tiling::{lonlat_to_world, tile_rect};
@@ -21,6 +23,8 @@ use crate::geo::tiling::{lonlat_to_world, tile_rect};
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// Encoded tiles kept per project before the cache starts over.
 const CACHE_BYTES: usize = 48 * 1024 * 1024;
+/// Rows read per query while loading a project.
+const LOAD_PAGE: usize = 5_000;
 
 /// A parcel as tiles show it: no personal data, geometry in world units (see `geo::tiling`).
 #[derive(Clone, Debug)]
@@ -210,16 +214,39 @@ impl TileIndex {
         // Read before the rows: a write in between makes the next check reload again, never
         // leaves it unseen.
         let before = stamp(&self.db.conn, project_id).await?;
-        let rows = Row::find_by_statement(Statement::from_sql_and_values(
-            self.db.backend(),
-            format!("{SELECT} WHERE p.project_id = $1"),
-            [Value::from(project_id)],
-        ))
-        .all(&self.db.conn)
-        .await?;
-        let count = rows.len();
         let started = Instant::now();
-        let tiles = tokio::task::spawn_blocking(move || build(rows, before))
+        // In pages on one connection: memory stays bounded by a page of rows, not the whole
+        // project's rows at once, and SQLite's page cache filled by the scan is handed back.
+        let txn = self.db.conn.begin().await?;
+        let mut parcels: Vec<TileParcel> = Vec::new();
+        let mut after = 0;
+        loop {
+            let rows = Row::find_by_statement(Statement::from_sql_and_values(
+                self.db.backend(),
+                format!(
+                    "{SELECT} WHERE p.project_id = $1 AND p.id > $2 ORDER BY p.id LIMIT {LOAD_PAGE}"
+                ),
+                [Value::from(project_id), Value::from(after)],
+            ))
+            .all(&txn)
+            .await?;
+            let Some(last) = rows.last() else {
+                break;
+            };
+            after = last.id;
+            let full = rows.len() == LOAD_PAGE;
+            // A row whose geometry cannot be read has no shape on the map.
+            parcels.extend(rows.into_iter().filter_map(to_parcel));
+            if !full {
+                break;
+            }
+        }
+        if self.db.backend() == DatabaseBackend::Sqlite {
+            txn.execute_unprepared("PRAGMA shrink_memory").await?;
+        }
+        txn.commit().await?;
+        let count = parcels.len();
+        let tiles = tokio::task::spawn_blocking(move || build(parcels, before))
             .await
             .map_err(|e| DbErr::Custom(format!("building the tile index failed: {e}")))?;
         tracing::info!(
@@ -451,9 +478,7 @@ pub async fn stamp(conn: &impl ConnectionTrait, project_id: i32) -> Result<Stamp
     .map(Option::unwrap_or_default)
 }
 
-fn build(rows: Vec<Row>, stamp: Stamp) -> ProjectTiles {
-    // A row whose geometry cannot be read has no shape on the map.
-    let parcels: Vec<TileParcel> = rows.into_iter().filter_map(to_parcel).collect();
+fn build(parcels: Vec<TileParcel>, stamp: Stamp) -> ProjectTiles {
     let entries: Vec<Entry> = parcels
         .iter()
         .enumerate()

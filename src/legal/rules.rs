@@ -192,6 +192,21 @@ mod tests {
     }
 
     #[test]
+    fn the_i18n_catalogues_say_what_the_table_says() {
+        let vi: std::collections::HashMap<String, String> =
+            serde_json::from_str(include_str!("../../web/i18n/vi/legal.json")).unwrap();
+        let en: std::collections::HashMap<String, String> =
+            serde_json::from_str(include_str!("../../web/i18n/en/legal.json")).unwrap();
+        for r in ALL {
+            assert_eq!(vi.get(r.key).map(String::as_str), Some(r.vi), "{}", r.key);
+            assert_eq!(en.get(r.key).map(String::as_str), Some(r.en), "{}", r.key);
+        }
+        for s in crate::domain::CaseStage::ALL {
+            assert!(vi.contains_key(&format!("legal.stage.{s}")), "{s}");
+        }
+    }
+
+    #[test]
     fn numbers_match_legal_md() {
         assert_eq!(NOTICE_MIN_AGRICULTURAL.term, Term::Days(90));
         assert_eq!(NOTICE_MIN_NON_AGRICULTURAL.term, Term::Days(180));

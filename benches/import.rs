@@ -30,7 +30,13 @@ const PER_SHEET: usize = 500;
 fn ring(i: usize, cols: usize) -> Vec<[f64; 2]> {
     let (c, r) = ((i % cols) as f64, (i / cols) as f64);
     let (e, n) = (605_000.0 + SIDE * c, 1_705_000.0 + SIDE * r);
-    vec![[e, n], [e + SIDE, n], [e + SIDE, n + SIDE], [e, n + SIDE], [e, n]]
+    vec![
+        [e, n],
+        [e + SIDE, n],
+        [e + SIDE, n + SIDE],
+        [e, n + SIDE],
+        [e, n],
+    ]
 }
 
 fn write(path: &Path, n: usize, wgs84: bool) {
@@ -44,9 +50,10 @@ fn write(path: &Path, n: usize, wgs84: bool) {
                     *p = [(lon * 1e9).round() / 1e9, (lat * 1e9).round() / 1e9];
                 }
             }
+            let land_use = ["LUC", "ONT", "CLN", "BHK"][i % 4];
             json!({"type": "Feature",
                    "properties": {"MAXA": "21043", "SHBANDO": 1000 + i / PER_SHEET, "SHTHUA": i % PER_SHEET + 1,
-                                  "MDSD": ["LUC", "ONT", "CLN", "BHK"][i % 4]},
+                                  "MDSD": land_use},
                    "geometry": {"type": "Polygon", "coordinates": [r]}})
         })
         .collect();
@@ -70,7 +77,11 @@ fn import(exe: &str, file: &Path) -> f64 {
         .args(["demo", "--parcels", "100"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let started = Instant::now();
     let out = gpmb(exe, dir.path())
         .args(["import", "parcels"])

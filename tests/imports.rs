@@ -48,7 +48,10 @@ async fn upload(
 /// The fixture parcels of a map sheet, by parcel number.
 async fn sheet(app: &TestApp, client: &Client, map_sheet: &str) -> Vec<Value> {
     let mut items: Vec<Value> = app
-        .all_pages(client, "/api/v1/projects/HPDQ2/parcels?commune=21043&limit=500")
+        .all_pages(
+            client,
+            "/api/v1/projects/HPDQ2/parcels?commune=21043&limit=500",
+        )
         .await
         .into_iter()
         .filter(|p| p["map_sheet"] == map_sheet)
@@ -204,7 +207,11 @@ async fn geojson_in_vn2000_imports_updates_and_records_lineage() {
     .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(
-        (&report["inserted"], &report["updated"], &report["unchanged"]),
+        (
+            &report["inserted"],
+            &report["updated"],
+            &report["unchanged"]
+        ),
         (&json!(2), &json!(2), &json!(2)),
         "{report}"
     );
@@ -370,10 +377,7 @@ async fn household_registers_report_rows_and_import_all_or_nothing() {
         ],
         "{body}"
     );
-    assert!(errors[1]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("leading 0"));
+    assert!(errors[1]["reason"].as_str().unwrap().contains("leading 0"));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM households").await,
         households
@@ -430,8 +434,7 @@ async fn household_registers_report_rows_and_import_all_or_nothing() {
         upload(&app, &admin, "households", "households.csv", "text/csv", "").await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["inserted"], 3);
-    let (status, body) =
-        upload(&app, &admin, "households", "households.csv", "text/csv", "").await;
+    let (status, body) = upload(&app, &admin, "households", "households.csv", "text/csv", "").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body["error"]["details"]["errors"][0]["code"],
@@ -463,7 +466,11 @@ fn cli_imports_parcels_and_households() {
         .args(["demo", "--parcels", "60"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = |args: &[&str]| {
         let out = gpmb(dir.path()).args(args).output().unwrap();
         (
@@ -476,19 +483,36 @@ fn cli_imports_parcels_and_households() {
     let geojson = geojson.to_str().unwrap();
 
     let (ok, stdout, stderr) = run(&[
-        "import", "parcels", geojson, "--project", "HPDQ2", "--dry-run",
+        "import",
+        "parcels",
+        geojson,
+        "--project",
+        "HPDQ2",
+        "--dry-run",
     ]);
     assert!(ok, "{stdout}{stderr}");
-    assert!(stdout.contains("dry run, nothing stored; would import: 6 inserted"), "{stdout}");
+    assert!(
+        stdout.contains("dry run, nothing stored; would import: 6 inserted"),
+        "{stdout}"
+    );
 
     let (ok, stdout, stderr) = run(&["import", "parcels", geojson, "--project", "HPDQ2"]);
     assert!(ok, "{stdout}{stderr}");
-    assert!(stdout.contains("imported: 6 inserted, 0 updated, 0 unchanged"), "{stdout}");
+    assert!(
+        stdout.contains("imported: 6 inserted, 0 updated, 0 unchanged"),
+        "{stdout}"
+    );
     assert!(stdout.contains("CRS EPSG:5898"), "{stdout}");
 
     // A flag contradicting the file's CRS is refused.
     let (ok, _, stderr) = run(&[
-        "import", "parcels", geojson, "--project", "HPDQ2", "--crs", "EPSG:9216",
+        "import",
+        "parcels",
+        geojson,
+        "--project",
+        "HPDQ2",
+        "--crs",
+        "EPSG:9216",
     ]);
     assert!(!ok);
     assert!(stderr.contains("crs_conflict"), "{stderr}");
@@ -501,7 +525,14 @@ fn cli_imports_parcels_and_households() {
         "HPDQ2",
     ]);
     assert!(!ok);
-    for expected in ["feature 1", "feature 2", "feature 3", "feature 4", "feature 5", "0 inserted"] {
+    for expected in [
+        "feature 1",
+        "feature 2",
+        "feature 3",
+        "feature 4",
+        "feature 5",
+        "0 inserted",
+    ] {
         assert!(stdout.contains(expected), "{expected} missing in {stdout}");
     }
 
@@ -526,10 +557,7 @@ fn cli_imports_parcels_and_households() {
         "HPDQ2",
     ]);
     assert!(!ok);
-    assert!(
-        stdout.contains("row 6 column \"Số CCCD\""),
-        "{stdout}"
-    );
+    assert!(stdout.contains("row 6 column \"Số CCCD\""), "{stdout}");
 
     let (ok, _, stderr) = run(&["import", "parcels", geojson, "--project", "NOPE"]);
     assert!(!ok);
@@ -541,7 +569,13 @@ fn cli_imports_parcels_and_households() {
 /// A VN-2000 rectangle (metres) as a closed ring, counter-clockwise from its south-west corner.
 fn rect(e: f64, n: f64, w: f64, h: f64) -> Value {
     let r = |v: f64| (v * 1000.0).round() / 1000.0;
-    json!([[[r(e), r(n)], [r(e + w), r(n)], [r(e + w), r(n + h)], [r(e), r(n + h)], [r(e), r(n)]]])
+    json!([[
+        [r(e), r(n)],
+        [r(e + w), r(n)],
+        [r(e + w), r(n + h)],
+        [r(e), r(n + h)],
+        [r(e), r(n)]
+    ]])
 }
 
 fn feature(props: Value, coordinates: Value) -> Value {
@@ -560,7 +594,14 @@ fn collection(features: Vec<Value>) -> Value {
 /// Six 25 m × 40 m parcels on map sheet 90 of Bình Thuận (21043), two rows of three sharing
 /// their edges, south-west corner on the oracle point.
 fn sheet_90(cell: impl Fn(usize) -> (f64, f64, f64, f64)) -> Vec<(usize, Value)> {
-    (1..=6).map(|i| (i, { let (e, n, w, h) = cell(i); rect(e, n, w, h) })).collect()
+    (1..=6)
+        .map(|i| {
+            (i, {
+                let (e, n, w, h) = cell(i);
+                rect(e, n, w, h)
+            })
+        })
+        .collect()
 }
 
 fn grid(i: usize) -> (f64, f64, f64, f64) {
@@ -572,7 +613,11 @@ fn grid(i: usize) -> (f64, f64, f64, f64) {
 const LAND_USE: [&str; 6] = ["LUC", "ONT", "CLN", "BHK", "NTS", "ONT"];
 
 fn write_json(name: &str, v: &Value) {
-    std::fs::write(fixture(name), serde_json::to_string_pretty(v).unwrap() + "\n").unwrap();
+    std::fs::write(
+        fixture(name),
+        serde_json::to_string_pretty(v).unwrap() + "\n",
+    )
+    .unwrap();
 }
 
 /// Regenerates fixtures/import/ (run by hand: `cargo test --test imports -- --ignored`).
@@ -614,7 +659,13 @@ fn regenerate_fixtures() {
         v
     };
     let e0 = ORACLE_E;
-    let bow = json!([[[e0 + 150.0, base_n], [e0 + 170.0, base_n + 20.0], [e0 + 170.0, base_n], [e0 + 150.0, base_n + 20.0], [e0 + 150.0, base_n]]]);
+    let bow = json!([[
+        [e0 + 150.0, base_n],
+        [e0 + 170.0, base_n + 20.0],
+        [e0 + 170.0, base_n],
+        [e0 + 150.0, base_n + 20.0],
+        [e0 + 150.0, base_n]
+    ]]);
     let errors = vec![
         feature(p(Some(1), "LUC"), rect(e0, base_n, 20.0, 20.0)),
         feature(p(None, "LUC"), rect(e0 + 30.0, base_n, 20.0, 20.0)),
@@ -647,31 +698,197 @@ fn regenerate_fixtures() {
 
     // Registers. Row numbers as Excel shows them: title (1), date (2), header (3), data from 4.
     let headers = [
-        "STT", "Họ và tên chủ hộ", "Số CCCD", "Số điện thoại", "Địa chỉ", "Mã xã", "Số tờ",
-        "Số thửa", "Số nhân khẩu", "Hộ nghèo", "Gia đình chính sách", "Dân tộc thiểu số",
+        "STT",
+        "Họ và tên chủ hộ",
+        "Số CCCD",
+        "Số điện thoại",
+        "Địa chỉ",
+        "Mã xã",
+        "Số tờ",
+        "Số thửa",
+        "Số nhân khẩu",
+        "Hộ nghèo",
+        "Gia đình chính sách",
+        "Dân tộc thiểu số",
         "Người cao tuổi sống một mình",
     ];
     type Row<'a> = [&'a str; 13];
     let clean: Vec<Row> = vec![
-        ["1", "Nguyễn Văn Ánh", "051090012345", "0912345678", "Thôn An Hải", "21043", "90", "1", "4", "", "", "", ""],
-        ["2", "Trần Thị Bích", "051090012346", "", "Thôn An Hải", "21043", "90", "2", "3", "x", "", "", ""],
-        ["3", "Đặng Văn Thành", "051090012347", "0987 654 321", "Thôn Tây", "21043", "90", "3", "5", "x", "", "x", ""],
-        ["4", "Lê Thị Mơ", "051090012348", "", "Thôn Tây", "Bình Thuận", "90", "4, 5", "1", "", "", "", "x"],
-        ["5", "Phạm Đức Lưỡng", "", "", "Thôn Đông", "21043", "", "", "2", "", "có", "", ""],
+        [
+            "1",
+            "Nguyễn Văn Ánh",
+            "051090012345",
+            "0912345678",
+            "Thôn An Hải",
+            "21043",
+            "90",
+            "1",
+            "4",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "2",
+            "Trần Thị Bích",
+            "051090012346",
+            "",
+            "Thôn An Hải",
+            "21043",
+            "90",
+            "2",
+            "3",
+            "x",
+            "",
+            "",
+            "",
+        ],
+        [
+            "3",
+            "Đặng Văn Thành",
+            "051090012347",
+            "0987 654 321",
+            "Thôn Tây",
+            "21043",
+            "90",
+            "3",
+            "5",
+            "x",
+            "",
+            "x",
+            "",
+        ],
+        [
+            "4",
+            "Lê Thị Mơ",
+            "051090012348",
+            "",
+            "Thôn Tây",
+            "Bình Thuận",
+            "90",
+            "4, 5",
+            "1",
+            "",
+            "",
+            "",
+            "x",
+        ],
+        [
+            "5",
+            "Phạm Đức Lưỡng",
+            "",
+            "",
+            "Thôn Đông",
+            "21043",
+            "",
+            "",
+            "2",
+            "",
+            "có",
+            "",
+            "",
+        ],
     ];
     write_register("households_clean.xlsx", &headers, &clean, &[]);
     let errors: Vec<Row> = vec![
-        ["1", "Huỳnh Văn Tư", "051090022345", "", "Thôn An Hải", "21043", "90", "1", "3", "", "", "", ""],
-        ["2", "", "051090022346", "", "Thôn An Hải", "21043", "90", "2", "3", "", "", "", ""],
-        ["3", "Võ Văn Năm", "51090022347", "", "Thôn Tây", "21043", "90", "3", "2", "", "", "", ""],
-        ["4", "Bùi Thị Sáu", "051090022348", "", "Thôn Tây", "21043", "90", "99", "2", "", "", "", ""],
-        ["5", "Ngô Văn Bảy", "051090022345", "", "Thôn Đông", "21043", "", "", "2", "", "", "", ""],
-        ["6", "Đỗ Thị Tám", "051090022349", "", "Thôn Đông", "21043", "", "", "2", "có lẽ", "", "", ""],
+        [
+            "1",
+            "Huỳnh Văn Tư",
+            "051090022345",
+            "",
+            "Thôn An Hải",
+            "21043",
+            "90",
+            "1",
+            "3",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "2",
+            "",
+            "051090022346",
+            "",
+            "Thôn An Hải",
+            "21043",
+            "90",
+            "2",
+            "3",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "3",
+            "Võ Văn Năm",
+            "51090022347",
+            "",
+            "Thôn Tây",
+            "21043",
+            "90",
+            "3",
+            "2",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "4",
+            "Bùi Thị Sáu",
+            "051090022348",
+            "",
+            "Thôn Tây",
+            "21043",
+            "90",
+            "99",
+            "2",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "5",
+            "Ngô Văn Bảy",
+            "051090022345",
+            "",
+            "Thôn Đông",
+            "21043",
+            "",
+            "",
+            "2",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "6",
+            "Đỗ Thị Tám",
+            "051090022349",
+            "",
+            "Thôn Đông",
+            "21043",
+            "",
+            "",
+            "2",
+            "có lẽ",
+            "",
+            "",
+            "",
+        ],
     ];
     // Row 6's CCCD is typed as a number, as Excel does unless the column is Text.
     write_register("households_errors.xlsx", &headers, &errors, &[(2, 2)]);
 
-    let mut csv = String::from("STT,Họ và tên chủ hộ,Số CCCD,Số điện thoại,Địa chỉ,Mã xã,Số tờ,Số thửa,Hộ nghèo\n");
+    let mut csv = String::from(
+        "STT,Họ và tên chủ hộ,Số CCCD,Số điện thoại,Địa chỉ,Mã xã,Số tờ,Số thửa,Hộ nghèo\n",
+    );
     csv += "1,Võ Thị Hồng,051090032345,0905111222,Thôn Đông,21043,90,6,\n";
     csv += "2,Trương Văn Đức,051090032346,,Thôn Đông,21043,90,6,x\n";
     csv += "3,\"Hồ Thị Lan, con\",051090032347,,\"Xóm 2, Thôn Tây\",21043,,,\n";
@@ -687,7 +904,12 @@ fn write_register(name: &str, headers: &[&str], rows: &[[&str; 13]], numbers: &[
     sheet.set_name("Danh sach ho").unwrap();
     let bold = Format::new().set_bold();
     sheet
-        .write_string_with_format(0, 0, "DANH SÁCH HỘ GIA ĐÌNH BỊ ẢNH HƯỞNG - XÃ BÌNH THUẬN", &bold)
+        .write_string_with_format(
+            0,
+            0,
+            "DANH SÁCH HỘ GIA ĐÌNH BỊ ẢNH HƯỞNG - XÃ BÌNH THUẬN",
+            &bold,
+        )
         .unwrap();
     sheet.write_string(1, 0, "Ngày 15/01/2021").unwrap();
     for (c, h) in headers.iter().enumerate() {
@@ -702,7 +924,9 @@ fn write_register(name: &str, headers: &[&str], rows: &[[&str; 13]], numbers: &[
                 continue;
             }
             if numbers.contains(&(r, cc)) || (c == 0) || (c == 8) {
-                sheet.write_number(rr, cc, v.parse::<f64>().unwrap()).unwrap();
+                sheet
+                    .write_number(rr, cc, v.parse::<f64>().unwrap())
+                    .unwrap();
             } else {
                 sheet.write_string(rr, cc, *v).unwrap();
             }

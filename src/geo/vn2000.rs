@@ -61,8 +61,8 @@ impl Crs {
     pub fn name(&self) -> String {
         match *self {
             Crs::Wgs84 => "EPSG:4326".into(),
-            Crs::Vn2000Tm3 { meridian } if meridian == 108.0 => "EPSG:5898".into(),
-            Crs::Vn2000Tm3 { meridian } if meridian == 107.5 => "EPSG:9216".into(),
+            Crs::Vn2000Tm3 { meridian: 108.0 } => "EPSG:5898".into(),
+            Crs::Vn2000Tm3 { meridian: 107.5 } => "EPSG:9216".into(),
             Crs::Vn2000Tm3 { meridian } => format!("vn2000:{meridian}"),
         }
     }

@@ -18,6 +18,7 @@ pub fn no_progress() -> SharedProgress {
 
 /// Imports a parcel file (GeoJSON or zipped Shapefile). Stores everything or nothing: the
 /// report's `committed` says which.
+#[allow(clippy::too_many_arguments)]
 pub async fn import_parcels(
     db: &Db,
     who: &Principal,

@@ -1,0 +1,67 @@
+// The import section of the data page (/data): an administrator checks a parcel file with
+// errors (the report lists each bad feature, nothing stored), then imports the VN-2000 file and
+// a household register; a leader is told that only administrators import.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startServer, launchBrowser, login, artifact, collectPageErrors, repoRoot } from './lib.mjs';
+
+const fixture = (name) => join(repoRoot, 'fixtures/import', name);
+
+let server;
+let browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+test('admin checks and imports parcel and household files from /data', async () => {
+  const context = await browser.newContext();
+  await login(context, server.url, 'admin');
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(server.url + '/data');
+  await page.waitForSelector('#import-parcels');
+  assert.equal(await page.textContent('#import h2'), 'Nhập dữ liệu');
+  const count = async () => (await (await context.request.get(
+    `${server.url}/api/v1/projects/HPDQ2/parcels?limit=500&commune=21043`)).json()).items.length;
+  const before = await count();
+
+  // A file with errors: every bad feature listed, nothing stored.
+  await page.setInputFiles('#import-parcels input[type=file]', fixture('parcels_errors.geojson'));
+  await page.click('#import-parcels .import-check');
+  await page.waitForSelector('#import-parcels .import-errors tbody tr');
+  const rows = await page.locator('#import-parcels .import-errors tbody tr').count();
+  assert.equal(rows, 5);
+  assert.match(await page.textContent('#import-parcels .import-result p'), /5 lỗi, không nhập gì/);
+  assert.match(await page.locator('#import-parcels .import-errors tbody tr').nth(4).textContent(), /Đối tượng 5.*21043\/91\/6/);
+  assert.equal(await count(), before);
+
+  // The VN-2000 file: checked, then imported.
+  await page.setInputFiles('#import-parcels input[type=file]', fixture('parcels_5898.geojson'));
+  await page.click('#import-parcels .import-check');
+  await page.waitForFunction(() => /Chưa lưu gì/.test(document.querySelector('#import-parcels .import-result')?.textContent));
+  assert.equal(await count(), before);
+  await page.click('#import-parcels .import-run');
+  await page.waitForFunction(() => /Đã nhập parcels_5898.geojson: thêm 6/.test(document.querySelector('#import-parcels .import-result')?.textContent));
+  assert.equal(await count(), before + 6);
+
+  // A household register with errors: rows as Excel numbers them, with the column.
+  await page.setInputFiles('#import-households input[type=file]', fixture('households_errors.xlsx'));
+  await page.click('#import-households .import-run');
+  await page.waitForSelector('#import-households .import-errors tbody tr');
+  const first = await page.locator('#import-households .import-errors tbody tr').first().locator('td').allTextContents();
+  assert.deepEqual(first.slice(0, 2), ['Dòng 5', 'Họ và tên chủ hộ']);
+  await page.screenshot({ path: artifact('data-import.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a leader is told only administrators import', async () => {
+  const context = await browser.newContext();
+  await login(context, server.url, 'leader');
+  const page = await context.newPage();
+  await page.goto(server.url + '/data');
+  await page.waitForSelector('#import p.data-note + p.data-note');
+  assert.equal(await page.locator('#import-parcels').count(), 0);
+  assert.match(await page.textContent('#import'), /Chỉ quản trị viên/);
+  await context.close();
+});

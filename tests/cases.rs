@@ -513,3 +513,57 @@ async fn demo_stages_carry_their_deadlines() {
         .await;
     assert_eq!(unbriefed, 0);
 }
+
+#[tokio::test]
+async fn the_rules_table_and_the_legal_calendar_are_served() {
+    let app = TestApp::spawn().await;
+    let (status, _) = app.get_json(&app.anonymous(), "/api/v1/legal/rules").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let leader = app.login("leader").await;
+    let (status, rules) = app.get_json(&leader, "/api/v1/legal/rules").await;
+    assert_eq!(status, StatusCode::OK);
+    let items = rules["items"].as_array().unwrap();
+    assert_eq!(items.len(), legal::rules::ALL.len());
+    let decision = items
+        .iter()
+        .find(|r| r["code"] == "decision_after_approval")
+        .unwrap();
+    assert_eq!(decision["article"], "LĐĐ 2024 Điều 87(5)");
+    assert_eq!(decision["term"], json!({"unit": "days", "value": 10}));
+    let notify = items
+        .iter()
+        .find(|r| r["code"] == "denunciation_notify")
+        .unwrap();
+    assert_eq!(notify["term"], json!({"unit": "working_days", "value": 5}));
+
+    let (status, cal) = app
+        .get_json(&leader, "/api/v1/legal/calendar?year=2025")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cal}");
+    assert_eq!(cal["tet"], "2025-01-29");
+    assert_eq!(
+        cal["tet_holidays"],
+        json!([
+            "2025-01-28",
+            "2025-01-29",
+            "2025-01-30",
+            "2025-01-31",
+            "2025-02-01"
+        ])
+    );
+    assert!(cal["holidays"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("2025-04-07")));
+    assert_eq!(cal["tet_quiet_from"], "2025-01-13");
+    assert_eq!(cal["tet_quiet_to"], "2025-02-16");
+    let (status, cal) = app
+        .get_json(&leader, "/api/v1/legal/calendar?year=1985")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cal["tet"], "1985-01-21");
+    let (status, body) = app
+        .get_json(&leader, "/api/v1/legal/calendar?year=3000")
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST);
+}

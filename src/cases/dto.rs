@@ -112,3 +112,23 @@ pub struct NewStage {
     pub r#override: bool,
     pub override_reason: Option<String>,
 }
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LegalCalendarDto {
+    pub year: i32,
+    /// Tết Nguyên Đán (1st day of the 1st lunar month, Vietnamese calendar).
+    pub tet: Option<NaiveDate>,
+    /// The 5 Tết holiday days counted (last day of the lunar year, 1st–4th of month 1).
+    pub tet_holidays: Vec<NaiveDate>,
+    /// Every public holiday of the year (both candidates for the day next to 2 September).
+    pub holidays: Vec<NaiveDate>,
+    /// No enforcement from `from` to `to` (15 days before and after the Tết holiday).
+    pub tet_quiet_from: Option<NaiveDate>,
+    pub tet_quiet_to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CalendarQuery {
+    /// Gregorian year (default: this year).
+    pub year: Option<i32>,
+}

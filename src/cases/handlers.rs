@@ -2,14 +2,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::dto::{CaseDto, NewStage, StageEventDto};
+use super::dto::{CalendarQuery, CaseDto, LegalCalendarDto, NewStage, StageEventDto};
 use super::service;
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 /// The case of a household: its stages in order (date, document, who recorded, overrides),
 /// the current stage, the next required stage with its legal deadline and days left, open
@@ -66,4 +66,43 @@ pub async fn record_stage(
     let dto = service::record(&*tx, &principal, id, input, crate::legal::today_vn()).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(dto)))
+}
+
+/// The table of legal rules the tracker applies: each time limit with its article and
+/// descriptions (vi, en) — one source for the API, the UI and a legal officer's review.
+#[utoipa::path(get, path = "/api/v1/legal/rules", tag = "cases",
+    responses((status = 200, body = crate::pagination::Page<crate::legal::Rule>),
+              (status = 401, body = crate::error::ErrorEnvelope)))]
+pub async fn rules(_principal: Principal) -> Json<crate::pagination::Page<crate::legal::Rule>> {
+    Json(crate::pagination::Page {
+        items: crate::legal::rules::ALL.iter().map(|r| **r).collect(),
+        next_cursor: None,
+    })
+}
+
+/// Public holidays, Tết and the Tết quiet period (no enforcement) of a year, computed from the
+/// lunar calendar.
+#[utoipa::path(get, path = "/api/v1/legal/calendar", tag = "cases", params(CalendarQuery),
+    responses((status = 200, body = LegalCalendarDto), (status = 400, body = crate::error::ErrorEnvelope)))]
+pub async fn calendar(
+    _principal: Principal,
+    ApiQuery(q): ApiQuery<CalendarQuery>,
+) -> AppResult<Json<LegalCalendarDto>> {
+    use crate::legal::calendar as cal;
+    use chrono::Datelike;
+    let year = q.year.unwrap_or_else(|| crate::legal::today_vn().year());
+    if !(1900..=2199).contains(&year) {
+        return Err(crate::error::AppError::BadRequest(format!(
+            "year must be between 1900 and 2199, not {year}"
+        )));
+    }
+    let quiet = cal::tet_quiet_period(year);
+    Ok(Json(LegalCalendarDto {
+        year,
+        tet: crate::legal::tet(year),
+        tet_holidays: cal::tet_holidays(year),
+        holidays: cal::holidays(year),
+        tet_quiet_from: quiet.map(|q| q.0),
+        tet_quiet_to: quiet.map(|q| q.1),
+    }))
 }

@@ -13,4 +13,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::get_case))
         .routes(routes!(handlers::record_stage))
+        .routes(routes!(handlers::rules))
+        .routes(routes!(handlers::calendar))
 }

@@ -247,7 +247,14 @@ test('a visit the server refuses is kept with its reason, corrected and sent onc
 
 test('member_b sees none of member_a\'s households in the app', async () => {
   const context = await browser.newContext(phone());
-  const { page, errors } = await openField(context, 'member_b');
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  // Through the app's own login form this time.
+  await page.goto(`${server.url}/field`);
+  await page.fill('#login-user', 'member_b');
+  await page.fill('#login-pass', 'demo');
+  await page.click('#login button[type=submit]');
+  await page.waitForSelector('#work-list li');
   const names = await page.locator('#work-list .name').allTextContents();
   assert.ok(names.length > 0);
   await page.fill('#search', 'nguyen van a');

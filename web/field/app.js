@@ -251,6 +251,7 @@ async function renderWork() {
   try {
     items = await loadWork();
   } catch (err) {
+    if (err.status === 401) return renderLogin();
     list.replaceWith(errorBox(err));
     return;
   }
@@ -365,6 +366,7 @@ async function renderHousehold(id) {
     data = r.data;
     offline = r.offline;
   } catch (err) {
+    if (err.status === 401) return renderLogin();
     show(h('p', {}, h('a', { href: '#/' }, `← ${t('field.back')}`)), errorBox(err));
     const item = (state.work || []).find((i) => i.id === id);
     if (item && err.offline) main.append(h('a', { class: 'button', href: `#/h/${id}/visit` }, t('field.log_visit')));

@@ -138,7 +138,10 @@ async function run(force) {
 }
 
 /** Retries when the network comes back and every few seconds while anything waits. */
+let started = false;
 export function start(intervalMs = 10_000) {
+  if (started) return sync({ force: true });
+  started = true;
   addEventListener('online', () => sync({ force: true }));
   setInterval(() => { sync(); }, intervalMs);
   sync();

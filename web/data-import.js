@@ -101,9 +101,10 @@ function form(kind) {
     const select = el('select', { name: 'crs' },
       ...[['', 'auto'], ['EPSG:5898', '5898'], ['EPSG:9216', '9216'], ['EPSG:4326', '4326'], ['other', 'other']]
         .map(([value, key]) => el('option', { value, text: tr(`import.crs.${key}`) })));
-    const meridian = el('label', { hidden: '' }, el('span', { text: tr('import.meridian') }),
+    const meridian = el('label', { class: 'import-meridian' }, el('span', { text: tr('import.meridian') }),
       el('input', { name: 'meridian', type: 'number', step: '0.25', min: '102', max: '118', value: '108.25' }));
-    select.addEventListener('change', () => { meridian.hidden = select.value !== 'other'; });
+    meridian.style.display = 'none';
+    select.addEventListener('change', () => { meridian.style.display = select.value === 'other' ? '' : 'none'; });
     f.append(el('label', {}, el('span', { text: tr('import.crs') }), select), meridian);
   }
   const check = el('button', { type: 'button', class: 'import-check', text: tr('import.check') });
@@ -114,9 +115,18 @@ function form(kind) {
   return f;
 }
 
+// This section's own look (the page's stylesheet belongs to data.js).
+const STYLE = `
+.import-form label { display: flex; gap: 0.5rem; align-items: center; margin: 0.35rem 0; }
+.import-errors { border-collapse: collapse; width: 100%; margin-top: 0.5rem; }
+.import-errors th, .import-errors td { text-align: left; border: 1px solid #d0d5da; padding: 0.25rem 0.5rem; vertical-align: top; }
+.import-errors td:first-child { white-space: nowrap; }
+.import-ok { color: #2c6e49; }`;
+
 async function main() {
   const section = document.querySelector('#import');
   if (!section) return;
+  document.head.append(el('style', { text: STYLE }));
   const res = await fetch(`/static/i18n/${lang()}/import.json`);
   words = res.ok ? await res.json() : {};
   section.replaceChildren(el('h2', { text: tr('import.title') }), el('p', { class: 'data-note', text: tr('import.note') }));

@@ -228,7 +228,7 @@ async fn stance_filter_change_stamp_and_status_change_reach_the_dashboard() {
         .get_json(&leader, "/api/v1/projects/HPDQ2/dashboard")
         .await;
     let id = app
-        .count("SELECT MIN(id) FROM parcels WHERE status = 'not_contacted'")
+        .count("SELECT CAST(MIN(id) AS BIGINT) FROM parcels WHERE status = 'not_contacted'")
         .await;
     patch_status(&app, &admin, id, "handed_over").await;
     let (_, after) = app

@@ -134,7 +134,7 @@ async fn unknown_project_is_a_404_page_and_a_status_change_shows() {
         .await;
     let admin = app.login("admin").await;
     let id = app
-        .count("SELECT MIN(id) FROM parcels WHERE status = 'paid'")
+        .count("SELECT CAST(MIN(id) AS BIGINT) FROM parcels WHERE status = 'paid'")
         .await;
     let (_, parcel) = app.get_json(&admin, &format!("/api/v1/parcels/{id}")).await;
     let res = admin

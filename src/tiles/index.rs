@@ -215,7 +215,8 @@ impl TileIndex {
         // leaves it unseen.
         let before = stamp(&self.db.conn, project_id).await?;
         let started = Instant::now();
-        // In pages on one connection: memory stays bounded by a page of rows, not the whole
+        // In pages by primary key (the unary `+` keeps SQLite from choosing the project index
+        // and sorting every page) on one connection: memory stays bounded by a page of rows, not the whole
         // project's rows at once, and SQLite's page cache filled by the scan is handed back.
         let txn = self.db.conn.begin().await?;
         let mut parcels: Vec<TileParcel> = Vec::new();
@@ -224,7 +225,7 @@ impl TileIndex {
             let rows = Row::find_by_statement(Statement::from_sql_and_values(
                 self.db.backend(),
                 format!(
-                    "{SELECT} WHERE p.project_id = $1 AND p.id > $2 ORDER BY p.id LIMIT {LOAD_PAGE}"
+                    "{SELECT} WHERE p.id > $2 AND +p.project_id = $1 ORDER BY p.id LIMIT {LOAD_PAGE}"
                 ),
                 [Value::from(project_id), Value::from(after)],
             ))

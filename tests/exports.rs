@@ -298,10 +298,10 @@ async fn personal_columns_follow_the_role_and_exports_are_audited() {
         .await;
     assert_eq!(n, 6);
     let board_rows = app
-        .count(&format!(
+        .count(
             "SELECT COUNT(*) FROM audit_events WHERE action = 'export' AND actor LIKE 'token:%' \
-             AND detail LIKE '%\"personal_data\":false%'"
-        ))
+             AND detail LIKE '%\"personal_data\":false%'",
+        )
         .await;
     assert_eq!(board_rows, 3);
     let leader_rows = app

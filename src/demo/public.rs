@@ -3,7 +3,17 @@
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
 
-const PARTIES: &[(&str, &str, &str, Option<&str>, Option<&str>, Option<&str>)] = &[
+/// Role (vi, en), organisation, office, phone, email.
+type Party = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+const PARTIES: &[Party] = &[
     (
         "Chủ đầu tư",
         "Investor",

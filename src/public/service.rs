@@ -81,7 +81,7 @@ pub fn number(lang: Lang, x: f64, decimals: usize) -> String {
     };
     let mut out = String::new();
     for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             out.push(group);
         }
         out.push(c);

@@ -21,6 +21,8 @@ const INDEXES: &[&str] = &[
     // Household splits and parcel splits recorded after a project's notice date.
     "CREATE INDEX IF NOT EXISTS idx_households_split ON households (project_id, created_at) WHERE split_from_id IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS idx_parcels_split ON parcels (project_id, created_at) WHERE parent_parcel_id IS NOT NULL",
+    // One open hot spot per flag: two refreshes racing cannot open it twice.
+    "CREATE UNIQUE INDEX IF NOT EXISTS idx_hot_spots_open ON hot_spots (project_id, flag_key) WHERE resolved_on IS NULL",
     // Open commitments by due date.
     "CREATE INDEX IF NOT EXISTS idx_commitments_open ON commitments (due_date, household_id) WHERE done_at IS NULL",
 ];

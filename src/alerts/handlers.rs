@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Duration, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, Statement, Value};
 
 use super::dto::{AlertPage, AlertQuery, HotSpotDto, HotSpotQuery, NewReview, ReviewDto};
 use super::{hot_spots, service};
@@ -72,6 +72,10 @@ pub async fn list(
         }));
     }
     let ids: Vec<i32> = projects.iter().map(|(id, _)| *id).collect();
+    let every_project = crate::entities::projects::Entity::find()
+        .count(&state.db.conn)
+        .await?
+        == projects.len() as u64;
     hot_spots::ensure_current(
         &state.db,
         &ids,
@@ -89,6 +93,7 @@ pub async fn list(
         near_until: today + Duration::days(state.settings.grievance_near_days.max(0)),
         lang: Lang::parse(q.lang.as_deref()),
         personal: !matches!(principal.scope, Scope::Project(_)),
+        every_project,
     };
     Ok(Json(service::list(&state.db.conn, &ctx, &q).await?))
 }

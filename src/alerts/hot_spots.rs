@@ -402,8 +402,19 @@ pub async fn ensure_current(
     for &project_id in project_ids {
         if is_stale(&db.conn, project_id, rules).await? {
             let tx = db.write().await?;
-            refresh(&*tx, project_id, rules, today).await?;
-            tx.commit().await?;
+            match refresh(&*tx, project_id, rules, today).await {
+                Ok(_) => tx.commit().await?,
+                // Another request refreshed the same flags first (PostgreSQL has no writer lock).
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    drop(tx)
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(())

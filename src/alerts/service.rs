@@ -80,9 +80,10 @@ enum Stream {
     CommitmentOverdue,
     GrievanceDue,
     NotVisited,
+    NeverVisited,
 }
 
-const STREAMS: [Stream; 9] = [
+const STREAMS: [Stream; 10] = [
     Stream::HotSpot,
     Stream::GrievanceOverdue,
     Stream::StageOverdue,
@@ -92,6 +93,7 @@ const STREAMS: [Stream; 9] = [
     Stream::CommitmentOverdue,
     Stream::GrievanceDue,
     Stream::NotVisited,
+    Stream::NeverVisited,
 ];
 
 impl Stream {
@@ -104,7 +106,7 @@ impl Stream {
             Stream::LandUseChange => "land_use_change_after_cutoff",
             Stream::CommitmentOverdue => "commitment_overdue",
             Stream::GrievanceDue => "grievance_due",
-            Stream::NotVisited => "not_visited",
+            Stream::NotVisited | Stream::NeverVisited => "not_visited",
         }
     }
 }
@@ -123,6 +125,8 @@ pub struct Ctx {
     pub lang: Lang,
     /// Project-board tokens: no household ids, no commitment texts.
     pub personal: bool,
+    /// `projects` are every project there is (counts may then skip the project join).
+    pub every_project: bool,
 }
 
 const NULL_INT: &str = "CAST(NULL AS INTEGER)";
@@ -372,10 +376,14 @@ fn stream_sql(s: Stream, ctx: &Ctx, has_deadlines: bool) -> Option<StreamSql> {
             let mut cond = Conditions::new(ctx.scope.sql_condition("h"));
             cond.push(project_list(ctx, "h.project_id"));
             let today = cond.bind(ctx.today);
-            cond.push(format!("c.done_at IS NULL AND c.due_date < {today}"));
+            cond.push(format!(
+                "h.id = c.household_id AND c.done_at IS NULL AND c.due_date < {today}"
+            ));
             with_commune(ctx, &mut cond, "h.commune_id");
             StreamSql {
-                from: "commitments c JOIN households h ON h.id = c.household_id".into(),
+                // CROSS JOIN keeps SQLite looping over commitments (open ones by index, or by id for
+                // a page) instead of over every household of the project.
+                from: "commitments c CROSS JOIN households h".into(),
                 cond,
                 id: "c.id",
                 select: cols([
@@ -393,13 +401,16 @@ fn stream_sql(s: Stream, ctx: &Ctx, has_deadlines: bool) -> Option<StreamSql> {
                 ]),
             }
         }
-        Stream::NotVisited => {
+        Stream::NotVisited | Stream::NeverVisited => {
+            // Two ranges of one index (an OR of both would scan the project's households).
             let mut cond = Conditions::new(ctx.scope.sql_condition("h"));
             cond.push(project_list(ctx, "h.project_id"));
             let before = cond.bind(ctx.not_visited_before);
-            cond.push(format!(
-                "(h.last_visit_at < {before} OR (h.last_visit_at IS NULL AND h.created_at < {before}))"
-            ));
+            cond.push(if s == Stream::NotVisited {
+                format!("h.last_visit_at < {before}")
+            } else {
+                format!("h.last_visit_at IS NULL AND h.created_at < {before}")
+            });
             with_commune(ctx, &mut cond, "h.commune_id");
             StreamSql {
                 from: "households h".into(),
@@ -493,14 +504,23 @@ pub fn parse_kind(kind: Option<&str>) -> AppResult<Option<&'static str>> {
 pub async fn counts(
     conn: &impl ConnectionTrait,
     ctx: &Ctx,
-) -> AppResult<(BTreeMap<String, i64>, [i64; 9])> {
+) -> AppResult<(BTreeMap<String, i64>, [i64; STREAMS.len()])> {
     let has_deadlines = column_exists(conn, "case_stage_events", "due_met_on").await?;
     let mut by_kind: BTreeMap<String, i64> = KINDS.iter().map(|k| (k.to_string(), 0)).collect();
-    let mut per_stream = [0i64; 9];
+    let mut per_stream = [0i64; STREAMS.len()];
+    let unscoped = matches!(ctx.scope, Scope::All) && ctx.commune.is_none() && ctx.every_project;
     for (i, s) in STREAMS.iter().enumerate() {
-        let Some(q) = stream_sql(*s, ctx, has_deadlines) else {
+        let Some(mut q) = stream_sql(*s, ctx, has_deadlines) else {
             continue;
         };
+        if *s == Stream::CommitmentOverdue && unscoped {
+            // Every open commitment belongs to some project: the partial index alone counts.
+            let mut c = Conditions::new("c.done_at IS NULL".into());
+            let today = c.bind(ctx.today);
+            c.push(format!("c.due_date < {today}"));
+            q.from = "commitments c".into();
+            q.cond = c;
+        }
         let sql = format!(
             "SELECT COUNT(*) AS n FROM {} WHERE {}",
             q.from,
@@ -810,7 +830,7 @@ fn build(
             p.insert("days".into(), a.days.to_string());
             "alerts.reason.commitment_overdue"
         }
-        Stream::NotVisited => {
+        Stream::NotVisited | Stream::NeverVisited => {
             let since = since.unwrap_or(today);
             a.since = Some(since.to_string());
             a.days = (today - since).num_days();

@@ -553,7 +553,7 @@ pub async fn list(conn: &impl ConnectionTrait, ctx: &Ctx, q: &AlertQuery) -> App
     let mut rows: Vec<(Stream, Row)> = Vec::new();
     let mut next_cursor = None;
     let start = cursor.map_or(0, |c| c.0);
-    for i in start..STREAMS.len() {
+    for (i, &s) in STREAMS.iter().enumerate().skip(start) {
         if !wanted(i) {
             continue;
         }
@@ -563,7 +563,6 @@ pub async fn list(conn: &impl ConnectionTrait, ctx: &Ctx, q: &AlertQuery) -> App
             next_cursor = Some(encode_cursor(i, i32::MAX));
             break;
         }
-        let s = STREAMS[i];
         let Some(mut sql) = stream_sql(s, ctx, has_deadlines) else {
             continue;
         };

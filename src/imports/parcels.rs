@@ -26,9 +26,9 @@ const OVERLAP_M2: f64 = 1.0;
 const OVERLAP_FRACTION: f64 = 0.01;
 /// Rows per multi-row INSERT: PostgreSQL takes large batches; SQLite (through sqlx) looks
 /// every placeholder up by name, which is quadratic in the placeholders of a statement, so
-/// small batches are much faster there (16 rows: 45 s → a few seconds for 100,000 parcels).
+/// small batches are much faster there.
 const INSERT_BATCH_PG: usize = 400;
-const INSERT_BATCH_SQLITE: usize = 16;
+const INSERT_BATCH_SQLITE: usize = 8;
 
 /// A feature as read from the file: properties and geometry in the source CRS.
 pub struct RawFeature {
@@ -460,12 +460,23 @@ fn candidate(index: usize, raw: &RawFeature, crs: &Crs) -> Result<Candidate, Imp
     let props = canonical_properties(&raw.properties);
     let get = |k: &str| props.get(k).map(String::as_str);
     let key = key_text(get("commune"), get("map_sheet"), get("parcel_no"));
-    let mut geometry = raw.geometry.clone();
-    if *crs != Crs::Wgs84 {
-        if let Some(c) = raw.geometry.get("coordinates") {
-            geometry["coordinates"] = reproject(c, crs);
-        }
-    }
+    // Reprojected coordinates are built fresh: cloning the source tree first only to
+    // overwrite it cost a deep copy per feature.
+    let geometry = match (&raw.geometry, *crs != Crs::Wgs84) {
+        (Json::Object(m), true) => Json::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let v = if k == "coordinates" {
+                        reproject(v, crs)
+                    } else {
+                        v.clone()
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        (g, _) => g.clone(),
+    };
     let mut p = Map::new();
     for k in ["map_sheet", "parcel_no", "commune", "land_use", "status"] {
         if let Some(v) = get(k) {
@@ -863,6 +874,8 @@ pub async fn import(
         }),
     )
     .await?;
+    // Freeing the parcels' geometries takes a while: not on the import's path.
+    std::thread::spawn(move || drop(planned));
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -1014,10 +1027,25 @@ fn geometry_pass(
     }
     for (p, extra) in planned.iter_mut().zip(implicit) {
         p.parents.extend(extra);
-        if !matches!(p.action, Action::Unchanged) {
-            p.recovered = crate::geo::recovered_area_m2(&p.c.draft.geometry.geometry, boundary);
-        }
     }
+    // Recovered area (a geodesic area per parcel) on all cores.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let chunk = planned.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        for part in planned.chunks_mut(chunk) {
+            s.spawn(move || {
+                for p in part {
+                    if !matches!(p.action, Action::Unchanged) {
+                        p.recovered =
+                            crate::geo::recovered_area_m2(&p.c.draft.geometry.geometry, boundary);
+                    }
+                }
+            });
+        }
+    });
     (planned, problems)
 }
 

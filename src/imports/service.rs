@@ -35,7 +35,10 @@ pub async fn import_parcels(
     let (crs, prepared) = tokio::task::spawn_blocking(move || -> AppResult<_> {
         let file = parcels::read_file(&bytes, &name, crs_flag.as_deref())?;
         let prepared = parcels::prepare(&file, &*p);
-        Ok((file.crs, prepared))
+        let crs = file.crs;
+        // Freeing 100,000 JSON trees takes a while: not on the import's path.
+        std::thread::spawn(move || drop(file));
+        Ok((crs, prepared))
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("parcel check failed: {e}")))??;

@@ -33,8 +33,9 @@ fn having<'a>(items: &'a [Value], field: &str, id: i64) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The server counts days in Vietnam's time zone (UTC+7), whatever the hour in UTC.
 fn today() -> chrono::NaiveDate {
-    Utc::now().date_naive()
+    gpmb::legal::today_vn()
 }
 
 /// A household of commune `code` in HPDQ2 matching `extra` SQL (alias h).
@@ -220,7 +221,10 @@ async fn grievances_raise_deadline_alerts_and_hot_spots_until_resolved() {
         .filter(|i| i["kind"] == "grievance_overdue")
         .collect();
     assert_eq!(overdue.len(), 1, "{items:?}");
-    assert_eq!(overdue[0]["days"], 5);
+    // Ten days to accept, moved to the next working day when it ends on a day off.
+    let accept_by: chrono::NaiveDate = serde_json::from_value(g["accept_by"].clone()).unwrap();
+    assert!(accept_by >= received + Duration::days(10) && accept_by < today());
+    assert_eq!(overdue[0]["days"], (today() - accept_by).num_days());
     assert_eq!(overdue[0]["commune"]["code"], "21067");
     let hot: Vec<&Value> = having(items, "grievance_id", gid)
         .into_iter()
@@ -278,7 +282,9 @@ async fn grievances_raise_deadline_alerts_and_hot_spots_until_resolved() {
     let due = all(&app, &leader, "kind=grievance_due&limit=500").await;
     let mine = having(&due, "grievance_id", gid2);
     assert_eq!(mine.len(), 1, "{due:?}");
-    assert_eq!(mine[0]["days"], -2);
+    let accept_by2: chrono::NaiveDate = serde_json::from_value(g2["accept_by"].clone()).unwrap();
+    assert!(accept_by2 >= received2 + Duration::days(10));
+    assert_eq!(mine[0]["days"], (today() - accept_by2).num_days());
 
     // Resolved: the deadline alerts and the hot spot go.
     for id in [gid, gid2] {

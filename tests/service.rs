@@ -84,8 +84,8 @@ async fn web_page_and_i18n_catalogues_are_embedded_and_complete() {
         .starts_with("text/html"));
     let html = res.text().await.unwrap();
     assert!(html.contains("/static/app.js") && html.contains("lang=\"vi\""));
-    let (_, vi) = app.get_json(&client, "/static/i18n/vi.json").await;
-    let (_, en) = app.get_json(&client, "/static/i18n/en.json").await;
+    let (_, vi) = app.get_json(&client, "/static/i18n/vi/common.json").await;
+    let (_, en) = app.get_json(&client, "/static/i18n/en/common.json").await;
     let keys = |v: &serde_json::Value| {
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();

@@ -59,7 +59,7 @@ pub async fn list(
     service::parse_kind(q.kind.as_deref())?;
     let projects = projects_for(&state, &principal, q.project.as_deref()).await?;
     let now = Utc::now();
-    let today = now.date_naive();
+    let today = crate::legal::today_vn();
     if projects.is_empty() {
         return Ok(Json(AlertPage {
             items: Vec::new(),
@@ -232,7 +232,7 @@ pub async fn hot_spots_of_project(
 ) -> AppResult<Json<crate::pagination::Page<HotSpotDto>>> {
     let conn = &state.db.conn;
     let project = crate::projects::service::visible_project(conn, &principal, &code).await?;
-    let today = Utc::now().date_naive();
+    let today = crate::legal::today_vn();
     hot_spots::ensure_current(
         &state.db,
         &[project.id],

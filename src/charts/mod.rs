@@ -177,7 +177,7 @@ fn draw_progress(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::with_string(svg, size).into_drawing_area();
     root.fill(&WHITE)?;
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::legal::today_vn();
     let first = weeks.first().map_or(today, |w| w.week);
     let mut last = weeks.last().map_or(today, |w| w.week + Duration::days(7));
     if let Some(t) = target {

@@ -5,7 +5,7 @@
 //! project's notice date. Runs after the cases and grievances of the demo, then refreshes the
 //! hot spots.
 use anyhow::Context;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, FromQueryResult, Statement, TransactionTrait, Value,
@@ -34,7 +34,7 @@ fn ts(d: NaiveDate, hour: u32) -> DateTime<FixedOffset> {
 
 pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
     let backend = db.get_database_backend();
-    let today = Utc::now().date_naive();
+    let today = crate::legal::today_vn();
     let txn = db.begin().await?;
     let households = HouseholdRow::find_by_statement(Statement::from_sql_and_values(
         backend,

@@ -183,9 +183,17 @@ fn read_csv(bytes: &[u8]) -> AppResult<Vec<SheetRow>> {
     for rec in reader.records() {
         let rec =
             rec.map_err(|e| file_error("invalid_csv", format!("the CSV cannot be read: {e}")))?;
+        // The csv crate's line counter skips blank lines; count newlines before the record's
+        // first byte so the number is the line Excel or an editor shows.
         let number = rec
             .position()
-            .map(|p| p.line() as usize)
+            .and_then(|p| {
+                // The position can sit on the blank lines skipped before the record.
+                let before = text.get(..p.byte() as usize)?;
+                let blank = text.get(p.byte() as usize..)?;
+                let blank = &blank[..blank.len() - blank.trim_start_matches(['\r', '\n']).len()];
+                Some(before.matches('\n').count() + blank.matches('\n').count() + 1)
+            })
             .unwrap_or(rows.len() + 1);
         rows.push(SheetRow {
             number,

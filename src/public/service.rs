@@ -1,7 +1,7 @@
 //! What the public page shows, gathered from aggregate figures and public tables only: the
 //! project row, `project_parties`, `project_milestones`, the progress counters and parcel
 //! geometry with status. No query here touches households.
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use geo::MultiPolygon;
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 
@@ -176,7 +176,7 @@ pub async fn load(state: &AppState, code: &str, t: &Catalogue) -> AppResult<Opti
         }
     }
     dated.sort_by_key(|(d, _)| *d);
-    let today = Utc::now().date_naive();
+    let today = crate::legal::today_vn();
     let timeline = dated
         .into_iter()
         .map(|(d, title)| Milestone {

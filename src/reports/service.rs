@@ -3,7 +3,7 @@
 //! `period_stats`, so a report always shows the numbers the API gives.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 
 use super::dto::{Numbers, PeriodStats, RangeStats, StatsQuery, UnitNumbers};
@@ -628,7 +628,7 @@ pub async fn period_stats(
     project: &projects::Model,
     range: Range,
 ) -> AppResult<PeriodStats> {
-    let today = Utc::now().date_naive();
+    let today = crate::legal::today_vn();
     let u = units(conn, scope, project.id).await?;
     let current = tally(conn, scope, project, range, today).await?;
     let previous_range = range.previous();

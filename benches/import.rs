@@ -104,6 +104,11 @@ fn import(exe: &str, file: &Path) -> f64 {
 fn main() {
     let n = arg("--parcels", 100_000) as usize;
     let exe = std::env::var("GPMB_BIN").unwrap_or_else(|_| "target/release/gpmb".to_string());
+    // The imports run in temporary directories: a relative path would not resolve there.
+    let exe = std::fs::canonicalize(&exe)
+        .unwrap_or_else(|e| panic!("{exe}: {e}; build it with `cargo build --release --bin gpmb`"))
+        .to_string_lossy()
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     let vn = dir.path().join("parcels_5898.geojson");
     let wgs = dir.path().join("parcels_4326.geojson");

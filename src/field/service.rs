@@ -13,7 +13,7 @@ use super::dto::{
 use crate::auth::{Principal, Scope};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::households::dto::{CommuneRef, HouseholdParcelDto};
+use crate::households::dto::CommuneRef;
 use crate::households::service::escape_like;
 use crate::pagination::{Cursor, Page};
 use crate::sql::Conditions;
@@ -225,48 +225,6 @@ async fn open_assignments(
     )
 }
 
-/// The parcels (without geometry) of the given households.
-async fn parcels_of(
-    conn: &impl ConnectionTrait,
-    ids: &[i32],
-) -> Result<HashMap<i32, Vec<HouseholdParcelDto>>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        household_id: i32,
-        share: f64,
-        id: i32,
-        map_sheet: String,
-        parcel_no: String,
-        status: String,
-    }
-    let mut out: HashMap<i32, Vec<HouseholdParcelDto>> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        // Ids come from the database, never from the request.
-        let list: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
-        let sql = format!(
-            "SELECT hp.household_id, hp.share, x.id, x.map_sheet, x.parcel_no, x.status \
-             FROM household_parcels hp JOIN parcels x ON x.id = hp.parcel_id \
-             WHERE hp.household_id IN ({}) ORDER BY hp.household_id, x.id",
-            list.join(",")
-        );
-        for r in Row::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
-            .all(conn)
-            .await?
-        {
-            out.entry(r.household_id)
-                .or_default()
-                .push(HouseholdParcelDto {
-                    id: r.id,
-                    map_sheet: r.map_sheet,
-                    parcel_no: r.parcel_no,
-                    share: r.share,
-                    status: r.status,
-                });
-        }
-    }
-    Ok(out)
-}
-
 fn today() -> NaiveDate {
     // Vietnam is UTC+7 and does not change clocks: "today" is the date there.
     (Utc::now() + Duration::hours(7)).date_naive()
@@ -343,7 +301,7 @@ pub async fn my_work(
         .collect();
     let next = offset + page.len();
     let ids: Vec<i32> = page.iter().map(|(_, _, id, _, _)| *id).collect();
-    let mut parcels = parcels_of(conn, &ids).await?;
+    let mut parcels = crate::households::service::parcels_of(conn, &ids).await?;
     let items = page
         .into_iter()
         .map(|(_, _, id, reasons, r)| WorkItemDto {

@@ -104,37 +104,36 @@ fn to_dto(row: HouseholdRow, parcels: Vec<HouseholdParcelDto>) -> HouseholdDto {
     }
 }
 
-/// The parcels of the given households, in one query.
-async fn parcels_of(
+/// The parcels of the given households, one query per 500 households.
+pub(crate) async fn parcels_of(
     conn: &impl ConnectionTrait,
     ids: &[i32],
 ) -> Result<HashMap<i32, Vec<HouseholdParcelDto>>, DbErr> {
     let mut out: HashMap<i32, Vec<HouseholdParcelDto>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    // Ids come from the database, never from the request.
-    let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-    let sql = format!(
-        "SELECT hp.household_id, hp.share, x.id, x.map_sheet, x.parcel_no, x.status \
-         FROM household_parcels hp JOIN parcels x ON x.id = hp.parcel_id \
-         WHERE hp.household_id IN ({}) ORDER BY hp.household_id, x.id",
-        list.join(",")
-    );
-    let rows =
-        ParcelRow::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
-            .all(conn)
-            .await?;
-    for r in rows {
-        out.entry(r.household_id)
-            .or_default()
-            .push(HouseholdParcelDto {
-                id: r.id,
-                map_sheet: r.map_sheet,
-                parcel_no: r.parcel_no,
-                share: r.share,
-                status: r.status,
-            });
+    for chunk in ids.chunks(500) {
+        // Ids come from the database, never from the request.
+        let list: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
+        let sql = format!(
+            "SELECT hp.household_id, hp.share, x.id, x.map_sheet, x.parcel_no, x.status \
+             FROM household_parcels hp JOIN parcels x ON x.id = hp.parcel_id \
+             WHERE hp.household_id IN ({}) ORDER BY hp.household_id, x.id",
+            list.join(",")
+        );
+        let rows =
+            ParcelRow::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
+                .all(conn)
+                .await?;
+        for r in rows {
+            out.entry(r.household_id)
+                .or_default()
+                .push(HouseholdParcelDto {
+                    id: r.id,
+                    map_sheet: r.map_sheet,
+                    parcel_no: r.parcel_no,
+                    share: r.share,
+                    status: r.status,
+                });
+        }
     }
     Ok(out)
 }

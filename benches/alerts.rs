@@ -12,10 +12,11 @@
 
 use std::time::Instant;
 
-use gpmb::app::{self, AppState};
+use gpmb::app;
 use gpmb::config::Settings;
 use gpmb::db::{self, SqliteSync};
 use gpmb::demo::{self, DemoOptions};
+use gpmb::state::AppState;
 use sea_orm::{ConnectionTrait, Statement};
 
 fn arg(name: &str) -> Option<String> {

@@ -13,10 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gpmb::app::{self, AppState};
+use gpmb::app;
 use gpmb::config::Settings;
 use gpmb::db::{self, SqliteSync};
 use gpmb::demo::{self, DemoOptions};
+use gpmb::state::AppState;
 use sea_orm::{ConnectionTrait, Statement};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};

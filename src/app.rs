@@ -1,6 +1,5 @@
 //! The composition root: application state, the router of every resource, and `serve`.
 use std::future::Future;
-use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, StatusCode};
@@ -16,38 +15,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::AuthCache;
-use crate::config::Settings;
-use crate::db::Db;
 use crate::error::envelope;
-use crate::metrics::Metrics;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub settings: Arc<Settings>,
-    pub auth_cache: AuthCache,
-    pub metrics: Arc<Metrics>,
-    pub visits: crate::visits::writer::VisitWriter,
-    /// Vector tiles of each project's parcels (in memory, loaded on first use).
-    pub tiles: crate::tiles::TileIndex,
-}
-
-impl AppState {
-    /// Builds the state and starts its background workers (the visit writer).
-    pub fn new(db: Db, settings: Settings) -> Self {
-        let metrics = Arc::new(Metrics::default());
-        let visits = crate::visits::writer::VisitWriter::start(db.clone(), metrics.clone());
-        AppState {
-            tiles: crate::tiles::TileIndex::new(db.clone()),
-            db,
-            settings: Arc::new(settings),
-            auth_cache: AuthCache::default(),
-            metrics,
-            visits,
-        }
-    }
-}
+pub use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

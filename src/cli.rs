@@ -5,10 +5,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::config::{parse_addr, Settings, DEFAULT_ADDR};
 use crate::demo::{self, DemoOptions};
 use crate::domain::Role;
+use crate::state::AppState;
 use crate::{auth, db};
 
 #[derive(Parser, Debug)]

@@ -3,6 +3,8 @@
 pub mod admin_units;
 pub mod alerts;
 pub mod app;
+#[cfg(test)]
+mod architecture;
 pub mod audit;
 pub mod auth;
 pub mod backup;
@@ -33,7 +35,9 @@ pub mod progress;
 pub mod projects;
 pub mod public;
 pub mod reports;
+pub mod scoped;
 pub mod sql;
+pub mod state;
 pub mod text;
 pub mod tiles;
 pub mod visits;

@@ -1,5 +1,7 @@
 //! Keyset pagination shared by every list: `{"items": [...], "next_cursor": "…" | null}`.
 use base64::Engine;
+use sea_orm::sea_query::{Expr, IntoColumnRef, Order, SelectStatement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -75,6 +77,81 @@ impl<T> Page<T> {
             items: rows.into_iter().map(map).collect(),
             next_cursor,
         }
+    }
+}
+
+/// Which way a keyset list runs over its ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Oldest first: the next page has larger ids.
+    Ascending,
+    /// Newest first: the next page has smaller ids.
+    Descending,
+}
+
+/// What a list request asks of the pages: `?limit=` and `?cursor=`, checked.
+#[derive(Clone, Copy, Debug)]
+pub struct Keyset {
+    pub limit: u64,
+    pub after: Option<Cursor>,
+    pub direction: Direction,
+}
+
+impl Keyset {
+    /// Checks `?limit=` and `?cursor=` (400 with what to fix when they are wrong).
+    pub fn parse(
+        limit: Option<u64>,
+        cursor: Option<&str>,
+        direction: Direction,
+    ) -> AppResult<Self> {
+        Ok(Keyset {
+            limit: self::limit(limit)?,
+            after: Cursor::decode(cursor)?,
+            direction,
+        })
+    }
+
+    /// Orders `select` by `id` in the list's direction, starts after the cursor and fetches
+    /// one row more than the page (it only says a next page exists).
+    pub fn apply<E: EntityTrait>(&self, select: Select<E>, id: impl ColumnTrait) -> Select<E> {
+        let select = match (self.after, self.direction) {
+            (Some(c), Direction::Ascending) => select.filter(id.gt(c.0)),
+            (Some(c), Direction::Descending) => select.filter(id.lt(c.0)),
+            (None, _) => select,
+        };
+        let select = match self.direction {
+            Direction::Ascending => select.order_by_asc(id),
+            Direction::Descending => select.order_by_desc(id),
+        };
+        select.limit(self.limit + 1)
+    }
+
+    /// The same for a sea-query statement; `id` is the (qualified) id column.
+    pub fn apply_statement(&self, stmt: &mut SelectStatement, id: impl IntoColumnRef + Clone) {
+        match (self.after, self.direction) {
+            (Some(c), Direction::Ascending) => {
+                stmt.and_where(Expr::col(id.clone()).gt(c.0));
+            }
+            (Some(c), Direction::Descending) => {
+                stmt.and_where(Expr::col(id.clone()).lt(c.0));
+            }
+            (None, _) => {}
+        }
+        let order = match self.direction {
+            Direction::Ascending => Order::Asc,
+            Direction::Descending => Order::Desc,
+        };
+        stmt.order_by(id, order).limit(self.limit + 1);
+    }
+
+    /// The page of `rows` fetched through `apply`.
+    pub fn page<R, T>(
+        &self,
+        rows: Vec<R>,
+        id: impl Fn(&R) -> i32,
+        map: impl FnMut(R) -> T,
+    ) -> Page<T> {
+        Page::from_rows(rows, self.limit, id, map)
     }
 }
 

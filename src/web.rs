@@ -10,8 +10,8 @@ use axum::routing::get;
 use axum::Router;
 use rust_embed::RustEmbed;
 
-use crate::app::AppState;
 use crate::error::envelope;
+use crate::state::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "web/"]

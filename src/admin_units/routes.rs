@@ -12,12 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::seed::{LEVEL_COMMUNE, LEVEL_DISTRICT, LEVEL_PROVINCE};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::entities::admin_units;
 use crate::error::{AppError, AppResult};
 use crate::extract::ApiQuery;
 use crate::pagination::{Cursor, Page};
+use crate::state::AppState;
 use crate::text::fold;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

@@ -8,12 +8,12 @@ use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, Sta
 
 use super::dto::{AlertPage, AlertQuery, HotSpotDto, HotSpotQuery, NewReview, ReviewDto};
 use super::{hot_spots, service};
-use crate::app::AppState;
-use crate::auth::{Principal, Scope};
+use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::i18n::Lang;
+use crate::state::AppState;
 
 /// The projects a request looks at: the one asked for, or every one the caller may see.
 async fn projects_for(
@@ -39,7 +39,7 @@ async fn projects_for(
     .await?;
     Ok(rows
         .into_iter()
-        .filter(|p| principal.scope.project().is_none_or(|only| only == p.id))
+        .filter(|p| principal.scope.project_id().is_none_or(|only| only == p.id))
         .map(|p| (p.id, p.code))
         .collect())
 }
@@ -92,7 +92,7 @@ pub async fn list(
             .fixed_offset(),
         near_until: today + Duration::days(state.settings.grievance_near_days.max(0)),
         lang: Lang::parse(q.lang.as_deref()),
-        personal: !matches!(principal.scope, Scope::Project(_)),
+        personal: principal.scope.sees_personal_data(),
         every_project,
     };
     Ok(Json(service::list(&state.db.conn, &ctx, &q).await?))
@@ -329,7 +329,7 @@ pub async fn hot_spots_of_project(
             units.insert(u.id, u);
         }
     }
-    let personal = !matches!(principal.scope, Scope::Project(_));
+    let personal = principal.scope.sees_personal_data();
     let cat = service::catalogue(Lang::parse(q.lang.as_deref()));
     let items = rows
         .into_iter()

@@ -229,7 +229,7 @@ fn stream_sql(s: Stream, ctx: &Ctx, has_deadlines: bool) -> Option<StreamSql> {
                 inner.join(" AND ")
             );
             cond.push(format!("g.status IN {}", super::hot_spots::OPEN_STATUSES));
-            if !matches!(ctx.scope, Scope::All) || ctx.commune.is_some() {
+            if !ctx.scope.is_everything() || ctx.commune.is_some() {
                 cond.push("h.id IS NOT NULL".into());
             }
             let today = cond.bind(ctx.today);
@@ -508,7 +508,7 @@ pub async fn counts(
     let has_deadlines = column_exists(conn, "case_stage_events", "due_met_on").await?;
     let mut by_kind: BTreeMap<String, i64> = KINDS.iter().map(|k| (k.to_string(), 0)).collect();
     let mut per_stream = [0i64; STREAMS.len()];
-    let unscoped = matches!(ctx.scope, Scope::All) && ctx.commune.is_none() && ctx.every_project;
+    let unscoped = ctx.scope.is_everything() && ctx.commune.is_none() && ctx.every_project;
     for (i, s) in STREAMS.iter().enumerate() {
         let Some(mut q) = stream_sql(*s, ctx, has_deadlines) else {
             continue;

@@ -10,13 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::entities::audit_events;
 use crate::error::AppResult;
 use crate::extract::ApiQuery;
 use crate::pagination::{Cursor, Page};
+use crate::state::AppState;
 
 pub async fn record(
     conn: &impl ConnectionTrait,

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{service, Principal, SESSION_COOKIE};
-use crate::app::AppState;
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::extract::ApiJson;
+use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {

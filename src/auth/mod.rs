@@ -17,9 +17,9 @@ use utoipa_axum::routes;
 
 pub use scope::Scope;
 
-use crate::app::AppState;
 use crate::domain::{Permission, Role};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "gpmb_session";
 
@@ -69,13 +69,13 @@ impl Principal {
         }
     }
 
-    /// The system itself (CLI tasks, demo loader).
-    pub fn system() -> Self {
+    /// The operator on the command line (import, export, report, demo loader).
+    pub fn cli() -> Self {
         Principal {
             user_id: None,
             username: "system".into(),
             role: Role::Admin,
-            scope: Scope::All,
+            scope: Scope::cli(),
             groups: Arc::new(Vec::new()),
             token: None,
         }

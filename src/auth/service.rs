@@ -23,9 +23,9 @@ pub async fn principal_for_user(
     };
     let (groups, communes) = load_member_scope(conn, user.id).await?;
     let scope = if role.is_area_scoped() {
-        Scope::Communes(Arc::new(communes))
+        Scope::communes(communes)
     } else {
-        Scope::All
+        Scope::all()
     };
     Ok(Some(Principal {
         user_id: Some(user.id),
@@ -73,7 +73,7 @@ pub async fn principal_for_token(
         user_id: None,
         username: format!("token-{}", token.id),
         role: Role::ProjectBoard,
-        scope: Scope::Project(token.project_id),
+        scope: Scope::project(token.project_id),
         groups: Arc::new(Vec::new()),
         token: Some((token.id, token.scope == "write")),
     }))

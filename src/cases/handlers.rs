@@ -4,12 +4,12 @@ use axum::Json;
 
 use super::dto::{CalendarQuery, CaseDto, LegalCalendarDto, NewStage, StageEventDto};
 use super::service;
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
 
 /// The case of a household: its stages in order (date, document, who recorded, overrides),
 /// the current stage, the next required stage with its legal deadline and days left, open

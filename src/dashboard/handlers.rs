@@ -8,13 +8,13 @@ use super::dto::{
     StatusList,
 };
 use super::service;
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::i18n::Lang;
 use crate::projects::service::visible_project;
+use crate::state::AppState;
 
 /// Parcel statuses in their order, with the colour maps and charts give each.
 #[utoipa::path(get, path = "/api/v1/parcel-statuses", tag = "dashboard",

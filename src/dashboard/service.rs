@@ -8,7 +8,6 @@ use chrono::{Duration, NaiveDate};
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 
 use super::dto::{GroupCommunes, ProjectionDto, StatusInfo};
-use crate::app::AppState;
 use crate::auth::{Principal, Scope};
 use crate::charts::{self, Bar, ProgressLabels, WeekTotals};
 use crate::domain::{ParcelStatus, Stance};
@@ -16,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::ApiPath;
 use crate::i18n::{Catalogue, Lang};
 use crate::progress::handlers::{Breakdown, Progress, WeekPoint};
+use crate::state::AppState;
 
 /// The catalogue of a language, loaded once.
 pub fn catalogue(lang: Lang) -> &'static Catalogue {

@@ -203,7 +203,7 @@ async fn recent_stages(
     project_id: i32,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
-    let who = Principal::system();
+    let who = Principal::cli();
     let agreed = households_with(db, project_id, "'agreed'").await?;
     let days = |n: i64| today - Duration::days(n);
     // (days ago approved, days ago decided): a decision overdue, due soon, one done with the
@@ -364,7 +364,7 @@ async fn grievances(
     project_code: &str,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
-    let who = Principal::system();
+    let who = Principal::cli();
     let mut people = households_with(db, project_id, "'in_complaint', 'objecting'").await?;
     // Small demos may have few objecting households: fill with the others.
     for h in households_with(db, project_id, "'negotiating', 'contacted'").await? {

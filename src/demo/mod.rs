@@ -678,8 +678,9 @@ mod tests {
             .iter()
             .any(|(u, p)| u == "member_b" && p == "demo"));
 
-        use crate::entities::{households, parcels};
-        let a = households::Entity::find()
+        use crate::entities::parcels;
+        use crate::scoped::households;
+        let a = crate::scoped::households(&crate::auth::Scope::cli())
             .filter(households::Column::HeadName.eq("Nguyễn Văn A"))
             .one(&db)
             .await
@@ -745,8 +746,8 @@ mod tests {
             load_demo(&db, &opts, &|_, _, _| {})
                 .await
                 .expect("demo loads");
-            use crate::entities::households;
-            let hs = households::Entity::find()
+            use crate::scoped::households;
+            let hs = crate::scoped::households(&crate::auth::Scope::cli())
                 .order_by_asc(households::Column::Id)
                 .all(&db)
                 .await

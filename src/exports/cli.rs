@@ -29,7 +29,7 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     format.check(what)?;
     let db = crate::db::open(&settings.database_url, settings.sqlite_sync).await?;
     // The CLI runs with the server's rights (whoever can run it can read the database file).
-    let system = Principal::system();
+    let system = Principal::cli();
     let project =
         crate::projects::service::visible_project(&db.conn, &system, &args.project).await?;
     let out = service::export(&db.conn, &system, &project, what, format).await?;

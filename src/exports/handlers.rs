@@ -3,10 +3,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::service::{self, Format, What};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::extract::ApiPath;
+use crate::state::AppState;
 
 /// Download `parcels`, `households`, `visits` or `grievances` of a project as `csv` or `xlsx`
 /// (Vietnamese headers), parcels also as `geojson` or `gpkg` (OGC GeoPackage, WGS84). Rows

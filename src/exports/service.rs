@@ -665,7 +665,7 @@ async fn grievances(
     for g in list {
         let signers = by_grievance.remove(&g.id).unwrap_or_default();
         // Area-scoped users see the grievances of households in their area.
-        let visible = match who.scope.communes() {
+        let visible = match who.scope.commune_ids() {
             Some(ids) => signers.iter().any(|s| ids.contains(&s.commune_id)),
             None => true,
         };

@@ -4,13 +4,13 @@ use axum::Json;
 
 use super::dto::{AssignmentDto, FieldHouseholdDto, MyWorkQuery, NewAssignment, WorkItemDto};
 use super::service;
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
+use crate::state::AppState;
 
 /// The caller's households (only their working groups' areas), most urgent first: the next
 /// visit a leader assigned to them, next visits and commitments overdue or due within 7 days,

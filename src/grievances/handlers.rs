@@ -4,7 +4,6 @@ use axum::Json;
 
 use super::dto::{GrievanceDto, GrievancePatch, GrievanceQuery, NewAppeal, NewGrievance};
 use super::service;
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
@@ -12,6 +11,7 @@ use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::legal::today_vn;
 use crate::pagination::Page;
+use crate::state::AppState;
 
 fn require_write(principal: &Principal) -> AppResult<()> {
     principal

@@ -85,10 +85,10 @@ fn complexity(complex: bool, especially: bool) -> Complexity {
 
 /// Grievances the scope may see: those concerning at least one household in its area.
 fn scope_condition(scope: &Scope) -> String {
-    match scope {
-        Scope::All => "1=1".into(),
-        Scope::Project(p) => format!("g.project_id = {p}"),
-        Scope::Communes(_) => format!(
+    match scope.project_id() {
+        _ if scope.is_everything() => "1=1".into(),
+        Some(p) => format!("g.project_id = {p}"),
+        None => format!(
             "EXISTS (SELECT 1 FROM grievance_households sgh JOIN households sh ON sh.id = sgh.household_id \
              WHERE sgh.grievance_id = g.id AND {})",
             scope.sql_condition("sh")

@@ -4,13 +4,13 @@ use axum::Json;
 
 use super::dto::{HouseholdDetailDto, HouseholdDto, HouseholdPatch, HouseholdQuery, NewHousehold};
 use super::service;
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
+use crate::state::AppState;
 
 /// Administrators, and members or district leaders within their area, may write households.
 fn require_write(principal: &Principal) -> AppResult<()> {

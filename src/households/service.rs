@@ -14,9 +14,10 @@ use super::dto::{
 };
 use crate::admin_units::seed::LEVEL_COMMUNE;
 use crate::auth::{Principal, Scope};
-use crate::entities::{admin_units, commitments, household_parcels, households, parcels, visits};
+use crate::entities::{admin_units, parcels};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Cursor, Page};
+use crate::scoped::{self, households};
 use crate::sql::{commune_code_condition, Conditions};
 use crate::text::fold;
 
@@ -224,10 +225,10 @@ pub async fn detail(
     id: i32,
 ) -> AppResult<HouseholdDetailDto> {
     let household = get(conn, scope, id).await?;
-    let recent_visits = visits::Entity::find()
-        .filter(visits::Column::HouseholdId.eq(id))
-        .order_by_desc(visits::Column::VisitedAt)
-        .order_by_desc(visits::Column::Id)
+    let recent_visits = scoped::visits(scope)
+        .filter(scoped::visits::Column::HouseholdId.eq(id))
+        .order_by_desc(scoped::visits::Column::VisitedAt)
+        .order_by_desc(scoped::visits::Column::Id)
         .limit(10)
         .all(conn)
         .await?
@@ -240,10 +241,10 @@ pub async fn detail(
             working_group_id: v.working_group_id,
         })
         .collect();
-    let open_commitments = commitments::Entity::find()
-        .filter(commitments::Column::HouseholdId.eq(id))
-        .filter(commitments::Column::DoneAt.is_null())
-        .order_by_asc(commitments::Column::Id)
+    let open_commitments = scoped::commitments(scope)
+        .filter(scoped::commitments::Column::HouseholdId.eq(id))
+        .filter(scoped::commitments::Column::DoneAt.is_null())
+        .order_by_asc(scoped::commitments::Column::Id)
         .all(conn)
         .await?
         .into_iter()
@@ -507,7 +508,7 @@ pub async fn create(
                 format!("there is no project with code `{}`", new.project.trim()),
             )
         })?;
-    if who.scope.project().is_some_and(|p| p != project.id) {
+    if who.scope.project_id().is_some_and(|p| p != project.id) {
         return Err(AppError::invalid(
             "unknown_project",
             format!("there is no project with code `{}`", project.code),
@@ -515,12 +516,7 @@ pub async fn create(
     }
     let commune = resolve_commune(conn, &who.scope, project.id, &new.commune).await?;
     if let Some(c) = &code {
-        let taken = households::Entity::find()
-            .filter(households::Column::ProjectId.eq(project.id))
-            .filter(households::Column::Code.eq(c.as_str()))
-            .one(conn)
-            .await?;
-        if taken.is_some() {
+        if scoped::household_code_taken(conn, project.id, c).await? {
             return Err(AppError::Conflict {
                 code: "duplicate",
                 message: format!(
@@ -548,16 +544,9 @@ pub async fn create(
         }
     }
     if let Some(parent) = new.split_from {
-        let sql = format!(
-            "SELECT h.* FROM households h WHERE h.id = $1 AND h.project_id = $2 AND {}",
-            who.scope.sql_condition("h")
-        );
-        let found = households::Entity::find()
-            .from_raw_sql(Statement::from_sql_and_values(
-                conn.get_database_backend(),
-                sql,
-                [Value::from(parent), Value::from(project.id)],
-            ))
+        let found = scoped::households(&who.scope)
+            .filter(households::Column::Id.eq(parent))
+            .filter(households::Column::ProjectId.eq(project.id))
             .one(conn)
             .await?;
         if found.is_none() {
@@ -606,13 +595,7 @@ pub async fn create(
     if code.is_none() {
         let mut generated = format!("HH-{id:06}");
         let mut n = 1;
-        while households::Entity::find()
-            .filter(households::Column::ProjectId.eq(project.id))
-            .filter(households::Column::Code.eq(generated.as_str()))
-            .one(conn)
-            .await?
-            .is_some()
-        {
+        while scoped::household_code_taken(conn, project.id, &generated).await? {
             n += 1;
             generated = format!("HH-{id:06}-{n}");
         }
@@ -628,32 +611,31 @@ pub async fn create(
     }
 
     if !new.parcels.is_empty() {
-        let owned: HashSet<i32> = household_parcels::Entity::find()
-            .filter(household_parcels::Column::ParcelId.is_in(parcel_ids.clone()))
-            .filter(household_parcels::Column::Role.eq("owner"))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|hp| hp.parcel_id)
-            .collect();
-        let rows: Vec<household_parcels::ActiveModel> = new
-            .parcels
-            .iter()
-            .map(|p| household_parcels::ActiveModel {
-                household_id: Set(id),
-                parcel_id: Set(p.parcel_id),
-                share: Set(p.share.unwrap_or(1.0)),
-                role: Set(if owned.contains(&p.parcel_id) {
-                    "co_user"
-                } else {
-                    "owner"
-                }
-                .to_string()),
-            })
-            .collect();
-        household_parcels::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
+        let owned: HashSet<i32> = scoped::parcels_with_owner(conn, &parcel_ids).await?;
+        let household = scoped::inserted_household(&who.scope, project.id, commune.id, id)?;
+        let mut rows = Vec::with_capacity(new.parcels.len());
+        for p in &new.parcels {
+            // Checked above to be in the project; a parcel outside the writer's area is
+            // refused like an unknown one.
+            let parcel = scoped::parcel(conn, &who.scope, p.parcel_id)
+                .await
+                .map_err(|_| {
+                    AppError::invalid(
+                        "unknown_parcel",
+                        format!(
+                            "there is no parcel {} in project {}",
+                            p.parcel_id, project.code
+                        ),
+                    )
+                })?;
+            let role = if owned.contains(&p.parcel_id) {
+                "co_user"
+            } else {
+                "owner"
+            };
+            rows.push((parcel, p.share.unwrap_or(1.0), role));
+        }
+        scoped::insert_holdings(conn, household, rows).await?;
     }
     crate::progress::counters::add_household(conn, project.id).await?;
     Ok(id)
@@ -686,16 +668,8 @@ pub async fn update(
     let members = patch.members.map(check_members).transpose()?;
     let vulnerable = patch.vulnerable.map(check_vulnerable).transpose()?;
 
-    let sql = format!(
-        "SELECT h.* FROM households h WHERE h.id = $1 AND {}",
-        scope.sql_condition("h")
-    );
-    let current = households::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            sql,
-            [Value::from(id)],
-        ))
+    let current = scoped::households(scope)
+        .filter(households::Column::Id.eq(id))
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("household"))?;

@@ -49,7 +49,7 @@ pub enum ImportCommand {
 
 pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
-    let who = Principal::system();
+    let who = Principal::cli();
     let (report, json) = match args.what {
         ImportCommand::Parcels {
             file,

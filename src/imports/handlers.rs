@@ -5,12 +5,12 @@ use axum::Json;
 
 use super::dto::{ImportQuery, ImportReport};
 use super::service;
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::projects::service::visible_project;
+use crate::state::AppState;
 
 /// The file's name from `?filename=`, else a name matching its Content-Type.
 fn file_name(q: &ImportQuery, headers: &HeaderMap, default: &str) -> String {

@@ -10,7 +10,7 @@ use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Largest upload accepted: cadastral files run to tens of megabytes.
 pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;

@@ -7,12 +7,12 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::service;
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::entities::projects;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::projects::service::visible_project;
+use crate::state::AppState;
 
 const JSON: &str = "application/json";
 const GEOJSON: &str = "application/geo+json";

@@ -11,13 +11,13 @@ use super::dto::{
     CreatedParcels, NewParcelCollection, ParcelDto, ParcelPatch, ParcelQuery, StatusEventDto,
 };
 use super::service::{self, PatchOutcome};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::{envelope, AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
 use crate::projects::service::visible_project;
+use crate::state::AppState;
 
 pub const GEOJSON: &str = "application/geo+json";
 

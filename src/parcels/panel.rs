@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 
 use super::dto::{CommuneRef, StatusEventDto};
 use super::service;
-use crate::app::AppState;
 use crate::auth::{Principal, Scope};
 use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::ApiPath;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct PanelParcel {

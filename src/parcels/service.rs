@@ -285,7 +285,7 @@ pub async fn update(
         ))
         .await?;
     if done.rows_affected() != 1 {
-        let now_at = get(conn, &Scope::All, id).await?;
+        let now_at = get(conn, &Scope::cli(), id).await?;
         return Ok(PatchOutcome::Conflict(now_at.version));
     }
 
@@ -347,7 +347,7 @@ pub async fn update(
         detail["note"] = json!(n);
     }
     crate::audit::record(conn, who, "update", "parcel", Some(id.to_string()), detail).await?;
-    let after = get(conn, &Scope::All, id).await?;
+    let after = get(conn, &Scope::cli(), id).await?;
     Ok(PatchOutcome::Updated(Box::new(after)))
 }
 

@@ -9,12 +9,12 @@ use utoipa::ToSchema;
 use super::counters::{
     NO_STANCE, STANCE, STATUS, STATUS_BY_COMMUNE, STATUS_BY_GROUP, STATUS_WEEKLY,
 };
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::{ParcelStatus, Stance};
 use crate::entities::{admin_units, progress_counters, working_groups};
 use crate::error::AppResult;
 use crate::extract::ApiPath;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema, Default)]
 pub struct Counts {

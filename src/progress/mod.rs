@@ -9,7 +9,7 @@ pub use counters::{apply_parcel_status_change, apply_stance_change, rebuild_coun
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handlers::progress))

@@ -4,13 +4,13 @@ use axum::Json;
 
 use super::dto::{NewProject, ProjectDto};
 use super::service;
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath};
 use crate::pagination::Page;
+use crate::state::AppState;
 
 /// Projects this caller may see.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", responses((status = 200, body = Page<ProjectDto>)))]

@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use super::dto::NewProject;
-use crate::auth::{Principal, Scope};
+use crate::auth::Principal;
 use crate::entities::projects;
 use crate::error::{AppError, AppResult};
 
@@ -32,9 +32,10 @@ pub async fn visible_project(
     let project = by_code(conn, code)
         .await?
         .ok_or_else(|| AppError::not_found("project"))?;
-    match who.scope {
-        Scope::Project(id) if id != project.id => Err(AppError::not_found("project")),
-        _ => Ok(project),
+    if who.scope.allows_project(project.id) {
+        Ok(project)
+    } else {
+        Err(AppError::not_found("project"))
     }
 }
 
@@ -43,7 +44,7 @@ pub async fn list(
     who: &Principal,
 ) -> Result<Vec<projects::Model>, DbErr> {
     let mut q = projects::Entity::find().order_by_asc(projects::Column::Code);
-    if let Some(id) = who.scope.project() {
+    if let Some(id) = who.scope.project_id() {
         q = q.filter(projects::Column::Id.eq(id));
     }
     q.all(conn).await

@@ -12,8 +12,8 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::i18n::{Catalogue, Lang};
+use crate::state::AppState;
 use service::PublicProject;
 
 pub fn routes() -> Router<AppState> {

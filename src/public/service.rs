@@ -5,12 +5,12 @@ use chrono::NaiveDate;
 use geo::MultiPolygon;
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::charts;
 use crate::domain::ParcelStatus;
 use crate::error::AppResult;
 use crate::i18n::{Catalogue, Lang};
+use crate::state::AppState;
 
 /// Above this many parcels the inline map would weigh megabytes: the page shows the
 /// figures by commune instead.
@@ -116,7 +116,7 @@ pub async fn load(state: &AppState, code: &str, t: &Catalogue) -> AppResult<Opti
     };
     // Aggregates only; the system principal reads the same counters `/progress` does.
     let progress =
-        crate::dashboard::service::progress(state, &Principal::system(), &project.code).await?;
+        crate::dashboard::service::progress(state, &Principal::cli(), &project.code).await?;
     let backend = conn.get_database_backend();
 
     let role_col = if lang == Lang::En {

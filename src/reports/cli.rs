@@ -30,7 +30,7 @@ pub async fn run(settings: &Settings, args: ReportArgs) -> anyhow::Result<()> {
     let format = ReportFormat::parse(&args.format)?;
     let db = crate::db::open(&settings.database_url, settings.sqlite_sync).await?;
     let conn = &db.conn;
-    let system = Principal::system();
+    let system = Principal::cli();
     let project = crate::projects::service::visible_project(conn, &system, &args.project).await?;
     let stats =
         service::period_stats(conn, &system.scope, &project, Range::of_period(period)).await?;

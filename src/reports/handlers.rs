@@ -7,10 +7,10 @@ use super::dto::{PeriodStats, StatsQuery};
 use super::period::Period;
 use super::render::{self, ReportFormat};
 use super::service::{self, Range};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
 
 /// The numbers of a date range (`?period=2021-Q1|2021-H1|2021` or `?from=&to=`) and of the
 /// range before it: visits, households visited, stances, grievances, stages reached, area

@@ -457,9 +457,9 @@ async fn tally(
     .await?;
     let end = range.to.min(today);
     for g in &grievances {
-        let visible = match (scope, g.commune_id) {
-            (Scope::Communes(ids), Some(c)) => ids.contains(&c),
-            (Scope::Communes(_), None) => false,
+        let visible = match (scope.commune_ids(), g.commune_id) {
+            (Some(ids), Some(c)) => ids.contains(&c),
+            (Some(_), None) => false,
             _ => true,
         };
         if !visible {
@@ -598,9 +598,9 @@ fn assemble(t: Tally, u: &Units, scope: &Scope, range: Range) -> RangeStats {
                 merge_place_numbers(&mut numbers, &c.numbers);
             }
         }
-        let in_scope = match scope {
-            Scope::Communes(ids) => covered.is_some_and(|set| set.iter().any(|c| ids.contains(c))),
-            _ => true,
+        let in_scope = match scope.commune_ids() {
+            Some(ids) => covered.is_some_and(|set| set.iter().any(|c| ids.contains(c))),
+            None => true,
         };
         if in_scope || numbers != empty_numbers() {
             by_working_group.push(UnitNumbers {

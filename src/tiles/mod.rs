@@ -14,10 +14,10 @@ use axum::Router;
 
 pub use index::{TileIndex, TileParcel};
 
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::ApiPath;
 use crate::geo::tiling::{valid_tile, MAX_ZOOM};
+use crate::state::AppState;
 
 pub const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// Browsers keep tiles but ask again every time; unchanged tiles answer 304 without a body.

@@ -1,13 +1,13 @@
 //! Editing a visit after it was logged (its author, for 48 hours; every edit keeps the previous
 //! content in `visit_revisions`) and ticking commitments done.
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, Statement, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, FromQueryResult, QueryFilter, Statement, Value};
 
 use super::dto::{CommitmentStateDto, Location, NewVisit, VisitPatch, VisitRevisionDto};
 use crate::auth::{Principal, Scope};
 use crate::domain::{Stance, Topic, VisitKind};
-use crate::entities::visits;
 use crate::error::{AppError, AppResult};
+use crate::scoped::{self, visits};
 
 /// How long after logging a visit its author may still change it.
 pub const EDIT_WINDOW_HOURS: i64 = 48;
@@ -55,16 +55,8 @@ async fn scoped_visit(
     scope: &Scope,
     id: i32,
 ) -> AppResult<visits::Model> {
-    let sql = format!(
-        "SELECT v.* FROM visits v JOIN households h ON h.id = v.household_id WHERE v.id = $1 AND {}",
-        scope.sql_condition("h")
-    );
-    visits::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            sql,
-            [Value::from(id)],
-        ))
+    scoped::visits(scope)
+        .filter(visits::Column::Id.eq(id))
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("visit"))

@@ -9,13 +9,13 @@ use super::dto::{
 use super::edit;
 use super::service::{self, Admission};
 use super::writer::VisitJob;
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
+use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 

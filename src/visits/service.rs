@@ -2,15 +2,14 @@ use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
 };
 
 use super::dto::{CommitmentDto, Location, NewVisit, VisitDto, VisitQuery};
 use crate::auth::{Principal, Scope};
-use crate::entities::{commitments, visits};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Cursor, Page};
-use crate::sql::Conditions;
+use crate::scoped::{self, commitments, visits};
 
 /// What to do with a POSTed visit.
 pub enum Admission {
@@ -150,12 +149,13 @@ fn to_dto(v: visits::Model, commitments: Vec<commitments::Model>) -> VisitDto {
 
 async fn with_commitments(
     conn: &impl ConnectionTrait,
+    scope: &Scope,
     rows: Vec<visits::Model>,
 ) -> Result<Vec<VisitDto>, DbErr> {
     let ids: Vec<i32> = rows.iter().map(|v| v.id).collect();
     let mut by_visit: HashMap<i32, Vec<commitments::Model>> = HashMap::new();
     if !ids.is_empty() {
-        for c in commitments::Entity::find()
+        for c in scoped::commitments(scope)
             .filter(commitments::Column::VisitId.is_in(ids))
             .order_by_asc(commitments::Column::Id)
             .all(conn)
@@ -175,20 +175,12 @@ async fn with_commitments(
 
 /// One visit, if its household is inside the scope.
 pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<VisitDto> {
-    let sql = format!(
-        "SELECT v.* FROM visits v JOIN households h ON h.id = v.household_id WHERE v.id = $1 AND {}",
-        scope.sql_condition("h")
-    );
-    let row = visits::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            sql,
-            [Value::from(id)],
-        ))
+    let row = scoped::visits(scope)
+        .filter(visits::Column::Id.eq(id))
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("visit"))?;
-    Ok(with_commitments(conn, vec![row]).await?.remove(0))
+    Ok(with_commitments(conn, scope, vec![row]).await?.remove(0))
 }
 
 /// Visits inside the scope, newest id first, filtered as asked.
@@ -198,49 +190,37 @@ pub async fn list(
     q: &VisitQuery,
 ) -> AppResult<Page<VisitDto>> {
     let limit = crate::pagination::limit(q.limit)?;
-    let mut c = Conditions::new(scope.sql_condition("h"));
-    // Each condition has one `?`, replaced by its numbered placeholder.
-    let mut push = |cond: &str, v: Value| {
-        let p = c.bind(v);
-        c.push(cond.replace('?', &p));
-    };
+    let mut select = scoped::visits(scope);
     if let Some(h) = q.household {
-        push("v.household_id = ?", h.into());
+        select = select.filter(visits::Column::HouseholdId.eq(h));
     }
     if let Some(g) = q.working_group {
-        push("v.working_group_id = ?", g.into());
+        select = select.filter(visits::Column::WorkingGroupId.eq(g));
     }
-    if let Some(from) = q.from {
-        let start = from
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc().fixed_offset());
-        push("v.visited_at >= ?", start.into());
+    if let Some(start) = q
+        .from
+        .and_then(|from| from.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().fixed_offset())
+    {
+        select = select.filter(visits::Column::VisitedAt.gte(start));
     }
-    if let Some(to) = q.to {
-        let end = (to + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc().fixed_offset());
-        push("v.visited_at < ?", end.into());
+    if let Some(end) =
+        q.to.and_then(|to| (to + Duration::days(1)).and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().fixed_offset())
+    {
+        select = select.filter(visits::Column::VisitedAt.lt(end));
     }
     if let Some(cursor) = Cursor::decode(q.cursor.as_deref())? {
-        push("v.id < ?", cursor.0.into());
+        select = select.filter(visits::Column::Id.lt(cursor.0));
     }
-    let sql = format!(
-        "SELECT v.* FROM visits v JOIN households h ON h.id = v.household_id WHERE {} ORDER BY v.id DESC LIMIT {}",
-        c.sql(),
-        limit + 1
-    );
-    let rows = visits::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            sql,
-            c.into_values(),
-        ))
+    let rows = select
+        .order_by_desc(visits::Column::Id)
+        .limit(limit + 1)
         .all(conn)
         .await?;
     let page = Page::from_rows(rows, limit, |v| v.id, |v| v);
     Ok(Page {
-        items: with_commitments(conn, page.items).await?,
+        items: with_commitments(conn, scope, page.items).await?,
         next_cursor: page.next_cursor,
     })
 }

@@ -4,13 +4,13 @@ use axum::Json;
 
 use super::dto::{NewWorkingGroup, WorkingGroupDto, WorkingGroupQuery};
 use super::service;
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
+use crate::state::AppState;
 
 /// Working groups: members and district leaders see their own groups, a project board's
 /// token those of its project, administrators and leaders all.

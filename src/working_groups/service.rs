@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::dto::{AreaRef, NewWorkingGroup, UserRef, WorkingGroupDto, WorkingGroupQuery};
-use crate::auth::{Principal, Scope};
+use crate::auth::Principal;
 use crate::entities::{users, working_group_areas, working_group_members, working_groups};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Cursor, Page};
@@ -24,10 +24,10 @@ fn visibility(who: &Principal) -> String {
         let list: Vec<String> = who.groups.iter().map(|g| g.to_string()).collect();
         return format!("wg.id IN ({})", list.join(","));
     }
-    match who.scope {
-        Scope::Project(p) => format!("wg.project_id = {p}"),
-        Scope::Communes(_) => "1=0".to_string(),
-        Scope::All => "1=1".to_string(),
+    match who.scope.project_id() {
+        Some(p) => format!("wg.project_id = {p}"),
+        None if who.scope.is_everything() => "1=1".to_string(),
+        None => "1=0".to_string(),
     }
 }
 

@@ -1,0 +1,124 @@
+//! Opening the database: SQLite (WAL) by default, PostgreSQL when the URL says so; the same
+//! migrations run on both. Every difference between the two SQL dialects lives in `dialect`.
+pub mod dialect;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    SqlxPostgresConnector, SqlxSqliteConnector, TransactionTrait,
+};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub const DEFAULT_SQLITE_URL: &str = "sqlite://gpmb.db";
+
+/// The database and, for SQLite, the lock that serialises writers: SQLite allows one writer,
+/// and a deferred transaction that upgrades to a write while another commits fails at once
+/// with SQLITE_BUSY instead of waiting. Taking this lock first makes writers queue instead.
+#[derive(Clone)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction holding the writer lock (SQLite) until commit or drop.
+pub struct WriteTx {
+    pub txn: DatabaseTransaction,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sea_orm::DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl Db {
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub async fn write(&self) -> Result<WriteTx, sea_orm::DbErr> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self.conn.begin().await?;
+        Ok(WriteTx { txn, _guard: guard })
+    }
+}
+
+/// How SQLite commits: `full` fsyncs the WAL on every commit (durable across power loss).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqliteSync {
+    Full,
+    Normal,
+}
+
+pub async fn connect(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .context("could not connect to PostgreSQL (check DATABASE_URL)")?;
+        return Ok(Db {
+            conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+            write_lock: None,
+        });
+    }
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("invalid SQLite URL {url}"))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(match sync {
+            SqliteSync::Full => SqliteSynchronous::Full,
+            SqliteSync::Normal => SqliteSynchronous::Normal,
+        })
+        .busy_timeout(Duration::from_secs(30))
+        .foreign_keys(true)
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .min_connections(1)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("could not open SQLite database {url}"))?;
+    Ok(Db {
+        conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+        write_lock: Some(Arc::new(Mutex::new(()))),
+    })
+}
+
+/// Connects, runs pending migrations and loads the reference data (admin units).
+pub async fn open(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
+    let db = connect(url, sync).await?;
+    Migrator::up(&db.conn, None)
+        .await
+        .context("running migrations")?;
+    crate::admin_units::seed::seed_reference_data(&db.conn)
+        .await
+        .context("loading administrative units")?;
+    Ok(db)
+}
+
+/// Timestamps are stored in UTC so that SQLite, which keeps them as text, orders and compares
+/// them correctly; clients still get RFC 3339 with an offset.
+pub fn utc(t: chrono::DateTime<chrono::FixedOffset>) -> chrono::DateTime<chrono::FixedOffset> {
+    t.with_timezone(&chrono::Utc).fixed_offset()
+}

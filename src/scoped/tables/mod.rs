@@ -1,0 +1,11 @@
+//! The entities of the personal-data tables: private to `scoped`, so no query on them can
+//! be written without its builders (and so without a scope).
+pub mod case_stage_events;
+pub mod commitments;
+pub mod grievance_households;
+pub mod grievances;
+pub mod household_parcels;
+pub mod households;
+pub mod next_visit_assignments;
+pub mod visit_revisions;
+pub mod visits;

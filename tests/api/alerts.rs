@@ -1,0 +1,565 @@
+//! Alerts over HTTP: every kind appears for a situation built through the API (or the
+//! database, where another feature owns the write) and goes away once resolved; hot spots;
+//! area scoping and project-board tokens; pagination and counts; bad queries.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::common;
+
+use std::collections::HashSet;
+
+use chrono::{Duration, Utc};
+use common::{assert_error, json_of, TestApp};
+use reqwest::{Client, StatusCode};
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
+
+/// Every alert of `query`, following `next_cursor`.
+async fn all(app: &TestApp, client: &Client, query: &str) -> Vec<Value> {
+    app.all_pages(client, &format!("/api/v1/alerts?project=HPDQ2&{query}"))
+        .await
+}
+
+async fn page(app: &TestApp, client: &Client, query: &str) -> Value {
+    let (status, body) = app
+        .get_json(client, &format!("/api/v1/alerts?project=HPDQ2&{query}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+fn having<'a>(items: &'a [Value], field: &str, id: i64) -> Vec<&'a Value> {
+    items
+        .iter()
+        .filter(|i| i[field].as_i64() == Some(id))
+        .collect()
+}
+
+/// The server counts days in Vietnam's time zone (UTC+7), whatever the hour in UTC.
+fn today() -> chrono::NaiveDate {
+    gpmb::legal::today_vn()
+}
+
+/// A household of commune `code` in HPDQ2 matching `extra` SQL (alias h).
+async fn household(app: &TestApp, code: &str, extra: &str) -> i64 {
+    app.count(&format!(
+        "SELECT CAST(MIN(h.id) AS BIGINT) FROM households h JOIN admin_units u ON u.id = h.commune_id \
+         WHERE u.code = '{code}' {extra}"
+    ))
+    .await
+}
+
+async fn group_of(app: &TestApp, client: &Client) -> i64 {
+    let (_, me) = app.get_json(client, "/api/v1/auth/me").await;
+    me["working_groups"][0].as_i64().expect("a working group")
+}
+
+async fn review(app: &TestApp, client: &Client, subject: &str, id: i64) -> (StatusCode, Value) {
+    app.post_json(
+        client,
+        "/api/v1/alerts/reviews",
+        &json!({"subject": subject, "subject_id": id, "note": "Đã kiểm tra hồ sơ"}),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visits_commitments_and_stage_deadlines_raise_and_clear_alerts() {
+    let app = TestApp::spawn().await;
+    let member = app.login("member_a").await;
+    let group = group_of(&app, &member).await;
+
+    // Not visited: a household of member_a's commune that is on the list.
+    let not_visited = all(&app, &member, "kind=not_visited&limit=500").await;
+    let h = not_visited[0]["household_id"].as_i64().expect("household");
+    assert!(not_visited.iter().all(|i| i["kind"] == "not_visited"));
+    let first = &not_visited[0];
+    assert!(first["days"].as_i64().unwrap() >= 30, "{first}");
+    assert_eq!(first["link"], format!("/field#/h/{h}"));
+    assert!(
+        first["message"].as_str().unwrap().contains("ngày"),
+        "{first}"
+    );
+
+    // A visit today with a commitment already due yesterday: the household leaves the
+    // not-visited list and the commitment is overdue.
+    let yesterday = today() - Duration::days(1);
+    let res = member
+        .post(app.url("/api/v1/visits"))
+        .header("Idempotency-Key", "alerts-test-1")
+        .json(&json!({
+            "household_id": h, "working_group_id": group,
+            "visited_at": Utc::now().to_rfc3339(), "kind": "home_visit",
+            "participants": ["Lê Thị Hồng Nhung"], "topics": ["compensation_price"],
+            "stance": "considering", "concerns": "Hộ đề nghị xem lại đơn giá",
+            "commitments": [{"text": "Gửi bảng giá chi tiết", "owner": "Tổ công tác",
+                              "due_date": yesterday.to_string()}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    let (status, visit) = json_of(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{visit}");
+    let after = all(&app, &member, "kind=not_visited&limit=500").await;
+    assert!(having(&after, "household_id", h).is_empty());
+    assert_eq!(after.len(), not_visited.len() - 1);
+
+    let overdue = all(&app, &member, "kind=commitment_overdue&limit=500").await;
+    let mine: Vec<&Value> = having(&overdue, "household_id", h)
+        .into_iter()
+        .filter(|i| i["due_on"] == yesterday.to_string())
+        .collect();
+    assert_eq!(mine.len(), 1, "{overdue:?}");
+    assert_eq!(mine[0]["days"], 1);
+    assert!(mine[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Gửi bảng giá chi tiết"));
+    let commitment = mine[0]["commitment_id"].as_i64().unwrap();
+    // English on request, from the same catalogue key.
+    let en = page(&app, &member, "kind=commitment_overdue&limit=500&lang=en").await;
+    let en_item = en["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["commitment_id"].as_i64() == Some(commitment))
+        .expect("same alert in English");
+    assert_eq!(en_item["reason_key"], "alerts.reason.commitment_overdue");
+    assert!(en_item["message"]
+        .as_str()
+        .unwrap()
+        .contains("1 days overdue"));
+
+    // Done: the alert goes.
+    app.db
+        .conn
+        .execute_unprepared(&format!(
+            "UPDATE commitments SET done_at = CURRENT_TIMESTAMP WHERE id = {commitment}"
+        ))
+        .await
+        .unwrap();
+    let overdue = all(&app, &member, "kind=commitment_overdue&limit=500").await;
+    assert!(having(&overdue, "commitment_id", commitment).is_empty());
+
+    // Stage deadline: plan approved 20 days ago, recovery decision due within 10 days.
+    let hh = household(
+        &app,
+        "21043",
+        "AND NOT EXISTS (SELECT 1 FROM case_stage_events e WHERE e.household_id = h.id \
+         AND e.stage = 'recovery_decision')",
+    )
+    .await;
+    let approved = today() - Duration::days(20);
+    let due = approved + Duration::days(10);
+    app.db
+        .conn
+        .execute_unprepared(&format!(
+            "INSERT INTO case_stage_events (project_id, household_id, stage, occurred_on, note, recorded_at, \
+             overridden, due_on, due_stage) SELECT project_id, id, 'plan_approved', '{approved}', '', \
+             CURRENT_TIMESTAMP, false, '{due}', 'recovery_decision' FROM households WHERE id = {hh}"
+        ))
+        .await
+        .unwrap();
+    let stages = all(&app, &member, "kind=stage_overdue&limit=500").await;
+    let mine = having(&stages, "household_id", hh);
+    assert_eq!(mine.len(), 1, "{stages:?}");
+    assert_eq!(mine[0]["due_on"], due.to_string());
+    assert_eq!(mine[0]["days"], 10);
+    assert!(mine[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Quyết định thu hồi đất"));
+    // The recovery decision is recorded: the deadline is met.
+    app.db
+        .conn
+        .execute_unprepared(&format!(
+            "INSERT INTO case_stage_events (project_id, household_id, stage, occurred_on, note, recorded_at, \
+             overridden) SELECT project_id, id, 'recovery_decision', '{}', '', CURRENT_TIMESTAMP, false \
+             FROM households WHERE id = {hh}",
+            today()
+        ))
+        .await
+        .unwrap();
+    let stages = all(&app, &member, "kind=stage_overdue&limit=500").await;
+    assert!(having(&stages, "household_id", hh).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grievances_raise_deadline_alerts_and_hot_spots_until_resolved() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let leader = app.login("leader").await;
+    let base = page(&app, &leader, "limit=1").await["counts"].clone();
+
+    // Six households of Bình Hải sign one complaint received 15 days ago: acceptance (10 days)
+    // is overdue, and six signers make a hot spot.
+    let (_, list) = app
+        .get_json(&admin, "/api/v1/households?commune=21067&limit=6")
+        .await;
+    let signers: Vec<Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| json!({"household_id": h["id"]}))
+        .collect();
+    assert_eq!(signers.len(), 6);
+    let received = today() - Duration::days(15);
+    let (status, g) = app
+        .post_json(
+            &admin,
+            "/api/v1/grievances",
+            &json!({"project": "HPDQ2", "kind": "complaint", "channel": "direct",
+                    "received_on": received.to_string(), "content": "Đề nghị xem lại đơn giá đất lúa",
+                    "households": signers}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{g}");
+    let gid = g["id"].as_i64().unwrap();
+
+    let body = page(&app, &leader, "limit=500").await;
+    let items = body["items"].as_array().unwrap();
+    let overdue: Vec<&Value> = having(items, "grievance_id", gid)
+        .into_iter()
+        .filter(|i| i["kind"] == "grievance_overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1, "{items:?}");
+    // Ten days to accept, moved to the next working day when it ends on a day off.
+    let accept_by: chrono::NaiveDate = serde_json::from_value(g["accept_by"].clone()).unwrap();
+    assert!(accept_by >= received + Duration::days(10) && accept_by < today());
+    assert_eq!(overdue[0]["days"], (today() - accept_by).num_days());
+    assert_eq!(overdue[0]["commune"]["code"], "21067");
+    let hot: Vec<&Value> = having(items, "grievance_id", gid)
+        .into_iter()
+        .filter(|i| i["kind"] == "hot_spot")
+        .collect();
+    assert_eq!(hot.len(), 1);
+    assert_eq!(hot[0]["params"]["hot_spot"], "many_signers");
+    assert_eq!(
+        body["counts"]["hot_spot"].as_i64().unwrap(),
+        base["hot_spot"].as_i64().unwrap() + 1
+    );
+
+    // The map's hot-spot list places it on the signers' parcels.
+    let (status, spots) = app
+        .get_json(&leader, "/api/v1/projects/HPDQ2/hot-spots")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let spot = spots["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["grievance_id"].as_i64() == Some(gid))
+        .expect("hot spot on the map");
+    assert!(spot["parcel_ids"].as_array().unwrap().len() >= 6);
+    let lon = spot["lon"].as_f64().unwrap();
+    assert!((108.0..110.0).contains(&lon), "{spot}");
+
+    // Accepted today: the resolution deadline (30 days from receipt) is 15 days away, outside
+    // the 5-day window; nothing about it is due or overdue.
+    let res = admin
+        .patch(app.url(&format!("/api/v1/grievances/{gid}")))
+        .json(&json!({"action": "accept", "on": today().to_string()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let items = all(&app, &leader, "limit=500").await;
+    assert!(having(&items, "grievance_id", gid)
+        .iter()
+        .all(|i| i["kind"] == "hot_spot"));
+
+    // A second complaint received 27 days ago (acceptance due in a few days) is due soon.
+    let received2 = today() - Duration::days(8);
+    let (status, g2) = app
+        .post_json(
+            &admin,
+            "/api/v1/grievances",
+            &json!({"project": "HPDQ2", "kind": "complaint", "channel": "mail",
+                    "received_on": received2.to_string(), "content": "Khiếu nại diện tích",
+                    "households": [signers[0].clone()]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{g2}");
+    let gid2 = g2["id"].as_i64().unwrap();
+    let due = all(&app, &leader, "kind=grievance_due&limit=500").await;
+    let mine = having(&due, "grievance_id", gid2);
+    assert_eq!(mine.len(), 1, "{due:?}");
+    let accept_by2: chrono::NaiveDate = serde_json::from_value(g2["accept_by"].clone()).unwrap();
+    assert!(accept_by2 >= received2 + Duration::days(10));
+    assert_eq!(mine[0]["days"], (today() - accept_by2).num_days());
+
+    // Resolved: the deadline alerts and the hot spot go.
+    for id in [gid, gid2] {
+        if id == gid2 {
+            let res = admin
+                .patch(app.url(&format!("/api/v1/grievances/{id}")))
+                .json(&json!({"action": "accept"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        let res = admin
+            .patch(app.url(&format!("/api/v1/grievances/{id}")))
+            .json(&json!({"action": "resolve", "outcome": "Giữ nguyên đơn giá, giải thích cho hộ"}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json_of(res).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let items = all(&app, &leader, "limit=500").await;
+    assert!(having(&items, "grievance_id", gid).is_empty());
+    assert!(having(&items, "grievance_id", gid2).is_empty());
+    let closed = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM hot_spots WHERE grievance_id = {gid} AND resolved_on IS NOT NULL"
+        ))
+        .await;
+    assert_eq!(closed, 1);
+
+    // Filing again after that decision is a hot spot of its own.
+    let (status, g3) = app
+        .post_json(
+            &admin,
+            "/api/v1/grievances",
+            &json!({"project": "HPDQ2", "kind": "complaint", "channel": "direct",
+                    "received_on": today().to_string(), "content": "Vẫn không đồng ý đơn giá",
+                    "households": [signers[1].clone()]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{g3}");
+    let gid3 = g3["id"].as_i64().unwrap();
+    let hot = all(&app, &leader, "kind=hot_spot&limit=500").await;
+    let mine = having(&hot, "grievance_id", gid3);
+    assert_eq!(mine.len(), 1, "{hot:?}");
+    assert_eq!(mine[0]["params"]["hot_spot"], "repeat_filing");
+    assert_eq!(mine[0]["household_id"], signers[1]["household_id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn splits_and_land_use_changes_after_the_notice_are_flagged_until_reviewed() {
+    let app = TestApp::spawn().await;
+    let member = app.login("member_a").await;
+    let before = page(&app, &member, "limit=1").await["counts"].clone();
+
+    // Household split, recorded today (the notice was 15/01/2021).
+    let parent = household(&app, "21043", "").await;
+    let (status, split) = app
+        .post_json(
+            &member,
+            "/api/v1/households",
+            &json!({"project": "HPDQ2", "head_name": "Nguyễn Văn Tách", "commune": "21043",
+                    "address": "Thôn An Điềm", "split_from": parent}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{split}");
+    let hid = split["id"].as_i64().unwrap();
+    let splits = all(&app, &member, "kind=split_after_cutoff&limit=500").await;
+    let mine = having(&splits, "household_id", hid);
+    assert_eq!(mine.len(), 1, "{splits:?}");
+    assert_eq!(mine[0]["params"]["subject"], "household_split");
+    assert_eq!(mine[0]["params"]["cutoff"], "15/01/2021");
+    assert_eq!(mine[0]["link"], format!("/field#/h/{hid}"));
+
+    // Parcel split: a parcel posted (by an administrator) with a parent.
+    let parent_parcel = app
+        .count(
+            "SELECT CAST(MIN(p.id) AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id WHERE u.code = '21043'",
+        )
+        .await;
+    let mp = gpmb::geo::square_parcel(108.815, 15.39, 40.0, 50.0, [0.0; 4]);
+    let geometry: Value = serde_json::from_str(&gpmb::geo::to_geojson_string(&mp)).unwrap();
+    let admin = app.login("admin").await;
+    let (status, created) = app
+        .post_json(
+            &admin,
+            "/api/v1/projects/HPDQ2/parcels",
+            &json!({"type": "Feature", "geometry": geometry, "properties": {
+                "map_sheet": "T77", "parcel_no": "1", "commune": "21043", "land_use": "LUC",
+                "parent_parcel": parent_parcel}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let pid = created["items"][0]["id"].as_i64().unwrap();
+    let splits = all(&app, &member, "kind=split_after_cutoff&limit=500").await;
+    let mine = having(&splits, "parcel_id", pid);
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["params"]["subject"], "parcel_split");
+    assert_eq!(mine[0]["link"], format!("/map?parcel={pid}"));
+
+    // Land-use change through the parcel PATCH.
+    let (_, parcel) = app
+        .get_json(&member, &format!("/api/v1/parcels/{parent_parcel}"))
+        .await;
+    let to = if parcel["land_use"] == "CLN" {
+        "ONT"
+    } else {
+        "CLN"
+    };
+    let res = member
+        .patch(app.url(&format!("/api/v1/parcels/{parent_parcel}")))
+        .header("If-Match", parcel["version"].to_string())
+        .json(&json!({"land_use": to, "reason": "Hộ tự chuyển sang trồng cây lâu năm"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let changes = all(&app, &member, "kind=land_use_change_after_cutoff&limit=500").await;
+    let mine = having(&changes, "parcel_id", parent_parcel);
+    assert_eq!(mine.len(), 1, "{changes:?}");
+    assert_eq!(mine[0]["params"]["to"], to);
+    let event: i64 = mine[0]["params"]["event_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let during = page(&app, &member, "limit=1").await["counts"].clone();
+    assert_eq!(
+        during["split_after_cutoff"].as_i64().unwrap(),
+        before["split_after_cutoff"].as_i64().unwrap() + 2
+    );
+    assert_eq!(
+        during["land_use_change_after_cutoff"].as_i64().unwrap(),
+        before["land_use_change_after_cutoff"].as_i64().unwrap() + 1
+    );
+
+    // Reviewed: all three go; a second review of the same change is a conflict.
+    for (subject, id) in [
+        ("household_split", hid),
+        ("parcel_split", pid),
+        ("land_use_change", event),
+    ] {
+        let (status, body) = review(&app, &member, subject, id).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = review(&app, &member, "parcel_split", pid).await;
+    assert_error(status, &body, StatusCode::CONFLICT);
+    let after = page(&app, &member, "limit=1").await["counts"].clone();
+    assert_eq!(after["split_after_cutoff"], before["split_after_cutoff"]);
+    assert_eq!(
+        after["land_use_change_after_cutoff"],
+        before["land_use_change_after_cutoff"]
+    );
+
+    // Reviews are for writers of the area: a leader may not, member_b gets 404 for Bình Thuận.
+    let leader = app.login("leader").await;
+    let (status, body) = review(&app, &leader, "household_split", parent).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+    let member_b = app.login("member_b").await;
+    let (status, body) = review(&app, &member_b, "household_split", parent).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = review(&app, &member, "bogus", parent).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_has_a_mix_pages_walk_and_areas_are_kept_apart() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let first = page(&app, &leader, "limit=500").await;
+    let counts = first["counts"].as_object().unwrap();
+    // The demo's mix: every kind it promises is there.
+    for kind in [
+        "hot_spot",
+        "grievance_overdue",
+        "split_after_cutoff",
+        "land_use_change_after_cutoff",
+        "commitment_overdue",
+        "not_visited",
+    ] {
+        assert!(counts[kind].as_i64().unwrap() > 0, "{kind}: {counts:?}");
+    }
+    let total: i64 = counts.values().map(|v| v.as_i64().unwrap()).sum();
+    assert_eq!(first["total"].as_i64().unwrap(), total);
+
+    // Small pages walk every alert once, in kind order.
+    let walked = all(&app, &leader, "limit=7").await;
+    assert_eq!(walked.len() as i64, total);
+    let keys: HashSet<String> = walked
+        .iter()
+        .map(|i| {
+            format!(
+                "{}:{}:{}:{}:{}",
+                i["kind"], i["household_id"], i["parcel_id"], i["grievance_id"], i["commitment_id"]
+            )
+        })
+        .collect();
+    assert!(keys.len() as i64 >= total - 1, "duplicates in the walk");
+    let order: Vec<&str> = walked.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    let mut runs = order.clone();
+    runs.dedup();
+    let mut distinct = runs.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(runs.len(), distinct.len(), "kinds interleaved: {runs:?}");
+    assert_eq!(order[0], "hot_spot");
+
+    // Commune filter.
+    let bt = all(&app, &leader, "commune=21043&limit=500").await;
+    assert!(!bt.is_empty());
+    assert!(bt.iter().all(|i| i["commune"]["code"] == "21043"));
+
+    // member_a sees Bình Thuận only; member_b sees none of it.
+    let a = app.login("member_a").await;
+    let b = app.login("member_b").await;
+    let mine = all(&app, &a, "limit=500").await;
+    assert!(!mine.is_empty());
+    let a_communes: HashSet<String> = mine
+        .iter()
+        .map(|i| i["commune"]["code"].as_str().unwrap_or("").to_string())
+        .collect();
+    let theirs = all(&app, &b, "limit=500").await;
+    assert!(!theirs.is_empty());
+    let a_households: HashSet<i64> = mine
+        .iter()
+        .filter_map(|i| i["household_id"].as_i64())
+        .collect();
+    for i in &theirs {
+        assert!(!a_communes.contains(i["commune"]["code"].as_str().unwrap_or("")));
+        if let Some(h) = i["household_id"].as_i64() {
+            assert!(!a_households.contains(&h));
+        }
+    }
+    let (_, spots_b) = app.get_json(&b, "/api/v1/projects/HPDQ2/hot-spots").await;
+    assert!(spots_b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["commune"]["code"] != "21043"));
+
+    // A project board's token: alerts without household ids or commitment texts.
+    let (_, token) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "board")
+        .await
+        .unwrap();
+    let board = Client::new();
+    let res = board
+        .get(app.url("/api/v1/alerts?project=HPDQ2&limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(res).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["total"], first["total"]);
+    for i in body["items"].as_array().unwrap() {
+        assert!(
+            i["household_id"].is_null() && i["household_code"].is_null(),
+            "{i}"
+        );
+        if i["kind"] == "commitment_overdue" {
+            assert_eq!(i["params"]["text"], "…");
+        }
+    }
+
+    // Bad queries are 4xx envelopes; unknown projects 404; no login 401.
+    for bad in ["kind=late", "limit=0", "limit=501", "cursor=zzz"] {
+        let (status, body) = app
+            .get_json(&leader, &format!("/api/v1/alerts?project=HPDQ2&{bad}"))
+            .await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST);
+    }
+    let (status, body) = app.get_json(&leader, "/api/v1/alerts?project=NOPE").await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = app.get_json(&app.anonymous(), "/api/v1/alerts").await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,489 @@
+//! Grievances over HTTP: legal deadlines (complaints normal / complex / remote, denunciations in
+//! working days, petitions from the setting), actions, the second-round window, scoping, audit.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::common;
+
+use chrono::{Duration, NaiveDate};
+use common::{assert_error, TestApp};
+use gpmb::legal::{self, calendar};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+async fn households_in(app: &TestApp, commune: &str, n: i64) -> Vec<i64> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        out.push(
+            app.count(&format!(
+                "SELECT CAST(h.id AS BIGINT) FROM households h JOIN admin_units u ON u.id = h.commune_id \
+                 WHERE u.code = '{commune}' AND u.valid_to IS NOT NULL ORDER BY h.id LIMIT 1 OFFSET {i}"
+            ))
+            .await,
+        );
+    }
+    out
+}
+
+fn date(v: &Value) -> NaiveDate {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not a date: {v}"))
+}
+
+async fn file(app: &TestApp, client: &Client, body: Value) -> Value {
+    let (status, g) = app.post_json(client, "/api/v1/grievances", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{g}");
+    g
+}
+
+async fn act(app: &TestApp, client: &Client, id: &Value, body: Value) -> (StatusCode, Value) {
+    common::json_of(
+        client
+            .patch(app.url(&format!("/api/v1/grievances/{id}")))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+fn complaint(h: i64, received: NaiveDate) -> Value {
+    json!({"project": "HPDQ2", "kind": "complaint", "channel": "citizen_reception",
+           "received_on": received, "content": "Khiếu nại đơn giá bồi thường đất lúa",
+           "households": [{"household_id": h}]})
+}
+
+#[tokio::test]
+async fn complaint_deadlines_normal_complex_remote() {
+    let app = TestApp::spawn().await;
+    let member_a = app.login("member_a").await;
+    let h = households_in(&app, "21043", 1).await[0];
+    let today = legal::today_vn();
+    let received = today - Duration::days(6);
+    let g = file(&app, &member_a, complaint(h, received)).await;
+    assert_eq!(g["status"], "received");
+    assert_eq!(g["round"], 1);
+    let accept_by = calendar::term_end(received, 10);
+    assert_eq!(date(&g["accept_by"]), accept_by);
+    // Until accepted, the resolution runs from the last day for acceptance.
+    assert_eq!(date(&g["resolve_by"]), calendar::term_end(accept_by, 30));
+    assert_eq!(g["next_deadline"]["step"], "accept");
+    assert_eq!(
+        g["next_deadline"]["days_left"],
+        (accept_by - today).num_days()
+    );
+    assert_eq!(
+        g["next_deadline"]["rule"]["article"],
+        "Luật Khiếu nại 2011 Điều 27"
+    );
+
+    let accepted = today - Duration::days(2);
+    let (status, g) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "accept", "on": accepted}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    assert_eq!(g["status"], "accepted");
+    assert_eq!(date(&g["resolve_by"]), calendar::term_end(accepted, 30));
+    assert_eq!(g["next_deadline"]["step"], "resolve");
+    assert_eq!(g["next_deadline"]["rule"]["code"], "complaint_resolve_1");
+    let (_, g) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "update", "complex": true}),
+    )
+    .await;
+    assert_eq!(date(&g["resolve_by"]), calendar::term_end(accepted, 45));
+    let (_, g) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "update", "remote_area": true}),
+    )
+    .await;
+    assert_eq!(date(&g["resolve_by"]), calendar::term_end(accepted, 60));
+    let (_, g) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "update", "complex": false}),
+    )
+    .await;
+    assert_eq!(date(&g["resolve_by"]), calendar::term_end(accepted, 45));
+    assert_eq!(
+        g["next_deadline"]["rule"]["code"],
+        "complaint_resolve_1_remote"
+    );
+
+    // Remote and complex from the start.
+    let mut body = complaint(h, received);
+    body["remote_area"] = json!(true);
+    body["complex"] = json!(true);
+    let g2 = file(&app, &member_a, body).await;
+    assert_eq!(date(&g2["resolve_by"]), calendar::term_end(accept_by, 60));
+
+    // Assign and resolve; a resolved grievance no longer changes.
+    let (status, g) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "assign", "assignee": "member_a"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    assert_eq!(g["assignee"], "member_a");
+    let (status, body) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "assign", "assignee": "nobody"}),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = act(&app, &member_a, &g["id"], json!({"action": "resolve"})).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, g) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "resolve", "outcome": "Giữ nguyên đơn giá", "document_no": "88/QĐ-UBND"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    assert_eq!(g["status"], "resolved");
+    assert_eq!(date(&g["resolved_on"]), today);
+    assert!(g["next_deadline"].is_null());
+    // Remote area: 45 days to file the second round.
+    assert_eq!(date(&g["appeal_by"]), calendar::term_end(today, 45));
+    let (status, body) = act(&app, &member_a, &g["id"], json!({"action": "withdraw"})).await;
+    assert_error(status, &body, StatusCode::CONFLICT);
+
+    // A received complaint is accepted before it is resolved.
+    let (status, body) = act(
+        &app,
+        &member_a,
+        &g2["id"],
+        json!({"action": "resolve", "outcome": "x"}),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "not_accepted");
+    let (status, g2) = act(
+        &app,
+        &member_a,
+        &g2["id"],
+        json!({"action": "reject", "outcome": "Đơn không đủ điều kiện thụ lý"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(g2["status"], "rejected");
+
+    // Audit: creation and every action.
+    assert!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE entity = 'grievance' AND action = 'create'"
+        )
+        .await
+            >= 2
+    );
+    assert!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE entity = 'grievance' AND action = 'update'"
+        )
+        .await
+            >= 6
+    );
+}
+
+#[tokio::test]
+async fn denunciations_count_working_days_and_petitions_use_the_setting() {
+    let app = TestApp::spawn().await;
+    let member_a = app.login("member_a").await;
+    let h = households_in(&app, "21043", 1).await[0];
+    let today = legal::today_vn();
+    let received = today - Duration::days(9);
+    let mut body = complaint(h, received);
+    body["kind"] = json!("denunciation");
+    body["content"] = json!("Tố cáo cán bộ kiểm đếm sai diện tích");
+    let g = file(&app, &member_a, body.clone()).await;
+    assert_eq!(
+        date(&g["accept_by"]),
+        calendar::working_days_after(received, 7)
+    );
+    assert!(g["notify_by"].is_null());
+    let accepted = today - Duration::days(3);
+    let (status, g) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "accept", "on": accepted}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    assert_eq!(
+        date(&g["notify_by"]),
+        calendar::working_days_after(accepted, 5)
+    );
+    assert_eq!(date(&g["resolve_by"]), calendar::term_end(accepted, 30));
+    // Complex: +30 once; especially complex: +30 twice.
+    let (_, g) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "update", "complex": true}),
+    )
+    .await;
+    assert_eq!(date(&g["resolve_by"]), calendar::term_end(accepted, 60));
+    let (_, g) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "update", "especially_complex": true}),
+    )
+    .await;
+    assert_eq!(date(&g["resolve_by"]), calendar::term_end(accepted, 90));
+    // Especially complex is for denunciations only.
+    let mut bad = complaint(h, received);
+    bad["especially_complex"] = json!(true);
+    let (status, err) = app.post_json(&member_a, "/api/v1/grievances", &bad).await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Petitions: the province's limit (15 days by default, GPMB_PETITION_DAYS).
+    body["kind"] = json!("petition");
+    let p = file(&app, &member_a, body.clone()).await;
+    assert!(p["accept_by"].is_null());
+    assert_eq!(
+        date(&p["resolve_by"]),
+        calendar::term_end(received, app.state.settings.petition_days)
+    );
+    // Petitions are answered without acceptance.
+    let (status, p) = act(
+        &app,
+        &member_a,
+        &p["id"],
+        json!({"action": "resolve", "outcome": "Đã trả lời bằng văn bản"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    body["kind"] = json!("feedback");
+    let f = file(&app, &member_a, body).await;
+    assert_eq!(f["kind"], "feedback");
+}
+
+#[tokio::test]
+async fn many_signers_validation_and_scope() {
+    let app = TestApp::spawn().await;
+    let member_a = app.login("member_a").await;
+    let member_b = app.login("member_b").await;
+    let leader = app.login("leader").await;
+    let hs = households_in(&app, "21043", 5).await;
+    let today = legal::today_vn();
+    let g = file(
+        &app,
+        &member_a,
+        json!({
+        "project": "HPDQ2", "kind": "petition", "channel": "meeting", "received_on": today,
+        "content": "Kiến nghị bố trí tái định cư tại chỗ",
+        "households": hs.iter().map(|h| json!({"household_id": h})).collect::<Vec<_>>(),
+        "signers": 7}),
+    )
+    .await;
+    assert_eq!(g["signers"], 7);
+    assert_eq!(g["households"].as_array().unwrap().len(), 5);
+    assert!(g["households"][0]["head_name"].is_string());
+
+    // Invalid input: 422 saying what to fix.
+    for (field, value) in [
+        ("channel", json!("pigeon")),
+        ("households", json!([])),
+        ("signers", json!(2)),
+        ("received_on", json!(today + Duration::days(1))),
+        ("content", json!("  ")),
+    ] {
+        let mut body = complaint(hs[0], today);
+        body["households"] = json!(hs
+            .iter()
+            .map(|h| json!({"household_id": h}))
+            .collect::<Vec<_>>());
+        body[field] = value;
+        let (status, err) = app.post_json(&member_a, "/api/v1/grievances", &body).await;
+        assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let mut body = complaint(hs[0], today);
+    body["kind"] = json!("rumour");
+    let (status, _) = app.post_json(&member_a, "/api/v1/grievances", &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut body = complaint(hs[0], today);
+    body["households"][0]["parcel_id"] = json!(999_999);
+    let (status, _) = app.post_json(&member_a, "/api/v1/grievances", &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // member_b (Bình Hải) neither sees nor files for Bình Thuận.
+    let (status, _) = app
+        .get_json(&member_b, &format!("/api/v1/grievances/{}", g["id"]))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let theirs = app
+        .all_pages(&member_b, "/api/v1/grievances?project=HPDQ2")
+        .await;
+    assert!(theirs.iter().all(|x| x["id"] != g["id"]));
+    let (status, _) = app
+        .post_json(&member_b, "/api/v1/grievances", &complaint(hs[0], today))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Leaders read everything, write nothing.
+    let mine = app
+        .all_pages(
+            &leader,
+            &format!("/api/v1/grievances?household={}&status=open", hs[3]),
+        )
+        .await;
+    assert!(mine.iter().any(|x| x["id"] == g["id"]));
+    let (status, _) = app
+        .post_json(&leader, "/api/v1/grievances", &complaint(hs[0], today))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .get_json(&leader, "/api/v1/grievances?status=lost")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let resolved = app
+        .all_pages(&leader, "/api/v1/grievances?status=resolved&kind=petition")
+        .await;
+    assert!(resolved
+        .iter()
+        .all(|x| x["status"] == "resolved" && x["kind"] == "petition"));
+}
+
+#[tokio::test]
+async fn second_round_complaint_window() {
+    let app = TestApp::spawn().await;
+    let member_a = app.login("member_a").await;
+    let h = households_in(&app, "21043", 1).await[0];
+    let today = legal::today_vn();
+
+    // Decided 60 days ago: the 30-day window has closed.
+    let late = file(&app, &member_a, complaint(h, today - Duration::days(100))).await;
+    act(
+        &app,
+        &member_a,
+        &late["id"],
+        json!({"action": "accept", "on": today - Duration::days(95)}),
+    )
+    .await;
+    let decided = today - Duration::days(60);
+    let (status, _) = act(
+        &app,
+        &member_a,
+        &late["id"],
+        json!({"action": "resolve", "on": decided, "outcome": "Bác đơn"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let appeal = json!({"received_on": today, "content": "Khiếu nại lần hai"});
+    let (status, body) = app
+        .post_json(
+            &member_a,
+            &format!("/api/v1/grievances/{}/appeal", late["id"]),
+            &appeal,
+        )
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "appeal_window_closed");
+    let by = calendar::term_end(decided, 30);
+    assert_eq!(date(&body["error"]["details"]["appeal_by"]), by);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&by.to_string()));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Điều 33"));
+    // Filed on the last day of the window, it is accepted.
+    let on_time =
+        json!({"received_on": by.min(today), "content": "Khiếu nại lần hai, nộp đúng hạn"});
+    if by <= today {
+        let (status, g2) = app
+            .post_json(
+                &member_a,
+                &format!("/api/v1/grievances/{}/appeal", late["id"]),
+                &on_time,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{g2}");
+        assert_eq!(g2["round"], 2);
+        assert_eq!(g2["parent_id"], late["id"]);
+        assert_eq!(
+            date(&g2["resolve_by"]),
+            calendar::term_end(calendar::term_end(by, 10), 45)
+        );
+        assert_eq!(g2["households"][0]["household_id"], h);
+        // Only one second round.
+        let (status, _) = app
+            .post_json(
+                &member_a,
+                &format!("/api/v1/grievances/{}/appeal", late["id"]),
+                &on_time,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        // A second-round complaint has no third round.
+        let (status, _) = app
+            .post_json(
+                &member_a,
+                &format!("/api/v1/grievances/{}/appeal", g2["id"]),
+                &appeal,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    // Remote area: 45 days, so a decision 40 days ago may still be appealed today.
+    let mut body = complaint(h, today - Duration::days(80));
+    body["remote_area"] = json!(true);
+    let remote = file(&app, &member_a, body).await;
+    act(
+        &app,
+        &member_a,
+        &remote["id"],
+        json!({"action": "accept", "on": today - Duration::days(75)}),
+    )
+    .await;
+    act(
+        &app,
+        &member_a,
+        &remote["id"],
+        json!({"action": "resolve", "on": today - Duration::days(40), "outcome": "Bác đơn"}),
+    )
+    .await;
+    let (status, g2) = app
+        .post_json(
+            &member_a,
+            &format!("/api/v1/grievances/{}/appeal", remote["id"]),
+            &appeal,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{g2}");
+    assert_eq!(g2["remote_area"], true);
+    assert_eq!(
+        date(&g2["resolve_by"]),
+        calendar::term_end(calendar::term_end(today, 10), 60)
+    );
+
+    // Still within the first round's deadline, undecided: too early.
+    let open = file(&app, &member_a, complaint(h, today)).await;
+    let (status, body) = app
+        .post_json(
+            &member_a,
+            &format!("/api/v1/grievances/{}/appeal", open["id"]),
+            &appeal,
+        )
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "appeal_too_early");
+}

@@ -1,0 +1,936 @@
+//! Parcel and household imports (issue 7): the HTTP uploads and the `gpmb import` command on
+//! the committed fixtures in fixtures/import/ (see its README for how they were made).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{json_of, TestApp};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/import")
+        .join(name)
+}
+
+/// The oracle point the first fixture parcel's south-west corner sits on (PROJ 9.5.1):
+/// EPSG:5898 (600607.136, 1702114.490) → (108.939028107, 15.388273420).
+const ORACLE_E: f64 = 600_607.136;
+const ORACLE_N: f64 = 1_702_114.490;
+const ORACLE_LON: f64 = 108.939_028_107;
+const ORACLE_LAT: f64 = 15.388_273_420;
+
+async fn upload(
+    app: &TestApp,
+    client: &Client,
+    what: &str,
+    file: &str,
+    content_type: &str,
+    query: &str,
+) -> (StatusCode, Value) {
+    let bytes = std::fs::read(fixture(file)).unwrap();
+    let res = client
+        .post(app.url(&format!(
+            "/api/v1/projects/HPDQ2/imports/{what}?filename={file}{query}"
+        )))
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    json_of(res).await
+}
+
+/// The fixture parcels of a map sheet, by parcel number.
+async fn sheet(app: &TestApp, client: &Client, map_sheet: &str) -> Vec<Value> {
+    let mut items: Vec<Value> = app
+        .all_pages(
+            client,
+            "/api/v1/projects/HPDQ2/parcels?commune=21043&limit=500",
+        )
+        .await
+        .into_iter()
+        .filter(|p| p["map_sheet"] == map_sheet)
+        .collect();
+    items.sort_by_key(|p| p["parcel_no"].as_str().unwrap().parse::<i32>().unwrap());
+    items
+}
+
+fn first_vertex(parcel: &Value) -> (f64, f64) {
+    let g = &parcel["geometry"];
+    let ring = match g["type"].as_str() {
+        Some("Polygon") => &g["coordinates"][0],
+        _ => &g["coordinates"][0][0],
+    };
+    (ring[0][0].as_f64().unwrap(), ring[0][1].as_f64().unwrap())
+}
+
+/// Every vertex of each imported parcel must be the WGS84 position of its VN-2000 source
+/// vertex; the first parcel's first vertex is checked against PROJ itself.
+async fn check_reprojected(app: &TestApp, parcels: &[Value]) {
+    let (lon, lat) = first_vertex(&parcels[0]);
+    assert!(
+        (lon - ORACLE_LON).abs() < 1e-7 && (lat - ORACLE_LAT).abs() < 1e-7,
+        "first vertex {lon} {lat}"
+    );
+    for p in parcels {
+        assert_eq!(p["source_crs"], "EPSG:5898");
+        let id = p["id"].as_i64().unwrap();
+        let source: Value = serde_json::from_str(&source_geometry(app, id).await).unwrap();
+        let src = &source["coordinates"][0];
+        let dst = &p["geometry"]["coordinates"][0];
+        assert_eq!(src.as_array().unwrap().len(), dst.as_array().unwrap().len());
+        for (s, d) in src.as_array().unwrap().iter().zip(dst.as_array().unwrap()) {
+            let [x, y] = gpmb::geo::vn2000::vn2000_to_wgs84(
+                s[0].as_f64().unwrap(),
+                s[1].as_f64().unwrap(),
+                108.0,
+            );
+            assert!(
+                (x - d[0].as_f64().unwrap()).abs() < 1e-7
+                    && (y - d[1].as_f64().unwrap()).abs() < 1e-7
+            );
+        }
+    }
+    let src: Value =
+        serde_json::from_str(&source_geometry(app, parcels[0]["id"].as_i64().unwrap()).await)
+            .unwrap();
+    let c = &src["coordinates"][0][0];
+    assert!(
+        (c[0].as_f64().unwrap() - ORACLE_E).abs() < 1e-6
+            && (c[1].as_f64().unwrap() - ORACLE_N).abs() < 1e-6,
+        "source geometry kept in metres: {src}"
+    );
+}
+
+async fn source_geometry(app: &TestApp, id: i64) -> String {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = app
+        .db
+        .conn
+        .query_one(Statement::from_string(
+            app.db.backend(),
+            format!("SELECT source_geometry FROM parcels WHERE id = {id}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<Option<String>>("", "source_geometry")
+        .unwrap()
+        .expect("source geometry kept")
+}
+
+#[tokio::test]
+async fn geojson_in_vn2000_imports_updates_and_records_lineage() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let before = app.count("SELECT COUNT(*) FROM parcels").await;
+
+    // Members may not import.
+    let member = app.login("member_a").await;
+    let (status, _) = upload(
+        &app,
+        &member,
+        "parcels",
+        "parcels_5898.geojson",
+        "application/geo+json",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Dry run: the report, nothing stored.
+    let (status, report) = upload(
+        &app,
+        &admin,
+        "parcels",
+        "parcels_5898.geojson",
+        "application/geo+json",
+        "&dry_run=true",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["inserted"], 6);
+    assert_eq!(report["committed"], false);
+    assert_eq!(report["source_crs"], "EPSG:5898");
+    assert_eq!(app.count("SELECT COUNT(*) FROM parcels").await, before);
+
+    let (status, report) = upload(
+        &app,
+        &admin,
+        "parcels",
+        "parcels_5898.geojson",
+        "application/geo+json",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (
+            &report["inserted"],
+            &report["updated"],
+            &report["unchanged"],
+            &report["committed"]
+        ),
+        (&json!(6), &json!(0), &json!(0), &json!(true))
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM parcels").await, before + 6);
+    let parcels = sheet(&app, &admin, "90").await;
+    assert_eq!(parcels.len(), 6);
+    check_reprojected(&app, &parcels).await;
+    assert_eq!(parcels[1]["land_use"], "ONT");
+    // Parcels counted in the progress counters at once.
+    let (_, progress) = app
+        .get_json(&admin, "/api/v1/projects/HPDQ2/progress")
+        .await;
+    assert!(progress.to_string().contains("not_contacted"));
+    // Audited.
+    let (_, audit) = app
+        .get_json(&admin, "/api/v1/audit?entity=parcels&action=import")
+        .await;
+    assert_eq!(audit["items"][0]["detail"]["inserted"], 6, "{audit}");
+
+    // Re-import of the updated file: 2 changed land use, 6 split (7 cut from it), 4 and 5
+    // merged into 8.
+    let (status, report) = upload(
+        &app,
+        &admin,
+        "parcels",
+        "parcels_5898_updated.geojson",
+        "application/geo+json",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (
+            &report["inserted"],
+            &report["updated"],
+            &report["unchanged"]
+        ),
+        (&json!(2), &json!(2), &json!(2)),
+        "{report}"
+    );
+    let mut links: Vec<(String, String, String)> = report["lineage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["parcel"].as_str().unwrap().to_string(),
+                l["parent"].as_str().unwrap().to_string(),
+                l["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    links.sort();
+    assert_eq!(
+        links,
+        vec![
+            ("21043/90/7".into(), "21043/90/6".into(), "split".into()),
+            ("21043/90/8".into(), "21043/90/4".into(), "merge".into()),
+            ("21043/90/8".into(), "21043/90/5".into(), "merge".into()),
+        ]
+    );
+    let after = sheet(&app, &admin, "90").await;
+    let by_no = |no: &str| {
+        after
+            .iter()
+            .find(|p| p["parcel_no"] == no)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_no("2")["version"], 2);
+    assert_eq!(by_no("2")["land_use"], "CLN");
+    assert_eq!(by_no("1")["version"], 1);
+    assert_eq!(by_no("6")["version"], 2);
+    assert_eq!(by_no("7")["parent_parcel"], by_no("6")["id"]);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM parcel_lineage WHERE parcel_id = {} AND kind = 'merge'",
+            by_no("8")["id"]
+        ))
+        .await,
+        2
+    );
+
+    // A file with errors: nothing stored, each bad feature named.
+    let count = app.count("SELECT COUNT(*) FROM parcels").await;
+    let (status, body) = upload(
+        &app,
+        &admin,
+        "parcels",
+        "parcels_errors.geojson",
+        "application/geo+json",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_import");
+    let errors = body["error"]["details"]["errors"].as_array().unwrap();
+    let got: Vec<(i64, &str)> = errors
+        .iter()
+        .map(|e| (e["index"].as_i64().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "missing_parcel_no"),
+            (2, "unknown_land_use"),
+            (3, "duplicate_in_file"),
+            (4, "self_intersection"),
+            (5, "overlap"),
+        ],
+        "{body}"
+    );
+    assert_eq!(errors[2]["key"], "21043/91/1");
+    assert_eq!(app.count("SELECT COUNT(*) FROM parcels").await, count);
+
+    // Metres without a CRS.
+    let metres = std::fs::read_to_string(fixture("parcels_5898.geojson")).unwrap();
+    let mut v: Value = serde_json::from_str(&metres).unwrap();
+    v.as_object_mut().unwrap().remove("crs");
+    let res = admin
+        .post(app.url("/api/v1/projects/HPDQ2/imports/parcels"))
+        .header("content-type", "application/geo+json")
+        .body(v.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "missing_crs");
+}
+
+#[tokio::test]
+async fn zipped_shapefile_imports_with_its_prj() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let (status, report) = upload(
+        &app,
+        &admin,
+        "parcels",
+        "parcels_5898.zip",
+        "application/zip",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["inserted"], 6);
+    assert_eq!(report["source_crs"], "EPSG:5898");
+    let parcels = sheet(&app, &admin, "90").await;
+    assert_eq!(parcels.len(), 6);
+    check_reprojected(&app, &parcels).await;
+    assert_eq!(parcels[0]["land_use"], "LUC");
+}
+
+#[tokio::test]
+async fn household_registers_report_rows_and_import_all_or_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let (status, report) = upload(
+        &app,
+        &admin,
+        "parcels",
+        "parcels_5898.geojson",
+        "application/geo+json",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let households = app.count("SELECT COUNT(*) FROM households").await;
+
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let (status, body) = upload(
+        &app,
+        &admin,
+        "households",
+        "households_errors.xlsx",
+        xlsx,
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let errors = body["error"]["details"]["errors"].as_array().unwrap();
+    let got: Vec<(i64, &str, &str)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["column"].as_str().unwrap(),
+                e["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (5, "Họ và tên chủ hộ", "missing_head_name"),
+            (6, "Số CCCD", "invalid_id_number"),
+            (7, "Số thửa", "unknown_parcel"),
+            (8, "Số CCCD", "duplicate_in_file"),
+            (9, "Hộ nghèo", "invalid_flag"),
+        ],
+        "{body}"
+    );
+    assert!(errors[1]["reason"].as_str().unwrap().contains("leading 0"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM households").await,
+        households
+    );
+
+    // Dry run of the clean register stores nothing either.
+    let (status, report) = upload(
+        &app,
+        &admin,
+        "households",
+        "households_clean.xlsx",
+        xlsx,
+        "&dry_run=true",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["inserted"], 5);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM households").await,
+        households
+    );
+
+    let (status, report) = upload(
+        &app,
+        &admin,
+        "households",
+        "households_clean.xlsx",
+        xlsx,
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["inserted"], 5);
+    let (status, page) = app
+        .get_json(&admin, "/api/v1/households?q=dang van thanh&project=HPDQ2")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let found: Vec<&Value> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["id_number"] == "051090012347")
+        .collect();
+    assert_eq!(found.len(), 1, "{page}");
+    let h = found[0];
+    assert_eq!(h["head_name"], "Đặng Văn Thành");
+    assert_eq!(h["commune"]["code"], "21043");
+    assert_eq!(h["parcels"][0]["map_sheet"], "90");
+    assert_eq!(h["parcels"][0]["parcel_no"], "3");
+    assert_eq!(h["vulnerable"], json!(["poor", "ethnic_minority"]));
+
+    // The CSV register (other households) goes in too; the same file twice is refused.
+    let (status, report) =
+        upload(&app, &admin, "households", "households.csv", "text/csv", "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["inserted"], 3);
+    let (status, body) = upload(&app, &admin, "households", "households.csv", "text/csv", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"]["details"]["errors"][0]["code"],
+        "already_registered"
+    );
+    let (_, page) = app
+        .get_json(&admin, "/api/v1/households?q=vo thi hong")
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM import_batches WHERE kind = 'households'")
+            .await,
+        2
+    );
+}
+
+fn gpmb(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gpmb"));
+    c.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("GPMB_SQLITE_SYNC", "normal");
+    c
+}
+
+#[test]
+fn cli_imports_parcels_and_households() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gpmb(dir.path())
+        .args(["demo", "--parcels", "60"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = |args: &[&str]| {
+        let out = gpmb(dir.path()).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let geojson = fixture("parcels_5898.geojson");
+    let geojson = geojson.to_str().unwrap();
+
+    let (ok, stdout, stderr) = run(&[
+        "import",
+        "parcels",
+        geojson,
+        "--project",
+        "HPDQ2",
+        "--dry-run",
+    ]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("dry run, nothing stored; would import: 6 inserted"),
+        "{stdout}"
+    );
+
+    let (ok, stdout, stderr) = run(&["import", "parcels", geojson, "--project", "HPDQ2"]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("imported: 6 inserted, 0 updated, 0 unchanged"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("CRS EPSG:5898"), "{stdout}");
+
+    // A flag contradicting the file's CRS is refused.
+    let (ok, _, stderr) = run(&[
+        "import",
+        "parcels",
+        geojson,
+        "--project",
+        "HPDQ2",
+        "--crs",
+        "EPSG:9216",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("crs_conflict"), "{stderr}");
+
+    let (ok, stdout, _) = run(&[
+        "import",
+        "parcels",
+        fixture("parcels_errors.geojson").to_str().unwrap(),
+        "--project",
+        "HPDQ2",
+    ]);
+    assert!(!ok);
+    for expected in [
+        "feature 1",
+        "feature 2",
+        "feature 3",
+        "feature 4",
+        "feature 5",
+        "0 inserted",
+    ] {
+        assert!(stdout.contains(expected), "{expected} missing in {stdout}");
+    }
+
+    let (ok, stdout, stderr) = run(&[
+        "import",
+        "households",
+        fixture("households_clean.xlsx").to_str().unwrap(),
+        "--project",
+        "HPDQ2",
+        "--json",
+    ]);
+    assert!(ok, "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["inserted"], 5);
+    assert_eq!(report["committed"], true);
+
+    let (ok, stdout, _) = run(&[
+        "import",
+        "households",
+        fixture("households_errors.xlsx").to_str().unwrap(),
+        "--project",
+        "HPDQ2",
+    ]);
+    assert!(!ok);
+    assert!(stdout.contains("row 6 column \"Số CCCD\""), "{stdout}");
+
+    let (ok, _, stderr) = run(&["import", "parcels", geojson, "--project", "NOPE"]);
+    assert!(!ok);
+    assert!(stderr.contains("NOPE"));
+}
+
+// ---- the fixtures ----------------------------------------------------------------------------
+
+/// A VN-2000 rectangle (metres) as a closed ring, counter-clockwise from its south-west corner.
+fn rect(e: f64, n: f64, w: f64, h: f64) -> Value {
+    let r = |v: f64| (v * 1000.0).round() / 1000.0;
+    json!([[
+        [r(e), r(n)],
+        [r(e + w), r(n)],
+        [r(e + w), r(n + h)],
+        [r(e), r(n + h)],
+        [r(e), r(n)]
+    ]])
+}
+
+fn feature(props: Value, coordinates: Value) -> Value {
+    json!({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": coordinates}})
+}
+
+fn collection(features: Vec<Value>) -> Value {
+    json!({
+        "type": "FeatureCollection",
+        "name": "thua_dat",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::5898"}},
+        "features": features,
+    })
+}
+
+/// Six 25 m × 40 m parcels on map sheet 90 of Bình Thuận (21043), two rows of three sharing
+/// their edges, south-west corner on the oracle point.
+fn sheet_90(cell: impl Fn(usize) -> (f64, f64, f64, f64)) -> Vec<(usize, Value)> {
+    (1..=6)
+        .map(|i| {
+            (i, {
+                let (e, n, w, h) = cell(i);
+                rect(e, n, w, h)
+            })
+        })
+        .collect()
+}
+
+fn grid(i: usize) -> (f64, f64, f64, f64) {
+    let col = ((i - 1) % 3) as f64;
+    let row = ((i - 1) / 3) as f64;
+    (ORACLE_E + 25.0 * col, ORACLE_N + 40.0 * row, 25.0, 40.0)
+}
+
+const LAND_USE: [&str; 6] = ["LUC", "ONT", "CLN", "BHK", "NTS", "ONT"];
+
+fn write_json(name: &str, v: &Value) {
+    std::fs::write(
+        fixture(name),
+        serde_json::to_string_pretty(v).unwrap() + "\n",
+    )
+    .unwrap();
+}
+
+/// Regenerates fixtures/import/ (run by hand: `cargo test --test imports -- --ignored`).
+#[test]
+#[ignore]
+fn regenerate_fixtures() {
+    let props = |i: usize, lu: &str| json!({"MAXA": "21043", "SHBANDO": 90, "SHTHUA": i, "MDSD": lu, "CHUSDD": format!("Chủ sử dụng {i}")});
+    let first: Vec<Value> = sheet_90(grid)
+        .into_iter()
+        .map(|(i, c)| feature(props(i, LAND_USE[i - 1]), c))
+        .collect();
+    write_json("parcels_5898.geojson", &collection(first));
+
+    // Updated survey: 2 changes land use; 6 is split (its east 10 m become 7); 4 and 5 merge
+    // into 8.
+    let mut updated = Vec::new();
+    for i in [1, 2, 3] {
+        let lu = if i == 2 { "CLN" } else { LAND_USE[i - 1] };
+        let (e, n, w, h) = grid(i);
+        updated.push(feature(props(i, lu), rect(e, n, w, h)));
+    }
+    let (e6, n6, _, h6) = grid(6);
+    updated.push(feature(props(6, "ONT"), rect(e6, n6, 15.0, h6)));
+    let mut p7 = props(7, "ONT");
+    p7["tach_tu"] = json!("6");
+    updated.push(feature(p7, rect(e6 + 15.0, n6, 10.0, h6)));
+    let (e4, n4, _, _) = grid(4);
+    updated.push(feature(props(8, "NTS"), rect(e4, n4, 50.0, 40.0)));
+    write_json("parcels_5898_updated.geojson", &collection(updated));
+
+    // Errors, on sheet 91 (north of sheet 90): 0 is fine; 1 lacks its number; 2 has an unknown
+    // land use; 3 repeats 0's key; 4 is a bow tie; 5 overlaps 0.
+    let base_n = ORACLE_N + 200.0;
+    let p = |no: Option<i32>, lu: &str| {
+        let mut v = json!({"ma_xa": "21043", "so_to": "91", "loai_dat": lu});
+        if let Some(no) = no {
+            v["so_thua"] = json!(no.to_string());
+        }
+        v
+    };
+    let e0 = ORACLE_E;
+    let bow = json!([[
+        [e0 + 150.0, base_n],
+        [e0 + 170.0, base_n + 20.0],
+        [e0 + 170.0, base_n],
+        [e0 + 150.0, base_n + 20.0],
+        [e0 + 150.0, base_n]
+    ]]);
+    let errors = vec![
+        feature(p(Some(1), "LUC"), rect(e0, base_n, 20.0, 20.0)),
+        feature(p(None, "LUC"), rect(e0 + 30.0, base_n, 20.0, 20.0)),
+        feature(p(Some(3), "XYZ"), rect(e0 + 60.0, base_n, 20.0, 20.0)),
+        feature(p(Some(1), "LUC"), rect(e0 + 90.0, base_n, 20.0, 20.0)),
+        feature(p(Some(5), "LUC"), bow),
+        feature(p(Some(6), "ONT"), rect(e0 + 10.0, base_n + 5.0, 20.0, 20.0)),
+    ];
+    write_json("parcels_errors.geojson", &collection(errors));
+
+    // The zipped Shapefile, written by GDAL from the GeoJSON.
+    let tmp = tempfile::tempdir().unwrap();
+    let shp = tmp.path().join("thua_dat.shp");
+    let status = Command::new("ogr2ogr")
+        .args(["-f", "ESRI Shapefile", "-lco", "ENCODING=UTF-8"])
+        .arg(&shp)
+        .arg(fixture("parcels_5898.geojson"))
+        .status()
+        .expect("ogr2ogr (gdal-bin)");
+    assert!(status.success());
+    let zip_path = fixture("parcels_5898.zip");
+    let _ = std::fs::remove_file(&zip_path);
+    let status = Command::new("zip")
+        .args(["-j", "-X", "-q"])
+        .arg(&zip_path)
+        .args(["shp", "shx", "dbf", "prj", "cpg"].map(|e| tmp.path().join(format!("thua_dat.{e}"))))
+        .status()
+        .expect("zip");
+    assert!(status.success());
+
+    // Registers. Row numbers as Excel shows them: title (1), date (2), header (3), data from 4.
+    let headers = [
+        "STT",
+        "Họ và tên chủ hộ",
+        "Số CCCD",
+        "Số điện thoại",
+        "Địa chỉ",
+        "Mã xã",
+        "Số tờ",
+        "Số thửa",
+        "Số nhân khẩu",
+        "Hộ nghèo",
+        "Gia đình chính sách",
+        "Dân tộc thiểu số",
+        "Người cao tuổi sống một mình",
+    ];
+    type Row<'a> = [&'a str; 13];
+    let clean: Vec<Row> = vec![
+        [
+            "1",
+            "Nguyễn Văn Ánh",
+            "051090012345",
+            "0912345678",
+            "Thôn An Hải",
+            "21043",
+            "90",
+            "1",
+            "4",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "2",
+            "Trần Thị Bích",
+            "051090012346",
+            "",
+            "Thôn An Hải",
+            "21043",
+            "90",
+            "2",
+            "3",
+            "x",
+            "",
+            "",
+            "",
+        ],
+        [
+            "3",
+            "Đặng Văn Thành",
+            "051090012347",
+            "0987 654 321",
+            "Thôn Tây",
+            "21043",
+            "90",
+            "3",
+            "5",
+            "x",
+            "",
+            "x",
+            "",
+        ],
+        [
+            "4",
+            "Lê Thị Mơ",
+            "051090012348",
+            "",
+            "Thôn Tây",
+            "Bình Thuận",
+            "90",
+            "4, 5",
+            "1",
+            "",
+            "",
+            "",
+            "x",
+        ],
+        [
+            "5",
+            "Phạm Đức Lưỡng",
+            "",
+            "",
+            "Thôn Đông",
+            "21043",
+            "",
+            "",
+            "2",
+            "",
+            "có",
+            "",
+            "",
+        ],
+    ];
+    write_register("households_clean.xlsx", &headers, &clean, &[]);
+    let errors: Vec<Row> = vec![
+        [
+            "1",
+            "Huỳnh Văn Tư",
+            "051090022345",
+            "",
+            "Thôn An Hải",
+            "21043",
+            "90",
+            "1",
+            "3",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "2",
+            "",
+            "051090022346",
+            "",
+            "Thôn An Hải",
+            "21043",
+            "90",
+            "2",
+            "3",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "3",
+            "Võ Văn Năm",
+            "51090022347",
+            "",
+            "Thôn Tây",
+            "21043",
+            "90",
+            "3",
+            "2",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "4",
+            "Bùi Thị Sáu",
+            "051090022348",
+            "",
+            "Thôn Tây",
+            "21043",
+            "90",
+            "99",
+            "2",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "5",
+            "Ngô Văn Bảy",
+            "051090022345",
+            "",
+            "Thôn Đông",
+            "21043",
+            "",
+            "",
+            "2",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "6",
+            "Đỗ Thị Tám",
+            "051090022349",
+            "",
+            "Thôn Đông",
+            "21043",
+            "",
+            "",
+            "2",
+            "có lẽ",
+            "",
+            "",
+            "",
+        ],
+    ];
+    // Row 6's CCCD is typed as a number, as Excel does unless the column is Text.
+    write_register("households_errors.xlsx", &headers, &errors, &[(2, 2)]);
+
+    let mut csv = String::from(
+        "STT,Họ và tên chủ hộ,Số CCCD,Số điện thoại,Địa chỉ,Mã xã,Số tờ,Số thửa,Hộ nghèo\n",
+    );
+    csv += "1,Võ Thị Hồng,051090032345,0905111222,Thôn Đông,21043,90,6,\n";
+    csv += "2,Trương Văn Đức,051090032346,,Thôn Đông,21043,90,6,x\n";
+    csv += "3,\"Hồ Thị Lan, con\",051090032347,,\"Xóm 2, Thôn Tây\",21043,,,\n";
+    std::fs::write(fixture("households.csv"), csv).unwrap();
+}
+
+/// An .xlsx register with a title, a date line, the header row and the data rows; the cells
+/// listed in `numbers` (data row, column) are written as numbers.
+fn write_register(name: &str, headers: &[&str], rows: &[[&str; 13]], numbers: &[(usize, u16)]) {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Danh sach ho").unwrap();
+    let bold = Format::new().set_bold();
+    sheet
+        .write_string_with_format(
+            0,
+            0,
+            "DANH SÁCH HỘ GIA ĐÌNH BỊ ẢNH HƯỞNG - XÃ BÌNH THUẬN",
+            &bold,
+        )
+        .unwrap();
+    sheet.write_string(1, 0, "Ngày 15/01/2021").unwrap();
+    for (c, h) in headers.iter().enumerate() {
+        sheet
+            .write_string_with_format(2, c as u16, *h, &bold)
+            .unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (rr, cc) = (3 + r as u32, c as u16);
+            if v.is_empty() {
+                continue;
+            }
+            if numbers.contains(&(r, cc)) || (c == 0) || (c == 8) {
+                sheet
+                    .write_number(rr, cc, v.parse::<f64>().unwrap())
+                    .unwrap();
+            } else {
+                sheet.write_string(rr, cc, *v).unwrap();
+            }
+        }
+    }
+    book.save(fixture(name)).unwrap();
+}

@@ -1,0 +1,98 @@
+//! Health, metrics, OpenAPI and the docs page.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::common;
+
+use common::TestApp;
+use reqwest::StatusCode;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_and_metrics() {
+    let app = TestApp::spawn_with(0).await;
+    let client = app.anonymous();
+    let (status, body) = app.get_json(&client, "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+
+    let _ = client
+        .get(app.url("/api/v1/projects"))
+        .send()
+        .await
+        .unwrap(); // a 401
+    let text = client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("# TYPE gpmb_http_requests_total counter"),
+        "{text}"
+    );
+    let four_xx: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("gpmb_http_requests_total{class=\"4xx\"} "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(four_xx >= 1);
+    assert!(text.contains("gpmb_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_is_generated_from_the_code_and_docs_are_served() {
+    let app = TestApp::spawn_with(0).await;
+    let client = app.anonymous();
+    let (status, doc) = app.get_json(&client, "/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let mut operations: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    operations.sort();
+    insta::assert_snapshot!("openapi_operations", operations.join("\n"));
+    assert!(doc["components"]["schemas"]["ErrorEnvelope"].is_object());
+
+    let res = client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger"), "docs page is Swagger UI");
+    // Nothing from a CDN: the page's scripts are served by gpmb itself.
+    assert!(
+        !html.contains("https://"),
+        "docs page must not load from the network"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_page_and_i18n_catalogues_are_embedded_and_complete() {
+    let app = TestApp::spawn_with(0).await;
+    let client = app.anonymous();
+    let res = client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("/static/app.js") && html.contains("lang=\"vi\""));
+    let (_, vi) = app.get_json(&client, "/static/i18n/vi/common.json").await;
+    let (_, en) = app.get_json(&client, "/static/i18n/en/common.json").await;
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&vi), keys(&en), "every text in both languages");
+    assert_eq!(vi["status.handed_over"], "Đã bàn giao");
+    let res = client.get(app.url("/static/nope.js")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -24,6 +24,7 @@ pub async fn by_code(
 }
 
 /// The project if this principal may see it; a project board's token sees only its own.
+#[tracing::instrument(skip_all, fields(project = %code))]
 pub async fn visible_project(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -39,6 +40,7 @@ pub async fn visible_project(
     }
 }
 
+#[tracing::instrument(skip_all, fields(user_id = ?who.user_id))]
 pub async fn list(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -87,6 +89,7 @@ pub fn validate(new: &NewProject) -> AppResult<Option<String>> {
     }
 }
 
+#[tracing::instrument(skip_all, fields(project = %new.code))]
 pub async fn create(conn: &impl ConnectionTrait, new: NewProject) -> AppResult<projects::Model> {
     let boundary = validate(&new)?;
     if by_code(conn, &new.code).await?.is_some() {

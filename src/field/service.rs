@@ -18,7 +18,9 @@ use super::dto::{
 };
 use crate::auth::{Principal, Scope};
 use crate::domain::{Channel, GrievanceKind, GrievanceStatus, ParcelStatus, Role, Stance};
-use crate::entities::{admin_units, parcels, users, working_group_areas, working_group_members, working_groups};
+use crate::entities::{
+    admin_units, parcels, users, working_group_areas, working_group_members, working_groups,
+};
 use crate::error::{AppError, AppResult};
 use crate::households::dto::CommuneRef;
 use crate::households::service::escape_like;
@@ -46,11 +48,8 @@ pub struct Facts {
 pub fn rank(f: &Facts, today: NaiveDate, not_visited_days: i64) -> (u8, NaiveDate, Vec<Reason>) {
     let soon = today + Duration::days(DUE_SOON_DAYS);
     let mut found: Vec<(u8, NaiveDate, Reason)> = Vec::new();
-    let reason = |kind: ReasonKind, date: Option<NaiveDate>, days: Option<i64>| Reason {
-        kind,
-        date,
-        days,
-    };
+    let reason =
+        |kind: ReasonKind, date: Option<NaiveDate>, days: Option<i64>| Reason { kind, date, days };
     if let Some(d) = f.assignment_due {
         found.push((0, d, reason(ReasonKind::Assigned, Some(d), None)));
     }
@@ -72,7 +71,11 @@ pub fn rank(f: &Facts, today: NaiveDate, not_visited_days: i64) -> (u8, NaiveDat
         found.push((5, today, reason(ReasonKind::Disagrees, None, None)));
     }
     match f.last_visit_on {
-        None => found.push((6, NaiveDate::MIN, reason(ReasonKind::NotVisited, None, None))),
+        None => found.push((
+            6,
+            NaiveDate::MIN,
+            reason(ReasonKind::NotVisited, None, None),
+        )),
         Some(d) if (today - d).num_days() >= not_visited_days => {
             let days = (today - d).num_days();
             found.push((6, d, reason(ReasonKind::NotVisited, None, Some(days))));
@@ -297,10 +300,22 @@ async fn open_assignments(
         (a.clone(), A::AssigneeId),
         (a.clone(), A::AssignedBy),
     ])
-    .expr_as(Expr::col((ua.clone(), users::Column::Username)), Alias::new("a_username"))
-    .expr_as(Expr::col((ua.clone(), users::Column::DisplayName)), Alias::new("a_display"))
-    .expr_as(Expr::col((ub.clone(), users::Column::Username)), Alias::new("b_username"))
-    .expr_as(Expr::col((ub.clone(), users::Column::DisplayName)), Alias::new("b_display"))
+    .expr_as(
+        Expr::col((ua.clone(), users::Column::Username)),
+        Alias::new("a_username"),
+    )
+    .expr_as(
+        Expr::col((ua.clone(), users::Column::DisplayName)),
+        Alias::new("a_display"),
+    )
+    .expr_as(
+        Expr::col((ub.clone(), users::Column::Username)),
+        Alias::new("b_username"),
+    )
+    .expr_as(
+        Expr::col((ub.clone(), users::Column::DisplayName)),
+        Alias::new("b_display"),
+    )
     .join_as(
         JoinType::InnerJoin,
         users::Entity,
@@ -397,7 +412,9 @@ pub async fn my_work(
     q: &MyWorkQuery,
 ) -> AppResult<Page<WorkItemDto>> {
     let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Ascending)?;
-    let offset = keyset.after.map_or(0, |c| c.0.max(0) as usize);
+    let offset = keyset
+        .after
+        .map_or(0, |c| usize::try_from(c.0).unwrap_or(0));
     let mut stmt = select_work(&who.scope);
     if let Some(cond) = q.q.as_deref().and_then(|t| search_condition(&who.scope, t)) {
         stmt.cond_where(cond);
@@ -425,7 +442,7 @@ pub async fn my_work(
     let page: Vec<_> = ranked
         .into_iter()
         .skip(offset)
-        .take(keyset.limit as usize)
+        .take(usize::try_from(keyset.limit).unwrap_or(usize::MAX))
         .collect();
     let next = offset + page.len();
     let ids: Vec<i32> = page.iter().map(|(_, _, id, _, _)| *id).collect();
@@ -442,7 +459,8 @@ pub async fn my_work(
         .collect();
     Ok(Page {
         items,
-        next_cursor: (next < total).then(|| Cursor(next as i32).encode()),
+        next_cursor: (next < total)
+            .then(|| Cursor(i32::try_from(next).unwrap_or(i32::MAX)).encode()),
     })
 }
 

@@ -7,8 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, JoinType, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
 };
 
 use super::dto::{
@@ -434,7 +433,8 @@ fn check_new(input: &NewGrievance, today: NaiveDate) -> AppResult<i32> {
             "especially_complex applies to denunciations only; use complex for other kinds",
         ));
     }
-    let n = input.households.len() as i32;
+    // At most 500 (checked above).
+    let n = i32::try_from(input.households.len()).unwrap_or(i32::MAX);
     let signers = input.signers.unwrap_or(n);
     if signers < n {
         return Err(AppError::invalid(
@@ -874,4 +874,3 @@ pub async fn appeal(
     );
     scoped::insert_appeal(conn, id, row).await
 }
-

@@ -53,9 +53,11 @@ pub async fn grievance_signers(
         .order_by((gh.clone(), Gh::GrievanceId), Order::Asc)
         .order_by((gh, Gh::HouseholdId), Order::Asc)
         .to_owned();
-    Ok(Signer::find_by_statement(conn.get_database_backend().build(&stmt))
-        .all(conn)
-        .await?)
+    Ok(
+        Signer::find_by_statement(conn.get_database_backend().build(&stmt))
+            .all(conn)
+            .await?,
+    )
 }
 
 /// "The grievance under `alias` was signed by this household", to narrow a select that is
@@ -67,9 +69,8 @@ pub fn grievance_signed_by(alias: &'static str, household_id: i32) -> Condition 
         .from(tables::grievance_households::Entity)
         .and_where(Expr::col(Gh::HouseholdId).eq(household_id))
         .to_owned();
-    Condition::all().add(
-        Expr::col((Alias::new(alias), tables::grievances::Column::Id)).in_subquery(signed),
-    )
+    Condition::all()
+        .add(Expr::col((Alias::new(alias), tables::grievances::Column::Id)).in_subquery(signed))
 }
 
 /// Records a grievance signed by households that passed the caller's scope (so the new
@@ -89,13 +90,14 @@ pub async fn insert_grievance(
         .exec(conn)
         .await?
         .last_insert_id;
-    let rows = signers.iter().map(|(household, parcel)| {
-        tables::grievance_households::ActiveModel {
-            grievance_id: sea_orm::Set(id),
-            household_id: sea_orm::Set(household.id()),
-            parcel_id: sea_orm::Set(*parcel),
-        }
-    });
+    let rows =
+        signers.iter().map(
+            |(household, parcel)| tables::grievance_households::ActiveModel {
+                grievance_id: sea_orm::Set(id),
+                household_id: sea_orm::Set(household.id()),
+                parcel_id: sea_orm::Set(*parcel),
+            },
+        );
     tables::grievance_households::Entity::insert_many(rows)
         .exec_without_returning(conn)
         .await?;

@@ -49,7 +49,10 @@ async fn areas_of(
     use working_group_areas::Column as A;
     let (a, u) = (Alias::new("a"), Alias::new("u"));
     let stmt = Query::select()
-        .expr_as(Expr::col((a.clone(), A::WorkingGroupId)), Alias::new("group_id"))
+        .expr_as(
+            Expr::col((a.clone(), A::WorkingGroupId)),
+            Alias::new("group_id"),
+        )
         .columns([
             (u.clone(), admin_units::Column::Id),
             (u.clone(), admin_units::Column::Code),
@@ -96,7 +99,10 @@ async fn members_of(
     use working_group_members::Column as M;
     let (m, us) = (Alias::new("m"), Alias::new("us"));
     let stmt = Query::select()
-        .expr_as(Expr::col((m.clone(), M::WorkingGroupId)), Alias::new("group_id"))
+        .expr_as(
+            Expr::col((m.clone(), M::WorkingGroupId)),
+            Alias::new("group_id"),
+        )
         .columns([
             (us.clone(), users::Column::Id),
             (us.clone(), users::Column::Username),

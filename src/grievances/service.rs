@@ -77,7 +77,7 @@ fn complexity(complex: bool, especially: bool) -> Complexity {
     }
 }
 
-/// `SELECT <Row> FROM grievances g JOIN projects LEFT JOIN users WHERE <inside the scope>`.
+/// The rows of grievances inside the scope, with their project's code and assignee's username.
 fn select_rows(scope: &Scope) -> SelectStatement {
     let (g, p, u) = (Alias::new(G_ALIAS), Alias::new("p"), Alias::new("u"));
     let mut stmt = scoped::select_from(scope, Personal::Grievances, G_ALIAS);

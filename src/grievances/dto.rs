@@ -13,10 +13,20 @@ pub struct GrievanceHouseholdDto {
     pub parcel_id: Option<i32>,
 }
 
+/// The step of a grievance a deadline is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineStep {
+    /// Thụ lý.
+    Accept,
+    /// Denunciations: telling the parties of the acceptance.
+    Notify,
+    Resolve,
+}
+
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct DueDto {
-    /// `accept`, `notify` or `resolve`.
-    pub step: String,
+    pub step: DeadlineStep,
     pub due_on: NaiveDate,
     /// Negative when overdue.
     pub days_left: i64,

@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use super::dto::{
-    DueDto, GrievanceAction, GrievanceDto, GrievanceHouseholdDto, GrievancePatch, GrievanceQuery,
-    NewAppeal, NewGrievance,
+    DeadlineStep, DueDto, GrievanceAction, GrievanceDto, GrievanceHouseholdDto, GrievancePatch,
+    GrievanceQuery, NewAppeal, NewGrievance,
 };
 use crate::auth::{Principal, Scope};
 use crate::domain::{Channel, GrievanceKind, GrievanceStatus};
@@ -148,10 +148,10 @@ async fn households_of(
     Ok(out)
 }
 
-fn due(step: &str, on: NaiveDate, rule: &legal::Rule, today: NaiveDate) -> DueDto {
+fn due(step: DeadlineStep, on: NaiveDate, rule: &legal::Rule, today: NaiveDate) -> DueDto {
     let left = (on - today).num_days();
     DueDto {
-        step: step.into(),
+        step,
         due_on: on,
         days_left: left,
         overdue: left < 0,
@@ -165,11 +165,11 @@ fn next_deadline(r: &Row, petition_days: i64, today: NaiveDate) -> Option<DueDto
     let resolve = || {
         r.resolve_by
             .zip(deadlines.resolve_by)
-            .map(|(on, d)| due("resolve", on, d.rule, today))
+            .map(|(on, d)| due(DeadlineStep::Resolve, on, d.rule, today))
     };
     match r.status {
         GrievanceStatus::Received => match (r.accept_by, deadlines.accept_by) {
-            (Some(on), Some(d)) => Some(due("accept", on, d.rule, today)),
+            (Some(on), Some(d)) => Some(due(DeadlineStep::Accept, on, d.rule, today)),
             _ => resolve(),
         },
         s if s.is_open() => resolve(),

@@ -26,31 +26,31 @@ use crate::scoped::{self, grievances::Column as G, GrievanceId, Personal, Scoped
 const G_ALIAS: &str = "g";
 
 #[derive(Clone, Debug, FromQueryResult)]
-pub struct Row {
-    pub id: i32,
-    pub project_id: i32,
-    pub project_code: String,
-    pub kind: GrievanceKind,
-    pub channel: Channel,
-    pub received_on: NaiveDate,
-    pub content: String,
-    pub assignee_id: Option<i32>,
-    pub assignee: Option<String>,
-    pub status: GrievanceStatus,
-    pub complex: bool,
-    pub especially_complex: bool,
-    pub remote_area: bool,
-    pub round: i32,
-    pub parent_id: Option<i32>,
-    pub signers: i32,
-    pub accepted_on: Option<NaiveDate>,
-    pub accept_by: Option<NaiveDate>,
-    pub notify_by: Option<NaiveDate>,
-    pub resolve_by: Option<NaiveDate>,
-    pub resolved_on: Option<NaiveDate>,
-    pub outcome: Option<String>,
-    pub document_no: Option<String>,
-    pub created_at: DateTime<FixedOffset>,
+struct Row {
+    id: i32,
+    project_id: i32,
+    project_code: String,
+    kind: GrievanceKind,
+    channel: Channel,
+    received_on: NaiveDate,
+    content: String,
+    assignee_id: Option<i32>,
+    assignee: Option<String>,
+    status: GrievanceStatus,
+    complex: bool,
+    especially_complex: bool,
+    remote_area: bool,
+    round: i32,
+    parent_id: Option<i32>,
+    signers: i32,
+    accepted_on: Option<NaiveDate>,
+    accept_by: Option<NaiveDate>,
+    notify_by: Option<NaiveDate>,
+    resolve_by: Option<NaiveDate>,
+    resolved_on: Option<NaiveDate>,
+    outcome: Option<String>,
+    document_no: Option<String>,
+    created_at: DateTime<FixedOffset>,
 }
 
 impl Row {
@@ -298,7 +298,7 @@ pub async fn list(
 }
 
 /// The grievance's row (it has passed the scope; read through it all the same).
-pub async fn row(
+async fn row(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     id: Scoped<GrievanceId>,

@@ -9,10 +9,12 @@ use crate::auth::Principal;
 use crate::entities::projects;
 use crate::error::{AppError, AppResult};
 
+#[tracing::instrument(skip_all)]
 pub async fn any_project(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(projects::Entity::find().count(conn).await? > 0)
 }
 
+#[tracing::instrument(skip_all, fields(project = %code))]
 pub async fn by_code(
     conn: &impl ConnectionTrait,
     code: &str,

@@ -89,3 +89,19 @@ impl HouseholdRow {
         serde_json::from_str(&self.members).unwrap_or_else(|_| serde_json::Value::Array(Vec::new()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::sea_query::SqliteQueryBuilder;
+
+    #[test]
+    fn the_household_row_is_read_inside_the_scope() {
+        let sql = HouseholdRow::select(&Scope::for_tests_communes(vec![3, 4]))
+            .to_string(SqliteQueryBuilder);
+        assert!(sql.contains(r#"FROM "households" AS "h""#), "{sql}");
+        assert!(sql.contains(r#""h"."commune_id" IN (3, 4)"#), "{sql}");
+        let sql = HouseholdRow::select(&Scope::public()).to_string(SqliteQueryBuilder);
+        assert!(sql.contains("1 = 0"), "{sql}");
+    }
+}

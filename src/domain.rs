@@ -179,6 +179,17 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What a grievance is: `complaint` (khiếu nại), `denunciation` (tố cáo), `petition`
+    /// (kiến nghị) or `feedback` (phản ánh); each has its own legal deadlines.
+    GrievanceKind {
+        Complaint = "complaint",
+        Denunciation = "denunciation",
+        Petition = "petition",
+        Feedback = "feedback",
+    }
+}
+
+vocabulary! {
     /// The alert kinds, in the order the list shows them (most pressing first).
     AlertKind {
         HotSpot = "hot_spot",

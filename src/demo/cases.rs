@@ -394,7 +394,7 @@ async fn grievances(
             NewGrievance {
                 project: project_code.into(),
                 kind: f.kind,
-                channel: f.channel.into(),
+                channel: f.channel.parse()?,
                 received_on: days(f.received_ago),
                 content: f.content.into(),
                 households: one(h.id),
@@ -489,7 +489,7 @@ async fn grievances(
         NewGrievance {
             project: project_code.into(),
             kind: GrievanceKind::Petition,
-            channel: "meeting".into(),
+            channel: crate::domain::Channel::Meeting,
             received_on: days(12),
             content:
                 "Kiến nghị chung của các hộ: bố trí tái định cư tại chỗ, giữ nguyên khu mộ tộc họ"

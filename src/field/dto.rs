@@ -2,6 +2,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::domain::{Channel, GrievanceKind, GrievanceStatus, ParcelStatus, Stance};
 use crate::households::dto::{CommuneRef, HouseholdDto, HouseholdParcelDto};
 use crate::visits::dto::VisitDto;
 use crate::working_groups::dto::UserRef;
@@ -15,14 +16,27 @@ pub struct MyWorkQuery {
     pub limit: Option<u64>,
 }
 
-/// Why a household is on the work list. `kind` is one of `assigned` (a group leader asked the
-/// caller to visit by `date`), `visit_overdue`, `visit_due` (the next visit set at the last
-/// visit, `date`), `commitment_overdue`, `commitment_due` (the earliest open commitment),
+/// Why a household is on the work list, most urgent first: `assigned` (a group leader asked
+/// the caller to visit by `date`), `visit_overdue`, `commitment_overdue`, `visit_due` (the
+/// next visit set at the last visit, `date`), `commitment_due` (the earliest open commitment),
 /// `disagrees` (stance `disagrees` or `refuses_contact`), `not_visited` (no visit for `days`
 /// days, or never when `days` is null).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonKind {
+    Assigned,
+    VisitOverdue,
+    CommitmentOverdue,
+    VisitDue,
+    CommitmentDue,
+    Disagrees,
+    NotVisited,
+}
+
+/// Why a household is on the work list (see [`ReasonKind`]).
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct Reason {
-    pub kind: String,
+    pub kind: ReasonKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,7 +67,7 @@ pub struct WorkItemDto {
     /// `[{"name", "relation", "birth_year"}]`.
     #[schema(value_type = Vec<Object>)]
     pub members: serde_json::Value,
-    pub stance: Option<String>,
+    pub stance: Option<Stance>,
     pub last_visit_at: Option<String>,
     /// The next visit set at the latest visit.
     pub next_visit_on: Option<NaiveDate>,
@@ -89,7 +103,7 @@ pub struct FieldParcelDto {
     pub parcel_no: String,
     pub land_use: String,
     pub area_m2: f64,
-    pub status: String,
+    pub status: ParcelStatus,
     /// GeoJSON geometry (WGS84).
     #[schema(value_type = Object)]
     pub geometry: serde_json::Value,
@@ -98,10 +112,10 @@ pub struct FieldParcelDto {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct GrievanceRefDto {
     pub id: i32,
-    pub kind: String,
-    pub channel: String,
+    pub kind: GrievanceKind,
+    pub channel: Channel,
     pub received_on: NaiveDate,
-    pub status: String,
+    pub status: GrievanceStatus,
     pub content: String,
     pub resolve_by: Option<NaiveDate>,
     pub resolved_on: Option<NaiveDate>,

@@ -10,6 +10,7 @@ use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
+use crate::scoped;
 use crate::state::AppState;
 
 /// The caller's households (only their working groups' areas), most urgent first: the next
@@ -20,6 +21,7 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/api/v1/my-work", tag = "field", params(MyWorkQuery),
     responses((status = 200, body = Page<WorkItemDto>), (status = 400, body = crate::error::ErrorEnvelope),
               (status = 403, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
 pub async fn my_work(
     State(state): State<AppState>,
     principal: Principal,
@@ -51,12 +53,14 @@ pub async fn my_work(
 /// the caller's working groups that cover it.
 #[utoipa::path(get, path = "/api/v1/field/households/{id}", tag = "field", params(("id" = i32, Path)),
     responses((status = 200, body = FieldHouseholdDto), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, household_id = id))]
 pub async fn household(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<FieldHouseholdDto>> {
     principal.require(Permission::ReadPersonal)?;
+    let id = scoped::household(&state.db.conn, &principal.scope, id).await?;
     let dto = service::household(
         &state.db.conn,
         &principal,
@@ -69,7 +73,7 @@ pub async fn household(
         &principal,
         "read",
         "household",
-        Some(id.to_string()),
+        Some(id.id().to_string()),
         serde_json::json!({"via": "field"}),
     )
     .await?;
@@ -83,6 +87,7 @@ pub async fn household(
     request_body = NewAssignment,
     responses((status = 201, body = AssignmentDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, household_id = id))]
 pub async fn assign(
     State(state): State<AppState>,
     principal: Principal,
@@ -91,6 +96,7 @@ pub async fn assign(
 ) -> AppResult<(StatusCode, Json<AssignmentDto>)> {
     principal.require(Permission::ReadPersonal)?;
     let tx = state.db.write().await?;
+    let id = scoped::household(&*tx, &principal.scope, id).await?;
     let dto = service::assign(&*tx, &principal, id, new).await?;
     audit::record(
         &*tx,
@@ -98,7 +104,7 @@ pub async fn assign(
         "create",
         "next_visit_assignment",
         Some(dto.id.to_string()),
-        serde_json::json!({"household_id": id, "assignee": dto.assignee.username, "due_on": dto.due_on}),
+        serde_json::json!({"household_id": id.id(), "assignee": dto.assignee.username, "due_on": dto.due_on}),
     )
     .await?;
     tx.commit().await?;

@@ -4,19 +4,29 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, Func, JoinType, LikeExpr, Order, Query, SelectStatement, SimpleExpr,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::dto::{
     AssignmentDto, FieldHouseholdDto, FieldParcelDto, FieldVisitDto, GrievanceRefDto, GroupRef,
-    MyWorkQuery, NewAssignment, OpenCommitmentDto, Reason, WorkItemDto,
+    MyWorkQuery, NewAssignment, OpenCommitmentDto, Reason, ReasonKind, WorkItemDto,
 };
 use crate::auth::{Principal, Scope};
-use crate::domain::Role;
+use crate::domain::{Channel, GrievanceKind, GrievanceStatus, ParcelStatus, Role, Stance};
+use crate::entities::{
+    admin_units, parcels, users, working_group_areas, working_group_members, working_groups,
+};
 use crate::error::{AppError, AppResult};
 use crate::households::dto::CommuneRef;
 use crate::households::service::escape_like;
-use crate::pagination::{Cursor, Page};
-use crate::sql::Conditions;
+use crate::pagination::{Cursor, Direction, Keyset, Page};
+use crate::scoped::rows::HouseholdRow;
+use crate::scoped::{self, HouseholdId, Personal, Scoped};
 use crate::text::fold;
 use crate::working_groups::dto::UserRef;
 
@@ -29,7 +39,7 @@ pub struct Facts {
     pub assignment_due: Option<NaiveDate>,
     pub next_visit_on: Option<NaiveDate>,
     pub commitment_due: Option<NaiveDate>,
-    pub stance: Option<String>,
+    pub stance: Option<Stance>,
     pub last_visit_on: Option<NaiveDate>,
 }
 
@@ -38,36 +48,37 @@ pub struct Facts {
 pub fn rank(f: &Facts, today: NaiveDate, not_visited_days: i64) -> (u8, NaiveDate, Vec<Reason>) {
     let soon = today + Duration::days(DUE_SOON_DAYS);
     let mut found: Vec<(u8, NaiveDate, Reason)> = Vec::new();
-    let reason = |kind: &str, date: Option<NaiveDate>, days: Option<i64>| Reason {
-        kind: kind.to_string(),
-        date,
-        days,
-    };
+    let reason =
+        |kind: ReasonKind, date: Option<NaiveDate>, days: Option<i64>| Reason { kind, date, days };
     if let Some(d) = f.assignment_due {
-        found.push((0, d, reason("assigned", Some(d), None)));
+        found.push((0, d, reason(ReasonKind::Assigned, Some(d), None)));
     }
     if let Some(d) = f.next_visit_on {
         if d < today {
-            found.push((1, d, reason("visit_overdue", Some(d), None)));
+            found.push((1, d, reason(ReasonKind::VisitOverdue, Some(d), None)));
         } else if d <= soon {
-            found.push((3, d, reason("visit_due", Some(d), None)));
+            found.push((3, d, reason(ReasonKind::VisitDue, Some(d), None)));
         }
     }
     if let Some(d) = f.commitment_due {
         if d < today {
-            found.push((2, d, reason("commitment_overdue", Some(d), None)));
+            found.push((2, d, reason(ReasonKind::CommitmentOverdue, Some(d), None)));
         } else if d <= soon {
-            found.push((4, d, reason("commitment_due", Some(d), None)));
+            found.push((4, d, reason(ReasonKind::CommitmentDue, Some(d), None)));
         }
     }
-    if matches!(f.stance.as_deref(), Some("disagrees" | "refuses_contact")) {
-        found.push((5, today, reason("disagrees", None, None)));
+    if matches!(f.stance, Some(Stance::Disagrees | Stance::RefusesContact)) {
+        found.push((5, today, reason(ReasonKind::Disagrees, None, None)));
     }
     match f.last_visit_on {
-        None => found.push((6, NaiveDate::MIN, reason("not_visited", None, None))),
+        None => found.push((
+            6,
+            NaiveDate::MIN,
+            reason(ReasonKind::NotVisited, None, None),
+        )),
         Some(d) if (today - d).num_days() >= not_visited_days => {
             let days = (today - d).num_days();
-            found.push((6, d, reason("not_visited", None, Some(days))));
+            found.push((6, d, reason(ReasonKind::NotVisited, None, Some(days))));
         }
         Some(_) => {}
     }
@@ -127,35 +138,84 @@ pub fn parse_parcel_ref(folded: &str) -> Option<ParcelRef> {
     }
 }
 
+/// A household of the work list: the households list's row and what is due.
 #[derive(Debug, FromQueryResult)]
 struct WorkRow {
-    id: i32,
-    project_code: String,
-    code: String,
-    head_name: String,
-    id_number: Option<String>,
-    phone: Option<String>,
-    address: String,
-    commune_id: i32,
-    commune_code: String,
-    commune_name: String,
-    members: String,
-    stance: Option<String>,
-    last_visit_at: Option<DateTime<FixedOffset>>,
+    #[sea_orm(nested)]
+    household: HouseholdRow,
     next_visit_on: Option<NaiveDate>,
     commitment_due: Option<NaiveDate>,
     open_commitments: i64,
 }
 
-const SELECT_WORK: &str = "SELECT h.id, p.code AS project_code, h.code, h.head_name, h.id_number, h.phone, \
-     h.address, h.commune_id, u.code AS commune_code, u.name AS commune_name, h.members, h.stance, h.last_visit_at, \
-     (SELECT v.next_visit_on FROM visits v WHERE v.household_id = h.id ORDER BY v.visited_at DESC, v.id DESC LIMIT 1) AS next_visit_on, \
-     (SELECT MIN(c.due_date) FROM commitments c WHERE c.household_id = h.id AND c.done_at IS NULL) AS commitment_due, \
-     (SELECT COUNT(*) FROM commitments c WHERE c.household_id = h.id AND c.done_at IS NULL) AS open_commitments \
-     FROM households h JOIN projects p ON p.id = h.project_id JOIN admin_units u ON u.id = h.commune_id";
+fn h_col(c: scoped::households::Column) -> Expr {
+    Expr::col((Alias::new(HouseholdRow::ALIAS), c))
+}
 
-/// An assignment is open until someone logs a visit to the household after it was made.
-const OPEN_ASSIGNMENT: &str = "NOT EXISTS (SELECT 1 FROM visits v WHERE v.household_id = a.household_id AND v.created_at >= a.created_at)";
+/// A scalar subquery as a column.
+fn sub(stmt: SelectStatement) -> SimpleExpr {
+    SimpleExpr::SubQuery(None, Box::new(stmt.into_sub_query_statement()))
+}
+
+/// The work list's rows inside the scope: each household's row, the next visit set at its
+/// latest visit, its earliest open commitment and how many are open.
+fn select_work(scope: &Scope) -> SelectStatement {
+    use scoped::commitments::Column as C;
+    use scoped::households::Column as H;
+    use scoped::visits::Column as V;
+    let (v, c) = (Alias::new("v"), Alias::new("c"));
+    let mut stmt = HouseholdRow::select(scope);
+    let next_visit = scoped::select_from(scope, Personal::Visits, "v")
+        .column((v.clone(), V::NextVisitOn))
+        .and_where(Expr::col((v.clone(), V::HouseholdId)).eq(h_col(H::Id)))
+        .order_by((v.clone(), V::VisitedAt), Order::Desc)
+        .order_by((v, V::Id), Order::Desc)
+        .limit(1)
+        .to_owned();
+    let open = |expr: SimpleExpr| {
+        scoped::select_from(scope, Personal::Commitments, "c")
+            .expr(expr)
+            .and_where(Expr::col((c.clone(), C::HouseholdId)).eq(h_col(H::Id)))
+            .and_where(Expr::col((c.clone(), C::DoneAt)).is_null())
+            .to_owned()
+    };
+    let due = open(Func::min(Expr::col((c.clone(), C::DueDate))).into());
+    let count = open(Func::count(Expr::col((c.clone(), C::Id))).into());
+    stmt.expr_as(sub(next_visit), Alias::new("next_visit_on"))
+        .expr_as(sub(due), Alias::new("commitment_due"))
+        .expr_as(sub(count), Alias::new("open_commitments"));
+    stmt
+}
+
+/// The search box: folded text in the search key, or a parcel reference of the household.
+fn search_condition(scope: &Scope, text: &str) -> Option<Condition> {
+    use scoped::household_parcels::Column as Hp;
+    use scoped::households::Column as H;
+    let folded = fold(text);
+    if folded.is_empty() {
+        return None;
+    }
+    let like = LikeExpr::new(format!("%{}%", escape_like(&folded))).escape('\\');
+    let mut cond = Condition::any().add(h_col(H::SearchKey).like(like));
+    if let Some(p) = parse_parcel_ref(&folded) {
+        let (hp, x) = (Alias::new("hp"), Alias::new("x"));
+        let mut held = scoped::select_from(scope, Personal::HouseholdParcels, "hp");
+        held.expr(Expr::val(1))
+            .join_as(
+                JoinType::InnerJoin,
+                parcels::Entity,
+                x.clone(),
+                Expr::col((x.clone(), parcels::Column::Id)).equals((hp.clone(), Hp::ParcelId)),
+            )
+            .and_where(Expr::col((hp, Hp::HouseholdId)).eq(h_col(H::Id)))
+            .and_where(Expr::col((x.clone(), parcels::Column::ParcelNo)).eq(p.parcel_no));
+        if let Some(sheet) = p.map_sheet {
+            held.and_where(Expr::col((x, parcels::Column::MapSheet)).eq(sheet));
+        }
+        cond = cond.add(Expr::exists(held));
+    }
+    Some(cond)
+}
 
 #[derive(Debug, FromQueryResult)]
 struct AssignmentRow {
@@ -197,31 +257,95 @@ impl From<AssignmentRow> for AssignmentDto {
     }
 }
 
-/// Open assignments matching `cond` (with `$1`… bound to `values`), earliest due first.
+/// Which open assignments to read.
+enum Assignments {
+    /// The caller's, whatever the household.
+    Of(i32),
+    /// A household's, everyone's.
+    For(Scoped<HouseholdId>),
+    /// A household's, the caller's.
+    ForOf(Scoped<HouseholdId>, i32),
+    /// One, just made.
+    One(i32),
+}
+
+/// Open assignments inside the scope, earliest due first. An assignment is open until
+/// someone logs a visit to the household after it was made.
 async fn open_assignments(
     conn: &impl ConnectionTrait,
-    cond: &str,
-    values: Vec<Value>,
+    scope: &Scope,
+    which: Assignments,
 ) -> Result<Vec<AssignmentDto>, DbErr> {
-    let sql = format!(
-        "SELECT a.id, a.household_id, a.due_on, a.note, a.created_at, a.assignee_id, \
-         ua.username AS a_username, ua.display_name AS a_display, a.assigned_by, \
-         ub.username AS b_username, ub.display_name AS b_display \
-         FROM next_visit_assignments a JOIN users ua ON ua.id = a.assignee_id \
-         LEFT JOIN users ub ON ub.id = a.assigned_by WHERE {cond} AND {OPEN_ASSIGNMENT} \
-         ORDER BY a.due_on, a.id"
+    use scoped::next_visit_assignments::Column as A;
+    use scoped::visits::Column as V;
+    let (a, ua, ub, v) = (
+        Alias::new("a"),
+        Alias::new("ua"),
+        Alias::new("ub"),
+        Alias::new("v"),
     );
+    let col = |c: A| Expr::col((a.clone(), c));
+    let later_visit = scoped::select_from(scope, Personal::Visits, "v")
+        .expr(Expr::val(1))
+        .and_where(Expr::col((v.clone(), V::HouseholdId)).eq(col(A::HouseholdId)))
+        .and_where(Expr::col((v, V::CreatedAt)).gte(col(A::CreatedAt)))
+        .to_owned();
+    let mut stmt = scoped::select_from(scope, Personal::NextVisitAssignments, "a");
+    stmt.columns([
+        (a.clone(), A::Id),
+        (a.clone(), A::HouseholdId),
+        (a.clone(), A::DueOn),
+        (a.clone(), A::Note),
+        (a.clone(), A::CreatedAt),
+        (a.clone(), A::AssigneeId),
+        (a.clone(), A::AssignedBy),
+    ])
+    .expr_as(
+        Expr::col((ua.clone(), users::Column::Username)),
+        Alias::new("a_username"),
+    )
+    .expr_as(
+        Expr::col((ua.clone(), users::Column::DisplayName)),
+        Alias::new("a_display"),
+    )
+    .expr_as(
+        Expr::col((ub.clone(), users::Column::Username)),
+        Alias::new("b_username"),
+    )
+    .expr_as(
+        Expr::col((ub.clone(), users::Column::DisplayName)),
+        Alias::new("b_display"),
+    )
+    .join_as(
+        JoinType::InnerJoin,
+        users::Entity,
+        ua.clone(),
+        Expr::col((ua, users::Column::Id)).eq(col(A::AssigneeId)),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        users::Entity,
+        ub.clone(),
+        Expr::col((ub, users::Column::Id)).eq(col(A::AssignedBy)),
+    )
+    .and_where(Expr::exists(later_visit).not())
+    .order_by((a.clone(), A::DueOn), Order::Asc)
+    .order_by((a.clone(), A::Id), Order::Asc);
+    match which {
+        Assignments::Of(me) => stmt.and_where(col(A::AssigneeId).eq(me)),
+        Assignments::For(h) => stmt.and_where(col(A::HouseholdId).eq(h.id())),
+        Assignments::ForOf(h, me) => stmt
+            .and_where(col(A::HouseholdId).eq(h.id()))
+            .and_where(col(A::AssigneeId).eq(me)),
+        Assignments::One(id) => stmt.and_where(col(A::Id).eq(id)),
+    };
     Ok(
-        AssignmentRow::find_by_statement(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            sql,
-            values,
-        ))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(AssignmentDto::from)
-        .collect(),
+        AssignmentRow::find_by_statement(conn.get_database_backend().build(&stmt))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(AssignmentDto::from)
+            .collect(),
     )
 }
 
@@ -234,46 +358,73 @@ fn local_date(t: DateTime<FixedOffset>) -> NaiveDate {
     (t.naive_utc() + Duration::hours(7)).date()
 }
 
-/// The caller's households, most urgent first, each with why it is listed.
+impl WorkRow {
+    fn facts(&self, assignment_due: Option<NaiveDate>) -> Facts {
+        Facts {
+            assignment_due,
+            next_visit_on: self.next_visit_on,
+            commitment_due: self.commitment_due,
+            stance: self.household.stance,
+            last_visit_on: self.household.last_visit_at.map(local_date),
+        }
+    }
+
+    fn into_item(
+        self,
+        parcels: Vec<crate::households::dto::HouseholdParcelDto>,
+        reasons: Vec<Reason>,
+        assignment: Option<AssignmentDto>,
+    ) -> WorkItemDto {
+        let members = self.household.members_json();
+        let h = self.household;
+        WorkItemDto {
+            id: h.id,
+            project: h.project_code,
+            code: h.code,
+            head_name: h.head_name,
+            id_number: h.id_number,
+            phone: h.phone,
+            address: h.address,
+            commune: CommuneRef {
+                id: h.commune_id,
+                code: h.commune_code,
+                name: h.commune_name,
+            },
+            members,
+            stance: h.stance,
+            last_visit_at: h.last_visit_at.map(|t| t.to_rfc3339()),
+            next_visit_on: self.next_visit_on,
+            open_commitments: self.open_commitments,
+            parcels,
+            reasons,
+            assignment,
+        }
+    }
+}
+
+/// The caller's households, most urgent first, each with why it is listed. The list is
+/// ordered by urgency, not by id: its cursor is the position in that order.
+#[tracing::instrument(skip_all, fields(user_id = ?who.user_id))]
 pub async fn my_work(
     conn: &impl ConnectionTrait,
     who: &Principal,
     not_visited_days: i64,
     q: &MyWorkQuery,
 ) -> AppResult<Page<WorkItemDto>> {
-    let limit = crate::pagination::limit(q.limit)?;
-    let offset = Cursor::decode(q.cursor.as_deref())?.map_or(0, |c| c.0.max(0) as usize);
-    let mut b = Conditions::new(who.scope.sql_condition("h"));
-    if let Some(text) = q.q.as_deref() {
-        let folded = fold(text);
-        if !folded.is_empty() {
-            let like = b.bind(format!("%{}%", escape_like(&folded)));
-            let mut cond = format!("h.search_key LIKE {like} ESCAPE '\\'");
-            if let Some(p) = parse_parcel_ref(&folded) {
-                let no = b.bind(p.parcel_no);
-                let sheet = match p.map_sheet {
-                    Some(s) => format!(" AND x.map_sheet = {}", b.bind(s)),
-                    None => String::new(),
-                };
-                cond = format!(
-                    "({cond} OR EXISTS (SELECT 1 FROM household_parcels hp JOIN parcels x ON x.id = hp.parcel_id \
-                     WHERE hp.household_id = h.id AND x.parcel_no = {no}{sheet}))"
-                );
-            }
-            b.push(cond);
-        }
+    let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Ascending)?;
+    let offset = keyset
+        .after
+        .map_or(0, |c| usize::try_from(c.0).unwrap_or(0));
+    let mut stmt = select_work(&who.scope);
+    if let Some(cond) = q.q.as_deref().and_then(|t| search_condition(&who.scope, t)) {
+        stmt.cond_where(cond);
     }
-    let sql = format!("{SELECT_WORK} WHERE {}", b.sql());
-    let rows = WorkRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        b.into_values(),
-    ))
-    .all(conn)
-    .await?;
+    let rows = WorkRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await?;
     let mut assignments: HashMap<i32, AssignmentDto> = HashMap::new();
     if let Some(me) = who.user_id {
-        for a in open_assignments(conn, "a.assignee_id = $1", vec![me.into()]).await? {
+        for a in open_assignments(conn, &who.scope, Assignments::Of(me)).await? {
             assignments.entry(a.household_id).or_insert(a);
         }
     }
@@ -281,15 +432,9 @@ pub async fn my_work(
     let mut ranked: Vec<(u8, NaiveDate, i32, Vec<Reason>, WorkRow)> = rows
         .into_iter()
         .map(|r| {
-            let facts = Facts {
-                assignment_due: assignments.get(&r.id).map(|a| a.due_on),
-                next_visit_on: r.next_visit_on,
-                commitment_due: r.commitment_due,
-                stance: r.stance.clone(),
-                last_visit_on: r.last_visit_at.map(local_date),
-            };
+            let facts = r.facts(assignments.get(&r.household.id).map(|a| a.due_on));
             let (tier, date, reasons) = rank(&facts, today, not_visited_days);
-            (tier, date, r.id, reasons, r)
+            (tier, date, r.household.id, reasons, r)
         })
         .collect();
     ranked.sort_by_key(|(tier, date, id, _, _)| (*tier, *date, *id));
@@ -297,40 +442,25 @@ pub async fn my_work(
     let page: Vec<_> = ranked
         .into_iter()
         .skip(offset)
-        .take(limit as usize)
+        .take(usize::try_from(keyset.limit).unwrap_or(usize::MAX))
         .collect();
     let next = offset + page.len();
     let ids: Vec<i32> = page.iter().map(|(_, _, id, _, _)| *id).collect();
     let mut parcels = crate::households::service::parcels_of(conn, &ids).await?;
     let items = page
         .into_iter()
-        .map(|(_, _, id, reasons, r)| WorkItemDto {
-            id,
-            project: r.project_code,
-            code: r.code,
-            head_name: r.head_name,
-            id_number: r.id_number,
-            phone: r.phone,
-            address: r.address,
-            commune: CommuneRef {
-                id: r.commune_id,
-                code: r.commune_code,
-                name: r.commune_name,
-            },
-            members: serde_json::from_str(&r.members)
-                .unwrap_or_else(|_| serde_json::Value::Array(Vec::new())),
-            stance: r.stance,
-            last_visit_at: r.last_visit_at.map(|t| t.to_rfc3339()),
-            next_visit_on: r.next_visit_on,
-            open_commitments: r.open_commitments,
-            parcels: parcels.remove(&id).unwrap_or_default(),
-            reasons,
-            assignment: assignments.remove(&id),
+        .map(|(_, _, id, reasons, r)| {
+            r.into_item(
+                parcels.remove(&id).unwrap_or_default(),
+                reasons,
+                assignments.remove(&id),
+            )
         })
         .collect();
     Ok(Page {
         items,
-        next_cursor: (next < total).then(|| Cursor(next as i32).encode()),
+        next_cursor: (next < total)
+            .then(|| Cursor(i32::try_from(next).unwrap_or(i32::MAX)).encode()),
     })
 }
 
@@ -342,84 +472,105 @@ struct CoveringGroup {
     leader_id: Option<i32>,
 }
 
+/// The groups of the project whose area covers the commune: a group's unit covers itself,
+/// the units merged into it and a district's communes, as `auth::scope` expands it.
 async fn covering_groups(
     conn: &impl ConnectionTrait,
     project_id: i32,
     commune_id: i32,
 ) -> Result<Vec<CoveringGroup>, DbErr> {
-    // A group's area unit covers itself, the units merged into it and a district's communes,
-    // as `auth::scope` expands it.
-    CoveringGroup::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT DISTINCT wg.id, wg.name, wg.leader_id FROM working_groups wg \
-         JOIN working_group_areas a ON a.working_group_id = wg.id \
-         JOIN admin_units u ON u.id = $2 AND (u.id = a.admin_unit_id OR u.successor_id = a.admin_unit_id OR u.parent_id = a.admin_unit_id) \
-         WHERE wg.project_id = $1 ORDER BY wg.id",
-        [Value::from(project_id), Value::from(commune_id)],
-    ))
-    .all(conn)
-    .await
+    use working_group_areas::Column as A;
+    use working_groups::Column as Wg;
+    let (wg, a, u) = (Alias::new("wg"), Alias::new("a"), Alias::new("u"));
+    let unit = Expr::col((a.clone(), A::AdminUnitId));
+    let stmt = Query::select()
+        .distinct()
+        .columns([
+            (wg.clone(), Wg::Id),
+            (wg.clone(), Wg::Name),
+            (wg.clone(), Wg::LeaderId),
+        ])
+        .from_as(working_groups::Entity, wg.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            working_group_areas::Entity,
+            a.clone(),
+            Expr::col((a.clone(), A::WorkingGroupId)).equals((wg.clone(), Wg::Id)),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            admin_units::Entity,
+            u.clone(),
+            Condition::all()
+                .add(Expr::col((u.clone(), admin_units::Column::Id)).eq(commune_id))
+                .add(
+                    Condition::any()
+                        .add(Expr::col((u.clone(), admin_units::Column::Id)).eq(unit.clone()))
+                        .add(
+                            Expr::col((u.clone(), admin_units::Column::SuccessorId))
+                                .eq(unit.clone()),
+                        )
+                        .add(Expr::col((u, admin_units::Column::ParentId)).eq(unit)),
+                ),
+        )
+        .and_where(Expr::col((wg.clone(), Wg::ProjectId)).eq(project_id))
+        .order_by((wg, Wg::Id), Order::Asc)
+        .to_owned();
+    CoveringGroup::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await
 }
 
-/// Members and leaders of the given groups.
+/// Active members and leaders of the given groups.
 async fn people_of(conn: &impl ConnectionTrait, groups: &[i32]) -> Result<Vec<UserRef>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        id: i32,
-        username: String,
-        display_name: String,
-    }
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    let list: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-    let list = list.join(",");
-    let sql = format!(
-        "SELECT DISTINCT u.id, u.username, u.display_name FROM users u WHERE u.disabled = {f} AND \
-         (u.id IN (SELECT user_id FROM working_group_members WHERE working_group_id IN ({list})) \
-          OR u.id IN (SELECT leader_id FROM working_groups WHERE id IN ({list}))) ORDER BY u.id",
-        f = if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
-            "FALSE"
-        } else {
-            "0"
-        }
-    );
-    Ok(
-        Row::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|r| UserRef {
-                id: r.id,
-                username: r.username,
-                display_name: r.display_name,
-            })
-            .collect(),
-    )
+    let members = Query::select()
+        .column(working_group_members::Column::UserId)
+        .from(working_group_members::Entity)
+        .and_where(working_group_members::Column::WorkingGroupId.is_in(groups.iter().copied()))
+        .to_owned();
+    let leaders = Query::select()
+        .column(working_groups::Column::LeaderId)
+        .from(working_groups::Entity)
+        .and_where(working_groups::Column::Id.is_in(groups.iter().copied()))
+        .to_owned();
+    Ok(users::Entity::find()
+        .filter(users::Column::Disabled.eq(false))
+        .filter(
+            Condition::any()
+                .add(users::Column::Id.in_subquery(members))
+                .add(users::Column::Id.in_subquery(leaders)),
+        )
+        .order_by_asc(users::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| UserRef {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+        })
+        .collect())
 }
 
-/// Where a household is, for permission checks.
+/// Where a household is (its project and commune), for permission checks.
 async fn household_place(
     conn: &impl ConnectionTrait,
     scope: &Scope,
-    id: i32,
+    id: Scoped<HouseholdId>,
 ) -> AppResult<(i32, i32)> {
-    let sql = format!(
-        "SELECT h.project_id, h.commune_id FROM households h WHERE h.id = $1 AND {}",
-        scope.sql_condition("h")
-    );
-    let row = conn
-        .query_one(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            sql,
-            [Value::from(id)],
-        ))
+    use scoped::households::Column as H;
+    scoped::households(scope)
+        .select_only()
+        .column(H::ProjectId)
+        .column(H::CommuneId)
+        .filter(H::Id.eq(id.id()))
+        .into_tuple()
+        .one(conn)
         .await?
-        .ok_or_else(|| AppError::not_found("household"))?;
-    Ok((
-        row.try_get("", "project_id")?,
-        row.try_get("", "commune_id")?,
-    ))
+        .ok_or_else(|| AppError::not_found("household"))
 }
 
 /// Who may assign a household's next visit, and to whom: administrators (any member of a
@@ -454,21 +605,9 @@ async fn assign_rights(
     })
 }
 
-/// A leader's (or administrator's) "visit this household by `due_on`" for one member.
-pub async fn assign(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    household_id: i32,
-    new: NewAssignment,
-) -> AppResult<AssignmentDto> {
-    let (project_id, commune_id) = household_place(conn, &who.scope, household_id).await?;
-    let rights = assign_rights(conn, who, project_id, commune_id).await?;
-    if !rights.can_assign {
-        return Err(AppError::Forbidden(
-            "only the leader of a working group covering this household, or an administrator, may assign its next visit".into(),
-        ));
-    }
-    let assignee = match &new.assignee {
+/// The member an assignment names (a username or an id), among those the caller may assign.
+fn pick_assignee(rights: &AssignRights, assignee: &serde_json::Value) -> AppResult<UserRef> {
+    let found = match assignee {
         serde_json::Value::String(name) => {
             rights.assignable.iter().find(|u| u.username == name.trim())
         }
@@ -482,17 +621,33 @@ pub async fn assign(
                 "assignee must be a username (text) or a user id (number)",
             ))
         }
-    }
-    .ok_or_else(|| {
+    };
+    found.cloned().ok_or_else(|| {
         AppError::invalid(
             "invalid_assignee",
             format!(
-                "{} is not a member of a working group you lead that covers this household",
-                new.assignee
+                "{assignee} is not a member of a working group you lead that covers this household"
             ),
         )
-    })?
-    .clone();
+    })
+}
+
+/// A leader's (or administrator's) "visit this household by `due_on`" for one member.
+#[tracing::instrument(skip_all, fields(user_id = ?who.user_id, household_id = household.id()))]
+pub async fn assign(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    household: Scoped<HouseholdId>,
+    new: NewAssignment,
+) -> AppResult<AssignmentDto> {
+    let (project_id, commune_id) = household_place(conn, &who.scope, household).await?;
+    let rights = assign_rights(conn, who, project_id, commune_id).await?;
+    if !rights.can_assign {
+        return Err(AppError::Forbidden(
+            "only the leader of a working group covering this household, or an administrator, may assign its next visit".into(),
+        ));
+    }
+    let assignee = pick_assignee(&rights, &new.assignee)?;
     if new.due_on < today() {
         return Err(AppError::invalid(
             "due_in_past",
@@ -506,29 +661,23 @@ pub async fn assign(
             "the note is limited to 2,000 characters",
         ));
     }
-    let row = conn
-        .query_one(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "INSERT INTO next_visit_assignments (project_id, household_id, assignee_id, assigned_by, due_on, note, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            [
-                Value::from(project_id),
-                Value::from(household_id),
-                Value::from(assignee.id),
-                Value::from(who.user_id),
-                Value::from(new.due_on),
-                Value::from(note),
-                Value::from(Utc::now().fixed_offset()),
-            ],
-        ))
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("insert returned no id")))?;
-    let id: i32 = row.try_get("", "id")?;
-    open_assignments(conn, "a.id = $1", vec![id.into()])
+    let made = scoped::next_visit_assignments::ActiveModel {
+        project_id: Set(project_id),
+        household_id: Set(household.id()),
+        assignee_id: Set(assignee.id),
+        assigned_by: Set(who.user_id),
+        due_on: Set(new.due_on),
+        note: Set(note.to_string()),
+        created_at: Set(Utc::now().fixed_offset()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    open_assignments(conn, &who.scope, Assignments::One(made.id))
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("assignment {id} vanished")))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("assignment {} vanished", made.id)))
 }
 
 #[derive(FromQueryResult)]
@@ -538,84 +687,191 @@ struct ParcelGeoRow {
     parcel_no: String,
     land_use: String,
     area_m2: f64,
-    status: String,
+    status: ParcelStatus,
     geometry: String,
 }
 
+/// The household's parcels with their geometry.
+async fn field_parcels(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Scoped<HouseholdId>,
+) -> Result<Vec<FieldParcelDto>, DbErr> {
+    use scoped::household_parcels::Column as Hp;
+    let (hp, x) = (Alias::new("hp"), Alias::new("x"));
+    let mut stmt = scoped::select_from(scope, Personal::HouseholdParcels, "hp");
+    stmt.columns([
+        (x.clone(), parcels::Column::Id),
+        (x.clone(), parcels::Column::MapSheet),
+        (x.clone(), parcels::Column::ParcelNo),
+        (x.clone(), parcels::Column::LandUse),
+        (x.clone(), parcels::Column::AreaM2),
+        (x.clone(), parcels::Column::Status),
+        (x.clone(), parcels::Column::Geometry),
+    ])
+    .join_as(
+        JoinType::InnerJoin,
+        parcels::Entity,
+        x.clone(),
+        Expr::col((x.clone(), parcels::Column::Id)).equals((hp.clone(), Hp::ParcelId)),
+    )
+    .and_where(Expr::col((hp, Hp::HouseholdId)).eq(id.id()))
+    .order_by((x, parcels::Column::Id), Order::Asc);
+    Ok(
+        ParcelGeoRow::find_by_statement(conn.get_database_backend().build(&stmt))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|p| FieldParcelDto {
+                id: p.id,
+                map_sheet: p.map_sheet,
+                parcel_no: p.parcel_no,
+                land_use: p.land_use,
+                area_m2: p.area_m2,
+                status: p.status,
+                geometry: serde_json::from_str(&p.geometry).unwrap_or_default(),
+            })
+            .collect(),
+    )
+}
+
+/// The household's open commitments, earliest due first.
+async fn open_commitments(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Scoped<HouseholdId>,
+) -> Result<Vec<OpenCommitmentDto>, DbErr> {
+    use scoped::commitments::Column as C;
+    Ok(scoped::commitments(scope)
+        .filter(C::HouseholdId.eq(id.id()))
+        .filter(C::DoneAt.is_null())
+        .order_by_asc(C::DueDate)
+        .order_by_asc(C::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| OpenCommitmentDto {
+            id: c.id,
+            visit_id: c.visit_id,
+            text: c.text,
+            owner: c.owner,
+            due_date: c.due_date,
+        })
+        .collect())
+}
+
+#[derive(FromQueryResult)]
+struct GrievanceRefRow {
+    id: i32,
+    kind: GrievanceKind,
+    channel: Channel,
+    received_on: NaiveDate,
+    status: GrievanceStatus,
+    content: String,
+    resolve_by: Option<NaiveDate>,
+    resolved_on: Option<NaiveDate>,
+}
+
+/// The grievances the household signed, newest first.
+async fn grievances_of(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Scoped<HouseholdId>,
+) -> Result<Vec<GrievanceRefDto>, DbErr> {
+    use scoped::grievance_households::Column as Gh;
+    use scoped::grievances::Column as G;
+    let (g, gh) = (Alias::new("g"), Alias::new("gh"));
+    let mut stmt = scoped::select_from(scope, Personal::Grievances, "g");
+    stmt.columns([
+        (g.clone(), G::Id),
+        (g.clone(), G::Kind),
+        (g.clone(), G::Channel),
+        (g.clone(), G::ReceivedOn),
+        (g.clone(), G::Status),
+        (g.clone(), G::Content),
+        (g.clone(), G::ResolveBy),
+        (g.clone(), G::ResolvedOn),
+    ]);
+    scoped::join(
+        scope,
+        &mut stmt,
+        JoinType::InnerJoin,
+        Personal::GrievanceHouseholds,
+        "gh",
+        Condition::all().add(Expr::col((gh.clone(), Gh::GrievanceId)).equals((g.clone(), G::Id))),
+    );
+    stmt.and_where(Expr::col((gh, Gh::HouseholdId)).eq(id.id()))
+        .order_by((g.clone(), G::ReceivedOn), Order::Desc)
+        .order_by((g, G::Id), Order::Desc);
+    Ok(
+        GrievanceRefRow::find_by_statement(conn.get_database_backend().build(&stmt))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|g| GrievanceRefDto {
+                id: g.id,
+                kind: g.kind,
+                channel: g.channel,
+                received_on: g.received_on,
+                status: g.status,
+                content: g.content,
+                resolve_by: g.resolve_by,
+                resolved_on: g.resolved_on,
+            })
+            .collect(),
+    )
+}
+
+/// The household's open assignments the caller may see: all when it may assign, else its own.
+async fn visible_assignments(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: Scoped<HouseholdId>,
+    can_assign: bool,
+) -> Result<Vec<AssignmentDto>, DbErr> {
+    if can_assign {
+        open_assignments(conn, &who.scope, Assignments::For(id)).await
+    } else if let Some(me) = who.user_id {
+        open_assignments(conn, &who.scope, Assignments::ForOf(id, me)).await
+    } else {
+        Ok(Vec::new())
+    }
+}
+
 /// The household page of the field app, in one answer.
+#[tracing::instrument(skip_all, fields(user_id = ?who.user_id, household_id = id.id()))]
 pub async fn household(
     conn: &impl ConnectionTrait,
     who: &Principal,
     not_visited_days: i64,
-    id: i32,
+    id: Scoped<HouseholdId>,
 ) -> AppResult<FieldHouseholdDto> {
-    let household = crate::households::service::get(conn, &who.scope, id).await?;
-    let (project_id, commune_id) = household_place(conn, &who.scope, id).await?;
-    let backend = conn.get_database_backend();
-
-    let row = WorkRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        format!("{SELECT_WORK} WHERE h.id = $1"),
-        [Value::from(id)],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("household"))?;
-
-    let rights = assign_rights(conn, who, project_id, commune_id).await?;
-    let assignments = if rights.can_assign {
-        open_assignments(conn, "a.household_id = $1", vec![id.into()]).await?
-    } else if let Some(me) = who.user_id {
-        open_assignments(
-            conn,
-            "a.household_id = $1 AND a.assignee_id = $2",
-            vec![id.into(), me.into()],
-        )
+    let scope = &who.scope;
+    let household = crate::households::service::get(conn, scope, id.id()).await?;
+    let mut stmt = select_work(scope);
+    stmt.and_where(h_col(scoped::households::Column::Id).eq(id.id()));
+    let row = WorkRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .one(conn)
         .await?
-    } else {
-        Vec::new()
-    };
+        .ok_or_else(|| AppError::not_found("household"))?;
+    let rights = assign_rights(
+        conn,
+        who,
+        row.household.project_id,
+        row.household.commune_id,
+    )
+    .await?;
+    let assignments = visible_assignments(conn, who, id, rights.can_assign).await?;
     let mine = assignments
         .iter()
         .find(|a| Some(a.assignee.id) == who.user_id)
         .map(|a| a.due_on);
-    let (_, _, reasons) = rank(
-        &Facts {
-            assignment_due: mine,
-            next_visit_on: row.next_visit_on,
-            commitment_due: row.commitment_due,
-            stance: row.stance.clone(),
-            last_visit_on: row.last_visit_at.map(local_date),
-        },
-        today(),
-        not_visited_days,
-    );
-
-    let parcels = ParcelGeoRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT x.id, x.map_sheet, x.parcel_no, x.land_use, x.area_m2, x.status, x.geometry \
-         FROM household_parcels hp JOIN parcels x ON x.id = hp.parcel_id WHERE hp.household_id = $1 ORDER BY x.id",
-        [Value::from(id)],
-    ))
-    .all(conn)
-    .await?
-    .into_iter()
-    .map(|p| FieldParcelDto {
-        id: p.id,
-        map_sheet: p.map_sheet,
-        parcel_no: p.parcel_no,
-        land_use: p.land_use,
-        area_m2: p.area_m2,
-        status: p.status,
-        geometry: serde_json::from_str(&p.geometry).unwrap_or_default(),
-    })
-    .collect();
-
+    let (_, _, reasons) = rank(&row.facts(mine), today(), not_visited_days);
     let visits = crate::visits::service::list(
         conn,
-        &who.scope,
+        scope,
         &crate::visits::dto::VisitQuery {
-            household: Some(id),
+            household: Some(id.id()),
             working_group: None,
             from: None,
             to: None,
@@ -625,67 +881,6 @@ pub async fn household(
     )
     .await?
     .items;
-    let visits = with_authors(conn, who, visits).await?;
-
-    #[derive(FromQueryResult)]
-    struct CommitmentRow {
-        id: i32,
-        visit_id: i32,
-        text: String,
-        owner: String,
-        due_date: Option<NaiveDate>,
-    }
-    let open_commitments = CommitmentRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT id, visit_id, text, owner, due_date FROM commitments \
-         WHERE household_id = $1 AND done_at IS NULL ORDER BY due_date, id",
-        [Value::from(id)],
-    ))
-    .all(conn)
-    .await?
-    .into_iter()
-    .map(|c| OpenCommitmentDto {
-        id: c.id,
-        visit_id: c.visit_id,
-        text: c.text,
-        owner: c.owner,
-        due_date: c.due_date,
-    })
-    .collect();
-
-    #[derive(FromQueryResult)]
-    struct GrievanceRow {
-        id: i32,
-        kind: String,
-        channel: String,
-        received_on: NaiveDate,
-        status: String,
-        content: String,
-        resolve_by: Option<NaiveDate>,
-        resolved_on: Option<NaiveDate>,
-    }
-    let grievances = GrievanceRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT g.id, g.kind, g.channel, g.received_on, g.status, g.content, g.resolve_by, g.resolved_on \
-         FROM grievances g JOIN grievance_households gh ON gh.grievance_id = g.id \
-         WHERE gh.household_id = $1 ORDER BY g.received_on DESC, g.id DESC",
-        [Value::from(id)],
-    ))
-    .all(conn)
-    .await?
-    .into_iter()
-    .map(|g| GrievanceRefDto {
-        id: g.id,
-        kind: g.kind,
-        channel: g.channel,
-        received_on: g.received_on,
-        status: g.status,
-        content: g.content,
-        resolve_by: g.resolve_by,
-        resolved_on: g.resolved_on,
-    })
-    .collect();
-
     let my_groups = rights
         .groups
         .iter()
@@ -698,10 +893,10 @@ pub async fn household(
     Ok(FieldHouseholdDto {
         household,
         reasons,
-        parcels,
-        visits,
-        open_commitments,
-        grievances,
+        parcels: field_parcels(conn, scope, id).await?,
+        visits: with_authors(conn, who, visits).await?,
+        open_commitments: open_commitments(conn, scope, id).await?,
+        grievances: grievances_of(conn, scope, id).await?,
         assignments,
         my_groups,
         can_assign: rights.can_assign,
@@ -715,39 +910,32 @@ async fn with_authors(
     who: &Principal,
     visits: Vec<crate::visits::dto::VisitDto>,
 ) -> Result<Vec<FieldVisitDto>, DbErr> {
-    let backend = conn.get_database_backend();
+    use scoped::visit_revisions::Column as R;
     let mut authors: HashMap<i32, String> = HashMap::new();
     let mut revisions: HashMap<i32, i64> = HashMap::new();
     let author_ids: HashSet<i32> = visits.iter().filter_map(|v| v.created_by).collect();
     if !author_ids.is_empty() {
-        let list: Vec<String> = author_ids.iter().map(|i| i.to_string()).collect();
-        for row in conn
-            .query_all(Statement::from_string(
-                backend,
-                format!(
-                    "SELECT id, display_name FROM users WHERE id IN ({})",
-                    list.join(",")
-                ),
-            ))
-            .await?
-        {
-            authors.insert(row.try_get("", "id")?, row.try_get("", "display_name")?);
-        }
+        let rows: Vec<(i32, String)> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .column(users::Column::DisplayName)
+            .filter(users::Column::Id.is_in(author_ids))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        authors.extend(rows);
     }
     if !visits.is_empty() {
-        let list: Vec<String> = visits.iter().map(|v| v.id.to_string()).collect();
-        for row in conn
-            .query_all(Statement::from_string(
-                backend,
-                format!(
-                    "SELECT visit_id, COUNT(*) AS n FROM visit_revisions WHERE visit_id IN ({}) GROUP BY visit_id",
-                    list.join(",")
-                ),
-            ))
-            .await?
-        {
-            revisions.insert(row.try_get("", "visit_id")?, row.try_get("", "n")?);
-        }
+        let rows: Vec<(i32, i64)> = scoped::visit_revisions(&who.scope)
+            .select_only()
+            .column(R::VisitId)
+            .column_as(R::VisitId.count(), "n")
+            .filter(R::VisitId.is_in(visits.iter().map(|v| v.id)))
+            .group_by(R::VisitId)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        revisions.extend(rows);
     }
     let now = Utc::now().fixed_offset();
     Ok(visits
@@ -789,16 +977,16 @@ mod tests {
             kinds(Facts {
                 assignment_due: Some(d("2026-12-03")),
                 next_visit_on: Some(d("2026-11-29")),
-                stance: Some("disagrees".into()),
+                stance: Some(Stance::Disagrees),
                 last_visit_on: recent,
                 ..Facts::default()
             }),
             (
                 0,
                 vec![
-                    "assigned".into(),
-                    "visit_overdue".into(),
-                    "disagrees".into()
+                    ReasonKind::Assigned,
+                    ReasonKind::VisitOverdue,
+                    ReasonKind::Disagrees
                 ]
             )
         );
@@ -809,14 +997,14 @@ mod tests {
                 last_visit_on: recent,
                 ..Facts::default()
             }),
-            (2, vec!["commitment_overdue".into(), "visit_due".into()])
+            (2, vec![ReasonKind::CommitmentOverdue, ReasonKind::VisitDue])
         );
         // Far-off dates and a recent visit: nothing to do.
         assert_eq!(
             kinds(Facts {
                 next_visit_on: Some(d("2027-01-20")),
                 commitment_due: Some(d("2027-01-20")),
-                stance: Some("agrees".into()),
+                stance: Some(Stance::Agrees),
                 last_visit_on: recent,
                 ..Facts::default()
             }),
@@ -831,7 +1019,36 @@ mod tests {
             30,
         );
         assert_eq!((tier, reasons[0].days), (6, Some(60)));
-        assert_eq!(kinds(Facts::default()), (6, vec!["not_visited".into()]));
+        assert_eq!(kinds(Facts::default()), (6, vec![ReasonKind::NotVisited]));
+    }
+
+    #[test]
+    fn reason_kinds_keep_their_wire_names() {
+        let names: Vec<serde_json::Value> = [
+            ReasonKind::Assigned,
+            ReasonKind::VisitOverdue,
+            ReasonKind::CommitmentOverdue,
+            ReasonKind::VisitDue,
+            ReasonKind::CommitmentDue,
+            ReasonKind::Disagrees,
+            ReasonKind::NotVisited,
+        ]
+        .iter()
+        .map(|k| serde_json::to_value(k).unwrap_or_default())
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "assigned",
+                "visit_overdue",
+                "commitment_overdue",
+                "visit_due",
+                "commitment_due",
+                "disagrees",
+                "not_visited"
+            ]
+            .map(serde_json::Value::from)
+        );
     }
 
     #[test]

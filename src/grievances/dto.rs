@@ -2,21 +2,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::legal::{GrievanceKind, RuleDto};
-
-/// How a grievance arrived.
-pub const CHANNELS: &[&str] = &[
-    "direct",
-    "mail",
-    "citizen_reception",
-    "meeting",
-    "phone",
-    "online",
-    "forwarded",
-];
-
-/// Status values: open = `received` | `accepted`.
-pub const STATUSES: &[&str] = &["received", "accepted", "resolved", "rejected", "withdrawn"];
+use crate::domain::{Channel, GrievanceKind, GrievanceStatus};
+use crate::legal::RuleDto;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct GrievanceHouseholdDto {
@@ -26,10 +13,20 @@ pub struct GrievanceHouseholdDto {
     pub parcel_id: Option<i32>,
 }
 
+/// The step of a grievance a deadline is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineStep {
+    /// Thụ lý.
+    Accept,
+    /// Denunciations: telling the parties of the acceptance.
+    Notify,
+    Resolve,
+}
+
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct DueDto {
-    /// `accept`, `notify` or `resolve`.
-    pub step: String,
+    pub step: DeadlineStep,
     pub due_on: NaiveDate,
     /// Negative when overdue.
     pub days_left: i64,
@@ -43,11 +40,11 @@ pub struct GrievanceDto {
     /// The project's code.
     pub project: String,
     pub kind: GrievanceKind,
-    pub channel: String,
+    pub channel: Channel,
     pub received_on: NaiveDate,
     pub content: String,
-    /// `received`, `accepted`, `resolved`, `rejected` or `withdrawn`.
-    pub status: String,
+    /// `received` and `accepted` are open.
+    pub status: GrievanceStatus,
     /// Username of the official handling it.
     pub assignee: Option<String>,
     pub complex: bool,
@@ -88,8 +85,7 @@ pub struct NewGrievance {
     /// Project code.
     pub project: String,
     pub kind: GrievanceKind,
-    /// `direct`, `mail`, `citizen_reception`, `meeting`, `phone`, `online` or `forwarded`.
-    pub channel: String,
+    pub channel: Channel,
     pub received_on: NaiveDate,
     pub content: String,
     /// One or many households, each optionally with the parcel concerned.
@@ -141,7 +137,7 @@ pub struct NewAppeal {
     pub received_on: NaiveDate,
     pub content: String,
     /// Default: the first round's channel.
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     /// Default: the first round's flag.
     pub remote_area: Option<bool>,
     #[serde(default)]

@@ -11,6 +11,7 @@ use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::legal::today_vn;
 use crate::pagination::Page;
+use crate::scoped;
 use crate::state::AppState;
 
 fn require_write(principal: &Principal) -> AppResult<()> {
@@ -24,6 +25,7 @@ fn require_write(principal: &Principal) -> AppResult<()> {
 #[utoipa::path(get, path = "/api/v1/grievances", tag = "grievances", params(GrievanceQuery),
     responses((status = 200, body = Page<GrievanceDto>), (status = 400, body = crate::error::ErrorEnvelope),
               (status = 403, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -56,6 +58,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/grievances", tag = "grievances", request_body = NewGrievance,
     responses((status = 201, body = GrievanceDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -72,7 +75,7 @@ pub async fn create(
         &principal,
         "create",
         "grievance",
-        Some(id.to_string()),
+        Some(id.id().to_string()),
         serde_json::json!({"project": dto.project, "kind": dto.kind, "households": dto.households.iter().map(|h| h.household_id).collect::<Vec<_>>(),
                            "accept_by": dto.accept_by, "resolve_by": dto.resolve_by}),
     )
@@ -85,12 +88,14 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/grievances/{id}", tag = "grievances", params(("id" = i32, Path)),
     responses((status = 200, body = GrievanceDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, grievance_id = id))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<GrievanceDto>> {
     principal.require(Permission::ReadPersonal)?;
+    let id = scoped::grievance(&state.db.conn, &principal.scope, id).await?;
     let dto = service::get(
         &state.db.conn,
         &principal.scope,
@@ -104,7 +109,7 @@ pub async fn get(
         &principal,
         "read",
         "grievance",
-        Some(id.to_string()),
+        Some(id.id().to_string()),
         serde_json::json!({}),
     )
     .await?;
@@ -119,6 +124,7 @@ pub async fn get(
     responses((status = 200, body = GrievanceDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, grievance_id = id))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -129,13 +135,14 @@ pub async fn update(
     let days = state.settings.petition_days;
     let today = today_vn();
     let tx = state.db.write().await?;
+    let id = scoped::grievance(&*tx, &principal.scope, id).await?;
     let detail = service::patch(&*tx, &principal, id, patch, days, today).await?;
     audit::record(
         &*tx,
         &principal,
         "update",
         "grievance",
-        Some(id.to_string()),
+        Some(id.id().to_string()),
         detail,
     )
     .await?;
@@ -151,6 +158,7 @@ pub async fn update(
     responses((status = 201, body = GrievanceDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, grievance_id = id))]
 pub async fn appeal(
     State(state): State<AppState>,
     principal: Principal,
@@ -161,14 +169,15 @@ pub async fn appeal(
     let days = state.settings.petition_days;
     let today = today_vn();
     let tx = state.db.write().await?;
+    let id = scoped::grievance(&*tx, &principal.scope, id).await?;
     let new_id = service::appeal(&*tx, &principal, id, input, days, today).await?;
     audit::record(
         &*tx,
         &principal,
         "create",
         "grievance",
-        Some(new_id.to_string()),
-        serde_json::json!({"appeal_of": id, "round": 2}),
+        Some(new_id.id().to_string()),
+        serde_json::json!({"appeal_of": id.id(), "round": 2}),
     )
     .await?;
     let dto = service::get(&*tx, &principal.scope, new_id, days, today).await?;

@@ -1,68 +1,62 @@
 //! Grievances: recording, listing within the caller's area, the actions of their life
 //! (accept, assign, resolve, reject, withdraw) and the second-round complaint, with deadlines
 //! from `crate::legal` stored on the row (accept_by, notify_by, resolve_by) so that alerts can
-//! query them by index.
+//! query them by index. Every read and write goes through `crate::scoped`.
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::sea_query::{Alias, Expr, JoinType, SelectStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
+};
 
 use super::dto::{
-    DueDto, GrievanceAction, GrievanceDto, GrievanceHouseholdDto, GrievancePatch, GrievanceQuery,
-    NewAppeal, NewGrievance, CHANNELS, STATUSES,
+    DeadlineStep, DueDto, GrievanceAction, GrievanceDto, GrievanceHouseholdDto, GrievancePatch,
+    GrievanceQuery, NewAppeal, NewGrievance,
 };
 use crate::auth::{Principal, Scope};
+use crate::domain::{Channel, GrievanceKind, GrievanceStatus};
+use crate::entities::{projects, users};
 use crate::error::{AppError, AppResult};
-use crate::legal::{self, Complexity, GrievanceFacts, GrievanceKind, RuleDto};
-use crate::pagination::{Cursor, Page};
-use crate::sql::Conditions;
+use crate::legal::{self, Complexity, GrievanceFacts, RuleDto};
+use crate::pagination::{Direction, Keyset, Page};
+use crate::scoped::{self, grievances::Column as G, GrievanceId, Personal, Scoped};
 
-const SELECT: &str = "SELECT g.id, g.project_id, p.code AS project_code, g.kind, g.channel, \
-     g.received_on, g.content, g.assignee_id, u.username AS assignee, g.status, g.complex, \
-     g.especially_complex, g.remote_area, g.round, g.parent_id, g.signers, g.accepted_on, \
-     g.accept_by, g.notify_by, g.resolve_by, g.resolved_on, g.outcome, g.document_no, g.created_at \
-     FROM grievances g JOIN projects p ON p.id = g.project_id LEFT JOIN users u ON u.id = g.assignee_id";
+/// The grievance's alias in the queries below.
+const G_ALIAS: &str = "g";
 
 #[derive(Clone, Debug, FromQueryResult)]
-pub struct Row {
-    pub id: i32,
-    pub project_id: i32,
-    pub project_code: String,
-    pub kind: String,
-    pub channel: String,
-    pub received_on: NaiveDate,
-    pub content: String,
-    pub assignee_id: Option<i32>,
-    pub assignee: Option<String>,
-    pub status: String,
-    pub complex: bool,
-    pub especially_complex: bool,
-    pub remote_area: bool,
-    pub round: i32,
-    pub parent_id: Option<i32>,
-    pub signers: i32,
-    pub accepted_on: Option<NaiveDate>,
-    pub accept_by: Option<NaiveDate>,
-    pub notify_by: Option<NaiveDate>,
-    pub resolve_by: Option<NaiveDate>,
-    pub resolved_on: Option<NaiveDate>,
-    pub outcome: Option<String>,
-    pub document_no: Option<String>,
-    pub created_at: DateTime<FixedOffset>,
+struct Row {
+    id: i32,
+    project_id: i32,
+    project_code: String,
+    kind: GrievanceKind,
+    channel: Channel,
+    received_on: NaiveDate,
+    content: String,
+    assignee_id: Option<i32>,
+    assignee: Option<String>,
+    status: GrievanceStatus,
+    complex: bool,
+    especially_complex: bool,
+    remote_area: bool,
+    round: i32,
+    parent_id: Option<i32>,
+    signers: i32,
+    accepted_on: Option<NaiveDate>,
+    accept_by: Option<NaiveDate>,
+    notify_by: Option<NaiveDate>,
+    resolve_by: Option<NaiveDate>,
+    resolved_on: Option<NaiveDate>,
+    outcome: Option<String>,
+    document_no: Option<String>,
+    created_at: DateTime<FixedOffset>,
 }
 
 impl Row {
-    fn kind(&self) -> GrievanceKind {
-        GrievanceKind::parse(&self.kind).unwrap_or(GrievanceKind::Feedback)
-    }
-
-    fn is_open(&self) -> bool {
-        matches!(self.status.as_str(), "received" | "accepted")
-    }
-
     fn facts(&self, petition_days: i64) -> GrievanceFacts {
         GrievanceFacts {
-            kind: self.kind(),
+            kind: self.kind,
             round: self.round,
             received_on: self.received_on,
             accepted_on: self.accepted_on,
@@ -83,68 +77,103 @@ fn complexity(complex: bool, especially: bool) -> Complexity {
     }
 }
 
-/// Grievances the scope may see: those concerning at least one household in its area.
-fn scope_condition(scope: &Scope) -> String {
-    match scope.project_id() {
-        _ if scope.is_everything() => "1=1".into(),
-        Some(p) => format!("g.project_id = {p}"),
-        None => format!(
-            "EXISTS (SELECT 1 FROM grievance_households sgh JOIN households sh ON sh.id = sgh.household_id \
-             WHERE sgh.grievance_id = g.id AND {})",
-            scope.sql_condition("sh")
-        ),
-    }
+/// The rows of grievances inside the scope, with their project's code and assignee's username.
+fn select_rows(scope: &Scope) -> SelectStatement {
+    let (g, p, u) = (Alias::new(G_ALIAS), Alias::new("p"), Alias::new("u"));
+    let mut stmt = scoped::select_from(scope, Personal::Grievances, G_ALIAS);
+    stmt.columns([
+        (g.clone(), G::Id),
+        (g.clone(), G::ProjectId),
+        (g.clone(), G::Kind),
+        (g.clone(), G::Channel),
+        (g.clone(), G::ReceivedOn),
+        (g.clone(), G::Content),
+        (g.clone(), G::AssigneeId),
+        (g.clone(), G::Status),
+        (g.clone(), G::Complex),
+        (g.clone(), G::EspeciallyComplex),
+        (g.clone(), G::RemoteArea),
+        (g.clone(), G::Round),
+        (g.clone(), G::ParentId),
+        (g.clone(), G::Signers),
+        (g.clone(), G::AcceptedOn),
+        (g.clone(), G::AcceptBy),
+        (g.clone(), G::NotifyBy),
+        (g.clone(), G::ResolveBy),
+        (g.clone(), G::ResolvedOn),
+        (g.clone(), G::Outcome),
+        (g.clone(), G::DocumentNo),
+        (g.clone(), G::CreatedAt),
+    ])
+    .expr_as(
+        Expr::col((p.clone(), projects::Column::Code)),
+        Alias::new("project_code"),
+    )
+    .expr_as(
+        Expr::col((u.clone(), users::Column::Username)),
+        Alias::new("assignee"),
+    )
+    .join_as(
+        JoinType::InnerJoin,
+        projects::Entity,
+        p.clone(),
+        Expr::col((p, projects::Column::Id)).equals((g.clone(), G::ProjectId)),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        users::Entity,
+        u.clone(),
+        Expr::col((u, users::Column::Id)).equals((g, G::AssigneeId)),
+    );
+    stmt
 }
 
-#[derive(Debug, FromQueryResult)]
-struct HouseholdLink {
-    grievance_id: i32,
-    household_id: i32,
-    code: String,
-    head_name: String,
-    parcel_id: Option<i32>,
-}
-
+/// The signers of the grievances (inside the scope), by grievance.
 async fn households_of(
     conn: &impl ConnectionTrait,
+    scope: &Scope,
     ids: &[i32],
-) -> Result<HashMap<i32, Vec<GrievanceHouseholdDto>>, DbErr> {
+) -> AppResult<HashMap<i32, Vec<GrievanceHouseholdDto>>> {
     let mut out: HashMap<i32, Vec<GrievanceHouseholdDto>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let list: Vec<String> = ids.iter().map(i32::to_string).collect();
-    let sql = format!(
-        "SELECT gh.grievance_id, gh.household_id, h.code, h.head_name, gh.parcel_id \
-         FROM grievance_households gh JOIN households h ON h.id = gh.household_id \
-         WHERE gh.grievance_id IN ({}) ORDER BY gh.grievance_id, gh.household_id",
-        list.join(",")
-    );
-    for r in
-        HouseholdLink::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
-            .all(conn)
-            .await?
-    {
-        out.entry(r.grievance_id)
+    for s in scoped::grievance_signers(conn, scope, ids).await? {
+        out.entry(s.grievance_id)
             .or_default()
             .push(GrievanceHouseholdDto {
-                household_id: r.household_id,
-                code: r.code,
-                head_name: r.head_name,
-                parcel_id: r.parcel_id,
+                household_id: s.household_id,
+                code: s.code,
+                head_name: s.head_name,
+                parcel_id: s.parcel_id,
             });
     }
     Ok(out)
 }
 
-fn due(step: &str, on: NaiveDate, rule: &legal::Rule, today: NaiveDate) -> DueDto {
+fn due(step: DeadlineStep, on: NaiveDate, rule: &legal::Rule, today: NaiveDate) -> DueDto {
     let left = (on - today).num_days();
     DueDto {
-        step: step.into(),
+        step,
         due_on: on,
         days_left: left,
         overdue: left < 0,
         rule: RuleDto::from(rule),
+    }
+}
+
+/// The next deadline of an open grievance: acceptance while received, then resolution.
+fn next_deadline(r: &Row, petition_days: i64, today: NaiveDate) -> Option<DueDto> {
+    let deadlines = legal::grievance_deadlines(&r.facts(petition_days));
+    let resolve = || {
+        r.resolve_by
+            .zip(deadlines.resolve_by)
+            .map(|(on, d)| due(DeadlineStep::Resolve, on, d.rule, today))
+    };
+    match r.status {
+        GrievanceStatus::Received => match (r.accept_by, deadlines.accept_by) {
+            (Some(on), Some(d)) => Some(due(DeadlineStep::Accept, on, d.rule, today)),
+            _ => resolve(),
+        },
+        s if s.is_open() => resolve(),
+        _ => None,
     }
 }
 
@@ -154,35 +183,20 @@ fn to_dto(
     petition_days: i64,
     today: NaiveDate,
 ) -> GrievanceDto {
-    let deadlines = legal::grievance_deadlines(&r.facts(petition_days));
-    let next_deadline = if !r.is_open() {
-        None
-    } else if r.status == "received" {
-        match (r.accept_by, deadlines.accept_by) {
-            (Some(on), Some(d)) => Some(due("accept", on, d.rule, today)),
-            _ => r
-                .resolve_by
-                .zip(deadlines.resolve_by)
-                .map(|(on, d)| due("resolve", on, d.rule, today)),
-        }
-    } else {
-        r.resolve_by
-            .zip(deadlines.resolve_by)
-            .map(|(on, d)| due("resolve", on, d.rule, today))
-    };
-    let appeal_by = match (r.kind(), r.round, r.status.as_str(), r.resolve_by) {
-        (GrievanceKind::Complaint, 1, "resolved", Some(rb)) => {
+    let next_deadline = next_deadline(&r, petition_days, today);
+    let appeal_by = match (r.kind, r.round, r.status, r.resolve_by) {
+        (GrievanceKind::Complaint, 1, GrievanceStatus::Resolved, Some(rb)) => {
             legal::appeal_by(r.resolved_on, rb, r.remote_area, today).map(|d| d.on)
         }
-        (GrievanceKind::Complaint, 1, "received" | "accepted", Some(rb)) => {
+        (GrievanceKind::Complaint, 1, s, Some(rb)) if s.is_open() => {
             legal::appeal_by(None, rb, r.remote_area, today).map(|d| d.on)
         }
         _ => None,
     };
     GrievanceDto {
         id: r.id,
-        project: r.project_code.clone(),
-        kind: r.kind(),
+        project: r.project_code,
+        kind: r.kind,
         channel: r.channel,
         received_on: r.received_on,
         content: r.content,
@@ -208,7 +222,51 @@ fn to_dto(
     }
 }
 
+/// Adds the list's filters (`?project=`, `?status=`, `?kind=`, `?household=`) to `stmt`.
+async fn filter_list(
+    conn: &impl ConnectionTrait,
+    stmt: &mut SelectStatement,
+    q: &GrievanceQuery,
+) -> AppResult<()> {
+    let col = |c: G| Expr::col((Alias::new(G_ALIAS), c));
+    if let Some(code) = q.project.as_deref().filter(|c| !c.is_empty()) {
+        let project = crate::projects::service::by_code(conn, code)
+            .await?
+            .ok_or_else(|| AppError::not_found("project"))?;
+        stmt.and_where(col(G::ProjectId).eq(project.id));
+    }
+    match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => {}
+        Some("open") => {
+            stmt.and_where(col(G::Status).is_in(GrievanceStatus::OPEN.iter().map(|s| s.as_str())));
+        }
+        Some(s) => {
+            let status = GrievanceStatus::parse(s).ok_or_else(|| {
+                let all: Vec<&str> = GrievanceStatus::ALL.iter().map(|s| s.as_str()).collect();
+                AppError::BadRequest(format!(
+                    "unknown status `{s}`; use open, {}",
+                    all.join(", ")
+                ))
+            })?;
+            stmt.and_where(col(G::Status).eq(status.as_str()));
+        }
+    }
+    if let Some(k) = q.kind.as_deref().filter(|s| !s.is_empty()) {
+        let kind = GrievanceKind::parse(k).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "unknown kind `{k}`; use complaint, denunciation, petition or feedback"
+            ))
+        })?;
+        stmt.and_where(col(G::Kind).eq(kind.as_str()));
+    }
+    if let Some(h) = q.household {
+        stmt.cond_where(scoped::grievance_signed_by(G_ALIAS, h));
+    }
+    Ok(())
+}
+
 /// Grievances in the caller's area, by ascending id.
+#[tracing::instrument(skip_all, fields(project = ?q.project, household = ?q.household))]
 pub async fn list(
     conn: &impl ConnectionTrait,
     scope: &Scope,
@@ -216,63 +274,16 @@ pub async fn list(
     petition_days: i64,
     today: NaiveDate,
 ) -> AppResult<Page<GrievanceDto>> {
-    let limit = crate::pagination::limit(q.limit)?;
-    let mut b = Conditions::new(scope_condition(scope));
-    if let Some(code) = q.project.as_deref().filter(|c| !c.is_empty()) {
-        let project = crate::projects::service::by_code(conn, code)
-            .await?
-            .ok_or_else(|| AppError::not_found("project"))?;
-        let p = b.bind(project.id);
-        b.push(format!("g.project_id = {p}"));
-    }
-    match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => {}
-        Some("open") => b.push("g.status IN ('received', 'accepted')".into()),
-        Some(s) if STATUSES.contains(&s) => {
-            let p = b.bind(s);
-            b.push(format!("g.status = {p}"));
-        }
-        Some(s) => {
-            return Err(AppError::BadRequest(format!(
-                "unknown status `{s}`; use open, {}",
-                STATUSES.join(", ")
-            )))
-        }
-    }
-    if let Some(k) = q.kind.as_deref().filter(|s| !s.is_empty()) {
-        if GrievanceKind::parse(k).is_none() {
-            return Err(AppError::BadRequest(format!(
-                "unknown kind `{k}`; use complaint, denunciation, petition or feedback"
-            )));
-        }
-        let p = b.bind(k);
-        b.push(format!("g.kind = {p}"));
-    }
-    if let Some(h) = q.household {
-        let p = b.bind(h);
-        b.push(format!(
-            "EXISTS (SELECT 1 FROM grievance_households fh WHERE fh.grievance_id = g.id AND fh.household_id = {p})"
-        ));
-    }
-    if let Some(c) = Cursor::decode(q.cursor.as_deref())? {
-        let p = b.bind(c.0);
-        b.push(format!("g.id > {p}"));
-    }
-    let sql = format!(
-        "{SELECT} WHERE {} ORDER BY g.id LIMIT {}",
-        b.sql(),
-        limit + 1
-    );
-    let rows = Row::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        b.into_values(),
-    ))
-    .all(conn)
-    .await?;
-    let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
+    let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Ascending)?;
+    let mut stmt = select_rows(scope);
+    filter_list(conn, &mut stmt, q).await?;
+    keyset.apply_statement(&mut stmt, (Alias::new(G_ALIAS), G::Id));
+    let rows = Row::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await?;
+    let page = keyset.page(rows, |r| r.id, |r| r);
     let ids: Vec<i32> = page.items.iter().map(|r| r.id).collect();
-    let mut hh = households_of(conn, &ids).await?;
+    let mut hh = households_of(conn, scope, &ids).await?;
     Ok(Page {
         items: page
             .items
@@ -286,29 +297,33 @@ pub async fn list(
     })
 }
 
-pub async fn row(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<Row> {
-    let sql = format!("{SELECT} WHERE g.id = $1 AND {}", scope_condition(scope));
-    Row::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [Value::from(id)],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("grievance"))
+/// The grievance's row (it has passed the scope; read through it all the same).
+async fn row(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Scoped<GrievanceId>,
+) -> AppResult<Row> {
+    let mut stmt = select_rows(scope);
+    stmt.and_where(Expr::col((Alias::new(G_ALIAS), G::Id)).eq(id.id()));
+    Row::find_by_statement(conn.get_database_backend().build(&stmt))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("grievance"))
 }
 
+/// One grievance with its households and deadlines.
+#[tracing::instrument(skip_all, fields(grievance_id = id.id()))]
 pub async fn get(
     conn: &impl ConnectionTrait,
     scope: &Scope,
-    id: i32,
+    id: Scoped<GrievanceId>,
     petition_days: i64,
     today: NaiveDate,
 ) -> AppResult<GrievanceDto> {
     let r = row(conn, scope, id).await?;
-    let h = households_of(conn, &[id])
+    let h = households_of(conn, scope, &[id.id()])
         .await?
-        .remove(&id)
+        .remove(&id.id())
         .unwrap_or_default();
     Ok(to_dto(r, h, petition_days, today))
 }
@@ -330,18 +345,6 @@ fn clean(field: &str, v: Option<String>, max: usize, required: bool) -> AppResul
     Ok(v)
 }
 
-fn check_channel(c: &str) -> AppResult<String> {
-    let c = c.trim();
-    if CHANNELS.contains(&c) {
-        Ok(c.to_string())
-    } else {
-        Err(AppError::invalid(
-            "invalid_channel",
-            format!("unknown channel `{c}`; use {}", CHANNELS.join(", ")),
-        ))
-    }
-}
-
 fn check_received(on: NaiveDate, today: NaiveDate) -> AppResult<()> {
     if on > today {
         return Err(AppError::invalid(
@@ -358,27 +361,10 @@ fn check_received(on: NaiveDate, today: NaiveDate) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(Debug, FromQueryResult)]
-struct HouseholdScope {
-    id: i32,
-    project_id: i32,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct ParcelLink {
-    household_id: i32,
-    parcel_id: i32,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct IdRow {
-    id: i32,
-}
-
 struct Insert {
     project_id: i32,
     kind: GrievanceKind,
-    channel: String,
+    channel: Channel,
     received_on: NaiveDate,
     content: String,
     complex: bool,
@@ -390,7 +376,8 @@ struct Insert {
     document_no: Option<String>,
 }
 
-async fn insert(conn: &impl ConnectionTrait, g: &Insert, petition_days: i64) -> AppResult<i32> {
+/// The new row, with its deadlines computed from the legal table.
+fn new_row(g: Insert, petition_days: i64) -> scoped::grievances::ActiveModel {
     let d = legal::grievance_deadlines(&GrievanceFacts {
         kind: g.kind,
         round: g.round,
@@ -400,51 +387,30 @@ async fn insert(conn: &impl ConnectionTrait, g: &Insert, petition_days: i64) -> 
         remote_area: g.remote_area,
         petition_days,
     });
-    let row = IdRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "INSERT INTO grievances (project_id, kind, channel, received_on, content, status, complex, \
-         remote_area, round, parent_id, accept_by, resolve_by, notify_by, document_no, created_at, \
-         signers, especially_complex) \
-         VALUES ($1, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-        [
-            Value::from(g.project_id),
-            Value::from(g.kind.as_str()),
-            Value::from(g.channel.clone()),
-            Value::from(g.received_on),
-            Value::from(g.content.clone()),
-            Value::from(g.complex),
-            Value::from(g.remote_area),
-            Value::from(g.round),
-            Value::from(g.parent_id),
-            Value::from(d.accept_by.map(|x| x.on)),
-            Value::from(d.resolve_by.map(|x| x.on)),
-            Value::from(d.notify_by.map(|x| x.on)),
-            Value::from(g.document_no.clone()),
-            Value::from(Utc::now().fixed_offset()),
-            Value::from(g.signers),
-            Value::from(g.especially_complex),
-        ],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("insert returned no id")))?;
-    Ok(row.id)
+    scoped::grievances::ActiveModel {
+        project_id: Set(g.project_id),
+        kind: Set(g.kind.as_str().to_string()),
+        channel: Set(g.channel.as_str().to_string()),
+        received_on: Set(g.received_on),
+        content: Set(g.content),
+        status: Set(GrievanceStatus::Received.as_str().to_string()),
+        complex: Set(g.complex),
+        remote_area: Set(g.remote_area),
+        round: Set(g.round),
+        parent_id: Set(g.parent_id),
+        accept_by: Set(d.accept_by.map(|x| x.on)),
+        resolve_by: Set(d.resolve_by.map(|x| x.on)),
+        notify_by: Set(d.notify_by.map(|x| x.on)),
+        document_no: Set(g.document_no),
+        created_at: Set(Utc::now().fixed_offset()),
+        signers: Set(g.signers),
+        especially_complex: Set(g.especially_complex),
+        ..Default::default()
+    }
 }
 
-/// Records a grievance of one or many households of the caller's area.
-pub async fn create(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    input: NewGrievance,
-    petition_days: i64,
-    today: NaiveDate,
-) -> AppResult<i32> {
-    let project = crate::projects::service::by_code(conn, &input.project)
-        .await?
-        .ok_or_else(|| AppError::not_found("project"))?;
-    let channel = check_channel(&input.channel)?;
-    let content = clean("content", Some(input.content), 10_000, true)?.unwrap_or_default();
-    let document_no = clean("document_no", input.document_no, 100, false)?;
+/// The checks of a new grievance that need no database; returns the number of signers.
+fn check_new(input: &NewGrievance, today: NaiveDate) -> AppResult<i32> {
     check_received(input.received_on, today)?;
     if input.households.is_empty() || input.households.len() > 500 {
         return Err(AppError::invalid(
@@ -467,7 +433,8 @@ pub async fn create(
             "especially_complex applies to denunciations only; use complex for other kinds",
         ));
     }
-    let n = input.households.len() as i32;
+    // At most 500 (checked above).
+    let n = i32::try_from(input.households.len()).unwrap_or(i32::MAX);
     let signers = input.signers.unwrap_or(n);
     if signers < n {
         return Err(AppError::invalid(
@@ -475,31 +442,37 @@ pub async fn create(
             format!("signers ({signers}) cannot be fewer than the households listed ({n})"),
         ));
     }
-    // Households: in the caller's area (else 404) and in the project (else 422).
-    let ids: Vec<String> = input
-        .households
-        .iter()
-        .map(|h| h.household_id.to_string())
-        .collect();
-    let found = HouseholdScope::find_by_statement(Statement::from_string(
-        conn.get_database_backend(),
-        format!(
-            "SELECT h.id, h.project_id FROM households h WHERE h.id IN ({}) AND {}",
-            ids.join(","),
-            who.scope.sql_condition("h")
-        ),
-    ))
-    .all(conn)
-    .await?;
+    Ok(signers)
+}
+
+/// The signers of a new grievance: each household in the caller's area (else 404) and in the
+/// project (else 422), each parcel one of its household's (else 422).
+async fn check_signers(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    input: &NewGrievance,
+    project_id: i32,
+) -> AppResult<Vec<(Scoped<scoped::HouseholdId>, Option<i32>)>> {
+    use scoped::household_parcels::Column as Hp;
+    use scoped::households::Column as H;
+    let ids: Vec<i32> = input.households.iter().map(|h| h.household_id).collect();
+    let found: Vec<(i32, i32)> = scoped::households(scope)
+        .select_only()
+        .column(H::Id)
+        .column(H::ProjectId)
+        .filter(H::Id.is_in(ids.clone()))
+        .into_tuple()
+        .all(conn)
+        .await?;
     for h in &input.households {
-        match found.iter().find(|f| f.id == h.household_id) {
+        match found.iter().find(|(id, _)| *id == h.household_id) {
             None => {
                 return Err(AppError::NotFound(format!(
                     "household {} not found",
                     h.household_id
                 )))
             }
-            Some(f) if f.project_id != project.id => {
+            Some((_, project)) if *project != project_id => {
                 return Err(AppError::invalid(
                     "invalid_households",
                     format!(
@@ -511,21 +484,17 @@ pub async fn create(
             _ => {}
         }
     }
-    let links = ParcelLink::find_by_statement(Statement::from_string(
-        conn.get_database_backend(),
-        format!(
-            "SELECT household_id, parcel_id FROM household_parcels WHERE household_id IN ({})",
-            ids.join(",")
-        ),
-    ))
-    .all(conn)
-    .await?;
+    let links: Vec<(i32, i32)> = scoped::household_parcels(scope)
+        .select_only()
+        .column(Hp::HouseholdId)
+        .column(Hp::ParcelId)
+        .filter(Hp::HouseholdId.is_in(ids.clone()))
+        .into_tuple()
+        .all(conn)
+        .await?;
     for h in &input.households {
         if let Some(p) = h.parcel_id {
-            if !links
-                .iter()
-                .any(|l| l.household_id == h.household_id && l.parcel_id == p)
-            {
+            if !links.contains(&(h.household_id, p)) {
                 return Err(AppError::invalid(
                     "invalid_parcel",
                     format!(
@@ -536,12 +505,40 @@ pub async fn create(
             }
         }
     }
-    let id = insert(
-        conn,
-        &Insert {
+    let scoped_ids = scoped::households_all(conn, scope, &ids).await?;
+    Ok(input
+        .households
+        .iter()
+        .filter_map(|h| {
+            scoped_ids
+                .iter()
+                .find(|s| s.id() == h.household_id)
+                .map(|s| (*s, h.parcel_id))
+        })
+        .collect())
+}
+
+/// Records a grievance of one or many households of the caller's area.
+#[tracing::instrument(skip_all, fields(project = %input.project, kind = %input.kind))]
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    input: NewGrievance,
+    petition_days: i64,
+    today: NaiveDate,
+) -> AppResult<Scoped<GrievanceId>> {
+    let project = crate::projects::service::by_code(conn, &input.project)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
+    let content = clean("content", Some(input.content.clone()), 10_000, true)?.unwrap_or_default();
+    let document_no = clean("document_no", input.document_no.clone(), 100, false)?;
+    let signers = check_new(&input, today)?;
+    let households = check_signers(conn, &who.scope, &input, project.id).await?;
+    let row = new_row(
+        Insert {
             project_id: project.id,
             kind: input.kind,
-            channel,
+            channel: input.channel,
             received_on: input.received_on,
             content,
             complex: input.complex || input.especially_complex,
@@ -553,25 +550,8 @@ pub async fn create(
             document_no,
         },
         petition_days,
-    )
-    .await?;
-    let mut values = Vec::new();
-    let mut tuples = Vec::new();
-    for (i, h) in input.households.iter().enumerate() {
-        tuples.push(format!("({id}, ${}, ${})", 2 * i + 1, 2 * i + 2));
-        values.push(Value::from(h.household_id));
-        values.push(Value::from(h.parcel_id));
-    }
-    conn.execute(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        format!(
-            "INSERT INTO grievance_households (grievance_id, household_id, parcel_id) VALUES {}",
-            tuples.join(", ")
-        ),
-        values,
-    ))
-    .await?;
-    Ok(id)
+    );
+    scoped::insert_grievance(conn, row, &households).await
 }
 
 fn conflict(message: String) -> AppError {
@@ -581,34 +561,32 @@ fn conflict(message: String) -> AppError {
     }
 }
 
-/// Applies an action to a grievance; returns what changed (for the audit trail).
-pub async fn patch(
+/// The active user with this username (the official a grievance is assigned to).
+async fn active_user(conn: &impl ConnectionTrait, name: &str) -> AppResult<i32> {
+    users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Username.eq(name))
+        .filter(users::Column::Disabled.eq(false))
+        .into_tuple()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::invalid("unknown_user", format!("no active user named `{name}`")))
+}
+
+/// Changes `r` as the action says (status, dates, outcome, assignee), or says why it cannot.
+async fn apply_action(
     conn: &impl ConnectionTrait,
-    who: &Principal,
-    id: i32,
-    p: GrievancePatch,
+    r: &mut Row,
+    p: &GrievancePatch,
+    on: NaiveDate,
     petition_days: i64,
-    today: NaiveDate,
-) -> AppResult<serde_json::Value> {
-    let mut r = row(conn, &who.scope, id).await?;
-    if !r.is_open() {
-        return Err(conflict(format!(
-            "grievance {id} is already {}; a closed grievance does not change (file a second-round complaint instead)",
-            r.status
-        )));
-    }
-    let on = p.on.unwrap_or(today);
-    if on > today {
-        return Err(AppError::invalid(
-            "date_in_future",
-            format!("on {on} is in the future"),
-        ));
-    }
+) -> AppResult<()> {
+    let id = r.id;
     let not_before = r.accepted_on.unwrap_or(r.received_on);
-    let action = p.action;
-    match action {
+    match p.action {
         GrievanceAction::Accept => {
-            if r.status != "received" {
+            if r.status != GrievanceStatus::Received {
                 return Err(conflict(format!("grievance {id} is already accepted")));
             }
             if on < r.received_on {
@@ -620,29 +598,19 @@ pub async fn patch(
                     ),
                 ));
             }
-            r.status = "accepted".into();
+            r.status = GrievanceStatus::Accepted;
             r.accepted_on = Some(on);
         }
         GrievanceAction::Assign => {
             let name = clean("assignee", p.assignee.clone(), 100, true)?.unwrap_or_default();
-            let user = IdRow::find_by_statement(Statement::from_sql_and_values(
-                conn.get_database_backend(),
-                "SELECT id FROM users WHERE username = $1 AND disabled = $2",
-                [Value::from(name.clone()), Value::from(false)],
-            ))
-            .one(conn)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid("unknown_user", format!("no active user named `{name}`"))
-            })?;
-            r.assignee_id = Some(user.id);
+            r.assignee_id = Some(active_user(conn, &name).await?);
         }
         GrievanceAction::Resolve => {
             let needs_acceptance = matches!(
-                r.kind(),
+                r.kind,
                 GrievanceKind::Complaint | GrievanceKind::Denunciation
             );
-            if needs_acceptance && r.status != "accepted" {
+            if needs_acceptance && r.status != GrievanceStatus::Accepted {
                 return Err(AppError::invalid(
                     "not_accepted",
                     format!(
@@ -664,11 +632,11 @@ pub async fn patch(
             if let Some(d) = clean("document_no", p.document_no.clone(), 100, false)? {
                 r.document_no = Some(d);
             }
-            r.status = "resolved".into();
+            r.status = GrievanceStatus::Resolved;
             r.resolved_on = Some(on);
         }
         GrievanceAction::Reject => {
-            if r.status != "received" {
+            if r.status != GrievanceStatus::Received {
                 return Err(conflict(format!(
                     "grievance {id} was accepted; resolve it with an outcome instead of rejecting it"
                 )));
@@ -683,20 +651,25 @@ pub async fn patch(
                 ));
             }
             r.outcome = clean("outcome", p.outcome.clone(), 10_000, true)?;
-            r.status = "rejected".into();
+            r.status = GrievanceStatus::Rejected;
             r.resolved_on = Some(on);
         }
         GrievanceAction::Withdraw => {
-            r.status = "withdrawn".into();
+            r.status = GrievanceStatus::Withdrawn;
             r.resolved_on = Some(on.max(r.received_on));
         }
         GrievanceAction::Update => {}
     }
+    Ok(())
+}
+
+/// Changes the flags the patch names (complexity, remote area).
+fn apply_flags(r: &mut Row, p: &GrievancePatch) -> AppResult<()> {
     if let Some(c) = p.complex {
         r.complex = c;
     }
     if let Some(c) = p.especially_complex {
-        if c && r.kind() != GrievanceKind::Denunciation {
+        if c && r.kind != GrievanceKind::Denunciation {
             return Err(AppError::invalid(
                 "invalid_complexity",
                 "especially_complex applies to denunciations only",
@@ -708,34 +681,71 @@ pub async fn patch(
     if let Some(c) = p.remote_area {
         r.remote_area = c;
     }
+    Ok(())
+}
+
+/// Writes back what an action may change.
+async fn save(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Scoped<GrievanceId>,
+    r: &Row,
+) -> AppResult<()> {
+    let stmt = scoped::update(scope, Personal::Grievances)
+        .values([
+            (G::Status, r.status.as_str().into()),
+            (G::AcceptedOn, r.accepted_on.into()),
+            (G::AssigneeId, r.assignee_id.into()),
+            (G::Outcome, r.outcome.clone().into()),
+            (G::DocumentNo, r.document_no.clone().into()),
+            (G::ResolvedOn, r.resolved_on.into()),
+            (G::Complex, r.complex.into()),
+            (G::EspeciallyComplex, r.especially_complex.into()),
+            (G::RemoteArea, r.remote_area.into()),
+            (G::AcceptBy, r.accept_by.into()),
+            (G::NotifyBy, r.notify_by.into()),
+            (G::ResolveBy, r.resolve_by.into()),
+        ])
+        .and_where(Expr::col(G::Id).eq(id.id()))
+        .to_owned();
+    conn.execute(conn.get_database_backend().build(&stmt))
+        .await?;
+    Ok(())
+}
+
+/// Applies an action to a grievance; returns what changed (for the audit trail).
+#[tracing::instrument(skip_all, fields(grievance_id = id.id(), action = ?p.action))]
+pub async fn patch(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: Scoped<GrievanceId>,
+    p: GrievancePatch,
+    petition_days: i64,
+    today: NaiveDate,
+) -> AppResult<serde_json::Value> {
+    let mut r = row(conn, &who.scope, id).await?;
+    if !r.status.is_open() {
+        return Err(conflict(format!(
+            "grievance {} is already {}; a closed grievance does not change (file a second-round complaint instead)",
+            r.id, r.status
+        )));
+    }
+    let on = p.on.unwrap_or(today);
+    if on > today {
+        return Err(AppError::invalid(
+            "date_in_future",
+            format!("on {on} is in the future"),
+        ));
+    }
+    apply_action(conn, &mut r, &p, on, petition_days).await?;
+    apply_flags(&mut r, &p)?;
     let d = legal::grievance_deadlines(&r.facts(petition_days));
     r.accept_by = d.accept_by.map(|x| x.on);
     r.notify_by = d.notify_by.map(|x| x.on);
     r.resolve_by = d.resolve_by.map(|x| x.on);
-    conn.execute(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "UPDATE grievances SET status = $1, accepted_on = $2, assignee_id = $3, outcome = $4, \
-         document_no = $5, resolved_on = $6, complex = $7, especially_complex = $8, remote_area = $9, \
-         accept_by = $10, notify_by = $11, resolve_by = $12 WHERE id = $13",
-        [
-            Value::from(r.status.clone()),
-            Value::from(r.accepted_on),
-            Value::from(r.assignee_id),
-            Value::from(r.outcome.clone()),
-            Value::from(r.document_no.clone()),
-            Value::from(r.resolved_on),
-            Value::from(r.complex),
-            Value::from(r.especially_complex),
-            Value::from(r.remote_area),
-            Value::from(r.accept_by),
-            Value::from(r.notify_by),
-            Value::from(r.resolve_by),
-            Value::from(id),
-        ],
-    ))
-    .await?;
+    save(conn, &who.scope, id, &r).await?;
     Ok(serde_json::json!({
-        "action": action_name(action), "status": r.status, "on": on,
+        "action": action_name(p.action), "status": r.status, "on": on,
         "assignee": p.assignee, "document_no": r.document_no,
         "resolve_by": r.resolve_by,
     }))
@@ -752,46 +762,13 @@ fn action_name(a: GrievanceAction) -> &'static str {
     }
 }
 
-/// Files the second-round complaint of first-round complaint `id`, within the window of LKN
-/// Art. 33 (30 days, remote areas 45, after the first decision or its missed deadline).
-pub async fn appeal(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    id: i32,
-    input: NewAppeal,
-    petition_days: i64,
-    today: NaiveDate,
-) -> AppResult<i32> {
-    let parent = row(conn, &who.scope, id).await?;
-    if parent.kind() != GrievanceKind::Complaint || parent.round != 1 {
-        return Err(AppError::invalid(
-            "not_appealable",
-            format!(
-                "only a first-round complaint can be followed by a second-round complaint; grievance {id} is a round-{} {}",
-                parent.round, parent.kind
-            ),
-        ));
-    }
-    let existing = IdRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT id FROM grievances WHERE parent_id = $1",
-        [Value::from(id)],
-    ))
-    .one(conn)
-    .await?;
-    if let Some(e) = existing {
-        return Err(AppError::Conflict {
-            code: "already_appealed",
-            message: format!(
-                "grievance {id} already has its second-round complaint ({})",
-                e.id
-            ),
-        });
-    }
-    check_received(input.received_on, today)?;
-    let decided_on = match parent.status.as_str() {
-        "resolved" => parent.resolved_on,
-        "received" | "accepted" => None,
+/// When a second-round complaint filed on `received_on` is still allowed (LKN Art. 33), or
+/// why not.
+fn check_appeal_window(parent: &Row, input: &NewAppeal, remote: bool) -> AppResult<()> {
+    let id = parent.id;
+    let decided_on = match parent.status {
+        GrievanceStatus::Resolved => parent.resolved_on,
+        s if s.is_open() => None,
         other => {
             return Err(AppError::invalid(
                 "not_appealable",
@@ -799,7 +776,6 @@ pub async fn appeal(
             ))
         }
     };
-    let remote = input.remote_area.unwrap_or(parent.remote_area);
     let first_deadline = parent.resolve_by.unwrap_or(parent.received_on);
     let Some(window) = legal::appeal_by(decided_on, first_deadline, remote, input.received_on)
     else {
@@ -835,36 +811,66 @@ pub async fn appeal(
             details: Some(serde_json::json!({"appeal_by": window.on, "rule": RuleDto::from(window.rule)})),
         });
     }
-    let channel = match input.channel {
-        Some(c) => check_channel(&c)?,
-        None => parent.channel.clone(),
-    };
+    Ok(())
+}
+
+/// Files the second-round complaint of first-round complaint `id`, within the window of LKN
+/// Art. 33 (30 days, remote areas 45, after the first decision or its missed deadline).
+#[tracing::instrument(skip_all, fields(grievance_id = id.id()))]
+pub async fn appeal(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: Scoped<GrievanceId>,
+    input: NewAppeal,
+    petition_days: i64,
+    today: NaiveDate,
+) -> AppResult<Scoped<GrievanceId>> {
+    let parent = row(conn, &who.scope, id).await?;
+    if parent.kind != GrievanceKind::Complaint || parent.round != 1 {
+        return Err(AppError::invalid(
+            "not_appealable",
+            format!(
+                "only a first-round complaint can be followed by a second-round complaint; grievance {} is a round-{} {}",
+                parent.id, parent.round, parent.kind
+            ),
+        ));
+    }
+    let existing: Option<i32> = scoped::grievances(&who.scope)
+        .select_only()
+        .column(G::Id)
+        .filter(G::ParentId.eq(id.id()))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    if let Some(e) = existing {
+        return Err(AppError::Conflict {
+            code: "already_appealed",
+            message: format!(
+                "grievance {} already has its second-round complaint ({e})",
+                parent.id
+            ),
+        });
+    }
+    check_received(input.received_on, today)?;
+    let remote = input.remote_area.unwrap_or(parent.remote_area);
+    check_appeal_window(&parent, &input, remote)?;
     let content = clean("content", Some(input.content), 10_000, true)?.unwrap_or_default();
-    let new_id = insert(
-        conn,
-        &Insert {
+    let row = new_row(
+        Insert {
             project_id: parent.project_id,
             kind: GrievanceKind::Complaint,
-            channel,
+            channel: input.channel.unwrap_or(parent.channel),
             received_on: input.received_on,
             content,
             complex: input.complex,
             especially_complex: false,
             remote_area: remote,
             round: 2,
-            parent_id: Some(id),
+            parent_id: Some(parent.id),
             signers: parent.signers,
             document_no: clean("document_no", input.document_no, 100, false)?,
         },
         petition_days,
-    )
-    .await?;
-    conn.execute(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "INSERT INTO grievance_households (grievance_id, household_id, parcel_id) \
-         SELECT $1, household_id, parcel_id FROM grievance_households WHERE grievance_id = $2",
-        [Value::from(new_id), Value::from(id)],
-    ))
-    .await?;
-    Ok(new_id)
+    );
+    scoped::insert_appeal(conn, id, row).await
 }

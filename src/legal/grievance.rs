@@ -8,40 +8,9 @@ use utoipa::ToSchema;
 use super::calendar::{term_end, working_days_after};
 use super::rules::{self, Rule};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum GrievanceKind {
-    /// Khiếu nại.
-    Complaint,
-    /// Tố cáo.
-    Denunciation,
-    /// Kiến nghị.
-    Petition,
-    /// Phản ánh.
-    Feedback,
-}
-
-impl GrievanceKind {
-    pub const ALL: &'static [GrievanceKind] = &[
-        GrievanceKind::Complaint,
-        GrievanceKind::Denunciation,
-        GrievanceKind::Petition,
-        GrievanceKind::Feedback,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrievanceKind::Complaint => "complaint",
-            GrievanceKind::Denunciation => "denunciation",
-            GrievanceKind::Petition => "petition",
-            GrievanceKind::Feedback => "feedback",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<GrievanceKind> {
-        GrievanceKind::ALL.iter().copied().find(|k| k.as_str() == s)
-    }
-}
+/// The kinds of grievance live with the other vocabularies; re-exported here, where their
+/// deadlines are.
+pub use crate::domain::GrievanceKind;
 
 /// How hard a grievance is: complaints know `complex`; denunciations also `especially
 /// complex` (two extensions).

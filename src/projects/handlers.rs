@@ -14,6 +14,7 @@ use crate::state::AppState;
 
 /// Projects this caller may see.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", responses((status = 200, body = Page<ProjectDto>)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -29,6 +30,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/projects/{code}", tag = "projects",
     params(("code" = String, Path, description = "project code")),
     responses((status = 200, body = ProjectDto), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, project = %code))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -45,6 +47,7 @@ pub async fn get(
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = NewProject,
     responses((status = 201, body = ProjectDto), (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,

@@ -9,10 +9,12 @@ use crate::auth::Principal;
 use crate::entities::projects;
 use crate::error::{AppError, AppResult};
 
+#[tracing::instrument(skip_all)]
 pub async fn any_project(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(projects::Entity::find().count(conn).await? > 0)
 }
 
+#[tracing::instrument(skip_all, fields(project = %code))]
 pub async fn by_code(
     conn: &impl ConnectionTrait,
     code: &str,
@@ -24,6 +26,7 @@ pub async fn by_code(
 }
 
 /// The project if this principal may see it; a project board's token sees only its own.
+#[tracing::instrument(skip_all, fields(project = %code))]
 pub async fn visible_project(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -39,6 +42,7 @@ pub async fn visible_project(
     }
 }
 
+#[tracing::instrument(skip_all, fields(user_id = ?who.user_id))]
 pub async fn list(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -87,6 +91,7 @@ pub fn validate(new: &NewProject) -> AppResult<Option<String>> {
     }
 }
 
+#[tracing::instrument(skip_all, fields(project = %new.code))]
 pub async fn create(conn: &impl ConnectionTrait, new: NewProject) -> AppResult<projects::Model> {
     let boundary = validate(&new)?;
     if by_code(conn, &new.code).await?.is_some() {

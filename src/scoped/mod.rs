@@ -536,3 +536,7 @@ pub async fn insert_holdings(
         .await?;
     Ok(())
 }
+
+mod field_grievances;
+pub use field_grievances::*;
+pub mod rows;

@@ -16,6 +16,7 @@ use crate::state::AppState;
 /// token those of its project, administrators and leaders all.
 #[utoipa::path(get, path = "/api/v1/working-groups", tag = "working-groups", params(WorkingGroupQuery),
     responses((status = 200, body = Page<WorkingGroupDto>), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -27,6 +28,7 @@ pub async fn list(
 /// One working group.
 #[utoipa::path(get, path = "/api/v1/working-groups/{id}", tag = "working-groups", params(("id" = i32, Path)),
     responses((status = 200, body = WorkingGroupDto), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, working_group_id = id))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -39,6 +41,7 @@ pub async fn get(
 #[utoipa::path(post, path = "/api/v1/working-groups", tag = "working-groups", request_body = NewWorkingGroup,
     responses((status = 201, body = WorkingGroupDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,

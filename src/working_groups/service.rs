@@ -2,44 +2,35 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
+use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, Set, Statement, Value,
+    QueryFilter, Set,
 };
 
 use super::dto::{AreaRef, NewWorkingGroup, UserRef, WorkingGroupDto, WorkingGroupQuery};
 use crate::auth::Principal;
-use crate::entities::{users, working_group_areas, working_group_members, working_groups};
+use crate::entities::{
+    admin_units, projects, users, working_group_areas, working_group_members, working_groups,
+};
 use crate::error::{AppError, AppResult};
-use crate::pagination::{Cursor, Page};
+use crate::pagination::{Direction, Keyset, Page};
 
-/// Which groups a principal sees, as an SQL condition on `wg`: members and district leaders
-/// their own groups; a project board's token the groups of its project; others all.
-fn visibility(who: &Principal) -> String {
+/// Which groups a principal sees: members and district leaders their own groups; a project
+/// board's token the groups of its project; administrators and leaders all; nobody else any.
+fn visibility(who: &Principal) -> Condition {
+    let none = || Condition::all().add(Expr::val(1).eq(0));
     if who.role.is_area_scoped() {
         if who.groups.is_empty() {
-            return "1=0".to_string();
+            return none();
         }
-        // Group ids come from the database, never from the request.
-        let list: Vec<String> = who.groups.iter().map(|g| g.to_string()).collect();
-        return format!("wg.id IN ({})", list.join(","));
+        return Condition::all().add(working_groups::Column::Id.is_in(who.groups.iter().copied()));
     }
     match who.scope.project_id() {
-        Some(p) => format!("wg.project_id = {p}"),
-        None if who.scope.is_everything() => "1=1".to_string(),
-        None => "1=0".to_string(),
+        Some(p) => Condition::all().add(working_groups::Column::ProjectId.eq(p)),
+        None if who.scope.is_everything() => Condition::all(),
+        None => none(),
     }
-}
-
-const SELECT_GROUP: &str = "SELECT wg.id, wg.name, wg.leader_id, p.code AS project_code \
-     FROM working_groups wg JOIN projects p ON p.id = wg.project_id";
-
-#[derive(Debug, FromQueryResult)]
-struct GroupRow {
-    id: i32,
-    name: String,
-    leader_id: Option<i32>,
-    project_code: String,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -50,6 +41,48 @@ struct AreaRow {
     name: String,
 }
 
+/// The administrative units each group covers, by code.
+async fn areas_of(
+    conn: &impl ConnectionTrait,
+    ids: &[i32],
+) -> Result<HashMap<i32, Vec<AreaRef>>, DbErr> {
+    use working_group_areas::Column as A;
+    let (a, u) = (Alias::new("a"), Alias::new("u"));
+    let stmt = Query::select()
+        .expr_as(
+            Expr::col((a.clone(), A::WorkingGroupId)),
+            Alias::new("group_id"),
+        )
+        .columns([
+            (u.clone(), admin_units::Column::Id),
+            (u.clone(), admin_units::Column::Code),
+            (u.clone(), admin_units::Column::Name),
+        ])
+        .from_as(working_group_areas::Entity, a.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            admin_units::Entity,
+            u.clone(),
+            Expr::col((u.clone(), admin_units::Column::Id)).equals((a.clone(), A::AdminUnitId)),
+        )
+        .and_where(Expr::col((a, A::WorkingGroupId)).is_in(ids.iter().copied()))
+        .order_by((u.clone(), admin_units::Column::Code), Order::Asc)
+        .order_by((u, admin_units::Column::Id), Order::Asc)
+        .to_owned();
+    let mut areas: HashMap<i32, Vec<AreaRef>> = HashMap::new();
+    for r in AreaRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await?
+    {
+        areas.entry(r.group_id).or_default().push(AreaRef {
+            id: r.id,
+            code: r.code,
+            name: r.name,
+        });
+    }
+    Ok(areas)
+}
+
 #[derive(Debug, FromQueryResult)]
 struct MemberRow {
     group_id: i32,
@@ -58,50 +91,65 @@ struct MemberRow {
     display_name: String,
 }
 
-fn id_list(ids: &[i32]) -> String {
-    ids.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+/// The members of each group, by username.
+async fn members_of(
+    conn: &impl ConnectionTrait,
+    ids: &[i32],
+) -> Result<HashMap<i32, Vec<UserRef>>, DbErr> {
+    use working_group_members::Column as M;
+    let (m, us) = (Alias::new("m"), Alias::new("us"));
+    let stmt = Query::select()
+        .expr_as(
+            Expr::col((m.clone(), M::WorkingGroupId)),
+            Alias::new("group_id"),
+        )
+        .columns([
+            (us.clone(), users::Column::Id),
+            (us.clone(), users::Column::Username),
+            (us.clone(), users::Column::DisplayName),
+        ])
+        .from_as(working_group_members::Entity, m.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            users::Entity,
+            us.clone(),
+            Expr::col((us.clone(), users::Column::Id)).equals((m.clone(), M::UserId)),
+        )
+        .and_where(Expr::col((m, M::WorkingGroupId)).is_in(ids.iter().copied()))
+        .order_by((us, users::Column::Username), Order::Asc)
+        .to_owned();
+    let mut members: HashMap<i32, Vec<UserRef>> = HashMap::new();
+    for r in MemberRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await?
+    {
+        members.entry(r.group_id).or_default().push(UserRef {
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+        });
+    }
+    Ok(members)
 }
 
-/// Areas, members and leaders of the groups: three queries for any number of groups.
+/// Project codes, leaders, areas and members of the groups: a few queries for any number.
 async fn hydrate(
     conn: &impl ConnectionTrait,
-    rows: Vec<GroupRow>,
+    rows: Vec<working_groups::Model>,
 ) -> Result<Vec<WorkingGroupDto>, DbErr> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = conn.get_database_backend();
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let list = id_list(&ids);
-    let mut areas: HashMap<i32, Vec<AreaRef>> = HashMap::new();
-    for a in AreaRow::find_by_statement(Statement::from_string(
-        backend,
-        format!(
-            "SELECT a.working_group_id AS group_id, u.id, u.code, u.name FROM working_group_areas a \
-             JOIN admin_units u ON u.id = a.admin_unit_id WHERE a.working_group_id IN ({list}) ORDER BY u.code, u.id"
-        ),
-    ))
-    .all(conn)
-    .await?
-    {
-        areas.entry(a.group_id).or_default().push(AreaRef { id: a.id, code: a.code, name: a.name });
-    }
-    let mut members: HashMap<i32, Vec<UserRef>> = HashMap::new();
-    for m in MemberRow::find_by_statement(Statement::from_string(
-        backend,
-        format!(
-            "SELECT m.working_group_id AS group_id, us.id, us.username, us.display_name FROM working_group_members m \
-             JOIN users us ON us.id = m.user_id WHERE m.working_group_id IN ({list}) ORDER BY us.username"
-        ),
-    ))
-    .all(conn)
-    .await?
-    {
-        members.entry(m.group_id).or_default().push(UserRef { id: m.id, username: m.username, display_name: m.display_name });
-    }
+    let mut areas = areas_of(conn, &ids).await?;
+    let mut members = members_of(conn, &ids).await?;
+    let projects: HashMap<i32, String> = projects::Entity::find()
+        .filter(projects::Column::Id.is_in(rows.iter().map(|r| r.project_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.code))
+        .collect();
     let leader_ids: Vec<i32> = rows.iter().filter_map(|r| r.leader_id).collect();
     let leaders: HashMap<i32, UserRef> = if leader_ids.is_empty() {
         HashMap::new()
@@ -127,7 +175,7 @@ async fn hydrate(
         .into_iter()
         .map(|r| WorkingGroupDto {
             id: r.id,
-            project: r.project_code,
+            project: projects.get(&r.project_id).cloned().unwrap_or_default(),
             name: r.name,
             leader: r.leader_id.and_then(|l| leaders.get(&l).cloned()),
             area: areas.remove(&r.id).unwrap_or_default(),
@@ -137,36 +185,23 @@ async fn hydrate(
 }
 
 /// The groups this principal sees, by ascending id.
+#[tracing::instrument(skip_all, fields(user_id = ?who.user_id, project = ?q.project))]
 pub async fn list(
     conn: &impl ConnectionTrait,
     who: &Principal,
     q: &WorkingGroupQuery,
 ) -> AppResult<Page<WorkingGroupDto>> {
-    let limit = crate::pagination::limit(q.limit)?;
-    let mut values: Vec<Value> = Vec::new();
-    let mut conds = vec![visibility(who)];
+    let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Ascending)?;
+    let mut select = working_groups::Entity::find().filter(visibility(who));
     if let Some(code) = q.project.as_deref().filter(|c| !c.is_empty()) {
         let project = crate::projects::service::visible_project(conn, who, code).await?;
-        values.push(project.id.into());
-        conds.push(format!("wg.project_id = ${}", values.len()));
+        select = select.filter(working_groups::Column::ProjectId.eq(project.id));
     }
-    if let Some(c) = Cursor::decode(q.cursor.as_deref())? {
-        values.push(c.0.into());
-        conds.push(format!("wg.id > ${}", values.len()));
-    }
-    let sql = format!(
-        "{SELECT_GROUP} WHERE {} ORDER BY wg.id LIMIT {}",
-        conds.join(" AND "),
-        limit + 1
-    );
-    let rows = GroupRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        values,
-    ))
-    .all(conn)
-    .await?;
-    let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
+    let rows = keyset
+        .apply(select, working_groups::Column::Id)
+        .all(conn)
+        .await?;
+    let page = keyset.page(rows, |r| r.id, |r| r);
     Ok(Page {
         items: hydrate(conn, page.items).await?,
         next_cursor: page.next_cursor,
@@ -174,20 +209,18 @@ pub async fn list(
 }
 
 /// One group, if this principal sees it.
+#[tracing::instrument(skip_all, fields(user_id = ?who.user_id, working_group_id = id))]
 pub async fn get(
     conn: &impl ConnectionTrait,
     who: &Principal,
     id: i32,
 ) -> AppResult<WorkingGroupDto> {
-    let sql = format!("{SELECT_GROUP} WHERE wg.id = $1 AND {}", visibility(who));
-    let row = GroupRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [Value::from(id)],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("working group"))?;
+    let row = working_groups::Entity::find()
+        .filter(visibility(who))
+        .filter(working_groups::Column::Id.eq(id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("working group"))?;
     hydrate(conn, vec![row])
         .await?
         .pop()
@@ -205,7 +238,73 @@ fn dedup(items: &[String]) -> Vec<String> {
     out
 }
 
+/// The admin units the codes name (`CODE@YYYY-MM-DD` for a unit in force that day), or 422
+/// naming the unknown codes.
+async fn area_units(conn: &impl ConnectionTrait, area: &[String]) -> AppResult<Vec<i32>> {
+    let mut unit_ids: Vec<i32> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for spec in dedup(area) {
+        match crate::admin_units::routes::resolve_code(conn, &spec).await? {
+            Some(u) if !unit_ids.contains(&u.id) => unit_ids.push(u.id),
+            Some(_) => {}
+            None => unknown.push(spec),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(AppError::invalid(
+            "unknown_area",
+            format!("no administrative unit with code {}", unknown.join(", ")),
+        ));
+    }
+    Ok(unit_ids)
+}
+
+/// The users named, or 422 naming the unknown usernames.
+async fn members_named(
+    conn: &impl ConnectionTrait,
+    names: &[String],
+) -> AppResult<Vec<users::Model>> {
+    let usernames = dedup(names);
+    let found = if usernames.is_empty() {
+        Vec::new()
+    } else {
+        users::Entity::find()
+            .filter(users::Column::Username.is_in(usernames.clone()))
+            .all(conn)
+            .await?
+    };
+    let missing: Vec<&str> = usernames
+        .iter()
+        .filter(|n| !found.iter().any(|u| &u.username == *n))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::invalid(
+            "unknown_user",
+            format!("no user named {}", missing.join(", ")),
+        ));
+    }
+    Ok(found)
+}
+
+/// The group's leader, if one is named.
+async fn leader_named(
+    conn: &impl ConnectionTrait,
+    name: Option<&str>,
+) -> AppResult<Option<users::Model>> {
+    let Some(l) = name.map(str::trim).filter(|l| !l.is_empty()) else {
+        return Ok(None);
+    };
+    let leader = users::Entity::find()
+        .filter(users::Column::Username.eq(l))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::invalid("unknown_user", format!("leader: no user named {l}")))?;
+    Ok(Some(leader))
+}
+
 /// Creates a group with its area and members; returns its id.
+#[tracing::instrument(skip_all, fields(project = %new.project))]
 pub async fn create(conn: &impl ConnectionTrait, new: NewWorkingGroup) -> AppResult<i32> {
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
@@ -229,59 +328,9 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewWorkingGroup) -> AppRes
             )
         })?;
 
-    let mut unit_ids: Vec<i32> = Vec::new();
-    let mut unknown: Vec<String> = Vec::new();
-    for spec in dedup(&new.area) {
-        match crate::admin_units::routes::resolve_code(conn, &spec).await? {
-            Some(u) if !unit_ids.contains(&u.id) => unit_ids.push(u.id),
-            Some(_) => {}
-            None => unknown.push(spec),
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(AppError::invalid(
-            "unknown_area",
-            format!("no administrative unit with code {}", unknown.join(", ")),
-        ));
-    }
-
-    let usernames = dedup(&new.members);
-    let found = if usernames.is_empty() {
-        Vec::new()
-    } else {
-        users::Entity::find()
-            .filter(users::Column::Username.is_in(usernames.clone()))
-            .all(conn)
-            .await?
-    };
-    let missing: Vec<&str> = usernames
-        .iter()
-        .filter(|n| !found.iter().any(|u| &u.username == *n))
-        .map(String::as_str)
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::invalid(
-            "unknown_user",
-            format!("no user named {}", missing.join(", ")),
-        ));
-    }
-    let leader = match new
-        .leader
-        .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        Some(l) => Some(
-            users::Entity::find()
-                .filter(users::Column::Username.eq(l))
-                .one(conn)
-                .await?
-                .ok_or_else(|| {
-                    AppError::invalid("unknown_user", format!("leader: no user named {l}"))
-                })?,
-        ),
-        None => None,
-    };
+    let unit_ids = area_units(conn, &new.area).await?;
+    let found = members_named(conn, &new.members).await?;
+    let leader = leader_named(conn, new.leader.as_deref()).await?;
     let clash = working_groups::Entity::find()
         .filter(working_groups::Column::ProjectId.eq(project.id))
         .filter(working_groups::Column::Name.eq(name.as_str()))

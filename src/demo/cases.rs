@@ -82,7 +82,7 @@ async fn distinct_dates(
         .await?)
 }
 
-/// `SELECT alias.household_id FROM case_stage_events alias WHERE project AND stage`: add
+/// The households with an event of `stage` (events under `alias`), as a subquery: add
 /// filters.
 fn with_stage(alias: &'static str, project_id: i32, stage: CaseStage) -> SelectStatement {
     scoped::select_from(&Scope::cli(), Personal::CaseStageEvents, alias)

@@ -8,10 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Query, SimpleExpr};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::entities::admin_units;
 
@@ -373,7 +370,7 @@ pub(crate) fn build_rows() -> Result<Vec<UnitRow>, DbErr> {
 
 fn insert_statement(rows: &[UnitRow]) -> Result<sea_orm::sea_query::InsertStatement, DbErr> {
     let mut stmt = Query::insert();
-    stmt.into_table(Alias::new("admin_units")).columns(
+    stmt.into_table(admin_units::Entity).columns(
         [
             "id",
             "code",
@@ -415,21 +412,6 @@ fn insert_statement(rows: &[UnitRow]) -> Result<sea_orm::sea_query::InsertStatem
     Ok(stmt)
 }
 
-/// PostgreSQL keeps a sequence per serial column that explicit ids do not advance: move it past
-/// the largest id so later inserts do not collide. SQLite needs nothing (AUTOINCREMENT follows
-/// the largest rowid).
-pub(crate) async fn reset_id_sequence(db: &impl ConnectionTrait, table: &str) -> Result<(), DbErr> {
-    if db.get_database_backend() != DatabaseBackend::Postgres {
-        return Ok(());
-    }
-    let sql = format!(
-        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM \"{table}\"), 0) + 1, false)"
-    );
-    db.execute(Statement::from_string(DatabaseBackend::Postgres, sql))
-        .await?;
-    Ok(())
-}
-
 /// Loads the administrative units unless the table already has rows. All rows go in one
 /// multi-row INSERT, so the load is atomic without needing a transaction from the caller.
 pub async fn seed_reference_data(db: &impl ConnectionTrait) -> Result<(), DbErr> {
@@ -441,7 +423,7 @@ pub async fn seed_reference_data(db: &impl ConnectionTrait) -> Result<(), DbErr>
     // One statement: about 400 rows × 14 values, well under SQLite's 32,766 bound values.
     let stmt = insert_statement(&rows)?;
     db.execute(db.get_database_backend().build(&stmt)).await?;
-    reset_id_sequence(db, "admin_units").await?;
+    crate::db::dialect::reset_id_sequence(db, admin_units::Entity).await?;
     Ok(())
 }
 

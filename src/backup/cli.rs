@@ -14,15 +14,22 @@ use std::str::FromStr;
 
 use anyhow::{bail, Context};
 use migration::MigratorTrait;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, Query};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QuerySelect, Select,
+    SqlxSqliteConnector,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
+use crate::auth::Scope;
 use crate::config::Settings;
+use crate::db::dialect;
+use crate::entities::{parcels, projects, users};
 
 const MIGRATIONS_TABLE: &str = "seaql_migrations";
 
 fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
+    dialect::backend_of_url(url) == DatabaseBackend::Postgres
 }
 
 /// The file behind a `sqlite://` URL.
@@ -43,43 +50,85 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
-async fn open(path: &Path, read_only: bool) -> anyhow::Result<SqliteConnection> {
+/// One connection to a SQLite file, never creating it.
+async fn open(path: &Path, read_only: bool) -> anyhow::Result<DatabaseConnection> {
     let url = format!("sqlite://{}", path.display());
-    SqliteConnectOptions::from_str(&url)?
+    let options = SqliteConnectOptions::from_str(&url)?
         .read_only(read_only)
-        .create_if_missing(false)
-        .connect()
+        .create_if_missing(false);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
         .await
-        .with_context(|| format!("cannot open {} as a SQLite database", path.display()))
+        .with_context(|| format!("cannot open {} as a SQLite database", path.display()))?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
-async fn count(conn: &mut SqliteConnection, table: &str) -> i64 {
-    sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(conn)
-        .await
-        .and_then(|r| r.try_get::<i64, _>(0))
-        .unwrap_or(0)
+/// Rows of a table, 0 when it cannot be read (a file from an older or another schema).
+async fn count<E: EntityTrait>(conn: &DatabaseConnection, select: Select<E>) -> i64 {
+    let n: Result<Option<i64>, _> = select
+        .select_only()
+        .expr(Expr::col(Asterisk).count())
+        .into_tuple()
+        .one(conn)
+        .await;
+    n.ok().flatten().unwrap_or(0)
 }
 
-async fn has_table(conn: &mut SqliteConnection, table: &str) -> anyhow::Result<bool> {
-    Ok(
-        sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
-            .bind(table)
-            .fetch_optional(conn)
-            .await?
-            .is_some(),
-    )
+/// Projects, parcels, households, visits and users of a gpmb database.
+async fn counts(conn: &DatabaseConnection) -> [(i64, &'static str); 5] {
+    let cli = Scope::cli();
+    [
+        (count(conn, projects::Entity::find()).await, "projects"),
+        (count(conn, parcels::Entity::find()).await, "parcels"),
+        (count(conn, crate::scoped::households(&cli)).await, "households"),
+        (count(conn, crate::scoped::visits(&cli)).await, "visits"),
+        (count(conn, users::Entity::find()).await, "users"),
+    ]
 }
 
 /// What a gpmb database holds, for messages.
-async fn summary(conn: &mut SqliteConnection) -> String {
-    let mut parts = Vec::new();
-    for t in ["projects", "parcels", "households", "visits", "users"] {
-        parts.push(format!("{} {t}", count(conn, t).await));
-    }
+async fn summary(conn: &DatabaseConnection) -> String {
+    let parts: Vec<String> = counts(conn)
+        .await
+        .iter()
+        .map(|(n, t)| format!("{n} {t}"))
+        .collect();
     parts.join(", ")
 }
 
+/// Whether a database holds projects, parcels, households or users.
+async fn holds_data(conn: &DatabaseConnection) -> bool {
+    if !dialect::sqlite_has_table(conn, "projects")
+        .await
+        .unwrap_or(true)
+    {
+        return false;
+    }
+    counts(conn)
+        .await
+        .iter()
+        .filter(|(_, t)| *t != "visits")
+        .map(|(n, _)| n)
+        .sum::<i64>()
+        > 0
+}
+
+/// The migrations applied to a gpmb database.
+async fn applied_migrations(conn: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+    let stmt = Query::select()
+        .column(Alias::new("version"))
+        .from(Alias::new(MIGRATIONS_TABLE))
+        .to_owned();
+    Ok(conn
+        .query_all(conn.get_database_backend().build(&stmt))
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .collect())
+}
+
+#[tracing::instrument(skip_all)]
 pub async fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     let url = &settings.database_url;
     if is_postgres(url) {
@@ -111,28 +160,23 @@ pub async fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
             file.display()
         );
     }
-    let mut conn = open(&source, false).await?;
-    if !has_table(&mut conn, MIGRATIONS_TABLE).await? {
+    let conn = open(&source, false).await?;
+    if !dialect::sqlite_has_table(&conn, MIGRATIONS_TABLE).await? {
         bail!("{} is not a gpmb database", source.display());
     }
-    sqlx::query("VACUUM INTO ?")
-        .bind(file.to_string_lossy().to_string())
-        .execute(&mut conn)
+    dialect::sqlite_vacuum_into(&conn, file)
         .await
         .with_context(|| format!("writing the backup to {}", file.display()))?;
     conn.close().await?;
-    let mut copy = open(file, true).await?;
-    let check: String = sqlx::query("PRAGMA quick_check")
-        .fetch_one(&mut copy)
-        .await?
-        .try_get(0)?;
+    let copy = open(file, true).await?;
+    let check = dialect::sqlite_quick_check(&copy).await?;
     if check != "ok" {
         bail!(
             "the backup in {} does not pass quick_check: {check}",
             file.display()
         );
     }
-    let what = summary(&mut copy).await;
+    let what = summary(&copy).await;
     copy.close().await?;
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     println!(
@@ -143,6 +187,7 @@ pub async fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(force))]
 pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::Result<()> {
     let url = &settings.database_url;
     if is_postgres(url) {
@@ -157,9 +202,9 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
     let target = sqlite_path(url)?;
 
     // The backup must be a sound gpmb database this build understands.
-    let mut src = open(file, true).await?;
-    let check: String = match sqlx::query("PRAGMA quick_check").fetch_one(&mut src).await {
-        Ok(row) => row.try_get(0)?,
+    let src = open(file, true).await?;
+    let check = match dialect::sqlite_quick_check(&src).await {
+        Ok(check) => check,
         Err(e) => bail!("{} is not a SQLite database ({e})", file.display()),
     };
     if check != "ok" {
@@ -168,7 +213,7 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
             file.display()
         );
     }
-    if !has_table(&mut src, MIGRATIONS_TABLE).await? {
+    if !dialect::sqlite_has_table(&src, MIGRATIONS_TABLE).await? {
         bail!(
             "{} is a SQLite file but not a gpmb database (no {MIGRATIONS_TABLE} table); not restored",
             file.display()
@@ -178,30 +223,19 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
         .iter()
         .map(|m| m.name().to_string())
         .collect();
-    let applied: Vec<String> = sqlx::query(&format!("SELECT version FROM {MIGRATIONS_TABLE}"))
-        .fetch_all(&mut src)
-        .await?
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>(0).ok())
-        .collect();
+    let applied = applied_migrations(&src).await?;
     if let Some(unknown) = applied.iter().find(|v| !known.contains(v)) {
         bail!(
             "{} comes from a newer gpmb (migration {unknown} is unknown to this build); upgrade gpmb first",
             file.display()
         );
     }
-    let what = summary(&mut src).await;
+    let what = summary(&src).await;
 
     if target.exists() && !force {
-        let mut dst = open(&target, true).await?;
-        let holds_data = has_table(&mut dst, "projects").await.unwrap_or(true) && {
-            let mut n = 0;
-            for t in ["projects", "parcels", "households", "users"] {
-                n += count(&mut dst, t).await;
-            }
-            n > 0
-        };
-        let existing = summary(&mut dst).await;
+        let dst = open(&target, true).await?;
+        let holds_data = holds_data(&dst).await;
+        let existing = summary(&dst).await;
         dst.close().await?;
         if holds_data {
             bail!(
@@ -220,9 +254,7 @@ pub async fn restore(settings: &Settings, file: &Path, force: bool) -> anyhow::R
             .unwrap_or("gpmb.db")
     ));
     let _ = std::fs::remove_file(&tmp);
-    sqlx::query("VACUUM INTO ?")
-        .bind(tmp.to_string_lossy().to_string())
-        .execute(&mut src)
+    dialect::sqlite_vacuum_into(&src, &tmp)
         .await
         .with_context(|| format!("copying the backup to {}", tmp.display()))?;
     src.close().await?;

@@ -64,3 +64,149 @@ pub async fn execute_fixed(
 ) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
     conn.execute_unprepared(sql.0).await
 }
+
+// ---- demo, seed, backup ----
+
+const COMMIT: Sql = Sql::new("COMMIT");
+const BEGIN: Sql = Sql::new("BEGIN");
+
+/// Commits the open transaction and begins the next one on the same connection (the demo
+/// loader keeps one pooled connection for the whole load).
+pub async fn commit_and_begin(conn: &impl sea_orm::ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+    execute_fixed(conn, COMMIT).await?;
+    execute_fixed(conn, BEGIN).await?;
+    Ok(())
+}
+
+/// SQLite page cache (KiB, as a negative `cache_size`) of a connection during a bulk load.
+const BULK_LOAD_CACHE_KIB: i64 = -131_072;
+
+/// A larger page cache for this connection while a bulk load runs (SQLite); returns the
+/// previous size to hand back to [`end_bulk_load_cache`]. PostgreSQL: nothing, `None`.
+pub async fn begin_bulk_load_cache(
+    conn: &impl sea_orm::ConnectionTrait,
+) -> Result<Option<i64>, sea_orm::DbErr> {
+    if conn.get_database_backend() != DatabaseBackend::Sqlite {
+        return Ok(None);
+    }
+    let row = conn
+        .query_one(statement(
+            DatabaseBackend::Sqlite,
+            Sql::new("PRAGMA cache_size"),
+            [],
+        ))
+        .await?;
+    let previous: Option<i64> = row.and_then(|r| r.try_get_by_index(0).ok());
+    if previous.is_some() {
+        set_sqlite_cache_size(conn, BULK_LOAD_CACHE_KIB).await?;
+    }
+    Ok(previous)
+}
+
+/// Gives the connection back its page cache size from [`begin_bulk_load_cache`].
+pub async fn end_bulk_load_cache(
+    conn: &impl sea_orm::ConnectionTrait,
+    previous: i64,
+) -> Result<(), sea_orm::DbErr> {
+    set_sqlite_cache_size(conn, previous).await
+}
+
+/// `PRAGMA cache_size = n`: a PRAGMA takes no bound values; `n` is an integer, so the text
+/// holds digits only.
+async fn set_sqlite_cache_size(
+    conn: &impl sea_orm::ConnectionTrait,
+    kib: i64,
+) -> Result<(), sea_orm::DbErr> {
+    conn.execute_unprepared(&format!("PRAGMA cache_size = {kib}"))
+        .await?;
+    Ok(())
+}
+
+/// After a bulk load, leave a short WAL behind rather than the last chunk's pages (SQLite).
+pub async fn checkpoint_after_bulk_load(
+    conn: &impl sea_orm::ConnectionTrait,
+) -> Result<(), sea_orm::DbErr> {
+    if conn.get_database_backend() == DatabaseBackend::Sqlite {
+        execute_fixed(conn, Sql::new("PRAGMA wal_checkpoint(TRUNCATE)")).await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL keeps a sequence per serial column that explicit ids do not advance: move it past
+/// the largest id so later inserts do not collide. SQLite needs nothing (AUTOINCREMENT follows
+/// the largest rowid).
+pub async fn reset_id_sequence(
+    conn: &impl sea_orm::ConnectionTrait,
+    table: impl sea_orm::sea_query::IntoIden,
+) -> Result<(), sea_orm::DbErr> {
+    if conn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let table = table.into_iden();
+    let name = table.to_string();
+    // One row even for an empty table (MAX of nothing is NULL).
+    let stmt = sea_orm::sea_query::Query::select()
+        .expr(fragment_with(
+            Sql::new("setval(pg_get_serial_sequence($1, 'id'), COALESCE(MAX(id), 0) + 1, false)"),
+            [name],
+        ))
+        .from(table)
+        .to_owned();
+    conn.query_one(build(DatabaseBackend::Postgres, &stmt))
+        .await?;
+    Ok(())
+}
+
+/// The database behind a connection URL, for commands that work on the file or the server
+/// (backup and restore).
+pub fn backend_of_url(url: &str) -> DatabaseBackend {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        DatabaseBackend::Postgres
+    } else {
+        DatabaseBackend::Sqlite
+    }
+}
+
+/// `PRAGMA quick_check` of a SQLite database: `"ok"` when sound.
+pub async fn sqlite_quick_check(
+    conn: &impl sea_orm::ConnectionTrait,
+) -> Result<String, sea_orm::DbErr> {
+    let row = conn
+        .query_one(statement(
+            DatabaseBackend::Sqlite,
+            Sql::new("PRAGMA quick_check"),
+            [],
+        ))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("quick_check".into()))?;
+    row.try_get_by_index(0)
+}
+
+/// Whether a SQLite database has this table (telling a gpmb database from another file).
+pub async fn sqlite_has_table(
+    conn: &impl sea_orm::ConnectionTrait,
+    table: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(conn
+        .query_one(statement(
+            DatabaseBackend::Sqlite,
+            Sql::new("SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1"),
+            [table.into()],
+        ))
+        .await?
+        .is_some())
+}
+
+/// `VACUUM INTO` a new file: a consistent copy of a SQLite database, the path a bound value.
+pub async fn sqlite_vacuum_into(
+    conn: &impl sea_orm::ConnectionTrait,
+    path: &std::path::Path,
+) -> Result<(), sea_orm::DbErr> {
+    conn.execute(statement(
+        DatabaseBackend::Sqlite,
+        Sql::new("VACUUM INTO $1"),
+        [path.to_string_lossy().to_string().into()],
+    ))
+    .await?;
+    Ok(())
+}

@@ -4,22 +4,30 @@
 //! (hot spots), a household split, a parcel split and a land-use change recorded after the
 //! project's notice date. Runs after the cases and grievances of the demo, then refreshes the
 //! hot spots.
+use std::collections::HashMap;
+
 use anyhow::Context;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use sea_orm::sea_query::SimpleExpr;
+use sea_orm::sea_query::{Alias, Expr, SimpleExpr};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, FromQueryResult, Statement, TransactionTrait, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait, Value,
 };
 
 use super::gen::insert_rows;
 use crate::alerts::hot_spots;
+use crate::auth::Scope;
+use crate::domain::{Channel, GrievanceStatus, LandUse, Topic, VisitKind};
+use crate::entities::{parcel_land_use_events, parcels, working_group_areas, working_groups};
+use crate::scoped::{
+    self, grievance_households, household_parcels, households, visits, Personal,
+};
 
 /// Deterministic spread of a household id over 0..n.
 fn spread(id: i32, n: i64) -> i64 {
     (i64::from(id).wrapping_mul(2_654_435_761) >> 7).rem_euclid(n)
 }
 
-#[derive(FromQueryResult)]
 struct HouseholdRow {
     id: i32,
     code: String,
@@ -32,26 +40,72 @@ fn ts(d: NaiveDate, hour: u32) -> DateTime<FixedOffset> {
     super::gen::at(d, hour, 0)
 }
 
-pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
-    let backend = db.get_database_backend();
-    let today = crate::legal::today_vn();
-    let txn = db.begin().await?;
-    let households = HouseholdRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT h.id, h.code, h.commune_id, h.stance, \
-         (SELECT MIN(wa.working_group_id) FROM working_group_areas wa JOIN working_groups w \
-           ON w.id = wa.working_group_id WHERE wa.admin_unit_id = h.commune_id AND w.project_id = h.project_id) \
-           AS working_group_id \
-         FROM households h WHERE h.project_id = $1 ORDER BY h.id",
-        [Value::from(project_id)],
-    ))
-    .all(&txn)
-    .await?;
+/// The project's households by id, each with the first working group covering its commune.
+async fn households_of(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+) -> anyhow::Result<Vec<HouseholdRow>> {
+    let groups: Vec<i32> = working_groups::Entity::find()
+        .select_only()
+        .column(working_groups::Column::Id)
+        .filter(working_groups::Column::ProjectId.eq(project_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let areas: Vec<(i32, i32)> = working_group_areas::Entity::find()
+        .select_only()
+        .column(working_group_areas::Column::AdminUnitId)
+        .column(working_group_areas::Column::WorkingGroupId)
+        .filter(working_group_areas::Column::WorkingGroupId.is_in(groups))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut group_of: HashMap<i32, i32> = HashMap::new();
+    for (unit, group) in areas {
+        group_of
+            .entry(unit)
+            .and_modify(|g| *g = (*g).min(group))
+            .or_insert(group);
+    }
+    let rows: Vec<(i32, String, i32, Option<String>)> = scoped::households(&Scope::cli())
+        .select_only()
+        .column(households::Column::Id)
+        .column(households::Column::Code)
+        .column(households::Column::CommuneId)
+        .column(households::Column::Stance)
+        .filter(households::Column::ProjectId.eq(project_id))
+        .order_by_asc(households::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, code, commune_id, stance)| HouseholdRow {
+            id,
+            code,
+            commune_id,
+            stance,
+            working_group_id: group_of.get(&commune_id).copied(),
+        })
+        .collect())
+}
 
-    // Recent visits to about two households in three that have a stance (the same stance, so
-    // the stance counters stay right), spread over the last 50 days.
+/// Client ids of the demo's recent visits start with this.
+const RECENT_PREFIX: &str = "demo-alerts-";
+
+/// Recent visits to about two households in three that have a stance (the same stance, so
+/// the stance counters stay right), spread over the last 50 days; the households' last visit
+/// follows.
+async fn recent_visits(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    households: &[HouseholdRow],
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let backend = conn.get_database_backend();
+    let topics = serde_json::to_string(&[Topic::CompensationPrice])?;
     let mut visits: Vec<Vec<SimpleExpr>> = Vec::new();
-    for h in &households {
+    for h in households {
         let (Some(stance), Some(group)) = (h.stance.as_deref(), h.working_group_id) else {
             continue;
         };
@@ -65,13 +119,13 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
             h.id.into(),
             group.into(),
             at.into(),
-            "home_visit".into(),
+            VisitKind::HomeVisit.as_str().into(),
             "[]".into(),
-            "[\"compensation_price\"]".into(),
+            topics.clone().into(),
             stance.into(),
             "Thăm hỏi, nắm tình hình tư tưởng của hộ.".into(),
             Option::<NaiveDate>::None.into(),
-            format!("demo-alerts-{}", h.id).into(),
+            format!("{RECENT_PREFIX}{}", h.id).into(),
             at.into(),
         ]);
     }
@@ -79,7 +133,7 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
     insert_rows(
         &mut statements,
         backend,
-        "visits",
+        &scoped::insert_into(Personal::Visits),
         &[
             "project_id",
             "household_id",
@@ -97,31 +151,40 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
         visits.into_iter(),
     )?;
     for st in statements {
-        txn.execute(st).await?;
+        conn.execute(st).await?;
     }
-    txn.execute(Statement::from_sql_and_values(
-        backend,
-        "UPDATE households SET last_visit_at = (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = households.id) \
-         WHERE project_id = $1 AND id IN (SELECT household_id FROM visits WHERE client_id LIKE 'demo-alerts-%')",
-        [Value::from(project_id)],
-    ))
-    .await?;
+    let cli = Scope::cli();
+    let v = Alias::new("v");
+    let visited = scoped::select_from(&cli, Personal::Visits, "v")
+        .column((v.clone(), visits::Column::HouseholdId))
+        .and_where(Expr::col((v, visits::Column::ClientId)).like(format!("{RECENT_PREFIX}%")))
+        .to_owned();
+    let update = scoped::refresh_last_visit(&cli)
+        .and_where(Expr::col(households::Column::ProjectId).eq(project_id))
+        .and_where(Expr::col(households::Column::Id).in_subquery(visited))
+        .to_owned();
+    conn.execute(backend.build(&update)).await?;
+    Ok(())
+}
 
-    // Commitments made at one in five of those visits, due 5 to 25 days later; the ones due
-    // before today are left open for one in two.
-    #[derive(FromQueryResult)]
-    struct VisitRow {
-        id: i32,
-        household_id: i32,
-        visited_at: DateTime<FixedOffset>,
-    }
-    let recent = VisitRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT id, household_id, visited_at FROM visits WHERE project_id = $1 AND client_id LIKE 'demo-alerts-%' ORDER BY id",
-        [Value::from(project_id)],
-    ))
-    .all(&txn)
-    .await?;
+/// Commitments made at one in five of the recent visits, due 5 to 25 days later; the ones due
+/// before today are left open for one in two.
+async fn recent_commitments(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let recent: Vec<(i32, i32, DateTime<FixedOffset>)> = scoped::visits(&Scope::cli())
+        .select_only()
+        .column(visits::Column::Id)
+        .column(visits::Column::HouseholdId)
+        .column(visits::Column::VisitedAt)
+        .filter(visits::Column::ProjectId.eq(project_id))
+        .filter(visits::Column::ClientId.like(format!("{RECENT_PREFIX}%")))
+        .order_by_asc(visits::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
     let promises = [
         (
             "Trả lời bằng văn bản về đơn giá bồi thường đất nông nghiệp",
@@ -135,15 +198,15 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
         ("Làm rõ nguồn gốc đất với UBND xã", "Tổ công tác"),
     ];
     let mut rows: Vec<Vec<SimpleExpr>> = Vec::new();
-    for v in recent.iter().filter(|v| spread(v.id, 5) == 0) {
-        let due = v.visited_at.date_naive() + Duration::days(5 + spread(v.id, 21));
-        let done = (due >= today || spread(v.id + 1, 2) == 0)
+    for (id, household_id, visited_at) in recent.into_iter().filter(|v| spread(v.0, 5) == 0) {
+        let due = visited_at.date_naive() + Duration::days(5 + spread(id, 21));
+        let done = (due >= today || spread(id + 1, 2) == 0)
             .then(|| ts(due.min(today - Duration::days(1)), 15))
             .filter(|_| due < today);
-        let (text, owner) = promises[spread(v.id, promises.len() as i64) as usize];
+        let (text, owner) = promises[spread(id, promises.len() as i64) as usize];
         rows.push(vec![
-            v.id.into(),
-            v.household_id.into(),
+            id.into(),
+            household_id.into(),
             text.into(),
             owner.into(),
             Some(due).into(),
@@ -153,8 +216,8 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
     let mut statements = Vec::new();
     insert_rows(
         &mut statements,
-        backend,
-        "commitments",
+        conn.get_database_backend(),
+        &scoped::insert_into(Personal::Commitments),
         &[
             "visit_id",
             "household_id",
@@ -166,9 +229,18 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
         rows.into_iter(),
     )?;
     for st in statements {
-        txn.execute(st).await?;
+        conn.execute(st).await?;
     }
+    Ok(())
+}
 
+#[tracing::instrument(skip_all, fields(project_id))]
+pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
+    let today = crate::legal::today_vn();
+    let txn = db.begin().await?;
+    let households = households_of(&txn, project_id).await?;
+    recent_visits(&txn, project_id, &households, today).await?;
+    recent_commitments(&txn, project_id, today).await?;
     grievances(&txn, project_id, &households, today).await?;
     cutoff_changes(&txn, project_id, &households, today).await?;
     txn.commit().await?;
@@ -182,58 +254,62 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
     Ok(())
 }
 
+/// What a demo grievance says: channel, received on, content, status, earlier round, round.
+type GrievanceText<'a> = (Channel, NaiveDate, &'a str, GrievanceStatus, Option<i32>, i32);
+
 async fn insert_grievance(
     conn: &impl ConnectionTrait,
     project_id: i32,
-    values: (&str, NaiveDate, &str, &str, Option<i32>, i32),
+    values: GrievanceText<'_>,
     deadlines: (NaiveDate, NaiveDate, Option<NaiveDate>),
     households: &[i32],
 ) -> anyhow::Result<i32> {
-    let backend = conn.get_database_backend();
     let (channel, received, content, status, parent, round) = values;
     let (accept_by, resolve_by, resolved_on) = deadlines;
-    let row = conn
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO grievances (project_id, kind, channel, received_on, content, status, complex, remote_area, \
-             round, parent_id, accept_by, resolve_by, resolved_on, outcome, document_no, created_at) \
-             VALUES ($1, 'complaint', $2, $3, $4, $5, false, false, $6, $7, $8, $9, $10, $11, NULL, $12) RETURNING id",
-            [
-                Value::from(project_id),
-                Value::from(channel),
-                Value::from(received),
-                Value::from(content),
-                Value::from(status),
-                Value::from(round),
-                Value::from(parent),
-                Value::from(accept_by),
-                Value::from(resolve_by),
-                Value::from(resolved_on),
-                Value::from(resolved_on.map(|_| "Giữ nguyên đơn giá đã phê duyệt; giải thích căn cứ cho hộ.".to_string())),
-                Value::from(ts(received, 10)),
-            ],
-        ))
-        .await?
-        .context("inserting a demo grievance")?;
-    let id: i32 = row.try_get("", "id")?;
-    if crate::alerts::service::column_exists(conn, "grievances", "signers").await? {
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "UPDATE grievances SET signers = $1 WHERE id = $2",
-            [Value::from(households.len() as i32), Value::from(id)],
-        ))
-        .await?;
+    let outcome = resolved_on
+        .map(|_| "Giữ nguyên đơn giá đã phê duyệt; giải thích căn cứ cho hộ.".to_string());
+    let grievance = scoped::grievances::ActiveModel {
+        project_id: Set(project_id),
+        kind: Set(crate::legal::GrievanceKind::Complaint.as_str().to_string()),
+        channel: Set(channel.as_str().to_string()),
+        received_on: Set(received),
+        content: Set(content.to_string()),
+        status: Set(status.as_str().to_string()),
+        complex: Set(false),
+        remote_area: Set(false),
+        round: Set(round),
+        parent_id: Set(parent),
+        accept_by: Set(Some(accept_by)),
+        resolve_by: Set(Some(resolve_by)),
+        resolved_on: Set(resolved_on),
+        outcome: Set(outcome),
+        document_no: Set(None),
+        created_at: Set(ts(received, 10)),
+        signers: Set(i32::try_from(households.len()).unwrap_or(i32::MAX)),
+        ..Default::default()
     }
+    .insert(conn)
+    .await
+    .context("inserting a demo grievance")?;
+    let cli = Scope::cli();
     for h in households {
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO grievance_households (grievance_id, household_id, parcel_id) VALUES ($1, $2, \
-             (SELECT MIN(parcel_id) FROM household_parcels WHERE household_id = $2))",
-            [Value::from(id), Value::from(*h)],
-        ))
+        // The signer's first parcel.
+        let parcel: Option<Option<i32>> = scoped::household_parcels(&cli)
+            .select_only()
+            .expr(Expr::col(household_parcels::Column::ParcelId).min())
+            .filter(household_parcels::Column::HouseholdId.eq(*h))
+            .into_tuple()
+            .one(conn)
+            .await?;
+        grievance_households::ActiveModel {
+            grievance_id: Set(grievance.id),
+            household_id: Set(*h),
+            parcel_id: Set(parcel.flatten()),
+        }
+        .insert(conn)
         .await?;
     }
-    Ok(id)
+    Ok(grievance.id)
 }
 
 /// A collective complaint signed by seven households of the first commune, and a household of
@@ -259,10 +335,10 @@ async fn grievances(
         conn,
         project_id,
         (
-            "direct",
+            Channel::Direct,
             received,
             "Tập thể các hộ dân đề nghị xem xét lại đơn giá bồi thường đất trồng lúa và hỗ trợ chuyển đổi nghề.",
-            "accepted",
+            GrievanceStatus::Accepted,
             None,
             1,
         ),
@@ -280,10 +356,11 @@ async fn grievances(
         conn,
         project_id,
         (
-            "post",
+            // The post office is the `mail` channel.
+            Channel::Mail,
             first_received,
             "Khiếu nại về diện tích đất được bồi thường ít hơn diện tích đang sử dụng.",
-            "resolved",
+            GrievanceStatus::Resolved,
             None,
             1,
         ),
@@ -300,10 +377,10 @@ async fn grievances(
         conn,
         project_id,
         (
-            "post",
+            Channel::Mail,
             again,
             "Khiếu nại lần hai: không đồng ý với quyết định giải quyết khiếu nại lần đầu về diện tích đất.",
-            "received",
+            GrievanceStatus::Received,
             Some(previous),
             2,
         ),
@@ -336,25 +413,7 @@ async fn cutoff_changes(
     let backend = conn.get_database_backend();
     // Household split: a son's family registered as its own household.
     if let Some(parent) = households.get(households.len() / 3) {
-        let created = ts(today - Duration::days(21), 9);
-        let head = "Trần Văn Tách";
-        let code = format!("{}-T1", parent.code);
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO households (project_id, code, head_name, search_key, id_number, phone, address, commune_id, \
-             members, vulnerable, split_from_id, stance, last_visit_at, created_at, updated_at) \
-             SELECT project_id, $1, $2, $3, NULL, NULL, address, commune_id, '[]', '[]', id, NULL, NULL, $4, $4 \
-             FROM households WHERE id = $5",
-            [
-                Value::from(code.as_str()),
-                Value::from(head),
-                Value::from(crate::text::fold(&format!("{head} {code}"))),
-                Value::from(created),
-                Value::from(parent.id),
-            ],
-        ))
-        .await?;
-        crate::progress::counters::add_household(conn, project_id).await?;
+        household_split(conn, project_id, parent, today).await?;
     }
 
     // Parcel split: part of a parcel sold off and split as its own parcel.
@@ -431,39 +490,108 @@ async fn cutoff_changes(
             created,
         )
         .await?;
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO household_parcels (household_id, parcel_id, share, role) \
-             SELECT household_id, $1, share, role FROM household_parcels WHERE parcel_id = $2",
-            [Value::from(id), Value::from(parent.id)],
-        ))
-        .await?;
+        copy_holders(conn, parent.id, id).await?;
     }
 
     // Land-use change: rice land (LUC) turned into perennial crops (CLN) after the notice.
     if let Some(p) = parcels.get(1) {
-        let at = ts(today - Duration::days(33), 10);
-        let to = if p.land_use == "CLN" { "ONT" } else { "CLN" };
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "UPDATE parcels SET land_use = $1, updated_at = $2, version = version + 1 WHERE id = $3",
-            [Value::from(to), Value::from(at), Value::from(p.id)],
-        ))
+        land_use_change(conn, project_id, p, today).await?;
+    }
+    Ok(())
+}
+
+/// A son's family registered as its own household, three weeks ago.
+async fn household_split(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    parent: &HouseholdRow,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let created = ts(today - Duration::days(21), 9);
+    let head = "Trần Văn Tách";
+    let code = format!("{}-T1", parent.code);
+    let Some(from) = scoped::households(&Scope::cli())
+        .filter(households::Column::Id.eq(parent.id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(());
+    };
+    households::ActiveModel {
+        project_id: Set(from.project_id),
+        search_key: Set(crate::text::fold(&format!("{head} {code}"))),
+        code: Set(code),
+        head_name: Set(head.to_string()),
+        id_number: Set(None),
+        phone: Set(None),
+        address: Set(from.address),
+        commune_id: Set(from.commune_id),
+        members: Set("[]".into()),
+        vulnerable: Set("[]".into()),
+        split_from_id: Set(Some(from.id)),
+        stance: Set(None),
+        last_visit_at: Set(None),
+        created_at: Set(created),
+        updated_at: Set(created),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    crate::progress::counters::add_household(conn, project_id).await?;
+    Ok(())
+}
+
+/// The households holding `parent` hold its split-off `child` too, with the same shares.
+async fn copy_holders(conn: &impl ConnectionTrait, parent: i32, child: i32) -> anyhow::Result<()> {
+    let holders = scoped::household_parcels(&Scope::cli())
+        .filter(household_parcels::Column::ParcelId.eq(parent))
+        .all(conn)
         .await?;
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO parcel_land_use_events (project_id, parcel_id, commune_id, from_land_use, to_land_use, actor_id, actor, at) \
-             VALUES ($1, $2, $3, $4, $5, NULL, 'system', $6)",
-            [
-                Value::from(project_id),
-                Value::from(p.id),
-                Value::from(p.commune_id),
-                Value::from(p.land_use.as_str()),
-                Value::from(to),
-                Value::from(at),
-            ],
-        ))
+    for h in holders {
+        household_parcels::ActiveModel {
+            household_id: Set(h.household_id),
+            parcel_id: Set(child),
+            share: Set(h.share),
+            role: Set(h.role),
+        }
+        .insert(conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Rice land (LUC) turned into perennial crops (CLN) a month ago, after the notice.
+async fn land_use_change(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    p: &ParcelRow,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let at = ts(today - Duration::days(33), 10);
+    let to = if p.land_use == LandUse::Cln.as_str() {
+        LandUse::Ont
+    } else {
+        LandUse::Cln
+    };
+    parcels::Entity::update_many()
+        .col_expr(parcels::Column::LandUse, Expr::value(to.as_str()))
+        .col_expr(parcels::Column::UpdatedAt, Expr::value(at))
+        .col_expr(parcels::Column::Version, Expr::col(parcels::Column::Version).add(1))
+        .filter(parcels::Column::Id.eq(p.id))
+        .exec(conn)
+        .await?;
+    parcel_land_use_events::ActiveModel {
+        project_id: Set(project_id),
+        parcel_id: Set(p.id),
+        commune_id: Set(p.commune_id),
+        from_land_use: Set(p.land_use.clone()),
+        to_land_use: Set(to.as_str().to_string()),
+        actor_id: Set(None),
+        actor: Set("system".into()),
+        at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
     Ok(())
 }

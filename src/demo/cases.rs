@@ -14,26 +14,26 @@
 //! Dates move with today; the structure (which households, which kinds) is deterministic.
 use anyhow::Context;
 use chrono::{Duration, NaiveDate};
+use sea_orm::sea_query::{
+    Alias, Expr, InsertStatement, JoinType, Keyword, Order, SelectStatement, SimpleExpr,
+};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Statement,
-    TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, StatementBuilder, TransactionTrait,
 };
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Scope};
 use crate::cases::dto::NewStage;
-use crate::domain::CaseStage;
+use crate::domain::{CaseStage, Channel, ParcelStatus};
+use crate::entities::parcels;
 use crate::grievances::dto::{
     GrievanceAction, GrievanceHouseholdInput, GrievancePatch, NewAppeal, NewGrievance,
 };
 use crate::legal::{self, GrievanceKind, LandKind};
+use crate::scoped::{self, case_stage_events as events, household_parcels, households, Personal};
 
 /// Days before today the lapsed notices were issued again.
 const RENOTICE_DAYS: i64 = 240;
-
-#[derive(Debug, FromQueryResult)]
-struct DateRow {
-    d: NaiveDate,
-}
 
 #[derive(Debug, FromQueryResult)]
 struct HouseholdRow {
@@ -41,25 +41,101 @@ struct HouseholdRow {
     commune_id: i32,
 }
 
-fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(backend, sql, values)
+/// `alias.column` of a case event.
+fn ev(alias: &'static str, c: events::Column) -> Expr {
+    Expr::col((Alias::new(alias), c))
 }
+
+fn null() -> SimpleExpr {
+    SimpleExpr::Keyword(Keyword::Null)
+}
+
+/// The columns a copied case event is written with, in the order of the SELECTs below.
+const COPY_COLUMNS: [events::Column; 12] = [
+    events::Column::ProjectId,
+    events::Column::HouseholdId,
+    events::Column::ParcelId,
+    events::Column::Stage,
+    events::Column::OccurredOn,
+    events::Column::DocumentNo,
+    events::Column::Note,
+    events::Column::RecordedBy,
+    events::Column::RecordedAt,
+    events::Column::Overridden,
+    events::Column::DueOn,
+    events::Column::DueStage,
+];
 
 async fn distinct_dates(
     db: &impl ConnectionTrait,
     project_id: i32,
-    stage: &str,
+    stage: CaseStage,
 ) -> anyhow::Result<Vec<NaiveDate>> {
-    Ok(DateRow::find_by_statement(stmt(
-        db.get_database_backend(),
-        "SELECT DISTINCT occurred_on AS d FROM case_stage_events WHERE project_id = $1 AND stage = $2",
-        vec![project_id.into(), stage.into()],
-    ))
-    .all(db)
-    .await?
-    .into_iter()
-    .map(|r| r.d)
-    .collect())
+    Ok(scoped::case_stage_events(&Scope::cli())
+        .select_only()
+        .column(events::Column::OccurredOn)
+        .distinct()
+        .filter(events::Column::ProjectId.eq(project_id))
+        .filter(events::Column::Stage.eq(stage.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The households with an event of `stage` (events under `alias`), as a subquery: add
+/// filters.
+fn with_stage(alias: &'static str, project_id: i32, stage: CaseStage) -> SelectStatement {
+    scoped::select_from(&Scope::cli(), Personal::CaseStageEvents, alias)
+        .column((Alias::new(alias), events::Column::HouseholdId))
+        .and_where(ev(alias, events::Column::ProjectId).eq(project_id))
+        .and_where(ev(alias, events::Column::Stage).eq(stage.as_str()))
+        .to_owned()
+}
+
+/// What a copied notice becomes: stage, day, document, note, recorded at, deadline.
+struct Copy<'a> {
+    stage: CaseStage,
+    on: NaiveDate,
+    document_no: Option<&'a str>,
+    note: &'a str,
+    recorded_at: chrono::DateTime<chrono::FixedOffset>,
+    due: Option<(NaiveDate, CaseStage)>,
+}
+
+/// A new event for every `notice` event the `filter` keeps: `INSERT … SELECT` from the
+/// notices (alias `e`).
+fn copy_notices(
+    project_id: i32,
+    new: &Copy<'_>,
+    filter: SimpleExpr,
+) -> anyhow::Result<InsertStatement> {
+    let e = Alias::new("e");
+    let select = scoped::select_from(&Scope::cli(), Personal::CaseStageEvents, "e")
+        .column((e.clone(), events::Column::ProjectId))
+        .column((e.clone(), events::Column::HouseholdId))
+        .expr(null())
+        .expr(Expr::val(new.stage.as_str()))
+        .expr(Expr::val(new.on))
+        .expr(new.document_no.map_or_else(null, |d| Expr::val(d).into()))
+        .expr(Expr::val(new.note))
+        .column((e, events::Column::RecordedBy))
+        .expr(Expr::val(new.recorded_at))
+        .expr(Expr::val(false))
+        .expr(new.due.map_or_else(null, |d| Expr::val(d.0).into()))
+        .expr(new.due.map_or_else(null, |d| Expr::val(d.1.as_str()).into()))
+        .and_where(ev("e", events::Column::ProjectId).eq(project_id))
+        .and_where(ev("e", events::Column::Stage).eq(CaseStage::Notice.as_str()))
+        .and_where(filter)
+        .to_owned();
+    Ok(scoped::insert_into(Personal::CaseStageEvents)
+        .columns(COPY_COLUMNS)
+        .select_from(select)?
+        .to_owned())
+}
+
+async fn run(db: &impl ConnectionTrait, stmt: &impl StatementBuilder) -> anyhow::Result<()> {
+    db.execute(db.get_database_backend().build(stmt)).await?;
+    Ok(())
 }
 
 /// Briefings before the notices, deadlines on every generated event, lapsed notices renewed.
@@ -69,25 +145,23 @@ async fn backfill(
     project_id: i32,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
-    let backend = db.get_database_backend();
-    for d in distinct_dates(db, project_id, "notice").await? {
+    let cli = Scope::cli();
+    for d in distinct_dates(db, project_id, CaseStage::Notice).await? {
         let briefing = d - Duration::days(7);
-        db.execute(stmt(
-            backend,
-            "INSERT INTO case_stage_events (project_id, household_id, parcel_id, stage, occurred_on, \
-             document_no, note, recorded_by, recorded_at, overridden) \
-             SELECT project_id, household_id, NULL, 'briefing', $1, NULL, $2, recorded_by, $3, $4 \
-             FROM case_stage_events WHERE project_id = $5 AND stage = 'notice' AND occurred_on = $6",
-            vec![
-                briefing.into(),
-                "Họp phổ biến, vận động chủ trương thu hồi đất (UBND xã, Mặt trận Tổ quốc)".into(),
-                super::gen::at(briefing, 16, 30).into(),
-                false.into(),
-                project_id.into(),
-                d.into(),
-            ],
-        ))
-        .await?;
+        let briefing = Copy {
+            stage: CaseStage::Briefing,
+            on: briefing,
+            document_no: None,
+            note: "Họp phổ biến, vận động chủ trương thu hồi đất (UBND xã, Mặt trận Tổ quốc)",
+            recorded_at: super::gen::at(briefing, 16, 30),
+            due: None,
+        };
+        let insert = copy_notices(
+            project_id,
+            &briefing,
+            ev("e", events::Column::OccurredOn).eq(d),
+        )?;
+        run(db, &insert).await?;
     }
     // Each stage's own deadline (the land kind does not change these).
     for stage in [
@@ -95,92 +169,124 @@ async fn backfill(
         CaseStage::PlanApproved,
         CaseStage::Enforcement,
     ] {
-        for d in distinct_dates(db, project_id, stage.as_str()).await? {
+        for d in distinct_dates(db, project_id, stage).await? {
             if let Some(due) = legal::deadline(stage, d, LandKind::Agricultural) {
-                db.execute(stmt(
-                    backend,
-                    "UPDATE case_stage_events SET due_on = $1, due_stage = $2 \
-                     WHERE project_id = $3 AND stage = $4 AND occurred_on = $5",
-                    vec![
-                        due.due_on.into(),
-                        due.stage.as_str().into(),
-                        project_id.into(),
-                        stage.as_str().into(),
-                        d.into(),
-                    ],
-                ))
-                .await?;
+                let update = scoped::update(&cli, Personal::CaseStageEvents)
+                    .value(events::Column::DueOn, due.due_on)
+                    .value(events::Column::DueStage, due.stage.as_str())
+                    .and_where(Expr::col(events::Column::ProjectId).eq(project_id))
+                    .and_where(Expr::col(events::Column::Stage).eq(stage.as_str()))
+                    .and_where(Expr::col(events::Column::OccurredOn).eq(d))
+                    .to_owned();
+                run(db, &update).await?;
             }
         }
     }
     // Payment: 30 days from the approval of the same household's plan.
-    for approved in distinct_dates(db, project_id, "plan_approved").await? {
+    for approved in distinct_dates(db, project_id, CaseStage::PlanApproved).await? {
         let due = legal::term_end(approved, legal::rules::PAYMENT_AFTER_APPROVAL.days());
-        db.execute(stmt(
-            backend,
-            "UPDATE case_stage_events SET due_on = $1, due_stage = 'paid' \
-             WHERE project_id = $2 AND stage = 'recovery_decision' AND household_id IN \
-             (SELECT household_id FROM case_stage_events WHERE project_id = $2 AND stage = 'plan_approved' \
-              AND occurred_on = $3)",
-            vec![due.into(), project_id.into(), approved.into()],
-        ))
-        .await?;
+        let approvals = with_stage("x", project_id, CaseStage::PlanApproved)
+            .and_where(ev("x", events::Column::OccurredOn).eq(approved))
+            .to_owned();
+        let update = scoped::update(&cli, Personal::CaseStageEvents)
+            .value(events::Column::DueOn, due)
+            .value(events::Column::DueStage, CaseStage::Paid.as_str())
+            .and_where(Expr::col(events::Column::ProjectId).eq(project_id))
+            .and_where(Expr::col(events::Column::Stage).eq(CaseStage::RecoveryDecision.as_str()))
+            .and_where(Expr::col(events::Column::HouseholdId).in_subquery(approvals))
+            .to_owned();
+        run(db, &update).await?;
     }
-    // Lapsed notices (no decision within 12 months) were issued again.
+    renew_lapsed_notices(db, project_id, today).await
+}
+
+/// Lapsed notices (no decision within 12 months) were issued again; the renewed notice
+/// supersedes the lapsed one.
+async fn renew_lapsed_notices(
+    db: &impl ConnectionTrait,
+    project_id: i32,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let cli = Scope::cli();
     let renotice = today - Duration::days(RENOTICE_DAYS);
-    let lapsed = "SELECT n.household_id FROM case_stage_events n WHERE n.project_id = $1 AND n.stage = 'notice' \
-         AND n.due_on < $2 AND NOT EXISTS (SELECT 1 FROM case_stage_events x \
-         WHERE x.household_id = n.household_id AND x.stage = 'recovery_decision')";
+    let decided = scoped::select_from(&cli, Personal::CaseStageEvents, "x")
+        .expr(Expr::val(1))
+        .and_where(
+            ev("x", events::Column::HouseholdId)
+                .equals((Alias::new("n"), events::Column::HouseholdId)),
+        )
+        .and_where(ev("x", events::Column::Stage).eq(CaseStage::RecoveryDecision.as_str()))
+        .to_owned();
+    let lapsed = with_stage("n", project_id, CaseStage::Notice)
+        .and_where(ev("n", events::Column::DueOn).lt(today))
+        .and_where(Expr::exists(decided).not())
+        .to_owned();
     let due = legal::deadline(CaseStage::Notice, renotice, LandKind::Agricultural);
-    db.execute(stmt(
-        backend,
-        &format!(
-            "INSERT INTO case_stage_events (project_id, household_id, parcel_id, stage, occurred_on, \
-             document_no, note, recorded_by, recorded_at, overridden, due_on, due_stage) \
-             SELECT project_id, household_id, NULL, 'notice', $3, '118/TB-UBND', $4, recorded_by, $5, $6, $7, $8 \
-             FROM case_stage_events WHERE project_id = $1 AND stage = 'notice' AND household_id IN ({lapsed})"
-        ),
-        vec![
-            project_id.into(),
-            today.into(),
-            renotice.into(),
-            "Thông báo thu hồi đất ban hành lại (thông báo năm 2021 đã hết hiệu lực 12 tháng)".into(),
-            super::gen::at(renotice, 16, 30).into(),
-            false.into(),
-            due.map(|d| d.due_on).into(),
-            due.map(|d| d.stage.as_str().to_string()).into(),
-        ],
-    ))
-    .await?;
-    // The renewed notice supersedes the lapsed one.
-    db.execute(stmt(
-        backend,
-        "UPDATE case_stage_events SET due_on = NULL, due_stage = NULL \
-         WHERE project_id = $1 AND stage = 'notice' AND occurred_on < $2 AND household_id IN \
-         (SELECT household_id FROM case_stage_events WHERE project_id = $1 AND stage = 'notice' AND occurred_on = $2)",
-        vec![project_id.into(), renotice.into()],
-    ))
-    .await?;
-    Ok(())
+    let renewal = Copy {
+        stage: CaseStage::Notice,
+        on: renotice,
+        document_no: Some("118/TB-UBND"),
+        note: "Thông báo thu hồi đất ban hành lại (thông báo năm 2021 đã hết hiệu lực 12 tháng)",
+        recorded_at: super::gen::at(renotice, 16, 30),
+        due: due.map(|d| (d.due_on, d.stage)),
+    };
+    let insert = copy_notices(
+        project_id,
+        &renewal,
+        ev("e", events::Column::HouseholdId).in_subquery(lapsed),
+    )?;
+    run(db, &insert).await?;
+    let renewed = with_stage("x", project_id, CaseStage::Notice)
+        .and_where(ev("x", events::Column::OccurredOn).eq(renotice))
+        .to_owned();
+    let update = scoped::update(&cli, Personal::CaseStageEvents)
+        .value(events::Column::DueOn, Option::<NaiveDate>::None)
+        .value(events::Column::DueStage, Option::<String>::None)
+        .and_where(Expr::col(events::Column::ProjectId).eq(project_id))
+        .and_where(Expr::col(events::Column::Stage).eq(CaseStage::Notice.as_str()))
+        .and_where(Expr::col(events::Column::OccurredOn).lt(renotice))
+        .and_where(Expr::col(events::Column::HouseholdId).in_subquery(renewed))
+        .to_owned();
+    run(db, &update).await
 }
 
 /// Households of the project whose parcels have one of `statuses`, by id.
 async fn households_with(
     db: &impl ConnectionTrait,
     project_id: i32,
-    statuses: &str,
+    statuses: &[ParcelStatus],
 ) -> anyhow::Result<Vec<HouseholdRow>> {
-    Ok(HouseholdRow::find_by_statement(stmt(
-        db.get_database_backend(),
-        &format!(
-            "SELECT h.id, h.commune_id FROM households h WHERE h.project_id = $1 AND EXISTS \
-             (SELECT 1 FROM household_parcels hp JOIN parcels p ON p.id = hp.parcel_id \
-              WHERE hp.household_id = h.id AND p.status IN ({statuses})) ORDER BY h.id"
-        ),
-        vec![project_id.into()],
-    ))
-    .all(db)
-    .await?)
+    let cli = Scope::cli();
+    let (h, hp, p) = (Alias::new("h"), Alias::new("hp"), Alias::new("p"));
+    let holds = scoped::select_from(&cli, Personal::HouseholdParcels, "hp")
+        .expr(Expr::val(1))
+        .join_as(
+            JoinType::InnerJoin,
+            parcels::Entity,
+            p.clone(),
+            Expr::col((p.clone(), parcels::Column::Id))
+                .equals((hp.clone(), household_parcels::Column::ParcelId)),
+        )
+        .and_where(
+            Expr::col((hp, household_parcels::Column::HouseholdId))
+                .equals((h.clone(), households::Column::Id)),
+        )
+        .and_where(
+            Expr::col((p, parcels::Column::Status)).is_in(statuses.iter().map(|s| s.as_str())),
+        )
+        .to_owned();
+    let stmt = scoped::select_from(&cli, Personal::Households, "h")
+        .column((h.clone(), households::Column::Id))
+        .column((h.clone(), households::Column::CommuneId))
+        .and_where(Expr::col((h.clone(), households::Column::ProjectId)).eq(project_id))
+        .and_where(Expr::exists(holds))
+        .order_by((h, households::Column::Id), Order::Asc)
+        .to_owned();
+    Ok(
+        HouseholdRow::find_by_statement(db.get_database_backend().build(&stmt))
+            .all(db)
+            .await?,
+    )
 }
 
 fn new_stage(stage: CaseStage, on: NaiveDate, document_no: &str, note: &str) -> NewStage {
@@ -204,7 +310,7 @@ async fn recent_stages(
     today: NaiveDate,
 ) -> anyhow::Result<()> {
     let who = Principal::cli();
-    let agreed = households_with(db, project_id, "'agreed'").await?;
+    let agreed = households_with(db, project_id, &[ParcelStatus::Agreed]).await?;
     let days = |n: i64| today - Duration::days(n);
     // (days ago approved, days ago decided): a decision overdue, due soon, one done with the
     // payment overdue, one done and paid in time (not recorded: still due).
@@ -246,7 +352,7 @@ async fn recent_stages(
 
 struct Filing {
     kind: GrievanceKind,
-    channel: &'static str,
+    channel: Channel,
     received_ago: i64,
     content: &'static str,
     complex: bool,
@@ -260,7 +366,7 @@ struct Filing {
 const FILINGS: &[Filing] = &[
     Filing {
         kind: GrievanceKind::Complaint,
-        channel: "citizen_reception",
+        channel: Channel::CitizenReception,
         received_ago: 3,
         content: "Không đồng ý đơn giá bồi thường đất trồng lúa, đề nghị áp giá sát thị trường",
         complex: false,
@@ -270,7 +376,7 @@ const FILINGS: &[Filing] = &[
     },
     Filing {
         kind: GrievanceKind::Complaint,
-        channel: "mail",
+        channel: Channel::Mail,
         received_ago: 14,
         content: "Khiếu nại việc xác định nguồn gốc đất vườn liền kề đất ở",
         complex: false,
@@ -280,7 +386,7 @@ const FILINGS: &[Filing] = &[
     },
     Filing {
         kind: GrievanceKind::Complaint,
-        channel: "direct",
+        channel: Channel::Direct,
         received_ago: 50,
         content: "Khiếu nại diện tích kiểm đếm nhà, vật kiến trúc thiếu so với thực tế",
         complex: false,
@@ -290,7 +396,7 @@ const FILINGS: &[Filing] = &[
     },
     Filing {
         kind: GrievanceKind::Complaint,
-        channel: "citizen_reception",
+        channel: Channel::CitizenReception,
         received_ago: 40,
         content:
             "Khiếu nại phương án bố trí tái định cư: lô đất xa đường, không phù hợp kinh doanh",
@@ -301,7 +407,7 @@ const FILINGS: &[Filing] = &[
     },
     Filing {
         kind: GrievanceKind::Complaint,
-        channel: "mail",
+        channel: Channel::Mail,
         received_ago: 20,
         content: "Khiếu nại mức hỗ trợ chuyển đổi nghề nghiệp (hộ ở thôn vùng sâu)",
         complex: false,
@@ -311,7 +417,7 @@ const FILINGS: &[Filing] = &[
     },
     Filing {
         kind: GrievanceKind::Denunciation,
-        channel: "mail",
+        channel: Channel::Mail,
         received_ago: 10,
         content: "Tố cáo cán bộ đo đạc ghi sai diện tích thửa đất để trục lợi",
         complex: false,
@@ -321,7 +427,7 @@ const FILINGS: &[Filing] = &[
     },
     Filing {
         kind: GrievanceKind::Feedback,
-        channel: "phone",
+        channel: Channel::Phone,
         received_ago: 20,
         content: "Phản ánh xe thi công làm hư hỏng đường bê tông liên thôn",
         complex: false,
@@ -331,7 +437,7 @@ const FILINGS: &[Filing] = &[
     },
     Filing {
         kind: GrievanceKind::Complaint,
-        channel: "direct",
+        channel: Channel::Direct,
         received_ago: 120,
         content: "Khiếu nại không được hỗ trợ ổn định đời sống",
         complex: false,
@@ -365,9 +471,17 @@ async fn grievances(
     today: NaiveDate,
 ) -> anyhow::Result<()> {
     let who = Principal::cli();
-    let mut people = households_with(db, project_id, "'in_complaint', 'objecting'").await?;
+    let mut people = households_with(
+        db,
+        project_id,
+        &[ParcelStatus::InComplaint, ParcelStatus::Objecting],
+    ).await?;
     // Small demos may have few objecting households: fill with the others.
-    for h in households_with(db, project_id, "'negotiating', 'contacted'").await? {
+    for h in households_with(
+        db,
+        project_id,
+        &[ParcelStatus::Negotiating, ParcelStatus::Contacted],
+    ).await? {
         if people.len() >= 20 {
             break;
         }
@@ -394,7 +508,7 @@ async fn grievances(
             NewGrievance {
                 project: project_code.into(),
                 kind: f.kind,
-                channel: f.channel.parse()?,
+                channel: f.channel,
                 received_on: days(f.received_ago),
                 content: f.content.into(),
                 households: one(h.id),
@@ -473,7 +587,15 @@ async fn grievances(
         .filter(|h| h.commune_id == first.commune_id)
         .map(|h| h.id)
         .collect();
-    for h in households_with(db, project_id, "'negotiating', 'contacted', 'agreed'").await? {
+    for h in households_with(
+        db,
+        project_id,
+        &[
+            ParcelStatus::Negotiating,
+            ParcelStatus::Contacted,
+            ParcelStatus::Agreed,
+        ],
+    ).await? {
         if same.len() >= 6 {
             break;
         }
@@ -489,7 +611,7 @@ async fn grievances(
         NewGrievance {
             project: project_code.into(),
             kind: GrievanceKind::Petition,
-            channel: crate::domain::Channel::Meeting,
+            channel: Channel::Meeting,
             received_on: days(12),
             content:
                 "Kiến nghị chung của các hộ: bố trí tái định cư tại chỗ, giữ nguyên khu mộ tộc họ"

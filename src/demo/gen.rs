@@ -1,4 +1,4 @@
-//! The row generator: walks the communes' cells, groups them into households, and writes each
+//! The row generator: walks the communes' cells, groups them by household, and writes each
 //! household's parcels, people, visits, status events and case stages into batches of
 //! multi-row INSERT statements. Runs on a blocking thread; all randomness comes from one
 //! seeded `StdRng`, in one fixed order, so a seed always gives the same data set.
@@ -6,13 +6,15 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime};
 use geo::{BoundingRect, Contains, MultiPolygon, Point, Polygon};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::sea_query::{Alias, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, InsertStatement, Query, SimpleExpr};
 use sea_orm::{DbBackend, DbErr, Statement};
 use serde_json::json;
 
 use super::layout::{Cell, Layout, BASE_CELL_M};
 use super::names::{self, weighted, Gender};
 use crate::domain::{CaseStage, LandUse, ParcelStatus, Stance, Topic, VisitKind};
+use crate::entities::{parcel_status_events, parcels};
+use crate::scoped::{insert_into, Personal};
 
 /// Bound values per statement: SQLite allows 32,766, PostgreSQL 65,535.
 pub(crate) const MAX_VALUES: usize = 8_000;
@@ -256,10 +258,12 @@ fn s(v: &str) -> SimpleExpr {
     v.into()
 }
 
+/// Multi-row INSERTs of `rows` into the table of `into` (from `scoped::insert_into` for a
+/// personal-data table, from the entity otherwise), at most [`MAX_VALUES`] values each.
 pub(crate) fn insert_rows(
     out: &mut Vec<Statement>,
     backend: DbBackend,
-    table: &str,
+    into: &InsertStatement,
     columns: &[&str],
     rows: impl Iterator<Item = Vec<SimpleExpr>>,
 ) -> Result<(), DbErr> {
@@ -278,12 +282,11 @@ pub(crate) fn insert_rows(
                 .find(|s| *s <= left)
                 .unwrap_or(1)
         };
-        let mut stmt = Query::insert();
-        stmt.into_table(Alias::new(table))
-            .columns(columns.iter().map(|c| Alias::new(*c)));
+        let mut stmt = into.clone();
+        stmt.columns(columns.iter().map(|c| Alias::new(*c)));
         for row in rows.by_ref().take(size) {
             stmt.values(row)
-                .map_err(|e| DbErr::Custom(format!("building insert into {table}: {e}")))?;
+                .map_err(|e| DbErr::Custom(format!("building a demo insert: {e}")))?;
         }
         out.push(backend.build(&stmt));
         left -= size;
@@ -297,7 +300,7 @@ impl Rows {
         insert_rows(
             &mut out,
             backend,
-            "parcels",
+            &Query::insert().into_table(parcels::Entity).to_owned(),
             &[
                 "id",
                 "project_id",
@@ -348,7 +351,7 @@ impl Rows {
         insert_rows(
             &mut out,
             backend,
-            "households",
+            &insert_into(Personal::Households),
             &[
                 "id",
                 "project_id",
@@ -391,7 +394,7 @@ impl Rows {
         insert_rows(
             &mut out,
             backend,
-            "household_parcels",
+            &insert_into(Personal::HouseholdParcels),
             &["household_id", "parcel_id", "share", "role"],
             self.household_parcels.into_iter().map(|r| {
                 vec![
@@ -405,7 +408,7 @@ impl Rows {
         insert_rows(
             &mut out,
             backend,
-            "parcel_status_events",
+            &Query::insert().into_table(parcel_status_events::Entity).to_owned(),
             &[
                 "id",
                 "project_id",
@@ -434,7 +437,7 @@ impl Rows {
         insert_rows(
             &mut out,
             backend,
-            "visits",
+            &insert_into(Personal::Visits),
             &[
                 "id",
                 "project_id",
@@ -477,7 +480,7 @@ impl Rows {
         insert_rows(
             &mut out,
             backend,
-            "commitments",
+            &insert_into(Personal::Commitments),
             &[
                 "id",
                 "visit_id",
@@ -502,7 +505,7 @@ impl Rows {
         insert_rows(
             &mut out,
             backend,
-            "case_stage_events",
+            &insert_into(Personal::CaseStageEvents),
             &[
                 "id",
                 "project_id",

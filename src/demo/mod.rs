@@ -16,23 +16,27 @@ mod names;
 mod public;
 
 use anyhow::{anyhow, bail, Context};
-use sea_orm::sea_query::{Alias, Expr, Func, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, Statement, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Select, Statement, TransactionTrait,
 };
 use serde_json::json;
 
-use crate::admin_units::seed::{commune_by_code, reset_id_sequence, seed_reference_data};
+use crate::admin_units::seed::{commune_by_code, seed_reference_data};
+use crate::auth::Scope;
+use crate::db::dialect;
 use crate::domain::Role;
-use crate::entities::{projects, users};
+use crate::entities::{
+    parcel_status_events, parcels, projects, users, working_group_areas, working_group_members,
+    working_groups,
+};
+use crate::scoped::{self, Personal};
 use gen::{at, ymd, Ctx, Generator, Ids, Staff};
 use layout::CommuneArea;
 
 /// Parcels per write transaction.
 pub const TXN_PARCELS: u64 = 250_000;
-/// SQLite page cache (KiB, as a negative `cache_size`) of the loading connection.
-const LOAD_CACHE_KIB: i64 = -131_072;
 
 /// The demo project's code.
 pub const PROJECT_CODE: &str = "HPDQ2";
@@ -168,36 +172,56 @@ fn demo_users(first: i32) -> Vec<DemoUser> {
         .collect()
 }
 
-async fn project_rows(
+/// The largest id of a table (0 when empty) + 1: the demo writes explicit ids from there.
+async fn next_id<E: EntityTrait>(
     db: &impl ConnectionTrait,
-    table: &str,
-    project_id: i32,
-) -> Result<u64, sea_orm::DbErr> {
-    let row = db
-        .query_one(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            format!("SELECT COUNT(*) FROM {table} WHERE project_id = $1"),
-            [project_id.into()],
-        ))
+    select: Select<E>,
+    id: E::Column,
+) -> Result<i32, sea_orm::DbErr> {
+    let max: Option<Option<i32>> = select
+        .select_only()
+        .expr(Expr::col(id).max())
+        .into_tuple()
+        .one(db)
         .await?;
-    let n: i64 = match row {
-        Some(r) => r.try_get_by_index(0)?,
-        None => 0,
-    };
-    Ok(n.max(0) as u64)
+    Ok(max.flatten().unwrap_or(0) + 1)
 }
 
-async fn next_id(db: &impl ConnectionTrait, table: &str) -> Result<i32, sea_orm::DbErr> {
-    let stmt = Query::select()
-        .expr(Func::max(Expr::col(Alias::new("id"))))
-        .from(Alias::new(table))
-        .to_owned();
-    let row = db.query_one(db.get_database_backend().build(&stmt)).await?;
-    let max: Option<i32> = match row {
-        Some(r) => r.try_get_by_index(0)?,
-        None => None,
-    };
-    Ok(max.unwrap_or(0) + 1)
+/// What the database holds for the project now: parcels, households, visits.
+async fn project_counts(db: &impl ConnectionTrait, project_id: i32) -> Result<(u64, u64, u64), sea_orm::DbErr> {
+    let cli = Scope::cli();
+    let parcels = parcels::Entity::find()
+        .filter(parcels::Column::ProjectId.eq(project_id))
+        .count(db)
+        .await?;
+    let households = scoped::households(&cli)
+        .filter(scoped::households::Column::ProjectId.eq(project_id))
+        .count(db)
+        .await?;
+    let visits = scoped::visits(&cli)
+        .filter(scoped::visits::Column::ProjectId.eq(project_id))
+        .count(db)
+        .await?;
+    Ok((parcels, households, visits))
+}
+
+/// Moves PostgreSQL's id sequences past the ids the demo wrote.
+async fn reset_id_sequences(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+    use crate::db::dialect::reset_id_sequence;
+    reset_id_sequence(db, projects::Entity).await?;
+    reset_id_sequence(db, users::Entity).await?;
+    reset_id_sequence(db, working_groups::Entity).await?;
+    reset_id_sequence(db, parcels::Entity).await?;
+    reset_id_sequence(db, parcel_status_events::Entity).await?;
+    for table in [
+        Personal::Households,
+        Personal::Visits,
+        Personal::Commitments,
+        Personal::CaseStageEvents,
+    ] {
+        scoped::reset_id_sequence(db, table).await?;
+    }
+    Ok(())
 }
 
 async fn exec_all(
@@ -208,6 +232,30 @@ async fn exec_all(
         txn.execute(st).await?;
     }
     Ok(())
+}
+
+/// The first free id of each table the generator fills.
+async fn first_ids(db: &impl ConnectionTrait) -> Result<Ids, sea_orm::DbErr> {
+    let cli = Scope::cli();
+    Ok(Ids {
+        parcel: next_id(db, parcels::Entity::find(), parcels::Column::Id).await?,
+        household: next_id(db, scoped::households(&cli), scoped::households::Column::Id).await?,
+        visit: next_id(db, scoped::visits(&cli), scoped::visits::Column::Id).await?,
+        commitment: next_id(db, scoped::commitments(&cli), scoped::commitments::Column::Id)
+            .await?,
+        status_event: next_id(
+            db,
+            parcel_status_events::Entity::find(),
+            parcel_status_events::Column::Id,
+        )
+        .await?,
+        stage_event: next_id(
+            db,
+            scoped::case_stage_events(&cli),
+            scoped::case_stage_events::Column::Id,
+        )
+        .await?,
+    })
 }
 
 /// Project, users, working groups with their areas and members: one transaction.
@@ -226,7 +274,7 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        "projects",
+        &Query::insert().into_table(projects::Entity).to_owned(),
         &[
             "id",
             "code",
@@ -258,7 +306,7 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        "users",
+        &Query::insert().into_table(users::Entity).to_owned(),
         &[
             "id",
             "username",
@@ -283,7 +331,7 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        "working_groups",
+        &Query::insert().into_table(working_groups::Entity).to_owned(),
         &["id", "project_id", "name", "leader_id", "created_at"],
         groups.iter().map(|(id, _, name, leader, _)| {
             vec![
@@ -298,7 +346,7 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        "working_group_areas",
+        &Query::insert().into_table(working_group_areas::Entity).to_owned(),
         &["working_group_id", "admin_unit_id"],
         groups
             .iter()
@@ -307,7 +355,7 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        "working_group_members",
+        &Query::insert().into_table(working_group_members::Entity).to_owned(),
         &["working_group_id", "user_id"],
         groups.iter().flat_map(|(id, _, _, _, members)| {
             members.iter().map(move |m| vec![(*id).into(), (*m).into()])
@@ -323,7 +371,6 @@ async fn insert_setup(
 /// parcels written.
 async fn write_batches(
     txn: &DatabaseTransaction,
-    backend: DbBackend,
     rx: &mut tokio::sync::mpsc::Receiver<gen::Batch>,
     total: u64,
     progress: &dyn Fn(&str, u64, u64),
@@ -338,10 +385,7 @@ async fn write_batches(
         done += batch.parcels;
         since_commit += batch.parcels;
         if since_commit >= TXN_PARCELS {
-            txn.execute(Statement::from_string(backend, "COMMIT"))
-                .await?;
-            txn.execute(Statement::from_string(backend, "BEGIN"))
-                .await?;
+            dialect::commit_and_begin(txn).await?;
             since_commit = 0;
         }
         progress("parcels", done, total);
@@ -364,7 +408,7 @@ pub async fn load_demo(
     if projects::Entity::find().count(db).await? > 0 {
         bail!("database already has data");
     }
-    let first_user = next_id(db, "users").await?;
+    let first_user = next_id(db, users::Entity::find(), users::Column::Id).await?;
     let users_list = demo_users(first_user);
     let names: Vec<&str> = users_list.iter().map(|u| u.username).collect();
     let clash = users::Entity::find()
@@ -416,16 +460,10 @@ pub async fn load_demo(
     let boundary = geojson::Geometry::new(geojson::Value::from(&layout.boundary)).to_string();
 
     // Ids.
-    let project_id = next_id(db, "projects").await?;
-    let first_group = next_id(db, "working_groups").await?;
-    let first_ids = Ids {
-        parcel: next_id(db, "parcels").await?,
-        household: next_id(db, "households").await?,
-        visit: next_id(db, "visits").await?,
-        commitment: next_id(db, "commitments").await?,
-        status_event: next_id(db, "parcel_status_events").await?,
-        stage_event: next_id(db, "case_stage_events").await?,
-    };
+    let project_id = next_id(db, projects::Entity::find(), projects::Column::Id).await?;
+    let first_group =
+        next_id(db, working_groups::Entity::find(), working_groups::Column::Id).await?;
+    let first_ids = first_ids(db).await?;
     let user_id = |name: &str| {
         users_list
             .iter()
@@ -505,32 +543,11 @@ pub async fn load_demo(
     let txn = db.begin().await?;
     // The time-ordered indexes (visits, status events) take rows in random order; a larger
     // page cache for this connection, while loading, saves rewriting their pages.
-    let previous_cache = match backend {
-        DbBackend::Sqlite => {
-            let row = txn
-                .query_one(Statement::from_string(backend, "PRAGMA cache_size"))
-                .await?;
-            let previous: Option<i64> = row.and_then(|r| r.try_get_by_index(0).ok());
-            if previous.is_some() {
-                txn.execute(Statement::from_string(
-                    backend,
-                    format!("PRAGMA cache_size = {LOAD_CACHE_KIB}"),
-                ))
-                .await?;
-            }
-            previous
-        }
-        _ => None,
-    };
-    let written = write_batches(&txn, backend, &mut rx, total, progress).await;
+    let previous_cache = dialect::begin_bulk_load_cache(&txn).await?;
+    let written = write_batches(&txn, &mut rx, total, progress).await;
     if let Some(previous) = previous_cache {
         // Best effort: the connection goes back to the pool either way.
-        let _ = txn
-            .execute(Statement::from_string(
-                backend,
-                format!("PRAGMA cache_size = {previous}"),
-            ))
-            .await;
+        let _ = dialect::end_bulk_load_cache(&txn, previous).await;
     }
     let done = written?;
     txn.commit().await?;
@@ -542,19 +559,7 @@ pub async fn load_demo(
         progress("parcels", total, total);
     }
 
-    for table in [
-        "projects",
-        "users",
-        "working_groups",
-        "parcels",
-        "households",
-        "visits",
-        "commitments",
-        "parcel_status_events",
-        "case_stage_events",
-    ] {
-        reset_id_sequence(db, table).await?;
-    }
+    reset_id_sequences(db).await?;
     // The extras add visits, stances and a split parcel: count after them.
     extras::load(db, project_id)
         .await
@@ -564,14 +569,8 @@ pub async fn load_demo(
         .await
         .context("computing progress counters")?;
     progress("counters", 1, 1);
-    if backend == DbBackend::Sqlite {
-        // Leave a short WAL behind rather than the last chunk's worth of pages.
-        db.execute(Statement::from_string(
-            backend,
-            "PRAGMA wal_checkpoint(TRUNCATE)",
-        ))
-        .await?;
-    }
+    // Leave a short WAL behind rather than the last chunk's worth of pages.
+    dialect::checkpoint_after_bulk_load(db).await?;
 
     let detail = json!({
         "project": PROJECT_CODE,
@@ -594,12 +593,12 @@ pub async fn load_demo(
     .await?;
     tracing::info!(detail = %detail, "demo data loaded");
     // The extras add a few rows of their own: report what the database holds now.
-    let rows = |table: &'static str| project_rows(db, table, project_id);
+    let (parcels, households, visits) = project_counts(db, project_id).await?;
     Ok(DemoSummary {
         project_code: PROJECT_CODE.to_string(),
-        parcels: rows("parcels").await?,
-        households: rows("households").await?,
-        visits: rows("visits").await?,
+        parcels,
+        households,
+        visits,
         logins: users_list
             .iter()
             .map(|u| (u.username.to_string(), DEMO_PASSWORD.to_string()))

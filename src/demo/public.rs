@@ -1,7 +1,9 @@
 //! Public information of the demo project HPDQ2: who is responsible for what (agencies and
 //! their official contacts) and the timeline. Nothing here names a household.
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+
+use crate::entities::{project_milestones, project_parties};
 
 /// Role (vi, en), organisation, office, phone, email.
 type Party = (
@@ -95,40 +97,34 @@ const MILESTONES: &[(i32, u32, u32, &str, &str)] = &[
     ),
 ];
 
+#[tracing::instrument(skip_all, fields(project_id))]
 pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
-    let backend = db.get_database_backend();
     for (i, (role_vi, role_en, organisation, person, phone, email)) in PARTIES.iter().enumerate() {
-        db.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO project_parties (project_id, sort_order, role_vi, role_en, organisation, \
-             contact_person, phone, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [
-                Value::from(project_id),
-                Value::from(i as i32),
-                Value::from(*role_vi),
-                Value::from(*role_en),
-                Value::from(*organisation),
-                Value::from(person.map(str::to_string)),
-                Value::from(phone.map(str::to_string)),
-                Value::from(email.map(str::to_string)),
-            ],
-        ))
+        project_parties::ActiveModel {
+            project_id: Set(project_id),
+            sort_order: Set(i32::try_from(i)?),
+            role_vi: Set((*role_vi).to_string()),
+            role_en: Set((*role_en).to_string()),
+            organisation: Set((*organisation).to_string()),
+            contact_person: Set(person.map(str::to_string)),
+            phone: Set(phone.map(str::to_string)),
+            email: Set(email.map(str::to_string)),
+            ..Default::default()
+        }
+        .insert(db)
         .await?;
     }
     for (y, m, d, title_vi, title_en) in MILESTONES {
         let on = NaiveDate::from_ymd_opt(*y, *m, *d)
             .ok_or_else(|| anyhow::anyhow!("bad milestone date {y}-{m}-{d}"))?;
-        db.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO project_milestones (project_id, on_date, title_vi, title_en) \
-             VALUES ($1, $2, $3, $4)",
-            [
-                Value::from(project_id),
-                Value::from(on),
-                Value::from(*title_vi),
-                Value::from(*title_en),
-            ],
-        ))
+        project_milestones::ActiveModel {
+            project_id: Set(project_id),
+            on_date: Set(on),
+            title_vi: Set((*title_vi).to_string()),
+            title_en: Set((*title_en).to_string()),
+            ..Default::default()
+        }
+        .insert(db)
         .await?;
     }
     Ok(())

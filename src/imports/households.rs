@@ -4,13 +4,13 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 
-use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
 use super::dto::{ImportProblem, ImportReport};
 use crate::admin_units::seed::LEVEL_COMMUNE;
 use crate::auth::Principal;
-use crate::entities::projects;
+use crate::entities::{admin_units, parcels, projects};
 use crate::error::{AppError, AppResult};
 use crate::households::dto::{MemberInput, NewHousehold, NewHouseholdParcel};
 use crate::households::service::{check_id_number, create};
@@ -262,6 +262,28 @@ struct Columns {
     at: HashMap<Field, (usize, String)>,
 }
 
+impl Columns {
+    /// The cell of `f` in the row (empty when the register has no such column).
+    fn cell<'r>(&self, row: &'r SheetRow, f: Field) -> (&'r str, bool) {
+        self.at
+            .get(&f)
+            .and_then(|(c, _)| row.cells.get(*c))
+            .map_or(("", false), |(s, n)| (s.as_str(), *n))
+    }
+
+    /// A problem of a row, named by the register's own header of the column.
+    fn problem(&self, row: usize, f: Option<Field>, code: &str, reason: String) -> ImportProblem {
+        ImportProblem {
+            index: None,
+            row: Some(row),
+            key: None,
+            column: f.and_then(|f| self.at.get(&f).map(|(_, h)| h.clone())),
+            code: code.into(),
+            reason,
+        }
+    }
+}
+
 fn find_columns(rows: &[SheetRow]) -> AppResult<Columns> {
     // Registers often carry a title and a date above the header row.
     for (i, row) in rows.iter().take(15).enumerate() {
@@ -298,273 +320,299 @@ struct Ready {
     parcel_keys: Vec<(String, String, String)>,
 }
 
-#[derive(FromQueryResult)]
-struct UnitRow {
-    code: String,
-    name: String,
+/// The communes a register may name: by code, or by name without its "Xã" prefix.
+struct Communes {
+    codes: HashSet<String>,
+    by_name: HashMap<String, HashSet<String>>,
 }
 
-#[derive(FromQueryResult)]
-struct ParcelKeyRow {
-    id: i32,
-    commune_id: i32,
-    map_sheet: String,
-    parcel_no: String,
-}
-
-/// Checks every row and, unless `dry_run` or anything is wrong, creates the households.
-/// Run inside one write transaction; commit only when `errors` is empty and not a dry run.
-pub async fn import(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    project: &projects::Model,
-    file_name: &str,
-    rows: Vec<SheetRow>,
-    dry_run: bool,
-) -> AppResult<ImportReport> {
-    let started = std::time::Instant::now();
-    let cols = find_columns(&rows)?;
-    let mut report = ImportReport {
-        kind: "households".into(),
-        project: project.code.clone(),
-        file: file_name.to_string(),
-        dry_run,
-        committed: false,
-        source_crs: None,
-        total: 0,
-        inserted: 0,
-        updated: 0,
-        unchanged: 0,
-        lineage: Vec::new(),
-        errors: Vec::new(),
-        batch: None,
-        seconds: 0.0,
-    };
-    let header = |f: Field| cols.at.get(&f).map(|(_, h)| h.clone());
-    let problem = |row: usize, f: Option<Field>, code: &str, reason: String| ImportProblem {
-        index: None,
-        row: Some(row),
-        key: None,
-        column: f.and_then(header),
-        code: code.into(),
-        reason,
-    };
-
-    // Commune names → codes, for registers that write "Bình Thuận" rather than 21043.
-    let units = UnitRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT code, name FROM admin_units WHERE level = $1",
-        [Value::from(LEVEL_COMMUNE)],
-    ))
-    .all(conn)
-    .await?;
-    let mut by_name: HashMap<String, HashSet<String>> = HashMap::new();
-    let codes: HashSet<String> = units.iter().map(|u| u.code.clone()).collect();
-    for u in &units {
-        by_name
-            .entry(commune_name_key(&u.name))
-            .or_default()
-            .insert(u.code.clone());
+impl Communes {
+    async fn load(conn: &impl ConnectionTrait) -> AppResult<Self> {
+        let units: Vec<(String, String)> = admin_units::Entity::find()
+            .select_only()
+            .column(admin_units::Column::Code)
+            .column(admin_units::Column::Name)
+            .filter(admin_units::Column::Level.eq(LEVEL_COMMUNE))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let mut by_name: HashMap<String, HashSet<String>> = HashMap::new();
+        let codes: HashSet<String> = units.iter().map(|u| u.0.clone()).collect();
+        for (code, name) in units {
+            by_name.entry(commune_name_key(&name)).or_default().insert(code);
+        }
+        Ok(Communes { codes, by_name })
     }
 
+    /// The code a commune cell names, or the problem with it.
+    fn code_of(&self, raw: &str) -> Result<String, (&'static str, String)> {
+        if raw.is_empty() {
+            return Err((
+                "missing_commune",
+                "the commune is empty; give its code (e.g. 21043) or name".into(),
+            ));
+        }
+        if self.codes.contains(raw) {
+            return Ok(raw.to_string());
+        }
+        let mut found: Vec<&String> = self
+            .by_name
+            .get(&commune_name_key(raw))
+            .map(|s| s.iter().collect())
+            .unwrap_or_default();
+        match found.len() {
+            1 => Ok(found[0].clone()),
+            0 => Err((
+                "unknown_commune",
+                format!("there is no commune `{raw}`; give its code, e.g. 21043"),
+            )),
+            _ => {
+                found.sort();
+                let list: Vec<&str> = found.iter().map(|s| s.as_str()).collect();
+                Err((
+                    "ambiguous_commune",
+                    format!(
+                        "several communes are named {raw} (codes {}); write the code",
+                        list.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// What the rows seen so far hold, to refuse a CCCD or a code given twice in the file.
+#[derive(Default)]
+struct Seen {
+    id: HashMap<String, usize>,
+    code: HashMap<String, usize>,
+}
+
+/// Checks every row of the register; rows without problems come back ready to create.
+fn check_rows(
+    rows: &[SheetRow],
+    cols: &Columns,
+    communes: &Communes,
+    project: &projects::Model,
+    report: &mut ImportReport,
+) -> Vec<Ready> {
     let mut ready = Vec::new();
-    let mut seen_id: HashMap<String, usize> = HashMap::new();
-    let mut seen_code: HashMap<String, usize> = HashMap::new();
+    let mut seen = Seen::default();
     for row in rows.iter().skip(cols.header_row + 1) {
-        let cell = |f: Field| -> (&str, bool) {
-            cols.at
-                .get(&f)
-                .and_then(|(c, _)| row.cells.get(*c))
-                .map(|(s, n)| (s.as_str(), *n))
-                .unwrap_or(("", false))
-        };
         if row.cells.iter().all(|(s, _)| s.is_empty()) {
             continue;
         }
         report.total += 1;
-        let n = row.number;
-        let before = report.errors.len();
-        let head = cell(Field::HeadName).0;
-        if head.is_empty() {
-            report.errors.push(problem(
+        if let Some(r) = check_row(row, cols, communes, project, &mut seen, &mut report.errors) {
+            ready.push(r);
+        }
+    }
+    ready
+}
+
+/// Checks one row: every problem goes to `errors`; a row without any is ready.
+fn check_row(
+    row: &SheetRow,
+    cols: &Columns,
+    communes: &Communes,
+    project: &projects::Model,
+    seen: &mut Seen,
+    errors: &mut Vec<ImportProblem>,
+) -> Option<Ready> {
+    let n = row.number;
+    let before = errors.len();
+    let cell = |f: Field| cols.cell(row, f);
+    let head = cell(Field::HeadName).0;
+    if head.is_empty() {
+        errors.push(cols.problem(
+            n,
+            Some(Field::HeadName),
+            "missing_head_name",
+            "the head of household's name is empty".into(),
+        ));
+    }
+    let id_number = check_id(cols, row, seen, errors);
+    let code = Some(cell(Field::Code).0.to_string()).filter(|s| !s.is_empty());
+    if let Some(c) = &code {
+        if let Some(first) = seen.code.insert(c.clone(), n) {
+            errors.push(cols.problem(
                 n,
-                Some(Field::HeadName),
-                "missing_head_name",
-                "the head of household's name is empty".into(),
+                Some(Field::Code),
+                "duplicate_in_file",
+                format!("household code {c} is already on row {first}"),
             ));
         }
-        let (id_raw, id_numeric) = cell(Field::IdNumber);
-        let id_number = match check_id_number(id_raw) {
-            Ok(v) => v,
-            Err(e) => {
-                let hint = if id_numeric && id_raw.len() == 11 {
-                    "; the cell holds a number, so Excel dropped the leading 0: format the column as Text and type the 12 digits"
-                } else {
-                    ""
-                };
-                report.errors.push(problem(
-                    n,
-                    Some(Field::IdNumber),
-                    "invalid_id_number",
-                    format!("{e}{hint}"),
-                ));
-                None
-            }
-        };
-        if let Some(id) = &id_number {
-            if let Some(first) = seen_id.insert(id.clone(), n) {
-                report.errors.push(problem(
-                    n,
-                    Some(Field::IdNumber),
-                    "duplicate_in_file",
-                    format!("CCCD {id} is already on row {first}"),
-                ));
-            }
+    }
+    let commune = match communes.code_of(cell(Field::Commune).0) {
+        Ok(c) => Some(c),
+        Err((code, reason)) => {
+            errors.push(cols.problem(n, Some(Field::Commune), code, reason));
+            None
         }
-        let code = Some(cell(Field::Code).0.to_string()).filter(|s| !s.is_empty());
-        if let Some(c) = &code {
-            if let Some(first) = seen_code.insert(c.clone(), n) {
-                report.errors.push(problem(
-                    n,
-                    Some(Field::Code),
-                    "duplicate_in_file",
-                    format!("household code {c} is already on row {first}"),
-                ));
-            }
-        }
-        let commune_raw = cell(Field::Commune).0;
-        let commune = if commune_raw.is_empty() {
-            report.errors.push(problem(
+    };
+    let vulnerable = check_flags(cols, row, errors);
+    check_member_count(cols, row, errors);
+    let members: Vec<MemberInput> = cell(Field::Members)
+        .0
+        .split([';', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|name| MemberInput {
+            name: name.to_string(),
+            relation: None,
+            birth_year: None,
+        })
+        .collect();
+    let parcel_keys = parcel_keys(cols, row, commune.as_deref(), errors);
+    if errors.len() > before {
+        return None;
+    }
+    Some(Ready {
+        row: n,
+        new: NewHousehold {
+            project: project.code.clone(),
+            code,
+            head_name: head.to_string(),
+            id_number,
+            phone: Some(cell(Field::Phone).0.to_string()).filter(|s| !s.is_empty()),
+            address: cell(Field::Address).0.to_string(),
+            commune: commune?,
+            members,
+            vulnerable,
+            parcels: Vec::new(),
+            split_from: None,
+        },
+        parcel_keys,
+    })
+}
+
+/// The row's CCCD, checked, and not given twice in the file.
+fn check_id(
+    cols: &Columns,
+    row: &SheetRow,
+    seen: &mut Seen,
+    errors: &mut Vec<ImportProblem>,
+) -> Option<String> {
+    let n = row.number;
+    let (id_raw, id_numeric) = cols.cell(row, Field::IdNumber);
+    let id_number = match check_id_number(id_raw) {
+        Ok(v) => v,
+        Err(e) => {
+            let hint = if id_numeric && id_raw.len() == 11 {
+                "; the cell holds a number, so Excel dropped the leading 0: format the column as Text and type the 12 digits"
+            } else {
+                ""
+            };
+            errors.push(cols.problem(
                 n,
-                Some(Field::Commune),
-                "missing_commune",
-                "the commune is empty; give its code (e.g. 21043) or name".into(),
+                Some(Field::IdNumber),
+                "invalid_id_number",
+                format!("{e}{hint}"),
             ));
             None
-        } else if codes.contains(commune_raw) {
-            Some(commune_raw.to_string())
-        } else {
-            match by_name
-                .get(&commune_name_key(commune_raw))
-                .map(|s| s.iter().collect::<Vec<_>>())
-            {
-                Some(c) if c.len() == 1 => Some(c[0].clone()),
-                Some(c) if c.len() > 1 => {
-                    let mut c: Vec<&String> = c;
-                    c.sort();
-                    report.errors.push(problem(
-                        n,
-                        Some(Field::Commune),
-                        "ambiguous_commune",
-                        format!(
-                            "several communes are named {commune_raw} (codes {}); write the code",
-                            c.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
-                    ));
-                    None
-                }
-                _ => {
-                    report.errors.push(problem(
-                        n,
-                        Some(Field::Commune),
-                        "unknown_commune",
-                        format!("there is no commune `{commune_raw}`; give its code, e.g. 21043"),
-                    ));
-                    None
-                }
-            }
-        };
-        let mut vulnerable = Vec::new();
-        for (f, name) in [
-            (Field::Poor, "poor"),
-            (Field::Merit, "merit"),
-            (Field::EthnicMinority, "ethnic_minority"),
-            (Field::ElderlyAlone, "elderly_alone"),
-        ] {
-            let raw = cell(f).0;
-            match flag(raw) {
-                Some(true) => vulnerable.push(name.to_string()),
-                Some(false) => {}
-                None => report.errors.push(problem(n, Some(f), "invalid_flag", format!("`{raw}` is not a yes/no mark; write x (or có) for yes and leave empty for no"))),
-            }
         }
-        let count_raw = cell(Field::MemberCount).0;
-        if !count_raw.is_empty()
-            && !count_raw
-                .parse::<u32>()
-                .is_ok_and(|c| (1..=50).contains(&c))
-        {
-            report.errors.push(problem(
+    };
+    if let Some(id) = &id_number {
+        if let Some(first) = seen.id.insert(id.clone(), n) {
+            errors.push(cols.problem(
                 n,
-                Some(Field::MemberCount),
-                "invalid_member_count",
-                format!("`{count_raw}` is not a number of people between 1 and 50"),
+                Some(Field::IdNumber),
+                "duplicate_in_file",
+                format!("CCCD {id} is already on row {first}"),
             ));
         }
-        let members: Vec<MemberInput> = cell(Field::Members)
-            .0
-            .split([';', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|name| MemberInput {
-                name: name.to_string(),
-                relation: None,
-                birth_year: None,
-            })
-            .collect();
-        let sheet = cell(Field::MapSheet).0;
-        let parcel = cell(Field::ParcelNo).0;
-        let mut parcel_keys = Vec::new();
-        match (sheet.is_empty(), parcel.is_empty()) {
-            (true, true) => {}
-            (false, false) => {
-                for no in parcel
-                    .split([',', ';'])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                {
-                    if let Some(c) = &commune {
-                        parcel_keys.push((c.clone(), sheet.to_string(), no.to_string()));
-                    }
+    }
+    id_number
+}
+
+/// The vulnerability marks of the row.
+fn check_flags(cols: &Columns, row: &SheetRow, errors: &mut Vec<ImportProblem>) -> Vec<String> {
+    let mut vulnerable = Vec::new();
+    for (f, name) in [
+        (Field::Poor, "poor"),
+        (Field::Merit, "merit"),
+        (Field::EthnicMinority, "ethnic_minority"),
+        (Field::ElderlyAlone, "elderly_alone"),
+    ] {
+        let raw = cols.cell(row, f).0;
+        match flag(raw) {
+            Some(true) => vulnerable.push(name.to_string()),
+            Some(false) => {}
+            None => errors.push(cols.problem(
+                row.number,
+                Some(f),
+                "invalid_flag",
+                format!("`{raw}` is not a yes/no mark; write x (or có) for yes and leave empty for no"),
+            )),
+        }
+    }
+    vulnerable
+}
+
+fn check_member_count(cols: &Columns, row: &SheetRow, errors: &mut Vec<ImportProblem>) {
+    let count_raw = cols.cell(row, Field::MemberCount).0;
+    if !count_raw.is_empty()
+        && !count_raw
+            .parse::<u32>()
+            .is_ok_and(|c| (1..=50).contains(&c))
+    {
+        errors.push(cols.problem(
+            row.number,
+            Some(Field::MemberCount),
+            "invalid_member_count",
+            format!("`{count_raw}` is not a number of people between 1 and 50"),
+        ));
+    }
+}
+
+/// The (commune, số tờ, số thửa) keys of the row's parcels.
+fn parcel_keys(
+    cols: &Columns,
+    row: &SheetRow,
+    commune: Option<&str>,
+    errors: &mut Vec<ImportProblem>,
+) -> Vec<(String, String, String)> {
+    let sheet = cols.cell(row, Field::MapSheet).0;
+    let parcel = cols.cell(row, Field::ParcelNo).0;
+    let mut keys = Vec::new();
+    match (sheet.is_empty(), parcel.is_empty()) {
+        (true, true) => {}
+        (false, false) => {
+            for no in parcel
+                .split([',', ';'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                if let Some(c) = commune {
+                    keys.push((c.to_string(), sheet.to_string(), no.to_string()));
                 }
             }
-            (true, false) => report.errors.push(problem(
-                n,
-                Some(Field::MapSheet),
-                "missing_map_sheet",
-                "a parcel number is given without its map sheet (Số tờ)".into(),
-            )),
-            (false, true) => report.errors.push(problem(
-                n,
-                Some(Field::ParcelNo),
-                "missing_parcel_no",
-                "a map sheet is given without the parcel number (Số thửa)".into(),
-            )),
         }
-        if report.errors.len() > before {
-            continue;
-        }
-        let Some(commune) = commune else { continue };
-        ready.push(Ready {
-            row: n,
-            new: NewHousehold {
-                project: project.code.clone(),
-                code,
-                head_name: head.to_string(),
-                id_number,
-                phone: Some(cell(Field::Phone).0.to_string()).filter(|s| !s.is_empty()),
-                address: cell(Field::Address).0.to_string(),
-                commune,
-                members,
-                vulnerable,
-                parcels: Vec::new(),
-                split_from: None,
-            },
-            parcel_keys,
-        });
+        (true, false) => errors.push(cols.problem(
+            row.number,
+            Some(Field::MapSheet),
+            "missing_map_sheet",
+            "a parcel number is given without its map sheet (Số tờ)".into(),
+        )),
+        (false, true) => errors.push(cols.problem(
+            row.number,
+            Some(Field::ParcelNo),
+            "missing_parcel_no",
+            "a map sheet is given without the parcel number (Số thửa)".into(),
+        )),
     }
+    keys
+}
 
-    // Parcels by (commune, số tờ, số thửa), with the parcel import's reading of commune codes.
+/// Checks the ready rows against the database: CCCDs already registered in the project, and
+/// parcels by (commune, số tờ, số thửa) with the parcel import's reading of commune codes.
+async fn check_against_database(
+    conn: &impl ConnectionTrait,
+    project: &projects::Model,
+    cols: &Columns,
+    ready: Vec<Ready>,
+    errors: &mut Vec<ImportProblem>,
+) -> AppResult<Vec<Ready>> {
     let codes_used: HashSet<String> = ready
         .iter()
         .flat_map(|r| r.parcel_keys.iter().map(|k| k.0.clone()))
@@ -572,42 +620,26 @@ pub async fn import(
     let communes = crate::parcels::service::resolve_communes(conn, &codes_used).await?;
     let mut parcel_ids: HashMap<(i32, String, String), i32> = HashMap::new();
     if !communes.is_empty() {
-        let list: Vec<String> = communes.values().map(i32::to_string).collect();
-        let rows = ParcelKeyRow::find_by_statement(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            format!("SELECT id, commune_id, map_sheet, parcel_no FROM parcels WHERE project_id = $1 AND commune_id IN ({})", list.join(",")),
-            [Value::from(project.id)],
-        ))
-        .all(conn)
-        .await?;
-        for r in rows {
-            parcel_ids.insert((r.commune_id, r.map_sheet, r.parcel_no), r.id);
+        let rows: Vec<(i32, i32, String, String)> = parcels::Entity::find()
+            .select_only()
+            .column(parcels::Column::Id)
+            .column(parcels::Column::CommuneId)
+            .column(parcels::Column::MapSheet)
+            .column(parcels::Column::ParcelNo)
+            .filter(parcels::Column::ProjectId.eq(project.id))
+            .filter(parcels::Column::CommuneId.is_in(communes.values().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (id, commune_id, map_sheet, parcel_no) in rows {
+            parcel_ids.insert((commune_id, map_sheet, parcel_no), id);
         }
     }
-    // CCCDs already registered in the project.
     let ids: Vec<String> = ready
         .iter()
         .filter_map(|r| r.new.id_number.clone())
         .collect();
-    let mut registered: HashSet<String> = HashSet::new();
-    for chunk in ids.chunks(500) {
-        let ph: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-        let mut values = vec![Value::from(project.id)];
-        values.extend(chunk.iter().map(|s| Value::from(s.as_str())));
-        for r in conn
-            .query_all(Statement::from_sql_and_values(
-                conn.get_database_backend(),
-                format!(
-                    "SELECT id_number FROM households WHERE project_id = $1 AND id_number IN ({})",
-                    ph.join(",")
-                ),
-                values,
-            ))
-            .await?
-        {
-            registered.insert(r.try_get("", "id_number")?);
-        }
-    }
+    let registered = crate::scoped::id_numbers_taken(conn, project.id, &ids).await?;
     let mut good = Vec::with_capacity(ready.len());
     for mut r in ready {
         let mut ok = true;
@@ -617,7 +649,7 @@ pub async fn import(
             .as_ref()
             .filter(|id| registered.contains(*id))
         {
-            report.errors.push(problem(
+            errors.push(cols.problem(
                 r.row,
                 Some(Field::IdNumber),
                 "already_registered",
@@ -638,7 +670,7 @@ pub async fn import(
                     share: None,
                 }),
                 None => {
-                    report.errors.push(problem(
+                    errors.push(cols.problem(
                         r.row,
                         Some(Field::ParcelNo),
                         "unknown_parcel",
@@ -655,13 +687,36 @@ pub async fn import(
             good.push(r);
         }
     }
+    Ok(good)
+}
 
-    // The household service makes the remaining checks (phone, lengths, codes taken) and the
-    // rows; a refusal names the row. Its checks come before any write, so a refused row leaves
-    // the transaction usable for the others' checks.
+/// The column a refusal of the household service points at.
+fn field_of_code(code: &str) -> Option<Field> {
+    match code {
+        "missing_head_name" | "invalid_head_name" => Some(Field::HeadName),
+        "invalid_id_number" => Some(Field::IdNumber),
+        "invalid_phone" => Some(Field::Phone),
+        "invalid_address" => Some(Field::Address),
+        "unknown_commune" => Some(Field::Commune),
+        "invalid_code" | "duplicate" => Some(Field::Code),
+        "invalid_members" => Some(Field::Members),
+        "unknown_parcel" | "duplicate_parcel" => Some(Field::ParcelNo),
+        _ => None,
+    }
+}
+
+/// Creates the households through the household service, which makes the remaining checks
+/// (phone, lengths, codes taken); a refusal names the row. Its checks come before any write,
+/// so a refused row leaves the transaction usable for the others' checks.
+async fn create_all(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    cols: &Columns,
+    good: Vec<Ready>,
+    errors: &mut Vec<ImportProblem>,
+) -> AppResult<Vec<i32>> {
     let mut created = Vec::with_capacity(good.len());
     for r in good {
-        let row = r.row;
         match create(conn, who, r.new).await {
             Ok(id) => created.push(id),
             Err(AppError::Db(e)) => return Err(AppError::Db(e)),
@@ -670,29 +725,57 @@ pub async fn import(
                     AppError::Unprocessable { code, .. } | AppError::Conflict { code, .. } => *code,
                     _ => "invalid_row",
                 };
-                let field = match code {
-                    "missing_head_name" | "invalid_head_name" => Some(Field::HeadName),
-                    "invalid_id_number" => Some(Field::IdNumber),
-                    "invalid_phone" => Some(Field::Phone),
-                    "invalid_address" => Some(Field::Address),
-                    "unknown_commune" => Some(Field::Commune),
-                    "invalid_code" | "duplicate" => Some(Field::Code),
-                    "invalid_members" => Some(Field::Members),
-                    "unknown_parcel" | "duplicate_parcel" => Some(Field::ParcelNo),
-                    _ => None,
-                };
-                report.errors.push(problem(row, field, code, e.to_string()));
+                errors.push(cols.problem(r.row, field_of_code(code), code, e.to_string()));
             }
         }
     }
+    Ok(created)
+}
+
+fn empty_report(project: &projects::Model, file_name: &str, dry_run: bool) -> ImportReport {
+    ImportReport {
+        kind: "households".into(),
+        project: project.code.clone(),
+        file: file_name.to_string(),
+        dry_run,
+        committed: false,
+        source_crs: None,
+        total: 0,
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+        lineage: Vec::new(),
+        errors: Vec::new(),
+        batch: None,
+        seconds: 0.0,
+    }
+}
+
+/// Checks every row and, unless `dry_run` or anything is wrong, creates the households.
+/// Run inside one write transaction; commit only when `errors` is empty and not a dry run.
+#[tracing::instrument(skip_all, fields(project_id = project.id, dry_run))]
+pub async fn import(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    project: &projects::Model,
+    file_name: &str,
+    rows: Vec<SheetRow>,
+    dry_run: bool,
+) -> AppResult<ImportReport> {
+    let started = std::time::Instant::now();
+    let cols = find_columns(&rows)?;
+    let mut report = empty_report(project, file_name, dry_run);
+    let communes = Communes::load(conn).await?;
+    let ready = check_rows(&rows, &cols, &communes, project, &mut report);
+    let good = check_against_database(conn, project, &cols, ready, &mut report.errors).await?;
+    let created = create_all(conn, who, &cols, good, &mut report.errors).await?;
     report.errors.sort_by_key(|e| e.row);
-    report.inserted = created.len();
+    report.inserted = if report.errors.is_empty() {
+        created.len()
+    } else {
+        0
+    };
     if !report.errors.is_empty() || dry_run {
-        report.inserted = if report.errors.is_empty() {
-            created.len()
-        } else {
-            0
-        };
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }

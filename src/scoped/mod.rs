@@ -540,3 +540,5 @@ pub async fn insert_holdings(
 mod field_grievances;
 pub use field_grievances::*;
 pub mod rows;
+mod loads;
+pub use loads::*;

@@ -216,14 +216,12 @@ async fn insert_grievance(
         .await?
         .context("inserting a demo grievance")?;
     let id: i32 = row.try_get("", "id")?;
-    if crate::alerts::service::column_exists(conn, "grievances", "signers").await? {
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "UPDATE grievances SET signers = $1 WHERE id = $2",
-            [Value::from(households.len() as i32), Value::from(id)],
-        ))
-        .await?;
-    }
+    conn.execute(Statement::from_sql_and_values(
+        backend,
+        "UPDATE grievances SET signers = $1 WHERE id = $2",
+        [Value::from(households.len() as i32), Value::from(id)],
+    ))
+    .await?;
     for h in households {
         conn.execute(Statement::from_sql_and_values(
             backend,

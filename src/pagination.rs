@@ -24,7 +24,9 @@ pub struct Page<T> {
 pub struct Cursor(pub i32);
 
 fn bad_cursor() -> AppError {
-    AppError::BadRequest("the cursor is not one this server gave out; start again without it".into())
+    AppError::BadRequest(
+        "the cursor is not one this server gave out; start again without it".into(),
+    )
 }
 
 fn encode_text(text: &str) -> String {
@@ -68,7 +70,10 @@ impl Cursor {
         let Some(text) = decode_text(s)? else {
             return Ok(None);
         };
-        let mut fields = text.strip_prefix("part:").ok_or_else(bad_cursor)?.split(':');
+        let mut fields = text
+            .strip_prefix("part:")
+            .ok_or_else(bad_cursor)?
+            .split(':');
         let part: usize = fields
             .next()
             .and_then(|p| p.parse().ok())

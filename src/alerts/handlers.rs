@@ -71,9 +71,13 @@ pub async fn hot_spots_of_project(
         crate::legal::today_vn(),
     )
     .await?;
-    let items =
-        hot_spots::open_of_project(conn, &principal.scope, project.id, Lang::parse(q.lang.as_deref()))
-            .await?;
+    let items = hot_spots::open_of_project(
+        conn,
+        &principal.scope,
+        project.id,
+        Lang::parse(q.lang.as_deref()),
+    )
+    .await?;
     Ok(Json(Page {
         items,
         next_cursor: None,

@@ -392,7 +392,10 @@ async fn parcel_centres(
         Alias::new("x"),
         Expr::col(scoped::column("x", "id")).equals(scoped::column("hp", "parcel_id")),
     )
-    .expr_as(Expr::col(scoped::column("hp", "household_id")), Alias::new("owner"))
+    .expr_as(
+        Expr::col(scoped::column("hp", "household_id")),
+        Alias::new("owner"),
+    )
     .expr_as(Expr::col(scoped::column("x", "id")), Alias::new("id"))
     .expr_as(centre("min_lon", "max_lon"), Alias::new("lon"))
     .expr_as(centre("min_lat", "max_lat"), Alias::new("lat"))
@@ -402,7 +405,10 @@ async fn parcel_centres(
         .all(conn)
         .await?;
     for p in rows {
-        parcels.entry(p.owner).or_default().push((p.id, p.lon, p.lat));
+        parcels
+            .entry(p.owner)
+            .or_default()
+            .push((p.id, p.lon, p.lat));
     }
     Ok(parcels)
 }

@@ -8,11 +8,11 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Keyword, Query, SelectStatement, SimpleExpr,
+    Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, SimpleExpr,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::dto::{AlertDto, AlertPage, AlertQuery, CommuneRef};
@@ -20,11 +20,13 @@ use crate::auth::{Principal, Scope};
 use crate::config::Settings;
 use crate::db::{dialect, Db};
 use crate::domain::{AlertKind, GrievanceStatus};
-use crate::entities::{admin_units, alert_reviews, hot_spots, parcel_land_use_events, parcels, projects};
+use crate::entities::{
+    admin_units, alert_reviews, hot_spots, parcel_land_use_events, parcels, projects,
+};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Catalogue, Lang};
 use crate::pagination::{Cursor, Direction, Keyset};
-use crate::scoped::{self, column, Personal};
+use crate::scoped::{self, column, null_of, Personal};
 
 /// The catalogue of a language, loaded once.
 pub fn catalogue(lang: Lang) -> &'static Catalogue {
@@ -131,11 +133,6 @@ fn col(alias: &'static str, name: &'static str) -> SimpleExpr {
     Expr::col(column(alias, name)).into()
 }
 
-/// A typed NULL (`CAST(NULL AS type)`): every stream fills every column.
-fn null(ty: &'static str) -> SimpleExpr {
-    Func::cast_as(SimpleExpr::Keyword(Keyword::Null), Alias::new(ty)).into()
-}
-
 fn in_projects(ctx: &Ctx, alias: &'static str) -> SimpleExpr {
     Expr::col(column(alias, "project_id")).is_in(ctx.projects.iter().map(|(id, _)| *id))
 }
@@ -190,13 +187,13 @@ fn hot_spot_stream(ctx: &Ctx) -> StreamQuery {
         columns: [
             col("x", "project_id"),
             col("x", "household_id"),
-            null(INT),
+            null_of(INT),
             col("x", "grievance_id"),
             col("x", "commune_id"),
-            null(INT),
-            null(DATE),
+            null_of(INT),
+            null_of(DATE),
             col("x", "flagged_on"),
-            null(TS),
+            null_of(TS),
             col("x", "kind"),
             col("x", "detail"),
         ],
@@ -245,13 +242,13 @@ fn grievance_stream(s: Stream, ctx: &Ctx) -> StreamQuery {
         columns: [
             col("g", "project_id"),
             col("h", "id"),
-            null(INT),
+            null_of(INT),
             col("g", "id"),
             col("h", "commune_id"),
-            null(INT),
+            null_of(INT),
             grievance_deadline(),
             col("g", "received_on"),
-            null(TS),
+            null_of(TS),
             col("g", "kind"),
             col("g", "status"),
         ],
@@ -278,12 +275,12 @@ fn stage_stream(ctx: &Ctx) -> StreamQuery {
             col("e", "project_id"),
             col("e", "household_id"),
             col("e", "parcel_id"),
-            null(INT),
+            null_of(INT),
             col("h", "commune_id"),
-            null(INT),
+            null_of(INT),
             col("e", "due_on"),
             col("e", "occurred_on"),
-            null(TS),
+            null_of(TS),
             col("e", "stage"),
             col("e", "due_stage"),
         ],
@@ -316,15 +313,15 @@ fn household_split_stream(ctx: &Ctx) -> StreamQuery {
         columns: [
             col("h", "project_id"),
             col("h", "id"),
-            null(INT),
-            null(INT),
+            null_of(INT),
+            null_of(INT),
             col("h", "commune_id"),
             col("h", "split_from_id"),
             col("p", "notice_date"),
-            null(DATE),
+            null_of(DATE),
             col("h", "created_at"),
-            null(TEXT),
-            null(TEXT),
+            null_of(TEXT),
+            null_of(TEXT),
         ],
     }
 }
@@ -346,11 +343,11 @@ fn parcel_split_stream(ctx: &Ctx) -> StreamQuery {
             col("x", "project_id"),
             first_holder(&ctx.scope, col("x", "id")),
             col("x", "id"),
-            null(INT),
+            null_of(INT),
             col("x", "commune_id"),
             col("x", "parent_parcel_id"),
             col("p", "notice_date"),
-            null(DATE),
+            null_of(DATE),
             col("x", "created_at"),
             col("x", "map_sheet"),
             col("x", "parcel_no"),
@@ -374,11 +371,11 @@ fn land_use_stream(ctx: &Ctx) -> StreamQuery {
             col("l", "project_id"),
             first_holder(&ctx.scope, col("l", "parcel_id")),
             col("l", "parcel_id"),
-            null(INT),
+            null_of(INT),
             col("l", "commune_id"),
-            null(INT),
+            null_of(INT),
             col("p", "notice_date"),
-            null(DATE),
+            null_of(DATE),
             col("l", "at"),
             col("l", "from_land_use"),
             col("l", "to_land_use"),
@@ -407,13 +404,13 @@ fn commitment_stream(ctx: &Ctx) -> StreamQuery {
         columns: [
             col("h", "project_id"),
             col("c", "household_id"),
-            null(INT),
-            null(INT),
+            null_of(INT),
+            null_of(INT),
             col("h", "commune_id"),
             col("c", "visit_id"),
             col("c", "due_date"),
-            null(DATE),
-            null(TS),
+            null_of(DATE),
+            null_of(TS),
             col("c", "text"),
             col("c", "owner"),
         ],
@@ -438,17 +435,17 @@ fn not_visited_stream(s: Stream, ctx: &Ctx) -> StreamQuery {
         columns: [
             col("h", "project_id"),
             col("h", "id"),
-            null(INT),
-            null(INT),
+            null_of(INT),
+            null_of(INT),
             col("h", "commune_id"),
-            null(INT),
-            null(DATE),
-            null(DATE),
+            null_of(INT),
+            null_of(DATE),
+            null_of(DATE),
             Func::coalesce([col("h", "last_visit_at"), col("h", "created_at")]).into(),
             Expr::case(Expr::col(column("h", "last_visit_at")).is_null(), "never")
                 .finally("visited")
                 .into(),
-            null(TEXT),
+            null_of(TEXT),
         ],
     }
 }
@@ -1094,6 +1091,51 @@ mod tests {
         for k in AlertKind::ALL {
             assert!(STREAMS.iter().any(|s| s.kind() == *k), "{k} has no stream");
         }
+    }
+
+    fn ctx(scope: Scope, backend: DatabaseBackend) -> Ctx {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        Ctx {
+            projects: vec![(1, "HPDQ2".into())],
+            scope,
+            communes: Some(vec![3, 4]),
+            today,
+            not_visited_before: today.and_hms_opt(0, 0, 0).unwrap().and_utc().fixed_offset(),
+            near_until: today,
+            lang: Lang::Vi,
+            personal: true,
+            every_project: true,
+            backend,
+        }
+    }
+
+    #[test]
+    fn streams_keep_their_indexed_shapes() {
+        let sql = |s: Stream, backend| {
+            dialect::build(backend, &stream_query(s, &ctx(Scope::cli(), backend)).stmt).to_string()
+        };
+        // SQLite loops over open commitments first; PostgreSQL gets a plain join.
+        let sqlite = sql(Stream::CommitmentOverdue, DatabaseBackend::Sqlite);
+        assert!(
+            sqlite.contains("CROSS JOIN \"households\" AS \"h\""),
+            "{sqlite}"
+        );
+        let pg = sql(Stream::CommitmentOverdue, DatabaseBackend::Postgres);
+        assert!(pg.contains("INNER JOIN \"households\" AS \"h\""), "{pg}");
+        // The commune filter is an id list on the row's own commune column.
+        let visits = sql(Stream::NotVisited, DatabaseBackend::Sqlite);
+        assert!(
+            visits.contains("\"h\".\"commune_id\" IN (3, 4)"),
+            "{visits}"
+        );
+        // A member's scope is checked once, on the household joined.
+        let member = Scope::for_tests_communes(vec![3]);
+        let stage = dialect::build(
+            DatabaseBackend::Sqlite,
+            &stream_query(Stream::StageOverdue, &ctx(member, DatabaseBackend::Sqlite)).stmt,
+        )
+        .to_string();
+        assert!(!stage.contains("SELECT \"households\".\"id\""), "{stage}");
     }
 
     #[test]

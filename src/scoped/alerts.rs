@@ -150,7 +150,10 @@ pub async fn hot_spot_signers(
             Alias::new("signers"),
         )
         .expr_as(Func::min(col("h", "commune_id")), Alias::new("commune_id"))
-        .expr_as(Func::min(col("gh", "household_id")), Alias::new("household_id"))
+        .expr_as(
+            Func::min(col("gh", "household_id")),
+            Alias::new("household_id"),
+        )
         .group_by_col(column("g", "id"));
     SignersRow::find_by_statement(conn.get_database_backend().build(&stmt))
         .all(conn)
@@ -243,4 +246,13 @@ pub async fn open_second_rounds(
         .into_tuple()
         .all(conn)
         .await
+}
+
+/// A typed NULL (`CAST(NULL AS type)`), for a column a query fills only in some rows.
+pub fn null_of(ty: &'static str) -> SimpleExpr {
+    Func::cast_as(
+        SimpleExpr::Keyword(sea_orm::sea_query::Keyword::Null),
+        Alias::new(ty),
+    )
+    .into()
 }

@@ -938,7 +938,7 @@ fn build(
         }
         Stream::GrievanceOverdue | Stream::GrievanceDue => {
             let due = r.due_on.unwrap_or(today);
-            let step = if r.b.as_deref() == Some("received") {
+            let step = if r.b.as_deref() == Some(GrievanceStatus::Received.as_str()) {
                 "accept"
             } else {
                 "resolve"
@@ -1011,56 +1011,77 @@ fn build(
             }
         }
         Stream::HouseholdSplit | Stream::ParcelSplit | Stream::LandUseChange => {
-            let since = since.unwrap_or(today);
-            let cutoff = r.due_on.unwrap_or(today);
-            a.since = Some(since.to_string());
-            a.days = (today - since).num_days();
-            p.insert("since".into(), vn_date(since));
-            p.insert("cutoff".into(), vn_date(cutoff));
-            p.insert("event_id".into(), r.sid.to_string());
-            match s {
-                Stream::HouseholdSplit => {
-                    p.insert("subject".into(), "household_split".into());
-                    p.insert(
-                        "parent".into(),
-                        parent_code
-                            .or(r.other_id.map(|o| format!("#{o}")))
-                            .unwrap_or_default(),
-                    );
-                    "alerts.reason.split_household"
-                }
-                Stream::ParcelSplit => {
-                    p.insert("subject".into(), "parcel_split".into());
-                    p.insert("parcel".into(), format!("{}/{}", text(&r.a), text(&r.b)));
-                    p.insert(
-                        "parent".into(),
-                        r.other_id.map(|o| format!("#{o}")).unwrap_or_default(),
-                    );
-                    "alerts.reason.split_parcel"
-                }
-                _ => {
-                    p.insert("subject".into(), "land_use_change".into());
-                    p.insert("from".into(), text(&r.a));
-                    p.insert("to".into(), text(&r.b));
-                    "alerts.reason.land_use_change"
-                }
-            }
+            after_cutoff(s, r, today, since, &mut a, &mut p, parent_code)
         }
     };
     let vars: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     a.message = cat.fill(key, &vars);
     a.reason_key = key.to_string();
     a.params = p;
-    a.link = match (s, a.household_id, a.parcel_id) {
+    a.link = link(s, &a, r.sid);
+    a
+}
+
+/// Where to act on an alert: the parcel of a change to a parcel, else the household's page in
+/// the field app, else the parcel or the hot spot on the map.
+fn link(s: Stream, a: &AlertDto, sid: i32) -> String {
+    match (s, a.household_id, a.parcel_id) {
         (Stream::ParcelSplit | Stream::LandUseChange, _, Some(parcel)) => {
             format!("/map?parcel={parcel}")
         }
         (_, Some(h), _) => format!("/field#/h/{h}"),
         (_, None, Some(parcel)) => format!("/map?parcel={parcel}"),
-        (Stream::HotSpot, None, None) => format!("/map?hot_spot={}", r.sid),
+        (Stream::HotSpot, None, None) => format!("/map?hot_spot={sid}"),
         _ => "/map".to_string(),
-    };
-    a
+    }
+}
+
+/// Dates and parameters of a split or land-use change recorded after the cut-off; its
+/// catalogue key.
+fn after_cutoff(
+    s: Stream,
+    r: &Row,
+    today: NaiveDate,
+    since: Option<NaiveDate>,
+    a: &mut AlertDto,
+    p: &mut BTreeMap<String, String>,
+    parent_code: Option<String>,
+) -> &'static str {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let since = since.unwrap_or(today);
+    let cutoff = r.due_on.unwrap_or(today);
+    a.since = Some(since.to_string());
+    a.days = (today - since).num_days();
+    p.insert("since".into(), vn_date(since));
+    p.insert("cutoff".into(), vn_date(cutoff));
+    p.insert("event_id".into(), r.sid.to_string());
+    match s {
+        Stream::HouseholdSplit => {
+            p.insert("subject".into(), "household_split".into());
+            p.insert(
+                "parent".into(),
+                parent_code
+                    .or(r.other_id.map(|o| format!("#{o}")))
+                    .unwrap_or_default(),
+            );
+            "alerts.reason.split_household"
+        }
+        Stream::ParcelSplit => {
+            p.insert("subject".into(), "parcel_split".into());
+            p.insert("parcel".into(), format!("{}/{}", text(&r.a), text(&r.b)));
+            p.insert(
+                "parent".into(),
+                r.other_id.map(|o| format!("#{o}")).unwrap_or_default(),
+            );
+            "alerts.reason.split_parcel"
+        }
+        _ => {
+            p.insert("subject".into(), "land_use_change".into());
+            p.insert("from".into(), text(&r.a));
+            p.insert("to".into(), text(&r.b));
+            "alerts.reason.land_use_change"
+        }
+    }
 }
 
 #[cfg(test)]

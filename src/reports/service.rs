@@ -324,8 +324,16 @@ async fn count_visits(
         x.households_visited += r.n
     });
 
-    // The stance of each household's last visit in the range, counted for its commune and the
-    // group that made that visit.
+    count_stances(conn, c, t).await
+}
+
+/// The stance of each household's last visit in the range, counted for its commune and the
+/// group that made that visit.
+async fn count_stances(
+    conn: &impl ConnectionTrait,
+    c: &Counting<'_>,
+    t: &mut Tally,
+) -> AppResult<()> {
     let mut last = scoped::select_from(c.scope, Personal::Visits, "v");
     last.column(column("v", "household_id"))
         .column(column("v", "working_group_id"))

@@ -17,33 +17,75 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// An opaque position: the id of the last row of the previous page.
+/// An opaque position: the id of the last row of the previous page. A list read as
+/// consecutive parts (the alert streams) also records which part the id belongs to
+/// ([`Cursor::encode_in`]); both forms share one codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor(pub i32);
 
+fn bad_cursor() -> AppError {
+    AppError::BadRequest(
+        "the cursor is not one this server gave out; start again without it".into(),
+    )
+}
+
+fn encode_text(text: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+/// The text of a cursor given out by `encode_text`; `None` for no cursor.
+fn decode_text(s: Option<&str>) -> AppResult<Option<String>> {
+    let Some(s) = s.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| bad_cursor())?;
+    String::from_utf8(bytes).map(Some).map_err(|_| bad_cursor())
+}
+
 impl Cursor {
     pub fn encode(self) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("id:{}", self.0))
+        encode_text(&format!("id:{}", self.0))
     }
 
     pub fn decode(s: Option<&str>) -> AppResult<Option<Cursor>> {
-        let Some(s) = s.filter(|s| !s.is_empty()) else {
+        let Some(text) = decode_text(s)? else {
             return Ok(None);
         };
-        let bad = || {
-            AppError::BadRequest(
-                "the cursor is not one this server gave out; start again without it".into(),
-            )
-        };
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .map_err(|_| bad())?;
-        let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let id = text
             .strip_prefix("id:")
             .and_then(|n| n.parse().ok())
-            .ok_or_else(bad)?;
+            .ok_or_else(bad_cursor)?;
         Ok(Some(Cursor(id)))
+    }
+
+    /// The position in part `part` of a list read part after part.
+    pub fn encode_in(self, part: usize) -> String {
+        encode_text(&format!("part:{part}:{}", self.0))
+    }
+
+    /// A cursor of `encode_in`, with its part below `parts`.
+    pub fn decode_in(s: Option<&str>, parts: usize) -> AppResult<Option<(usize, Cursor)>> {
+        let Some(text) = decode_text(s)? else {
+            return Ok(None);
+        };
+        let mut fields = text
+            .strip_prefix("part:")
+            .ok_or_else(bad_cursor)?
+            .split(':');
+        let part: usize = fields
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(bad_cursor)?;
+        let id: i32 = fields
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(bad_cursor)?;
+        if part >= parts || fields.next().is_some() {
+            return Err(bad_cursor());
+        }
+        Ok(Some((part, Cursor(id))))
     }
 }
 
@@ -168,6 +210,19 @@ mod tests {
         assert_eq!(Cursor::decode(None)?, None);
         assert!(Cursor::decode(Some("!!!")).is_err());
         assert!(Cursor::decode(Some("aWQ6eA")).is_err()); // "id:x"
+        Ok(())
+    }
+
+    #[test]
+    fn part_cursor_round_trip_and_garbage() -> AppResult<()> {
+        let c = Cursor(42).encode_in(3);
+        assert_eq!(Cursor::decode_in(Some(&c), 10)?, Some((3, Cursor(42))));
+        assert_eq!(Cursor::decode_in(None, 10)?, None);
+        assert!(Cursor::decode_in(Some("!!"), 10).is_err());
+        assert!(Cursor::decode_in(Some(&Cursor(1).encode_in(99)), 10).is_err());
+        // The two forms do not stand for each other.
+        assert!(Cursor::decode_in(Some(&Cursor(1).encode()), 10).is_err());
+        assert!(Cursor::decode(Some(&c)).is_err());
         Ok(())
     }
 

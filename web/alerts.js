@@ -6,7 +6,7 @@ import { api, login, logout, me } from './lib/api.js';
 const KINDS = ['hot_spot', 'grievance_overdue', 'stage_overdue', 'split_after_cutoff',
   'land_use_change_after_cutoff', 'commitment_overdue', 'grievance_due', 'not_visited'];
 const $ = (id) => document.getElementById(id);
-const state = { project: '', commune: '', kind: '', cursor: null };
+const state = { project: '', communeId: '', kind: '', cursor: null };
 
 function option(value, text) {
   return Object.assign(document.createElement('option'), { value, textContent: text });
@@ -21,7 +21,8 @@ function showError(err) {
 function query(cursor) {
   const q = new URLSearchParams({ lang: lang(), limit: '100' });
   if (state.project) q.set('project', state.project);
-  if (state.commune) q.set('commune', state.commune);
+  // By id: a pre-2025 and a post-2025 commune may share a code.
+  if (state.communeId) q.set('commune_id', state.communeId);
   if (state.kind) q.set('kind', state.kind);
   if (cursor) q.set('cursor', cursor);
   return `/api/v1/alerts?${q}`;
@@ -93,9 +94,9 @@ async function loadCommunes() {
   select.replaceChildren(option('', t('alerts.all_communes')));
   if (!state.project) return;
   const progress = await api(`/api/v1/projects/${encodeURIComponent(state.project)}/progress`);
-  for (const c of progress.by_commune) if (c.code) select.append(option(c.code, c.name));
+  for (const c of progress.by_commune) if (c.code) select.append(option(String(c.id), c.name));
   select.value = '';
-  state.commune = '';
+  state.communeId = '';
 }
 
 async function showAlerts() {
@@ -123,7 +124,7 @@ async function start() {
     await loadCommunes().catch(showError);
     refresh();
   });
-  $('alerts-commune').addEventListener('change', (e) => { state.commune = e.target.value; refresh(); });
+  $('alerts-commune').addEventListener('change', (e) => { state.communeId = e.target.value; refresh(); });
   $('alerts-kind').addEventListener('change', (e) => { state.kind = e.target.value; refresh(); });
   $('alerts-more').addEventListener('click', () => loadPage(state.cursor).catch(showError));
   $('logout').addEventListener('click', async () => { await logout(); location.reload(); });

@@ -4,18 +4,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// The alert kinds, in the order the list shows them (most pressing first). SPEC.md pins the
-/// names.
-pub const KINDS: &[&str] = &[
-    "hot_spot",
-    "grievance_overdue",
-    "stage_overdue",
-    "split_after_cutoff",
-    "land_use_change_after_cutoff",
-    "commitment_overdue",
-    "grievance_due",
-    "not_visited",
-];
+use crate::domain::AlertKind;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -24,7 +13,11 @@ pub struct AlertQuery {
     pub project: Option<String>,
     /// One of the alert kinds.
     pub kind: Option<String>,
-    /// Commune code (a pre-2025 commune merged into it counts as it).
+    /// Commune (admin-unit) id; the pre-2025 communes merged into it count as it. Preferred
+    /// over `commune`: a pre-2025 and a post-2025 unit may share a code.
+    pub commune_id: Option<i32>,
+    /// Commune code: the unit in force today (`CODE`) or on a day (`CODE@YYYY-MM-DD`); the
+    /// pre-2025 communes merged into it count as it. Ignored when `commune_id` is given.
     pub commune: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 500, default 100.
@@ -42,9 +35,7 @@ pub struct CommuneRef {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertDto {
-    /// `stage_overdue`, `commitment_overdue`, `grievance_due`, `grievance_overdue`,
-    /// `not_visited`, `hot_spot`, `split_after_cutoff` or `land_use_change_after_cutoff`.
-    pub kind: String,
+    pub kind: AlertKind,
     pub project: String,
     /// Null for project-board tokens (no personal data).
     pub household_id: Option<i32>,
@@ -75,7 +66,7 @@ pub struct AlertPage {
     /// Pass as `?cursor=` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
     /// Alerts of each kind under the same project, commune and area (whatever `kind` asks).
-    pub counts: BTreeMap<String, i64>,
+    pub counts: BTreeMap<AlertKind, i64>,
     pub total: i64,
 }
 

@@ -3,18 +3,23 @@
 //! than N open grievances on one project. `refresh` recomputes one project's flags and writes
 //! only the difference (opens new rows, closes rows no longer flagged), so it is cheap to call
 //! after every grievance write and before every read.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Order};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 
+use super::dto::{CommuneRef, HotSpotDto};
+use crate::auth::Scope;
 use crate::config::Settings;
-
-/// Grievance statuses that count as open.
-pub const OPEN_STATUSES: &str = "('received','accepted')";
-/// Statuses of a grievance that got a decision.
-const DECIDED_STATUSES: &str = "('resolved','rejected')";
+use crate::entities::hot_spots;
+use crate::error::AppResult;
+use crate::i18n::Lang;
+use crate::scoped::{self, Personal};
 
 pub const MANY_SIGNERS: &str = "many_signers";
 pub const REPEAT_FILING: &str = "repeat_filing";
@@ -92,64 +97,17 @@ pub fn reason(cat: &crate::i18n::Catalogue, kind: &str, detail: &serde_json::Val
     cat.fill(&format!("alerts.hot_spot.{kind}"), &vars)
 }
 
-#[derive(FromQueryResult)]
-struct SignersRow {
-    id: i32,
-    n: i64,
-    signers: Option<i64>,
-    commune_id: Option<i32>,
-    household_id: Option<i32>,
-}
-
-#[derive(FromQueryResult)]
-struct RepeatRow {
-    grievance_id: i32,
-    household_id: i32,
-    commune_id: i32,
-    previous: Option<i32>,
-}
-
-#[derive(FromQueryResult)]
-struct CommuneRow {
-    commune_id: i32,
-    n: i64,
-}
-
-/// Whether the grievances table has the `signers` column (added with grievance details).
-async fn has_signers(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
-    super::service::column_exists(conn, "grievances", "signers").await
-}
-
 /// The flags the rules raise on `project_id` now.
+#[tracing::instrument(skip_all, fields(project_id))]
 pub async fn compute(
     conn: &impl ConnectionTrait,
     project_id: i32,
     rules: Rules,
 ) -> Result<Vec<Flag>, DbErr> {
-    let backend = conn.get_database_backend();
     let mut flags = Vec::new();
 
     // A grievance with many signers: the households listed, or the count written on it.
-    let signers_col = if has_signers(conn).await? {
-        "CAST(MAX(g.signers) AS BIGINT)"
-    } else {
-        "CAST(NULL AS BIGINT)"
-    };
-    let sql = format!(
-        "SELECT g.id, COUNT(gh.household_id) AS n, {signers_col} AS signers, \
-         MIN(h.commune_id) AS commune_id, MIN(gh.household_id) AS household_id \
-         FROM grievances g JOIN grievance_households gh ON gh.grievance_id = g.id \
-         JOIN households h ON h.id = gh.household_id \
-         WHERE g.project_id = $1 AND g.status IN {OPEN_STATUSES} GROUP BY g.id"
-    );
-    let rows = SignersRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [Value::from(project_id)],
-    ))
-    .all(conn)
-    .await?;
-    for r in rows {
+    for r in scoped::hot_spot_signers(conn, project_id).await? {
         let n = r.n.max(r.signers.unwrap_or(0));
         if n >= rules.signers {
             if let Some(commune_id) = r.commune_id {
@@ -165,24 +123,11 @@ pub async fn compute(
     }
 
     // The same household filing again after a decision (or a second-round complaint).
-    let sql = format!(
-        "SELECT g.id AS grievance_id, gh.household_id, h.commune_id, \
-         (SELECT MAX(g0.id) FROM grievance_households gh0 JOIN grievances g0 ON g0.id = gh0.grievance_id \
-           WHERE gh0.household_id = gh.household_id AND g0.id <> g.id AND g0.project_id = g.project_id \
-           AND g0.status IN {DECIDED_STATUSES} AND g0.received_on <= g.received_on \
-           AND (g0.resolved_on IS NULL OR g0.resolved_on <= g.received_on)) AS previous \
-         FROM grievances g JOIN grievance_households gh ON gh.grievance_id = g.id \
-         JOIN households h ON h.id = gh.household_id \
-         WHERE g.project_id = $1 AND g.status IN {OPEN_STATUSES} ORDER BY g.id, gh.household_id"
-    );
-    let rows = RepeatRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [Value::from(project_id)],
-    ))
-    .all(conn)
-    .await?;
-    let parents: BTreeMap<i32, i32> = parents_of(conn, project_id).await?;
+    let rows = scoped::hot_spot_repeats(conn, project_id).await?;
+    let parents: BTreeMap<i32, i32> = scoped::open_second_rounds(conn, project_id)
+        .await?
+        .into_iter()
+        .collect();
     for r in rows {
         let previous = r.previous.or_else(|| parents.get(&r.grievance_id).copied());
         if let Some(previous) = previous {
@@ -197,20 +142,7 @@ pub async fn compute(
     }
 
     // A commune with more than N open grievances on this project.
-    let sql = format!(
-        "SELECT h.commune_id, COUNT(DISTINCT g.id) AS n FROM grievances g \
-         JOIN grievance_households gh ON gh.grievance_id = g.id JOIN households h ON h.id = gh.household_id \
-         WHERE g.project_id = $1 AND g.status IN {OPEN_STATUSES} GROUP BY h.commune_id \
-         HAVING COUNT(DISTINCT g.id) > $2"
-    );
-    let rows = CommuneRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [Value::from(project_id), Value::from(rules.commune_open)],
-    ))
-    .all(conn)
-    .await?;
-    for r in rows {
+    for r in scoped::hot_spot_communes(conn, project_id, rules.commune_open).await? {
         flags.push(Flag {
             kind: COMMUNE_OPEN,
             commune_id: r.commune_id,
@@ -223,33 +155,6 @@ pub async fn compute(
 }
 
 #[derive(FromQueryResult)]
-struct ParentRow {
-    id: i32,
-    parent_id: i32,
-}
-
-/// Open second-round grievances and the grievance they follow.
-async fn parents_of(
-    conn: &impl ConnectionTrait,
-    project_id: i32,
-) -> Result<BTreeMap<i32, i32>, DbErr> {
-    let sql = format!(
-        "SELECT id, parent_id FROM grievances WHERE project_id = $1 AND parent_id IS NOT NULL \
-         AND status IN {OPEN_STATUSES}"
-    );
-    Ok(ParentRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [Value::from(project_id)],
-    ))
-    .all(conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.id, r.parent_id))
-    .collect())
-}
-
-#[derive(FromQueryResult)]
 struct OpenRow {
     id: i32,
     flag_key: String,
@@ -257,13 +162,16 @@ struct OpenRow {
 }
 
 async fn open_rows(conn: &impl ConnectionTrait, project_id: i32) -> Result<Vec<OpenRow>, DbErr> {
-    OpenRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT id, flag_key, detail FROM hot_spots WHERE project_id = $1 AND resolved_on IS NULL",
-        [Value::from(project_id)],
-    ))
-    .all(conn)
-    .await
+    hot_spots::Entity::find()
+        .select_only()
+        .column(hot_spots::Column::Id)
+        .column(hot_spots::Column::FlagKey)
+        .column(hot_spots::Column::Detail)
+        .filter(hot_spots::Column::ProjectId.eq(project_id))
+        .filter(hot_spots::Column::ResolvedOn.is_null())
+        .into_model::<OpenRow>()
+        .all(conn)
+        .await
 }
 
 /// What a refresh would change: flags to open, rows to close, rows whose numbers moved.
@@ -315,6 +223,7 @@ pub struct Refreshed {
 
 /// Recomputes the hot spots of `project_id` and writes the difference; run it inside the
 /// transaction that changed grievances (or any write transaction).
+#[tracing::instrument(skip_all, fields(project_id))]
 pub async fn refresh(
     conn: &impl ConnectionTrait,
     project_id: i32,
@@ -342,57 +251,49 @@ async fn apply(
     d: Diff,
     today: NaiveDate,
 ) -> Result<Refreshed, DbErr> {
-    let backend = conn.get_database_backend();
     let done = Refreshed {
         opened: d.open.len(),
         closed: d.close.len(),
         updated: d.update.len(),
     };
     for f in d.open {
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO hot_spots (project_id, commune_id, household_id, grievance_id, kind, flag_key, reason, detail, flagged_on) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            [
-                Value::from(project_id),
-                Value::from(f.commune_id),
-                Value::from(f.household_id),
-                Value::from(f.grievance_id),
-                Value::from(f.kind),
-                Value::from(f.key()),
-                Value::from(f.reason_vi()),
-                Value::from(f.detail.to_string()),
-                Value::from(today),
-            ],
-        ))
+        hot_spots::ActiveModel {
+            project_id: Set(project_id),
+            commune_id: Set(f.commune_id),
+            household_id: Set(f.household_id),
+            grievance_id: Set(f.grievance_id),
+            kind: Set(f.kind.to_string()),
+            flag_key: Set(f.key()),
+            reason: Set(f.reason_vi()),
+            detail: Set(f.detail.to_string()),
+            flagged_on: Set(today),
+            ..Default::default()
+        }
+        .insert(conn)
         .await?;
     }
     for (id, f) in d.update {
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "UPDATE hot_spots SET reason = $1, detail = $2, commune_id = $3 WHERE id = $4",
-            [
-                Value::from(f.reason_vi()),
-                Value::from(f.detail.to_string()),
-                Value::from(f.commune_id),
-                Value::from(id),
-            ],
-        ))
-        .await?;
+        hot_spots::Entity::update_many()
+            .col_expr(hot_spots::Column::Reason, Expr::value(f.reason_vi()))
+            .col_expr(hot_spots::Column::Detail, Expr::value(f.detail.to_string()))
+            .col_expr(hot_spots::Column::CommuneId, Expr::value(f.commune_id))
+            .filter(hot_spots::Column::Id.eq(id))
+            .exec(conn)
+            .await?;
     }
-    for id in d.close {
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "UPDATE hot_spots SET resolved_on = $1 WHERE id = $2",
-            [Value::from(today), Value::from(id)],
-        ))
-        .await?;
+    if !d.close.is_empty() {
+        hot_spots::Entity::update_many()
+            .col_expr(hot_spots::Column::ResolvedOn, Expr::value(today))
+            .filter(hot_spots::Column::Id.is_in(d.close))
+            .exec(conn)
+            .await?;
     }
     Ok(done)
 }
 
 /// Brings the hot spots of these projects up to date if the rules say otherwise: a read-only
 /// check first, a write transaction only when something changed.
+#[tracing::instrument(skip_all)]
 pub async fn ensure_current(
     db: &crate::db::Db,
     project_ids: &[i32],
@@ -418,6 +319,174 @@ pub async fn ensure_current(
         }
     }
     Ok(())
+}
+
+// ---- the open hot spots of a project, for the map and the dashboard ----------------------
+
+/// The households each hot spot concerns: every signer (inside the scope) of a grievance
+/// with many signers, or the one household.
+async fn owners_of(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    rows: &[hot_spots::Model],
+) -> AppResult<HashMap<i32, Vec<i32>>> {
+    let grievances: Vec<i32> = rows
+        .iter()
+        .filter(|r| r.kind == MANY_SIGNERS)
+        .filter_map(|r| r.grievance_id)
+        .collect();
+    let mut signers: HashMap<i32, Vec<i32>> = HashMap::new();
+    if !grievances.is_empty() {
+        let pairs: Vec<(i32, i32)> = scoped::grievance_households(scope)
+            .select_only()
+            .column(scoped::grievance_households::Column::GrievanceId)
+            .column(scoped::grievance_households::Column::HouseholdId)
+            .filter(scoped::grievance_households::Column::GrievanceId.is_in(grievances))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (g, h) in pairs {
+            signers.entry(g).or_default().push(h);
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let hs = match (r.kind.as_str(), r.grievance_id, r.household_id) {
+                (MANY_SIGNERS, Some(g), _) => signers.get(&g).cloned().unwrap_or_default(),
+                (_, _, Some(h)) => vec![h],
+                _ => Vec::new(),
+            };
+            (r.id, hs)
+        })
+        .collect())
+}
+
+#[derive(FromQueryResult)]
+struct ParcelCentre {
+    owner: i32,
+    id: i32,
+    lon: f64,
+    lat: f64,
+}
+
+/// The centres of the parcels each of these households (inside the scope) holds.
+async fn parcel_centres(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    households: Vec<i32>,
+) -> AppResult<HashMap<i32, Vec<(i32, f64, f64)>>> {
+    let mut parcels: HashMap<i32, Vec<(i32, f64, f64)>> = HashMap::new();
+    if households.is_empty() {
+        return Ok(parcels);
+    }
+    let centre = |lo: &'static str, hi: &'static str| {
+        Expr::col(scoped::column("x", lo))
+            .add(Expr::col(scoped::column("x", hi)))
+            .div(2)
+    };
+    let mut stmt = scoped::select_from(scope, Personal::HouseholdParcels, "hp");
+    stmt.join_as(
+        JoinType::InnerJoin,
+        crate::entities::parcels::Entity,
+        Alias::new("x"),
+        Expr::col(scoped::column("x", "id")).equals(scoped::column("hp", "parcel_id")),
+    )
+    .expr_as(
+        Expr::col(scoped::column("hp", "household_id")),
+        Alias::new("owner"),
+    )
+    .expr_as(Expr::col(scoped::column("x", "id")), Alias::new("id"))
+    .expr_as(centre("min_lon", "max_lon"), Alias::new("lon"))
+    .expr_as(centre("min_lat", "max_lat"), Alias::new("lat"))
+    .and_where(Expr::col(scoped::column("hp", "household_id")).is_in(households))
+    .order_by(scoped::column("x", "id"), Order::Asc);
+    let rows = ParcelCentre::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await?;
+    for p in rows {
+        parcels
+            .entry(p.owner)
+            .or_default()
+            .push((p.id, p.lon, p.lat));
+    }
+    Ok(parcels)
+}
+
+/// The open hot spots of a project inside the scope, placed at the centre of the parcels
+/// concerned (or of the commune), with their reason in `lang`.
+#[tracing::instrument(skip_all, fields(project_id))]
+pub async fn open_of_project(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project_id: i32,
+    lang: Lang,
+) -> AppResult<Vec<HotSpotDto>> {
+    let rows = hot_spots::Entity::find()
+        .filter(hot_spots::Column::ProjectId.eq(project_id))
+        .filter(hot_spots::Column::ResolvedOn.is_null())
+        .filter(scoped::area_rows(scope, "hot_spots"))
+        .order_by_asc(hot_spots::Column::Id)
+        .all(conn)
+        .await?;
+    let owners = owners_of(conn, scope, &rows).await?;
+    let mut households: Vec<i32> = owners.values().flatten().copied().collect();
+    households.sort_unstable();
+    households.dedup();
+    let parcels = parcel_centres(conn, scope, households).await?;
+    let units: HashMap<i32, crate::entities::admin_units::Model> =
+        crate::entities::admin_units::Entity::find()
+            .filter(
+                crate::entities::admin_units::Column::Id
+                    .is_in(rows.iter().map(|r| r.commune_id).collect::<Vec<_>>()),
+            )
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+    let personal = scope.sees_personal_data();
+    let cat = super::service::catalogue(lang);
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut ps: Vec<(i32, f64, f64)> = owners
+                .get(&r.id)
+                .into_iter()
+                .flatten()
+                .flat_map(|h| parcels.get(h).cloned().unwrap_or_default())
+                .collect();
+            ps.sort_by_key(|p| p.0);
+            ps.dedup_by_key(|p| p.0);
+            let unit = units.get(&r.commune_id);
+            let (lon, lat) = if ps.is_empty() {
+                (unit.and_then(|u| u.lon), unit.and_then(|u| u.lat))
+            } else {
+                let n = ps.len() as f64;
+                (
+                    Some(ps.iter().map(|p| p.1).sum::<f64>() / n),
+                    Some(ps.iter().map(|p| p.2).sum::<f64>() / n),
+                )
+            };
+            let detail: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
+            HotSpotDto {
+                id: r.id,
+                reason: reason(cat, &r.kind, &detail),
+                kind: r.kind,
+                commune: unit.map(|u| CommuneRef {
+                    id: u.id,
+                    code: u.code.clone(),
+                    name: u.name.clone(),
+                }),
+                household_id: r.household_id.filter(|_| personal),
+                grievance_id: r.grievance_id,
+                parcel_ids: ps.iter().map(|p| p.0).collect(),
+                lon,
+                lat,
+                flagged_on: r.flagged_on.to_string(),
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -2,18 +2,31 @@
 //! each stream counts and pages with its own index (see the alerts migration), so the cost
 //! of a page does not grow with the number of households. Time-based alerts (overdue,
 //! not visited) need no background job: they are a range over a date index up to today.
+//! Every stream is a sea-query statement built through `crate::scoped`.
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use base64::Engine;
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, SimpleExpr,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 
-use super::dto::{AlertDto, AlertPage, AlertQuery, CommuneRef, KINDS};
-use crate::auth::Scope;
+use super::dto::{AlertDto, AlertPage, AlertQuery, CommuneRef};
+use crate::auth::{Principal, Scope};
+use crate::config::Settings;
+use crate::db::{dialect, Db};
+use crate::domain::{AlertKind, GrievanceStatus};
+use crate::entities::{
+    admin_units, alert_reviews, hot_spots, parcel_land_use_events, parcels, projects,
+};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Catalogue, Lang};
-use crate::sql::{commune_code_condition, Conditions};
+use crate::pagination::{Cursor, Direction, Keyset};
+use crate::scoped::{self, column, null_of, Personal};
 
 /// The catalogue of a language, loaded once.
 pub fn catalogue(lang: Lang) -> &'static Catalogue {
@@ -23,49 +36,6 @@ pub fn catalogue(lang: Lang) -> &'static Catalogue {
         Lang::Vi => VI.get_or_init(|| Catalogue::load(Lang::Vi)),
         Lang::En => EN.get_or_init(|| Catalogue::load(Lang::En)),
     }
-}
-
-/// Whether `table` has `column` (features added by other migrations), remembered per process.
-pub async fn column_exists(
-    conn: &impl ConnectionTrait,
-    table: &'static str,
-    column: &'static str,
-) -> Result<bool, DbErr> {
-    static SEEN: OnceLock<std::sync::Mutex<HashMap<(&'static str, &'static str), bool>>> =
-        OnceLock::new();
-    let seen = SEEN.get_or_init(Default::default);
-    if let Some(v) = seen
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&(table, column)).copied())
-    {
-        return Ok(v);
-    }
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        sea_orm::DbBackend::Postgres => {
-            "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_name = $1 AND column_name = $2"
-        }
-        _ => "SELECT COUNT(*) AS n FROM pragma_table_info($1) WHERE name = $2",
-    };
-    let row = conn
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [Value::from(table), Value::from(column)],
-        ))
-        .await?;
-    let n: i64 = match row {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
-    // Only a positive answer is final: a column may still be added by a later migration run.
-    if n > 0 {
-        if let Ok(mut m) = seen.lock() {
-            m.insert((table, column), true);
-        }
-    }
-    Ok(n > 0)
 }
 
 /// Where alerts come from. Several streams may share a kind (household and parcel splits).
@@ -97,16 +67,16 @@ const STREAMS: [Stream; 10] = [
 ];
 
 impl Stream {
-    fn kind(self) -> &'static str {
+    fn kind(self) -> AlertKind {
         match self {
-            Stream::HotSpot => "hot_spot",
-            Stream::GrievanceOverdue => "grievance_overdue",
-            Stream::StageOverdue => "stage_overdue",
-            Stream::HouseholdSplit | Stream::ParcelSplit => "split_after_cutoff",
-            Stream::LandUseChange => "land_use_change_after_cutoff",
-            Stream::CommitmentOverdue => "commitment_overdue",
-            Stream::GrievanceDue => "grievance_due",
-            Stream::NotVisited | Stream::NeverVisited => "not_visited",
+            Stream::HotSpot => AlertKind::HotSpot,
+            Stream::GrievanceOverdue => AlertKind::GrievanceOverdue,
+            Stream::StageOverdue => AlertKind::StageOverdue,
+            Stream::HouseholdSplit | Stream::ParcelSplit => AlertKind::SplitAfterCutoff,
+            Stream::LandUseChange => AlertKind::LandUseChangeAfterCutoff,
+            Stream::CommitmentOverdue => AlertKind::CommitmentOverdue,
+            Stream::GrievanceDue => AlertKind::GrievanceDue,
+            Stream::NotVisited | Stream::NeverVisited => AlertKind::NotVisited,
         }
     }
 }
@@ -116,7 +86,8 @@ pub struct Ctx {
     /// Projects to look at (never empty).
     pub projects: Vec<(i32, String)>,
     pub scope: Scope,
-    pub commune: Option<String>,
+    /// The admin units a commune filter selects (the unit and those merged into it).
+    pub communes: Option<Vec<i32>>,
     pub today: NaiveDate,
     /// Last visit (or creation, if never visited) before this: not visited.
     pub not_visited_before: DateTime<FixedOffset>,
@@ -127,312 +98,369 @@ pub struct Ctx {
     pub personal: bool,
     /// `projects` are every project there is (counts may then skip the project join).
     pub every_project: bool,
+    pub backend: DatabaseBackend,
 }
 
-const NULL_INT: &str = "CAST(NULL AS INTEGER)";
-const NULL_DATE: &str = "CAST(NULL AS DATE)";
-const NULL_TS: &str = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)";
-const NULL_TEXT: &str = "CAST(NULL AS TEXT)";
+const INT: &str = "INTEGER";
+const DATE: &str = "DATE";
+const TS: &str = "TIMESTAMP WITH TIME ZONE";
+const TEXT: &str = "TEXT";
 
-/// The SQL of one stream: FROM, WHERE (with values), the keyset id and the selected columns
-/// (project_id, household_id, parcel_id, grievance_id, commune_id, other_id, due_on, since_on,
-/// since_at, a, b).
-struct StreamSql {
-    from: String,
-    cond: Conditions,
-    id: &'static str,
-    select: String,
+/// The names every stream selects its columns under, in order.
+const NAMES: [&str; 11] = [
+    "project_id",
+    "household_id",
+    "parcel_id",
+    "grievance_id",
+    "commune_id",
+    "other_id",
+    "due_on",
+    "since_on",
+    "since_at",
+    "a",
+    "b",
+];
+
+/// The query of one stream: FROM and WHERE, the keyset id and the selected columns (in the
+/// order of `NAMES`).
+struct StreamQuery {
+    stmt: SelectStatement,
+    id: (Alias, Alias),
+    columns: [SimpleExpr; 11],
 }
 
-fn project_list(ctx: &Ctx, col: &str) -> String {
-    // Ids come from the database, never from the request.
-    let ids: Vec<String> = ctx.projects.iter().map(|(id, _)| id.to_string()).collect();
-    format!("{col} IN ({})", ids.join(","))
+fn col(alias: &'static str, name: &'static str) -> SimpleExpr {
+    Expr::col(column(alias, name)).into()
 }
 
-fn with_commune(ctx: &Ctx, cond: &mut Conditions, col: &str) {
-    if let Some(code) = &ctx.commune {
-        let p = cond.bind(code.as_str());
-        cond.push(commune_code_condition(col, &p));
-    }
+fn in_projects(ctx: &Ctx, alias: &'static str) -> SimpleExpr {
+    Expr::col(column(alias, "project_id")).is_in(ctx.projects.iter().map(|(id, _)| *id))
 }
 
-fn not_reviewed(subject: &str, id: &str) -> String {
-    format!(
-        "NOT EXISTS (SELECT 1 FROM alert_reviews r WHERE r.subject = '{subject}' AND r.subject_id = {id})"
-    )
+/// The commune filter on `alias.commune_id`, if any.
+fn in_communes(ctx: &Ctx, alias: &'static str) -> Option<SimpleExpr> {
+    ctx.communes
+        .as_ref()
+        .map(|ids| Expr::col(column(alias, "commune_id")).is_in(ids.iter().copied()))
 }
 
-fn cols(c: [&str; 11]) -> String {
-    const NAMES: [&str; 11] = [
-        "project_id",
-        "household_id",
-        "parcel_id",
-        "grievance_id",
-        "commune_id",
-        "other_id",
-        "due_on",
-        "since_on",
-        "since_at",
-        "a",
-        "b",
-    ];
-    c.iter()
-        .zip(NAMES)
-        .map(|(e, n)| format!("{e} AS {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// No review accepted this subject yet.
+fn not_reviewed(subject: &'static str, id: SimpleExpr) -> SimpleExpr {
+    let reviewed = Query::select()
+        .expr(Expr::val(1))
+        .from_as(alert_reviews::Entity, Alias::new("r"))
+        .and_where(Expr::col(column("r", "subject")).eq(subject))
+        .and_where(Expr::col(column("r", "subject_id")).eq(id))
+        .to_owned();
+    Expr::exists(reviewed).not()
 }
 
 /// The open deadline of a grievance: acceptance while received, resolution once accepted.
-const GRIEVANCE_DEADLINE: &str =
-    "(CASE WHEN g.status = 'received' THEN COALESCE(g.accept_by, g.resolve_by) ELSE g.resolve_by END)";
+fn grievance_deadline() -> SimpleExpr {
+    Expr::case(
+        Expr::col(column("g", "status")).eq(GrievanceStatus::Received.as_str()),
+        Func::coalesce([col("g", "accept_by"), col("g", "resolve_by")]),
+    )
+    .finally(col("g", "resolve_by"))
+    .into()
+}
 
-fn stream_sql(s: Stream, ctx: &Ctx, has_deadlines: bool) -> Option<StreamSql> {
-    let sql = match s {
-        Stream::HotSpot => {
-            let mut cond = Conditions::new(ctx.scope.sql_condition("x"));
-            cond.push(project_list(ctx, "x.project_id"));
-            cond.push("x.resolved_on IS NULL".into());
-            with_commune(ctx, &mut cond, "x.commune_id");
-            StreamSql {
-                from: "hot_spots x".into(),
-                cond,
-                id: "x.id",
-                select: cols([
-                    "x.project_id",
-                    "x.household_id",
-                    NULL_INT,
-                    "x.grievance_id",
-                    "x.commune_id",
-                    NULL_INT,
-                    NULL_DATE,
-                    "x.flagged_on",
-                    NULL_TS,
-                    "x.kind",
-                    "x.detail",
-                ]),
-            }
-        }
-        Stream::GrievanceOverdue | Stream::GrievanceDue => {
-            // The grievance is shown under its first household inside the caller's area.
-            let mut cond = Conditions::new(project_list(ctx, "g.project_id"));
-            let mut inner = vec![ctx.scope.sql_condition("h2")];
-            if let Some(code) = &ctx.commune {
-                let p = cond.bind(code.as_str());
-                inner.push(commune_code_condition("h2.commune_id", &p));
-            }
-            let from = format!(
-                "grievances g LEFT JOIN households h ON h.id = (SELECT MIN(gh.household_id) \
-                 FROM grievance_households gh JOIN households h2 ON h2.id = gh.household_id \
-                 WHERE gh.grievance_id = g.id AND {})",
-                inner.join(" AND ")
-            );
-            cond.push(format!("g.status IN {}", super::hot_spots::OPEN_STATUSES));
-            if !ctx.scope.is_everything() || ctx.commune.is_some() {
-                cond.push("h.id IS NOT NULL".into());
-            }
-            let today = cond.bind(ctx.today);
-            if s == Stream::GrievanceOverdue {
-                cond.push(format!("{GRIEVANCE_DEADLINE} < {today}"));
-            } else {
-                let until = cond.bind(ctx.near_until);
-                cond.push(format!(
-                    "{GRIEVANCE_DEADLINE} >= {today} AND {GRIEVANCE_DEADLINE} <= {until}"
-                ));
-            }
-            StreamSql {
-                from,
-                cond,
-                id: "g.id",
-                select: cols([
-                    "g.project_id",
-                    "h.id",
-                    NULL_INT,
-                    "g.id",
-                    "h.commune_id",
-                    NULL_INT,
-                    GRIEVANCE_DEADLINE,
-                    "g.received_on",
-                    NULL_TS,
-                    "g.kind",
-                    "g.status",
-                ]),
-            }
-        }
-        Stream::StageOverdue => {
-            if !has_deadlines {
-                return None;
-            }
-            let mut cond = Conditions::new(ctx.scope.sql_condition("h"));
-            cond.push(project_list(ctx, "e.project_id"));
-            cond.push("e.due_on IS NOT NULL AND e.due_met_on IS NULL".into());
-            let today = cond.bind(ctx.today);
-            cond.push(format!("e.due_on < {today}"));
-            with_commune(ctx, &mut cond, "h.commune_id");
-            StreamSql {
-                from: "case_stage_events e JOIN households h ON h.id = e.household_id".into(),
-                cond,
-                id: "e.id",
-                select: cols([
-                    "e.project_id",
-                    "e.household_id",
-                    "e.parcel_id",
-                    NULL_INT,
-                    "h.commune_id",
-                    NULL_INT,
-                    "e.due_on",
-                    "e.occurred_on",
-                    NULL_TS,
-                    "e.stage",
-                    "e.due_stage",
-                ]),
-            }
-        }
-        Stream::HouseholdSplit => {
-            let mut cond = Conditions::new(ctx.scope.sql_condition("h"));
-            cond.push(project_list(ctx, "h.project_id"));
-            cond.push(
-                "h.split_from_id IS NOT NULL AND p.notice_date IS NOT NULL \
-                 AND h.created_at >= p.notice_date"
-                    .into(),
-            );
-            cond.push(not_reviewed("household_split", "h.id"));
-            with_commune(ctx, &mut cond, "h.commune_id");
-            StreamSql {
-                from: "households h JOIN projects p ON p.id = h.project_id".into(),
-                cond,
-                id: "h.id",
-                select: cols([
-                    "h.project_id",
-                    "h.id",
-                    NULL_INT,
-                    NULL_INT,
-                    "h.commune_id",
-                    "h.split_from_id",
-                    "p.notice_date",
-                    NULL_DATE,
-                    "h.created_at",
-                    NULL_TEXT,
-                    NULL_TEXT,
-                ]),
-            }
-        }
-        Stream::ParcelSplit => {
-            let mut cond = Conditions::new(ctx.scope.sql_condition("x"));
-            cond.push(project_list(ctx, "x.project_id"));
-            cond.push(
-                "x.parent_parcel_id IS NOT NULL AND p.notice_date IS NOT NULL \
-                 AND x.created_at >= p.notice_date"
-                    .into(),
-            );
-            cond.push(not_reviewed("parcel_split", "x.id"));
-            with_commune(ctx, &mut cond, "x.commune_id");
-            StreamSql {
-                from: "parcels x JOIN projects p ON p.id = x.project_id".into(),
-                cond,
-                id: "x.id",
-                select: cols([
-                    "x.project_id",
-                    "(SELECT MIN(hp.household_id) FROM household_parcels hp WHERE hp.parcel_id = x.id)",
-                    "x.id",
-                    NULL_INT,
-                    "x.commune_id",
-                    "x.parent_parcel_id",
-                    "p.notice_date",
-                    NULL_DATE,
-                    "x.created_at",
-                    "x.map_sheet",
-                    "x.parcel_no",
-                ]),
-            }
-        }
-        Stream::LandUseChange => {
-            let mut cond = Conditions::new(ctx.scope.sql_condition("l"));
-            cond.push(project_list(ctx, "l.project_id"));
-            cond.push("p.notice_date IS NOT NULL AND l.at >= p.notice_date".into());
-            cond.push(not_reviewed("land_use_change", "l.id"));
-            with_commune(ctx, &mut cond, "l.commune_id");
-            StreamSql {
-                from: "parcel_land_use_events l JOIN projects p ON p.id = l.project_id".into(),
-                cond,
-                id: "l.id",
-                select: cols([
-                    "l.project_id",
-                    "(SELECT MIN(hp.household_id) FROM household_parcels hp WHERE hp.parcel_id = l.parcel_id)",
-                    "l.parcel_id",
-                    NULL_INT,
-                    "l.commune_id",
-                    NULL_INT,
-                    "p.notice_date",
-                    NULL_DATE,
-                    "l.at",
-                    "l.from_land_use",
-                    "l.to_land_use",
-                ]),
-            }
-        }
-        Stream::CommitmentOverdue => {
-            let mut cond = Conditions::new(ctx.scope.sql_condition("h"));
-            cond.push(project_list(ctx, "h.project_id"));
-            let today = cond.bind(ctx.today);
-            cond.push(format!(
-                "h.id = c.household_id AND c.done_at IS NULL AND c.due_date < {today}"
-            ));
-            with_commune(ctx, &mut cond, "h.commune_id");
-            StreamSql {
-                // CROSS JOIN keeps SQLite looping over commitments (open ones by index, or by id for
-                // a page) instead of over every household of the project.
-                from: "commitments c CROSS JOIN households h".into(),
-                cond,
-                id: "c.id",
-                select: cols([
-                    "h.project_id",
-                    "c.household_id",
-                    NULL_INT,
-                    NULL_INT,
-                    "h.commune_id",
-                    "c.visit_id",
-                    "c.due_date",
-                    NULL_DATE,
-                    NULL_TS,
-                    "c.text",
-                    "c.owner",
-                ]),
-            }
-        }
-        Stream::NotVisited | Stream::NeverVisited => {
-            // Two ranges of one index (an OR of both would scan the project's households).
-            let mut cond = Conditions::new(ctx.scope.sql_condition("h"));
-            cond.push(project_list(ctx, "h.project_id"));
-            let before = cond.bind(ctx.not_visited_before);
-            cond.push(if s == Stream::NotVisited {
-                format!("h.last_visit_at < {before}")
-            } else {
-                format!("h.last_visit_at IS NULL AND h.created_at < {before}")
-            });
-            with_commune(ctx, &mut cond, "h.commune_id");
-            StreamSql {
-                from: "households h".into(),
-                cond,
-                id: "h.id",
-                select: cols([
-                    "h.project_id",
-                    "h.id",
-                    NULL_INT,
-                    NULL_INT,
-                    "h.commune_id",
-                    NULL_INT,
-                    NULL_DATE,
-                    NULL_DATE,
-                    "COALESCE(h.last_visit_at, h.created_at)",
-                    "CASE WHEN h.last_visit_at IS NULL THEN 'never' ELSE 'visited' END",
-                    NULL_TEXT,
-                ]),
-            }
-        }
-    };
-    Some(sql)
+/// The first household (inside the scope) holding the parcel `parcel_id`.
+fn first_holder(scope: &Scope, parcel_id: SimpleExpr) -> SimpleExpr {
+    let mut q = scoped::select_from(scope, Personal::HouseholdParcels, "hp");
+    q.expr(Func::min(col("hp", "household_id")))
+        .and_where(Expr::col(column("hp", "parcel_id")).eq(parcel_id));
+    scoped::subquery(q)
+}
+
+fn hot_spot_stream(ctx: &Ctx) -> StreamQuery {
+    let mut stmt = Query::select()
+        .from_as(hot_spots::Entity, Alias::new("x"))
+        .cond_where(scoped::area_rows(&ctx.scope, "x"))
+        .and_where(in_projects(ctx, "x"))
+        .and_where(Expr::col(column("x", "resolved_on")).is_null())
+        .to_owned();
+    stmt.and_where_option(in_communes(ctx, "x"));
+    StreamQuery {
+        stmt,
+        id: column("x", "id"),
+        columns: [
+            col("x", "project_id"),
+            col("x", "household_id"),
+            null_of(INT),
+            col("x", "grievance_id"),
+            col("x", "commune_id"),
+            null_of(INT),
+            null_of(DATE),
+            col("x", "flagged_on"),
+            null_of(TS),
+            col("x", "kind"),
+            col("x", "detail"),
+        ],
+    }
+}
+
+/// Grievances past (or near) their deadline, each shown under its first household inside
+/// the caller's area (and the commune filter).
+fn grievance_stream(s: Stream, ctx: &Ctx) -> StreamQuery {
+    let mut first = scoped::select_through_household(
+        &ctx.scope,
+        Personal::GrievanceHouseholds,
+        "gh",
+        JoinType::InnerJoin,
+        "h2",
+    );
+    first
+        .expr(Func::min(col("gh", "household_id")))
+        .and_where(Expr::col(column("gh", "grievance_id")).equals(column("g", "id")))
+        .and_where_option(in_communes(ctx, "h2"));
+    let mut stmt = scoped::select_from(&ctx.scope, Personal::Grievances, "g");
+    scoped::join(
+        &ctx.scope,
+        &mut stmt,
+        JoinType::LeftJoin,
+        Personal::Households,
+        "h",
+        sea_orm::sea_query::Condition::all()
+            .add(Expr::col(column("h", "id")).eq(scoped::subquery(first))),
+    );
+    stmt.and_where(in_projects(ctx, "g")).and_where(
+        Expr::col(column("g", "status")).is_in(GrievanceStatus::OPEN.iter().map(|s| s.as_str())),
+    );
+    if !ctx.scope.is_everything() || ctx.communes.is_some() {
+        stmt.and_where(Expr::col(column("h", "id")).is_not_null());
+    }
+    if s == Stream::GrievanceOverdue {
+        stmt.and_where(grievance_deadline().lt(ctx.today));
+    } else {
+        stmt.and_where(grievance_deadline().gte(ctx.today))
+            .and_where(grievance_deadline().lte(ctx.near_until));
+    }
+    StreamQuery {
+        stmt,
+        id: column("g", "id"),
+        columns: [
+            col("g", "project_id"),
+            col("h", "id"),
+            null_of(INT),
+            col("g", "id"),
+            col("h", "commune_id"),
+            null_of(INT),
+            grievance_deadline(),
+            col("g", "received_on"),
+            null_of(TS),
+            col("g", "kind"),
+            col("g", "status"),
+        ],
+    }
+}
+
+fn stage_stream(ctx: &Ctx) -> StreamQuery {
+    let mut stmt = scoped::select_through_household(
+        &ctx.scope,
+        Personal::CaseStageEvents,
+        "e",
+        JoinType::InnerJoin,
+        "h",
+    );
+    stmt.and_where(in_projects(ctx, "e"))
+        .and_where(Expr::col(column("e", "due_on")).is_not_null())
+        .and_where(Expr::col(column("e", "due_met_on")).is_null())
+        .and_where(Expr::col(column("e", "due_on")).lt(ctx.today))
+        .and_where_option(in_communes(ctx, "h"));
+    StreamQuery {
+        stmt,
+        id: column("e", "id"),
+        columns: [
+            col("e", "project_id"),
+            col("e", "household_id"),
+            col("e", "parcel_id"),
+            null_of(INT),
+            col("h", "commune_id"),
+            null_of(INT),
+            col("e", "due_on"),
+            col("e", "occurred_on"),
+            null_of(TS),
+            col("e", "stage"),
+            col("e", "due_stage"),
+        ],
+    }
+}
+
+/// `… JOIN projects p ON p.id = alias.project_id`, and `alias.created` on or after the
+/// project's notice date (the cut-off).
+fn after_notice(stmt: &mut SelectStatement, alias: &'static str, created: &'static str) {
+    stmt.join_as(
+        JoinType::InnerJoin,
+        projects::Entity,
+        Alias::new("p"),
+        Expr::col(column("p", "id")).equals(column(alias, "project_id")),
+    )
+    .and_where(Expr::col(column("p", "notice_date")).is_not_null())
+    .and_where(Expr::col(column(alias, created)).gte(Expr::col(column("p", "notice_date"))));
+}
+
+fn household_split_stream(ctx: &Ctx) -> StreamQuery {
+    let mut stmt = scoped::select_from(&ctx.scope, Personal::Households, "h");
+    after_notice(&mut stmt, "h", "created_at");
+    stmt.and_where(in_projects(ctx, "h"))
+        .and_where(Expr::col(column("h", "split_from_id")).is_not_null())
+        .and_where(not_reviewed("household_split", col("h", "id")))
+        .and_where_option(in_communes(ctx, "h"));
+    StreamQuery {
+        stmt,
+        id: column("h", "id"),
+        columns: [
+            col("h", "project_id"),
+            col("h", "id"),
+            null_of(INT),
+            null_of(INT),
+            col("h", "commune_id"),
+            col("h", "split_from_id"),
+            col("p", "notice_date"),
+            null_of(DATE),
+            col("h", "created_at"),
+            null_of(TEXT),
+            null_of(TEXT),
+        ],
+    }
+}
+
+fn parcel_split_stream(ctx: &Ctx) -> StreamQuery {
+    let mut stmt = Query::select()
+        .from_as(parcels::Entity, Alias::new("x"))
+        .cond_where(scoped::area_rows(&ctx.scope, "x"))
+        .to_owned();
+    after_notice(&mut stmt, "x", "created_at");
+    stmt.and_where(in_projects(ctx, "x"))
+        .and_where(Expr::col(column("x", "parent_parcel_id")).is_not_null())
+        .and_where(not_reviewed("parcel_split", col("x", "id")))
+        .and_where_option(in_communes(ctx, "x"));
+    StreamQuery {
+        stmt,
+        id: column("x", "id"),
+        columns: [
+            col("x", "project_id"),
+            first_holder(&ctx.scope, col("x", "id")),
+            col("x", "id"),
+            null_of(INT),
+            col("x", "commune_id"),
+            col("x", "parent_parcel_id"),
+            col("p", "notice_date"),
+            null_of(DATE),
+            col("x", "created_at"),
+            col("x", "map_sheet"),
+            col("x", "parcel_no"),
+        ],
+    }
+}
+
+fn land_use_stream(ctx: &Ctx) -> StreamQuery {
+    let mut stmt = Query::select()
+        .from_as(parcel_land_use_events::Entity, Alias::new("l"))
+        .cond_where(scoped::area_rows(&ctx.scope, "l"))
+        .to_owned();
+    after_notice(&mut stmt, "l", "at");
+    stmt.and_where(in_projects(ctx, "l"))
+        .and_where(not_reviewed("land_use_change", col("l", "id")))
+        .and_where_option(in_communes(ctx, "l"));
+    StreamQuery {
+        stmt,
+        id: column("l", "id"),
+        columns: [
+            col("l", "project_id"),
+            first_holder(&ctx.scope, col("l", "parcel_id")),
+            col("l", "parcel_id"),
+            null_of(INT),
+            col("l", "commune_id"),
+            null_of(INT),
+            col("p", "notice_date"),
+            null_of(DATE),
+            col("l", "at"),
+            col("l", "from_land_use"),
+            col("l", "to_land_use"),
+        ],
+    }
+}
+
+/// Open commitments past their due date. The dialect's loop-order join keeps SQLite looping
+/// over commitments (open ones by index, or by id for a page) instead of over every
+/// household of the project.
+fn commitment_stream(ctx: &Ctx) -> StreamQuery {
+    let mut stmt = scoped::select_through_household(
+        &ctx.scope,
+        Personal::Commitments,
+        "c",
+        dialect::loop_order_join(ctx.backend),
+        "h",
+    );
+    stmt.and_where(in_projects(ctx, "h"))
+        .and_where(Expr::col(column("c", "done_at")).is_null())
+        .and_where(Expr::col(column("c", "due_date")).lt(ctx.today))
+        .and_where_option(in_communes(ctx, "h"));
+    StreamQuery {
+        stmt,
+        id: column("c", "id"),
+        columns: [
+            col("h", "project_id"),
+            col("c", "household_id"),
+            null_of(INT),
+            null_of(INT),
+            col("h", "commune_id"),
+            col("c", "visit_id"),
+            col("c", "due_date"),
+            null_of(DATE),
+            null_of(TS),
+            col("c", "text"),
+            col("c", "owner"),
+        ],
+    }
+}
+
+/// Households last visited (or, never visited, created) before the limit: two ranges of one
+/// index (an OR of both would scan the project's households).
+fn not_visited_stream(s: Stream, ctx: &Ctx) -> StreamQuery {
+    let mut stmt = scoped::select_from(&ctx.scope, Personal::Households, "h");
+    stmt.and_where(in_projects(ctx, "h"));
+    if s == Stream::NotVisited {
+        stmt.and_where(Expr::col(column("h", "last_visit_at")).lt(ctx.not_visited_before));
+    } else {
+        stmt.and_where(Expr::col(column("h", "last_visit_at")).is_null())
+            .and_where(Expr::col(column("h", "created_at")).lt(ctx.not_visited_before));
+    }
+    stmt.and_where_option(in_communes(ctx, "h"));
+    StreamQuery {
+        stmt,
+        id: column("h", "id"),
+        columns: [
+            col("h", "project_id"),
+            col("h", "id"),
+            null_of(INT),
+            null_of(INT),
+            col("h", "commune_id"),
+            null_of(INT),
+            null_of(DATE),
+            null_of(DATE),
+            Func::coalesce([col("h", "last_visit_at"), col("h", "created_at")]).into(),
+            Expr::case(Expr::col(column("h", "last_visit_at")).is_null(), "never")
+                .finally("visited")
+                .into(),
+            null_of(TEXT),
+        ],
+    }
+}
+
+fn stream_query(s: Stream, ctx: &Ctx) -> StreamQuery {
+    match s {
+        Stream::HotSpot => hot_spot_stream(ctx),
+        Stream::GrievanceOverdue | Stream::GrievanceDue => grievance_stream(s, ctx),
+        Stream::StageOverdue => stage_stream(ctx),
+        Stream::HouseholdSplit => household_split_stream(ctx),
+        Stream::ParcelSplit => parcel_split_stream(ctx),
+        Stream::LandUseChange => land_use_stream(ctx),
+        Stream::CommitmentOverdue => commitment_stream(ctx),
+        Stream::NotVisited | Stream::NeverVisited => not_visited_stream(s, ctx),
+    }
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -456,148 +484,151 @@ struct CountRow {
     n: i64,
 }
 
-/// Position in the list: a stream and the last id shown from it.
-fn encode_cursor(stream: usize, id: i32) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("alert:{stream}:{id}"))
-}
-
-fn decode_cursor(s: Option<&str>) -> AppResult<Option<(usize, i32)>> {
-    let Some(s) = s.filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    let bad = || {
-        AppError::BadRequest(
-            "the cursor is not one this server gave out; start again without it".into(),
-        )
-    };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let mut parts = text.strip_prefix("alert:").ok_or_else(bad)?.split(':');
-    let stream: usize = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let id: i32 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    if stream >= STREAMS.len() || parts.next().is_some() {
-        return Err(bad());
-    }
-    Ok(Some((stream, id)))
-}
-
 /// Checks `?kind=`.
-pub fn parse_kind(kind: Option<&str>) -> AppResult<Option<&'static str>> {
+pub fn parse_kind(kind: Option<&str>) -> AppResult<Option<AlertKind>> {
     match kind.filter(|k| !k.is_empty()) {
         None => Ok(None),
-        Some(k) => KINDS
-            .iter()
-            .find(|x| **x == k)
-            .map(|x| Some(*x))
-            .ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "unknown alert kind `{k}`; use one of {}",
-                    KINDS.join(", ")
-                ))
-            }),
+        Some(k) => AlertKind::parse(k).map(Some).ok_or_else(|| {
+            let all: Vec<&str> = AlertKind::ALL.iter().map(|k| k.as_str()).collect();
+            AppError::BadRequest(format!(
+                "unknown alert kind `{k}`; use one of {}",
+                all.join(", ")
+            ))
+        }),
     }
 }
 
-/// Alerts of each kind under `ctx` (all kinds, whatever the filter).
+fn zero_counts() -> BTreeMap<AlertKind, i64> {
+    AlertKind::ALL.iter().map(|k| (*k, 0)).collect()
+}
+
+/// `SELECT COUNT(*) AS n` over the rows of a stream.
+fn count_of(mut stmt: SelectStatement) -> SelectStatement {
+    stmt.expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"));
+    stmt
+}
+
+/// Alerts of each kind under `ctx` (all kinds, whatever the filter), and of each stream.
 pub async fn counts(
     conn: &impl ConnectionTrait,
     ctx: &Ctx,
-) -> AppResult<(BTreeMap<String, i64>, [i64; STREAMS.len()])> {
-    let has_deadlines = column_exists(conn, "case_stage_events", "due_met_on").await?;
-    let mut by_kind: BTreeMap<String, i64> = KINDS.iter().map(|k| (k.to_string(), 0)).collect();
+) -> AppResult<(BTreeMap<AlertKind, i64>, [i64; STREAMS.len()])> {
+    let mut by_kind = zero_counts();
     let mut per_stream = [0i64; STREAMS.len()];
-    let unscoped = ctx.scope.is_everything() && ctx.commune.is_none() && ctx.every_project;
+    let unscoped = ctx.scope.is_everything() && ctx.communes.is_none() && ctx.every_project;
     for (i, s) in STREAMS.iter().enumerate() {
-        let Some(mut q) = stream_sql(*s, ctx, has_deadlines) else {
-            continue;
-        };
-        if *s == Stream::CommitmentOverdue && unscoped {
+        let stmt = if *s == Stream::CommitmentOverdue && unscoped {
             // Every open commitment belongs to some project: the partial index alone counts.
-            let mut c = Conditions::new("c.done_at IS NULL".into());
-            let today = c.bind(ctx.today);
-            c.push(format!("c.due_date < {today}"));
-            q.from = "commitments c".into();
-            q.cond = c;
-        }
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM {} WHERE {}",
-            q.from,
-            q.cond.sql()
-        );
-        let n = CountRow::find_by_statement(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            sql,
-            q.cond.into_values(),
-        ))
-        .one(conn)
-        .await?
-        .map_or(0, |r| r.n);
+            let mut c = scoped::select_from(&ctx.scope, Personal::Commitments, "c");
+            c.and_where(Expr::col(column("c", "done_at")).is_null())
+                .and_where(Expr::col(column("c", "due_date")).lt(ctx.today));
+            c
+        } else {
+            stream_query(*s, ctx).stmt
+        };
+        let n = CountRow::find_by_statement(dialect::build(ctx.backend, &count_of(stmt)))
+            .one(conn)
+            .await?
+            .map_or(0, |r| r.n);
         per_stream[i] = n;
-        *by_kind.entry(s.kind().to_string()).or_default() += n;
+        *by_kind.entry(s.kind()).or_default() += n;
     }
     Ok((by_kind, per_stream))
 }
 
-/// One page of alerts, most pressing kinds first and the newest first within a kind, with the
-/// counts per kind.
-pub async fn list(conn: &impl ConnectionTrait, ctx: &Ctx, q: &AlertQuery) -> AppResult<AlertPage> {
-    let limit = crate::pagination::limit(q.limit)? as usize;
-    let kind = parse_kind(q.kind.as_deref())?;
-    let cursor = decode_cursor(q.cursor.as_deref())?;
-    let (counts, per_stream) = self::counts(conn, ctx).await?;
-    let has_deadlines = column_exists(conn, "case_stage_events", "due_met_on").await?;
-    let wanted = |i: usize| kind.is_none_or(|k| STREAMS[i].kind() == k) && per_stream[i] > 0;
+/// Up to `keyset.limit` rows of one stream, newest first, after the keyset's cursor.
+async fn stream_rows(
+    conn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    s: Stream,
+    keyset: &Keyset,
+) -> AppResult<Vec<Row>> {
+    let q = stream_query(s, ctx);
+    let mut stmt = q.stmt;
+    stmt.expr_as(Expr::col(q.id.clone()), Alias::new("sid"));
+    for (e, name) in q.columns.into_iter().zip(NAMES) {
+        stmt.expr_as(e, Alias::new(name));
+    }
+    keyset.apply_statement(&mut stmt, q.id);
+    Ok(Row::find_by_statement(dialect::build(ctx.backend, &stmt))
+        .all(conn)
+        .await?)
+}
 
-    let mut rows: Vec<(Stream, Row)> = Vec::new();
-    let mut next_cursor = None;
-    let start = cursor.map_or(0, |c| c.0);
-    for (i, &s) in STREAMS.iter().enumerate().skip(start) {
-        if !wanted(i) {
-            continue;
-        }
-        let remaining = limit - rows.len();
-        if remaining == 0 {
-            // The page is full and this stream has alerts: resume here.
-            next_cursor = Some(encode_cursor(i, i32::MAX));
-            break;
-        }
-        let Some(mut sql) = stream_sql(s, ctx, has_deadlines) else {
-            continue;
-        };
-        if let Some((cs, after)) = cursor {
-            if cs == i {
-                let p = sql.cond.bind(after);
-                sql.cond.push(format!("{} < {p}", sql.id));
-            }
-        }
-        let text = format!(
-            "SELECT {id} AS sid, {select} FROM {from} WHERE {cond} ORDER BY {id} DESC LIMIT {n}",
-            id = sql.id,
-            select = sql.select,
-            from = sql.from,
-            cond = sql.cond.sql(),
-            n = remaining + 1
-        );
-        let mut got = Row::find_by_statement(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            text,
-            sql.cond.into_values(),
-        ))
+/// The projects a request looks at: the one asked for, or every one the caller may see;
+/// and whether that is every project there is.
+async fn projects_for(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    code: Option<&str>,
+) -> AppResult<(Vec<(i32, String)>, bool)> {
+    let all = projects::Entity::find()
+        .order_by_asc(projects::Column::Id)
         .all(conn)
         .await?;
-        let more = got.len() > remaining;
-        got.truncate(remaining);
-        let last = got.last().map(|r| r.sid);
-        rows.extend(got.into_iter().map(|r| (s, r)));
-        if more {
-            next_cursor = last.map(|id| encode_cursor(i, id));
-            break;
+    let wanted: Vec<(i32, String)> = match code.filter(|c| !c.is_empty()) {
+        Some(code) => {
+            let p = crate::projects::service::visible_project(conn, principal, code).await?;
+            vec![(p.id, p.code)]
         }
-    }
+        None => all
+            .iter()
+            .filter(|p| principal.scope.allows_project(p.id))
+            .map(|p| (p.id, p.code.clone()))
+            .collect(),
+    };
+    let every = wanted.len() == all.len();
+    Ok((wanted, every))
+}
 
-    let items = shape(conn, ctx, rows).await?;
+/// One page of alerts for `principal`, most pressing kinds first and the newest first within
+/// a kind, with the counts per kind. Hot spots are brought up to date first.
+#[tracing::instrument(skip_all, fields(project = ?q.project, kind = ?q.kind, commune_id = ?q.commune_id))]
+pub async fn list(
+    db: &Db,
+    settings: &Settings,
+    principal: &Principal,
+    q: &AlertQuery,
+) -> AppResult<AlertPage> {
+    let conn = &db.conn;
+    let kind = parse_kind(q.kind.as_deref())?;
+    let keyset_limit = crate::pagination::limit(q.limit)?;
+    let cursor = Cursor::decode_in(q.cursor.as_deref(), STREAMS.len())?;
+    let (projects, every_project) = projects_for(conn, principal, q.project.as_deref()).await?;
+    if projects.is_empty() {
+        return Ok(AlertPage {
+            items: Vec::new(),
+            next_cursor: None,
+            counts: zero_counts(),
+            total: 0,
+        });
+    }
+    let today = crate::legal::today_vn();
+    let ids: Vec<i32> = projects.iter().map(|(id, _)| *id).collect();
+    super::hot_spots::ensure_current(db, &ids, super::hot_spots::Rules::from(settings), today)
+        .await?;
+    let ctx = Ctx {
+        projects,
+        scope: principal.scope.clone(),
+        communes: crate::admin_units::filter::commune_filter(
+            conn,
+            q.commune_id,
+            q.commune.as_deref(),
+        )
+        .await?,
+        today,
+        not_visited_before: (Utc::now() - Duration::days(settings.not_visited_days.max(0)))
+            .fixed_offset(),
+        near_until: today + Duration::days(settings.grievance_near_days.max(0)),
+        lang: Lang::parse(q.lang.as_deref()),
+        personal: principal.scope.sees_personal_data(),
+        every_project,
+        backend: conn.get_database_backend(),
+    };
+    let (counts, per_stream) = self::counts(conn, &ctx).await?;
+    let wanted = |i: usize| kind.is_none_or(|k| STREAMS[i].kind() == k) && per_stream[i] > 0;
+    let (rows, next_cursor) = page(conn, &ctx, keyset_limit, cursor, wanted).await?;
+    let items = shape(conn, &ctx, rows).await?;
     let total = counts.values().sum();
     Ok(AlertPage {
         items,
@@ -607,29 +638,40 @@ pub async fn list(conn: &impl ConnectionTrait, ctx: &Ctx, q: &AlertQuery) -> App
     })
 }
 
-#[derive(FromQueryResult)]
-struct CodeRow {
-    id: i32,
-    code: String,
-}
-
-#[derive(FromQueryResult)]
-struct UnitRow {
-    id: i32,
-    code: String,
-    name: String,
-}
-
-fn id_list(ids: impl Iterator<Item = i32>) -> Option<String> {
-    let mut v: Vec<i32> = ids.collect();
-    v.sort_unstable();
-    v.dedup();
-    (!v.is_empty()).then(|| {
-        v.iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    })
+/// The rows of one page, stream after stream from the cursor's, and the cursor of the next.
+async fn page(
+    conn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    limit: u64,
+    cursor: Option<(usize, Cursor)>,
+    wanted: impl Fn(usize) -> bool,
+) -> AppResult<(Vec<(Stream, Row)>, Option<String>)> {
+    let mut rows: Vec<(Stream, Row)> = Vec::new();
+    let start = cursor.map_or(0, |c| c.0);
+    for (i, &s) in STREAMS.iter().enumerate().skip(start) {
+        if !wanted(i) {
+            continue;
+        }
+        let remaining = limit - rows.len() as u64;
+        if remaining == 0 {
+            // The page is full and this stream has alerts: resume here.
+            return Ok((rows, Some(Cursor(i32::MAX).encode_in(i))));
+        }
+        let keyset = Keyset {
+            limit: remaining,
+            after: cursor.filter(|(cs, _)| *cs == i).map(|(_, c)| c),
+            direction: Direction::Descending,
+        };
+        let mut got = stream_rows(conn, ctx, s, &keyset).await?;
+        let more = got.len() as u64 > remaining;
+        got.truncate(remaining as usize);
+        let last = got.last().map(|r| r.sid);
+        rows.extend(got.into_iter().map(|r| (s, r)));
+        if more {
+            return Ok((rows, last.map(|id| Cursor(id).encode_in(i))));
+        }
+    }
+    Ok((rows, None))
 }
 
 /// dd/mm/yyyy, as the pages show dates.
@@ -637,63 +679,87 @@ fn vn_date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-async fn shape(
+fn distinct(ids: impl Iterator<Item = i32>) -> Vec<i32> {
+    let mut v: Vec<i32> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The communes of these ids, for the alerts' `commune`.
+pub async fn commune_refs(
     conn: &impl ConnectionTrait,
-    ctx: &Ctx,
-    rows: Vec<(Stream, Row)>,
-) -> AppResult<Vec<AlertDto>> {
-    let backend = conn.get_database_backend();
-    let mut units: HashMap<i32, CommuneRef> = HashMap::new();
-    if let Some(list) = id_list(rows.iter().filter_map(|(_, r)| r.commune_id)) {
-        for u in UnitRow::find_by_statement(Statement::from_string(
-            backend,
-            format!("SELECT id, code, name FROM admin_units WHERE id IN ({list})"),
-        ))
+    ids: impl Iterator<Item = i32>,
+) -> AppResult<HashMap<i32, CommuneRef>> {
+    let ids = distinct(ids);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(admin_units::Entity::find()
+        .filter(admin_units::Column::Id.is_in(ids))
         .all(conn)
         .await?
-        {
-            units.insert(
+        .into_iter()
+        .map(|u| {
+            (
                 u.id,
                 CommuneRef {
                     id: u.id,
                     code: u.code,
                     name: u.name,
                 },
-            );
-        }
+            )
+        })
+        .collect())
+}
+
+/// Codes of the households of these ids inside the scope.
+async fn household_codes(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    ids: impl Iterator<Item = i32>,
+) -> AppResult<HashMap<i32, String>> {
+    let ids = distinct(ids);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    let mut household_codes: HashMap<i32, String> = HashMap::new();
-    if ctx.personal {
-        if let Some(list) = id_list(rows.iter().filter_map(|(_, r)| r.household_id)) {
-            for h in CodeRow::find_by_statement(Statement::from_string(
-                backend,
-                format!("SELECT id, code FROM households WHERE id IN ({list})"),
-            ))
-            .all(conn)
-            .await?
-            {
-                household_codes.insert(h.id, h.code);
-            }
-        }
-    }
-    let mut split_parents: HashMap<i32, String> = HashMap::new();
-    if ctx.personal {
-        if let Some(list) = id_list(
-            rows.iter()
-                .filter(|(s, _)| *s == Stream::HouseholdSplit)
-                .filter_map(|(_, r)| r.other_id),
-        ) {
-            for h in CodeRow::find_by_statement(Statement::from_string(
-                backend,
-                format!("SELECT id, code FROM households WHERE id IN ({list})"),
-            ))
-            .all(conn)
-            .await?
-            {
-                split_parents.insert(h.id, h.code);
-            }
-        }
-    }
+    let rows: Vec<(i32, String)> = scoped::households(scope)
+        .select_only()
+        .column(scoped::households::Column::Id)
+        .column(scoped::households::Column::Code)
+        .filter(scoped::households::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+async fn shape(
+    conn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    rows: Vec<(Stream, Row)>,
+) -> AppResult<Vec<AlertDto>> {
+    let units = commune_refs(conn, rows.iter().filter_map(|(_, r)| r.commune_id)).await?;
+    let (household_codes, split_parents) = if ctx.personal {
+        (
+            household_codes(
+                conn,
+                &ctx.scope,
+                rows.iter().filter_map(|(_, r)| r.household_id),
+            )
+            .await?,
+            household_codes(
+                conn,
+                &ctx.scope,
+                rows.iter()
+                    .filter(|(s, _)| *s == Stream::HouseholdSplit)
+                    .filter_map(|(_, r)| r.other_id),
+            )
+            .await?,
+        )
+    } else {
+        (HashMap::new(), HashMap::new())
+    };
     let projects: HashMap<i32, &str> = ctx
         .projects
         .iter()
@@ -711,7 +777,7 @@ async fn shape(
                 ctx,
                 cat,
                 AlertDto {
-                    kind: s.kind().to_string(),
+                    kind: s.kind(),
                     project: projects.get(&r.project_id).unwrap_or(&"").to_string(),
                     household_id,
                     household_code,
@@ -732,6 +798,109 @@ async fn shape(
             )
         })
         .collect())
+}
+
+// ---- reviews of changes after the cut-off ---------------------------------------------
+
+/// The project of a review's subject, if it is inside the scope.
+async fn subject_project(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    subject: &str,
+    id: i32,
+) -> AppResult<Option<i32>> {
+    Ok(match subject {
+        "household_split" => {
+            scoped::households(scope)
+                .select_only()
+                .column(scoped::households::Column::ProjectId)
+                .filter(scoped::households::Column::Id.eq(id))
+                .into_tuple()
+                .one(conn)
+                .await?
+        }
+        "parcel_split" => {
+            scoped::parcels(scope)
+                .select_only()
+                .column(parcels::Column::ProjectId)
+                .filter(parcels::Column::Id.eq(id))
+                .into_tuple()
+                .one(conn)
+                .await?
+        }
+        _ => {
+            parcel_land_use_events::Entity::find()
+                .select_only()
+                .column(parcel_land_use_events::Column::ProjectId)
+                .filter(parcel_land_use_events::Column::Id.eq(id))
+                .filter(scoped::area_rows(scope, "parcel_land_use_events"))
+                .into_tuple()
+                .one(conn)
+                .await?
+        }
+    })
+}
+
+/// Records that `principal` looked at a split or land-use change after the cut-off (its alert
+/// goes away). The subject must be inside the principal's area (404 otherwise).
+#[tracing::instrument(skip_all, fields(subject = %new.subject, subject_id = new.subject_id))]
+pub async fn review(
+    db: &Db,
+    principal: &Principal,
+    new: super::dto::NewReview,
+) -> AppResult<super::dto::ReviewDto> {
+    use sea_orm::{ActiveModelTrait, Set};
+    const SUBJECTS: [&str; 3] = ["household_split", "parcel_split", "land_use_change"];
+    if !SUBJECTS.contains(&new.subject.as_str()) {
+        return Err(AppError::invalid(
+            "unknown_subject",
+            format!(
+                "subject `{}` is not one of household_split, parcel_split, land_use_change",
+                new.subject
+            ),
+        ));
+    }
+    if new.note.len() > 5_000 {
+        return Err(AppError::invalid(
+            "text_too_long",
+            "the note is limited to 5,000 characters",
+        ));
+    }
+    let tx = db.write().await?;
+    let project_id = subject_project(&*tx, &principal.scope, &new.subject, new.subject_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(&new.subject.replace('_', " ")))?;
+    let now = crate::db::utc(Utc::now().fixed_offset());
+    let row = alert_reviews::ActiveModel {
+        project_id: Set(project_id),
+        subject: Set(new.subject.clone()),
+        subject_id: Set(new.subject_id),
+        reviewed_by: Set(principal.user_id),
+        actor: Set(principal.actor()),
+        reviewed_at: Set(now),
+        note: Set(new.note.clone()),
+        ..Default::default()
+    }
+    .insert(&*tx)
+    .await?;
+    crate::audit::record(
+        &*tx,
+        principal,
+        "create",
+        "alert_review",
+        Some(row.id.to_string()),
+        serde_json::json!({"subject": new.subject, "subject_id": new.subject_id, "note": new.note}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(super::dto::ReviewDto {
+        id: row.id,
+        subject: new.subject,
+        subject_id: new.subject_id,
+        actor: principal.actor(),
+        reviewed_at: now.to_rfc3339(),
+        note: new.note,
+    })
 }
 
 fn utc_date(t: DateTime<FixedOffset>) -> NaiveDate {
@@ -769,7 +938,7 @@ fn build(
         }
         Stream::GrievanceOverdue | Stream::GrievanceDue => {
             let due = r.due_on.unwrap_or(today);
-            let step = if r.b.as_deref() == Some("received") {
+            let step = if r.b.as_deref() == Some(GrievanceStatus::Received.as_str()) {
                 "accept"
             } else {
                 "resolve"
@@ -842,56 +1011,77 @@ fn build(
             }
         }
         Stream::HouseholdSplit | Stream::ParcelSplit | Stream::LandUseChange => {
-            let since = since.unwrap_or(today);
-            let cutoff = r.due_on.unwrap_or(today);
-            a.since = Some(since.to_string());
-            a.days = (today - since).num_days();
-            p.insert("since".into(), vn_date(since));
-            p.insert("cutoff".into(), vn_date(cutoff));
-            p.insert("event_id".into(), r.sid.to_string());
-            match s {
-                Stream::HouseholdSplit => {
-                    p.insert("subject".into(), "household_split".into());
-                    p.insert(
-                        "parent".into(),
-                        parent_code
-                            .or(r.other_id.map(|o| format!("#{o}")))
-                            .unwrap_or_default(),
-                    );
-                    "alerts.reason.split_household"
-                }
-                Stream::ParcelSplit => {
-                    p.insert("subject".into(), "parcel_split".into());
-                    p.insert("parcel".into(), format!("{}/{}", text(&r.a), text(&r.b)));
-                    p.insert(
-                        "parent".into(),
-                        r.other_id.map(|o| format!("#{o}")).unwrap_or_default(),
-                    );
-                    "alerts.reason.split_parcel"
-                }
-                _ => {
-                    p.insert("subject".into(), "land_use_change".into());
-                    p.insert("from".into(), text(&r.a));
-                    p.insert("to".into(), text(&r.b));
-                    "alerts.reason.land_use_change"
-                }
-            }
+            after_cutoff(s, r, today, since, &mut a, &mut p, parent_code)
         }
     };
     let vars: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     a.message = cat.fill(key, &vars);
     a.reason_key = key.to_string();
     a.params = p;
-    a.link = match (s, a.household_id, a.parcel_id) {
+    a.link = link(s, &a, r.sid);
+    a
+}
+
+/// Where to act on an alert: the parcel of a change to a parcel, else the household's page in
+/// the field app, else the parcel or the hot spot on the map.
+fn link(s: Stream, a: &AlertDto, sid: i32) -> String {
+    match (s, a.household_id, a.parcel_id) {
         (Stream::ParcelSplit | Stream::LandUseChange, _, Some(parcel)) => {
             format!("/map?parcel={parcel}")
         }
         (_, Some(h), _) => format!("/field#/h/{h}"),
         (_, None, Some(parcel)) => format!("/map?parcel={parcel}"),
-        (Stream::HotSpot, None, None) => format!("/map?hot_spot={}", r.sid),
+        (Stream::HotSpot, None, None) => format!("/map?hot_spot={sid}"),
         _ => "/map".to_string(),
-    };
-    a
+    }
+}
+
+/// Dates and parameters of a split or land-use change recorded after the cut-off; its
+/// catalogue key.
+fn after_cutoff(
+    s: Stream,
+    r: &Row,
+    today: NaiveDate,
+    since: Option<NaiveDate>,
+    a: &mut AlertDto,
+    p: &mut BTreeMap<String, String>,
+    parent_code: Option<String>,
+) -> &'static str {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let since = since.unwrap_or(today);
+    let cutoff = r.due_on.unwrap_or(today);
+    a.since = Some(since.to_string());
+    a.days = (today - since).num_days();
+    p.insert("since".into(), vn_date(since));
+    p.insert("cutoff".into(), vn_date(cutoff));
+    p.insert("event_id".into(), r.sid.to_string());
+    match s {
+        Stream::HouseholdSplit => {
+            p.insert("subject".into(), "household_split".into());
+            p.insert(
+                "parent".into(),
+                parent_code
+                    .or(r.other_id.map(|o| format!("#{o}")))
+                    .unwrap_or_default(),
+            );
+            "alerts.reason.split_household"
+        }
+        Stream::ParcelSplit => {
+            p.insert("subject".into(), "parcel_split".into());
+            p.insert("parcel".into(), format!("{}/{}", text(&r.a), text(&r.b)));
+            p.insert(
+                "parent".into(),
+                r.other_id.map(|o| format!("#{o}")).unwrap_or_default(),
+            );
+            "alerts.reason.split_parcel"
+        }
+        _ => {
+            p.insert("subject".into(), "land_use_change".into());
+            p.insert("from".into(), text(&r.a));
+            p.insert("to".into(), text(&r.b));
+            "alerts.reason.land_use_change"
+        }
+    }
 }
 
 #[cfg(test)]
@@ -900,24 +1090,73 @@ mod tests {
 
     #[test]
     fn cursor_round_trip_and_garbage() -> AppResult<()> {
-        assert_eq!(decode_cursor(Some(&encode_cursor(3, 42)))?, Some((3, 42)));
-        assert_eq!(decode_cursor(None)?, None);
-        assert!(decode_cursor(Some("!!")).is_err());
-        assert!(decode_cursor(Some(&encode_cursor(99, 1))).is_err());
+        let c = Cursor(42).encode_in(3);
+        assert_eq!(
+            Cursor::decode_in(Some(&c), STREAMS.len())?,
+            Some((3, Cursor(42)))
+        );
+        assert_eq!(Cursor::decode_in(None, STREAMS.len())?, None);
+        assert!(Cursor::decode_in(Some("!!"), STREAMS.len()).is_err());
+        assert!(Cursor::decode_in(Some(&Cursor(1).encode_in(99)), STREAMS.len()).is_err());
         Ok(())
     }
 
     #[test]
     fn kinds_are_checked_and_every_stream_has_a_pinned_kind() {
-        assert!(parse_kind(Some("hot_spot")).is_ok());
+        assert_eq!(
+            parse_kind(Some("hot_spot")).ok(),
+            Some(Some(AlertKind::HotSpot))
+        );
         assert!(parse_kind(Some("nope")).is_err());
         assert_eq!(parse_kind(Some("")).ok(), Some(None));
-        for s in STREAMS {
-            assert!(KINDS.contains(&s.kind()));
-        }
-        for k in KINDS {
+        for k in AlertKind::ALL {
             assert!(STREAMS.iter().any(|s| s.kind() == *k), "{k} has no stream");
         }
+    }
+
+    fn ctx(scope: Scope, backend: DatabaseBackend) -> Ctx {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        Ctx {
+            projects: vec![(1, "HPDQ2".into())],
+            scope,
+            communes: Some(vec![3, 4]),
+            today,
+            not_visited_before: today.and_hms_opt(0, 0, 0).unwrap().and_utc().fixed_offset(),
+            near_until: today,
+            lang: Lang::Vi,
+            personal: true,
+            every_project: true,
+            backend,
+        }
+    }
+
+    #[test]
+    fn streams_keep_their_indexed_shapes() {
+        let sql = |s: Stream, backend| {
+            dialect::build(backend, &stream_query(s, &ctx(Scope::cli(), backend)).stmt).to_string()
+        };
+        // SQLite loops over open commitments first; PostgreSQL gets a plain join.
+        let sqlite = sql(Stream::CommitmentOverdue, DatabaseBackend::Sqlite);
+        assert!(
+            sqlite.contains("CROSS JOIN \"households\" AS \"h\""),
+            "{sqlite}"
+        );
+        let pg = sql(Stream::CommitmentOverdue, DatabaseBackend::Postgres);
+        assert!(pg.contains("INNER JOIN \"households\" AS \"h\""), "{pg}");
+        // The commune filter is an id list on the row's own commune column.
+        let visits = sql(Stream::NotVisited, DatabaseBackend::Sqlite);
+        assert!(
+            visits.contains("\"h\".\"commune_id\" IN (3, 4)"),
+            "{visits}"
+        );
+        // A member's scope is checked once, on the household joined.
+        let member = Scope::for_tests_communes(vec![3]);
+        let stage = dialect::build(
+            DatabaseBackend::Sqlite,
+            &stream_query(Stream::StageOverdue, &ctx(member, DatabaseBackend::Sqlite)).stmt,
+        )
+        .to_string();
+        assert!(!stage.contains("SELECT \"households\".\"id\""), "{stage}");
     }
 
     #[test]

@@ -210,3 +210,14 @@ pub async fn sqlite_vacuum_into(
     .await?;
     Ok(())
 }
+
+// ---- alerts and reports ----
+
+/// The join that keeps the left table as the outer loop: SQLite's `CROSS JOIN` (its
+/// planner never reorders it); PostgreSQL plans an inner join well by itself.
+pub fn loop_order_join(backend: DatabaseBackend) -> sea_orm::sea_query::JoinType {
+    match backend {
+        DatabaseBackend::Sqlite => sea_orm::sea_query::JoinType::CrossJoin,
+        _ => sea_orm::sea_query::JoinType::InnerJoin,
+    }
+}

@@ -20,6 +20,7 @@ use crate::state::AppState;
     params(("code" = String, Path, description = "project code, e.g. HPDQ2"), StatsQuery),
     responses((status = 200, body = PeriodStats), (status = 400, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, project = %code))]
 pub async fn stats(
     State(state): State<AppState>,
     principal: Principal,
@@ -41,6 +42,7 @@ pub async fn stats(
            ("file" = String, Path, description = "period and format, e.g. 2021-Q1.xlsx")),
     responses((status = 200, description = "the report file"), (status = 400, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, project = %code, file = %file))]
 pub async fn report(
     State(state): State<AppState>,
     principal: Principal,

@@ -98,152 +98,131 @@ fn map_get(m: &std::collections::BTreeMap<String, i64>, k: &str) -> f64 {
     m.get(k).copied().unwrap_or(0) as f64
 }
 
+type Getter = fn(&Numbers) -> f64;
+
+/// Metrics that are one number of `Numbers`: section, key (label `report.metric.{key}`),
+/// unit (`report.unit.{unit}`, or `m²`) and the number. First those that open the report…
+const LEADING: [(&str, &str, &str, Getter); 2] = [
+    ("mobilisation", "households_visited", "households", |n| {
+        n.households_visited as f64
+    }),
+    ("mobilisation", "visits", "times", |n| n.visits as f64),
+];
+
+/// …then those that follow the breakdowns by kind, stance, stage and status.
+const TRAILING: [(&str, &str, &str, Getter); 8] = [
+    ("handover", "parcels_handed_over", "parcels", |n| {
+        n.parcels_handed_over as f64
+    }),
+    ("handover", "area_handed_over_m2", "m²", |n| {
+        n.area_handed_over_m2
+    }),
+    ("grievances", "grievances_received", "items", |n| {
+        n.grievances_received as f64
+    }),
+    ("grievances", "grievances_resolved", "items", |n| {
+        n.grievances_resolved as f64
+    }),
+    ("grievances", "grievances_overdue", "items", |n| {
+        n.grievances_overdue as f64
+    }),
+    ("watch", "hot_spots", "items", |n| n.hot_spots as f64),
+    (
+        "watch",
+        "household_splits_after_cutoff",
+        "households",
+        |n| n.household_splits_after_cutoff as f64,
+    ),
+    ("watch", "parcel_splits_after_cutoff", "parcels", |n| {
+        n.parcel_splits_after_cutoff as f64
+    }),
+];
+
+fn unit_label(cat: &Catalogue, unit: &str) -> String {
+    if unit == "m²" {
+        unit.to_string()
+    } else {
+        cat.t(&format!("report.unit.{unit}")).to_string()
+    }
+}
+
+fn scalar(
+    cat: &Catalogue,
+    (section, key, unit, get): (&'static str, &str, &str, Getter),
+) -> Metric {
+    Metric {
+        section,
+        key: key.to_string(),
+        label: cat.t(&format!("report.metric.{key}")).to_string(),
+        unit: unit_label(cat, unit),
+        sub: false,
+        get: Box::new(get),
+    }
+}
+
+/// One metric per value of a vocabulary, read from one of the maps of `Numbers`, under a
+/// section and with keys `{key_prefix}.{value}`.
+fn breakdown(
+    cat: &Catalogue,
+    (section, key_prefix): (&'static str, &str),
+    keys: impl Iterator<Item = &'static str>,
+    label_prefix: &str,
+    unit: &str,
+    sub: bool,
+    map: fn(&Numbers) -> &std::collections::BTreeMap<String, i64>,
+) -> Vec<Metric> {
+    let unit = unit_label(cat, unit);
+    keys.map(|key| Metric {
+        section,
+        key: format!("{key_prefix}.{key}"),
+        label: cat.t(&format!("{label_prefix}.{key}")).to_string(),
+        unit: unit.clone(),
+        sub,
+        get: Box::new(move |n| map_get(map(n), key)),
+    })
+    .collect()
+}
+
 /// Every metric of the report, in order. The XLSX summary sheet has exactly these rows.
 pub fn metrics(cat: &Catalogue) -> Vec<Metric> {
-    let unit_households = cat.t("report.unit.households").to_string();
-    let unit_times = cat.t("report.unit.times").to_string();
-    let unit_items = cat.t("report.unit.items").to_string();
-    let unit_parcels = cat.t("report.unit.parcels").to_string();
-    let mut out: Vec<Metric> = Vec::new();
-    let mut push = |section: &'static str,
-                    key: String,
-                    label: String,
-                    unit: &str,
-                    sub: bool,
-                    get: Box<dyn Fn(&Numbers) -> f64 + Send + Sync>| {
-        out.push(Metric {
-            section,
-            key,
-            label,
-            unit: unit.to_string(),
-            sub,
-            get,
-        })
-    };
-    push(
-        "mobilisation",
-        "households_visited".into(),
-        cat.t("report.metric.households_visited").into(),
-        &unit_households,
+    let mut out: Vec<Metric> = LEADING.into_iter().map(|m| scalar(cat, m)).collect();
+    out.extend(breakdown(
+        cat,
+        ("mobilisation", "visits"),
+        VisitKind::ALL.iter().map(|k| k.as_str()),
+        "report.kind",
+        "times",
+        true,
+        |n| &n.visits_by_kind,
+    ));
+    out.extend(breakdown(
+        cat,
+        ("stances", "stances"),
+        Stance::ALL.iter().map(|s| s.as_str()),
+        "report.stance",
+        "households",
         false,
-        Box::new(|n| n.households_visited as f64),
-    );
-    push(
-        "mobilisation",
-        "visits".into(),
-        cat.t("report.metric.visits").into(),
-        &unit_times,
+        |n| &n.stances,
+    ));
+    out.extend(breakdown(
+        cat,
+        ("stages", "stages"),
+        CaseStage::ALL.iter().map(|s| s.as_str()),
+        "report.stage",
+        "households",
         false,
-        Box::new(|n| n.visits as f64),
-    );
-    for k in VisitKind::ALL {
-        let key = k.as_str();
-        push(
-            "mobilisation",
-            format!("visits.{key}"),
-            cat.t(&format!("report.kind.{key}")).into(),
-            &unit_times,
-            true,
-            Box::new(move |n| map_get(&n.visits_by_kind, key)),
-        );
-    }
-    for s in Stance::ALL {
-        let key = s.as_str();
-        push(
-            "stances",
-            format!("stances.{key}"),
-            cat.t(&format!("report.stance.{key}")).into(),
-            &unit_households,
-            false,
-            Box::new(move |n| map_get(&n.stances, key)),
-        );
-    }
-    for s in CaseStage::ALL {
-        let key = s.as_str();
-        push(
-            "stages",
-            format!("stages.{key}"),
-            cat.t(&format!("report.stage.{key}")).into(),
-            &unit_households,
-            false,
-            Box::new(move |n| map_get(&n.stages_reached, key)),
-        );
-    }
-    for s in ParcelStatus::ALL {
-        let key = s.as_str();
-        push(
-            "parcels",
-            format!("parcels.{key}"),
-            cat.t(&format!("status.{key}")).into(),
-            &unit_parcels,
-            false,
-            Box::new(move |n| map_get(&n.parcels_by_status, key)),
-        );
-    }
-    push(
-        "handover",
-        "parcels_handed_over".into(),
-        cat.t("report.metric.parcels_handed_over").into(),
-        &unit_parcels,
+        |n| &n.stages_reached,
+    ));
+    out.extend(breakdown(
+        cat,
+        ("parcels", "parcels"),
+        ParcelStatus::ALL.iter().map(|s| s.as_str()),
+        "status",
+        "parcels",
         false,
-        Box::new(|n| n.parcels_handed_over as f64),
-    );
-    push(
-        "handover",
-        "area_handed_over_m2".into(),
-        cat.t("report.metric.area_handed_over_m2").into(),
-        "m²",
-        false,
-        Box::new(|n| n.area_handed_over_m2),
-    );
-    push(
-        "grievances",
-        "grievances_received".into(),
-        cat.t("report.metric.grievances_received").into(),
-        &unit_items,
-        false,
-        Box::new(|n| n.grievances_received as f64),
-    );
-    push(
-        "grievances",
-        "grievances_resolved".into(),
-        cat.t("report.metric.grievances_resolved").into(),
-        &unit_items,
-        false,
-        Box::new(|n| n.grievances_resolved as f64),
-    );
-    push(
-        "grievances",
-        "grievances_overdue".into(),
-        cat.t("report.metric.grievances_overdue").into(),
-        &unit_items,
-        false,
-        Box::new(|n| n.grievances_overdue as f64),
-    );
-    push(
-        "watch",
-        "hot_spots".into(),
-        cat.t("report.metric.hot_spots").into(),
-        &unit_items,
-        false,
-        Box::new(|n| n.hot_spots as f64),
-    );
-    push(
-        "watch",
-        "household_splits_after_cutoff".into(),
-        cat.t("report.metric.household_splits_after_cutoff").into(),
-        &unit_households,
-        false,
-        Box::new(|n| n.household_splits_after_cutoff as f64),
-    );
-    push(
-        "watch",
-        "parcel_splits_after_cutoff".into(),
-        cat.t("report.metric.parcel_splits_after_cutoff").into(),
-        &unit_parcels,
-        false,
-        Box::new(|n| n.parcel_splits_after_cutoff as f64),
-    );
+        |n| &n.parcels_by_status,
+    ));
+    out.extend(TRAILING.into_iter().map(|m| scalar(cat, m)));
     out
 }
 

@@ -3,15 +3,26 @@
 //! `period_stats`, so a report always shows the numbers the API gives.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Duration, NaiveDate};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr,
+    WindowStatement,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use super::dto::{Numbers, PeriodStats, RangeStats, StatsQuery, UnitNumbers};
 use super::period::Period;
 use crate::auth::Scope;
-use crate::domain::{CaseStage, ParcelStatus, Stance, VisitKind};
-use crate::entities::projects;
+use crate::db::dialect::{self, Sql};
+use crate::domain::{CaseStage, GrievanceStatus, ParcelStatus, Stance, VisitKind};
+use crate::entities::{
+    admin_units, hot_spots, parcel_lineage, parcel_status_events, parcels, projects, working_groups,
+};
 use crate::error::{AppError, AppResult};
+use crate::scoped::{self, column, null_of, Personal};
 
 /// A date range, both days included; `period` when it is a reporting period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +116,7 @@ struct AggRow {
 
 #[derive(FromQueryResult, Debug)]
 struct GrievanceRow {
-    status: String,
+    status: GrievanceStatus,
     received_on: NaiveDate,
     accept_by: Option<NaiveDate>,
     resolve_by: Option<NaiveDate>,
@@ -119,16 +130,9 @@ struct PairRow {
     commune_id: i32,
 }
 
-#[derive(FromQueryResult)]
 struct UnitRow {
     id: i32,
     code: Option<String>,
-    name: String,
-}
-
-#[derive(FromQueryResult)]
-struct NameRow {
-    #[allow(dead_code)]
     name: String,
 }
 
@@ -154,37 +158,34 @@ fn empty_numbers() -> Numbers {
     }
 }
 
-/// Whether a table exists: tables other features add (hot spots) are counted once they are there.
-pub async fn table_exists(conn: &impl ConnectionTrait, table: &str) -> AppResult<bool> {
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "SELECT table_name AS name FROM information_schema.tables WHERE table_name = $1 AND table_schema = current_schema()"
-        }
-        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
-    };
-    let rows = NameRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [Value::from(table)],
-    ))
-    .all(conn)
-    .await?;
-    Ok(!rows.is_empty())
+const INT: &str = "INTEGER";
+const TEXT: &str = "TEXT";
+const DOUBLE: &str = "DOUBLE PRECISION";
+
+fn col(alias: &'static str, name: &'static str) -> SimpleExpr {
+    Expr::col(column(alias, name)).into()
 }
 
-async fn agg(
-    conn: &impl ConnectionTrait,
-    sql: String,
-    values: Vec<Value>,
-) -> AppResult<Vec<AggRow>> {
-    Ok(AggRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        values,
-    ))
-    .all(conn)
-    .await?)
+/// The five columns of an aggregate: commune, group, key, count and area.
+fn select_agg(stmt: &mut SelectStatement, columns: [SimpleExpr; 5]) {
+    let [commune, group, key, n, area] = columns;
+    stmt.expr_as(commune, Alias::new("commune_id"))
+        .expr_as(group, Alias::new("group_id"))
+        .expr_as(key, Alias::new("key"))
+        .expr_as(n, Alias::new("n"))
+        .expr_as(area, Alias::new("area"));
+}
+
+fn count_all() -> SimpleExpr {
+    Func::count(Expr::col(Asterisk)).into()
+}
+
+async fn agg(conn: &impl ConnectionTrait, stmt: &SelectStatement) -> AppResult<Vec<AggRow>> {
+    Ok(
+        AggRow::find_by_statement(dialect::build(conn.get_database_backend(), stmt))
+            .all(conn)
+            .await?,
+    )
 }
 
 /// What one date range adds up to, before names are attached.
@@ -202,19 +203,20 @@ impl Tally {
     fn group(&mut self, id: Option<i32>) -> Option<&mut Numbers> {
         id.map(|id| self.groups.entry(id).or_insert_with(empty_numbers))
     }
-}
 
-/// Adds `n` to the counter `f` picks, for the total, the commune and the group of the row.
-fn add_row(t: &mut Tally, row: &AggRow, with_total: bool, f: impl Fn(&mut Numbers, i64, f64)) {
-    let area = row.area.unwrap_or(0.0);
-    if with_total {
-        f(&mut t.totals, row.n, area);
-    }
-    if let Some(c) = t.commune(row.commune_id) {
-        f(c, row.n, area);
-    }
-    if let Some(g) = t.group(row.group_id) {
-        f(g, row.n, area);
+    /// Adds every row with `f`, to the total too when `with_total`.
+    fn add_rows(&mut self, rows: &[AggRow], with_total: bool, f: impl Fn(&mut Numbers, &AggRow)) {
+        for r in rows {
+            if with_total {
+                f(&mut self.totals, r);
+            }
+            if let Some(c) = self.commune(r.commune_id) {
+                f(c, r);
+            }
+            if let Some(g) = self.group(r.group_id) {
+                f(g, r);
+            }
+        }
     }
 }
 
@@ -222,6 +224,430 @@ fn bump(map: &mut BTreeMap<String, i64>, key: &Option<String>, n: i64) {
     if let Some(k) = key {
         *map.entry(k.clone()).or_default() += n;
     }
+}
+
+/// What is counted: a project over a range, as a scope may see it.
+struct Counting<'a> {
+    scope: &'a Scope,
+    project: &'a projects::Model,
+    range: Range,
+    /// The range as instants (Vietnam days), for timestamps.
+    lo: DateTime<FixedOffset>,
+    hi: DateTime<FixedOffset>,
+}
+
+impl Counting<'_> {
+    fn pid(&self) -> i32 {
+        self.project.id
+    }
+
+    /// The day after the range, for dates.
+    fn day_after(&self) -> NaiveDate {
+        self.range.to + Duration::days(1)
+    }
+
+    /// Visits of the range with their household (`v`, `h`).
+    fn visits(&self) -> SelectStatement {
+        let mut s = scoped::select_through_household(
+            self.scope,
+            Personal::Visits,
+            "v",
+            JoinType::InnerJoin,
+            "h",
+        );
+        s.and_where(Expr::col(column("v", "project_id")).eq(self.pid()))
+            .and_where(Expr::col(column("v", "visited_at")).gte(self.lo))
+            .and_where(Expr::col(column("v", "visited_at")).lt(self.hi));
+        s
+    }
+}
+
+/// Visits, households visited and stances: by commune and by the group that made the visit.
+async fn count_visits(
+    conn: &impl ConnectionTrait,
+    c: &Counting<'_>,
+    t: &mut Tally,
+) -> AppResult<()> {
+    // Visits by commune, group and kind.
+    let mut s = c.visits();
+    select_agg(
+        &mut s,
+        [
+            col("h", "commune_id"),
+            col("v", "working_group_id"),
+            col("v", "kind"),
+            count_all(),
+            null_of(DOUBLE),
+        ],
+    );
+    s.group_by_columns([
+        column("h", "commune_id"),
+        column("v", "working_group_id"),
+        column("v", "kind"),
+    ]);
+    t.add_rows(&agg(conn, &s).await?, true, |x, r| {
+        x.visits += r.n;
+        bump(&mut x.visits_by_kind, &r.key, r.n);
+    });
+
+    // Households visited: a household has one commune, so commune counts add up to the total.
+    let distinct_households =
+        || -> SimpleExpr { Func::count_distinct(col("v", "household_id")).into() };
+    let mut s = c.visits();
+    select_agg(
+        &mut s,
+        [
+            col("h", "commune_id"),
+            null_of(INT),
+            null_of(TEXT),
+            distinct_households(),
+            null_of(DOUBLE),
+        ],
+    );
+    s.group_by_col(column("h", "commune_id"));
+    t.add_rows(&agg(conn, &s).await?, true, |x, r| {
+        x.households_visited += r.n
+    });
+    let mut s = c.visits();
+    select_agg(
+        &mut s,
+        [
+            null_of(INT),
+            col("v", "working_group_id"),
+            null_of(TEXT),
+            distinct_households(),
+            null_of(DOUBLE),
+        ],
+    );
+    s.group_by_col(column("v", "working_group_id"));
+    t.add_rows(&agg(conn, &s).await?, false, |x, r| {
+        x.households_visited += r.n
+    });
+
+    count_stances(conn, c, t).await
+}
+
+/// The stance of each household's last visit in the range, counted for its commune and the
+/// group that made that visit.
+async fn count_stances(
+    conn: &impl ConnectionTrait,
+    c: &Counting<'_>,
+    t: &mut Tally,
+) -> AppResult<()> {
+    let mut last = scoped::select_from(c.scope, Personal::Visits, "v");
+    last.column(column("v", "household_id"))
+        .column(column("v", "working_group_id"))
+        .column(column("v", "stance"))
+        .expr_window_as(
+            Func::cust(Alias::new("ROW_NUMBER")),
+            WindowStatement::partition_by(column("v", "household_id"))
+                .order_by(column("v", "visited_at"), Order::Desc)
+                .order_by(column("v", "id"), Order::Desc)
+                .to_owned(),
+            Alias::new("rn"),
+        )
+        .and_where(Expr::col(column("v", "project_id")).eq(c.pid()))
+        .and_where(Expr::col(column("v", "visited_at")).gte(c.lo))
+        .and_where(Expr::col(column("v", "visited_at")).lt(c.hi));
+    let mut s = Query::select()
+        .from_subquery(last, Alias::new("l"))
+        .to_owned();
+    scoped::join(
+        c.scope,
+        &mut s,
+        JoinType::InnerJoin,
+        Personal::Households,
+        "h",
+        Condition::all().add(Expr::col(column("h", "id")).equals(column("l", "household_id"))),
+    );
+    s.and_where(Expr::col(column("l", "rn")).eq(1));
+    select_agg(
+        &mut s,
+        [
+            col("h", "commune_id"),
+            col("l", "working_group_id"),
+            col("l", "stance"),
+            count_all(),
+            null_of(DOUBLE),
+        ],
+    );
+    s.group_by_columns([
+        column("h", "commune_id"),
+        column("l", "working_group_id"),
+        column("l", "stance"),
+    ]);
+    t.add_rows(&agg(conn, &s).await?, true, |x, r| {
+        bump(&mut x.stances, &r.key, r.n)
+    });
+    Ok(())
+}
+
+/// Case stages reached (households whose stage date falls in the range).
+async fn count_stages(
+    conn: &impl ConnectionTrait,
+    c: &Counting<'_>,
+    t: &mut Tally,
+) -> AppResult<()> {
+    let mut s = scoped::select_through_household(
+        c.scope,
+        Personal::CaseStageEvents,
+        "e",
+        JoinType::InnerJoin,
+        "h",
+    );
+    s.and_where(Expr::col(column("e", "project_id")).eq(c.pid()))
+        .and_where(Expr::col(column("e", "occurred_on")).gte(c.range.from))
+        .and_where(Expr::col(column("e", "occurred_on")).lt(c.day_after()));
+    select_agg(
+        &mut s,
+        [
+            col("h", "commune_id"),
+            null_of(INT),
+            col("e", "stage"),
+            Func::count_distinct(col("e", "household_id")).into(),
+            null_of(DOUBLE),
+        ],
+    );
+    s.group_by_columns([column("h", "commune_id"), column("e", "stage")]);
+    t.add_rows(&agg(conn, &s).await?, true, |x, r| {
+        bump(&mut x.stages_reached, &r.key, r.n)
+    });
+    Ok(())
+}
+
+/// Parcels of the project inside the scope (`p`).
+fn parcels_of(c: &Counting<'_>) -> SelectStatement {
+    Query::select()
+        .from_as(parcels::Entity, Alias::new("p"))
+        .cond_where(scoped::area_rows(c.scope, "p"))
+        .and_where(Expr::col(column("p", "project_id")).eq(c.pid()))
+        .to_owned()
+}
+
+/// Parcel statuses at the end of the range, parcels handed over in it, and hot spots flagged.
+async fn count_parcels(
+    conn: &impl ConnectionTrait,
+    c: &Counting<'_>,
+    t: &mut Tally,
+) -> AppResult<()> {
+    // The status of every parcel at the end of the range: its last change before then.
+    let last = Query::select()
+        .column(column("e", "parcel_id"))
+        .column(column("e", "to_status"))
+        .expr_window_as(
+            Func::cust(Alias::new("ROW_NUMBER")),
+            WindowStatement::partition_by(column("e", "parcel_id"))
+                .order_by(column("e", "at"), Order::Desc)
+                .order_by(column("e", "id"), Order::Desc)
+                .to_owned(),
+            Alias::new("rn"),
+        )
+        .from_as(parcel_status_events::Entity, Alias::new("e"))
+        .and_where(Expr::col(column("e", "project_id")).eq(c.pid()))
+        .and_where(Expr::col(column("e", "at")).lt(c.hi))
+        .to_owned();
+    let mut s = parcels_of(c);
+    s.join_subquery(
+        JoinType::LeftJoin,
+        last,
+        Alias::new("l"),
+        Condition::all()
+            .add(Expr::col(column("l", "parcel_id")).equals(column("p", "id")))
+            .add(Expr::col(column("l", "rn")).eq(1)),
+    )
+    .and_where(Expr::col(column("p", "created_at")).lt(c.hi));
+    select_agg(
+        &mut s,
+        [
+            col("p", "commune_id"),
+            null_of(INT),
+            Func::coalesce([
+                col("l", "to_status"),
+                Expr::val(ParcelStatus::NotContacted.as_str()).into(),
+            ])
+            .into(),
+            count_all(),
+            null_of(DOUBLE),
+        ],
+    );
+    // Grouped by the status itself: no status and `not_contacted` add up under one key.
+    s.group_by_columns([column("p", "commune_id"), column("l", "to_status")]);
+    t.add_rows(&agg(conn, &s).await?, true, |x, r| {
+        bump(&mut x.parcels_by_status, &r.key, r.n)
+    });
+
+    // Parcels handed over in the range and their recovered area.
+    let handed = Query::select()
+        .column(column("e", "parcel_id"))
+        .from_as(parcel_status_events::Entity, Alias::new("e"))
+        .and_where(Expr::col(column("e", "project_id")).eq(c.pid()))
+        .and_where(Expr::col(column("e", "to_status")).eq(ParcelStatus::HandedOver.as_str()))
+        .and_where(Expr::col(column("e", "at")).gte(c.lo))
+        .and_where(Expr::col(column("e", "at")).lt(c.hi))
+        .to_owned();
+    let mut s = parcels_of(c);
+    s.and_where(Expr::col(column("p", "id")).in_subquery(handed));
+    select_agg(
+        &mut s,
+        [
+            col("p", "commune_id"),
+            null_of(INT),
+            null_of(TEXT),
+            count_all(),
+            Func::sum(col("p", "recovered_area_m2")).into(),
+        ],
+    );
+    s.group_by_col(column("p", "commune_id"));
+    t.add_rows(&agg(conn, &s).await?, true, |x, r| {
+        x.parcels_handed_over += r.n;
+        x.area_handed_over_m2 += r.area.unwrap_or(0.0);
+    });
+
+    // Hot spots flagged in the range.
+    let mut s = Query::select()
+        .from_as(hot_spots::Entity, Alias::new("hs"))
+        .cond_where(scoped::area_rows(c.scope, "hs"))
+        .and_where(Expr::col(column("hs", "project_id")).eq(c.pid()))
+        .and_where(Expr::col(column("hs", "flagged_on")).gte(c.range.from))
+        .and_where(Expr::col(column("hs", "flagged_on")).lt(c.day_after()))
+        .to_owned();
+    select_agg(
+        &mut s,
+        [
+            col("hs", "commune_id"),
+            null_of(INT),
+            null_of(TEXT),
+            count_all(),
+            null_of(DOUBLE),
+        ],
+    );
+    s.group_by_col(column("hs", "commune_id"));
+    t.add_rows(&agg(conn, &s).await?, true, |x, r| x.hot_spots += r.n);
+    Ok(())
+}
+
+/// Splits recorded in the range after the notice date (the cut-off).
+async fn count_splits(
+    conn: &impl ConnectionTrait,
+    c: &Counting<'_>,
+    t: &mut Tally,
+) -> AppResult<()> {
+    let Some(notice) = c.project.notice_date else {
+        return Ok(());
+    };
+    let cutoff = day_start_utc(notice + Duration::days(1));
+    let created_in = |s: &mut SelectStatement, alias: &'static str| {
+        s.and_where(Expr::col(column(alias, "created_at")).gte(c.lo))
+            .and_where(Expr::col(column(alias, "created_at")).lt(c.hi))
+            .and_where(Expr::col(column(alias, "created_at")).gte(cutoff));
+    };
+    let mut s = scoped::select_from(c.scope, Personal::Households, "h");
+    s.and_where(Expr::col(column("h", "project_id")).eq(c.pid()))
+        .and_where(Expr::col(column("h", "split_from_id")).is_not_null());
+    created_in(&mut s, "h");
+    select_agg(
+        &mut s,
+        [
+            col("h", "commune_id"),
+            null_of(INT),
+            null_of(TEXT),
+            count_all(),
+            null_of(DOUBLE),
+        ],
+    );
+    s.group_by_col(column("h", "commune_id"));
+    t.add_rows(&agg(conn, &s).await?, true, |x, r| {
+        x.household_splits_after_cutoff += r.n
+    });
+
+    let lineage = Query::select()
+        .expr(Expr::val(1))
+        .from_as(parcel_lineage::Entity, Alias::new("pl"))
+        .and_where(Expr::col(column("pl", "parcel_id")).equals(column("p", "id")))
+        .to_owned();
+    let mut s = parcels_of(c);
+    s.cond_where(
+        Condition::any()
+            .add(Expr::col(column("p", "parent_parcel_id")).is_not_null())
+            .add(Expr::exists(lineage)),
+    );
+    created_in(&mut s, "p");
+    select_agg(
+        &mut s,
+        [
+            col("p", "commune_id"),
+            null_of(INT),
+            null_of(TEXT),
+            count_all(),
+            null_of(DOUBLE),
+        ],
+    );
+    s.group_by_col(column("p", "commune_id"));
+    t.add_rows(&agg(conn, &s).await?, true, |x, r| {
+        x.parcel_splits_after_cutoff += r.n
+    });
+    Ok(())
+}
+
+/// Grievances: few per project, so their deadlines are judged here rather than in SQL. A
+/// grievance counts for the commune of its first household.
+async fn count_grievances(
+    conn: &impl ConnectionTrait,
+    c: &Counting<'_>,
+    today: NaiveDate,
+    t: &mut Tally,
+) -> AppResult<()> {
+    let mut s = scoped::select_from(c.scope, Personal::Grievances, "g");
+    for name in [
+        "status",
+        "received_on",
+        "accept_by",
+        "resolve_by",
+        "resolved_on",
+    ] {
+        s.column(column("g", name));
+    }
+    s.expr_as(scoped::first_signer_commune("g"), Alias::new("commune_id"))
+        .and_where(Expr::col(column("g", "project_id")).eq(c.pid()))
+        .and_where(Expr::col(column("g", "received_on")).lte(c.range.to));
+    let grievances =
+        GrievanceRow::find_by_statement(dialect::build(conn.get_database_backend(), &s))
+            .all(conn)
+            .await?;
+    let range = c.range;
+    let end = range.to.min(today);
+    for g in &grievances {
+        let visible = match (c.scope.commune_ids(), g.commune_id) {
+            (Some(ids), Some(c)) => ids.contains(&c),
+            (Some(_), None) => false,
+            _ => true,
+        };
+        if !visible {
+            continue;
+        }
+        let received = g.received_on >= range.from;
+        let resolved = g
+            .resolved_on
+            .is_some_and(|d| d >= range.from && d <= range.to);
+        let open_at_end = g.resolved_on.is_none_or(|d| d > end)
+            && !matches!(
+                g.status,
+                GrievanceStatus::Rejected | GrievanceStatus::Withdrawn
+            );
+        let late_accept =
+            g.status == GrievanceStatus::Received && g.accept_by.is_some_and(|d| d < end);
+        let overdue = open_at_end && (g.resolve_by.is_some_and(|d| d < end) || late_accept);
+        let add = |x: &mut Numbers| {
+            x.grievances_received += i64::from(received);
+            x.grievances_resolved += i64::from(resolved);
+            x.grievances_overdue += i64::from(overdue);
+        };
+        add(&mut t.totals);
+        if let Some(n) = t.commune(g.commune_id) {
+            add(n);
+        }
+    }
+    Ok(())
 }
 
 async fn tally(
@@ -236,253 +662,18 @@ async fn tally(
         communes: HashMap::new(),
         groups: HashMap::new(),
     };
-    let pid = project.id;
-    let lo = day_start_utc(range.from);
-    let hi = day_start_utc(range.to + Duration::days(1));
-    let ts_values = || vec![Value::from(pid), Value::from(lo), Value::from(hi)];
-    let day_values = || {
-        vec![
-            Value::from(pid),
-            Value::from(range.from),
-            Value::from(range.to + Duration::days(1)),
-        ]
+    let c = Counting {
+        scope,
+        project,
+        range,
+        lo: day_start_utc(range.from),
+        hi: day_start_utc(range.to + Duration::days(1)),
     };
-    let scope_h = scope.sql_condition("h");
-    let scope_p = scope.sql_condition("p");
-
-    // Visits by commune, group and kind.
-    let rows = agg(
-        conn,
-        format!(
-            "SELECT h.commune_id AS commune_id, v.working_group_id AS group_id, v.kind AS key, \
-             COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS area \
-             FROM visits v JOIN households h ON h.id = v.household_id \
-             WHERE v.project_id = $1 AND v.visited_at >= $2 AND v.visited_at < $3 AND {scope_h} \
-             GROUP BY h.commune_id, v.working_group_id, v.kind"
-        ),
-        ts_values(),
-    )
-    .await?;
-    for r in &rows {
-        add_row(&mut t, r, true, |x, n, _| {
-            x.visits += n;
-            bump(&mut x.visits_by_kind, &r.key, n);
-        });
-    }
-
-    // Households visited: a household has one commune, so commune counts add up to the total.
-    let rows = agg(
-        conn,
-        format!(
-            "SELECT h.commune_id AS commune_id, CAST(NULL AS INTEGER) AS group_id, CAST(NULL AS TEXT) AS key, \
-             COUNT(DISTINCT v.household_id) AS n, CAST(NULL AS DOUBLE PRECISION) AS area \
-             FROM visits v JOIN households h ON h.id = v.household_id \
-             WHERE v.project_id = $1 AND v.visited_at >= $2 AND v.visited_at < $3 AND {scope_h} \
-             GROUP BY h.commune_id"
-        ),
-        ts_values(),
-    )
-    .await?;
-    for r in &rows {
-        add_row(&mut t, r, true, |x, n, _| x.households_visited += n);
-    }
-    let rows = agg(
-        conn,
-        format!(
-            "SELECT CAST(NULL AS INTEGER) AS commune_id, v.working_group_id AS group_id, CAST(NULL AS TEXT) AS key, \
-             COUNT(DISTINCT v.household_id) AS n, CAST(NULL AS DOUBLE PRECISION) AS area \
-             FROM visits v JOIN households h ON h.id = v.household_id \
-             WHERE v.project_id = $1 AND v.visited_at >= $2 AND v.visited_at < $3 AND {scope_h} \
-             GROUP BY v.working_group_id"
-        ),
-        ts_values(),
-    )
-    .await?;
-    for r in &rows {
-        add_row(&mut t, r, false, |x, n, _| x.households_visited += n);
-    }
-
-    // The stance of each household's last visit in the range, counted for its commune and the
-    // group that made that visit.
-    let rows = agg(
-        conn,
-        format!(
-            "SELECT h.commune_id AS commune_id, l.working_group_id AS group_id, l.stance AS key, \
-             COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS area \
-             FROM (SELECT v.household_id, v.working_group_id, v.stance, \
-                   ROW_NUMBER() OVER (PARTITION BY v.household_id ORDER BY v.visited_at DESC, v.id DESC) AS rn \
-                   FROM visits v WHERE v.project_id = $1 AND v.visited_at >= $2 AND v.visited_at < $3) l \
-             JOIN households h ON h.id = l.household_id \
-             WHERE l.rn = 1 AND {scope_h} \
-             GROUP BY h.commune_id, l.working_group_id, l.stance"
-        ),
-        ts_values(),
-    )
-    .await?;
-    for r in &rows {
-        add_row(&mut t, r, true, |x, n, _| bump(&mut x.stances, &r.key, n));
-    }
-
-    // Case stages reached (households whose stage date falls in the range).
-    let rows = agg(
-        conn,
-        format!(
-            "SELECT h.commune_id AS commune_id, CAST(NULL AS INTEGER) AS group_id, e.stage AS key, \
-             COUNT(DISTINCT e.household_id) AS n, CAST(NULL AS DOUBLE PRECISION) AS area \
-             FROM case_stage_events e JOIN households h ON h.id = e.household_id \
-             WHERE e.project_id = $1 AND e.occurred_on >= $2 AND e.occurred_on < $3 AND {scope_h} \
-             GROUP BY h.commune_id, e.stage"
-        ),
-        day_values(),
-    )
-    .await?;
-    for r in &rows {
-        add_row(&mut t, r, true, |x, n, _| {
-            bump(&mut x.stages_reached, &r.key, n)
-        });
-    }
-
-    // The status of every parcel at the end of the range: its last change before then.
-    let rows = agg(
-        conn,
-        format!(
-            "SELECT p.commune_id AS commune_id, CAST(NULL AS INTEGER) AS group_id, \
-             COALESCE(l.to_status, 'not_contacted') AS key, COUNT(*) AS n, \
-             CAST(NULL AS DOUBLE PRECISION) AS area FROM parcels p \
-             LEFT JOIN (SELECT e.parcel_id, e.to_status, ROW_NUMBER() OVER \
-                 (PARTITION BY e.parcel_id ORDER BY e.at DESC, e.id DESC) AS rn \
-                 FROM parcel_status_events e WHERE e.project_id = $1 AND e.at < $2) l \
-               ON l.parcel_id = p.id AND l.rn = 1 \
-             WHERE p.project_id = $1 AND p.created_at < $2 AND {scope_p} \
-             GROUP BY p.commune_id, COALESCE(l.to_status, 'not_contacted')"
-        ),
-        vec![Value::from(pid), Value::from(hi)],
-    )
-    .await?;
-    for r in &rows {
-        add_row(&mut t, r, true, |x, n, _| {
-            bump(&mut x.parcels_by_status, &r.key, n)
-        });
-    }
-
-    // Parcels handed over in the range and their recovered area.
-    let rows = agg(
-        conn,
-        format!(
-            "SELECT p.commune_id AS commune_id, CAST(NULL AS INTEGER) AS group_id, CAST(NULL AS TEXT) AS key, \
-             COUNT(*) AS n, SUM(p.recovered_area_m2) AS area FROM parcels p \
-             WHERE p.project_id = $1 AND {scope_p} AND p.id IN (SELECT e.parcel_id FROM parcel_status_events e \
-               WHERE e.project_id = $1 AND e.to_status = 'handed_over' AND e.at >= $2 AND e.at < $3) \
-             GROUP BY p.commune_id"
-        ),
-        ts_values(),
-    )
-    .await?;
-    for r in &rows {
-        add_row(&mut t, r, true, |x, n, a| {
-            x.parcels_handed_over += n;
-            x.area_handed_over_m2 += a;
-        });
-    }
-
-    // Splits recorded in the range after the notice date (the cut-off).
-    if let Some(notice) = project.notice_date {
-        let cutoff = day_start_utc(notice + Duration::days(1));
-        let mut values = ts_values();
-        values.push(Value::from(cutoff));
-        let rows = agg(
-            conn,
-            format!(
-                "SELECT h.commune_id AS commune_id, CAST(NULL AS INTEGER) AS group_id, CAST(NULL AS TEXT) AS key, \
-                 COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS area FROM households h \
-                 WHERE h.project_id = $1 AND h.split_from_id IS NOT NULL AND h.created_at >= $2 \
-                 AND h.created_at < $3 AND h.created_at >= $4 AND {scope_h} GROUP BY h.commune_id"
-            ),
-            values.clone(),
-        )
-        .await?;
-        for r in &rows {
-            add_row(&mut t, r, true, |x, n, _| {
-                x.household_splits_after_cutoff += n
-            });
-        }
-        let rows = agg(
-            conn,
-            format!(
-                "SELECT p.commune_id AS commune_id, CAST(NULL AS INTEGER) AS group_id, CAST(NULL AS TEXT) AS key, \
-                 COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS area FROM parcels p \
-                 WHERE p.project_id = $1 AND (p.parent_parcel_id IS NOT NULL OR EXISTS \
-                   (SELECT 1 FROM parcel_lineage l WHERE l.parcel_id = p.id)) \
-                 AND p.created_at >= $2 AND p.created_at < $3 AND p.created_at >= $4 AND {scope_p} \
-                 GROUP BY p.commune_id"
-            ),
-            values,
-        )
-        .await?;
-        for r in &rows {
-            add_row(&mut t, r, true, |x, n, _| x.parcel_splits_after_cutoff += n);
-        }
-    }
-
-    // Hot spots flagged in the range (the table comes with the hot-spot feature).
-    if table_exists(conn, "hot_spots").await? {
-        let rows = agg(
-            conn,
-            format!(
-                "SELECT hs.commune_id AS commune_id, CAST(NULL AS INTEGER) AS group_id, CAST(NULL AS TEXT) AS key, \
-                 COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS area FROM hot_spots hs \
-                 WHERE hs.project_id = $1 AND hs.flagged_on >= $2 AND hs.flagged_on < $3 AND {} \
-                 GROUP BY hs.commune_id",
-                scope.sql_condition("hs")
-            ),
-            day_values(),
-        )
-        .await?;
-        for r in &rows {
-            add_row(&mut t, r, true, |x, n, _| x.hot_spots += n);
-        }
-    }
-
-    // Grievances: few per project, so their deadlines are judged here rather than in SQL. A
-    // grievance counts for the commune of its first household.
-    let grievances = GrievanceRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT g.status, g.received_on, g.accept_by, g.resolve_by, g.resolved_on, \
-         (SELECT MIN(h.commune_id) FROM grievance_households gh JOIN households h ON h.id = gh.household_id \
-          WHERE gh.grievance_id = g.id) AS commune_id \
-         FROM grievances g WHERE g.project_id = $1 AND g.received_on <= $2",
-        [Value::from(pid), Value::from(range.to)],
-    ))
-    .all(conn)
-    .await?;
-    let end = range.to.min(today);
-    for g in &grievances {
-        let visible = match (scope.commune_ids(), g.commune_id) {
-            (Some(ids), Some(c)) => ids.contains(&c),
-            (Some(_), None) => false,
-            _ => true,
-        };
-        if !visible {
-            continue;
-        }
-        let received = g.received_on >= range.from;
-        let resolved = g
-            .resolved_on
-            .is_some_and(|d| d >= range.from && d <= range.to);
-        let open_at_end = g.resolved_on.is_none_or(|d| d > end)
-            && !matches!(g.status.as_str(), "rejected" | "withdrawn");
-        let late_accept = g.status == "received" && g.accept_by.is_some_and(|d| d < end);
-        let overdue = open_at_end && (g.resolve_by.is_some_and(|d| d < end) || late_accept);
-        let add = |x: &mut Numbers| {
-            x.grievances_received += i64::from(received);
-            x.grievances_resolved += i64::from(resolved);
-            x.grievances_overdue += i64::from(overdue);
-        };
-        add(&mut t.totals);
-        if let Some(c) = t.commune(g.commune_id) {
-            add(c);
-        }
-    }
+    count_visits(conn, &c, &mut t).await?;
+    count_stages(conn, &c, &mut t).await?;
+    count_parcels(conn, &c, &mut t).await?;
+    count_splits(conn, &c, &mut t).await?;
+    count_grievances(conn, &c, today, &mut t).await?;
     Ok(t)
 }
 
@@ -514,38 +705,64 @@ struct Units {
     coverage: HashMap<i32, HashSet<i32>>,
 }
 
+/// Which working group covers which commune: its area, the units merged into it and the
+/// communes of a covered district (no personal data).
+const GROUP_COVERAGE: Sql = Sql::new(
+    "SELECT wga.working_group_id AS group_id, au.id AS commune_id FROM working_group_areas wga \
+     JOIN working_groups wg ON wg.id = wga.working_group_id \
+     JOIN admin_units au ON (au.id = wga.admin_unit_id OR au.successor_id = wga.admin_unit_id \
+          OR au.parent_id = wga.admin_unit_id) \
+     WHERE wg.project_id = $1",
+);
+
 async fn units(conn: &impl ConnectionTrait, scope: &Scope, project_id: i32) -> AppResult<Units> {
-    let backend = conn.get_database_backend();
-    let communes = UnitRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        format!(
-            "SELECT a.id, a.code, a.name FROM admin_units a WHERE a.id IN \
-             (SELECT h.commune_id FROM households h WHERE h.project_id = $1 AND {} \
-              UNION SELECT p.commune_id FROM parcels p WHERE p.project_id = $1 AND {}) \
-             ORDER BY a.code",
-            scope.sql_condition("h"),
-            scope.sql_condition("p")
-        ),
-        [Value::from(project_id)],
-    ))
-    .all(conn)
-    .await?;
-    let groups = UnitRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT wg.id, CAST(NULL AS TEXT) AS code, wg.name FROM working_groups wg \
-         WHERE wg.project_id = $1 ORDER BY wg.id",
-        [Value::from(project_id)],
-    ))
-    .all(conn)
-    .await?;
-    let pairs = PairRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT wga.working_group_id AS group_id, au.id AS commune_id FROM working_group_areas wga \
-         JOIN working_groups wg ON wg.id = wga.working_group_id \
-         JOIN admin_units au ON (au.id = wga.admin_unit_id OR au.successor_id = wga.admin_unit_id \
-              OR au.parent_id = wga.admin_unit_id) \
-         WHERE wg.project_id = $1",
-        [Value::from(project_id)],
+    let mut ids: Vec<i32> = scoped::households(scope)
+        .select_only()
+        .column(scoped::households::Column::CommuneId)
+        .distinct()
+        .filter(scoped::households::Column::ProjectId.eq(project_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let parcel_communes: Vec<i32> = scoped::parcels(scope)
+        .select_only()
+        .column(parcels::Column::CommuneId)
+        .distinct()
+        .filter(parcels::Column::ProjectId.eq(project_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    ids.extend(parcel_communes);
+    ids.sort_unstable();
+    ids.dedup();
+    let communes = admin_units::Entity::find()
+        .filter(admin_units::Column::Id.is_in(ids))
+        .order_by_asc(admin_units::Column::Code)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| UnitRow {
+            id: u.id,
+            code: Some(u.code),
+            name: u.name,
+        })
+        .collect();
+    let groups = working_groups::Entity::find()
+        .filter(working_groups::Column::ProjectId.eq(project_id))
+        .order_by_asc(working_groups::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|g| UnitRow {
+            id: g.id,
+            code: None,
+            name: g.name,
+        })
+        .collect();
+    let pairs = PairRow::find_by_statement(dialect::statement(
+        conn.get_database_backend(),
+        GROUP_COVERAGE,
+        [project_id.into()],
     ))
     .all(conn)
     .await?;
@@ -622,6 +839,7 @@ fn assemble(t: Tally, u: &Units, scope: &Scope, range: Range) -> RangeStats {
 }
 
 /// The numbers of `range` and of the range before it, as `scope` may see them.
+#[tracing::instrument(skip_all, fields(project = %project.code, from = %range.from, to = %range.to))]
 pub async fn period_stats(
     conn: &impl ConnectionTrait,
     scope: &Scope,

@@ -542,3 +542,6 @@ pub use field_grievances::*;
 pub mod rows;
 mod loads;
 pub use loads::*;
+
+mod alerts;
+pub use alerts::*;

@@ -2,6 +2,10 @@
 //! database, where another feature owns the write) and goes away once resolved; hot spots;
 //! area scoping and project-board tokens; pagination and counts; bad queries.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up situations other features own straight in the database"
+)]
 use crate::common;
 
 use std::collections::HashSet;
@@ -562,4 +566,99 @@ async fn the_demo_has_a_mix_pages_walk_and_areas_are_kept_apart() {
     assert_error(status, &body, StatusCode::NOT_FOUND);
     let (status, body) = app.get_json(&app.anonymous(), "/api/v1/alerts").await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED);
+}
+
+/// Bug 5 of issue 11: the pre-2025 Bình Trị and the post-2025 Vạn Tường share the code 21061.
+/// Filtering by the legacy unit's id gives Bình Trị's alerts only, not the six communes merged
+/// into Vạn Tường; Vạn Tường's id gives its own alerts and those of the units merged into it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commune_filter_tells_apart_units_that_share_a_code() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let binh_tri = app
+        .count(
+            "SELECT CAST(id AS BIGINT) FROM admin_units WHERE code = '21061' \
+             AND successor_id IS NOT NULL",
+        )
+        .await;
+    let van_tuong = app
+        .count(
+            "SELECT CAST(id AS BIGINT) FROM admin_units WHERE code = '21061' \
+             AND successor_id IS NULL AND valid_to IS NULL",
+        )
+        .await;
+    assert_ne!(binh_tri, van_tuong);
+    let merged = app
+        .count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM admin_units WHERE successor_id = {van_tuong}"
+        ))
+        .await;
+    assert!(merged >= 6, "the demo's six communes merged into Vạn Tường");
+
+    // The legacy unit's id: its alerts only.
+    let bt = all(&app, &leader, &format!("commune_id={binh_tri}&limit=500")).await;
+    assert!(!bt.is_empty());
+    assert!(
+        bt.iter()
+            .all(|i| i["commune"]["id"].as_i64() == Some(binh_tri)),
+        "only Bình Trị: {bt:?}"
+    );
+    // Exactly the households of Bình Trị that the unfiltered list shows as not visited.
+    let everyone = all(&app, &leader, "kind=not_visited&limit=500").await;
+    let bt_not_visited = all(
+        &app,
+        &leader,
+        &format!("kind=not_visited&commune_id={binh_tri}&limit=500"),
+    )
+    .await;
+    assert_eq!(
+        bt_not_visited.len(),
+        everyone
+            .iter()
+            .filter(|i| i["commune"]["id"].as_i64() == Some(binh_tri))
+            .count()
+    );
+    assert!(bt_not_visited.len() < everyone.len());
+    // The code with a day names the same unit.
+    let by_day = page(&app, &leader, "commune=21061@2021-01-01&limit=1").await;
+    let by_id = page(&app, &leader, &format!("commune_id={binh_tri}&limit=1")).await;
+    assert_eq!(by_day["total"], by_id["total"]);
+    assert_eq!(by_day["counts"], by_id["counts"]);
+
+    // The post-2025 unit's id: its own alerts and those of the six merged communes.
+    let vt = all(&app, &leader, &format!("commune_id={van_tuong}&limit=500")).await;
+    assert!(vt.len() > bt.len());
+    let communes: HashSet<i64> = vt
+        .iter()
+        .filter_map(|i| i["commune"]["id"].as_i64())
+        .collect();
+    assert!(communes.len() > 1, "{communes:?}");
+    for c in &communes {
+        let inside = app
+            .count(&format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM admin_units WHERE id = {c} \
+                 AND (id = {van_tuong} OR successor_id = {van_tuong})"
+            ))
+            .await;
+        assert_eq!(inside, 1, "commune {c} is not Vạn Tường nor merged into it");
+    }
+    let vt_not_visited: HashSet<i64> = all(
+        &app,
+        &leader,
+        &format!("kind=not_visited&commune_id={van_tuong}&limit=500"),
+    )
+    .await
+    .iter()
+    .filter_map(|i| i["household_id"].as_i64())
+    .collect();
+    assert!(bt_not_visited
+        .iter()
+        .all(|i| vt_not_visited.contains(&i["household_id"].as_i64().unwrap())));
+    // A bare code names the unit in force today: Vạn Tường.
+    let bare = page(&app, &leader, "commune=21061&limit=1").await;
+    let vt_page = page(&app, &leader, &format!("commune_id={van_tuong}&limit=1")).await;
+    assert_eq!(bare["total"], vt_page["total"]);
+    // An unknown id is an empty list, not every alert.
+    let none = page(&app, &leader, "commune_id=999999&limit=1").await;
+    assert_eq!(none["total"], 0);
 }

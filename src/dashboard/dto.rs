@@ -1,12 +1,13 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::progress::handlers::{Areas, Breakdown, Counts, StanceCounts, WeekPoint};
+use crate::domain::ParcelStatus;
+use crate::progress::dto::{Areas, Breakdown, Counts, StanceCounts, WeekPoint};
 
 /// A parcel status, its place in the order and its colour on maps and charts.
 #[derive(Serialize, ToSchema)]
 pub struct StatusInfo {
-    pub status: String,
+    pub status: ParcelStatus,
     /// `#rrggbb`.
     pub colour: String,
     /// 0-based position in the domain's status order.

@@ -4,8 +4,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::dto::{
-    ChangeStamp, ChartLinks, Dashboard, LangQuery, ProjectSummary, StanceParcels, StanceQuery,
-    StatusList,
+    ChangeStamp, Dashboard, LangQuery, StanceParcels, StanceQuery, StatusList,
 };
 use super::service;
 use crate::auth::Principal;
@@ -19,6 +18,7 @@ use crate::state::AppState;
 /// Parcel statuses in their order, with the colour maps and charts give each.
 #[utoipa::path(get, path = "/api/v1/parcel-statuses", tag = "dashboard",
     responses((status = 200, body = StatusList)))]
+#[tracing::instrument]
 pub async fn statuses() -> Json<StatusList> {
     Json(StatusList {
         items: service::statuses(),
@@ -33,6 +33,7 @@ pub async fn statuses() -> Json<StatusList> {
 #[utoipa::path(get, path = "/api/v1/projects/{code}/dashboard", tag = "dashboard",
     params(("code" = String, Path, description = "project code, e.g. HPDQ2")),
     responses((status = 200, body = Dashboard), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(project = %code))]
 pub async fn dashboard(
     State(state): State<AppState>,
     principal: Principal,
@@ -40,37 +41,7 @@ pub async fn dashboard(
 ) -> AppResult<Json<Dashboard>> {
     let conn = &state.db.conn;
     let project = visible_project(conn, &principal, &code).await?;
-    let progress = service::progress(&state, &principal, &code).await?;
-    let working_groups = service::group_communes(conn, project.id).await?;
-    let weeks = service::fill_weeks(progress.over_time);
-    let projection =
-        service::projection_of(progress.parcels.total, &weeks, project.target_handover_date);
-    let base = format!("/api/v1/projects/{}/charts", project.code);
-    Ok(Json(Dashboard {
-        project: ProjectSummary {
-            code: project.code,
-            name: project.name,
-            investor: project.investor,
-            notice_date: project.notice_date.map(|d| d.to_string()),
-            target_handover_date: project.target_handover_date.map(|d| d.to_string()),
-        },
-        statuses: service::statuses(),
-        parcels: progress.parcels,
-        area_m2: progress.area_m2,
-        households: progress.households,
-        by_commune: progress.by_commune,
-        by_working_group: progress.by_working_group,
-        working_groups,
-        over_time: weeks,
-        projection,
-        charts: ChartLinks {
-            progress: format!("{base}/progress.svg"),
-            progress_area: format!("{base}/progress-area.svg"),
-            by_status: format!("{base}/by-status.svg"),
-            by_commune: format!("{base}/by-commune.svg"),
-            by_working_group: format!("{base}/by-working-group.svg"),
-        },
-    }))
+    Ok(Json(service::dashboard(conn, project).await?))
 }
 
 /// A chart of the project's progress as SVG: `progress.svg` (parcels agreed / paid / handed
@@ -82,6 +53,7 @@ pub async fn dashboard(
            LangQuery),
     responses((status = 200, content_type = "image/svg+xml", body = String),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(project = %code, file = %file))]
 pub async fn chart(
     State(state): State<AppState>,
     principal: Principal,
@@ -90,9 +62,7 @@ pub async fn chart(
 ) -> AppResult<Response> {
     let conn = &state.db.conn;
     let project = visible_project(conn, &principal, &code).await?;
-    let progress = service::progress(&state, &principal, &code).await?;
-    let cat = service::catalogue(Lang::parse(q.lang.as_deref()));
-    let svg = service::chart(&file, &progress, project.target_handover_date, cat)?;
+    let svg = service::project_chart(conn, &project, &file, Lang::parse(q.lang.as_deref())).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
@@ -112,6 +82,7 @@ pub async fn chart(
               (status = 400, body = crate::error::ErrorEnvelope),
               (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(project = %code))]
 pub async fn stance_parcels(
     State(state): State<AppState>,
     principal: Principal,
@@ -134,6 +105,7 @@ pub async fn stance_parcels(
 #[utoipa::path(get, path = "/api/v1/projects/{code}/changes", tag = "dashboard",
     params(("code" = String, Path, description = "project code")),
     responses((status = 200, body = ChangeStamp), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(project = %code))]
 pub async fn changes(
     State(state): State<AppState>,
     principal: Principal,

@@ -3,19 +3,25 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use axum::extract::State;
-use chrono::{Duration, NaiveDate};
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, Order, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
 
-use super::dto::{GroupCommunes, ProjectionDto, StatusInfo};
-use crate::auth::{Principal, Scope};
+use super::dto::{ChartLinks, Dashboard, GroupCommunes, ProjectSummary, ProjectionDto, StatusInfo};
+use crate::auth::Scope;
 use crate::charts::{self, Bar, ProgressLabels, WeekTotals};
+use crate::db::dialect;
 use crate::domain::{ParcelStatus, Stance};
+use crate::entities::{
+    admin_units, parcel_status_events, parcels, projects, working_group_areas, working_groups,
+};
 use crate::error::{AppError, AppResult};
-use crate::extract::ApiPath;
 use crate::i18n::{Catalogue, Lang};
-use crate::progress::handlers::{Breakdown, Progress, WeekPoint};
-use crate::state::AppState;
+use crate::progress::dto::{Breakdown, Progress, WeekPoint};
+use crate::scoped::{self, household_parcels, households, Personal};
 
 /// The catalogue of a language, loaded once.
 pub fn catalogue(lang: Lang) -> &'static Catalogue {
@@ -32,22 +38,63 @@ pub fn statuses() -> Vec<StatusInfo> {
         .iter()
         .enumerate()
         .map(|(order, (s, c))| StatusInfo {
-            status: s.as_str().to_string(),
+            status: *s,
             colour: (*c).to_string(),
             order,
         })
         .collect()
 }
 
-/// The project's progress exactly as `GET /progress` answers it (one source for both).
-pub async fn progress(state: &AppState, who: &Principal, code: &str) -> AppResult<Progress> {
-    let axum::Json(p) = crate::progress::handlers::progress(
-        State(state.clone()),
-        who.clone(),
-        ApiPath(code.into()),
-    )
-    .await?;
-    Ok(p)
+/// Everything the dashboard shows for a project the caller may see: the progress figures
+/// (as `/progress` answers them), the working groups' communes, every week's running totals,
+/// the projection and the links to the charts.
+#[tracing::instrument(skip_all, fields(project_id = project.id))]
+pub async fn dashboard(
+    conn: &impl ConnectionTrait,
+    project: projects::Model,
+) -> AppResult<Dashboard> {
+    let progress = crate::progress::service::progress(conn, &project).await?;
+    let working_groups = group_communes(conn, project.id).await?;
+    let weeks = fill_weeks(progress.over_time);
+    let projection = projection_of(progress.parcels.total, &weeks, project.target_handover_date);
+    let base = format!("/api/v1/projects/{}/charts", project.code);
+    Ok(Dashboard {
+        project: ProjectSummary {
+            code: project.code,
+            name: project.name,
+            investor: project.investor,
+            notice_date: project.notice_date.map(|d| d.to_string()),
+            target_handover_date: project.target_handover_date.map(|d| d.to_string()),
+        },
+        statuses: statuses(),
+        parcels: progress.parcels,
+        area_m2: progress.area_m2,
+        households: progress.households,
+        by_commune: progress.by_commune,
+        by_working_group: progress.by_working_group,
+        working_groups,
+        over_time: weeks,
+        projection,
+        charts: ChartLinks {
+            progress: format!("{base}/progress.svg"),
+            progress_area: format!("{base}/progress-area.svg"),
+            by_status: format!("{base}/by-status.svg"),
+            by_commune: format!("{base}/by-commune.svg"),
+            by_working_group: format!("{base}/by-working-group.svg"),
+        },
+    })
+}
+
+/// One of `CHARTS` for a project the caller may see, in the language asked for.
+#[tracing::instrument(skip_all, fields(project_id = project.id, chart = name))]
+pub async fn project_chart(
+    conn: &impl ConnectionTrait,
+    project: &projects::Model,
+    name: &str,
+    lang: Lang,
+) -> AppResult<String> {
+    let progress = crate::progress::service::progress(conn, project).await?;
+    chart(name, &progress, project.target_handover_date, catalogue(lang))
 }
 
 /// Every week from the first to the last one with events; a week without events repeats
@@ -152,7 +199,7 @@ pub fn progress_chart(
     area: bool,
     size: (u32, u32),
 ) -> String {
-    let weeks = fill_weeks(clone_weeks(&progress.over_time));
+    let weeks = fill_weeks(progress.over_time.clone());
     let totals = week_totals(&weeks, area);
     let total = if area {
         progress.area_m2.total / 10_000.0
@@ -174,18 +221,6 @@ pub fn progress_chart(
         &fmt,
         size,
     )
-}
-
-fn clone_weeks(points: &[WeekPoint]) -> Vec<WeekPoint> {
-    points
-        .iter()
-        .map(|p| WeekPoint {
-            week: p.week.clone(),
-            entered: p.entered.clone(),
-            cumulative: p.cumulative.clone(),
-            cumulative_area_m2: p.cumulative_area_m2.clone(),
-        })
-        .collect()
 }
 
 fn bar_of(label: String, counts: &BTreeMap<String, i64>) -> Bar {
@@ -258,31 +293,60 @@ pub fn chart(
 
 /// Working groups of a project with the communes their areas cover: the units named, the
 /// pre-2025 units merged into them and the communes of a named district.
+#[tracing::instrument(skip_all, fields(project_id = project_id))]
 pub async fn group_communes(
     conn: &impl ConnectionTrait,
     project_id: i32,
 ) -> Result<Vec<GroupCommunes>, DbErr> {
-    let rows = conn
-        .query_all(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "SELECT DISTINCT wg.id AS id, wg.name AS name, u.code AS code FROM working_groups wg \
-             JOIN working_group_areas a ON a.working_group_id = wg.id \
-             JOIN admin_units u ON a.admin_unit_id = u.id OR a.admin_unit_id = u.successor_id \
-               OR a.admin_unit_id = u.parent_id \
-             WHERE wg.project_id = $1 ORDER BY wg.id, u.code",
-            [Value::from(project_id)],
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i32,
+        name: String,
+        code: String,
+    }
+    let area = || {
+        Expr::col((
+            working_group_areas::Entity,
+            working_group_areas::Column::AdminUnitId,
         ))
+    };
+    let stmt = Query::select()
+        .distinct()
+        .column((working_groups::Entity, working_groups::Column::Id))
+        .column((working_groups::Entity, working_groups::Column::Name))
+        .column((admin_units::Entity, admin_units::Column::Code))
+        .from(working_groups::Entity)
+        .inner_join(
+            working_group_areas::Entity,
+            Expr::col((
+                working_group_areas::Entity,
+                working_group_areas::Column::WorkingGroupId,
+            ))
+            .equals((working_groups::Entity, working_groups::Column::Id)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            admin_units::Entity,
+            Condition::any()
+                .add(area().equals((admin_units::Entity, admin_units::Column::Id)))
+                .add(area().equals((admin_units::Entity, admin_units::Column::SuccessorId)))
+                .add(area().equals((admin_units::Entity, admin_units::Column::ParentId))),
+        )
+        .and_where(Expr::col((working_groups::Entity, working_groups::Column::ProjectId)).eq(project_id))
+        .order_by((working_groups::Entity, working_groups::Column::Id), Order::Asc)
+        .order_by((admin_units::Entity, admin_units::Column::Code), Order::Asc)
+        .to_owned();
+    let rows = Row::find_by_statement(dialect::build(conn.get_database_backend(), &stmt))
+        .all(conn)
         .await?;
     let mut out: Vec<GroupCommunes> = Vec::new();
     for r in rows {
-        let id: i32 = r.try_get("", "id")?;
-        let code: String = r.try_get("", "code")?;
         match out.last_mut() {
-            Some(g) if g.id == id => g.communes.push(code),
+            Some(g) if g.id == r.id => g.communes.push(r.code),
             _ => out.push(GroupCommunes {
-                id,
-                name: r.try_get("", "name")?,
-                communes: vec![code],
+                id: r.id,
+                name: r.name,
+                communes: vec![r.code],
             }),
         }
     }
@@ -303,52 +367,67 @@ pub fn parse_stance(raw: &str) -> AppResult<Option<Stance>> {
     })
 }
 
-/// Ids of the project's parcels in the scope that a household of this stance uses
-/// (`None`: households not visited yet).
+/// Ids of the project's parcels in the scope that a household in the scope of this stance
+/// uses (`None`: households not visited yet).
+#[tracing::instrument(skip_all, fields(project_id = project_id, stance = ?stance))]
 pub async fn stance_parcels(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     project_id: i32,
     stance: Option<Stance>,
 ) -> Result<Vec<i32>, DbErr> {
-    let (cond, values) = match stance {
-        Some(s) => (
-            "h.stance = $2",
-            vec![Value::from(project_id), Value::from(s.as_str())],
-        ),
-        None => ("h.stance IS NULL", vec![Value::from(project_id)]),
-    };
-    let sql = format!(
-        "SELECT DISTINCT p.id AS id FROM parcels p \
-         JOIN household_parcels hp ON hp.parcel_id = p.id \
-         JOIN households h ON h.id = hp.household_id \
-         WHERE p.project_id = $1 AND {cond} AND {} ORDER BY p.id",
-        scope.sql_condition("p")
+    let parcel_id = (parcels::Entity, parcels::Column::Id);
+    let mut stmt = scoped::parcels(scope)
+        .select_only()
+        .column(parcels::Column::Id)
+        .distinct()
+        .filter(parcels::Column::ProjectId.eq(project_id))
+        .order_by_asc(parcels::Column::Id)
+        .into_query();
+    let (hp, h) = (Alias::new("hp"), Alias::new("h"));
+    scoped::join(
+        scope,
+        &mut stmt,
+        JoinType::InnerJoin,
+        Personal::HouseholdParcels,
+        "hp",
+        Condition::all()
+            .add(Expr::col((hp.clone(), household_parcels::Column::ParcelId)).equals(parcel_id)),
     );
-    let rows = conn
-        .query_all(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            sql,
-            values,
-        ))
-        .await?;
-    rows.iter().map(|r| r.try_get::<i32>("", "id")).collect()
+    scoped::join(
+        scope,
+        &mut stmt,
+        JoinType::InnerJoin,
+        Personal::Households,
+        "h",
+        Condition::all().add(
+            Expr::col((h.clone(), households::Column::Id))
+                .equals((hp, household_parcels::Column::HouseholdId)),
+        ),
+    );
+    let stance_col = Expr::col((h, households::Column::Stance));
+    stmt.and_where(match stance {
+        Some(s) => stance_col.eq(s.as_str()),
+        None => stance_col.is_null(),
+    });
+    conn.query_all(dialect::build(conn.get_database_backend(), &stmt))
+        .await?
+        .iter()
+        .map(|r| r.try_get_by_index::<i32>(0))
+        .collect()
 }
 
 /// The time of the project's latest status event (an index seek on project and time).
+#[tracing::instrument(skip_all, fields(project_id = project_id))]
 pub async fn change_stamp(conn: &impl ConnectionTrait, project_id: i32) -> Result<String, DbErr> {
-    let row = conn
-        .query_one(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "SELECT MAX(at) AS at FROM parcel_status_events WHERE project_id = $1",
-            [Value::from(project_id)],
-        ))
+    let at: Option<Option<DateTime<FixedOffset>>> = parcel_status_events::Entity::find()
+        .select_only()
+        .expr(Expr::col(parcel_status_events::Column::At).max())
+        .filter(parcel_status_events::Column::ProjectId.eq(project_id))
+        .into_tuple()
+        .one(conn)
         .await?;
-    let at: Option<chrono::DateTime<chrono::FixedOffset>> = match row {
-        Some(r) => r.try_get("", "at")?,
-        None => None,
-    };
-    Ok(at.map(|a| a.to_rfc3339()).unwrap_or_default())
+    Ok(at.flatten().map(|a| a.to_rfc3339()).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -3,14 +3,22 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, IntoColumnRef, JoinType, Order, SelectStatement, SimpleExpr,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use super::formats::{self, Cell, Column, ColumnType, Shape, Table};
-use crate::auth::Principal;
-use crate::domain::Permission;
-use crate::entities::projects;
+use crate::auth::{Principal, Scope};
+use crate::db::dialect;
+use crate::domain::{GrievanceStatus, ParcelStatus, Permission, Stance, VisitKind};
+use crate::entities::{admin_units, parcels, projects, working_groups};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Catalogue, Lang};
+use crate::progress::counters::NO_STANCE;
+use crate::scoped::{
+    self, commitments, grievances, household_parcels, households, visits, Personal,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum What {
@@ -179,11 +187,12 @@ pub async fn table(
         personal,
         columns: Vec::new(),
     };
+    let scope = &who.scope;
     match what {
-        What::Parcels => parcels(conn, who, project, &mut b).await,
-        What::Households => households(conn, who, project, &mut b).await,
-        What::Visits => visits(conn, who, project, &mut b).await,
-        What::Grievances => grievances(conn, who, project, &mut b).await,
+        What::Parcels => parcels_table(conn, scope, project, &mut b).await,
+        What::Households => households_table(conn, scope, project, &mut b).await,
+        What::Visits => visits_table(conn, scope, project, &mut b).await,
+        What::Grievances => grievances_table(conn, scope, project, &mut b).await,
     }
 }
 
@@ -269,18 +278,36 @@ fn json_list(raw: &str) -> Vec<serde_json::Value> {
     }
 }
 
-async fn rows<T: FromQueryResult>(
+/// Runs a built query and reads its rows.
+async fn fetch<T: FromQueryResult>(
     conn: &impl ConnectionTrait,
-    sql: String,
-    project_id: i32,
+    stmt: &SelectStatement,
 ) -> AppResult<Vec<T>> {
-    Ok(T::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [Value::from(project_id)],
-    ))
-    .all(conn)
-    .await?)
+    Ok(
+        T::find_by_statement(dialect::build(conn.get_database_backend(), stmt))
+            .all(conn)
+            .await?,
+    )
+}
+
+fn h() -> Alias {
+    Alias::new("h")
+}
+
+/// `admin_units` joined on the commune column of a row.
+fn join_commune(stmt: &mut SelectStatement, commune: impl IntoColumnRef) {
+    stmt.inner_join(
+        admin_units::Entity,
+        Expr::col((admin_units::Entity, admin_units::Column::Id)).equals(commune),
+    );
+}
+
+fn unit_code() -> SimpleExpr {
+    Expr::col((admin_units::Entity, admin_units::Column::Code)).into()
+}
+
+fn unit_name() -> SimpleExpr {
+    Expr::col((admin_units::Entity, admin_units::Column::Name)).into()
 }
 
 #[derive(FromQueryResult)]
@@ -293,7 +320,7 @@ struct ParcelRow {
     land_use: String,
     area_m2: f64,
     recovered_area_m2: f64,
-    status: String,
+    status: ParcelStatus,
     version: i32,
     parent_parcel_id: Option<i32>,
     source_crs: String,
@@ -303,6 +330,42 @@ struct ParcelRow {
     max_lon: f64,
     max_lat: f64,
     updated_at: DateTime<FixedOffset>,
+}
+
+/// The project's parcels inside the scope, with their commune.
+async fn parcel_rows(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project_id: i32,
+) -> AppResult<Vec<ParcelRow>> {
+    use parcels::Column as P;
+    let mut stmt = scoped::parcels(scope)
+        .select_only()
+        .columns([
+            P::Id,
+            P::MapSheet,
+            P::ParcelNo,
+            P::LandUse,
+            P::AreaM2,
+            P::RecoveredAreaM2,
+            P::Status,
+            P::Version,
+            P::ParentParcelId,
+            P::SourceCrs,
+            P::Geometry,
+            P::MinLon,
+            P::MinLat,
+            P::MaxLon,
+            P::MaxLat,
+            P::UpdatedAt,
+        ])
+        .filter(P::ProjectId.eq(project_id))
+        .order_by_asc(P::Id)
+        .into_query();
+    stmt.expr_as(unit_code(), Alias::new("commune_code"))
+        .expr_as(unit_name(), Alias::new("commune_name"));
+    join_commune(&mut stmt, (parcels::Entity, P::CommuneId));
+    fetch(conn, &stmt).await
 }
 
 #[derive(FromQueryResult)]
@@ -315,46 +378,49 @@ struct HolderRow {
     parcel_no: String,
 }
 
+/// Who holds which parcel, for the households of the project inside the scope.
 async fn holders(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    scope: &Scope,
     project_id: i32,
 ) -> AppResult<Vec<HolderRow>> {
-    rows(
-        conn,
-        format!(
-            "SELECT hp.parcel_id, hp.household_id, h.code, h.head_name, p.map_sheet, p.parcel_no \
-             FROM household_parcels hp JOIN households h ON h.id = hp.household_id \
-             JOIN parcels p ON p.id = hp.parcel_id \
-             WHERE h.project_id = $1 AND {} ORDER BY hp.parcel_id, h.code",
-            who.scope.sql_condition("h")
-        ),
-        project_id,
+    use household_parcels::Column as HP;
+    let hp = Alias::new("hp");
+    let mut stmt = scoped::select_from(scope, Personal::HouseholdParcels, "hp");
+    stmt.column((hp.clone(), HP::ParcelId))
+        .column((hp.clone(), HP::HouseholdId))
+        .column((h(), households::Column::Code))
+        .column((h(), households::Column::HeadName))
+        .column((parcels::Entity, parcels::Column::MapSheet))
+        .column((parcels::Entity, parcels::Column::ParcelNo));
+    scoped::join(
+        scope,
+        &mut stmt,
+        JoinType::InnerJoin,
+        Personal::Households,
+        "h",
+        Condition::all()
+            .add(Expr::col((h(), households::Column::Id)).equals((hp.clone(), HP::HouseholdId))),
+    );
+    stmt.inner_join(
+        parcels::Entity,
+        Expr::col((parcels::Entity, parcels::Column::Id)).equals((hp.clone(), HP::ParcelId)),
     )
-    .await
+    .and_where(Expr::col((h(), households::Column::ProjectId)).eq(project_id))
+    .order_by((hp, HP::ParcelId), Order::Asc)
+    .order_by((h(), households::Column::Code), Order::Asc);
+    fetch(conn, &stmt).await
 }
 
-async fn parcels(
+async fn parcels_table(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    scope: &Scope,
     project: &projects::Model,
     b: &mut Builder<'_>,
 ) -> AppResult<Table> {
-    let list: Vec<ParcelRow> = rows(
-        conn,
-        format!(
-            "SELECT p.id, p.map_sheet, p.parcel_no, a.code AS commune_code, a.name AS commune_name, \
-             p.land_use, p.area_m2, p.recovered_area_m2, p.status, p.version, p.parent_parcel_id, \
-             p.source_crs, p.geometry, p.min_lon, p.min_lat, p.max_lon, p.max_lat, p.updated_at \
-             FROM parcels p JOIN admin_units a ON a.id = p.commune_id \
-             WHERE p.project_id = $1 AND {} ORDER BY p.id",
-            who.scope.sql_condition("p")
-        ),
-        project.id,
-    )
-    .await?;
+    let list = parcel_rows(conn, scope, project.id).await?;
     let mut by_parcel: HashMap<i32, (Vec<String>, Vec<String>)> = HashMap::new();
-    for h in holders(conn, who, project.id).await? {
+    for h in holders(conn, scope, project.id).await? {
         let e = by_parcel.entry(h.parcel_id).or_default();
         e.0.push(h.code);
         e.1.push(h.head_name);
@@ -379,7 +445,7 @@ async fn parcels(
     let mut shapes = Vec::with_capacity(list.len());
     for p in list {
         let (codes, names) = by_parcel.remove(&p.id).unwrap_or_default();
-        let status_label = b.label("status", &p.status);
+        let status_label = b.label("status", p.status.as_str());
         out.push(b.row(vec![
             Cell::Int(p.id.into()),
             Cell::text(p.map_sheet),
@@ -389,7 +455,7 @@ async fn parcels(
             Cell::text(p.land_use),
             Cell::Num(p.area_m2),
             Cell::Num(p.recovered_area_m2),
-            Cell::text(p.status),
+            Cell::text(p.status.as_str()),
             Cell::text(status_label),
             Cell::text(codes.join("; ")),
             Cell::text(names.join("; ")),
@@ -421,31 +487,61 @@ struct HouseholdRow {
     members: String,
     vulnerable: String,
     split_from_code: Option<String>,
-    stance: Option<String>,
+    stance: Option<Stance>,
     last_visit_at: Option<DateTime<FixedOffset>>,
 }
 
-async fn households(
+/// The project's households inside the scope, with their commune and the household each
+/// was split from (when that one is inside the scope too).
+async fn household_rows(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    scope: &Scope,
+    project_id: i32,
+) -> AppResult<Vec<HouseholdRow>> {
+    use households::Column as H;
+    let sf = Alias::new("sf");
+    let mut stmt = scoped::select_from(scope, Personal::Households, "h");
+    stmt.columns(
+        [
+            H::Id,
+            H::Code,
+            H::HeadName,
+            H::IdNumber,
+            H::Phone,
+            H::Address,
+            H::Members,
+            H::Vulnerable,
+            H::Stance,
+            H::LastVisitAt,
+        ]
+        .map(|c| (h(), c)),
+    )
+    .expr_as(unit_code(), Alias::new("commune_code"))
+    .expr_as(unit_name(), Alias::new("commune_name"))
+    .expr_as(Expr::col((sf.clone(), H::Code)), Alias::new("split_from_code"));
+    join_commune(&mut stmt, (h(), H::CommuneId));
+    scoped::join(
+        scope,
+        &mut stmt,
+        JoinType::LeftJoin,
+        Personal::Households,
+        "sf",
+        Condition::all().add(Expr::col((sf, H::Id)).equals((h(), H::SplitFromId))),
+    );
+    stmt.and_where(Expr::col((h(), H::ProjectId)).eq(project_id))
+        .order_by((h(), H::Id), Order::Asc);
+    fetch(conn, &stmt).await
+}
+
+async fn households_table(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
     project: &projects::Model,
     b: &mut Builder<'_>,
 ) -> AppResult<Table> {
-    let list: Vec<HouseholdRow> = rows(
-        conn,
-        format!(
-            "SELECT h.id, h.code, h.head_name, h.id_number, h.phone, h.address, a.code AS commune_code, \
-             a.name AS commune_name, h.members, h.vulnerable, sf.code AS split_from_code, h.stance, \
-             h.last_visit_at FROM households h JOIN admin_units a ON a.id = h.commune_id \
-             LEFT JOIN households sf ON sf.id = h.split_from_id \
-             WHERE h.project_id = $1 AND {} ORDER BY h.id",
-            who.scope.sql_condition("h")
-        ),
-        project.id,
-    )
-    .await?;
+    let list = household_rows(conn, scope, project.id).await?;
     let mut parcels_of: HashMap<i32, Vec<String>> = HashMap::new();
-    for h in holders(conn, who, project.id).await? {
+    for h in holders(conn, scope, project.id).await? {
         parcels_of
             .entry(h.household_id)
             .or_default()
@@ -472,11 +568,7 @@ async fn households(
             .filter_map(|v| v.as_str())
             .map(|v| b.label("data.vulnerable", v))
             .collect();
-        let stance = h
-            .stance
-            .as_deref()
-            .map(|s| b.label("stance", s))
-            .unwrap_or_else(|| b.label("stance", "none"));
+        let stance = b.label("stance", h.stance.map_or(NO_STANCE, Stance::as_str));
         out.push(b.row(vec![
             Cell::Int(h.id.into()),
             Cell::text(h.code),
@@ -517,37 +609,83 @@ struct VisitRow {
     commune_name: String,
     group_name: String,
     visited_at: DateTime<FixedOffset>,
-    kind: String,
+    kind: VisitKind,
     participants: String,
     topics: String,
-    stance: String,
+    stance: Stance,
     concerns: String,
     next_visit_on: Option<NaiveDate>,
     commitments: i64,
 }
 
-async fn visits(
+/// The project's visits to households inside the scope, with their commitments counted.
+async fn visit_rows(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    scope: &Scope,
+    project_id: i32,
+) -> AppResult<Vec<VisitRow>> {
+    use visits::Column as V;
+    let (v, c) = (Alias::new("v"), Alias::new("c"));
+    let mut count = scoped::select_from(scope, Personal::Commitments, "c");
+    count
+        .expr(Expr::col((c.clone(), commitments::Column::Id)).count())
+        .and_where(Expr::col((c, commitments::Column::VisitId)).equals((v.clone(), V::Id)));
+    let mut stmt = scoped::select_from(scope, Personal::Visits, "v");
+    stmt.column((v.clone(), V::Id))
+        .expr_as(
+            Expr::col((h(), households::Column::Code)),
+            Alias::new("household_code"),
+        )
+        .column((h(), households::Column::HeadName))
+        .expr_as(unit_name(), Alias::new("commune_name"))
+        .expr_as(
+            Expr::col((working_groups::Entity, working_groups::Column::Name)),
+            Alias::new("group_name"),
+        )
+        .columns(
+            [
+                V::VisitedAt,
+                V::Kind,
+                V::Participants,
+                V::Topics,
+                V::Stance,
+                V::Concerns,
+                V::NextVisitOn,
+            ]
+            .map(|col| (v.clone(), col)),
+        )
+        .expr_as(
+            SimpleExpr::SubQuery(None, Box::new(count.into_sub_query_statement())),
+            Alias::new("commitments"),
+        );
+    scoped::join(
+        scope,
+        &mut stmt,
+        JoinType::InnerJoin,
+        Personal::Households,
+        "h",
+        Condition::all()
+            .add(Expr::col((h(), households::Column::Id)).equals((v.clone(), V::HouseholdId))),
+    );
+    join_commune(&mut stmt, (h(), households::Column::CommuneId));
+    stmt.inner_join(
+        working_groups::Entity,
+        Expr::col((working_groups::Entity, working_groups::Column::Id))
+            .equals((v.clone(), V::WorkingGroupId)),
+    )
+    .and_where(Expr::col((v.clone(), V::ProjectId)).eq(project_id))
+    .order_by((v.clone(), V::VisitedAt), Order::Asc)
+    .order_by((v, V::Id), Order::Asc);
+    fetch(conn, &stmt).await
+}
+
+async fn visits_table(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
     project: &projects::Model,
     b: &mut Builder<'_>,
 ) -> AppResult<Table> {
-    let list: Vec<VisitRow> = rows(
-        conn,
-        format!(
-            "SELECT v.id, h.code AS household_code, h.head_name, a.name AS commune_name, \
-             wg.name AS group_name, v.visited_at, v.kind, v.participants, v.topics, v.stance, \
-             v.concerns, v.next_visit_on, \
-             (SELECT COUNT(*) FROM commitments c WHERE c.visit_id = v.id) AS commitments \
-             FROM visits v JOIN households h ON h.id = v.household_id \
-             JOIN admin_units a ON a.id = h.commune_id \
-             JOIN working_groups wg ON wg.id = v.working_group_id \
-             WHERE v.project_id = $1 AND {} ORDER BY v.visited_at, v.id",
-            who.scope.sql_condition("h")
-        ),
-        project.id,
-    )
-    .await?;
+    let list = visit_rows(conn, scope, project.id).await?;
     b.col("id", ColumnType::Integer);
     b.col("household_code", ColumnType::Text);
     b.personal("head_name");
@@ -568,8 +706,8 @@ async fn visits(
             .filter_map(|t| t.as_str())
             .map(|t| b.label("data.topic", t))
             .collect();
-        let kind = b.label("report.kind", &v.kind);
-        let stance = b.label("stance", &v.stance);
+        let kind = b.label("report.kind", v.kind.as_str());
+        let stance = b.label("stance", v.stance.as_str());
         out.push(b.row(vec![
             Cell::Int(v.id.into()),
             Cell::text(v.household_code),
@@ -593,9 +731,10 @@ async fn visits(
 struct GrievanceRow {
     id: i32,
     kind: String,
+    /// Kept as text: the demo's grievances arrive by `post`, outside the channel vocabulary.
     channel: String,
     received_on: NaiveDate,
-    status: String,
+    status: GrievanceStatus,
     complex: bool,
     remote_area: bool,
     round: i32,
@@ -607,40 +746,49 @@ struct GrievanceRow {
     outcome: Option<String>,
 }
 
-#[derive(FromQueryResult)]
-struct SignerRow {
-    grievance_id: i32,
-    code: String,
-    head_name: String,
-    commune_id: i32,
+/// The project's grievances inside the scope (signed by a household in it).
+async fn grievance_rows(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project_id: i32,
+) -> AppResult<Vec<GrievanceRow>> {
+    use grievances::Column as G;
+    let g = Alias::new("g");
+    let mut stmt = scoped::select_from(scope, Personal::Grievances, "g");
+    stmt.columns(
+        [
+            G::Id,
+            G::Kind,
+            G::Channel,
+            G::ReceivedOn,
+            G::Status,
+            G::Complex,
+            G::RemoteArea,
+            G::Round,
+            G::AcceptBy,
+            G::ResolveBy,
+            G::ResolvedOn,
+            G::DocumentNo,
+            G::Content,
+            G::Outcome,
+        ]
+        .map(|c| (g.clone(), c)),
+    )
+    .and_where(Expr::col((g.clone(), G::ProjectId)).eq(project_id))
+    .order_by((g.clone(), G::ReceivedOn), Order::Asc)
+    .order_by((g, G::Id), Order::Asc);
+    fetch(conn, &stmt).await
 }
 
-async fn grievances(
+async fn grievances_table(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    scope: &Scope,
     project: &projects::Model,
     b: &mut Builder<'_>,
 ) -> AppResult<Table> {
-    let list: Vec<GrievanceRow> = rows(
-        conn,
-        "SELECT g.id, g.kind, g.channel, g.received_on, g.status, g.complex, g.remote_area, g.round, \
-         g.accept_by, g.resolve_by, g.resolved_on, g.document_no, g.content, g.outcome \
-         FROM grievances g WHERE g.project_id = $1 ORDER BY g.received_on, g.id"
-            .to_string(),
-        project.id,
-    )
-    .await?;
-    let signers: Vec<SignerRow> = rows(
-        conn,
-        "SELECT gh.grievance_id, h.code, h.head_name, h.commune_id FROM grievance_households gh \
-         JOIN households h ON h.id = gh.household_id JOIN grievances g ON g.id = gh.grievance_id \
-         WHERE g.project_id = $1 ORDER BY gh.grievance_id, h.code"
-            .to_string(),
-        project.id,
-    )
-    .await?;
-    let mut by_grievance: HashMap<i32, Vec<SignerRow>> = HashMap::new();
-    for s in signers {
+    let list = grievance_rows(conn, scope, project.id).await?;
+    let mut by_grievance: HashMap<i32, Vec<scoped::GrievanceSigner>> = HashMap::new();
+    for s in scoped::grievance_signers(conn, scope, project.id).await? {
         by_grievance.entry(s.grievance_id).or_default().push(s);
     }
     b.col("id", ColumnType::Integer);
@@ -664,14 +812,6 @@ async fn grievances(
     let mut out = Vec::new();
     for g in list {
         let signers = by_grievance.remove(&g.id).unwrap_or_default();
-        // Area-scoped users see the grievances of households in their area.
-        let visible = match who.scope.commune_ids() {
-            Some(ids) => signers.iter().any(|s| ids.contains(&s.commune_id)),
-            None => true,
-        };
-        if !visible {
-            continue;
-        }
         let codes: Vec<&str> = signers.iter().map(|s| s.code.as_str()).collect();
         let names: Vec<&str> = signers.iter().map(|s| s.head_name.as_str()).collect();
         out.push(b.row(vec![
@@ -682,7 +822,7 @@ async fn grievances(
             Cell::text(codes.join("; ")),
             Cell::text(names.join("; ")),
             Cell::text(g.content),
-            Cell::text(b.label("data.grievance_status", &g.status)),
+            Cell::text(b.label("data.grievance_status", g.status.as_str())),
             Cell::text(if g.complex { &yes } else { &no }.clone()),
             Cell::text(if g.remote_area { &yes } else { &no }.clone()),
             Cell::Int(g.round.into()),

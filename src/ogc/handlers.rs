@@ -123,6 +123,7 @@ async fn collection_json(state: &AppState, b: &str, project: &projects::Model) -
 }
 
 /// `GET /ogc`: the landing page.
+#[tracing::instrument(skip_all)]
 pub async fn landing(
     headers: HeaderMap,
     _principal: Principal,
@@ -148,6 +149,7 @@ pub async fn landing(
 }
 
 /// `GET /ogc/conformance`.
+#[tracing::instrument(skip_all)]
 pub async fn conformance(
     _principal: Principal,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
@@ -163,6 +165,7 @@ pub async fn conformance(
 }
 
 /// `GET /ogc/collections`: one collection per project the caller may see.
+#[tracing::instrument(skip_all)]
 pub async fn collections(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -186,6 +189,7 @@ pub async fn collections(
 }
 
 /// `GET /ogc/collections/{collection}`.
+#[tracing::instrument(skip_all, fields(collection = %collection))]
 pub async fn collection(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -212,59 +216,61 @@ fn parse_u64(query: &HashMap<String, String>, name: &str) -> AppResult<Option<u6
         .transpose()
 }
 
-/// `GET /ogc/collections/{collection}/items`: a page of parcels as a GeoJSON FeatureCollection,
-/// filtered by `bbox` (CRS84), paged by `limit` (1–10000, default 100; larger is capped) and
-/// `offset`, with `next`/`prev` links.
-pub async fn items(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    principal: Principal,
-    ApiPath(collection): ApiPath<String>,
-    ApiQuery(query): ApiQuery<HashMap<String, String>>,
-) -> AppResult<Response> {
-    check_params(&query, &["bbox", "bbox-crs", "limit", "offset", "datetime"])?;
-    let project = collection_project(&state, &principal, &collection).await?;
-    let limit = match parse_u64(&query, "limit")? {
-        None => DEFAULT_LIMIT,
-        Some(0) => return Err(AppError::BadRequest(format!("limit must be 1–{MAX_LIMIT}"))),
-        Some(n) => n.min(MAX_LIMIT),
-    };
-    let offset = parse_u64(&query, "offset")?.unwrap_or(0);
-    if let Some(crs) = query.get("bbox-crs") {
-        if crs != CRS84 {
-            return Err(AppError::BadRequest(format!(
-                "bbox-crs must be {CRS84} (longitude, latitude)"
-            )));
-        }
-    }
-    let bbox = query
-        .get("bbox")
-        .map(|raw| crate::geo::parse_bbox(raw).map_err(|e| AppError::BadRequest(e.to_string())))
-        .transpose()?;
-    // Parcels carry no time: any datetime matches, but it must at least look like one.
-    if let Some(dt) = query.get("datetime") {
-        if dt.trim().is_empty() {
-            return Err(AppError::BadRequest(
-                "datetime is empty; give an RFC 3339 instant or interval".into(),
-            ));
-        }
-    }
-    let (rows, matched) = service::items(
-        &state.db.conn,
-        &principal.scope,
-        project.id,
-        bbox.as_ref(),
-        limit,
-        offset,
-    )
-    .await?;
-    let returned = rows.len() as u64;
-    let features: Vec<Value> = rows
-        .into_iter()
-        .map(service::FeatureRow::into_feature)
-        .collect();
+/// What an items request asks for: the page and the box.
+struct ItemsQuery {
+    limit: u64,
+    offset: u64,
+    bbox: Option<crate::geo::Bbox>,
+}
 
-    let b = base(&headers);
+impl ItemsQuery {
+    /// Checks `limit`, `offset`, `bbox`, `bbox-crs` and `datetime` (400 with what to fix).
+    fn parse(query: &HashMap<String, String>) -> AppResult<Self> {
+        let limit = match parse_u64(query, "limit")? {
+            None => DEFAULT_LIMIT,
+            Some(0) => return Err(AppError::BadRequest(format!("limit must be 1–{MAX_LIMIT}"))),
+            Some(n) => n.min(MAX_LIMIT),
+        };
+        let offset = parse_u64(query, "offset")?.unwrap_or(0);
+        if let Some(crs) = query.get("bbox-crs") {
+            if crs != CRS84 {
+                return Err(AppError::BadRequest(format!(
+                    "bbox-crs must be {CRS84} (longitude, latitude)"
+                )));
+            }
+        }
+        let bbox = query
+            .get("bbox")
+            .map(|raw| {
+                crate::geo::parse_bbox(raw).map_err(|e| AppError::BadRequest(e.to_string()))
+            })
+            .transpose()?;
+        // Parcels carry no time: any datetime matches, but it must at least look like one.
+        if let Some(dt) = query.get("datetime") {
+            if dt.trim().is_empty() {
+                return Err(AppError::BadRequest(
+                    "datetime is empty; give an RFC 3339 instant or interval".into(),
+                ));
+            }
+        }
+        Ok(ItemsQuery {
+            limit,
+            offset,
+            bbox,
+        })
+    }
+}
+
+/// `self`, `collection`, and `next` / `prev` when there are such pages.
+fn page_links(
+    b: &str,
+    collection: &str,
+    query: &HashMap<String, String>,
+    page: &ItemsQuery,
+    returned: u64,
+    matched: i64,
+) -> Vec<Value> {
+    let limit = page.limit;
     let page_url = |offset: u64| {
         let mut q: Vec<String> = query
             .iter()
@@ -276,6 +282,7 @@ pub async fn items(
         q.push(format!("offset={offset}"));
         format!("{b}/ogc/collections/{collection}/items?{}", q.join("&"))
     };
+    let offset = page.offset;
     let mut links = vec![
         link(page_url(offset), "self", GEOJSON, "this page"),
         link(
@@ -301,6 +308,38 @@ pub async fn items(
             "previous page",
         ));
     }
+    links
+}
+
+/// `GET /ogc/collections/{collection}/items`: a page of parcels as a GeoJSON FeatureCollection,
+/// filtered by `bbox` (CRS84), paged by `limit` (1–10000, default 100; larger is capped) and
+/// `offset`, with `next`/`prev` links.
+#[tracing::instrument(skip_all, fields(collection = %collection))]
+pub async fn items(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    principal: Principal,
+    ApiPath(collection): ApiPath<String>,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_params(&query, &["bbox", "bbox-crs", "limit", "offset", "datetime"])?;
+    let project = collection_project(&state, &principal, &collection).await?;
+    let page = ItemsQuery::parse(&query)?;
+    let (rows, matched) = service::items(
+        &state.db.conn,
+        &principal.scope,
+        project.id,
+        page.bbox.as_ref(),
+        page.limit,
+        page.offset,
+    )
+    .await?;
+    let returned = rows.len() as u64;
+    let features: Vec<Value> = rows
+        .into_iter()
+        .map(service::FeatureRow::into_feature)
+        .collect();
+    let links = page_links(&base(&headers), &collection, &query, &page, returned, matched);
     Ok(respond(
         GEOJSON,
         json!({
@@ -328,6 +367,7 @@ fn encode(s: &str) -> String {
 }
 
 /// `GET /ogc/collections/{collection}/items/{featureId}`: one parcel.
+#[tracing::instrument(skip_all, fields(collection = %collection, feature = %feature))]
 pub async fn item(
     State(state): State<AppState>,
     headers: HeaderMap,

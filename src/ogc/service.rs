@@ -1,17 +1,18 @@
 //! Queries behind OGC API Features: a project's parcel extent, and pages of parcels in the
 //! caller's scope with their total. Parcel attributes only, never household data.
 use chrono::{DateTime, FixedOffset};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::sea_query::{Expr, JoinType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef, Select, Selector, SelectModel,
+};
 use serde_json::{json, Value as Json};
 
 use crate::auth::Scope;
+use crate::domain::ParcelStatus;
+use crate::entities::{admin_units, parcels, projects};
 use crate::geo::Bbox;
-use crate::sql::Conditions;
-
-const SELECT: &str = "SELECT p.id, pr.code AS project_code, u.code AS commune_code, \
-    u.name AS commune_name, p.map_sheet, p.parcel_no, p.land_use, p.area_m2, p.recovered_area_m2, \
-    p.geometry, p.status, p.version, p.updated_at \
-    FROM parcels p JOIN projects pr ON pr.id = p.project_id JOIN admin_units u ON u.id = p.commune_id";
+use crate::scoped;
 
 #[derive(FromQueryResult)]
 pub struct FeatureRow {
@@ -25,7 +26,7 @@ pub struct FeatureRow {
     pub area_m2: f64,
     pub recovered_area_m2: f64,
     pub geometry: String,
-    pub status: String,
+    pub status: ParcelStatus,
     pub version: i32,
     pub updated_at: DateTime<FixedOffset>,
 }
@@ -63,21 +64,20 @@ struct ExtentRow {
     max_lat: Option<f64>,
 }
 
-#[derive(FromQueryResult)]
-struct CountRow {
-    n: i64,
-}
-
 /// The extent of a project's parcels, `None` when it has none.
+#[tracing::instrument(skip_all, fields(project_id = project_id))]
 pub async fn extent(conn: &impl ConnectionTrait, project_id: i32) -> Result<Option<Bbox>, DbErr> {
-    let row = ExtentRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT MIN(min_lon) AS min_lon, MIN(min_lat) AS min_lat, MAX(max_lon) AS max_lon, \
-         MAX(max_lat) AS max_lat FROM parcels WHERE project_id = $1",
-        [Value::from(project_id)],
-    ))
-    .one(conn)
-    .await?;
+    let col = |c: parcels::Column| Expr::col((parcels::Entity, c));
+    let row = parcels::Entity::find()
+        .select_only()
+        .column_as(col(parcels::Column::MinLon).min(), "min_lon")
+        .column_as(col(parcels::Column::MinLat).min(), "min_lat")
+        .column_as(col(parcels::Column::MaxLon).max(), "max_lon")
+        .column_as(col(parcels::Column::MaxLat).max(), "max_lat")
+        .filter(parcels::Column::ProjectId.eq(project_id))
+        .into_model::<ExtentRow>()
+        .one(conn)
+        .await?;
     Ok(row.and_then(|r| {
         Some(Bbox {
             min_lon: r.min_lon?,
@@ -88,25 +88,61 @@ pub async fn extent(conn: &impl ConnectionTrait, project_id: i32) -> Result<Opti
     }))
 }
 
-fn conditions(scope: &Scope, project_id: i32, bbox: Option<&Bbox>) -> Conditions {
-    let mut c = Conditions::new(scope.sql_condition("p"));
-    let p = c.bind(project_id);
-    c.push(format!("p.project_id = {p}"));
-    if let Some(b) = bbox {
-        let (min_lon, min_lat, max_lon, max_lat) = (
-            c.bind(b.min_lon),
-            c.bind(b.min_lat),
-            c.bind(b.max_lon),
-            c.bind(b.max_lat),
-        );
-        c.push(format!(
-            "p.min_lon <= {max_lon} AND p.max_lon >= {min_lon} AND p.min_lat <= {max_lat} AND p.max_lat >= {min_lat}"
-        ));
+/// The project's parcels inside the scope, and inside the box if one is given.
+fn matching(scope: &Scope, project_id: i32, bbox: Option<&Bbox>) -> Select<parcels::Entity> {
+    use parcels::Column as P;
+    let select = scoped::parcels(scope).filter(P::ProjectId.eq(project_id));
+    match bbox {
+        Some(b) => select
+            .filter(P::MinLon.lte(b.max_lon))
+            .filter(P::MaxLon.gte(b.min_lon))
+            .filter(P::MinLat.lte(b.max_lat))
+            .filter(P::MaxLat.gte(b.min_lat)),
+        None => select,
     }
-    c
+}
+
+fn to_project() -> RelationDef {
+    parcels::Entity::belongs_to(projects::Entity)
+        .from(parcels::Column::ProjectId)
+        .to(projects::Column::Id)
+        .into()
+}
+
+fn to_commune() -> RelationDef {
+    parcels::Entity::belongs_to(admin_units::Entity)
+        .from(parcels::Column::CommuneId)
+        .to(admin_units::Column::Id)
+        .into()
+}
+
+/// The feature's columns: the parcel's attributes, its project's code and its commune.
+fn features(select: Select<parcels::Entity>) -> Selector<SelectModel<FeatureRow>> {
+    use parcels::Column as P;
+    select
+        .select_only()
+        .columns([
+            P::Id,
+            P::MapSheet,
+            P::ParcelNo,
+            P::LandUse,
+            P::AreaM2,
+            P::RecoveredAreaM2,
+            P::Geometry,
+            P::Status,
+            P::Version,
+            P::UpdatedAt,
+        ])
+        .column_as(projects::Column::Code, "project_code")
+        .column_as(admin_units::Column::Code, "commune_code")
+        .column_as(admin_units::Column::Name, "commune_name")
+        .join(JoinType::InnerJoin, to_project())
+        .join(JoinType::InnerJoin, to_commune())
+        .into_model::<FeatureRow>()
 }
 
 /// One page of features (by id) and the number of features matching in all.
+#[tracing::instrument(skip_all, fields(project_id = project_id, limit = limit, offset = offset))]
 pub async fn items(
     conn: &impl ConnectionTrait,
     scope: &Scope,
@@ -115,50 +151,32 @@ pub async fn items(
     limit: u64,
     offset: u64,
 ) -> Result<(Vec<FeatureRow>, i64), DbErr> {
-    let backend = conn.get_database_backend();
-    let c = conditions(scope, project_id, bbox);
-    let sql = format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM parcels p WHERE {}",
-        c.sql()
-    );
-    let matched = CountRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        sql,
-        c.into_values(),
-    ))
-    .one(conn)
-    .await?
-    .map_or(0, |r| r.n);
-    let c = conditions(scope, project_id, bbox);
-    // limit and offset are checked integers: inlined.
-    let sql = format!(
-        "{SELECT} WHERE {} ORDER BY p.id LIMIT {limit} OFFSET {offset}",
-        c.sql()
-    );
-    let rows = FeatureRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        sql,
-        c.into_values(),
-    ))
+    let matched: Option<i64> = matching(scope, project_id, bbox)
+        .select_only()
+        .column_as(Expr::col((parcels::Entity, parcels::Column::Id)).count(), "n")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let rows = features(
+        matching(scope, project_id, bbox)
+            .order_by_asc(parcels::Column::Id)
+            .limit(limit)
+            .offset(offset),
+    )
     .all(conn)
     .await?;
-    Ok((rows, matched))
+    Ok((rows, matched.unwrap_or(0)))
 }
 
 /// One feature of the project, if it is in the scope.
+#[tracing::instrument(skip_all, fields(project_id = project_id, id = id))]
 pub async fn item(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     project_id: i32,
     id: i32,
 ) -> Result<Option<FeatureRow>, DbErr> {
-    let c = conditions(scope, project_id, None);
-    let sql = format!("{SELECT} WHERE {} AND p.id = {id}", c.sql());
-    FeatureRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        c.into_values(),
-    ))
-    .one(conn)
-    .await
+    features(matching(scope, project_id, None).filter(parcels::Column::Id.eq(id)))
+        .one(conn)
+        .await
 }

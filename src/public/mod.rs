@@ -65,6 +65,7 @@ fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     }
 }
 
+#[tracing::instrument(skip_all, fields(project = %code))]
 async fn page(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -72,7 +73,7 @@ async fn page(
 ) -> Response {
     let lang = Lang::parse(q.lang.as_deref());
     let t = crate::dashboard::service::catalogue(lang);
-    match service::load(&state, &code, t).await {
+    match service::load(&state.db.conn, &code, t).await {
         Ok(Some(p)) => html(
             StatusCode::OK,
             ProjectPage {

@@ -3,14 +3,16 @@
 //! geometry with status. No query here touches households.
 use chrono::NaiveDate;
 use geo::MultiPolygon;
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
-use crate::auth::Principal;
 use crate::charts;
 use crate::domain::ParcelStatus;
+use crate::entities::{parcels, project_milestones, project_parties, projects};
 use crate::error::AppResult;
 use crate::i18n::{Catalogue, Lang};
-use crate::state::AppState;
+use crate::progress::dto::Progress;
 
 /// Above this many parcels the inline map would weigh megabytes: the page shows the
 /// figures by commune instead.
@@ -31,7 +33,7 @@ pub struct Milestone {
 }
 
 pub struct StatusLine {
-    pub status: String,
+    pub status: ParcelStatus,
     pub label: String,
     pub colour: &'static str,
     pub parcels: String,
@@ -103,68 +105,53 @@ fn percent(lang: Lang, part: f64, whole: f64) -> String {
     number(lang, 100.0 * part / whole, 1)
 }
 
-fn text(r: &sea_orm::QueryResult, col: &str) -> Result<String, DbErr> {
-    Ok(r.try_get::<Option<String>>("", col)?.unwrap_or_default())
+/// The agencies responsible for the project, their role in the page's language.
+async fn parties(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    lang: Lang,
+) -> Result<Vec<Party>, DbErr> {
+    Ok(project_parties::Entity::find()
+        .filter(project_parties::Column::ProjectId.eq(project_id))
+        .order_by_asc(project_parties::Column::SortOrder)
+        .order_by_asc(project_parties::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| Party {
+            role: if lang == Lang::En { p.role_en } else { p.role_vi },
+            organisation: p.organisation,
+            contact_person: p.contact_person.unwrap_or_default(),
+            phone: p.phone.unwrap_or_default(),
+            email: p.email.unwrap_or_default(),
+        })
+        .collect())
 }
 
-/// The page's content, or None for an unknown project code.
-pub async fn load(state: &AppState, code: &str, t: &Catalogue) -> AppResult<Option<PublicProject>> {
-    let conn = &state.db.conn;
-    let lang = t.lang();
-    let Some(project) = crate::projects::service::by_code(conn, code).await? else {
-        return Ok(None);
-    };
-    // Aggregates only; the system principal reads the same counters `/progress` does.
-    let progress =
-        crate::dashboard::service::progress(state, &Principal::cli(), &project.code).await?;
-    let backend = conn.get_database_backend();
-
-    let role_col = if lang == Lang::En {
-        "role_en"
-    } else {
-        "role_vi"
-    };
-    let parties = conn
-        .query_all(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT {role_col} AS role, organisation, contact_person, phone, email \
-                 FROM project_parties WHERE project_id = $1 ORDER BY sort_order, id"
-            ),
-            [Value::from(project.id)],
-        ))
+/// The project's milestones with its notice and target dates (unless a milestone falls on
+/// the same day), in date order; those up to today are done.
+async fn timeline(
+    conn: &impl ConnectionTrait,
+    project: &projects::Model,
+    t: &Catalogue,
+    today: NaiveDate,
+) -> Result<Vec<Milestone>, DbErr> {
+    let mut dated: Vec<(NaiveDate, String)> = project_milestones::Entity::find()
+        .filter(project_milestones::Column::ProjectId.eq(project.id))
+        .order_by_asc(project_milestones::Column::OnDate)
+        .order_by_asc(project_milestones::Column::Id)
+        .all(conn)
         .await?
-        .iter()
-        .map(|r| {
-            Ok(Party {
-                role: text(r, "role")?,
-                organisation: text(r, "organisation")?,
-                contact_person: text(r, "contact_person")?,
-                phone: text(r, "phone")?,
-                email: text(r, "email")?,
-            })
+        .into_iter()
+        .map(|m| {
+            let title = if t.lang() == Lang::En {
+                m.title_en
+            } else {
+                m.title_vi
+            };
+            (m.on_date, title)
         })
-        .collect::<Result<Vec<_>, DbErr>>()?;
-
-    let title_col = if lang == Lang::En {
-        "title_en"
-    } else {
-        "title_vi"
-    };
-    let mut dated: Vec<(NaiveDate, String)> = Vec::new();
-    for r in conn
-        .query_all(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT on_date, {title_col} AS title FROM project_milestones \
-                 WHERE project_id = $1 ORDER BY on_date, id"
-            ),
-            [Value::from(project.id)],
-        ))
-        .await?
-    {
-        dated.push((r.try_get("", "on_date")?, text(&r, "title")?));
-    }
+        .collect();
     for (date, key) in [
         (project.notice_date, "public.notice"),
         (project.target_handover_date, "public.target"),
@@ -176,18 +163,21 @@ pub async fn load(state: &AppState, code: &str, t: &Catalogue) -> AppResult<Opti
         }
     }
     dated.sort_by_key(|(d, _)| *d);
-    let today = crate::legal::today_vn();
-    let timeline = dated
+    Ok(dated
         .into_iter()
         .map(|(d, title)| Milestone {
             date: dmy(d),
             title,
             done: d <= today,
         })
-        .collect();
+        .collect())
+}
 
+/// One line per status: parcels, area and share of all parcels.
+fn status_lines(progress: &Progress, t: &Catalogue) -> Vec<StatusLine> {
+    let lang = t.lang();
     let total = progress.parcels.total as f64;
-    let statuses = ParcelStatus::ALL
+    ParcelStatus::ALL
         .iter()
         .map(|s| {
             let n = progress
@@ -203,7 +193,7 @@ pub async fn load(state: &AppState, code: &str, t: &Catalogue) -> AppResult<Opti
                 .copied()
                 .unwrap_or(0.0);
             StatusLine {
-                status: s.as_str().to_string(),
+                status: *s,
                 label: t.t(&format!("status.{}", s.as_str())).to_string(),
                 colour: charts::status_colour(*s),
                 parcels: number(lang, n, 0),
@@ -211,13 +201,68 @@ pub async fn load(state: &AppState, code: &str, t: &Catalogue) -> AppResult<Opti
                 share: percent(lang, n, total),
             }
         })
-        .collect();
-    let handed = progress
-        .parcels
+        .collect()
+}
+
+fn handed_over(counts: &crate::progress::dto::Counts) -> f64 {
+    counts
         .by_status
         .get(ParcelStatus::HandedOver.as_str())
         .copied()
-        .unwrap_or(0) as f64;
+        .unwrap_or(0) as f64
+}
+
+/// Parcels and the share handed over, commune by commune.
+fn commune_lines(progress: &Progress, lang: Lang) -> Vec<CommuneLine> {
+    progress
+        .by_commune
+        .iter()
+        .map(|c| {
+            let h = handed_over(&c.parcels);
+            CommuneLine {
+                name: c.name.clone(),
+                parcels: number(lang, c.parcels.total as f64, 0),
+                handed_over: number(lang, h, 0),
+                share: percent(lang, h, c.parcels.total as f64),
+            }
+        })
+        .collect()
+}
+
+/// The status map, unless the project has too many parcels for an inline SVG.
+async fn status_map(
+    conn: &impl ConnectionTrait,
+    project: &projects::Model,
+    progress: &Progress,
+    t: &Catalogue,
+) -> AppResult<Option<String>> {
+    if progress.parcels.total as usize > MAX_MAP_PARCELS {
+        return Ok(None);
+    }
+    let parcels = parcel_shapes(conn, project.id).await?;
+    let title = format!("{} — {}", t.t("public.map"), project.code);
+    let svg = tokio::task::spawn_blocking(move || charts::status_map_svg(&parcels, 760, &title))
+        .await
+        .map_err(|e| anyhow::anyhow!("drawing the status map: {e}"))?;
+    Ok(Some(svg))
+}
+
+/// The page's content, or None for an unknown project code. Everything comes from
+/// aggregates and public tables: no principal, no scope, no personal row.
+#[tracing::instrument(skip_all, fields(project = %code))]
+pub async fn load(
+    conn: &impl ConnectionTrait,
+    code: &str,
+    t: &Catalogue,
+) -> AppResult<Option<PublicProject>> {
+    let lang = t.lang();
+    let Some(project) = crate::projects::service::by_code(conn, code).await? else {
+        return Ok(None);
+    };
+    let progress = crate::progress::service::progress(conn, &project).await?;
+    let today = crate::legal::today_vn();
+    let total = progress.parcels.total as f64;
+    let handed = handed_over(&progress.parcels);
     let headline = t.fill(
         "public.handed_over_share",
         &[
@@ -226,24 +271,6 @@ pub async fn load(state: &AppState, code: &str, t: &Catalogue) -> AppResult<Opti
             ("percent", &percent(lang, handed, total)),
         ],
     );
-    let communes = progress
-        .by_commune
-        .iter()
-        .map(|c| {
-            let h = c
-                .parcels
-                .by_status
-                .get(ParcelStatus::HandedOver.as_str())
-                .copied()
-                .unwrap_or(0) as f64;
-            CommuneLine {
-                name: c.name.clone(),
-                parcels: number(lang, c.parcels.total as f64, 0),
-                handed_over: number(lang, h, 0),
-                share: percent(lang, h, c.parcels.total as f64),
-            }
-        })
-        .collect();
     let chart_svg = crate::dashboard::service::progress_chart(
         &progress,
         project.target_handover_date,
@@ -251,61 +278,47 @@ pub async fn load(state: &AppState, code: &str, t: &Catalogue) -> AppResult<Opti
         false,
         (760, 380),
     );
-    let map_svg = if progress.parcels.total as usize <= MAX_MAP_PARCELS {
-        let parcels = parcel_shapes(conn, project.id).await?;
-        let title = format!("{} — {}", t.t("public.map"), project.code);
-        Some(
-            tokio::task::spawn_blocking(move || charts::status_map_svg(&parcels, 760, &title))
-                .await
-                .map_err(|e| anyhow::anyhow!("drawing the status map: {e}"))?,
-        )
-    } else {
-        None
-    };
-
     Ok(Some(PublicProject {
-        code: project.code,
-        name: project.name,
-        investor: project.investor,
-        agency: project.agency.unwrap_or_default(),
-        contact: project.contact.unwrap_or_default(),
-        parties,
-        timeline,
-        statuses,
+        parties: parties(conn, project.id, lang).await?,
+        timeline: timeline(conn, &project, t, today).await?,
+        statuses: status_lines(&progress, t),
         total_parcels: number(lang, total, 0),
         total_area_ha: number(lang, progress.area_m2.total / 10_000.0, 2),
         households: number(lang, progress.households.total as f64, 0),
         headline,
         as_of: t.fill("public.as_of", &[("date", &dmy(today))]),
-        communes,
+        communes: commune_lines(&progress, lang),
         chart_svg,
-        map_svg,
+        map_svg: status_map(conn, &project, &progress, t).await?,
+        code: project.code,
+        name: project.name,
+        investor: project.investor,
+        agency: project.agency.unwrap_or_default(),
+        contact: project.contact.unwrap_or_default(),
     }))
 }
 
-/// Geometry and status of every parcel of the project (no other column).
+/// Geometry and status of every parcel of the project (no other column): parcels name
+/// nobody, and the public page shows the whole project.
 async fn parcel_shapes(
     conn: &impl ConnectionTrait,
     project_id: i32,
 ) -> Result<Vec<(MultiPolygon<f64>, ParcelStatus)>, DbErr> {
-    let rows = conn
-        .query_all(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "SELECT geometry, status FROM parcels WHERE project_id = $1 ORDER BY id",
-            [Value::from(project_id)],
-        ))
+    let rows: Vec<(String, String)> = parcels::Entity::find()
+        .select_only()
+        .column(parcels::Column::Geometry)
+        .column(parcels::Column::Status)
+        .filter(parcels::Column::ProjectId.eq(project_id))
+        .order_by_asc(parcels::Column::Id)
+        .into_tuple()
+        .all(conn)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let geometry: String = r.try_get("", "geometry")?;
-        let status: String = r.try_get("", "status")?;
-        let (Some(status), Some(mp)) = (ParcelStatus::parse(&status), multipolygon(&geometry))
-        else {
-            continue;
-        };
-        out.push((mp, status));
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .filter_map(|(geometry, status)| {
+            Some((multipolygon(&geometry)?, ParcelStatus::parse(&status)?))
+        })
+        .collect())
 }
 
 fn multipolygon(geojson_text: &str) -> Option<MultiPolygon<f64>> {

@@ -545,3 +545,6 @@ pub use loads::*;
 
 mod alerts;
 pub use alerts::*;
+
+mod exports;
+pub use exports::*;

@@ -536,3 +536,5 @@ pub async fn insert_holdings(
         .await?;
     Ok(())
 }
+mod parcel_panel;
+pub use parcel_panel::*;

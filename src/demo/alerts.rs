@@ -434,62 +434,39 @@ async fn cutoff_changes(
         let child = mp.scale_around_point(0.6, 0.6, centre);
         let area = crate::geo::area_m2(&child);
         let bbox = crate::geo::bbox_of(&child).context("empty split parcel")?;
-        let row = conn
-            .query_one(Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO parcels (project_id, commune_id, map_sheet, parcel_no, land_use, area_m2, \
-                 recovered_area_m2, geometry, source_crs, source_geometry, min_lon, min_lat, max_lon, max_lat, \
-                 parent_parcel_id, status, version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, 'EPSG:4326', NULL, $8, $9, $10, $11, $12, $13, 1, $14, $14) \
-                 RETURNING id",
-                [
-                    Value::from(project_id),
-                    Value::from(parent.commune_id),
-                    Value::from(parent.map_sheet.as_str()),
-                    Value::from(format!("{}a", parent.parcel_no)),
-                    Value::from(parent.land_use.as_str()),
-                    Value::from(area),
-                    Value::from(crate::geo::to_geojson_string(&child)),
-                    Value::from(bbox.min_lon),
-                    Value::from(bbox.min_lat),
-                    Value::from(bbox.max_lon),
-                    Value::from(bbox.max_lat),
-                    Value::from(parent.id),
-                    Value::from(parent.status.as_str()),
-                    Value::from(created),
-                ],
-            ))
-            .await?
-            .context("inserting the split parcel")?;
-        let id: i32 = row.try_get("", "id")?;
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO parcel_lineage (parcel_id, parent_id, kind, recorded_at) VALUES ($1, $2, 'split', $3)",
-            [Value::from(id), Value::from(parent.id), Value::from(created)],
-        ))
-        .await?;
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO parcel_status_events (project_id, parcel_id, from_status, to_status, reason, actor_id, actor, at) \
-             VALUES ($1, $2, NULL, $3, 'created', NULL, 'system', $4)",
-            [
-                Value::from(project_id),
-                Value::from(id),
-                Value::from(parent.status.as_str()),
-                Value::from(created),
-            ],
-        ))
-        .await?;
-        crate::progress::apply_parcel_status_change(
-            conn,
+        let land_use: crate::domain::LandUse = parent.land_use.parse()?;
+        let status: crate::domain::ParcelStatus = parent.status.parse()?;
+        let parcel_no = format!("{}a", parent.parcel_no);
+        let geometry = crate::geo::to_geojson_string(&child);
+        let row = crate::parcels::service::NewParcelRow {
+            commune_id: parent.commune_id,
+            map_sheet: &parent.map_sheet,
+            parcel_no: &parcel_no,
+            land_use,
+            area_m2: area,
+            recovered_area_m2: area,
+            geometry: &geometry,
+            source_geometry: None,
+            bbox,
+            parent_parcel_id: Some(parent.id),
+            status,
+        };
+        let actor = crate::parcels::service::EventActor::system();
+        let batch = crate::parcels::service::NewParcelBatch {
             project_id,
-            parent.commune_id,
-            area,
-            None,
-            &parent.status,
-            created,
-        )
-        .await?;
+            source_crs: "EPSG:4326",
+            actor: &actor,
+            reason: "created",
+            at: created,
+        };
+        let ids = crate::parcels::service::insert_batch(conn, &batch, &[row]).await?;
+        let id = *ids.first().context("inserting the split parcel")?;
+        let link = crate::parcels::service::ParcelLineage {
+            parcel_id: id,
+            parent_id: parent.id,
+            kind: "split",
+        };
+        crate::parcels::service::insert_lineage(conn, &[link], created).await?;
         copy_holders(conn, parent.id, id).await?;
     }
 

@@ -7,7 +7,11 @@ use std::io::{Cursor, Read};
 use ::geo::{BooleanOps, MultiPolygon};
 use chrono::{DateTime, FixedOffset};
 use rstar::{Envelope, RTree, RTreeObject, AABB};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde_json::{json, Map, Value as Json};
 
 use super::dto::{ImportProblem, ImportReport, LineageLink};
@@ -15,7 +19,10 @@ use crate::auth::Principal;
 use crate::entities::projects;
 use crate::error::{AppError, AppResult};
 use crate::geo::vn2000::Crs;
-use crate::parcels::service::{draft, resolve_communes, Draft};
+use crate::parcels::service::{
+    draft, insert_batch, insert_lineage, resolve_communes, Draft, EventActor, NewParcelBatch,
+    NewParcelRow, ParcelLineage,
+};
 
 /// Progress callback: (stage, done, total).
 pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
@@ -24,11 +31,8 @@ pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
 /// with a parcel that left the file, a lineage link).
 const OVERLAP_M2: f64 = 1.0;
 const OVERLAP_FRACTION: f64 = 0.01;
-/// Rows per multi-row INSERT: PostgreSQL takes large batches; SQLite (through sqlx) looks
-/// every placeholder up by name, which is quadratic in the placeholders of a statement, so
-/// small batches are much faster there.
-const INSERT_BATCH_PG: usize = 400;
-const INSERT_BATCH_SQLITE: usize = 8;
+/// New parcels handed to `insert_batch` at a time (a progress report after each).
+const PROGRESS_EVERY: usize = 5_000;
 
 /// A feature as read from the file: properties and geometry in the source CRS.
 pub struct RawFeature {
@@ -919,26 +923,36 @@ async fn load_existing(
             communes.push(*id);
         }
     }
-    let list: Vec<String> = communes.iter().map(i32::to_string).collect();
-    let sql = format!(
-        "SELECT id, commune_id, map_sheet, parcel_no, land_use, geometry, source_crs, min_lon, min_lat, max_lon, max_lat \
-         FROM parcels WHERE project_id = $1 AND (commune_id IN ({}) OR \
-         (max_lon >= $2 AND min_lon <= $3 AND max_lat >= $4 AND min_lat <= $5)) ORDER BY id",
-        list.join(",")
-    );
-    ExistingRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [
-            Value::from(project_id),
-            Value::from(b[0]),
-            Value::from(b[2]),
-            Value::from(b[1]),
-            Value::from(b[3]),
-        ],
-    ))
-    .all(conn)
-    .await
+    use crate::entities::parcels::{Column as P, Entity};
+    Entity::find()
+        .select_only()
+        .columns([
+            P::Id,
+            P::CommuneId,
+            P::MapSheet,
+            P::ParcelNo,
+            P::LandUse,
+            P::Geometry,
+            P::SourceCrs,
+            P::MinLon,
+            P::MinLat,
+            P::MaxLon,
+            P::MaxLat,
+        ])
+        .filter(P::ProjectId.eq(project_id))
+        .filter(
+            Condition::any().add(P::CommuneId.is_in(communes)).add(
+                Condition::all()
+                    .add(P::MaxLon.gte(b[0]))
+                    .add(P::MinLon.lte(b[2]))
+                    .add(P::MaxLat.gte(b[1]))
+                    .add(P::MinLat.lte(b[3])),
+            ),
+        )
+        .order_by_asc(P::Id)
+        .into_model::<ExistingRow>()
+        .all(conn)
+        .await
 }
 
 /// Overlaps between the file's parcels, with the project's other parcels, and lineage from
@@ -1049,6 +1063,8 @@ fn geometry_pass(
     (planned, problems)
 }
 
+/// Writes the planned parcels: inserts (with their first status event and counters, through
+/// the one `insert_batch`), updates, then lineage links.
 async fn write(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -1058,188 +1074,126 @@ async fn write(
     now: DateTime<FixedOffset>,
     progress: Progress<'_>,
 ) -> AppResult<()> {
-    let backend = conn.get_database_backend();
     let total = planned.len() as u64;
-    let mut done = 0u64;
     progress("writing", 0, total);
-    let inserts: Vec<&Planned> = planned
+    let (positions, inserts): (Vec<usize>, Vec<&Planned>) = planned
         .iter()
-        .filter(|p| matches!(p.action, Action::Insert))
-        .collect();
-    // (commune, sheet, number) → id of the inserted parcels, for their status events and lineage.
-    let mut new_ids: HashMap<(i32, String, String), i32> = HashMap::with_capacity(inserts.len());
-    let batch = match backend {
-        sea_orm::DatabaseBackend::Postgres => INSERT_BATCH_PG,
-        _ => INSERT_BATCH_SQLITE,
-    };
-    for chunk in inserts.chunks(batch) {
-        let mut values: Vec<Value> = vec![
-            Value::from(project.id),
-            Value::from(crs_name),
-            Value::from(now),
-        ];
-        let mut rows = Vec::with_capacity(chunk.len());
-        for p in chunk {
-            let d = &p.c.draft;
-            let g = &d.geometry;
-            let n = values.len();
-            let ph: Vec<String> = (1..=14).map(|k| format!("${}", n + k)).collect();
-            rows.push(format!(
-                "($1, {}, {}, {}, {}, {}, {}, {}, $2, {}, {}, {}, {}, {}, {}, {}, 1, $3, $3)",
-                ph[0],
-                ph[1],
-                ph[2],
-                ph[3],
-                ph[4],
-                ph[5],
-                ph[6],
-                ph[7],
-                ph[8],
-                ph[9],
-                ph[10],
-                ph[11],
-                ph[12],
-                ph[13]
-            ));
-            values.extend([
-                Value::from(p.commune_id),
-                Value::from(d.map_sheet.as_str()),
-                Value::from(d.parcel_no.as_str()),
-                Value::from(d.land_use.as_str()),
-                Value::from(g.area_m2),
-                Value::from(p.recovered),
-                Value::from(g.geojson.as_str()),
-                Value::from(p.c.source_geometry.as_str()),
-                Value::from(g.bbox.min_lon),
-                Value::from(g.bbox.min_lat),
-                Value::from(g.bbox.max_lon),
-                Value::from(g.bbox.max_lat),
-                Value::from(p.parents.first().map(|(id, _)| *id)),
-                Value::from(d.status.as_str()),
-            ]);
-        }
-        let sql = format!(
-            "INSERT INTO parcels (project_id, commune_id, map_sheet, parcel_no, land_use, area_m2, \
-             recovered_area_m2, geometry, source_crs, source_geometry, min_lon, min_lat, max_lon, max_lat, \
-             parent_parcel_id, status, version, created_at, updated_at) VALUES {} \
-             RETURNING id, commune_id, map_sheet, parcel_no",
-            rows.join(", ")
-        );
-        for r in conn
-            .query_all(Statement::from_sql_and_values(backend, sql, values))
-            .await?
-        {
-            new_ids.insert(
-                (
-                    r.try_get("", "commune_id")?,
-                    r.try_get("", "map_sheet")?,
-                    r.try_get("", "parcel_no")?,
-                ),
-                r.try_get("", "id")?,
-            );
-        }
-        // Each new parcel's first status event, as POST /parcels records it.
-        let mut values: Vec<Value> = vec![
-            Value::from(project.id),
-            Value::from(who.user_id),
-            Value::from(who.actor()),
-            Value::from(now),
-        ];
-        let mut rows = Vec::with_capacity(chunk.len());
-        for p in chunk {
-            let d = &p.c.draft;
-            let id = new_ids
-                .get(&(p.commune_id, d.map_sheet.clone(), d.parcel_no.clone()))
-                .copied()
-                .ok_or(DbErr::RecordNotInserted)?;
-            let n = values.len();
-            rows.push(format!(
-                "($1, ${}, NULL, ${}, 'imported', $2, $3, $4)",
-                n + 1,
-                n + 2
-            ));
-            values.push(Value::from(id));
-            values.push(Value::from(d.status.as_str()));
-        }
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "INSERT INTO parcel_status_events (project_id, parcel_id, from_status, to_status, reason, actor_id, actor, at) VALUES {}",
-                rows.join(", ")
-            ),
-            values,
-        ))
-        .await?;
-        done += chunk.len() as u64;
-        progress("writing", done, total);
-    }
-
+        .enumerate()
+        .filter(|(_, p)| matches!(p.action, Action::Insert))
+        .unzip();
+    let ids = insert_planned(conn, who, project.id, crs_name, &inserts, now, progress).await?;
+    let mut done = ids.len() as u64;
+    // Position in `planned` → id of the inserted parcel, for lineage.
+    let new_ids: HashMap<usize, i32> = positions.into_iter().zip(ids).collect();
     for p in planned {
         let Action::Update(id) = p.action else {
             continue;
         };
-        let d = &p.c.draft;
-        let g = &d.geometry;
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "UPDATE parcels SET land_use = $1, area_m2 = $2, recovered_area_m2 = $3, geometry = $4, \
-             source_crs = $5, source_geometry = $6, min_lon = $7, min_lat = $8, max_lon = $9, max_lat = $10, \
-             version = version + 1, updated_at = $11 WHERE id = $12",
-            [
-                Value::from(d.land_use.as_str()),
-                Value::from(g.area_m2),
-                Value::from(p.recovered),
-                Value::from(g.geojson.as_str()),
-                Value::from(crs_name),
-                Value::from(p.c.source_geometry.as_str()),
-                Value::from(g.bbox.min_lon),
-                Value::from(g.bbox.min_lat),
-                Value::from(g.bbox.max_lon),
-                Value::from(g.bbox.max_lat),
-                Value::from(now),
-                Value::from(id),
-            ],
-        ))
-        .await?;
+        update_parcel(conn, id, p, crs_name, now).await?;
         done += 1;
         if done.is_multiple_of(500) {
             progress("writing", done, total);
         }
     }
 
-    for p in planned {
-        if p.parents.is_empty() {
-            continue;
-        }
-        let d = &p.c.draft;
+    let mut links = Vec::new();
+    for (i, p) in planned.iter().enumerate() {
         let id = match p.action {
             Action::Update(id) => id,
-            _ => match new_ids.get(&(p.commune_id, d.map_sheet.clone(), d.parcel_no.clone())) {
+            // Unchanged parcels keep the lineage they have.
+            Action::Unchanged => continue,
+            Action::Insert => match new_ids.get(&i) {
                 Some(id) => *id,
-                // Unchanged parcels keep the lineage they have.
                 None => continue,
             },
         };
         let kind = lineage_kind(p);
-        for (parent, _) in &p.parents {
-            let sql = match backend {
-                sea_orm::DatabaseBackend::Postgres => "INSERT INTO parcel_lineage (parcel_id, parent_id, kind, recorded_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                _ => "INSERT OR IGNORE INTO parcel_lineage (parcel_id, parent_id, kind, recorded_at) VALUES ($1, $2, $3, $4)",
-            };
-            conn.execute(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [
-                    Value::from(id),
-                    Value::from(*parent),
-                    Value::from(kind),
-                    Value::from(now),
-                ],
-            ))
-            .await?;
-        }
+        links.extend(p.parents.iter().map(|(parent, _)| ParcelLineage {
+            parcel_id: id,
+            parent_id: *parent,
+            kind,
+        }));
     }
+    insert_lineage(conn, &links, now).await?;
     progress("writing", total, total);
+    Ok(())
+}
+
+/// Inserts the new parcels in slices (for progress reports); their ids in the order of
+/// `inserts`.
+async fn insert_planned(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    project_id: i32,
+    crs_name: &str,
+    inserts: &[&Planned],
+    now: DateTime<FixedOffset>,
+    progress: Progress<'_>,
+) -> AppResult<Vec<i32>> {
+    let actor = EventActor::of(who);
+    let batch = NewParcelBatch {
+        project_id,
+        source_crs: crs_name,
+        actor: &actor,
+        reason: "imported",
+        at: now,
+    };
+    let total = inserts.len() as u64;
+    let mut ids: Vec<i32> = Vec::with_capacity(inserts.len());
+    for slice in inserts.chunks(PROGRESS_EVERY) {
+        let rows: Vec<NewParcelRow> = slice
+            .iter()
+            .map(|p| {
+                let d = &p.c.draft;
+                let g = &d.geometry;
+                NewParcelRow {
+                    commune_id: p.commune_id,
+                    map_sheet: &d.map_sheet,
+                    parcel_no: &d.parcel_no,
+                    land_use: d.land_use,
+                    area_m2: g.area_m2,
+                    recovered_area_m2: p.recovered,
+                    geometry: &g.geojson,
+                    source_geometry: Some(&p.c.source_geometry),
+                    bbox: g.bbox,
+                    parent_parcel_id: p.parents.first().map(|(id, _)| *id),
+                    status: d.status,
+                }
+            })
+            .collect();
+        ids.extend(insert_batch(conn, &batch, &rows).await?);
+        progress("writing", ids.len() as u64, total);
+    }
+    Ok(ids)
+}
+
+/// A parcel the file changed: new geometry and land use, same status.
+async fn update_parcel(
+    conn: &impl ConnectionTrait,
+    id: i32,
+    p: &Planned,
+    crs_name: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(), DbErr> {
+    use crate::entities::parcels::{Column as P, Entity};
+    let d = &p.c.draft;
+    let g = &d.geometry;
+    Entity::update_many()
+        .col_expr(P::LandUse, Expr::value(d.land_use.as_str()))
+        .col_expr(P::AreaM2, Expr::value(g.area_m2))
+        .col_expr(P::RecoveredAreaM2, Expr::value(p.recovered))
+        .col_expr(P::Geometry, Expr::value(g.geojson.as_str()))
+        .col_expr(P::SourceCrs, Expr::value(crs_name))
+        .col_expr(P::SourceGeometry, Expr::value(p.c.source_geometry.as_str()))
+        .col_expr(P::MinLon, Expr::value(g.bbox.min_lon))
+        .col_expr(P::MinLat, Expr::value(g.bbox.min_lat))
+        .col_expr(P::MaxLon, Expr::value(g.bbox.max_lon))
+        .col_expr(P::MaxLat, Expr::value(g.bbox.max_lat))
+        .col_expr(P::Version, Expr::col(P::Version).add(1))
+        .col_expr(P::UpdatedAt, Expr::value(now))
+        .filter(P::Id.eq(id))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -1255,29 +1209,26 @@ pub async fn record_batch(
     report: &ImportReport,
     now: DateTime<FixedOffset>,
 ) -> Result<i32, DbErr> {
-    let n = |v: usize| Value::from(i32::try_from(v).unwrap_or(i32::MAX));
-    let row = conn
-        .query_one(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "INSERT INTO import_batches (project_id, kind, file_name, source_crs, actor, total, inserted, \
-             updated, unchanged, lineage, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            [
-                Value::from(project_id),
-                Value::from(kind),
-                Value::from(file_name),
-                Value::from(crs),
-                Value::from(who.actor()),
-                n(report.total),
-                n(report.inserted),
-                n(report.updated),
-                n(report.unchanged),
-                n(report.lineage.len()),
-                Value::from(now),
-            ],
-        ))
+    use crate::entities::import_batches;
+    let n = |v: usize| Set(i32::try_from(v).unwrap_or(i32::MAX));
+    let row = import_batches::ActiveModel {
+        project_id: Set(project_id),
+        kind: Set(kind.to_string()),
+        file_name: Set(file_name.to_string()),
+        source_crs: Set(crs.to_string()),
+        actor: Set(who.actor()),
+        total: n(report.total),
+        inserted: n(report.inserted),
+        updated: n(report.updated),
+        unchanged: n(report.unchanged),
+        lineage: n(report.lineage.len()),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    Ok(import_batches::Entity::insert(row)
+        .exec(conn)
         .await?
-        .ok_or(DbErr::RecordNotInserted)?;
-    row.try_get("", "id")
+        .last_insert_id)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub struct ParcelDto {
     pub parcel_no: String,
     pub commune: CommuneRef,
     /// Land-use code, e.g. `LUC`, `ONT`, `CLN`.
-    pub land_use: String,
+    pub land_use: LandUse,
     /// Geodesic area of the geometry, m².
     pub area_m2: f64,
     /// Area inside the project boundary, m².
@@ -36,9 +36,7 @@ pub struct ParcelDto {
     pub source_crs: String,
     /// Id of the parcel this one was split from.
     pub parent_parcel: Option<i32>,
-    /// `not_contacted`, `contacted`, `negotiating`, `agreed`, `paid`, `handed_over`,
-    /// `objecting` or `in_complaint`.
-    pub status: String,
+    pub status: ParcelStatus,
     /// Optimistic-concurrency version: send it back in `If-Match` to change the parcel.
     pub version: i32,
     /// RFC 3339.
@@ -51,7 +49,11 @@ pub struct ParcelQuery {
     /// Only parcels in this status; several may be given separated by commas
     /// (`agreed,paid`).
     pub status: Option<String>,
-    /// Admin unit code: parcels of that commune, or of the pre-2025 communes merged into it.
+    /// Admin unit id (preferred): parcels of that commune, or of the pre-2025 communes merged
+    /// into it.
+    pub commune_id: Option<i32>,
+    /// Admin unit code, as `commune_id` (`CODE` = the unit in force today, `CODE@YYYY-MM-DD` =
+    /// the unit in force that day).
     pub commune: Option<String>,
     /// `minLon,minLat,maxLon,maxLat` (WGS84): parcels whose extent overlaps the box.
     pub bbox: Option<String>,
@@ -78,8 +80,8 @@ pub struct ParcelPatch {
 pub struct StatusEventDto {
     pub id: i32,
     /// Null for the parcel's first status.
-    pub from: Option<String>,
-    pub to: String,
+    pub from: Option<ParcelStatus>,
+    pub to: ParcelStatus,
     pub reason: String,
     /// `user:<username>`, `token:<id>` or `system`.
     pub actor: String,
@@ -97,7 +99,7 @@ pub struct NewParcelProperties {
     /// Land-use code, e.g. `LUC`.
     pub land_use: String,
     /// Defaults to `not_contacted`.
-    pub status: Option<String>,
+    pub status: Option<ParcelStatus>,
     /// Id of the parcel this one was split from.
     pub parent_parcel: Option<i32>,
 }

@@ -111,6 +111,7 @@ fn feature_collection(page: Page<ParcelDto>, next: Option<String>) -> Response {
             content((Page<ParcelDto> = "application/json"), (Object = "application/geo+json"))),
         (status = 400, body = crate::error::ErrorEnvelope),
         (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(code = %code))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -144,6 +145,7 @@ pub async fn list(
               (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, description = "refused features: `invalid_features` with details.features", body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(code = %code))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -201,6 +203,7 @@ pub async fn create(
     params(("id" = i32, Path, description = "parcel id")),
     responses((status = 200, body = ParcelDto, headers(("ETag" = String, description = "the version, e.g. \"3\""))),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(parcel_id = id))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -223,6 +226,7 @@ pub async fn get(
               (status = 409, description = "version_conflict", body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope),
               (status = 428, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(parcel_id = id))]
 pub async fn patch(
     State(state): State<AppState>,
     principal: Principal,
@@ -232,7 +236,7 @@ pub async fn patch(
 ) -> AppResult<Response> {
     principal.require(Permission::WriteParcels)?;
     // 404 before anything else for a parcel outside the caller's area.
-    service::get(&state.db.conn, &principal.scope, id).await?;
+    let parcel = crate::scoped::parcel(&state.db.conn, &principal.scope, id).await?;
     let raw = match headers.get(header::IF_MATCH) {
         None => None,
         Some(v) => Some(
@@ -257,7 +261,7 @@ pub async fn patch(
     }
     let now = crate::db::utc(Utc::now().fixed_offset());
     let tx = state.db.write().await?;
-    match service::update(&*tx, &principal, id, expected, &patch, now).await? {
+    match service::update(&*tx, &principal, parcel, expected, &patch, now).await? {
         PatchOutcome::Updated(row) => {
             tx.commit().await?;
             state.metrics.parcel_updates.fetch_add(1, Ordering::Relaxed);
@@ -285,6 +289,7 @@ pub async fn patch(
 #[utoipa::path(get, path = "/api/v1/parcels/{id}/history", tag = "parcels",
     params(("id" = i32, Path, description = "parcel id")),
     responses((status = 200, body = Page<StatusEventDto>), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(parcel_id = id))]
 pub async fn history(
     State(state): State<AppState>,
     principal: Principal,

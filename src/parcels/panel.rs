@@ -1,18 +1,20 @@
 //! The map's side panel for one parcel: its households, status history, last visit and open
 //! grievances, in one request, showing only what the caller's role and area allow.
+use std::str::FromStr;
+
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, FixedOffset, NaiveDate};
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::dto::{CommuneRef, StatusEventDto};
 use super::service;
 use crate::auth::{Principal, Scope};
-use crate::domain::Permission;
-use crate::error::AppResult;
+use crate::domain::{GrievanceStatus, LandUse, ParcelStatus, Permission, Stance, VisitKind};
+use crate::error::{AppError, AppResult};
 use crate::extract::ApiPath;
+use crate::scoped::{self, ParcelId, Scoped};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -22,9 +24,9 @@ pub struct PanelParcel {
     pub map_sheet: String,
     pub parcel_no: String,
     pub commune: CommuneRef,
-    pub land_use: String,
+    pub land_use: LandUse,
     pub area_m2: f64,
-    pub status: String,
+    pub status: ParcelStatus,
     pub version: i32,
 }
 
@@ -36,7 +38,7 @@ pub struct PanelHousehold {
     pub code: Option<String>,
     pub head_name: Option<String>,
     /// Stance after the latest visit; null if not visited.
-    pub stance: Option<String>,
+    pub stance: Option<Stance>,
     /// RFC 3339.
     pub last_visit_at: Option<String>,
 }
@@ -45,8 +47,8 @@ pub struct PanelHousehold {
 pub struct PanelVisit {
     /// RFC 3339.
     pub visited_at: String,
-    pub kind: String,
-    pub stance: String,
+    pub kind: VisitKind,
+    pub stance: Stance,
     pub working_group: String,
 }
 
@@ -54,7 +56,7 @@ pub struct PanelVisit {
 pub struct PanelGrievance {
     pub id: i32,
     pub kind: String,
-    pub status: String,
+    pub status: GrievanceStatus,
     /// `YYYY-MM-DD`.
     pub received_on: String,
     /// Legal deadline to resolve it, `YYYY-MM-DD`.
@@ -79,24 +81,64 @@ pub struct ParcelPanel {
 #[utoipa::path(get, path = "/api/v1/parcels/{id}/panel", tag = "parcels",
     params(("id" = i32, Path, description = "parcel id")),
     responses((status = 200, body = ParcelPanel), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(parcel_id = id))]
 pub async fn panel(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<ParcelPanel>> {
-    let conn = &state.db.conn;
+    Ok(Json(panel_of(&state.db.conn, &principal, id).await?))
+}
+
+/// A stored vocabulary value; anything else is a broken row.
+fn stored<T: FromStr>(what: &str, text: &str) -> AppResult<T> {
+    text.parse().map_err(|_| {
+        AppError::Internal(anyhow::anyhow!(
+            "a stored {what} is not one gpmb knows: `{text}`"
+        ))
+    })
+}
+
+/// The panel of a parcel inside the caller's scope; reading names through it is audited.
+#[tracing::instrument(skip_all, fields(parcel_id = id))]
+pub async fn panel_of(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    id: i32,
+) -> AppResult<ParcelPanel> {
     let personal = principal.require(Permission::ReadPersonal).is_ok();
+    let scoped_id = scoped::parcel(conn, &principal.scope, id).await?;
     let parcel = service::get(conn, &principal.scope, id).await?;
     let history = service::history(conn, &principal.scope, id).await?;
-    let households = households(conn, &principal.scope, id, personal).await?;
-    let last_visit = last_visit(conn, id).await?;
-    let open_grievances = open_grievances(conn, id).await?;
+    let households = households(conn, &principal.scope, scoped_id, personal).await?;
+    let last_visit = match scoped::parcel_last_visit(conn, scoped_id).await? {
+        None => None,
+        Some(v) => Some(PanelVisit {
+            visited_at: v.visited_at.to_rfc3339(),
+            kind: stored("visit kind", &v.kind)?,
+            stance: stored("stance", &v.stance)?,
+            working_group: v.working_group,
+        }),
+    };
+    let open_grievances = scoped::parcel_open_grievances(conn, scoped_id)
+        .await?
+        .into_iter()
+        .map(|g| {
+            Ok(PanelGrievance {
+                id: g.id,
+                kind: g.kind,
+                status: stored("grievance status", &g.status)?,
+                received_on: g.received_on.to_string(),
+                resolve_by: g.resolve_by.map(|d| d.to_string()),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
     if personal {
         let ids: Vec<i32> = households.iter().filter_map(|h| h.id).collect();
         if !ids.is_empty() {
             crate::audit::record(
                 conn,
-                &principal,
+                principal,
                 "read",
                 "household",
                 None,
@@ -105,7 +147,7 @@ pub async fn panel(
             .await?;
         }
     }
-    Ok(Json(ParcelPanel {
+    Ok(ParcelPanel {
         parcel: PanelParcel {
             id: parcel.id,
             project: parcel.project_code,
@@ -126,108 +168,32 @@ pub async fn panel(
         history,
         last_visit,
         open_grievances,
-    }))
+    })
 }
 
+/// The households using the parcel; names only where the caller may read them.
 async fn households(
     conn: &impl ConnectionTrait,
     scope: &Scope,
-    parcel_id: i32,
+    parcel: Scoped<ParcelId>,
     personal: bool,
-) -> Result<Vec<PanelHousehold>, DbErr> {
-    let sql = format!(
-        "SELECT h.id, h.code, h.head_name, h.stance, h.last_visit_at, \
-         CASE WHEN {} THEN 1 ELSE 0 END AS in_scope \
-         FROM household_parcels hp JOIN households h ON h.id = hp.household_id \
-         WHERE hp.parcel_id = $1 ORDER BY h.id",
-        scope.sql_condition("h")
-    );
-    let rows = conn
-        .query_all(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            sql,
-            [Value::from(parcel_id)],
-        ))
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let show = personal && r.try_get::<i32>("", "in_scope")? == 1;
-        let last: Option<DateTime<FixedOffset>> = r.try_get("", "last_visit_at")?;
-        out.push(PanelHousehold {
-            id: if show {
-                Some(r.try_get("", "id")?)
-            } else {
-                None
-            },
-            code: if show {
-                Some(r.try_get("", "code")?)
-            } else {
-                None
-            },
-            head_name: if show {
-                Some(r.try_get("", "head_name")?)
-            } else {
-                None
-            },
-            stance: r.try_get("", "stance")?,
-            last_visit_at: last.map(|t| t.to_rfc3339()),
-        });
-    }
-    Ok(out)
-}
-
-async fn last_visit(
-    conn: &impl ConnectionTrait,
-    parcel_id: i32,
-) -> Result<Option<PanelVisit>, DbErr> {
-    let row = conn
-        .query_one(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "SELECT v.visited_at, v.kind, v.stance, wg.name AS working_group FROM visits v \
-             JOIN working_groups wg ON wg.id = v.working_group_id \
-             WHERE v.household_id IN (SELECT household_id FROM household_parcels WHERE parcel_id = $1) \
-             ORDER BY v.visited_at DESC, v.id DESC LIMIT 1",
-            [Value::from(parcel_id)],
-        ))
-        .await?;
-    let Some(r) = row else {
-        return Ok(None);
-    };
-    let at: DateTime<FixedOffset> = r.try_get("", "visited_at")?;
-    Ok(Some(PanelVisit {
-        visited_at: at.to_rfc3339(),
-        kind: r.try_get("", "kind")?,
-        stance: r.try_get("", "stance")?,
-        working_group: r.try_get("", "working_group")?,
-    }))
-}
-
-async fn open_grievances(
-    conn: &impl ConnectionTrait,
-    parcel_id: i32,
-) -> Result<Vec<PanelGrievance>, DbErr> {
-    let rows = conn
-        .query_all(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "SELECT g.id, g.kind, g.status, g.received_on, g.resolve_by FROM grievances g \
-             WHERE g.resolved_on IS NULL AND g.id IN (SELECT gh.grievance_id FROM grievance_households gh \
-               WHERE gh.parcel_id = $1 OR gh.household_id IN \
-               (SELECT household_id FROM household_parcels WHERE parcel_id = $1)) \
-             ORDER BY g.received_on, g.id",
-            [Value::from(parcel_id)],
-        ))
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let received: NaiveDate = r.try_get("", "received_on")?;
-        let resolve_by: Option<NaiveDate> = r.try_get("", "resolve_by")?;
-        out.push(PanelGrievance {
-            id: r.try_get("", "id")?,
-            kind: r.try_get("", "kind")?,
-            status: r.try_get("", "status")?,
-            received_on: received.to_string(),
-            resolve_by: resolve_by.map(|d| d.to_string()),
-        });
-    }
-    Ok(out)
+) -> AppResult<Vec<PanelHousehold>> {
+    scoped::parcel_households(conn, scope, parcel)
+        .await?
+        .into_iter()
+        .map(|h| {
+            let show = personal && h.in_scope;
+            Ok(PanelHousehold {
+                id: show.then_some(h.id),
+                code: show.then_some(h.code),
+                head_name: show.then_some(h.head_name),
+                stance: h
+                    .stance
+                    .as_deref()
+                    .map(|s| stored("stance", s))
+                    .transpose()?,
+                last_visit_at: h.last_visit_at.map(|t| t.to_rfc3339()),
+            })
+        })
+        .collect()
 }

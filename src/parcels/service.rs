@@ -1,33 +1,34 @@
 //! Parcel queries and writes. Every read takes the caller's `Scope`, so a member sees only the
-//! parcels of their working groups' communes and a project board only its project.
+//! parcels of their working groups' communes and a project board only its project; a write
+//! names its parcel by a `Scoped<ParcelId>`, an id that has passed that scope.
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset};
+use sea_orm::sea_query::{Condition, Expr, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set,
 };
 use serde_json::{json, Value as Json};
 
 use super::dto::{CommuneRef, InvalidFeature, ParcelDto, ParcelPatch, ParcelQuery, StatusEventDto};
 use crate::admin_units::seed::LEVEL_COMMUNE;
 use crate::auth::{Principal, Scope};
+use crate::db::dialect;
 use crate::domain::{LandUse, ParcelStatus};
-use crate::entities::{admin_units, parcels, projects};
+use crate::entities::{
+    admin_units, parcel_land_use_events, parcel_lineage, parcel_status_events, parcels, projects,
+};
 use crate::error::{AppError, AppResult};
-use crate::geo::{GeometryError, ParcelGeometry};
-use crate::pagination::{Cursor, Page};
-use crate::sql::{commune_code_condition, Conditions};
+use crate::geo::{Bbox, GeometryError, ParcelGeometry};
+use crate::pagination::{Direction, Keyset, Page};
+use crate::progress::counters::{self, StatusMove};
+use crate::scoped::{self, ParcelId, Scoped};
 
 /// Most features one POST may carry.
 pub const MAX_FEATURES: usize = 10_000;
 /// Longest map sheet / parcel number accepted.
 const MAX_KEY_CHARS: usize = 64;
-
-const SELECT: &str = "SELECT p.id, p.project_id, pr.code AS project_code, p.commune_id, \
-    u.code AS commune_code, u.name AS commune_name, p.map_sheet, p.parcel_no, p.land_use, p.area_m2, \
-    p.recovered_area_m2, p.geometry, p.source_crs, p.parent_parcel_id, p.status, p.version, p.updated_at \
-    FROM parcels p JOIN projects pr ON pr.id = p.project_id JOIN admin_units u ON u.id = p.commune_id";
 
 /// A parcel with its project code and commune, as the API shows it.
 #[derive(Clone, Debug, FromQueryResult)]
@@ -40,13 +41,13 @@ pub struct ParcelRow {
     pub commune_name: String,
     pub map_sheet: String,
     pub parcel_no: String,
-    pub land_use: String,
+    pub land_use: LandUse,
     pub area_m2: f64,
     pub recovered_area_m2: f64,
     pub geometry: String,
     pub source_crs: String,
     pub parent_parcel_id: Option<i32>,
-    pub status: String,
+    pub status: ParcelStatus,
     pub version: i32,
     pub updated_at: DateTime<FixedOffset>,
 }
@@ -76,6 +77,51 @@ impl ParcelRow {
     }
 }
 
+/// The columns of a [`ParcelRow`] over `select` (parcels joined to their project and commune).
+fn with_row_columns(select: Select<parcels::Entity>) -> Select<parcels::Entity> {
+    use parcels::Column as P;
+    select
+        .select_only()
+        .columns([
+            P::Id,
+            P::ProjectId,
+            P::CommuneId,
+            P::MapSheet,
+            P::ParcelNo,
+            P::LandUse,
+            P::AreaM2,
+            P::RecoveredAreaM2,
+            P::Geometry,
+            P::SourceCrs,
+            P::ParentParcelId,
+            P::Status,
+            P::Version,
+            P::UpdatedAt,
+        ])
+        .column_as(projects::Column::Code, "project_code")
+        .column_as(admin_units::Column::Code, "commune_code")
+        .column_as(admin_units::Column::Name, "commune_name")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            parcels::Entity::belongs_to(projects::Entity)
+                .from(P::ProjectId)
+                .to(projects::Column::Id)
+                .into(),
+        )
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            parcels::Entity::belongs_to(admin_units::Entity)
+                .from(P::CommuneId)
+                .to(admin_units::Column::Id)
+                .into(),
+        )
+}
+
+/// Parcel rows inside the caller's scope.
+fn rows_in(scope: &Scope) -> Select<parcels::Entity> {
+    with_row_columns(scoped::parcels(scope))
+}
+
 /// `status=agreed,paid` → the statuses, or 400 naming the allowed values.
 pub fn parse_statuses(raw: &str) -> AppResult<Vec<ParcelStatus>> {
     let mut out = Vec::new();
@@ -99,76 +145,78 @@ pub fn parse_statuses(raw: &str) -> AppResult<Vec<ParcelStatus>> {
     Ok(out)
 }
 
+/// The filters of a list request that need no database, checked.
+fn list_filters(q: &ParcelQuery) -> AppResult<Condition> {
+    use parcels::Column as P;
+    let mut c = Condition::all();
+    if let Some(raw) = q.status.as_deref() {
+        c = c.add(P::Status.is_in(parse_statuses(raw)?));
+    }
+    if let Some(raw) = q.bbox.as_deref() {
+        let b = crate::geo::parse_bbox(raw).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        c = c
+            .add(P::MinLon.lte(b.max_lon))
+            .add(P::MaxLon.gte(b.min_lon))
+            .add(P::MinLat.lte(b.max_lat))
+            .add(P::MaxLat.gte(b.min_lat));
+    }
+    Ok(c)
+}
+
 /// The parcels of a project inside the caller's scope, by id ascending, filtered as asked.
+#[tracing::instrument(skip_all, fields(project_id))]
 pub async fn list(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     project_id: i32,
     q: &ParcelQuery,
 ) -> AppResult<Page<ParcelDto>> {
-    let limit = crate::pagination::limit(q.limit)?;
-    let mut c = Conditions::new(scope.sql_condition("p"));
-    let p = c.bind(project_id);
-    c.push(format!("p.project_id = {p}"));
-    if let Some(raw) = q.status.as_deref() {
-        let statuses = parse_statuses(raw)?;
-        let list: Vec<String> = statuses.iter().map(|s| c.bind(s.as_str())).collect();
-        c.push(format!("p.status IN ({})", list.join(", ")));
-    }
-    if let Some(code) = q.commune.as_deref().map(str::trim) {
-        if code.is_empty() {
-            return Err(AppError::BadRequest(
-                "commune is empty; give an admin unit code such as 21043".into(),
-            ));
-        }
-        let x = c.bind(code);
-        c.push(commune_code_condition("p.commune_id", &x));
-    }
-    if let Some(raw) = q.bbox.as_deref() {
-        let b = crate::geo::parse_bbox(raw).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let (min_lon, min_lat, max_lon, max_lat) = (
-            c.bind(b.min_lon),
-            c.bind(b.min_lat),
-            c.bind(b.max_lon),
-            c.bind(b.max_lat),
-        );
-        c.push(format!(
-            "p.min_lon <= {max_lon} AND p.max_lon >= {min_lon} AND p.min_lat <= {max_lat} AND p.max_lat >= {min_lat}"
+    let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Ascending)?;
+    let filters = list_filters(q)?;
+    if q.commune.as_deref().is_some_and(|c| c.trim().is_empty()) && q.commune_id.is_none() {
+        return Err(AppError::BadRequest(
+            "commune is empty; give an admin unit code such as 21043".into(),
         ));
     }
-    if let Some(cursor) = Cursor::decode(q.cursor.as_deref())? {
-        let x = c.bind(cursor.0);
-        c.push(format!("p.id > {x}"));
+    let mut select = rows_in(scope)
+        .filter(parcels::Column::ProjectId.eq(project_id))
+        .filter(filters);
+    if let Some(units) =
+        crate::admin_units::filter::commune_filter(conn, q.commune_id, q.commune.as_deref()).await?
+    {
+        select = select.filter(parcels::Column::CommuneId.is_in(units));
     }
-    let sql = format!(
-        "{SELECT} WHERE {} ORDER BY p.id LIMIT {}",
-        c.sql(),
-        limit + 1
-    );
-    let rows = ParcelRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        c.into_values(),
-    ))
-    .all(conn)
-    .await?;
-    Ok(Page::from_rows(rows, limit, |r| r.id, ParcelRow::into_dto))
+    let rows = keyset
+        .apply(select, parcels::Column::Id)
+        .into_model::<ParcelRow>()
+        .all(conn)
+        .await?;
+    Ok(keyset.page(rows, |r| r.id, ParcelRow::into_dto))
 }
 
 /// One parcel if it is inside the scope; 404 otherwise (its existence is not revealed).
+#[tracing::instrument(skip_all, fields(parcel_id = id))]
 pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<ParcelRow> {
-    let sql = format!("{SELECT} WHERE p.id = $1 AND {}", scope.sql_condition("p"));
-    ParcelRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [Value::from(id)],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("parcel"))
+    rows_in(scope)
+        .filter(parcels::Column::Id.eq(id))
+        .into_model::<ParcelRow>()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("parcel"))
+}
+
+/// A parcel whose id has passed the caller's scope (re-read after a write).
+async fn read(conn: &impl ConnectionTrait, parcel: Scoped<ParcelId>) -> AppResult<ParcelRow> {
+    with_row_columns(parcels::Entity::find())
+        .filter(parcels::Column::Id.eq(parcel.id()))
+        .into_model::<ParcelRow>()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("parcel"))
 }
 
 /// Parcels by id inside the scope, in id order.
+#[tracing::instrument(skip_all, fields(n = ids.len()))]
 pub async fn by_ids(
     conn: &impl ConnectionTrait,
     scope: &Scope,
@@ -176,49 +224,52 @@ pub async fn by_ids(
 ) -> Result<Vec<ParcelDto>, DbErr> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let list: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
-        let sql = format!(
-            "{SELECT} WHERE p.id IN ({}) AND {} ORDER BY p.id",
-            list.join(","),
-            scope.sql_condition("p")
-        );
-        let rows =
-            ParcelRow::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
-                .all(conn)
-                .await?;
+        let rows = rows_in(scope)
+            .filter(parcels::Column::Id.is_in(chunk.iter().copied()))
+            .order_by_asc(parcels::Column::Id)
+            .into_model::<ParcelRow>()
+            .all(conn)
+            .await?;
         out.extend(rows.into_iter().map(ParcelRow::into_dto));
     }
     Ok(out)
 }
 
+fn stored_status(text: &str) -> AppResult<ParcelStatus> {
+    ParcelStatus::parse(text).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "a status event holds an unknown status `{text}`"
+        ))
+    })
+}
+
 /// The status events of a parcel in the scope, oldest first.
+#[tracing::instrument(skip_all, fields(parcel_id = id))]
 pub async fn history(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     id: i32,
 ) -> AppResult<Vec<StatusEventDto>> {
-    let parcel = get(conn, scope, id).await?;
-    let rows = conn
-        .query_all(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "SELECT id, from_status, to_status, reason, actor, at FROM parcel_status_events \
-             WHERE parcel_id = $1 ORDER BY at, id",
-            [Value::from(parcel.id)],
-        ))
+    let parcel = scoped::parcel(conn, scope, id).await?;
+    let events = parcel_status_events::Entity::find()
+        .filter(parcel_status_events::Column::ParcelId.eq(parcel.id()))
+        .order_by_asc(parcel_status_events::Column::At)
+        .order_by_asc(parcel_status_events::Column::Id)
+        .all(conn)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let at: DateTime<FixedOffset> = r.try_get("", "at")?;
-        out.push(StatusEventDto {
-            id: r.try_get("", "id")?,
-            from: r.try_get("", "from_status")?,
-            to: r.try_get("", "to_status")?,
-            reason: r.try_get("", "reason")?,
-            actor: r.try_get("", "actor")?,
-            at: at.to_rfc3339(),
-        });
-    }
-    Ok(out)
+    events
+        .into_iter()
+        .map(|e| {
+            Ok(StatusEventDto {
+                id: e.id,
+                from: e.from_status.as_deref().map(stored_status).transpose()?,
+                to: stored_status(&e.to_status)?,
+                reason: e.reason,
+                actor: e.actor,
+                at: e.at.to_rfc3339(),
+            })
+        })
+        .collect()
 }
 
 /// Reads `If-Match`: `3`, `"3"` or `W/"3"`.
@@ -240,6 +291,268 @@ pub fn parse_if_match(raw: Option<&str>) -> AppResult<i32> {
     })
 }
 
+// ---- status events and counters ------------------------------------------------------------
+
+/// Who a status event names: a user or token, or the system (demo loader).
+#[derive(Clone, Debug)]
+pub struct EventActor {
+    pub id: Option<i32>,
+    pub name: String,
+}
+
+impl EventActor {
+    pub fn of(who: &Principal) -> Self {
+        EventActor {
+            id: who.user_id,
+            name: who.actor(),
+        }
+    }
+
+    pub fn system() -> Self {
+        EventActor {
+            id: None,
+            name: "system".into(),
+        }
+    }
+}
+
+/// One parcel's status change (`from` is None for a new parcel).
+#[derive(Clone, Copy, Debug)]
+pub struct StatusChange {
+    pub parcel_id: i32,
+    pub commune_id: i32,
+    pub area_m2: f64,
+    pub from: Option<ParcelStatus>,
+    pub to: ParcelStatus,
+}
+
+/// Records status changes of a project's parcels: their status events (multi-row inserts)
+/// and the progress counters they move. The one place both are written.
+pub async fn record_status_changes(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    actor: &EventActor,
+    reason: &str,
+    at: DateTime<FixedOffset>,
+    changes: &[StatusChange],
+) -> AppResult<()> {
+    use parcel_status_events::Column as E;
+    let backend = conn.get_database_backend();
+    for chunk in changes.chunks(dialect::parcel_rows_per_insert(backend)) {
+        let mut stmt = Query::insert()
+            .into_table(parcel_status_events::Entity)
+            .columns([
+                E::ProjectId,
+                E::ParcelId,
+                E::FromStatus,
+                E::ToStatus,
+                E::Reason,
+                E::ActorId,
+                E::Actor,
+                E::At,
+            ])
+            .to_owned();
+        for c in chunk {
+            stmt.values_panic([
+                project_id.into(),
+                c.parcel_id.into(),
+                c.from.map(ParcelStatus::as_str).into(),
+                c.to.as_str().into(),
+                reason.into(),
+                actor.id.into(),
+                actor.name.as_str().into(),
+                at.into(),
+            ]);
+        }
+        conn.execute(dialect::build(backend, &stmt)).await?;
+    }
+    let moves: Vec<StatusMove> = changes
+        .iter()
+        .map(|c| StatusMove {
+            commune_id: c.commune_id,
+            area_m2: c.area_m2,
+            from: c.from,
+            to: c.to,
+        })
+        .collect();
+    counters::apply_parcel_status_changes(conn, project_id, &moves, at).await?;
+    Ok(())
+}
+
+// ---- inserting parcels ----------------------------------------------------------------------
+
+/// A parcel to insert.
+#[derive(Clone, Copy, Debug)]
+pub struct NewParcelRow<'a> {
+    pub commune_id: i32,
+    pub map_sheet: &'a str,
+    pub parcel_no: &'a str,
+    pub land_use: LandUse,
+    pub area_m2: f64,
+    pub recovered_area_m2: f64,
+    /// WGS84 GeoJSON geometry text.
+    pub geometry: &'a str,
+    /// The geometry as the file gave it (imports); None when sent as WGS84 GeoJSON.
+    pub source_geometry: Option<&'a str>,
+    pub bbox: Bbox,
+    pub parent_parcel_id: Option<i32>,
+    pub status: ParcelStatus,
+}
+
+/// What a batch of new parcels has in common.
+#[derive(Clone, Copy, Debug)]
+pub struct NewParcelBatch<'a> {
+    pub project_id: i32,
+    /// The CRS the parcels came in (`EPSG:4326` for GeoJSON).
+    pub source_crs: &'a str,
+    pub actor: &'a EventActor,
+    /// The reason of their first status event (`created`, `imported`).
+    pub reason: &'a str,
+    pub at: DateTime<FixedOffset>,
+}
+
+/// Inserts parcels (multi-row INSERTs, batch size per backend) with their first status event
+/// and the progress counters; returns their ids in the order of `rows`. Used by the API, the
+/// parcel import and the demo. Run inside the caller's write transaction.
+#[tracing::instrument(skip_all, fields(project_id = batch.project_id, n = rows.len()))]
+pub async fn insert_batch(
+    conn: &impl ConnectionTrait,
+    batch: &NewParcelBatch<'_>,
+    rows: &[NewParcelRow<'_>],
+) -> AppResult<Vec<i32>> {
+    use parcels::Column as P;
+    let backend = conn.get_database_backend();
+    let mut ids: Vec<i32> = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(dialect::parcel_rows_per_insert(backend)) {
+        let mut stmt = Query::insert()
+            .into_table(parcels::Entity)
+            .columns([
+                P::ProjectId,
+                P::CommuneId,
+                P::MapSheet,
+                P::ParcelNo,
+                P::LandUse,
+                P::AreaM2,
+                P::RecoveredAreaM2,
+                P::Geometry,
+                P::SourceCrs,
+                P::SourceGeometry,
+                P::MinLon,
+                P::MinLat,
+                P::MaxLon,
+                P::MaxLat,
+                P::ParentParcelId,
+                P::Status,
+                P::Version,
+                P::CreatedAt,
+                P::UpdatedAt,
+            ])
+            .returning(Query::returning().columns([P::Id, P::CommuneId, P::MapSheet, P::ParcelNo]))
+            .to_owned();
+        for r in chunk {
+            stmt.values_panic([
+                batch.project_id.into(),
+                r.commune_id.into(),
+                r.map_sheet.into(),
+                r.parcel_no.into(),
+                r.land_use.as_str().into(),
+                r.area_m2.into(),
+                r.recovered_area_m2.into(),
+                r.geometry.into(),
+                batch.source_crs.into(),
+                r.source_geometry.into(),
+                r.bbox.min_lon.into(),
+                r.bbox.min_lat.into(),
+                r.bbox.max_lon.into(),
+                r.bbox.max_lat.into(),
+                r.parent_parcel_id.into(),
+                r.status.as_str().into(),
+                1.into(),
+                batch.at.into(),
+                batch.at.into(),
+            ]);
+        }
+        // RETURNING order is not promised: match the new ids back by key.
+        let mut by_key: HashMap<(i32, String, String), i32> = HashMap::with_capacity(chunk.len());
+        for row in conn.query_all(dialect::build(backend, &stmt)).await? {
+            by_key.insert(
+                (
+                    row.try_get("", "commune_id")?,
+                    row.try_get("", "map_sheet")?,
+                    row.try_get("", "parcel_no")?,
+                ),
+                row.try_get("", "id")?,
+            );
+        }
+        for r in chunk {
+            let key = (
+                r.commune_id,
+                r.map_sheet.to_string(),
+                r.parcel_no.to_string(),
+            );
+            ids.push(by_key.get(&key).copied().ok_or(DbErr::RecordNotInserted)?);
+        }
+    }
+    let changes: Vec<StatusChange> = rows
+        .iter()
+        .zip(&ids)
+        .map(|(r, &parcel_id)| StatusChange {
+            parcel_id,
+            commune_id: r.commune_id,
+            area_m2: r.area_m2,
+            from: None,
+            to: r.status,
+        })
+        .collect();
+    record_status_changes(
+        conn,
+        batch.project_id,
+        batch.actor,
+        batch.reason,
+        batch.at,
+        &changes,
+    )
+    .await?;
+    Ok(ids)
+}
+
+/// A lineage link: `parcel` was cut from (`split`) or merged from (`merge`) `parent`.
+#[derive(Clone, Copy, Debug)]
+pub struct ParcelLineage {
+    pub parcel_id: i32,
+    pub parent_id: i32,
+    pub kind: &'static str,
+}
+
+/// Records lineage links; a link already recorded is kept as it is.
+pub async fn insert_lineage(
+    conn: &impl ConnectionTrait,
+    links: &[ParcelLineage],
+    at: DateTime<FixedOffset>,
+) -> AppResult<()> {
+    use parcel_lineage::Column as L;
+    let backend = conn.get_database_backend();
+    for chunk in links.chunks(dialect::parcel_rows_per_insert(backend)) {
+        let mut stmt = Query::insert()
+            .into_table(parcel_lineage::Entity)
+            .columns([L::ParcelId, L::ParentId, L::Kind, L::RecordedAt])
+            .to_owned();
+        for l in chunk {
+            stmt.values_panic([
+                l.parcel_id.into(),
+                l.parent_id.into(),
+                l.kind.into(),
+                at.into(),
+            ]);
+        }
+        dialect::ignore_conflicts(&mut stmt);
+        conn.execute(dialect::build(backend, &stmt)).await?;
+    }
+    Ok(())
+}
+
+// ---- changing a parcel ----------------------------------------------------------------------
+
 /// What a PATCH did.
 pub enum PatchOutcome {
     Updated(Box<ParcelRow>),
@@ -249,96 +562,55 @@ pub enum PatchOutcome {
 
 /// Applies a PATCH if the parcel is still at version `expected`. The conditional UPDATE makes
 /// two writers holding the same version unable to both win, whatever the database.
+#[tracing::instrument(skip_all, fields(parcel_id = parcel.id(), expected))]
 pub async fn update(
     conn: &impl ConnectionTrait,
     who: &Principal,
-    id: i32,
+    parcel: Scoped<ParcelId>,
     expected: i32,
     patch: &ParcelPatch,
     now: DateTime<FixedOffset>,
 ) -> AppResult<PatchOutcome> {
-    let backend = conn.get_database_backend();
-    let current = get(conn, &who.scope, id).await?;
+    use parcels::Column as P;
+    let id = parcel.id();
+    let current = read(conn, parcel).await?;
     if current.version != expected {
         return Ok(PatchOutcome::Conflict(current.version));
     }
-    let new_status = patch
-        .status
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_else(|| current.status.clone());
-    let new_land_use = patch
-        .land_use
-        .map(|l| l.as_str().to_string())
-        .unwrap_or_else(|| current.land_use.clone());
-    let done = conn
-        .execute(Statement::from_sql_and_values(
-            backend,
-            "UPDATE parcels SET status = $1, land_use = $2, updated_at = $3, version = version + 1 \
-             WHERE id = $4 AND version = $5",
-            [
-                Value::from(new_status.as_str()),
-                Value::from(new_land_use.as_str()),
-                Value::from(now),
-                Value::from(id),
-                Value::from(expected),
-            ],
-        ))
+    let new_status = patch.status.unwrap_or(current.status);
+    let new_land_use = patch.land_use.unwrap_or(current.land_use);
+    let done = parcels::Entity::update_many()
+        .col_expr(P::Status, Expr::value(new_status.as_str()))
+        .col_expr(P::LandUse, Expr::value(new_land_use.as_str()))
+        .col_expr(P::UpdatedAt, Expr::value(now))
+        .col_expr(P::Version, Expr::col(P::Version).add(1))
+        .filter(P::Id.eq(id))
+        .filter(P::Version.eq(expected))
+        .exec(conn)
         .await?;
-    if done.rows_affected() != 1 {
-        let now_at = get(conn, &Scope::cli(), id).await?;
+    if done.rows_affected != 1 {
+        let now_at = read(conn, parcel).await?;
         return Ok(PatchOutcome::Conflict(now_at.version));
     }
 
-    let reason = patch.reason.clone().unwrap_or_default();
     let mut detail = json!({"version": {"from": expected, "to": expected + 1}});
     if new_status != current.status {
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO parcel_status_events (project_id, parcel_id, from_status, to_status, reason, actor_id, actor, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [
-                Value::from(current.project_id),
-                Value::from(id),
-                Value::from(current.status.as_str()),
-                Value::from(new_status.as_str()),
-                Value::from(reason.as_str()),
-                Value::from(who.user_id),
-                Value::from(who.actor()),
-                Value::from(now),
-            ],
-        ))
-        .await?;
-        crate::progress::apply_parcel_status_change(
-            conn,
-            current.project_id,
-            current.commune_id,
-            current.area_m2,
-            Some(&current.status),
-            &new_status,
-            now,
-        )
-        .await?;
+        let change = StatusChange {
+            parcel_id: id,
+            commune_id: current.commune_id,
+            area_m2: current.area_m2,
+            from: Some(current.status),
+            to: new_status,
+        };
+        let reason = patch.reason.clone().unwrap_or_default();
+        let actor = EventActor::of(who);
+        record_status_changes(conn, current.project_id, &actor, &reason, now, &[change]).await?;
         detail["status"] = json!({"from": current.status, "to": new_status});
     }
     if new_land_use != current.land_use {
         detail["land_use"] = json!({"from": current.land_use, "to": new_land_use});
         // Land-use changes after a project's notice date are alerts (issue 6).
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO parcel_land_use_events (project_id, parcel_id, commune_id, from_land_use, to_land_use, actor_id, actor, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [
-                Value::from(current.project_id),
-                Value::from(id),
-                Value::from(current.commune_id),
-                Value::from(current.land_use.as_str()),
-                Value::from(new_land_use.as_str()),
-                Value::from(who.user_id),
-                Value::from(who.actor()),
-                Value::from(now),
-            ],
-        ))
-        .await?;
+        record_land_use_change(conn, who, &current, new_land_use, now).await?;
     }
     if let Some(r) = &patch.reason {
         detail["reason"] = json!(r);
@@ -347,8 +619,31 @@ pub async fn update(
         detail["note"] = json!(n);
     }
     crate::audit::record(conn, who, "update", "parcel", Some(id.to_string()), detail).await?;
-    let after = get(conn, &Scope::cli(), id).await?;
+    let after = read(conn, parcel).await?;
     Ok(PatchOutcome::Updated(Box::new(after)))
+}
+
+async fn record_land_use_change(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    current: &ParcelRow,
+    to: LandUse,
+    at: DateTime<FixedOffset>,
+) -> Result<(), DbErr> {
+    parcel_land_use_events::Entity::insert(parcel_land_use_events::ActiveModel {
+        project_id: Set(current.project_id),
+        parcel_id: Set(current.id),
+        commune_id: Set(current.commune_id),
+        from_land_use: Set(current.land_use.as_str().to_string()),
+        to_land_use: Set(to.as_str().to_string()),
+        actor_id: Set(who.user_id),
+        actor: Set(who.actor()),
+        at: Set(at),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
 }
 
 // ---- creating parcels ---------------------------------------------------------------------
@@ -561,40 +856,28 @@ async fn existing_keys(
     project_id: i32,
     keys: &[(i32, String, String)],
 ) -> Result<HashSet<(i32, String, String)>, DbErr> {
+    use parcels::Column as P;
     let mut out = HashSet::new();
     for chunk in keys.chunks(200) {
-        let mut values = vec![Value::from(project_id)];
-        let mut ors = Vec::with_capacity(chunk.len());
-        for (commune, sheet, no) in chunk {
-            let n = values.len();
-            ors.push(format!(
-                "(commune_id = ${} AND map_sheet = ${} AND parcel_no = ${})",
-                n + 1,
-                n + 2,
-                n + 3
-            ));
-            values.push(Value::from(*commune));
-            values.push(Value::from(sheet.as_str()));
-            values.push(Value::from(no.as_str()));
-        }
-        let sql = format!(
-            "SELECT commune_id, map_sheet, parcel_no FROM parcels WHERE project_id = $1 AND ({})",
-            ors.join(" OR ")
-        );
-        for r in conn
-            .query_all(Statement::from_sql_and_values(
-                conn.get_database_backend(),
-                sql,
-                values,
-            ))
-            .await?
-        {
-            out.insert((
-                r.try_get("", "commune_id")?,
-                r.try_get("", "map_sheet")?,
-                r.try_get("", "parcel_no")?,
-            ));
-        }
+        let any = chunk
+            .iter()
+            .fold(Condition::any(), |any, (commune, sheet, no)| {
+                any.add(
+                    Condition::all()
+                        .add(P::CommuneId.eq(*commune))
+                        .add(P::MapSheet.eq(sheet.as_str()))
+                        .add(P::ParcelNo.eq(no.as_str())),
+                )
+            });
+        let found: Vec<(i32, String, String)> = parcels::Entity::find()
+            .select_only()
+            .columns([P::CommuneId, P::MapSheet, P::ParcelNo])
+            .filter(P::ProjectId.eq(project_id))
+            .filter(any)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(found);
     }
     Ok(out)
 }
@@ -718,6 +1001,7 @@ pub async fn check_against_database(
 
 /// Inserts checked parcels with their first status event, counters, lineage and audit rows;
 /// returns their ids. Run inside one write transaction.
+#[tracing::instrument(skip_all, fields(project_id = project.id, n = new.len()))]
 pub async fn insert_all(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -725,79 +1009,54 @@ pub async fn insert_all(
     new: &[NewParcel],
     now: DateTime<FixedOffset>,
 ) -> AppResult<Vec<i32>> {
-    let backend = conn.get_database_backend();
     let boundary = project
         .boundary
         .as_deref()
         .and_then(|b| serde_json::from_str::<Json>(b).ok())
         .and_then(|v| crate::geo::parse_geometry(&v).ok());
-    let mut ids = Vec::with_capacity(new.len());
-    for p in new {
+    let rows: Vec<NewParcelRow> = new
+        .iter()
+        .map(|p| {
+            let d = &p.draft;
+            let g = &d.geometry;
+            NewParcelRow {
+                commune_id: p.commune_id,
+                map_sheet: &d.map_sheet,
+                parcel_no: &d.parcel_no,
+                land_use: d.land_use,
+                area_m2: g.area_m2,
+                recovered_area_m2: crate::geo::recovered_area_m2(&g.geometry, boundary.as_ref()),
+                geometry: &g.geojson,
+                source_geometry: None,
+                bbox: g.bbox,
+                parent_parcel_id: d.parent,
+                status: d.status,
+            }
+        })
+        .collect();
+    let actor = EventActor::of(who);
+    let batch = NewParcelBatch {
+        project_id: project.id,
+        source_crs: "EPSG:4326",
+        actor: &actor,
+        reason: "created",
+        at: now,
+    };
+    let ids = insert_batch(conn, &batch, &rows).await?;
+    let links: Vec<ParcelLineage> = new
+        .iter()
+        .zip(&ids)
+        .filter_map(|(p, &parcel_id)| {
+            p.draft.parent.map(|parent_id| ParcelLineage {
+                parcel_id,
+                parent_id,
+                kind: "split",
+            })
+        })
+        .collect();
+    insert_lineage(conn, &links, now).await?;
+    for (p, id) in new.iter().zip(&ids) {
         let d = &p.draft;
-        let g = &d.geometry;
-        let recovered = crate::geo::recovered_area_m2(&g.geometry, boundary.as_ref());
-        let row = conn
-            .query_one(Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO parcels (project_id, commune_id, map_sheet, parcel_no, land_use, area_m2, \
-                 recovered_area_m2, geometry, source_crs, source_geometry, min_lon, min_lat, max_lon, max_lat, \
-                 parent_parcel_id, status, version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, $13, $14, $15, 1, $16, $16) \
-                 RETURNING id",
-                [
-                    Value::from(project.id),
-                    Value::from(p.commune_id),
-                    Value::from(d.map_sheet.as_str()),
-                    Value::from(d.parcel_no.as_str()),
-                    Value::from(d.land_use.as_str()),
-                    Value::from(g.area_m2),
-                    Value::from(recovered),
-                    Value::from(g.geojson.as_str()),
-                    Value::from("EPSG:4326"),
-                    Value::from(g.bbox.min_lon),
-                    Value::from(g.bbox.min_lat),
-                    Value::from(g.bbox.max_lon),
-                    Value::from(g.bbox.max_lat),
-                    Value::from(d.parent),
-                    Value::from(d.status.as_str()),
-                    Value::from(now),
-                ],
-            ))
-            .await?
-            .ok_or(DbErr::RecordNotInserted)?;
-        let id: i32 = row.try_get("", "id")?;
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO parcel_status_events (project_id, parcel_id, from_status, to_status, reason, actor_id, actor, at) \
-             VALUES ($1, $2, NULL, $3, 'created', $4, $5, $6)",
-            [
-                Value::from(project.id),
-                Value::from(id),
-                Value::from(d.status.as_str()),
-                Value::from(who.user_id),
-                Value::from(who.actor()),
-                Value::from(now),
-            ],
-        ))
-        .await?;
-        crate::progress::apply_parcel_status_change(
-            conn,
-            project.id,
-            p.commune_id,
-            g.area_m2,
-            None,
-            d.status.as_str(),
-            now,
-        )
-        .await?;
-        if let Some(parent) = d.parent {
-            conn.execute(Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO parcel_lineage (parcel_id, parent_id, kind, recorded_at) VALUES ($1, $2, 'split', $3)",
-                [Value::from(id), Value::from(parent), Value::from(now)],
-            ))
-            .await?;
-        }
         crate::audit::record(
             conn,
             who,
@@ -811,12 +1070,11 @@ pub async fn insert_all(
                 "parcel_no": d.parcel_no,
                 "land_use": d.land_use.as_str(),
                 "status": d.status.as_str(),
-                "area_m2": g.area_m2,
+                "area_m2": d.geometry.area_m2,
                 "parent_parcel": d.parent,
             }),
         )
         .await?;
-        ids.push(id);
     }
     Ok(ids)
 }

@@ -548,3 +548,6 @@ pub use alerts::*;
 
 mod exports;
 pub use exports::*;
+
+mod parcel_panel;
+pub use parcel_panel::*;

@@ -13,10 +13,13 @@ use axum::body::Bytes;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Statement, TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    TransactionTrait, Value,
 };
 
+use crate::db::dialect::{self, Sql};
 use crate::db::Db;
+use crate::entities::{admin_units, parcels};
 use crate::geo::tiling::{lonlat_to_world, tile_rect};
 
 /// How often at most the change stamp of a project is read.
@@ -134,9 +137,48 @@ struct Row {
     geometry: String,
 }
 
-const SELECT: &str = "SELECT p.id, p.project_id, p.status, p.land_use, p.map_sheet, p.parcel_no, \
-    p.area_m2, u.code AS commune_code, p.version, p.geometry \
-    FROM parcels p JOIN admin_units u ON u.id = p.commune_id";
+/// A page of a project's parcels after an id. The unary `+` keeps SQLite from choosing the
+/// project index and sorting every page (sea-query cannot say it: fixed text).
+const LOAD_PAGE_SQL: Sql = Sql::new(
+    "SELECT p.id, p.project_id, p.status, p.land_use, p.map_sheet, p.parcel_no, \
+     p.area_m2, u.code AS commune_code, p.version, p.geometry \
+     FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
+     WHERE p.id > $2 AND +p.project_id = $1 ORDER BY p.id LIMIT $3",
+);
+
+/// The change stamp of a project, in three index lookups.
+const STAMP_SQL: Sql = Sql::new(
+    "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM parcels WHERE project_id = $1) AS n, \
+     (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcel_status_events) AS v, \
+     (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcels) AS m",
+);
+
+/// Tile rows of the given parcels.
+fn rows_of(ids: &[i32]) -> sea_orm::Select<parcels::Entity> {
+    use parcels::Column as P;
+    parcels::Entity::find()
+        .select_only()
+        .columns([
+            P::Id,
+            P::ProjectId,
+            P::Status,
+            P::LandUse,
+            P::MapSheet,
+            P::ParcelNo,
+            P::AreaM2,
+            P::Version,
+            P::Geometry,
+        ])
+        .column_as(admin_units::Column::Code, "commune_code")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            parcels::Entity::belongs_to(admin_units::Entity)
+                .from(P::CommuneId)
+                .to(admin_units::Column::Id)
+                .into(),
+        )
+        .filter(P::Id.is_in(ids.iter().copied()))
+}
 
 impl TileIndex {
     pub fn new(db: Db) -> Self {
@@ -222,12 +264,14 @@ impl TileIndex {
         let mut parcels: Vec<TileParcel> = Vec::new();
         let mut after = 0;
         loop {
-            let rows = Row::find_by_statement(Statement::from_sql_and_values(
+            let rows = Row::find_by_statement(dialect::statement(
                 self.db.backend(),
-                format!(
-                    "{SELECT} WHERE p.id > $2 AND +p.project_id = $1 ORDER BY p.id LIMIT {LOAD_PAGE}"
-                ),
-                [Value::from(project_id), Value::from(after)],
+                LOAD_PAGE_SQL,
+                [
+                    Value::from(project_id),
+                    Value::from(after),
+                    Value::from(LOAD_PAGE as i64),
+                ],
             ))
             .all(&txn)
             .await?;
@@ -242,9 +286,7 @@ impl TileIndex {
                 break;
             }
         }
-        if self.db.backend() == DatabaseBackend::Sqlite {
-            txn.execute_unprepared("PRAGMA shrink_memory").await?;
-        }
+        dialect::release_memory(&txn).await?;
         txn.commit().await?;
         let count = parcels.len();
         let tiles = tokio::task::spawn_blocking(move || build(parcels, before))
@@ -315,12 +357,7 @@ impl TileIndex {
         }
         let mut rows = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let list: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
-            let sql = format!("{SELECT} WHERE p.id IN ({})", list.join(","));
-            match Row::find_by_statement(Statement::from_string(self.db.backend(), sql))
-                .all(&self.db.conn)
-                .await
-            {
+            match rows_of(chunk).into_model::<Row>().all(&self.db.conn).await {
                 Ok(r) => rows.extend(r),
                 Err(e) => {
                     tracing::warn!(error = %e, "tile index: re-reading changed parcels failed");
@@ -467,11 +504,9 @@ impl ProjectTiles {
 
 /// The change stamp of a project in the database.
 pub async fn stamp(conn: &impl ConnectionTrait, project_id: i32) -> Result<Stamp, DbErr> {
-    Stamp::find_by_statement(Statement::from_sql_and_values(
+    Stamp::find_by_statement(dialect::statement(
         conn.get_database_backend(),
-        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM parcels WHERE project_id = $1) AS n, \
-         (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcel_status_events) AS v, \
-         (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcels) AS m",
+        STAMP_SQL,
         [Value::from(project_id)],
     ))
     .one(conn)

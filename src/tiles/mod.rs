@@ -50,6 +50,7 @@ fn etag(hash: u64) -> HeaderValue {
 }
 
 /// `GET /tiles/{project}/{z}/{x}/{y}.mvt`: the `parcels` layer of a project's tile.
+#[tracing::instrument(level = "debug", skip_all, fields(project = %project, z = %z, x = %x, y = %y))]
 async fn tile(
     State(state): State<AppState>,
     headers: HeaderMap,

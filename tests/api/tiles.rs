@@ -391,7 +391,11 @@ async fn writes_by_other_processes_are_picked_up() {
     };
     let now = chrono::Utc::now().fixed_offset();
     let version = p["version"].as_i64().unwrap() as i32;
-    gpmb::parcels::service::update(&*tx, &Principal::cli(), id as i32, version, &patch, now)
+    let cli = Principal::cli();
+    let parcel = gpmb::scoped::parcel(&*tx, &cli.scope, id as i32)
+        .await
+        .unwrap();
+    gpmb::parcels::service::update(&*tx, &cli, parcel, version, &patch, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -301,7 +301,7 @@ pub async fn my_work(
         .collect();
     let next = offset + page.len();
     let ids: Vec<i32> = page.iter().map(|(_, _, id, _, _)| *id).collect();
-    let mut parcels = crate::households::service::parcels_of(conn, &ids).await?;
+    let mut parcels = crate::households::service::parcels_of(conn, &who.scope, &ids).await?;
     let items = page
         .into_iter()
         .map(|(_, _, id, reasons, r)| WorkItemDto {
@@ -549,7 +549,8 @@ pub async fn household(
     not_visited_days: i64,
     id: i32,
 ) -> AppResult<FieldHouseholdDto> {
-    let household = crate::households::service::get(conn, &who.scope, id).await?;
+    let scoped_id = crate::scoped::household(conn, &who.scope, id).await?;
+    let household = crate::households::service::get(conn, &who.scope, scoped_id).await?;
     let (project_id, commune_id) = household_place(conn, &who.scope, id).await?;
     let backend = conn.get_database_backend();
 

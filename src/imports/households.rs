@@ -663,7 +663,7 @@ pub async fn import(
     for r in good {
         let row = r.row;
         match create(conn, who, r.new).await {
-            Ok(id) => created.push(id),
+            Ok(id) => created.push(id.id()),
             Err(AppError::Db(e)) => return Err(AppError::Db(e)),
             Err(e) => {
                 let code = match &e {

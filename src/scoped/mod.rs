@@ -536,3 +536,6 @@ pub async fn insert_holdings(
         .await?;
     Ok(())
 }
+
+mod casework;
+pub use casework::*;

@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::CaseStage;
+use crate::domain::{CaseStage, GrievanceStatus};
 use crate::legal::RuleDto;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -60,8 +60,8 @@ pub struct NextStepDto {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct OpenGrievanceDto {
     pub id: i32,
-    pub kind: String,
-    pub status: String,
+    pub kind: crate::legal::GrievanceKind,
+    pub status: GrievanceStatus,
     pub received_on: NaiveDate,
     pub resolve_by: Option<NaiveDate>,
     pub days_left: Option<i64>,

@@ -9,6 +9,7 @@ use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::scoped;
 use crate::state::AppState;
 
 /// The case of a household: its stages in order (date, document, who recorded, overrides),
@@ -17,19 +18,15 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/api/v1/households/{id}/case", tag = "cases", params(("id" = i32, Path)),
     responses((status = 200, body = CaseDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(household_id = id))]
 pub async fn get_case(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<CaseDto>> {
     principal.require(Permission::ReadPersonal)?;
-    let dto = service::case(
-        &state.db.conn,
-        &principal.scope,
-        id,
-        crate::legal::today_vn(),
-    )
-    .await?;
+    let household = scoped::household(&state.db.conn, &principal.scope, id).await?;
+    let dto = service::case(&state.db.conn, household, crate::legal::today_vn()).await?;
     audit::record(
         &state.db.conn,
         &principal,
@@ -53,6 +50,7 @@ pub async fn get_case(
     responses((status = 201, body = StageEventDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(household_id = id))]
 pub async fn record_stage(
     State(state): State<AppState>,
     principal: Principal,
@@ -63,7 +61,8 @@ pub async fn record_stage(
         .require(Permission::Administer)
         .or_else(|_| principal.require(Permission::WriteVisits))?;
     let tx = state.db.write().await?;
-    let dto = service::record(&*tx, &principal, id, input, crate::legal::today_vn()).await?;
+    let household = scoped::household(&*tx, &principal.scope, id).await?;
+    let dto = service::record(&*tx, &principal, household, input, crate::legal::today_vn()).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(dto)))
 }
@@ -73,6 +72,7 @@ pub async fn record_stage(
 #[utoipa::path(get, path = "/api/v1/legal/rules", tag = "cases",
     responses((status = 200, body = crate::pagination::Page<crate::legal::Rule>),
               (status = 401, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 pub async fn rules(_principal: Principal) -> Json<crate::pagination::Page<crate::legal::Rule>> {
     Json(crate::pagination::Page {
         items: crate::legal::rules::ALL.iter().map(|r| **r).collect(),
@@ -84,6 +84,7 @@ pub async fn rules(_principal: Principal) -> Json<crate::pagination::Page<crate:
 /// lunar calendar.
 #[utoipa::path(get, path = "/api/v1/legal/calendar", tag = "cases", params(CalendarQuery),
     responses((status = 200, body = LegalCalendarDto), (status = 400, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(year = ?q.year))]
 pub async fn calendar(
     _principal: Principal,
     ApiQuery(q): ApiQuery<CalendarQuery>,

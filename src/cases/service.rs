@@ -1,17 +1,24 @@
 //! Case stages of a household: reading them with their deadlines, recording a new one under
-//! the legal order (src/legal/stages.rs). Every query takes the caller's `Scope`.
+//! the legal order (src/legal/stages.rs). Every function takes a household that has passed the
+//! caller's scope (`Scoped<HouseholdId>`).
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::sea_query::{Alias, Expr, JoinType};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, FromQueryResult, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
 use super::dto::{
     CaseDto, DeadlineDto, NewStage, NextStepDto, OpenGrievanceDto, ParcelCaseDto, StageEventDto,
 };
 use crate::audit;
-use crate::auth::{Principal, Scope};
-use crate::domain::{CaseStage, Permission};
+use crate::auth::Principal;
+use crate::domain::{CaseStage, GrievanceStatus, Permission};
+use crate::entities::{parcels, projects, users};
 use crate::error::{AppError, AppResult};
-use crate::legal::{self, stages, LandKind, Recorded, RuleDto};
+use crate::legal::{self, stages, GrievanceKind, LandKind, Recorded, RuleDto};
+use crate::scoped::{
+    self, case_stage_events, grievances, household_parcels, households, HouseholdId, Personal,
+    Scoped,
+};
 
 /// Vietnam's offset: enforcement times are judged in local time.
 pub fn vn_offset() -> FixedOffset {
@@ -19,38 +26,39 @@ pub fn vn_offset() -> FixedOffset {
 }
 
 #[derive(Debug, FromQueryResult)]
-pub struct HouseholdRef {
-    pub id: i32,
-    pub project_id: i32,
-    pub project_code: String,
-    pub commune_id: i32,
+struct HouseholdRef {
+    project_id: i32,
+    project_code: String,
 }
 
-/// The household if inside the scope, else 404.
-pub async fn household(
+/// The household's project.
+async fn household_ref(
     conn: &impl ConnectionTrait,
-    scope: &Scope,
-    id: i32,
+    household: Scoped<HouseholdId>,
 ) -> AppResult<HouseholdRef> {
-    let sql = format!(
-        "SELECT h.id, h.project_id, p.code AS project_code, h.commune_id FROM households h \
-         JOIN projects p ON p.id = h.project_id WHERE h.id = $1 AND {}",
-        scope.sql_condition("h")
-    );
-    HouseholdRef::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [Value::from(id)],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("household"))
+    let (h, p) = (Alias::new("h"), Alias::new("p"));
+    let mut stmt = scoped::select_of_household(Personal::Households, "h", household);
+    stmt.column((h.clone(), households::Column::ProjectId))
+        .expr_as(
+            Expr::col((p.clone(), projects::Column::Code)),
+            Alias::new("project_code"),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            projects::Entity,
+            p.clone(),
+            Expr::col((p, projects::Column::Id)).equals((h, households::Column::ProjectId)),
+        );
+    HouseholdRef::find_by_statement(conn.get_database_backend().build(&stmt))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("household"))
 }
 
 #[derive(Debug, FromQueryResult)]
 struct EventRow {
     id: i32,
-    stage: String,
+    stage: CaseStage,
     parcel_id: Option<i32>,
     occurred_on: NaiveDate,
     document_no: Option<String>,
@@ -61,26 +69,22 @@ struct EventRow {
     override_reason: Option<String>,
     scheduled_at: Option<DateTime<FixedOffset>>,
     due_on: Option<NaiveDate>,
-    due_stage: Option<String>,
+    due_stage: Option<CaseStage>,
 }
 
 impl EventRow {
-    fn stage(&self) -> Option<CaseStage> {
-        CaseStage::parse(&self.stage)
-    }
-
-    fn recorded(&self) -> Option<Recorded> {
-        Some(Recorded {
-            stage: self.stage()?,
+    fn recorded(&self) -> Recorded {
+        Recorded {
+            stage: self.stage,
             parcel_id: self.parcel_id,
             occurred_on: self.occurred_on,
-        })
+        }
     }
 
-    fn dto(&self) -> Option<StageEventDto> {
-        Some(StageEventDto {
+    fn dto(&self) -> StageEventDto {
+        StageEventDto {
             id: self.id,
-            stage: self.stage()?,
+            stage: self.stage,
             parcel_id: self.parcel_id,
             occurred_on: self.occurred_on,
             document_no: self.document_no.clone(),
@@ -93,22 +97,53 @@ impl EventRow {
                 .scheduled_at
                 .map(|t| t.with_timezone(&vn_offset()).to_rfc3339()),
             due_on: self.due_on,
-            due_stage: self.due_stage.as_deref().and_then(CaseStage::parse),
-        })
+            due_stage: self.due_stage,
+        }
     }
 }
 
-async fn events(conn: &impl ConnectionTrait, household_id: i32) -> Result<Vec<EventRow>, DbErr> {
-    EventRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT e.id, e.stage, e.parcel_id, e.occurred_on, e.document_no, e.note, u.username, \
-         e.recorded_at, e.overridden, e.override_reason, e.scheduled_at, e.due_on, e.due_stage \
-         FROM case_stage_events e LEFT JOIN users u ON u.id = e.recorded_by \
-         WHERE e.household_id = $1 ORDER BY e.occurred_on, e.id",
-        [Value::from(household_id)],
-    ))
-    .all(conn)
-    .await
+/// The recorded stages of the household, in date order.
+#[tracing::instrument(skip_all, fields(household_id = household.id()))]
+pub async fn events(
+    conn: &impl ConnectionTrait,
+    household: Scoped<HouseholdId>,
+) -> Result<Vec<StageEventDto>, DbErr> {
+    Ok(event_rows(conn, household)
+        .await?
+        .iter()
+        .map(EventRow::dto)
+        .collect())
+}
+
+async fn event_rows(
+    conn: &impl ConnectionTrait,
+    household: Scoped<HouseholdId>,
+) -> Result<Vec<EventRow>, DbErr> {
+    use case_stage_events::Column as C;
+    let e = Alias::new("e");
+    let mut stmt = scoped::case_events_with_recorder(household);
+    for c in [
+        C::Id,
+        C::Stage,
+        C::ParcelId,
+        C::OccurredOn,
+        C::DocumentNo,
+        C::Note,
+        C::RecordedAt,
+        C::Overridden,
+        C::OverrideReason,
+        C::ScheduledAt,
+        C::DueOn,
+        C::DueStage,
+    ] {
+        stmt.column((e.clone(), c));
+    }
+    stmt.column((Alias::new("u"), users::Column::Username))
+        .order_by((e.clone(), C::OccurredOn), sea_orm::Order::Asc)
+        .order_by((e, C::Id), sea_orm::Order::Asc);
+    EventRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -121,17 +156,25 @@ struct LandRow {
 /// household's parcels.
 async fn land_kind(
     conn: &impl ConnectionTrait,
-    household_id: i32,
+    household: Scoped<HouseholdId>,
     parcel_id: Option<i32>,
 ) -> Result<(LandKind, Vec<i32>), DbErr> {
-    let rows = LandRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT p.id AS parcel_id, p.land_use FROM household_parcels hp \
-         JOIN parcels p ON p.id = hp.parcel_id WHERE hp.household_id = $1",
-        [Value::from(household_id)],
-    ))
-    .all(conn)
-    .await?;
+    let (hp, p) = (Alias::new("hp"), Alias::new("p"));
+    let mut stmt = scoped::select_of_household(Personal::HouseholdParcels, "hp", household);
+    stmt.expr_as(
+        Expr::col((p.clone(), parcels::Column::Id)),
+        Alias::new("parcel_id"),
+    )
+    .column((p.clone(), parcels::Column::LandUse))
+    .join_as(
+        JoinType::InnerJoin,
+        parcels::Entity,
+        p.clone(),
+        Expr::col((p, parcels::Column::Id)).equals((hp, household_parcels::Column::ParcelId)),
+    );
+    let rows = LandRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await?;
     let ids = rows.iter().map(|r| r.parcel_id).collect();
     let kind = LandKind::strictest(
         rows.iter()
@@ -141,13 +184,37 @@ async fn land_kind(
     Ok((kind, ids))
 }
 
-#[derive(Debug, FromQueryResult)]
-struct GrievanceRow {
-    id: i32,
-    kind: String,
-    status: String,
-    received_on: NaiveDate,
-    resolve_by: Option<NaiveDate>,
+/// The household's open grievances.
+async fn open_grievances(
+    conn: &impl ConnectionTrait,
+    household: Scoped<HouseholdId>,
+    today: NaiveDate,
+) -> AppResult<Vec<OpenGrievanceDto>> {
+    let rows = scoped::grievances_signed_by(household)
+        .filter(grievances::Column::Status.is_in(GrievanceStatus::OPEN.iter().map(|s| s.as_str())))
+        .order_by_asc(grievances::Column::Id)
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|g| {
+            Ok(OpenGrievanceDto {
+                id: g.id,
+                kind: GrievanceKind::parse(&g.kind).ok_or_else(|| unknown("kind", &g.kind))?,
+                status: GrievanceStatus::parse(&g.status)
+                    .ok_or_else(|| unknown("status", &g.status))?,
+                received_on: g.received_on,
+                resolve_by: g.resolve_by,
+                days_left: g.resolve_by.map(|d| days_left(d, today)),
+            })
+        })
+        .collect()
+}
+
+/// A stored value outside its vocabulary (the database was changed by hand).
+fn unknown(what: &str, value: &str) -> AppError {
+    AppError::Internal(anyhow::anyhow!(
+        "a grievance has the unknown {what} `{value}`"
+    ))
 }
 
 /// Days from `today` to `due` (negative when past).
@@ -162,9 +229,9 @@ fn open_deadlines(events: &[&EventRow], today: NaiveDate) -> Vec<DeadlineDto> {
         .iter()
         .filter_map(|e| {
             let due_on = e.due_on?;
-            let stage = e.due_stage.as_deref().and_then(CaseStage::parse)?;
+            let stage = e.due_stage?;
             let met = events.iter().any(|x| {
-                x.stage() == Some(stage)
+                x.stage == stage
                     && (x.parcel_id.is_none()
                         || e.parcel_id.is_none()
                         || x.parcel_id == e.parcel_id)
@@ -172,7 +239,7 @@ fn open_deadlines(events: &[&EventRow], today: NaiveDate) -> Vec<DeadlineDto> {
             if met {
                 return None;
             }
-            let rule = open_rule(e.stage(), stage);
+            let rule = open_rule(e.stage, stage);
             let left = days_left(due_on, today);
             Some(DeadlineDto {
                 stage,
@@ -190,11 +257,11 @@ fn open_deadlines(events: &[&EventRow], today: NaiveDate) -> Vec<DeadlineDto> {
 
 /// The rule behind a stored deadline (recomputed from the two stages, so changing the table
 /// changes what is shown).
-fn open_rule(from: Option<CaseStage>, due: CaseStage) -> &'static legal::Rule {
+fn open_rule(from: CaseStage, due: CaseStage) -> &'static legal::Rule {
     use CaseStage::*;
     match (from, due) {
-        (Some(Notice), RecoveryDecision) => &legal::rules::NOTICE_LAPSE,
-        (Some(PlanApproved), RecoveryDecision) => &legal::rules::DECISION_AFTER_APPROVAL,
+        (Notice, RecoveryDecision) => &legal::rules::NOTICE_LAPSE,
+        (PlanApproved, RecoveryDecision) => &legal::rules::DECISION_AFTER_APPROVAL,
         (_, Paid) => &legal::rules::PAYMENT_AFTER_APPROVAL,
         (_, HandedOver) => &legal::rules::HANDOVER_AFTER_COMPLIANCE,
         (_, s) => legal::stage_rule(s),
@@ -206,7 +273,7 @@ fn next_step(
     deadlines: &[DeadlineDto],
     today: NaiveDate,
 ) -> Option<NextStepDto> {
-    let recorded: Vec<CaseStage> = events.iter().filter_map(|e| e.stage()).collect();
+    let recorded: Vec<CaseStage> = events.iter().map(|e| e.stage).collect();
     let next = stages::next_stage(&recorded)?;
     let prerequisite = legal::prerequisite(next);
     let ready = prerequisite.is_none_or(|p| recorded.contains(&p));
@@ -230,34 +297,23 @@ fn next_step(
 }
 
 fn current_stage(events: &[&EventRow]) -> Option<CaseStage> {
-    let last = events.last().and_then(|e| e.stage());
+    let last = events.last().map(|e| e.stage);
     if last == Some(CaseStage::Enforcement) {
         return last;
     }
     events
         .iter()
-        .filter_map(|e| e.stage())
+        .map(|e| e.stage)
         .filter(|s| *s != CaseStage::Enforcement)
         .max_by_key(|s| stages::ORDER.iter().position(|o| o == s))
 }
 
-/// The case of one household: its stages, deadlines, next step and open grievances.
-pub async fn case(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    household_id: i32,
-    today: NaiveDate,
-) -> AppResult<CaseDto> {
-    let h = household(conn, scope, household_id).await?;
-    let rows = events(conn, household_id).await?;
-    let (kind, _) = land_kind(conn, household_id, None).await?;
-    let all: Vec<&EventRow> = rows.iter().collect();
-    let open = open_deadlines(&all, today);
-    let next = next_step(&all, &open, today);
+/// Where each parcel whose events differ from the household's stands.
+fn parcel_cases(rows: &[EventRow], today: NaiveDate) -> Vec<ParcelCaseDto> {
     let mut parcel_ids: Vec<i32> = rows.iter().filter_map(|e| e.parcel_id).collect();
     parcel_ids.sort_unstable();
     parcel_ids.dedup();
-    let parcels = parcel_ids
+    parcel_ids
         .into_iter()
         .map(|p| {
             let mine: Vec<&EventRow> = rows
@@ -271,36 +327,32 @@ pub async fn case(
                 next: next_step(&mine, &open, today),
             }
         })
-        .collect();
-    let grievances = GrievanceRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT g.id, g.kind, g.status, g.received_on, g.resolve_by FROM grievances g \
-         JOIN grievance_households gh ON gh.grievance_id = g.id \
-         WHERE gh.household_id = $1 AND g.status IN ('received', 'accepted') ORDER BY g.id",
-        [Value::from(household_id)],
-    ))
-    .all(conn)
-    .await?
-    .into_iter()
-    .map(|g| OpenGrievanceDto {
-        id: g.id,
-        kind: g.kind,
-        status: g.status,
-        received_on: g.received_on,
-        resolve_by: g.resolve_by,
-        days_left: g.resolve_by.map(|d| days_left(d, today)),
-    })
-    .collect();
+        .collect()
+}
+
+/// The case of one household: its stages, deadlines, next step and open grievances.
+#[tracing::instrument(skip_all, fields(household_id = household.id()))]
+pub async fn case(
+    conn: &impl ConnectionTrait,
+    household: Scoped<HouseholdId>,
+    today: NaiveDate,
+) -> AppResult<CaseDto> {
+    let h = household_ref(conn, household).await?;
+    let rows = event_rows(conn, household).await?;
+    let (kind, _) = land_kind(conn, household, None).await?;
+    let all: Vec<&EventRow> = rows.iter().collect();
+    let open = open_deadlines(&all, today);
+    let next = next_step(&all, &open, today);
     Ok(CaseDto {
-        household_id,
+        household_id: household.id(),
         project: h.project_code,
         land_kind: kind,
-        stages: rows.iter().filter_map(EventRow::dto).collect(),
+        stages: rows.iter().map(EventRow::dto).collect(),
         current_stage: current_stage(&all),
         next,
         open_deadlines: open,
-        parcels,
-        open_grievances: grievances,
+        parcels: parcel_cases(&rows, today),
+        open_grievances: open_grievances(conn, household, today).await?,
     })
 }
 
@@ -317,21 +369,119 @@ fn check_text(field: &str, value: Option<String>, max: usize) -> AppResult<Optio
     Ok(v)
 }
 
+/// The texts of a new stage, checked.
+struct Texts {
+    document_no: Option<String>,
+    note: String,
+    reason: Option<String>,
+}
+
+fn check_texts(input: &NewStage) -> AppResult<Texts> {
+    Ok(Texts {
+        document_no: check_text("document_no", input.document_no.clone(), 100)?,
+        note: check_text("note", Some(input.note.clone()), 2000)?.unwrap_or_default(),
+        reason: check_text("override_reason", input.override_reason.clone(), 1000)?,
+    })
+}
+
+/// Enforcement times, never overridable: the UTC time to store for an enforcement (none for
+/// other stages), or a refusal naming the nearest allowed time.
+fn check_schedule(input: &NewStage) -> AppResult<Option<DateTime<FixedOffset>>> {
+    if input.stage != CaseStage::Enforcement {
+        return Ok(None);
+    }
+    let mut scheduled_at = None;
+    let local = match input.scheduled_at {
+        Some(t) => {
+            let local = t.with_timezone(&vn_offset());
+            if local.date_naive() != input.occurred_on {
+                return Err(AppError::invalid(
+                    "invalid_schedule",
+                    format!(
+                        "scheduled_at is on {} (Vietnam time) but occurred_on is {}; give the same day",
+                        local.date_naive(),
+                        input.occurred_on
+                    ),
+                ));
+            }
+            scheduled_at = Some(crate::db::utc(t));
+            local.naive_local()
+        }
+        None => input.occurred_on.and_hms_opt(8, 0, 0).unwrap_or_default(),
+    };
+    if let Err(refusal) = legal::is_enforcement_allowed(local) {
+        let next = refusal.next_allowed;
+        return Err(AppError::Unprocessable {
+            code: "enforcement_not_allowed",
+            message: format!(
+                "enforcement may not be scheduled then: {} ({}); the nearest allowed time is {}",
+                refusal.reason,
+                refusal.rule.article,
+                next.format("%Y-%m-%d %H:%M")
+            ),
+            details: Some(json!({
+                "rule": RuleDto::from(refusal.rule),
+                "next_allowed": next.and_local_timezone(vn_offset()).single().map(|t| t.to_rfc3339()),
+                "next_allowed_date": next.date(),
+            })),
+        });
+    }
+    Ok(scheduled_at)
+}
+
+/// The order rules: `Ok(None)` when the stage may be recorded, `Ok(Some(violation))` when an
+/// administrator overrides one with a reason, else the refusal.
+fn check_order(
+    who: &Principal,
+    input: &NewStage,
+    violation: Option<stages::Violation>,
+    reason: Option<&str>,
+) -> AppResult<Option<stages::Violation>> {
+    let Some(v) = violation else {
+        return Ok(None);
+    };
+    if !input.r#override {
+        if matches!(v, stages::Violation::Duplicate { .. }) {
+            return Err(AppError::Conflict {
+                code: "stage_already_recorded",
+                message: v.message(),
+            });
+        }
+        return Err(AppError::Unprocessable {
+            code: v.code(),
+            message: v.message(),
+            details: Some(json!({"rule": RuleDto::from(v.rule())})),
+        });
+    }
+    if who.require(Permission::Administer).is_err() {
+        return Err(AppError::Forbidden(format!(
+            "only an administrator may override a stage rule; without override: {}",
+            v.message()
+        )));
+    }
+    if reason.is_none() {
+        return Err(AppError::invalid(
+            "override_reason_required",
+            "an override needs override_reason: say why the rule does not apply",
+        ));
+    }
+    Ok(Some(v))
+}
+
 /// Records a stage for a household (in the caller's scope) and returns it. Refusals are 422
 /// naming the rule; an administrator may override an order rule with a reason (audited), but
 /// never the times enforcement is forbidden.
+#[tracing::instrument(skip_all, fields(household_id = household.id(), stage = %input.stage))]
 pub async fn record(
     conn: &impl ConnectionTrait,
     who: &Principal,
-    household_id: i32,
+    household: Scoped<HouseholdId>,
     input: NewStage,
     today: NaiveDate,
 ) -> AppResult<StageEventDto> {
-    let h = household(conn, &who.scope, household_id).await?;
-    let document_no = check_text("document_no", input.document_no.clone(), 100)?;
-    let note = check_text("note", Some(input.note.clone()), 2000)?.unwrap_or_default();
-    let reason = check_text("override_reason", input.override_reason.clone(), 1000)?;
-    let (kind, parcels) = land_kind(conn, household_id, input.parcel_id).await?;
+    let h = household_ref(conn, household).await?;
+    let texts = check_texts(&input)?;
+    let (kind, parcels) = land_kind(conn, household, input.parcel_id).await?;
     if let Some(p) = input.parcel_id {
         if !parcels.contains(&p) {
             return Err(AppError::invalid(
@@ -349,121 +499,50 @@ pub async fn record(
             ),
         ));
     }
-    // Enforcement times: never overridable.
-    let mut scheduled_at = None;
-    if input.stage == CaseStage::Enforcement {
-        let local = match input.scheduled_at {
-            Some(t) => {
-                let local = t.with_timezone(&vn_offset());
-                if local.date_naive() != input.occurred_on {
-                    return Err(AppError::invalid(
-                        "invalid_schedule",
-                        format!(
-                            "scheduled_at is on {} (Vietnam time) but occurred_on is {}; give the same day",
-                            local.date_naive(),
-                            input.occurred_on
-                        ),
-                    ));
-                }
-                scheduled_at = Some(crate::db::utc(t));
-                local.naive_local()
-            }
-            None => input.occurred_on.and_hms_opt(8, 0, 0).unwrap_or_default(),
-        };
-        if let Err(refusal) = legal::is_enforcement_allowed(local) {
-            let next = refusal.next_allowed;
-            return Err(AppError::Unprocessable {
-                code: "enforcement_not_allowed",
-                message: format!(
-                    "enforcement may not be scheduled then: {} ({}); the nearest allowed time is {}",
-                    refusal.reason,
-                    refusal.rule.article,
-                    next.format("%Y-%m-%d %H:%M")
-                ),
-                details: Some(json!({
-                    "rule": RuleDto::from(refusal.rule),
-                    "next_allowed": next.and_local_timezone(vn_offset()).single().map(|t| t.to_rfc3339()),
-                    "next_allowed_date": next.date(),
-                })),
-            });
-        }
-    }
-    let rows = events(conn, household_id).await?;
-    let history: Vec<Recorded> = rows.iter().filter_map(EventRow::recorded).collect();
+    let scheduled_at = check_schedule(&input)?;
+    let history: Vec<Recorded> = event_rows(conn, household)
+        .await?
+        .iter()
+        .map(EventRow::recorded)
+        .collect();
     let new = Recorded {
         stage: input.stage,
         parcel_id: input.parcel_id,
         occurred_on: input.occurred_on,
     };
-    let violation = legal::check_stage(&history, &new, kind).err();
-    if let Some(v) = &violation {
-        if !input.r#override {
-            let status_conflict = matches!(v, stages::Violation::Duplicate { .. });
-            if status_conflict {
-                return Err(AppError::Conflict {
-                    code: "stage_already_recorded",
-                    message: v.message(),
-                });
-            }
-            return Err(AppError::Unprocessable {
-                code: v.code(),
-                message: v.message(),
-                details: Some(json!({"rule": RuleDto::from(v.rule())})),
-            });
-        }
-        if who.require(Permission::Administer).is_err() {
-            return Err(AppError::Forbidden(format!(
-                "only an administrator may override a stage rule; without override: {}",
-                v.message()
-            )));
-        }
-        if reason.is_none() {
-            return Err(AppError::invalid(
-                "override_reason_required",
-                "an override needs override_reason: say why the rule does not apply",
-            ));
-        }
-    }
+    let violation = check_order(
+        who,
+        &input,
+        legal::check_stage(&history, &new, kind).err(),
+        texts.reason.as_deref(),
+    )?;
     let due = legal::deadline_in(&history, &new, kind);
     let overridden = violation.is_some();
-    let backend = conn.get_database_backend();
-    let id_row = IdRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "INSERT INTO case_stage_events (project_id, household_id, parcel_id, stage, occurred_on, \
-         document_no, note, recorded_by, recorded_at, overridden, override_reason, scheduled_at, \
-         due_on, due_stage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         RETURNING id",
-        [
-            Value::from(h.project_id),
-            Value::from(household_id),
-            Value::from(input.parcel_id),
-            Value::from(input.stage.as_str()),
-            Value::from(input.occurred_on),
-            Value::from(document_no.clone()),
-            Value::from(note),
-            Value::from(who.user_id),
-            Value::from(Utc::now().fixed_offset()),
-            Value::from(overridden),
-            Value::from(if overridden { reason.clone() } else { None }),
-            Value::from(scheduled_at),
-            Value::from(due.map(|d| d.due_on)),
-            Value::from(due.map(|d| d.stage.as_str().to_string())),
-        ],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("insert returned no id")))?;
-    let id = id_row.id;
+    let row = case_stage_events::ActiveModel {
+        project_id: Set(h.project_id),
+        parcel_id: Set(input.parcel_id),
+        stage: Set(input.stage.as_str().to_string()),
+        occurred_on: Set(input.occurred_on),
+        document_no: Set(texts.document_no.clone()),
+        note: Set(texts.note),
+        recorded_by: Set(who.user_id),
+        recorded_at: Set(Utc::now().fixed_offset()),
+        overridden: Set(overridden),
+        override_reason: Set(if overridden {
+            texts.reason.clone()
+        } else {
+            None
+        }),
+        scheduled_at: Set(scheduled_at),
+        due_on: Set(due.map(|d| d.due_on)),
+        due_stage: Set(due.map(|d| d.stage.as_str().to_string())),
+        ..Default::default()
+    };
+    let id = scoped::insert_case_stage_event(conn, household, row)
+        .await?
+        .id();
     if stages::repeatable(input.stage) {
-        supersede(
-            conn,
-            household_id,
-            input.parcel_id,
-            input.stage,
-            input.occurred_on,
-            id,
-        )
-        .await?;
+        supersede(conn, household, &new, id).await?;
     }
     audit::record(
         conn,
@@ -471,8 +550,8 @@ pub async fn record(
         "create",
         "case_stage",
         Some(id.to_string()),
-        json!({"household_id": household_id, "stage": input.stage, "occurred_on": input.occurred_on,
-               "parcel_id": input.parcel_id, "document_no": document_no}),
+        json!({"household_id": household.id(), "stage": input.stage, "occurred_on": input.occurred_on,
+               "parcel_id": input.parcel_id, "document_no": texts.document_no}),
     )
     .await?;
     if let Some(v) = &violation {
@@ -482,54 +561,39 @@ pub async fn record(
             "override",
             "case_stage",
             Some(id.to_string()),
-            json!({"household_id": household_id, "stage": input.stage, "rule": v.rule().code,
-                   "article": v.rule().article, "violation": v.message(), "reason": reason}),
+            json!({"household_id": household.id(), "stage": input.stage, "rule": v.rule().code,
+                   "article": v.rule().article, "violation": v.message(), "reason": texts.reason}),
         )
         .await?;
     }
-    let rows = events(conn, household_id).await?;
-    rows.iter()
+    event_rows(conn, household)
+        .await?
+        .iter()
         .find(|e| e.id == id)
-        .and_then(EventRow::dto)
+        .map(EventRow::dto)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stage event {id} vanished")))
-}
-
-#[derive(Debug, FromQueryResult)]
-struct IdRow {
-    id: i32,
 }
 
 /// A repeated stage (a notice issued again) replaces earlier ones: their deadlines no longer
 /// run.
 async fn supersede(
     conn: &impl ConnectionTrait,
-    household_id: i32,
-    parcel_id: Option<i32>,
-    stage: CaseStage,
-    on: NaiveDate,
+    household: Scoped<HouseholdId>,
+    new: &Recorded,
     keep: i32,
 ) -> Result<(), DbErr> {
-    let mut values = vec![
-        Value::from(household_id),
-        Value::from(stage.as_str()),
-        Value::from(on),
-        Value::from(keep),
-    ];
-    let parcel_cond = match parcel_id {
-        Some(p) => {
-            values.push(Value::from(p));
-            "parcel_id = $5"
-        }
-        None => "parcel_id IS NULL",
+    use case_stage_events::Column as C;
+    let mut stmt = scoped::update_case_stage_events_of(household);
+    stmt.value(C::DueOn, Option::<NaiveDate>::None)
+        .value(C::DueStage, Option::<String>::None)
+        .and_where(C::Stage.eq(new.stage.as_str()))
+        .and_where(C::OccurredOn.lte(new.occurred_on))
+        .and_where(C::Id.ne(keep));
+    match new.parcel_id {
+        Some(p) => stmt.and_where(C::ParcelId.eq(p)),
+        None => stmt.and_where(C::ParcelId.is_null()),
     };
-    conn.execute(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        format!(
-            "UPDATE case_stage_events SET due_on = NULL, due_stage = NULL \
-             WHERE household_id = $1 AND stage = $2 AND occurred_on <= $3 AND id <> $4 AND {parcel_cond}"
-        ),
-        values,
-    ))
-    .await?;
+    conn.execute(conn.get_database_backend().build(&stmt))
+        .await?;
     Ok(())
 }

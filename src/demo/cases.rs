@@ -326,13 +326,14 @@ async fn recent_stages(
         (20, Some(12)),
     ];
     for (h, (approved, decided)) in agreed.iter().zip(plan) {
+        let household = crate::scoped::household(db, &who.scope, h.id).await?;
         let approval = new_stage(
             CaseStage::PlanApproved,
             days(approved),
             &format!("{}/QĐ-UBND", 2400 + h.id % 500),
             "Phê duyệt phương án bồi thường, hỗ trợ, tái định cư",
         );
-        crate::cases::service::record(db, &who, h.id, approval, today)
+        crate::cases::service::record(db, &who, household, approval, today)
             .await
             .map_err(|e| anyhow::anyhow!("demo plan approval for household {}: {e}", h.id))?;
         if let Some(decided) = decided {
@@ -342,7 +343,7 @@ async fn recent_stages(
                 &format!("{}/QĐ-UBND", 2900 + h.id % 500),
                 "Quyết định thu hồi đất",
             );
-            crate::cases::service::record(db, &who, h.id, decision, today)
+            crate::cases::service::record(db, &who, household, decision, today)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo decision for household {}: {e}", h.id))?;
         }

@@ -446,7 +446,7 @@ pub async fn my_work(
         .collect();
     let next = offset + page.len();
     let ids: Vec<i32> = page.iter().map(|(_, _, id, _, _)| *id).collect();
-    let mut parcels = crate::households::service::parcels_of(conn, &ids).await?;
+    let mut parcels = crate::households::service::parcels_of(conn, &who.scope, &ids).await?;
     let items = page
         .into_iter()
         .map(|(_, _, id, reasons, r)| {
@@ -847,7 +847,7 @@ pub async fn household(
     id: Scoped<HouseholdId>,
 ) -> AppResult<FieldHouseholdDto> {
     let scope = &who.scope;
-    let household = crate::households::service::get(conn, scope, id.id()).await?;
+    let household = crate::households::service::get(conn, scope, id).await?;
     let mut stmt = select_work(scope);
     stmt.and_where(h_col(scoped::households::Column::Id).eq(id.id()));
     let row = WorkRow::find_by_statement(conn.get_database_backend().build(&stmt))

@@ -2,6 +2,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::domain::{ParcelStatus, Stance, VisitKind};
+
 /// The flags a household may carry (SPEC: poor household, people with merit, ethnic
 /// minority, elderly living alone).
 pub const VULNERABLE_FLAGS: &[&str] = &["poor", "merit", "ethnic_minority", "elderly_alone"];
@@ -22,7 +24,7 @@ pub struct HouseholdParcelDto {
     pub parcel_no: String,
     /// The household's share of the parcel (1 for sole use).
     pub share: f64,
-    pub status: String,
+    pub status: ParcelStatus,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -45,7 +47,7 @@ pub struct HouseholdDto {
     /// The household this one split from.
     pub split_from: Option<i32>,
     /// Stance at the last visit; null before the first visit.
-    pub stance: Option<String>,
+    pub stance: Option<Stance>,
     pub last_visit_at: Option<String>,
     pub parcels: Vec<HouseholdParcelDto>,
 }
@@ -54,8 +56,8 @@ pub struct HouseholdDto {
 pub struct RecentVisitDto {
     pub id: i32,
     pub visited_at: String,
-    pub kind: String,
-    pub stance: String,
+    pub kind: VisitKind,
+    pub stance: Stance,
     pub working_group_id: i32,
 }
 
@@ -85,7 +87,11 @@ pub struct HouseholdQuery {
     pub q: Option<String>,
     /// Project code.
     pub project: Option<String>,
-    /// Commune code; also matches the communes merged into the unit with this code in 2025.
+    /// Commune (admin unit) id; also matches the communes merged into it in 2025. Preferred
+    /// over `commune`.
+    pub commune_id: Option<i32>,
+    /// Commune code: the unit in force today with this code (`CODE@YYYY-MM-DD`: the unit in
+    /// force that day), with the communes merged into it in 2025.
     pub commune: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u64>,

@@ -10,6 +10,7 @@ use crate::domain::Permission;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
+use crate::scoped;
 use crate::state::AppState;
 
 /// Administrators, and members or district leaders within their area, may write households.
@@ -24,6 +25,7 @@ fn require_write(principal: &Principal) -> AppResult<()> {
 #[utoipa::path(get, path = "/api/v1/households", tag = "households", params(HouseholdQuery),
     responses((status = 200, body = Page<HouseholdDto>), (status = 400, body = crate::error::ErrorEnvelope),
               (status = 403, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -48,13 +50,15 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households", params(("id" = i32, Path)),
     responses((status = 200, body = HouseholdDetailDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(household_id = id))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<HouseholdDetailDto>> {
     principal.require(Permission::ReadPersonal)?;
-    let dto = service::detail(&state.db.conn, &principal.scope, id).await?;
+    let household = scoped::household(&state.db.conn, &principal.scope, id).await?;
+    let dto = service::detail(&state.db.conn, &principal.scope, household).await?;
     audit::record(
         &state.db.conn,
         &principal,
@@ -72,6 +76,7 @@ pub async fn get(
     responses((status = 201, body = HouseholdDto), (status = 400, body = crate::error::ErrorEnvelope),
               (status = 403, body = crate::error::ErrorEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -79,14 +84,14 @@ pub async fn create(
 ) -> AppResult<(StatusCode, Json<HouseholdDto>)> {
     require_write(&principal)?;
     let tx = state.db.write().await?;
-    let id = service::create(&*tx, &principal, new).await?;
-    let dto = service::get(&*tx, &principal.scope, id).await?;
+    let household = service::create(&*tx, &principal, new).await?;
+    let dto = service::get(&*tx, &principal.scope, household).await?;
     audit::record(
         &*tx,
         &principal,
         "create",
         "household",
-        Some(id.to_string()),
+        Some(household.id().to_string()),
         serde_json::json!({"project": dto.project, "code": dto.code, "commune": dto.commune.code}),
     )
     .await?;
@@ -99,6 +104,7 @@ pub async fn create(
     request_body = HouseholdPatch,
     responses((status = 200, body = HouseholdDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(household_id = id))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -107,7 +113,8 @@ pub async fn update(
 ) -> AppResult<Json<HouseholdDto>> {
     require_write(&principal)?;
     let tx = state.db.write().await?;
-    let changed = service::update(&*tx, &principal.scope, id, patch).await?;
+    let household = scoped::household(&*tx, &principal.scope, id).await?;
+    let changed = service::update(&*tx, household, patch).await?;
     audit::record(
         &*tx,
         &principal,
@@ -117,7 +124,7 @@ pub async fn update(
         serde_json::json!({"fields": changed}),
     )
     .await?;
-    let dto = service::get(&*tx, &principal.scope, id).await?;
+    let dto = service::get(&*tx, &principal.scope, household).await?;
     tx.commit().await?;
     Ok(Json(dto))
 }

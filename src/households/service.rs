@@ -3,23 +3,26 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
+use sea_orm::sea_query::{Alias, Expr, JoinType, LikeExpr, Order, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::dto::{
     CommuneRef, HouseholdDetailDto, HouseholdDto, HouseholdParcelDto, HouseholdPatch,
     HouseholdQuery, MemberInput, NewHousehold, OpenCommitmentDto, RecentVisitDto, VULNERABLE_FLAGS,
 };
+use crate::admin_units::filter::commune_filter;
 use crate::admin_units::seed::LEVEL_COMMUNE;
 use crate::auth::{Principal, Scope};
-use crate::entities::{admin_units, parcels};
+use crate::domain::{HoldingRole, ParcelStatus, Stance};
+use crate::entities::{admin_units, parcels, projects};
 use crate::error::{AppError, AppResult};
-use crate::pagination::{Cursor, Page};
-use crate::scoped::{self, households};
-use crate::sql::{commune_code_condition, Conditions};
+use crate::pagination::{Direction, Keyset, Page};
+use crate::scoped::{self, household_parcels, households, HouseholdId, Personal, Scoped};
 use crate::text::fold;
+use crate::visits::service::vocabulary;
 
 /// Escapes `%`, `_` and the escape character itself for `LIKE … ESCAPE '\'`.
 pub fn escape_like(s: &str) -> String {
@@ -47,11 +50,6 @@ pub fn search_key(
     ))
 }
 
-const SELECT_HOUSEHOLD: &str = "SELECT h.id, h.project_id, p.code AS project_code, h.code, h.head_name, h.id_number, \
-     h.phone, h.address, h.commune_id, u.code AS commune_code, u.name AS commune_name, h.members, h.vulnerable, \
-     h.split_from_id, h.stance, h.last_visit_at \
-     FROM households h JOIN projects p ON p.id = h.project_id JOIN admin_units u ON u.id = h.commune_id";
-
 #[derive(Debug, FromQueryResult)]
 struct HouseholdRow {
     id: i32,
@@ -67,8 +65,57 @@ struct HouseholdRow {
     members: String,
     vulnerable: String,
     split_from_id: Option<i32>,
-    stance: Option<String>,
+    stance: Option<Stance>,
     last_visit_at: Option<DateTime<FixedOffset>>,
+}
+
+/// `SELECT <HouseholdRow> FROM households h JOIN projects p JOIN admin_units u`, inside the
+/// scope: add filters.
+fn household_select(scope: &Scope) -> SelectStatement {
+    use households::Column as H;
+    let (h, p, u) = (Alias::new("h"), Alias::new("p"), Alias::new("u"));
+    let mut stmt = scoped::select_from(scope, Personal::Households, "h");
+    for c in [
+        H::Id,
+        H::Code,
+        H::HeadName,
+        H::IdNumber,
+        H::Phone,
+        H::Address,
+        H::CommuneId,
+        H::Members,
+        H::Vulnerable,
+        H::SplitFromId,
+        H::Stance,
+        H::LastVisitAt,
+    ] {
+        stmt.column((h.clone(), c));
+    }
+    stmt.expr_as(
+        Expr::col((p.clone(), projects::Column::Code)),
+        Alias::new("project_code"),
+    )
+    .expr_as(
+        Expr::col((u.clone(), admin_units::Column::Code)),
+        Alias::new("commune_code"),
+    )
+    .expr_as(
+        Expr::col((u.clone(), admin_units::Column::Name)),
+        Alias::new("commune_name"),
+    )
+    .join_as(
+        JoinType::InnerJoin,
+        projects::Entity,
+        p.clone(),
+        Expr::col((p, projects::Column::Id)).equals((h.clone(), H::ProjectId)),
+    )
+    .join_as(
+        JoinType::InnerJoin,
+        admin_units::Entity,
+        u.clone(),
+        Expr::col((u, admin_units::Column::Id)).equals((h, H::CommuneId)),
+    );
+    stmt
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -78,7 +125,7 @@ struct ParcelRow {
     id: i32,
     map_sheet: String,
     parcel_no: String,
-    status: String,
+    status: ParcelStatus,
 }
 
 fn to_dto(row: HouseholdRow, parcels: Vec<HouseholdParcelDto>) -> HouseholdDto {
@@ -105,25 +152,37 @@ fn to_dto(row: HouseholdRow, parcels: Vec<HouseholdParcelDto>) -> HouseholdDto {
     }
 }
 
-/// The parcels of the given households, one query per 500 households.
+/// The parcels of the given households (those inside the scope), one query per 500
+/// households.
+#[tracing::instrument(skip_all, fields(households = ids.len()))]
 pub(crate) async fn parcels_of(
     conn: &impl ConnectionTrait,
+    scope: &Scope,
     ids: &[i32],
 ) -> Result<HashMap<i32, Vec<HouseholdParcelDto>>, DbErr> {
+    use household_parcels::Column as HP;
+    let (hp, x) = (Alias::new("hp"), Alias::new("x"));
     let mut out: HashMap<i32, Vec<HouseholdParcelDto>> = HashMap::new();
     for chunk in ids.chunks(500) {
-        // Ids come from the database, never from the request.
-        let list: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
-        let sql = format!(
-            "SELECT hp.household_id, hp.share, x.id, x.map_sheet, x.parcel_no, x.status \
-             FROM household_parcels hp JOIN parcels x ON x.id = hp.parcel_id \
-             WHERE hp.household_id IN ({}) ORDER BY hp.household_id, x.id",
-            list.join(",")
-        );
-        let rows =
-            ParcelRow::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
-                .all(conn)
-                .await?;
+        let mut stmt = scoped::select_from(scope, Personal::HouseholdParcels, "hp");
+        stmt.column((hp.clone(), HP::HouseholdId))
+            .column((hp.clone(), HP::Share))
+            .column((x.clone(), parcels::Column::Id))
+            .column((x.clone(), parcels::Column::MapSheet))
+            .column((x.clone(), parcels::Column::ParcelNo))
+            .column((x.clone(), parcels::Column::Status))
+            .join_as(
+                JoinType::InnerJoin,
+                parcels::Entity,
+                x.clone(),
+                Expr::col((x.clone(), parcels::Column::Id)).equals((hp.clone(), HP::ParcelId)),
+            )
+            .and_where(Expr::col((hp.clone(), HP::HouseholdId)).is_in(chunk.iter().copied()))
+            .order_by((hp.clone(), HP::HouseholdId), Order::Asc)
+            .order_by((x.clone(), parcels::Column::Id), Order::Asc);
+        let rows = ParcelRow::find_by_statement(conn.get_database_backend().build(&stmt))
+            .all(conn)
+            .await?;
         for r in rows {
             out.entry(r.household_id)
                 .or_default()
@@ -140,50 +199,41 @@ pub(crate) async fn parcels_of(
 }
 
 /// Households inside the scope, by ascending id, filtered as asked.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     q: &HouseholdQuery,
 ) -> AppResult<Page<HouseholdDto>> {
-    let limit = crate::pagination::limit(q.limit)?;
-    let mut b = Conditions::new(scope.sql_condition("h"));
+    let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Ascending)?;
+    let h = Alias::new("h");
+    let mut stmt = household_select(scope);
     if let Some(text) = q.q.as_deref() {
         let folded = fold(text);
         if !folded.is_empty() {
-            let p = b.bind(format!("%{}%", escape_like(&folded)));
-            b.push(format!("h.search_key LIKE {p} ESCAPE '\\'"));
+            let pattern = format!("%{}%", escape_like(&folded));
+            stmt.and_where(
+                Expr::col((h.clone(), households::Column::SearchKey))
+                    .like(LikeExpr::new(pattern).escape('\\')),
+            );
         }
     }
     if let Some(code) = q.project.as_deref().filter(|c| !c.is_empty()) {
         let project = crate::projects::service::by_code(conn, code)
             .await?
             .ok_or_else(|| AppError::not_found("project"))?;
-        let p = b.bind(project.id);
-        b.push(format!("h.project_id = {p}"));
+        stmt.and_where(Expr::col((h.clone(), households::Column::ProjectId)).eq(project.id));
     }
-    if let Some(code) = q.commune.as_deref().filter(|c| !c.is_empty()) {
-        let x = b.bind(code);
-        b.push(commune_code_condition("h.commune_id", &x));
+    if let Some(units) = commune_filter(conn, q.commune_id, q.commune.as_deref()).await? {
+        stmt.and_where(Expr::col((h.clone(), households::Column::CommuneId)).is_in(units));
     }
-    if let Some(c) = Cursor::decode(q.cursor.as_deref())? {
-        let p = b.bind(c.0);
-        b.push(format!("h.id > {p}"));
-    }
-    let sql = format!(
-        "{SELECT_HOUSEHOLD} WHERE {} ORDER BY h.id LIMIT {}",
-        b.sql(),
-        limit + 1
-    );
-    let rows = HouseholdRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        b.into_values(),
-    ))
-    .all(conn)
-    .await?;
-    let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
+    keyset.apply_statement(&mut stmt, (h, households::Column::Id));
+    let rows = HouseholdRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await?;
+    let page = keyset.page(rows, |r| r.id, |r| r);
     let ids: Vec<i32> = page.items.iter().map(|r| r.id).collect();
-    let mut parcels = parcels_of(conn, &ids).await?;
+    let mut parcels = parcels_of(conn, scope, &ids).await?;
     Ok(Page {
         items: page
             .items
@@ -197,52 +247,53 @@ pub async fn list(
     })
 }
 
-/// One household with its parcels, if inside the scope.
-pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<HouseholdDto> {
-    let sql = format!(
-        "{SELECT_HOUSEHOLD} WHERE h.id = $1 AND {}",
-        scope.sql_condition("h")
-    );
-    let row = HouseholdRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [Value::from(id)],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("household"))?;
-    let parcels = parcels_of(conn, &[id])
+/// One household with its parcels.
+#[tracing::instrument(skip_all, fields(household_id = household.id()))]
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    household: Scoped<HouseholdId>,
+) -> AppResult<HouseholdDto> {
+    let id = household.id();
+    let mut stmt = household_select(scope);
+    stmt.and_where(Expr::col((Alias::new("h"), households::Column::Id)).eq(id));
+    let row = HouseholdRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("household"))?;
+    let parcels = parcels_of(conn, scope, &[id])
         .await?
         .remove(&id)
         .unwrap_or_default();
     Ok(to_dto(row, parcels))
 }
 
-/// One household with its recent visits and open commitments, if inside the scope.
+/// One household with its recent visits and open commitments.
+#[tracing::instrument(skip_all, fields(household_id = household.id()))]
 pub async fn detail(
     conn: &impl ConnectionTrait,
     scope: &Scope,
-    id: i32,
+    household: Scoped<HouseholdId>,
 ) -> AppResult<HouseholdDetailDto> {
-    let household = get(conn, scope, id).await?;
-    let recent_visits = scoped::visits(scope)
-        .filter(scoped::visits::Column::HouseholdId.eq(id))
+    let dto = get(conn, scope, household).await?;
+    let recent_visits = scoped::visits_of(household)
         .order_by_desc(scoped::visits::Column::VisitedAt)
         .order_by_desc(scoped::visits::Column::Id)
         .limit(10)
         .all(conn)
         .await?
         .into_iter()
-        .map(|v| RecentVisitDto {
-            id: v.id,
-            visited_at: v.visited_at.to_rfc3339(),
-            kind: v.kind,
-            stance: v.stance,
-            working_group_id: v.working_group_id,
+        .map(|v| {
+            Ok(RecentVisitDto {
+                id: v.id,
+                visited_at: v.visited_at.to_rfc3339(),
+                kind: vocabulary(&v.kind)?,
+                stance: vocabulary(&v.stance)?,
+                working_group_id: v.working_group_id,
+            })
         })
-        .collect();
-    let open_commitments = scoped::commitments(scope)
-        .filter(scoped::commitments::Column::HouseholdId.eq(id))
+        .collect::<AppResult<_>>()?;
+    let open_commitments = scoped::commitments_of(household)
         .filter(scoped::commitments::Column::DoneAt.is_null())
         .order_by_asc(scoped::commitments::Column::Id)
         .all(conn)
@@ -257,7 +308,7 @@ pub async fn detail(
         })
         .collect();
     Ok(HouseholdDetailDto {
-        household,
+        household: dto,
         recent_visits,
         open_commitments,
     })
@@ -460,26 +511,29 @@ async fn resolve_commune(
         })
 }
 
-/// Creates a household (validated, scoped); returns its id.
-pub async fn create(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    new: NewHousehold,
-) -> AppResult<i32> {
+/// A new household's fields, checked.
+struct Checked {
+    head_name: String,
+    id_number: Option<String>,
+    phone: Option<String>,
+    address: String,
+    members: Vec<MemberInput>,
+    vulnerable: Vec<String>,
+    code: Option<String>,
+    /// `(parcel id, share)`, each parcel once.
+    parcels: Vec<(i32, f64)>,
+    split_from: Option<i32>,
+}
+
+fn check_new(new: NewHousehold) -> AppResult<Checked> {
     let head_name = check_head_name(&new.head_name)?;
-    let id_number = match new.id_number.as_deref() {
-        Some(s) => check_id_number(s)?,
-        None => None,
-    };
-    let phone = match new.phone.as_deref() {
-        Some(s) => check_phone(s)?,
-        None => None,
-    };
+    let id_number = new.id_number.as_deref().map(check_id_number).transpose()?;
+    let phone = new.phone.as_deref().map(check_phone).transpose()?;
     let address = check_address(&new.address)?;
     let members = check_members(new.members)?;
     let vulnerable = check_vulnerable(new.vulnerable)?;
     let code = new.code.as_deref().map(check_code).transpose()?;
-    let mut parcel_ids = Vec::with_capacity(new.parcels.len());
+    let mut parcels: Vec<(i32, f64)> = Vec::with_capacity(new.parcels.len());
     for p in &new.parcels {
         let share = p.share.unwrap_or(1.0);
         if !(share > 0.0 && share <= 1.0) {
@@ -491,31 +545,57 @@ pub async fn create(
                 ),
             ));
         }
-        if parcel_ids.contains(&p.parcel_id) {
+        if parcels.iter().any(|(id, _)| *id == p.parcel_id) {
             return Err(AppError::invalid(
                 "duplicate_parcel",
                 format!("parcel {} is listed twice", p.parcel_id),
             ));
         }
-        parcel_ids.push(p.parcel_id);
+        parcels.push((p.parcel_id, share));
     }
+    Ok(Checked {
+        head_name,
+        id_number: id_number.flatten(),
+        phone: phone.flatten(),
+        address,
+        members,
+        vulnerable,
+        code,
+        parcels,
+        split_from: new.split_from,
+    })
+}
 
-    let project = crate::projects::service::by_code(conn, new.project.trim())
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "unknown_project",
-                format!("there is no project with code `{}`", new.project.trim()),
-            )
-        })?;
-    if who.scope.project_id().is_some_and(|p| p != project.id) {
-        return Err(AppError::invalid(
+/// The project a new household names, if the caller may write in it.
+async fn writable_project(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    code: &str,
+) -> AppResult<projects::Model> {
+    let code = code.trim();
+    let unknown = || {
+        AppError::invalid(
             "unknown_project",
-            format!("there is no project with code `{}`", project.code),
-        ));
+            format!("there is no project with code `{code}`"),
+        )
+    };
+    let project = crate::projects::service::by_code(conn, code)
+        .await?
+        .ok_or_else(unknown)?;
+    if scope.project_id().is_some_and(|p| p != project.id) {
+        return Err(unknown());
     }
-    let commune = resolve_commune(conn, &who.scope, project.id, &new.commune).await?;
-    if let Some(c) = &code {
+    Ok(project)
+}
+
+/// The code, the parcels and the household split from name rows that exist in the project.
+async fn check_references(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project: &projects::Model,
+    new: &Checked,
+) -> AppResult<()> {
+    if let Some(c) = &new.code {
         if scoped::household_code_taken(conn, project.id, c).await? {
             return Err(AppError::Conflict {
                 code: "duplicate",
@@ -526,30 +606,30 @@ pub async fn create(
             });
         }
     }
-    if !parcel_ids.is_empty() {
-        let found = parcels::Entity::find()
-            .filter(parcels::Column::Id.is_in(parcel_ids.clone()))
+    if !new.parcels.is_empty() {
+        let ids: Vec<i32> = new.parcels.iter().map(|(id, _)| *id).collect();
+        let found: Vec<i32> = parcels::Entity::find()
+            .select_only()
+            .column(parcels::Column::Id)
+            .filter(parcels::Column::Id.is_in(ids.clone()))
+            .filter(parcels::Column::ProjectId.eq(project.id))
+            .into_tuple()
             .all(conn)
             .await?;
-        for id in &parcel_ids {
-            match found.iter().find(|p| p.id == *id) {
-                Some(p) if p.project_id == project.id => {}
-                _ => {
-                    return Err(AppError::invalid(
-                        "unknown_parcel",
-                        format!("there is no parcel {id} in project {}", project.code),
-                    ))
-                }
-            }
+        if let Some(id) = ids.iter().find(|id| !found.contains(id)) {
+            return Err(AppError::invalid(
+                "unknown_parcel",
+                format!("there is no parcel {id} in project {}", project.code),
+            ));
         }
     }
     if let Some(parent) = new.split_from {
-        let found = scoped::households(&who.scope)
+        let found = scoped::households(scope)
             .filter(households::Column::Id.eq(parent))
             .filter(households::Column::ProjectId.eq(project.id))
-            .one(conn)
+            .count(conn)
             .await?;
-        if found.is_none() {
+        if found == 0 {
             return Err(AppError::invalid(
                 "unknown_split_from",
                 format!(
@@ -559,29 +639,35 @@ pub async fn create(
             ));
         }
     }
+    Ok(())
+}
 
+/// Inserts the household row; without a code, gives it `HH-<id>` once the id is known.
+async fn insert_row(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    commune_id: i32,
+    new: &Checked,
+) -> AppResult<i32> {
     let now = Utc::now().fixed_offset();
     // Without a code, a unique placeholder stands in until the id gives the real one.
-    let provisional = code
+    let provisional = new
+        .code
         .clone()
         .unwrap_or_else(|| format!("~new-{:016x}", rand::random::<u64>()));
-    let names = member_names(&members);
+    let names = member_names(&new.members);
+    let key = |code: &str| search_key(&new.head_name, &names, new.id_number.as_deref(), code);
     let inserted = households::ActiveModel {
-        project_id: Set(project.id),
+        project_id: Set(project_id),
         code: Set(provisional.clone()),
-        head_name: Set(head_name.clone()),
-        search_key: Set(search_key(
-            &head_name,
-            &names,
-            id_number.as_deref(),
-            &provisional,
-        )),
-        id_number: Set(id_number.clone()),
-        phone: Set(phone),
-        address: Set(address),
-        commune_id: Set(commune.id),
-        members: Set(to_json(&members)?),
-        vulnerable: Set(to_json(&vulnerable)?),
+        head_name: Set(new.head_name.clone()),
+        search_key: Set(key(&provisional)),
+        id_number: Set(new.id_number.clone()),
+        phone: Set(new.phone.clone()),
+        address: Set(new.address.clone()),
+        commune_id: Set(commune_id),
+        members: Set(to_json(&new.members)?),
+        vulnerable: Set(to_json(&new.vulnerable)?),
         split_from_id: Set(new.split_from),
         stance: Set(None),
         last_visit_at: Set(None),
@@ -592,61 +678,79 @@ pub async fn create(
     .insert(conn)
     .await?;
     let id = inserted.id;
-    if code.is_none() {
+    if new.code.is_none() {
         let mut generated = format!("HH-{id:06}");
         let mut n = 1;
-        while scoped::household_code_taken(conn, project.id, &generated).await? {
+        while scoped::household_code_taken(conn, project_id, &generated).await? {
             n += 1;
             generated = format!("HH-{id:06}-{n}");
         }
         let mut am: households::ActiveModel = inserted.into();
-        am.search_key = Set(search_key(
-            &head_name,
-            &names,
-            id_number.as_deref(),
-            &generated,
-        ));
+        am.search_key = Set(key(&generated));
         am.code = Set(generated);
         am.update(conn).await?;
     }
-
-    if !new.parcels.is_empty() {
-        let owned: HashSet<i32> = scoped::parcels_with_owner(conn, &parcel_ids).await?;
-        let household = scoped::inserted_household(&who.scope, project.id, commune.id, id)?;
-        let mut rows = Vec::with_capacity(new.parcels.len());
-        for p in &new.parcels {
-            // Checked above to be in the project; a parcel outside the writer's area is
-            // refused like an unknown one.
-            let parcel = scoped::parcel(conn, &who.scope, p.parcel_id)
-                .await
-                .map_err(|_| {
-                    AppError::invalid(
-                        "unknown_parcel",
-                        format!(
-                            "there is no parcel {} in project {}",
-                            p.parcel_id, project.code
-                        ),
-                    )
-                })?;
-            let role = if owned.contains(&p.parcel_id) {
-                "co_user"
-            } else {
-                "owner"
-            };
-            rows.push((parcel, p.share.unwrap_or(1.0), role));
-        }
-        scoped::insert_holdings(conn, household, rows).await?;
-    }
-    crate::progress::counters::add_household(conn, project.id).await?;
     Ok(id)
+}
+
+/// The household's parcels: the first holder of a parcel owns it, later ones are co-users.
+async fn add_holdings(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project: &projects::Model,
+    household: Scoped<HouseholdId>,
+    wanted: &[(i32, f64)],
+) -> AppResult<()> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = wanted.iter().map(|(id, _)| *id).collect();
+    let owned: HashSet<i32> = scoped::parcels_with_owner(conn, &ids).await?;
+    let mut rows = Vec::with_capacity(wanted.len());
+    for (id, share) in wanted {
+        // Checked to be in the project; a parcel outside the writer's area is refused like
+        // an unknown one.
+        let parcel = scoped::parcel(conn, scope, *id).await.map_err(|_| {
+            AppError::invalid(
+                "unknown_parcel",
+                format!("there is no parcel {id} in project {}", project.code),
+            )
+        })?;
+        let role = if owned.contains(id) {
+            HoldingRole::CoUser
+        } else {
+            HoldingRole::Owner
+        };
+        rows.push((parcel, *share, role.as_str()));
+    }
+    scoped::insert_holdings(conn, household, rows).await
+}
+
+/// Creates a household (validated, inside the caller's scope); returns its id.
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    new: NewHousehold,
+) -> AppResult<Scoped<HouseholdId>> {
+    let (project_code, commune_code) = (new.project.clone(), new.commune.clone());
+    let checked = check_new(new)?;
+    let project = writable_project(conn, &who.scope, &project_code).await?;
+    let commune = resolve_commune(conn, &who.scope, project.id, &commune_code).await?;
+    check_references(conn, &who.scope, &project, &checked).await?;
+    let id = insert_row(conn, project.id, commune.id, &checked).await?;
+    let household = scoped::inserted_household(&who.scope, project.id, commune.id, id)?;
+    add_holdings(conn, &who.scope, &project, household, &checked.parcels).await?;
+    crate::progress::counters::add_household(conn, project.id).await?;
+    Ok(household)
 }
 
 /// Changes phone, address, members or vulnerable flags of a household inside the scope;
 /// returns the names of the fields changed.
+#[tracing::instrument(skip_all, fields(household_id = household.id()))]
 pub async fn update(
     conn: &impl ConnectionTrait,
-    scope: &Scope,
-    id: i32,
+    household: Scoped<HouseholdId>,
     patch: HouseholdPatch,
 ) -> AppResult<Vec<&'static str>> {
     if patch.phone.is_none()
@@ -668,8 +772,7 @@ pub async fn update(
     let members = patch.members.map(check_members).transpose()?;
     let vulnerable = patch.vulnerable.map(check_vulnerable).transpose()?;
 
-    let current = scoped::households(scope)
-        .filter(households::Column::Id.eq(id))
+    let current = scoped::household_row(household)
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("household"))?;

@@ -718,7 +718,7 @@ async fn create_all(
     let mut created = Vec::with_capacity(good.len());
     for r in good {
         match create(conn, who, r.new).await {
-            Ok(id) => created.push(id),
+            Ok(id) => created.push(id.id()),
             Err(AppError::Db(e)) => return Err(AppError::Db(e)),
             Err(e) => {
                 let code = match &e {

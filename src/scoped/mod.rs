@@ -551,3 +551,6 @@ pub use exports::*;
 
 mod parcel_panel;
 pub use parcel_panel::*;
+
+mod casework;
+pub use casework::*;

@@ -1,13 +1,19 @@
 //! Editing a visit after it was logged (its author, for 48 hours; every edit keeps the previous
 //! content in `visit_revisions`) and ticking commitments done.
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, FromQueryResult, QueryFilter, Statement, Value};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Order};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryOrder, Set};
 
 use super::dto::{CommitmentStateDto, Location, NewVisit, VisitPatch, VisitRevisionDto};
-use crate::auth::{Principal, Scope};
-use crate::domain::{Stance, Topic, VisitKind};
+use super::service::vocabulary;
+use crate::auth::Principal;
+use crate::domain::{Stance, Topic};
+use crate::entities::users;
 use crate::error::{AppError, AppResult};
-use crate::scoped::{self, visits};
+use crate::scoped::{
+    self, commitments, households, visit_revisions, visits, CommitmentId, HouseholdId, Scoped,
+    VisitId,
+};
 
 /// How long after logging a visit its author may still change it.
 pub const EDIT_WINDOW_HOURS: i64 = 48;
@@ -49,45 +55,21 @@ fn content(v: &visits::Model) -> serde_json::Value {
     })
 }
 
-/// A visit whose household is inside the scope.
-async fn scoped_visit(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    id: i32,
-) -> AppResult<visits::Model> {
-    scoped::visits(scope)
-        .filter(visits::Column::Id.eq(id))
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("visit"))
-}
-
 fn parse_list<T: serde::de::DeserializeOwned>(s: &str) -> Vec<T> {
     serde_json::from_str(s).unwrap_or_default()
 }
 
-/// Applies `patch` to visit `id` (in the caller's scope, by its author, within the window);
-/// keeps the previous content as a revision and keeps the household's stance that of its
-/// latest visit. Returns the names of the fields changed.
-pub async fn update(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    id: i32,
-    patch: VisitPatch,
-) -> AppResult<Vec<&'static str>> {
-    let current = scoped_visit(conn, &who.scope, id).await?;
-    let now = Utc::now().fixed_offset();
-    may_edit(who.user_id, current.created_by, current.created_at, now)?;
-
+/// The visit as `patch` leaves it.
+fn merge(current: &visits::Model, patch: &VisitPatch) -> Result<NewVisit, DbErr> {
     let kind = match patch.kind {
         Some(k) => k,
-        None => VisitKind::parse(&current.kind).unwrap_or(VisitKind::HomeVisit),
+        None => vocabulary(&current.kind)?,
     };
     let stance = match patch.stance {
         Some(s) => s,
-        None => Stance::parse(&current.stance).unwrap_or(Stance::Considering),
+        None => vocabulary(&current.stance)?,
     };
-    let merged = NewVisit {
+    Ok(NewVisit {
         household_id: current.household_id,
         working_group_id: current.working_group_id,
         visited_at: patch.visited_at.unwrap_or(current.visited_at),
@@ -114,9 +96,12 @@ pub async fn update(
                 .zip(current.lat)
                 .map(|(lon, lat)| Location { lon, lat }),
         },
-    };
-    let mut changed = Vec::new();
-    for (name, given) in [
+    })
+}
+
+/// The names of the fields `patch` sends.
+fn fields_of(patch: &VisitPatch) -> Vec<&'static str> {
+    [
         ("visited_at", patch.visited_at.is_some()),
         ("kind", patch.kind.is_some()),
         ("participants", patch.participants.is_some()),
@@ -125,11 +110,30 @@ pub async fn update(
         ("concerns", patch.concerns.is_some()),
         ("next_visit_on", patch.next_visit_on.is_some()),
         ("location", patch.location.is_some()),
-    ] {
-        if given {
-            changed.push(name);
-        }
-    }
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect()
+}
+
+/// Applies `patch` to the visit (by its author, within the window); keeps the previous
+/// content as a revision and keeps the household's stance that of its latest visit. Returns
+/// the names of the fields changed.
+#[tracing::instrument(skip_all, fields(visit_id = visit.id()))]
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    visit: Scoped<VisitId>,
+    patch: VisitPatch,
+) -> AppResult<Vec<&'static str>> {
+    let current = scoped::visit_row(visit)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("visit"))?;
+    let now = Utc::now().fixed_offset();
+    may_edit(who.user_id, current.created_by, current.created_at, now)?;
+    let merged = merge(&current, &patch)?;
+    let changed = fields_of(&patch);
     if changed.is_empty() {
         return Err(AppError::invalid(
             "empty_patch",
@@ -138,38 +142,39 @@ pub async fn update(
     }
     super::service::validate(&merged)?;
 
-    let backend = conn.get_database_backend();
-    conn.execute(Statement::from_sql_and_values(
-        backend,
-        "INSERT INTO visit_revisions (visit_id, content, edited_by, edited_at) VALUES ($1, $2, $3, $4)",
-        [
-            Value::from(id),
-            Value::from(content(&current).to_string()),
-            Value::from(who.user_id),
-            Value::from(now),
-        ],
-    ))
+    scoped::insert_visit_revision(
+        conn,
+        visit,
+        visit_revisions::ActiveModel {
+            content: Set(content(&current).to_string()),
+            edited_by: Set(who.user_id),
+            edited_at: Set(now),
+            ..Default::default()
+        },
+    )
     .await?;
-    conn.execute(Statement::from_sql_and_values(
-        backend,
-        "UPDATE visits SET visited_at = $1, kind = $2, participants = $3, topics = $4, stance = $5, \
-         concerns = $6, next_visit_on = $7, lon = $8, lat = $9 WHERE id = $10",
-        [
-            Value::from(crate::db::utc(merged.visited_at)),
-            Value::from(merged.kind.as_str()),
-            Value::from(serde_json::to_string(&merged.participants).unwrap_or_default()),
-            Value::from(serde_json::to_string(&merged.topics).unwrap_or_default()),
-            Value::from(merged.stance.as_str()),
-            Value::from(merged.concerns.as_str()),
-            Value::from(merged.next_visit_on),
-            Value::from(merged.location.as_ref().map(|l| l.lon)),
-            Value::from(merged.location.as_ref().map(|l| l.lat)),
-            Value::from(id),
-        ],
-    ))
-    .await?;
+    let mut stmt = scoped::update_visit(visit);
+    stmt.value(visits::Column::VisitedAt, crate::db::utc(merged.visited_at))
+        .value(visits::Column::Kind, merged.kind.as_str())
+        .value(
+            visits::Column::Participants,
+            serde_json::to_string(&merged.participants).unwrap_or_default(),
+        )
+        .value(
+            visits::Column::Topics,
+            serde_json::to_string(&merged.topics).unwrap_or_default(),
+        )
+        .value(visits::Column::Stance, merged.stance.as_str())
+        .value(visits::Column::Concerns, merged.concerns.as_str())
+        .value(visits::Column::NextVisitOn, merged.next_visit_on)
+        .value(visits::Column::Lon, merged.location.as_ref().map(|l| l.lon))
+        .value(visits::Column::Lat, merged.location.as_ref().map(|l| l.lat));
+    conn.execute(conn.get_database_backend().build(&stmt))
+        .await?;
     if changed.contains(&"stance") || changed.contains(&"visited_at") {
-        refresh_household(conn, current.household_id, now).await?;
+        if let Some(household) = scoped::household_of_visit(conn, visit).await? {
+            refresh_household(conn, household, now).await?;
+        }
     }
     Ok(changed)
 }
@@ -178,52 +183,35 @@ pub async fn update(
 /// which visit is latest or what it says) and moves the stance counters.
 async fn refresh_household(
     conn: &impl ConnectionTrait,
-    household_id: i32,
+    household: Scoped<HouseholdId>,
     now: DateTime<FixedOffset>,
 ) -> AppResult<()> {
-    let backend = conn.get_database_backend();
-    let Some(h) = conn
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            "SELECT project_id, stance FROM households WHERE id = $1",
-            [Value::from(household_id)],
-        ))
+    let Some(h) = scoped::household_row(household).one(conn).await? else {
+        return Ok(());
+    };
+    let Some(latest) = scoped::visits_of(household)
+        .order_by_desc(visits::Column::VisitedAt)
+        .order_by_desc(visits::Column::Id)
+        .one(conn)
         .await?
     else {
         return Ok(());
     };
-    let project_id: i32 = h.try_get("", "project_id")?;
-    let old: Option<String> = h.try_get("", "stance")?;
-    let Some(latest) = conn
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            "SELECT stance, visited_at FROM visits WHERE household_id = $1 \
-             ORDER BY visited_at DESC, id DESC LIMIT 1",
-            [Value::from(household_id)],
-        ))
-        .await?
-    else {
-        return Ok(());
-    };
-    let stance: String = latest.try_get("", "stance")?;
-    let visited: DateTime<FixedOffset> = latest.try_get("", "visited_at")?;
-    conn.execute(Statement::from_sql_and_values(
-        backend,
-        "UPDATE households SET stance = $1, last_visit_at = $2, updated_at = $3 WHERE id = $4",
-        [
-            Value::from(stance.as_str()),
-            Value::from(visited),
-            Value::from(now),
-            Value::from(household_id),
-        ],
-    ))
-    .await?;
-    if old.as_deref() != Some(stance.as_str()) {
+    let stance: Stance = vocabulary(&latest.stance)?;
+    let mut stmt = scoped::update_household(household);
+    stmt.value(households::Column::Stance, stance.as_str())
+        .value(households::Column::LastVisitAt, latest.visited_at)
+        .value(households::Column::UpdatedAt, now);
+    conn.execute(conn.get_database_backend().build(&stmt))
+        .await?;
+    if h.stance.as_deref() != Some(stance.as_str()) {
         let mut d = std::collections::BTreeMap::new();
-        let old = old.unwrap_or_else(|| crate::progress::counters::NO_STANCE.to_string());
+        let old = h
+            .stance
+            .unwrap_or_else(|| crate::progress::counters::NO_STANCE.to_string());
         *d.entry(old).or_insert(0) -= 1;
-        *d.entry(stance).or_insert(0) += 1;
-        crate::progress::counters::apply_stance_deltas(conn, project_id, &d).await?;
+        *d.entry(stance.as_str().to_string()).or_insert(0) += 1;
+        crate::progress::counters::apply_stance_deltas(conn, h.project_id, &d).await?;
     }
     Ok(())
 }
@@ -238,22 +226,29 @@ struct RevisionRow {
     edited_at: DateTime<FixedOffset>,
 }
 
-/// The earlier contents of a visit in the caller's scope, oldest first.
+/// The earlier contents of the visit, oldest first.
+#[tracing::instrument(skip_all, fields(visit_id = visit.id()))]
 pub async fn history(
     conn: &impl ConnectionTrait,
-    scope: &Scope,
-    id: i32,
+    visit: Scoped<VisitId>,
 ) -> AppResult<Vec<VisitRevisionDto>> {
-    scoped_visit(conn, scope, id).await?;
-    let rows = RevisionRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "SELECT r.id, r.visit_id, r.content, r.edited_by, u.username, r.edited_at \
-         FROM visit_revisions r LEFT JOIN users u ON u.id = r.edited_by \
-         WHERE r.visit_id = $1 ORDER BY r.id",
-        [Value::from(id)],
-    ))
-    .all(conn)
-    .await?;
+    use visit_revisions::Column as R;
+    let (r, u) = (Alias::new("r"), Alias::new("u"));
+    let mut stmt = scoped::revisions_of(visit);
+    for c in [R::Id, R::VisitId, R::Content, R::EditedBy, R::EditedAt] {
+        stmt.column((r.clone(), c));
+    }
+    stmt.column((u.clone(), users::Column::Username))
+        .join_as(
+            JoinType::LeftJoin,
+            users::Entity,
+            u.clone(),
+            Expr::col((u, users::Column::Id)).equals((r.clone(), R::EditedBy)),
+        )
+        .order_by((r, R::Id), Order::Asc);
+    let rows = RevisionRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| VisitRevisionDto {
@@ -267,72 +262,50 @@ pub async fn history(
         .collect())
 }
 
-#[derive(FromQueryResult)]
-struct CommitmentRow {
-    id: i32,
-    visit_id: i32,
-    household_id: i32,
-    text: String,
-    owner: String,
-    due_date: Option<chrono::NaiveDate>,
-    done_at: Option<DateTime<FixedOffset>>,
-    done_by: Option<i32>,
-}
-
-async fn scoped_commitment(
+async fn commitment_state(
     conn: &impl ConnectionTrait,
-    scope: &Scope,
-    id: i32,
+    commitment: Scoped<CommitmentId>,
 ) -> AppResult<CommitmentStateDto> {
-    let sql = format!(
-        "SELECT c.id, c.visit_id, c.household_id, c.text, c.owner, c.due_date, c.done_at, c.done_by \
-         FROM commitments c JOIN households h ON h.id = c.household_id WHERE c.id = $1 AND {}",
-        scope.sql_condition("h")
-    );
-    let r = CommitmentRow::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [Value::from(id)],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("commitment"))?;
+    let c = scoped::commitment_row(commitment)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("commitment"))?;
     Ok(CommitmentStateDto {
-        id: r.id,
-        visit_id: r.visit_id,
-        household_id: r.household_id,
-        text: r.text,
-        owner: r.owner,
-        due_date: r.due_date,
-        done: r.done_at.is_some(),
-        done_at: r.done_at.map(|t| t.to_rfc3339()),
-        done_by: r.done_by,
+        id: c.id,
+        visit_id: c.visit_id,
+        household_id: c.household_id,
+        text: c.text,
+        owner: c.owner,
+        due_date: c.due_date,
+        done: c.done_at.is_some(),
+        done_at: c.done_at.map(|t| t.to_rfc3339()),
+        done_by: c.done_by,
     })
 }
 
-/// Marks a commitment in the caller's scope done (`done`) or open again. Marking a done
-/// commitment done again keeps the first time and person.
+/// Marks the commitment done (`done`) or open again. Marking a done commitment done again
+/// keeps the first time and person.
+#[tracing::instrument(skip_all, fields(commitment_id = commitment.id(), done))]
 pub async fn set_commitment_done(
     conn: &impl ConnectionTrait,
     who: &Principal,
-    id: i32,
+    commitment: Scoped<CommitmentId>,
     done: bool,
 ) -> AppResult<CommitmentStateDto> {
-    let current = scoped_commitment(conn, &who.scope, id).await?;
+    let current = commitment_state(conn, commitment).await?;
     if current.done != done {
         let (at, by) = if done {
             (Some(Utc::now().fixed_offset()), who.user_id)
         } else {
             (None, None)
         };
-        conn.execute(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "UPDATE commitments SET done_at = $1, done_by = $2 WHERE id = $3",
-            [Value::from(at), Value::from(by), Value::from(id)],
-        ))
-        .await?;
+        let mut stmt = scoped::update_commitment(commitment);
+        stmt.value(commitments::Column::DoneAt, at)
+            .value(commitments::Column::DoneBy, by);
+        conn.execute(conn.get_database_backend().build(&stmt))
+            .await?;
     }
-    scoped_commitment(conn, &who.scope, id).await
+    commitment_state(conn, commitment).await
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::domain::Permission;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
+use crate::scoped;
 use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -54,6 +55,7 @@ fn created(dto: VisitDto, replayed: bool) -> Response {
     params(("Idempotency-Key" = Option<String>, Header, description = "client-made key; retries with it are answered with the first visit")),
     responses((status = 201, body = VisitDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -62,13 +64,17 @@ pub async fn create(
 ) -> AppResult<Response> {
     principal.require(Permission::WriteVisits)?;
     let key = idempotency_key(&headers)?;
-    let project_id =
+    let (household, project_id) =
         match service::admit(&state.db.conn, &principal, &visit, key.as_deref()).await? {
             // A retry whose first copy is stored: answer without queueing behind other writes.
             Admission::Replay(id) => return replay(&state, &principal, id).await,
-            Admission::New { project_id } => project_id,
+            Admission::New {
+                household,
+                project_id,
+            } => (household, project_id),
         };
     let job = VisitJob {
+        household,
         project_id,
         client_id: key.clone(),
         created_by: principal.user_id,
@@ -87,10 +93,10 @@ pub async fn create(
         household_id: v.household_id,
         working_group_id: v.working_group_id,
         visited_at: crate::db::utc(v.visited_at).to_rfc3339(),
-        kind: v.kind.as_str().to_string(),
+        kind: v.kind,
         participants: v.participants,
-        topics: v.topics.iter().map(|t| t.as_str().to_string()).collect(),
-        stance: v.stance.as_str().to_string(),
+        topics: v.topics,
+        stance: v.stance,
         concerns: v.concerns,
         commitments: v
             .commitments
@@ -114,13 +120,15 @@ pub async fn create(
 }
 
 async fn replay(state: &AppState, principal: &Principal, id: i32) -> AppResult<Response> {
-    let dto = service::get(&state.db.conn, &principal.scope, id).await?;
+    let visit = scoped::visit(&state.db.conn, &principal.scope, id).await?;
+    let dto = service::get(&state.db.conn, &principal.scope, visit).await?;
     Ok(created(dto, true))
 }
 
 /// Visits in the caller's area, newest first.
 #[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(VisitQuery),
     responses((status = 200, body = Page<VisitDto>)))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -144,13 +152,15 @@ pub async fn list(
 /// One visit.
 #[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "visits", params(("id" = i32, Path)),
     responses((status = 200, body = VisitDto), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(visit_id = id))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<VisitDto>> {
     principal.require(Permission::ReadPersonal)?;
-    let dto = service::get(&state.db.conn, &principal.scope, id).await?;
+    let visit = scoped::visit(&state.db.conn, &principal.scope, id).await?;
+    let dto = service::get(&state.db.conn, &principal.scope, visit).await?;
     audit::record(
         &state.db.conn,
         &principal,
@@ -169,6 +179,7 @@ pub async fn get(
     request_body = VisitPatch,
     responses((status = 200, body = VisitDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(visit_id = id))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -177,7 +188,8 @@ pub async fn update(
 ) -> AppResult<Json<VisitDto>> {
     principal.require(Permission::WriteVisits)?;
     let tx = state.db.write().await?;
-    let changed = edit::update(&*tx, &principal, id, patch).await?;
+    let visit = scoped::visit(&*tx, &principal.scope, id).await?;
+    let changed = edit::update(&*tx, &principal, visit, patch).await?;
     audit::record(
         &*tx,
         &principal,
@@ -187,7 +199,7 @@ pub async fn update(
         serde_json::json!({"fields": changed}),
     )
     .await?;
-    let dto = service::get(&*tx, &principal.scope, id).await?;
+    let dto = service::get(&*tx, &principal.scope, visit).await?;
     tx.commit().await?;
     Ok(Json(dto))
 }
@@ -195,13 +207,15 @@ pub async fn update(
 /// The earlier contents of a visit, oldest first (one entry per edit).
 #[utoipa::path(get, path = "/api/v1/visits/{id}/history", tag = "visits", params(("id" = i32, Path)),
     responses((status = 200, body = Page<VisitRevisionDto>), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(visit_id = id))]
 pub async fn history(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<Page<VisitRevisionDto>>> {
     principal.require(Permission::ReadPersonal)?;
-    let items = edit::history(&state.db.conn, &principal.scope, id).await?;
+    let visit = scoped::visit(&state.db.conn, &principal.scope, id).await?;
+    let items = edit::history(&state.db.conn, visit).await?;
     audit::record(
         &state.db.conn,
         &principal,
@@ -225,7 +239,8 @@ async fn set_done(
 ) -> AppResult<Json<CommitmentStateDto>> {
     principal.require(Permission::WriteVisits)?;
     let tx = state.db.write().await?;
-    let dto = edit::set_commitment_done(&*tx, principal, id, done).await?;
+    let commitment = scoped::commitment(&*tx, &principal.scope, id).await?;
+    let dto = edit::set_commitment_done(&*tx, principal, commitment, done).await?;
     audit::record(
         &*tx,
         principal,
@@ -243,6 +258,7 @@ async fn set_done(
 #[utoipa::path(post, path = "/api/v1/commitments/{id}/done", tag = "visits", params(("id" = i32, Path)),
     responses((status = 200, body = CommitmentStateDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(commitment_id = id))]
 pub async fn commitment_done(
     State(state): State<AppState>,
     principal: Principal,
@@ -255,6 +271,7 @@ pub async fn commitment_done(
 #[utoipa::path(delete, path = "/api/v1/commitments/{id}/done", tag = "visits", params(("id" = i32, Path)),
     responses((status = 200, body = CommitmentStateDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(commitment_id = id))]
 pub async fn commitment_reopen(
     State(state): State<AppState>,
     principal: Principal,

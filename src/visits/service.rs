@@ -1,59 +1,48 @@
+//! Visits: admitting a new one, reading them.
 use std::collections::HashMap;
+use std::str::FromStr;
 
 use chrono::{Duration, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder};
 
 use super::dto::{CommitmentDto, Location, NewVisit, VisitDto, VisitQuery};
 use crate::auth::{Principal, Scope};
+use crate::domain::UnknownValue;
 use crate::error::{AppError, AppResult};
-use crate::pagination::{Cursor, Page};
-use crate::scoped::{self, commitments, visits};
+use crate::pagination::{Direction, Keyset, Page};
+use crate::scoped::{self, commitments, visits, HouseholdId, Scoped, VisitId};
 
 /// What to do with a POSTed visit.
 pub enum Admission {
     /// The `Idempotency-Key` is already stored: answer with that visit.
     Replay(i32),
-    /// A new visit, allowed, for this project.
-    New { project_id: i32 },
+    /// A new visit, allowed, to this household of this project.
+    New {
+        household: Scoped<HouseholdId>,
+        project_id: i32,
+    },
 }
 
 /// Checks a new visit's content and the caller's right to log it, in one round trip. A
 /// household outside the caller's area is 404 (its existence is not revealed); a working group
 /// the caller does not belong to is 403.
+#[tracing::instrument(skip_all, fields(household_id = v.household_id, working_group_id = v.working_group_id))]
 pub async fn admit(
     conn: &impl ConnectionTrait,
     who: &Principal,
     v: &NewVisit,
     key: Option<&str>,
 ) -> AppResult<Admission> {
-    let row = conn
-        .query_one(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "SELECT (SELECT id FROM visits WHERE client_id = $3) AS existing, \
-             (SELECT project_id FROM households WHERE id = $1) AS h_project, \
-             (SELECT commune_id FROM households WHERE id = $1) AS h_commune, \
-             (SELECT project_id FROM working_groups WHERE id = $2) AS g_project",
-            [
-                Value::from(v.household_id),
-                Value::from(v.working_group_id),
-                Value::from(key),
-            ],
-        ))
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("admission query returned no row")))?;
-    if let Some(id) = row.try_get::<Option<i32>>("", "existing")? {
+    let facts =
+        scoped::visit_admission(conn, &who.scope, v.household_id, v.working_group_id, key).await?;
+    if let Some(id) = facts.existing {
         return Ok(Admission::Replay(id));
     }
     validate(v)?;
-    let h_project: Option<i32> = row.try_get("", "h_project")?;
-    let h_commune: Option<i32> = row.try_get("", "h_commune")?;
-    let project_id = match (h_project, h_commune) {
-        (Some(p), Some(c)) if who.scope.allows(p, c) => p,
-        _ => return Err(AppError::not_found("household")),
+    let Some((household, project_id)) = facts.household else {
+        return Err(AppError::not_found("household"));
     };
-    let Some(group_project) = row.try_get::<Option<i32>>("", "g_project")? else {
+    let Some(group_project) = facts.group_project else {
         return Err(AppError::invalid(
             "unknown_working_group",
             format!("there is no working group {}", v.working_group_id),
@@ -71,7 +60,10 @@ pub async fn admit(
             v.working_group_id
         )));
     }
-    Ok(Admission::New { project_id })
+    Ok(Admission::New {
+        household,
+        project_id,
+    })
 }
 
 pub(crate) fn validate(v: &NewVisit) -> AppResult<()> {
@@ -117,17 +109,23 @@ pub(crate) fn validate(v: &NewVisit) -> AppResult<()> {
     Ok(())
 }
 
-fn to_dto(v: visits::Model, commitments: Vec<commitments::Model>) -> VisitDto {
-    VisitDto {
+/// A stored vocabulary value (the database holds only values the API wrote).
+pub(crate) fn vocabulary<T: FromStr<Err = UnknownValue>>(s: &str) -> Result<T, DbErr> {
+    s.parse()
+        .map_err(|e: UnknownValue| DbErr::Type(format!("{e}: `{s}`")))
+}
+
+fn to_dto(v: visits::Model, commitments: Vec<commitments::Model>) -> Result<VisitDto, DbErr> {
+    Ok(VisitDto {
         id: v.id,
         project_id: v.project_id,
         household_id: v.household_id,
         working_group_id: v.working_group_id,
         visited_at: v.visited_at.to_rfc3339(),
-        kind: v.kind,
+        kind: vocabulary(&v.kind)?,
         participants: serde_json::from_str(&v.participants).unwrap_or_default(),
         topics: serde_json::from_str(&v.topics).unwrap_or_default(),
-        stance: v.stance,
+        stance: vocabulary(&v.stance)?,
         concerns: v.concerns,
         commitments: commitments
             .into_iter()
@@ -144,7 +142,7 @@ fn to_dto(v: visits::Model, commitments: Vec<commitments::Model>) -> VisitDto {
         client_id: v.client_id,
         created_by: v.created_by,
         created_at: v.created_at.to_rfc3339(),
-    }
+    })
 }
 
 async fn with_commitments(
@@ -164,32 +162,39 @@ async fn with_commitments(
             by_visit.entry(c.visit_id).or_default().push(c);
         }
     }
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|v| {
             let cs = by_visit.remove(&v.id).unwrap_or_default();
             to_dto(v, cs)
         })
-        .collect())
+        .collect()
 }
 
-/// One visit, if its household is inside the scope.
-pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<VisitDto> {
-    let row = scoped::visits(scope)
-        .filter(visits::Column::Id.eq(id))
+/// One visit (its household inside the scope).
+#[tracing::instrument(skip_all, fields(visit_id = visit.id()))]
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    visit: Scoped<VisitId>,
+) -> AppResult<VisitDto> {
+    let row = scoped::visit_row(visit)
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("visit"))?;
-    Ok(with_commitments(conn, scope, vec![row]).await?.remove(0))
+    with_commitments(conn, scope, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found("visit"))
 }
 
 /// Visits inside the scope, newest id first, filtered as asked.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     q: &VisitQuery,
 ) -> AppResult<Page<VisitDto>> {
-    let limit = crate::pagination::limit(q.limit)?;
+    let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Descending)?;
     let mut select = scoped::visits(scope);
     if let Some(h) = q.household {
         select = select.filter(visits::Column::HouseholdId.eq(h));
@@ -210,15 +215,8 @@ pub async fn list(
     {
         select = select.filter(visits::Column::VisitedAt.lt(end));
     }
-    if let Some(cursor) = Cursor::decode(q.cursor.as_deref())? {
-        select = select.filter(visits::Column::Id.lt(cursor.0));
-    }
-    let rows = select
-        .order_by_desc(visits::Column::Id)
-        .limit(limit + 1)
-        .all(conn)
-        .await?;
-    let page = Page::from_rows(rows, limit, |v| v.id, |v| v);
+    let rows = keyset.apply(select, visits::Column::Id).all(conn).await?;
+    let page = keyset.page(rows, |v| v.id, |v| v);
     Ok(Page {
         items: with_commitments(conn, scope, page.items).await?,
         next_cursor: page.next_cursor,

@@ -7,13 +7,17 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, Set};
 use tokio::sync::{mpsc, oneshot};
 
 use super::dto::NewVisit;
+use super::service::vocabulary;
 use crate::db::Db;
+use crate::domain::Stance;
+use crate::entities::audit_events;
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
+use crate::scoped::{self, commitments, households, visits, HouseholdId, Scoped};
 
 const MAX_BATCH: usize = 256;
 const QUEUE: usize = 4096;
@@ -22,6 +26,8 @@ const QUEUE: usize = 4096;
 #[derive(Clone)]
 pub struct VisitJob {
     pub visit: NewVisit,
+    /// The visit's household, admitted through the caller's scope.
+    pub household: Scoped<HouseholdId>,
     pub project_id: i32,
     pub client_id: Option<String>,
     pub created_by: Option<i32>,
@@ -105,38 +111,44 @@ fn count(metrics: &Metrics, stored: &Stored) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
-async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> {
-    let tx = db.write().await?;
-    let backend = tx.get_database_backend();
-    let keys: Vec<Value> = jobs
-        .iter()
-        .filter_map(|j| j.client_id.clone())
-        .map(Value::from)
-        .collect();
-    let mut seen: HashMap<String, Stored> = HashMap::new();
-    if !keys.is_empty() {
-        let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-        let rows = tx
-            .query_all(Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT id, client_id, created_at FROM visits WHERE client_id IN ({})",
-                    placeholders.join(",")
-                ),
-                keys,
-            ))
+/// The visits already stored under the batch's `Idempotency-Key`s.
+async fn stored_keys(
+    conn: &impl ConnectionTrait,
+    jobs: &[&VisitJob],
+) -> Result<HashMap<String, Stored>, DbErr> {
+    let keys: Vec<String> = jobs.iter().filter_map(|j| j.client_id.clone()).collect();
+    let mut seen = HashMap::new();
+    if keys.is_empty() {
+        return Ok(seen);
+    }
+    let rows: Vec<(i32, Option<String>, DateTime<FixedOffset>)> =
+        scoped::visits_with_client_ids(keys)
+            .select_only()
+            .column(visits::Column::Id)
+            .column(visits::Column::ClientId)
+            .column(visits::Column::CreatedAt)
+            .into_tuple()
+            .all(conn)
             .await?;
-        for row in rows {
-            let key: String = row.try_get("", "client_id")?;
-            let stored = Stored {
-                id: row.try_get("", "id")?,
-                replayed: true,
-                commitment_ids: Vec::new(),
-                created_at: row.try_get("", "created_at")?,
-            };
-            seen.insert(key, stored);
+    for (id, key, created_at) in rows {
+        if let Some(key) = key {
+            seen.insert(
+                key,
+                Stored {
+                    id,
+                    replayed: true,
+                    commitment_ids: Vec::new(),
+                    created_at,
+                },
+            );
         }
     }
+    Ok(seen)
+}
+
+async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> {
+    let tx = db.write().await?;
+    let mut seen = stored_keys(&*tx, jobs).await?;
     let now = Utc::now().fixed_offset();
     let mut households = load_households(&*tx, jobs).await?;
     let mut out = Vec::with_capacity(jobs.len());
@@ -156,10 +168,10 @@ async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> 
         // The household's stance is that of its latest visit; a visit synced late from a
         // phone that went offline must not overwrite a newer one.
         let visited = crate::db::utc(job.visit.visited_at);
-        if let Some(h) = households.get_mut(&job.visit.household_id) {
+        if let Some(h) = households.get_mut(&job.household.id()) {
             if h.last_visit_at.is_none_or(|l| visited >= l) {
                 h.last_visit_at = Some(visited);
-                h.stance = Some(job.visit.stance.as_str().to_string());
+                h.stance = Some(job.visit.stance);
             }
         }
         stored_jobs.push((*job, stored.id));
@@ -173,9 +185,10 @@ async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> 
 
 /// A household as the batch found it and as its visits leave it.
 struct HouseholdState {
+    household: Scoped<HouseholdId>,
     project_id: i32,
-    old_stance: Option<String>,
-    stance: Option<String>,
+    old_stance: Option<Stance>,
+    stance: Option<Stance>,
     old_last_visit_at: Option<DateTime<FixedOffset>>,
     last_visit_at: Option<DateTime<FixedOffset>>,
 }
@@ -184,31 +197,25 @@ async fn load_households(
     conn: &impl ConnectionTrait,
     jobs: &[&VisitJob],
 ) -> Result<HashMap<i32, HouseholdState>, DbErr> {
-    let mut ids: Vec<i32> = jobs.iter().map(|j| j.visit.household_id).collect();
-    ids.sort_unstable();
+    let mut ids: Vec<Scoped<HouseholdId>> = jobs.iter().map(|j| j.household).collect();
+    ids.sort_unstable_by_key(|h| h.id());
     ids.dedup();
-    let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-    let rows = conn
-        .query_all(Statement::from_string(
-            conn.get_database_backend(),
-            format!(
-                "SELECT id, project_id, stance, last_visit_at FROM households WHERE id IN ({})",
-                list.join(",")
-            ),
-        ))
-        .await?;
+    let rows = scoped::household_rows(&ids).all(conn).await?;
     let mut map = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let stance: Option<String> = row.try_get("", "stance")?;
-        let last: Option<DateTime<FixedOffset>> = row.try_get("", "last_visit_at")?;
+    for (household, row) in ids
+        .into_iter()
+        .filter_map(|h| rows.iter().find(|r| r.id == h.id()).map(|r| (h, r)))
+    {
+        let stance: Option<Stance> = row.stance.as_deref().map(vocabulary).transpose()?;
         map.insert(
-            row.try_get::<i32>("", "id")?,
+            household.id(),
             HouseholdState {
-                project_id: row.try_get("", "project_id")?,
-                old_stance: stance.clone(),
+                household,
+                project_id: row.project_id,
+                old_stance: stance,
                 stance,
-                old_last_visit_at: last,
-                last_visit_at: last,
+                old_last_visit_at: row.last_visit_at,
+                last_visit_at: row.last_visit_at,
             },
         );
     }
@@ -222,30 +229,27 @@ async fn update_households(
     now: DateTime<FixedOffset>,
 ) -> Result<(), DbErr> {
     let mut deltas: HashMap<i32, std::collections::BTreeMap<String, i64>> = HashMap::new();
-    for (id, h) in households {
+    for h in households.values() {
         if h.last_visit_at == h.old_last_visit_at && h.stance == h.old_stance {
             continue;
         }
-        conn.execute(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            "UPDATE households SET stance = $1, last_visit_at = $2, updated_at = $3 WHERE id = $4",
-            [
-                Value::from(h.stance.clone()),
-                Value::from(h.last_visit_at),
-                Value::from(now),
-                Value::from(*id),
-            ],
-        ))
-        .await?;
+        let mut stmt = scoped::update_household(h.household);
+        stmt.value(
+            households::Column::Stance,
+            h.stance.map(|s| s.as_str().to_string()),
+        )
+        .value(households::Column::LastVisitAt, h.last_visit_at)
+        .value(households::Column::UpdatedAt, now);
+        conn.execute(conn.get_database_backend().build(&stmt))
+            .await?;
         if h.stance != h.old_stance {
             let d = deltas.entry(h.project_id).or_default();
             let old = h
                 .old_stance
-                .clone()
-                .unwrap_or_else(|| crate::progress::counters::NO_STANCE.to_string());
-            *d.entry(old).or_default() -= 1;
-            if let Some(new) = &h.stance {
-                *d.entry(new.clone()).or_default() += 1;
+                .map_or(crate::progress::counters::NO_STANCE, |s| s.as_str());
+            *d.entry(old.to_string()).or_default() -= 1;
+            if let Some(new) = h.stance {
+                *d.entry(new.as_str().to_string()).or_default() += 1;
             }
         }
     }
@@ -262,38 +266,20 @@ async fn insert_audit(
     now: DateTime<FixedOffset>,
 ) -> Result<(), DbErr> {
     for chunk in stored.chunks(500) {
-        let mut values = Vec::with_capacity(chunk.len() * 5);
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (job, id) in chunk {
-            let n = values.len();
-            rows.push(format!(
-                "(${}, ${}, ${}, 'create', 'visit', ${}, ${})",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5
-            ));
-            values.extend([
-                Value::from(now),
-                Value::from(job.user_id),
-                Value::from(job.actor.as_str()),
-                Value::from(id.to_string()),
-                Value::from(
-                    serde_json::json!({"household_id": job.visit.household_id, "client_id": job.client_id})
-                        .to_string(),
-                ),
-            ]);
-        }
-        conn.execute(Statement::from_sql_and_values(
-            conn.get_database_backend(),
-            format!(
-                "INSERT INTO audit_events (at, user_id, actor, action, entity, entity_id, detail) VALUES {}",
-                rows.join(", ")
-            ),
-            values,
-        ))
-        .await?;
+        let rows = chunk.iter().map(|(job, id)| audit_events::ActiveModel {
+            at: Set(now),
+            user_id: Set(job.user_id),
+            actor: Set(job.actor.clone()),
+            action: Set("create".into()),
+            entity: Set("visit".into()),
+            entity_id: Set(Some(id.to_string())),
+            detail: Set(serde_json::json!({"household_id": job.visit.household_id, "client_id": job.client_id})
+                .to_string()),
+            ..Default::default()
+        });
+        audit_events::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
     }
     Ok(())
 }
@@ -303,57 +289,47 @@ async fn insert_visit(
     job: &VisitJob,
     now: DateTime<FixedOffset>,
 ) -> Result<Stored, DbErr> {
-    let backend = conn.get_database_backend();
     let v = &job.visit;
-    let row = conn
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO visits (project_id, household_id, working_group_id, visited_at, kind, participants, \
-             topics, stance, concerns, next_visit_on, lon, lat, client_id, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-            [
-                Value::from(job.project_id),
-                Value::from(v.household_id),
-                Value::from(v.working_group_id),
-                Value::from(crate::db::utc(v.visited_at)),
-                Value::from(v.kind.as_str()),
-                Value::from(json(&v.participants)),
-                Value::from(json(&v.topics)),
-                Value::from(v.stance.as_str()),
-                Value::from(v.concerns.as_str()),
-                Value::from(v.next_visit_on),
-                Value::from(v.location.as_ref().map(|l| l.lon)),
-                Value::from(v.location.as_ref().map(|l| l.lat)),
-                Value::from(job.client_id.clone()),
-                Value::from(job.created_by),
-                Value::from(now),
-            ],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotInserted)?;
-    let id: i32 = row.try_get("", "id")?;
-
+    let visit = scoped::insert_visit(
+        conn,
+        job.household,
+        visits::ActiveModel {
+            project_id: Set(job.project_id),
+            working_group_id: Set(v.working_group_id),
+            visited_at: Set(crate::db::utc(v.visited_at)),
+            kind: Set(v.kind.as_str().to_string()),
+            participants: Set(json(&v.participants)),
+            topics: Set(json(&v.topics)),
+            stance: Set(v.stance.as_str().to_string()),
+            concerns: Set(v.concerns.clone()),
+            next_visit_on: Set(v.next_visit_on),
+            lon: Set(v.location.as_ref().map(|l| l.lon)),
+            lat: Set(v.location.as_ref().map(|l| l.lat)),
+            client_id: Set(job.client_id.clone()),
+            created_by: Set(job.created_by),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
     let mut commitment_ids = Vec::with_capacity(v.commitments.len());
     for c in &v.commitments {
-        let row = conn
-            .query_one(Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO commitments (visit_id, household_id, text, owner, due_date) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                [
-                    Value::from(id),
-                    Value::from(v.household_id),
-                    Value::from(c.text.as_str()),
-                    Value::from(c.owner.as_str()),
-                    Value::from(c.due_date),
-                ],
-            ))
-            .await?
-            .ok_or_else(|| DbErr::RecordNotInserted)?;
-        commitment_ids.push(row.try_get("", "id")?);
+        let id = scoped::insert_commitment(
+            conn,
+            job.household,
+            visit,
+            commitments::ActiveModel {
+                text: Set(c.text.clone()),
+                owner: Set(c.owner.clone()),
+                due_date: Set(c.due_date),
+                ..Default::default()
+            },
+        )
+        .await?;
+        commitment_ids.push(id.id());
     }
     Ok(Stored {
-        id,
+        id: visit.id(),
         replayed: false,
         commitment_ids,
         created_at: now,

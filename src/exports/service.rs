@@ -788,7 +788,7 @@ async fn grievances_table(
 ) -> AppResult<Table> {
     let list = grievance_rows(conn, scope, project.id).await?;
     let mut by_grievance: HashMap<i32, Vec<scoped::GrievanceSigner>> = HashMap::new();
-    for s in scoped::grievance_signers(conn, scope, project.id).await? {
+    for s in scoped::project_grievance_signers(conn, scope, project.id).await? {
         by_grievance.entry(s.grievance_id).or_default().push(s);
     }
     b.col("id", ColumnType::Integer);

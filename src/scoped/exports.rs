@@ -16,7 +16,7 @@ pub struct GrievanceSigner {
 /// Every signer of the project's grievances that are inside the scope, by grievance and
 /// household code. A grievance is inside an area when one of its signers is; its other
 /// signers come with it, as the grievances API shows them (issue 16 narrows this).
-pub async fn grievance_signers(
+pub async fn project_grievance_signers(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     project_id: i32,

@@ -384,6 +384,28 @@ fn check_texts(input: &NewStage) -> AppResult<Texts> {
     })
 }
 
+/// The parcel named is one of the household's; only enforcement is recorded ahead of time.
+fn check_parcel_and_date(input: &NewStage, parcels: &[i32], today: NaiveDate) -> AppResult<()> {
+    if let Some(p) = input.parcel_id {
+        if !parcels.contains(&p) {
+            return Err(AppError::invalid(
+                "invalid_parcel",
+                format!("parcel {p} is not one of this household's parcels"),
+            ));
+        }
+    }
+    if input.stage != CaseStage::Enforcement && input.occurred_on > today {
+        return Err(AppError::invalid(
+            "date_in_future",
+            format!(
+                "occurred_on {} is in the future; record a stage once it has happened (only enforcement is scheduled ahead)",
+                input.occurred_on
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Enforcement times, never overridable: the UTC time to store for an enforcement (none for
 /// other stages), or a refusal naming the nearest allowed time.
 fn check_schedule(input: &NewStage) -> AppResult<Option<DateTime<FixedOffset>>> {
@@ -482,23 +504,7 @@ pub async fn record(
     let h = household_ref(conn, household).await?;
     let texts = check_texts(&input)?;
     let (kind, parcels) = land_kind(conn, household, input.parcel_id).await?;
-    if let Some(p) = input.parcel_id {
-        if !parcels.contains(&p) {
-            return Err(AppError::invalid(
-                "invalid_parcel",
-                format!("parcel {p} is not one of this household's parcels"),
-            ));
-        }
-    }
-    if input.stage != CaseStage::Enforcement && input.occurred_on > today {
-        return Err(AppError::invalid(
-            "date_in_future",
-            format!(
-                "occurred_on {} is in the future; record a stage once it has happened (only enforcement is scheduled ahead)",
-                input.occurred_on
-            ),
-        ));
-    }
+    check_parcel_and_date(&input, &parcels, today)?;
     let scheduled_at = check_schedule(&input)?;
     let history: Vec<Recorded> = event_rows(conn, household)
         .await?

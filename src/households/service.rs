@@ -69,7 +69,7 @@ struct HouseholdRow {
     last_visit_at: Option<DateTime<FixedOffset>>,
 }
 
-/// `SELECT <HouseholdRow> FROM households h JOIN projects p JOIN admin_units u`, inside the
+/// The household rows (`h`) with their project (`p`) and commune (`u`), inside the
 /// scope: add filters.
 fn household_select(scope: &Scope) -> SelectStatement {
     use households::Column as H;

@@ -4,7 +4,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::dto::{
-    CommitmentDto, CommitmentStateDto, NewVisit, VisitDto, VisitPatch, VisitQuery, VisitRevisionDto,
+    CommitmentStateDto, NewVisit, VisitDto, VisitPatch, VisitQuery, VisitRevisionDto,
 };
 use super::edit;
 use super::service::{self, Admission};
@@ -86,36 +86,7 @@ pub async fn create(
     if stored.replayed {
         return replay(&state, &principal, stored.id).await;
     }
-    let v = job.visit;
-    let dto = VisitDto {
-        id: stored.id,
-        project_id,
-        household_id: v.household_id,
-        working_group_id: v.working_group_id,
-        visited_at: crate::db::utc(v.visited_at).to_rfc3339(),
-        kind: v.kind,
-        participants: v.participants,
-        topics: v.topics,
-        stance: v.stance,
-        concerns: v.concerns,
-        commitments: v
-            .commitments
-            .into_iter()
-            .zip(stored.commitment_ids)
-            .map(|(c, id)| CommitmentDto {
-                id,
-                text: c.text,
-                owner: c.owner,
-                due_date: c.due_date,
-                done: false,
-            })
-            .collect(),
-        next_visit_on: v.next_visit_on,
-        location: v.location,
-        client_id: key,
-        created_by: principal.user_id,
-        created_at: stored.created_at.to_rfc3339(),
-    };
+    let dto = service::stored_dto(job, &stored);
     Ok(created(dto, false))
 }
 

@@ -6,6 +6,7 @@ use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder};
 
 use super::dto::{CommitmentDto, Location, NewVisit, VisitDto, VisitQuery};
+use super::writer::{Stored, VisitJob};
 use crate::auth::{Principal, Scope};
 use crate::domain::UnknownValue;
 use crate::error::{AppError, AppResult};
@@ -143,6 +144,40 @@ fn to_dto(v: visits::Model, commitments: Vec<commitments::Model>) -> Result<Visi
         created_by: v.created_by,
         created_at: v.created_at.to_rfc3339(),
     })
+}
+
+/// The visit a job stored, as the API answers it (without reading it back).
+pub fn stored_dto(job: VisitJob, stored: &Stored) -> VisitDto {
+    let v = job.visit;
+    VisitDto {
+        id: stored.id,
+        project_id: job.project_id,
+        household_id: job.household.id(),
+        working_group_id: v.working_group_id,
+        visited_at: crate::db::utc(v.visited_at).to_rfc3339(),
+        kind: v.kind,
+        participants: v.participants,
+        topics: v.topics,
+        stance: v.stance,
+        concerns: v.concerns,
+        commitments: v
+            .commitments
+            .into_iter()
+            .zip(stored.commitment_ids.iter().copied())
+            .map(|(c, id)| CommitmentDto {
+                id,
+                text: c.text,
+                owner: c.owner,
+                due_date: c.due_date,
+                done: false,
+            })
+            .collect(),
+        next_visit_on: v.next_visit_on,
+        location: v.location,
+        client_id: job.client_id,
+        created_by: job.created_by,
+        created_at: stored.created_at.to_rfc3339(),
+    }
 }
 
 async fn with_commitments(

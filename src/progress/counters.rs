@@ -134,6 +134,7 @@ pub struct StatusMove {
 
 /// Moves parcels of a project between statuses in every counter, in a few statements
 /// whatever the number of parcels.
+#[tracing::instrument(skip_all, fields(project_id, n = changes.len()))]
 pub async fn apply_parcel_status_changes(
     conn: &impl ConnectionTrait,
     project_id: i32,
@@ -144,9 +145,9 @@ pub async fn apply_parcel_status_changes(
     let mut groups: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut moves = Moves::default();
     for c in changes.iter().filter(|c| c.from != Some(c.to)) {
-        if !groups.contains_key(&c.commune_id) {
-            let g = groups_covering(conn, project_id, c.commune_id).await?;
-            groups.insert(c.commune_id, g);
+        if groups.get(&c.commune_id).is_none() {
+            let covering = groups_covering(conn, project_id, c.commune_id).await?;
+            groups.insert(c.commune_id, covering);
         }
         let commune = c.commune_id.to_string();
         let mut steps = vec![(c.to, 1, c.area_m2)];
@@ -393,6 +394,7 @@ fn stance_select(project_id: i32) -> SelectStatement {
 }
 
 /// Recomputes every counter of a project from the tables (after bulk loads or repairs).
+#[tracing::instrument(skip_all, fields(project_id))]
 pub async fn rebuild_counters(conn: &impl ConnectionTrait, project_id: i32) -> Result<(), DbErr> {
     progress_counters::Entity::delete_many()
         .filter(progress_counters::Column::ProjectId.eq(project_id))

@@ -145,10 +145,14 @@ pub async fn apply_parcel_status_changes(
     let mut groups: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut moves = Moves::default();
     for c in changes.iter().filter(|c| c.from != Some(c.to)) {
-        if groups.get(&c.commune_id).is_none() {
-            let covering = groups_covering(conn, project_id, c.commune_id).await?;
-            groups.insert(c.commune_id, covering);
-        }
+        let covering = match groups.get(&c.commune_id) {
+            Some(g) => g.clone(),
+            None => {
+                let g = groups_covering(conn, project_id, c.commune_id).await?;
+                groups.insert(c.commune_id, g.clone());
+                g
+            }
+        };
         let commune = c.commune_id.to_string();
         let mut steps = vec![(c.to, 1, c.area_m2)];
         if let Some(f) = c.from {
@@ -158,7 +162,7 @@ pub async fn apply_parcel_status_changes(
             let bucket = bucket.as_str();
             moves.add(STATUS, "", bucket, n, a);
             moves.add(STATUS_BY_COMMUNE, &commune, bucket, n, a);
-            for g in groups.get(&c.commune_id).into_iter().flatten() {
+            for g in &covering {
                 moves.add(STATUS_BY_GROUP, &g.to_string(), bucket, n, a);
             }
         }

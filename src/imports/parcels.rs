@@ -61,6 +61,7 @@ fn parse_crs_flag(raw: &str) -> AppResult<Crs> {
 /// Reads a parcel file: a zip (Shapefile) when it starts like one or is named `.zip`,
 /// GeoJSON otherwise. The CRS is the one the file declares, or `crs_flag`; without either,
 /// WGS84 when the coordinates look like degrees.
+#[tracing::instrument(skip_all, fields(file = file_name, bytes = bytes.len()))]
 pub fn read_file(bytes: &[u8], file_name: &str, crs_flag: Option<&str>) -> AppResult<ParcelFile> {
     let flag = crs_flag
         .map(str::trim)
@@ -510,6 +511,7 @@ fn candidate(index: usize, raw: &RawFeature, crs: &Crs) -> Result<Candidate, Imp
 }
 
 /// Reprojects and checks every feature, on all cores.
+#[tracing::instrument(skip_all, fields(n = file.features.len()))]
 pub fn prepare(file: &ParcelFile, progress: Progress) -> Vec<Result<Candidate, ImportProblem>> {
     use std::sync::atomic::{AtomicU64, Ordering};
     let total = file.features.len();
@@ -613,6 +615,7 @@ struct Planned {
 /// writes them. Run inside one write transaction; commit only when `errors` is empty and
 /// not a dry run.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, fields(project_id = project.id, file = file_name, dry_run))]
 pub async fn import(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -649,7 +652,69 @@ pub async fn import(
         }
     }
 
-    // Communes, then duplicate keys inside the file.
+    let keyed = key_by_commune(conn, candidates, &mut report.errors).await?;
+    let crs_name = crs.name();
+    let planned = plan(
+        conn,
+        project,
+        &crs_name,
+        keyed,
+        &mut report.errors,
+        progress,
+    )
+    .await?;
+    for p in &planned {
+        match p.action {
+            Action::Insert => report.inserted += 1,
+            Action::Update(_) => report.updated += 1,
+            Action::Unchanged => report.unchanged += 1,
+        }
+        let kind = lineage_kind(p);
+        for (_, parent) in &p.parents {
+            report.lineage.push(LineageLink {
+                parcel: format!(
+                    "{}/{}/{}",
+                    p.c.draft.commune, p.c.draft.map_sheet, p.c.draft.parcel_no
+                ),
+                parent: parent.clone(),
+                kind: kind.into(),
+            });
+        }
+    }
+    report.errors.sort_by_key(|e| e.index);
+    if !report.errors.is_empty() {
+        // Refused: nothing would be stored.
+        (report.inserted, report.updated, report.unchanged) = (0, 0, 0);
+        report.lineage.clear();
+    }
+    if !report.errors.is_empty() || dry_run {
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+
+    commit(
+        conn,
+        who,
+        project,
+        file_name,
+        &crs_name,
+        &planned,
+        &mut report,
+        progress,
+    )
+    .await?;
+    // Freeing the parcels' geometries takes a while: not on the import's path.
+    std::thread::spawn(move || drop(planned));
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Resolves each candidate's commune and refuses keys the file gives twice.
+async fn key_by_commune(
+    conn: &impl ConnectionTrait,
+    candidates: Vec<Candidate>,
+    errors: &mut Vec<ImportProblem>,
+) -> AppResult<Vec<(Candidate, i32)>> {
     let codes: HashSet<String> = candidates.iter().map(|c| c.draft.commune.clone()).collect();
     let communes = resolve_communes(conn, &codes).await?;
     let mut seen: HashMap<(i32, String, String), usize> = HashMap::new();
@@ -666,7 +731,7 @@ pub async fn import(
             reason,
         };
         let Some(&commune_id) = communes.get(&d.commune) else {
-            report.errors.push(problem(
+            errors.push(problem(
                 "unknown_commune",
                 format!("there is no commune with code `{}`", d.commune),
             ));
@@ -674,7 +739,7 @@ pub async fn import(
         };
         let key = (commune_id, d.map_sheet.clone(), d.parcel_no.clone());
         if let Some(first) = seen.get(&key) {
-            report.errors.push(problem(
+            errors.push(problem(
                 "duplicate_in_file",
                 format!("feature {first} has the same commune, map sheet and parcel number"),
             ));
@@ -683,7 +748,19 @@ pub async fn import(
         seen.insert(key, c.index);
         keyed.push((c, commune_id));
     }
+    Ok(keyed)
+}
 
+/// What to do with each keyed candidate against the project's parcels (insert, update or
+/// leave), its lineage parents, and the overlap and recovered-area pass.
+async fn plan(
+    conn: &impl ConnectionTrait,
+    project: &projects::Model,
+    crs_name: &str,
+    keyed: Vec<(Candidate, i32)>,
+    errors: &mut Vec<ImportProblem>,
+    progress: Progress<'_>,
+) -> AppResult<Vec<Planned>> {
     // The project's parcels that matter: same communes, or near the file's parcels.
     let existing = load_existing(conn, project.id, &keyed).await?;
     let by_key: HashMap<(i32, &str, &str), usize> = existing
@@ -730,7 +807,6 @@ pub async fn import(
         )
     };
 
-    let crs_name = crs.name();
     let mut planned: Vec<Planned> = Vec::with_capacity(keyed.len());
     for (c, commune_id) in keyed {
         let d = &c.draft;
@@ -761,7 +837,7 @@ pub async fn import(
             }
         }
         if let Some(p) = bad_parent {
-            report.errors.push(ImportProblem {
+            errors.push(ImportProblem {
                 index: Some(c.index),
                 row: None,
                 key: Some(format!("{}/{}/{}", d.commune, d.map_sheet, d.parcel_no)),
@@ -780,7 +856,35 @@ pub async fn import(
         });
     }
 
-    // Geometry work (overlaps, lineage, recovered area) off the async workers.
+    let kept_or_gone: Vec<(usize, bool)> = existing
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !in_file_has(e))
+        .map(|(i, _)| (i, gone.contains(&i)))
+        .collect();
+    let existing_keys: Vec<String> = existing.iter().map(&existing_key).collect();
+    let (planned, problems) = geometry(
+        project,
+        &existing,
+        kept_or_gone,
+        existing_keys,
+        planned,
+        progress,
+    )
+    .await?;
+    errors.extend(problems);
+    Ok(planned)
+}
+
+/// Overlaps, lineage and recovered area, off the async workers.
+async fn geometry(
+    project: &projects::Model,
+    existing: &[ExistingRow],
+    kept_or_gone: Vec<(usize, bool)>,
+    existing_keys: Vec<String>,
+    planned: Vec<Planned>,
+    progress: Progress<'_>,
+) -> AppResult<(Vec<Planned>, Vec<ImportProblem>)> {
     progress("overlaps", 0, planned.len() as u64);
     let boundary = project
         .boundary
@@ -795,13 +899,6 @@ pub async fn import(
                 .and_then(|v| crate::geo::parse_geometry(&v).ok())
         })
         .collect();
-    let kept_or_gone: Vec<(usize, bool)> = existing
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| !in_file_has(e))
-        .map(|(i, _)| (i, gone.contains(&i)))
-        .collect();
-    let existing_keys: Vec<String> = existing.iter().map(&existing_key).collect();
     let existing_ids: Vec<i32> = existing.iter().map(|e| e.id).collect();
     let existing_boxes: Vec<AABB<[f64; 2]>> = existing
         .iter()
@@ -820,43 +917,27 @@ pub async fn import(
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("overlap check failed: {e}")))?;
-    report.errors.extend(problems);
     progress("overlaps", planned.len() as u64, planned.len() as u64);
+    Ok((planned, problems))
+}
 
-    for p in &planned {
-        match p.action {
-            Action::Insert => report.inserted += 1,
-            Action::Update(_) => report.updated += 1,
-            Action::Unchanged => report.unchanged += 1,
-        }
-        let kind = lineage_kind(p);
-        for (_, parent) in &p.parents {
-            report.lineage.push(LineageLink {
-                parcel: format!(
-                    "{}/{}/{}",
-                    p.c.draft.commune, p.c.draft.map_sheet, p.c.draft.parcel_no
-                ),
-                parent: parent.clone(),
-                kind: kind.into(),
-            });
-        }
-    }
-    report.errors.sort_by_key(|e| e.index);
-    if !report.errors.is_empty() {
-        // Refused: nothing would be stored.
-        (report.inserted, report.updated, report.unchanged) = (0, 0, 0);
-        report.lineage.clear();
-    }
-    if !report.errors.is_empty() || dry_run {
-        report.seconds = started.elapsed().as_secs_f64();
-        return Ok(report);
-    }
-
+/// Writes a checked import, rebuilds the counters, records the batch and audits it.
+#[allow(clippy::too_many_arguments)]
+async fn commit(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    project: &projects::Model,
+    file_name: &str,
+    crs_name: &str,
+    planned: &[Planned],
+    report: &mut ImportReport,
+    progress: Progress<'_>,
+) -> AppResult<()> {
     let now = crate::db::utc(chrono::Utc::now().fixed_offset());
-    write(conn, who, project, &crs_name, &planned, now, progress).await?;
+    write(conn, who, project, crs_name, planned, now, progress).await?;
     crate::progress::counters::rebuild_counters(conn, project.id).await?;
     let batch = record_batch(
-        conn, who, project.id, "parcels", file_name, &crs_name, &report, now,
+        conn, who, project.id, "parcels", file_name, crs_name, report, now,
     )
     .await?;
     report.batch = Some(batch);
@@ -878,10 +959,7 @@ pub async fn import(
         }),
     )
     .await?;
-    // Freeing the parcels' geometries takes a while: not on the import's path.
-    std::thread::spawn(move || drop(planned));
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    Ok(())
 }
 
 /// A parcel with several parents, or an existing parcel that grew over a parcel that left the
@@ -1199,6 +1277,7 @@ async fn update_parcel(
 
 /// Records a committed import; returns its id.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, fields(project_id, kind))]
 pub async fn record_batch(
     conn: &impl ConnectionTrait,
     who: &Principal,

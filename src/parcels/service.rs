@@ -328,6 +328,7 @@ pub struct StatusChange {
 
 /// Records status changes of a project's parcels: their status events (multi-row inserts)
 /// and the progress counters they move. The one place both are written.
+#[tracing::instrument(skip_all, fields(project_id, n = changes.len()))]
 pub async fn record_status_changes(
     conn: &impl ConnectionTrait,
     project_id: i32,
@@ -411,6 +412,86 @@ pub struct NewParcelBatch<'a> {
     pub at: DateTime<FixedOffset>,
 }
 
+/// One multi-row INSERT of parcels; their ids in the order of `chunk`.
+async fn insert_rows(
+    conn: &impl ConnectionTrait,
+    batch: &NewParcelBatch<'_>,
+    chunk: &[NewParcelRow<'_>],
+) -> AppResult<Vec<i32>> {
+    use parcels::Column as P;
+    let backend = conn.get_database_backend();
+    let mut stmt = Query::insert()
+        .into_table(parcels::Entity)
+        .columns([
+            P::ProjectId,
+            P::CommuneId,
+            P::MapSheet,
+            P::ParcelNo,
+            P::LandUse,
+            P::AreaM2,
+            P::RecoveredAreaM2,
+            P::Geometry,
+            P::SourceCrs,
+            P::SourceGeometry,
+            P::MinLon,
+            P::MinLat,
+            P::MaxLon,
+            P::MaxLat,
+            P::ParentParcelId,
+            P::Status,
+            P::Version,
+            P::CreatedAt,
+            P::UpdatedAt,
+        ])
+        .returning(Query::returning().columns([P::Id, P::CommuneId, P::MapSheet, P::ParcelNo]))
+        .to_owned();
+    for r in chunk {
+        stmt.values_panic([
+            batch.project_id.into(),
+            r.commune_id.into(),
+            r.map_sheet.into(),
+            r.parcel_no.into(),
+            r.land_use.as_str().into(),
+            r.area_m2.into(),
+            r.recovered_area_m2.into(),
+            r.geometry.into(),
+            batch.source_crs.into(),
+            r.source_geometry.into(),
+            r.bbox.min_lon.into(),
+            r.bbox.min_lat.into(),
+            r.bbox.max_lon.into(),
+            r.bbox.max_lat.into(),
+            r.parent_parcel_id.into(),
+            r.status.as_str().into(),
+            1.into(),
+            batch.at.into(),
+            batch.at.into(),
+        ]);
+    }
+    // RETURNING order is not promised: match the new ids back by key.
+    let mut by_key: HashMap<(i32, String, String), i32> = HashMap::with_capacity(chunk.len());
+    for row in conn.query_all(dialect::build(backend, &stmt)).await? {
+        by_key.insert(
+            (
+                row.try_get("", "commune_id")?,
+                row.try_get("", "map_sheet")?,
+                row.try_get("", "parcel_no")?,
+            ),
+            row.try_get("", "id")?,
+        );
+    }
+    let mut ids = Vec::with_capacity(chunk.len());
+    for r in chunk {
+        let key = (
+            r.commune_id,
+            r.map_sheet.to_string(),
+            r.parcel_no.to_string(),
+        );
+        ids.push(by_key.get(&key).copied().ok_or(DbErr::RecordNotInserted)?);
+    }
+    Ok(ids)
+}
+
 /// Inserts parcels (multi-row INSERTs, batch size per backend) with their first status event
 /// and the progress counters; returns their ids in the order of `rows`. Used by the API, the
 /// parcel import and the demo. Run inside the caller's write transaction.
@@ -420,78 +501,10 @@ pub async fn insert_batch(
     batch: &NewParcelBatch<'_>,
     rows: &[NewParcelRow<'_>],
 ) -> AppResult<Vec<i32>> {
-    use parcels::Column as P;
     let backend = conn.get_database_backend();
     let mut ids: Vec<i32> = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(dialect::parcel_rows_per_insert(backend)) {
-        let mut stmt = Query::insert()
-            .into_table(parcels::Entity)
-            .columns([
-                P::ProjectId,
-                P::CommuneId,
-                P::MapSheet,
-                P::ParcelNo,
-                P::LandUse,
-                P::AreaM2,
-                P::RecoveredAreaM2,
-                P::Geometry,
-                P::SourceCrs,
-                P::SourceGeometry,
-                P::MinLon,
-                P::MinLat,
-                P::MaxLon,
-                P::MaxLat,
-                P::ParentParcelId,
-                P::Status,
-                P::Version,
-                P::CreatedAt,
-                P::UpdatedAt,
-            ])
-            .returning(Query::returning().columns([P::Id, P::CommuneId, P::MapSheet, P::ParcelNo]))
-            .to_owned();
-        for r in chunk {
-            stmt.values_panic([
-                batch.project_id.into(),
-                r.commune_id.into(),
-                r.map_sheet.into(),
-                r.parcel_no.into(),
-                r.land_use.as_str().into(),
-                r.area_m2.into(),
-                r.recovered_area_m2.into(),
-                r.geometry.into(),
-                batch.source_crs.into(),
-                r.source_geometry.into(),
-                r.bbox.min_lon.into(),
-                r.bbox.min_lat.into(),
-                r.bbox.max_lon.into(),
-                r.bbox.max_lat.into(),
-                r.parent_parcel_id.into(),
-                r.status.as_str().into(),
-                1.into(),
-                batch.at.into(),
-                batch.at.into(),
-            ]);
-        }
-        // RETURNING order is not promised: match the new ids back by key.
-        let mut by_key: HashMap<(i32, String, String), i32> = HashMap::with_capacity(chunk.len());
-        for row in conn.query_all(dialect::build(backend, &stmt)).await? {
-            by_key.insert(
-                (
-                    row.try_get("", "commune_id")?,
-                    row.try_get("", "map_sheet")?,
-                    row.try_get("", "parcel_no")?,
-                ),
-                row.try_get("", "id")?,
-            );
-        }
-        for r in chunk {
-            let key = (
-                r.commune_id,
-                r.map_sheet.to_string(),
-                r.parcel_no.to_string(),
-            );
-            ids.push(by_key.get(&key).copied().ok_or(DbErr::RecordNotInserted)?);
-        }
+        ids.extend(insert_rows(conn, batch, chunk).await?);
     }
     let changes: Vec<StatusChange> = rows
         .iter()
@@ -525,6 +538,7 @@ pub struct ParcelLineage {
 }
 
 /// Records lineage links; a link already recorded is kept as it is.
+#[tracing::instrument(skip_all, fields(n = links.len()))]
 pub async fn insert_lineage(
     conn: &impl ConnectionTrait,
     links: &[ParcelLineage],
@@ -882,34 +896,22 @@ async fn existing_keys(
     Ok(out)
 }
 
-/// The checks needing the database: known commune and parent parcel, no duplicate key in the
-/// file or in the project. `drafts` holds each feature's draft or its first problem.
-pub async fn check_against_database(
-    conn: &impl ConnectionTrait,
-    project_id: i32,
-    drafts: Vec<Result<Draft, InvalidFeature>>,
-) -> AppResult<Result<Vec<NewParcel>, Vec<InvalidFeature>>> {
-    let codes: HashSet<String> = drafts
-        .iter()
-        .filter_map(|d| d.as_ref().ok())
-        .map(|d| d.commune.clone())
-        .collect();
-    let communes = resolve_communes(conn, &codes).await?;
-    let parent_ids: Vec<i32> = drafts
-        .iter()
-        .filter_map(|d| d.as_ref().ok())
-        .filter_map(|d| d.parent)
-        .collect();
-    let mut parents: HashSet<i32> = HashSet::new();
-    for chunk in parent_ids.chunks(500) {
-        let found = parcels::Entity::find()
-            .filter(parcels::Column::Id.is_in(chunk.iter().copied()))
-            .filter(parcels::Column::ProjectId.eq(project_id))
-            .all(conn)
-            .await?;
-        parents.extend(found.into_iter().map(|p| p.id));
-    }
+/// A feature's key: commune id, map sheet, parcel number.
+type ParcelKey = (i32, String, String);
 
+/// The database-backed checks of each draft that need no further query: known commune and
+/// parent, no key twice in the file. Returns the refusals, the accepted parcels by index
+/// and the keys seen.
+#[allow(clippy::type_complexity)]
+fn screen(
+    drafts: Vec<Result<Draft, InvalidFeature>>,
+    communes: &HashMap<String, i32>,
+    parents: &HashSet<i32>,
+) -> (
+    Vec<InvalidFeature>,
+    Vec<(usize, NewParcel)>,
+    HashMap<ParcelKey, usize>,
+) {
     let mut errors = Vec::new();
     let mut ok: Vec<(usize, NewParcel)> = Vec::new();
     let mut seen: HashMap<(i32, String, String), usize> = HashMap::new();
@@ -966,6 +968,39 @@ pub async fn check_against_database(
             },
         ));
     }
+    (errors, ok, seen)
+}
+
+/// The checks needing the database: known commune and parent parcel, no duplicate key in the
+/// file or in the project. `drafts` holds each feature's draft or its first problem.
+#[tracing::instrument(skip_all, fields(project_id, n = drafts.len()))]
+pub async fn check_against_database(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    drafts: Vec<Result<Draft, InvalidFeature>>,
+) -> AppResult<Result<Vec<NewParcel>, Vec<InvalidFeature>>> {
+    let codes: HashSet<String> = drafts
+        .iter()
+        .filter_map(|d| d.as_ref().ok())
+        .map(|d| d.commune.clone())
+        .collect();
+    let communes = resolve_communes(conn, &codes).await?;
+    let parent_ids: Vec<i32> = drafts
+        .iter()
+        .filter_map(|d| d.as_ref().ok())
+        .filter_map(|d| d.parent)
+        .collect();
+    let mut parents: HashSet<i32> = HashSet::new();
+    for chunk in parent_ids.chunks(500) {
+        let found = parcels::Entity::find()
+            .filter(parcels::Column::Id.is_in(chunk.iter().copied()))
+            .filter(parcels::Column::ProjectId.eq(project_id))
+            .all(conn)
+            .await?;
+        parents.extend(found.into_iter().map(|p| p.id));
+    }
+
+    let (mut errors, ok, seen) = screen(drafts, &communes, &parents);
 
     let keys: Vec<(i32, String, String)> = seen.keys().cloned().collect();
     let taken = existing_keys(conn, project_id, &keys).await?;

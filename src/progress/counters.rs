@@ -134,6 +134,7 @@ pub struct StatusMove {
 
 /// Moves parcels of a project between statuses in every counter, in a few statements
 /// whatever the number of parcels.
+#[tracing::instrument(skip_all, fields(project_id, n = changes.len()))]
 pub async fn apply_parcel_status_changes(
     conn: &impl ConnectionTrait,
     project_id: i32,
@@ -144,10 +145,14 @@ pub async fn apply_parcel_status_changes(
     let mut groups: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut moves = Moves::default();
     for c in changes.iter().filter(|c| c.from != Some(c.to)) {
-        if !groups.contains_key(&c.commune_id) {
-            let g = groups_covering(conn, project_id, c.commune_id).await?;
-            groups.insert(c.commune_id, g);
-        }
+        let covering = match groups.get(&c.commune_id) {
+            Some(g) => g.clone(),
+            None => {
+                let g = groups_covering(conn, project_id, c.commune_id).await?;
+                groups.insert(c.commune_id, g.clone());
+                g
+            }
+        };
         let commune = c.commune_id.to_string();
         let mut steps = vec![(c.to, 1, c.area_m2)];
         if let Some(f) = c.from {
@@ -157,7 +162,7 @@ pub async fn apply_parcel_status_changes(
             let bucket = bucket.as_str();
             moves.add(STATUS, "", bucket, n, a);
             moves.add(STATUS_BY_COMMUNE, &commune, bucket, n, a);
-            for g in groups.get(&c.commune_id).into_iter().flatten() {
+            for g in &covering {
                 moves.add(STATUS_BY_GROUP, &g.to_string(), bucket, n, a);
             }
         }
@@ -393,6 +398,7 @@ fn stance_select(project_id: i32) -> SelectStatement {
 }
 
 /// Recomputes every counter of a project from the tables (after bulk loads or repairs).
+#[tracing::instrument(skip_all, fields(project_id))]
 pub async fn rebuild_counters(conn: &impl ConnectionTrait, project_id: i32) -> Result<(), DbErr> {
     progress_counters::Entity::delete_many()
         .filter(progress_counters::Column::ProjectId.eq(project_id))

@@ -351,6 +351,7 @@ impl TileIndex {
     /// Parcels written by this server (status/attribute change, POST): updates the loaded
     /// projects at once. Never fails the caller's request, which is already committed: on a
     /// database error the affected projects are reloaded on their next tile request.
+    #[tracing::instrument(skip_all, fields(n = ids.len()))]
     pub async fn parcels_changed(&self, ids: &[i32]) {
         if ids.is_empty() || self.slots.read().map(|m| m.is_empty()).unwrap_or(true) {
             return;

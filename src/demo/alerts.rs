@@ -17,7 +17,7 @@ use sea_orm::{
 use super::gen::insert_rows;
 use crate::alerts::hot_spots;
 use crate::auth::Scope;
-use crate::domain::{Channel, GrievanceStatus, LandUse, Topic, VisitKind};
+use crate::domain::{Channel, GrievanceStatus, LandUse, ParcelStatus, Topic, VisitKind};
 use crate::entities::{parcel_land_use_events, parcels, working_group_areas, working_groups};
 use crate::scoped::{
     self, grievance_households, household_parcels, households, visits, Personal,
@@ -417,14 +417,27 @@ async fn cutoff_changes(
     }
 
     // Parcel split: part of a parcel sold off and split as its own parcel.
-    let parcels = ParcelRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT id, commune_id, map_sheet, parcel_no, land_use, geometry, status FROM parcels \
-         WHERE project_id = $1 AND status IN ('negotiating', 'contacted') ORDER BY id LIMIT 2",
-        [Value::from(project_id)],
-    ))
-    .all(conn)
-    .await?;
+    let parcels: Vec<ParcelRow> = parcels::Entity::find()
+        .select_only()
+        .columns([
+            parcels::Column::Id,
+            parcels::Column::CommuneId,
+            parcels::Column::MapSheet,
+            parcels::Column::ParcelNo,
+            parcels::Column::LandUse,
+            parcels::Column::Geometry,
+            parcels::Column::Status,
+        ])
+        .filter(parcels::Column::ProjectId.eq(project_id))
+        .filter(parcels::Column::Status.is_in([
+            ParcelStatus::Negotiating.as_str(),
+            ParcelStatus::Contacted.as_str(),
+        ]))
+        .order_by_asc(parcels::Column::Id)
+        .limit(2)
+        .into_model()
+        .all(conn)
+        .await?;
     if let Some(parent) = parcels.first() {
         let created = ts(today - Duration::days(9), 14);
         let value: serde_json::Value = serde_json::from_str(&parent.geometry)?;

@@ -636,16 +636,11 @@ mod tests {
         db
     }
 
-    async fn count(db: &DatabaseConnection, table: &str) -> i64 {
-        let row = db
-            .query_one(Statement::from_string(
-                db.get_database_backend(),
-                format!("SELECT COUNT(*) FROM {table}"),
-            ))
-            .await
-            .expect("count")
-            .expect("row");
-        row.try_get_by_index::<i64>(0).expect("int")
+    async fn count<E: EntityTrait>(db: &DatabaseConnection, select: Select<E>) -> i64
+    where
+        E::Model: Sync,
+    {
+        i64::try_from(select.count(db).await.expect("count")).expect("count fits")
     }
 
     #[tokio::test]
@@ -660,24 +655,32 @@ mod tests {
             .expect("demo loads");
         assert_eq!(summary.project_code, "HPDQ2");
         // The demo's parcel split after the cut-off adds a child parcel to the 500.
-        let children = count(&db, "parcels WHERE parent_parcel_id IS NOT NULL").await;
+        let children = count(
+            &db,
+            parcels::Entity::find().filter(parcels::Column::ParentParcelId.is_not_null()),
+        )
+        .await;
         assert!(children >= 1);
-        assert_eq!(count(&db, "parcels").await, 500 + children);
+        assert_eq!(count(&db, parcels::Entity::find()).await, 500 + children);
         assert_eq!(summary.parcels as i64, 500 + children);
-        assert!(count(&db, "households WHERE split_from_id IS NOT NULL").await >= 1);
-        assert_eq!(count(&db, "households").await as u64, summary.households);
-        assert_eq!(count(&db, "visits").await as u64, summary.visits);
+        assert!(count(
+            &db,
+            scoped::households(&Scope::cli())
+                .filter(scoped::households::Column::SplitFromId.is_not_null()),
+        )
+        .await >= 1);
+        assert_eq!(count(&db, scoped::households(&Scope::cli())).await as u64, summary.households);
+        assert_eq!(count(&db, scoped::visits(&Scope::cli())).await as u64, summary.visits);
         assert!(summary.households > 100 && summary.households < 500);
         assert!(summary.visits > summary.households);
-        assert!(count(&db, "parcel_status_events").await >= 500);
-        assert!(count(&db, "household_parcels").await >= 500);
-        assert_eq!(count(&db, "working_groups").await, 6);
+        assert!(count(&db, parcel_status_events::Entity::find()).await >= 500);
+        assert!(count(&db, scoped::household_parcels(&Scope::cli())).await >= 500);
+        assert_eq!(count(&db, working_groups::Entity::find()).await, 6);
         assert!(summary
             .logins
             .iter()
             .any(|(u, p)| u == "member_b" && p == "demo"));
 
-        use crate::entities::parcels;
         use crate::scoped::households;
         let a = crate::scoped::households(&crate::auth::Scope::cli())
             .filter(households::Column::HeadName.eq("Nguyễn Văn A"))
@@ -701,16 +704,14 @@ mod tests {
             .await
             .expect("parcels");
         for p in ps.iter().take(50) {
-            let row = db
-                .query_one(Statement::from_sql_and_values(
-                    db.get_database_backend(),
-                    "SELECT to_status FROM parcel_status_events WHERE parcel_id = ? ORDER BY id DESC LIMIT 1",
-                    [p.id.into()],
-                ))
+            let last = parcel_status_events::Entity::find()
+                .filter(parcel_status_events::Column::ParcelId.eq(p.id))
+                .order_by_desc(parcel_status_events::Column::Id)
+                .one(&db)
                 .await
                 .expect("q")
                 .expect("event");
-            assert_eq!(row.try_get_by_index::<String>(0).expect("s"), p.status);
+            assert_eq!(last.to_status, p.status);
             assert!(p.area_m2 > 10.0 && p.recovered_area_m2 <= p.area_m2 + 1e-6);
         }
         let inside = ps

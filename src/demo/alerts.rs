@@ -19,9 +19,7 @@ use crate::alerts::hot_spots;
 use crate::auth::Scope;
 use crate::domain::{Channel, GrievanceStatus, LandUse, ParcelStatus, Topic, VisitKind};
 use crate::entities::{parcel_land_use_events, parcels, working_group_areas, working_groups};
-use crate::scoped::{
-    self, grievance_households, household_parcels, households, visits, Personal,
-};
+use crate::scoped::{self, grievance_households, household_parcels, households, visits, Personal};
 
 /// Deterministic spread of a household id over 0..n.
 fn spread(id: i32, n: i64) -> i64 {
@@ -255,7 +253,14 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
 }
 
 /// What a demo grievance says: channel, received on, content, status, earlier round, round.
-type GrievanceText<'a> = (Channel, NaiveDate, &'a str, GrievanceStatus, Option<i32>, i32);
+type GrievanceText<'a> = (
+    Channel,
+    NaiveDate,
+    &'a str,
+    GrievanceStatus,
+    Option<i32>,
+    i32,
+);
 
 async fn insert_grievance(
     conn: &impl ConnectionTrait,
@@ -589,7 +594,10 @@ async fn land_use_change(
     parcels::Entity::update_many()
         .col_expr(parcels::Column::LandUse, Expr::value(to.as_str()))
         .col_expr(parcels::Column::UpdatedAt, Expr::value(at))
-        .col_expr(parcels::Column::Version, Expr::col(parcels::Column::Version).add(1))
+        .col_expr(
+            parcels::Column::Version,
+            Expr::col(parcels::Column::Version).add(1),
+        )
         .filter(parcels::Column::Id.eq(p.id))
         .exec(conn)
         .await?;

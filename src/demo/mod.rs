@@ -188,7 +188,10 @@ async fn next_id<E: EntityTrait>(
 }
 
 /// What the database holds for the project now: parcels, households, visits.
-async fn project_counts(db: &impl ConnectionTrait, project_id: i32) -> Result<(u64, u64, u64), sea_orm::DbErr> {
+async fn project_counts(
+    db: &impl ConnectionTrait,
+    project_id: i32,
+) -> Result<(u64, u64, u64), sea_orm::DbErr> {
     let cli = Scope::cli();
     let parcels = parcels::Entity::find()
         .filter(parcels::Column::ProjectId.eq(project_id))
@@ -241,8 +244,12 @@ async fn first_ids(db: &impl ConnectionTrait) -> Result<Ids, sea_orm::DbErr> {
         parcel: next_id(db, parcels::Entity::find(), parcels::Column::Id).await?,
         household: next_id(db, scoped::households(&cli), scoped::households::Column::Id).await?,
         visit: next_id(db, scoped::visits(&cli), scoped::visits::Column::Id).await?,
-        commitment: next_id(db, scoped::commitments(&cli), scoped::commitments::Column::Id)
-            .await?,
+        commitment: next_id(
+            db,
+            scoped::commitments(&cli),
+            scoped::commitments::Column::Id,
+        )
+        .await?,
         status_event: next_id(
             db,
             parcel_status_events::Entity::find(),
@@ -331,7 +338,9 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        &Query::insert().into_table(working_groups::Entity).to_owned(),
+        &Query::insert()
+            .into_table(working_groups::Entity)
+            .to_owned(),
         &["id", "project_id", "name", "leader_id", "created_at"],
         groups.iter().map(|(id, _, name, leader, _)| {
             vec![
@@ -346,7 +355,9 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        &Query::insert().into_table(working_group_areas::Entity).to_owned(),
+        &Query::insert()
+            .into_table(working_group_areas::Entity)
+            .to_owned(),
         &["working_group_id", "admin_unit_id"],
         groups
             .iter()
@@ -355,7 +366,9 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        &Query::insert().into_table(working_group_members::Entity).to_owned(),
+        &Query::insert()
+            .into_table(working_group_members::Entity)
+            .to_owned(),
         &["working_group_id", "user_id"],
         groups.iter().flat_map(|(id, _, _, _, members)| {
             members.iter().map(move |m| vec![(*id).into(), (*m).into()])
@@ -396,6 +409,7 @@ async fn write_batches(
 /// Loads the demo data set into a migrated database (reference data is loaded if missing).
 /// Fails with "database already has data" when any project exists. `progress(stage, done,
 /// total)` is called as the load goes on.
+#[tracing::instrument(skip_all, fields(parcels = opts.parcels, seed = opts.seed))]
 pub async fn load_demo(
     db: &DatabaseConnection,
     opts: &DemoOptions,
@@ -461,8 +475,12 @@ pub async fn load_demo(
 
     // Ids.
     let project_id = next_id(db, projects::Entity::find(), projects::Column::Id).await?;
-    let first_group =
-        next_id(db, working_groups::Entity::find(), working_groups::Column::Id).await?;
+    let first_group = next_id(
+        db,
+        working_groups::Entity::find(),
+        working_groups::Column::Id,
+    )
+    .await?;
     let first_ids = first_ids(db).await?;
     let user_id = |name: &str| {
         users_list
@@ -663,14 +681,23 @@ mod tests {
         assert!(children >= 1);
         assert_eq!(count(&db, parcels::Entity::find()).await, 500 + children);
         assert_eq!(summary.parcels as i64, 500 + children);
-        assert!(count(
-            &db,
-            scoped::households(&Scope::cli())
-                .filter(scoped::households::Column::SplitFromId.is_not_null()),
-        )
-        .await >= 1);
-        assert_eq!(count(&db, scoped::households(&Scope::cli())).await as u64, summary.households);
-        assert_eq!(count(&db, scoped::visits(&Scope::cli())).await as u64, summary.visits);
+        assert!(
+            count(
+                &db,
+                scoped::households(&Scope::cli())
+                    .filter(scoped::households::Column::SplitFromId.is_not_null()),
+            )
+            .await
+                >= 1
+        );
+        assert_eq!(
+            count(&db, scoped::households(&Scope::cli())).await as u64,
+            summary.households
+        );
+        assert_eq!(
+            count(&db, scoped::visits(&Scope::cli())).await as u64,
+            summary.visits
+        );
         assert!(summary.households > 100 && summary.households < 500);
         assert!(summary.visits > summary.households);
         assert!(count(&db, parcel_status_events::Entity::find()).await >= 500);

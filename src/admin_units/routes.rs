@@ -57,6 +57,7 @@ fn valid_on(u: &admin_units::Model, day: NaiveDate) -> bool {
 #[utoipa::path(get, path = "/api/v1/admin-units", tag = "admin-units", params(AdminUnitQuery),
     responses((status = 200, body = Page<AdminUnitDto>), (status = 400, body = crate::error::ErrorEnvelope),
               (status = 401, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
     _principal: Principal,
@@ -72,11 +73,7 @@ pub async fn list(
         }
     }
     let cursor = Cursor::decode(q.cursor.as_deref())?;
-    // A few hundred rows of reference data: filter in memory, where folding is at hand.
-    let all = admin_units::Entity::find()
-        .order_by_asc(admin_units::Column::Id)
-        .all(&state.db.conn)
-        .await?;
+    let all = all_units(&state.db.conn).await?;
     let codes: HashMap<i32, String> = all.iter().map(|u| (u.id, u.code.clone())).collect();
     let needle = q.q.as_deref().map(fold).filter(|s| !s.is_empty());
     let rows: Vec<&admin_units::Model> = all
@@ -108,9 +105,20 @@ pub async fn list(
     )))
 }
 
+/// Every unit by id: a few hundred rows of reference data, filtered in memory where folding
+/// is at hand.
+#[tracing::instrument(skip_all)]
+pub async fn all_units(conn: &impl ConnectionTrait) -> Result<Vec<admin_units::Model>, DbErr> {
+    admin_units::Entity::find()
+        .order_by_asc(admin_units::Column::Id)
+        .all(conn)
+        .await
+}
+
 /// The unit a code names. Codes are reused across the 2025 reform, so `CODE@YYYY-MM-DD` picks
 /// the unit in force on that date; a bare code prefers the unit in force now, then the most
 /// recent one.
+#[tracing::instrument(skip_all, fields(spec))]
 pub async fn resolve_code(
     conn: &impl ConnectionTrait,
     spec: &str,

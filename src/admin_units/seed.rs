@@ -414,6 +414,7 @@ fn insert_statement(rows: &[UnitRow]) -> Result<sea_orm::sea_query::InsertStatem
 
 /// Loads the administrative units unless the table already has rows. All rows go in one
 /// multi-row INSERT, so the load is atomic without needing a transaction from the caller.
+#[tracing::instrument(skip_all)]
 pub async fn seed_reference_data(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     let existing = admin_units::Entity::find().count(db).await?;
     if existing > 0 {
@@ -428,6 +429,7 @@ pub async fn seed_reference_data(db: &impl ConnectionTrait) -> Result<(), DbErr>
 }
 
 /// The commune with this code: the pre-2025 unit when `legacy`, else the current one.
+#[tracing::instrument(skip_all, fields(code, legacy))]
 pub async fn commune_by_code(
     db: &impl ConnectionTrait,
     code: &str,

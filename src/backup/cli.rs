@@ -81,7 +81,10 @@ async fn counts(conn: &DatabaseConnection) -> [(i64, &'static str); 5] {
     [
         (count(conn, projects::Entity::find()).await, "projects"),
         (count(conn, parcels::Entity::find()).await, "parcels"),
-        (count(conn, crate::scoped::households(&cli)).await, "households"),
+        (
+            count(conn, crate::scoped::households(&cli)).await,
+            "households",
+        ),
         (count(conn, crate::scoped::visits(&cli)).await, "visits"),
         (count(conn, users::Entity::find()).await, "users"),
     ]

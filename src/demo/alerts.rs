@@ -17,11 +17,9 @@ use sea_orm::{
 use super::gen::insert_rows;
 use crate::alerts::hot_spots;
 use crate::auth::Scope;
-use crate::domain::{Channel, GrievanceStatus, LandUse, Topic, VisitKind};
+use crate::domain::{Channel, GrievanceStatus, LandUse, ParcelStatus, Topic, VisitKind};
 use crate::entities::{parcel_land_use_events, parcels, working_group_areas, working_groups};
-use crate::scoped::{
-    self, grievance_households, household_parcels, households, visits, Personal,
-};
+use crate::scoped::{self, grievance_households, household_parcels, households, visits, Personal};
 
 /// Deterministic spread of a household id over 0..n.
 fn spread(id: i32, n: i64) -> i64 {
@@ -255,7 +253,14 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
 }
 
 /// What a demo grievance says: channel, received on, content, status, earlier round, round.
-type GrievanceText<'a> = (Channel, NaiveDate, &'a str, GrievanceStatus, Option<i32>, i32);
+type GrievanceText<'a> = (
+    Channel,
+    NaiveDate,
+    &'a str,
+    GrievanceStatus,
+    Option<i32>,
+    i32,
+);
 
 async fn insert_grievance(
     conn: &impl ConnectionTrait,
@@ -417,14 +422,27 @@ async fn cutoff_changes(
     }
 
     // Parcel split: part of a parcel sold off and split as its own parcel.
-    let parcels = ParcelRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT id, commune_id, map_sheet, parcel_no, land_use, geometry, status FROM parcels \
-         WHERE project_id = $1 AND status IN ('negotiating', 'contacted') ORDER BY id LIMIT 2",
-        [Value::from(project_id)],
-    ))
-    .all(conn)
-    .await?;
+    let parcels: Vec<ParcelRow> = parcels::Entity::find()
+        .select_only()
+        .columns([
+            parcels::Column::Id,
+            parcels::Column::CommuneId,
+            parcels::Column::MapSheet,
+            parcels::Column::ParcelNo,
+            parcels::Column::LandUse,
+            parcels::Column::Geometry,
+            parcels::Column::Status,
+        ])
+        .filter(parcels::Column::ProjectId.eq(project_id))
+        .filter(parcels::Column::Status.is_in([
+            ParcelStatus::Negotiating.as_str(),
+            ParcelStatus::Contacted.as_str(),
+        ]))
+        .order_by_asc(parcels::Column::Id)
+        .limit(2)
+        .into_model()
+        .all(conn)
+        .await?;
     if let Some(parent) = parcels.first() {
         let created = ts(today - Duration::days(9), 14);
         let value: serde_json::Value = serde_json::from_str(&parent.geometry)?;
@@ -553,7 +571,10 @@ async fn land_use_change(
     parcels::Entity::update_many()
         .col_expr(parcels::Column::LandUse, Expr::value(to.as_str()))
         .col_expr(parcels::Column::UpdatedAt, Expr::value(at))
-        .col_expr(parcels::Column::Version, Expr::col(parcels::Column::Version).add(1))
+        .col_expr(
+            parcels::Column::Version,
+            Expr::col(parcels::Column::Version).add(1),
+        )
         .filter(parcels::Column::Id.eq(p.id))
         .exec(conn)
         .await?;

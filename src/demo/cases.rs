@@ -122,7 +122,10 @@ fn copy_notices(
         .expr(Expr::val(new.recorded_at))
         .expr(Expr::val(false))
         .expr(new.due.map_or_else(null, |d| Expr::val(d.0).into()))
-        .expr(new.due.map_or_else(null, |d| Expr::val(d.1.as_str()).into()))
+        .expr(
+            new.due
+                .map_or_else(null, |d| Expr::val(d.1.as_str()).into()),
+        )
         .and_where(ev("e", events::Column::ProjectId).eq(project_id))
         .and_where(ev("e", events::Column::Stage).eq(CaseStage::Notice.as_str()))
         .and_where(filter)
@@ -476,13 +479,16 @@ async fn grievances(
         db,
         project_id,
         &[ParcelStatus::InComplaint, ParcelStatus::Objecting],
-    ).await?;
+    )
+    .await?;
     // Small demos may have few objecting households: fill with the others.
     for h in households_with(
         db,
         project_id,
         &[ParcelStatus::Negotiating, ParcelStatus::Contacted],
-    ).await? {
+    )
+    .await?
+    {
         if people.len() >= 20 {
             break;
         }
@@ -596,7 +602,9 @@ async fn grievances(
             ParcelStatus::Contacted,
             ParcelStatus::Agreed,
         ],
-    ).await? {
+    )
+    .await?
+    {
         if same.len() >= 6 {
             break;
         }
@@ -638,6 +646,7 @@ async fn grievances(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(project_id))]
 pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
     let today = legal::today_vn();
     let code = crate::entities::projects::Entity::find_by_id(project_id)

@@ -3,6 +3,7 @@
 //! adds its own file and one call here; it runs after the counters are built.
 use sea_orm::DatabaseConnection;
 
+#[tracing::instrument(skip_all, fields(project_id))]
 pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
     super::cases::load(db, project_id).await?;
     super::public::load(db, project_id).await?;

@@ -408,7 +408,9 @@ impl Rows {
         insert_rows(
             &mut out,
             backend,
-            &Query::insert().into_table(parcel_status_events::Entity).to_owned(),
+            &Query::insert()
+                .into_table(parcel_status_events::Entity)
+                .to_owned(),
             &[
                 "id",
                 "project_id",

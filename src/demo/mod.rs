@@ -188,7 +188,10 @@ async fn next_id<E: EntityTrait>(
 }
 
 /// What the database holds for the project now: parcels, households, visits.
-async fn project_counts(db: &impl ConnectionTrait, project_id: i32) -> Result<(u64, u64, u64), sea_orm::DbErr> {
+async fn project_counts(
+    db: &impl ConnectionTrait,
+    project_id: i32,
+) -> Result<(u64, u64, u64), sea_orm::DbErr> {
     let cli = Scope::cli();
     let parcels = parcels::Entity::find()
         .filter(parcels::Column::ProjectId.eq(project_id))
@@ -241,8 +244,12 @@ async fn first_ids(db: &impl ConnectionTrait) -> Result<Ids, sea_orm::DbErr> {
         parcel: next_id(db, parcels::Entity::find(), parcels::Column::Id).await?,
         household: next_id(db, scoped::households(&cli), scoped::households::Column::Id).await?,
         visit: next_id(db, scoped::visits(&cli), scoped::visits::Column::Id).await?,
-        commitment: next_id(db, scoped::commitments(&cli), scoped::commitments::Column::Id)
-            .await?,
+        commitment: next_id(
+            db,
+            scoped::commitments(&cli),
+            scoped::commitments::Column::Id,
+        )
+        .await?,
         status_event: next_id(
             db,
             parcel_status_events::Entity::find(),
@@ -331,7 +338,9 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        &Query::insert().into_table(working_groups::Entity).to_owned(),
+        &Query::insert()
+            .into_table(working_groups::Entity)
+            .to_owned(),
         &["id", "project_id", "name", "leader_id", "created_at"],
         groups.iter().map(|(id, _, name, leader, _)| {
             vec![
@@ -346,7 +355,9 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        &Query::insert().into_table(working_group_areas::Entity).to_owned(),
+        &Query::insert()
+            .into_table(working_group_areas::Entity)
+            .to_owned(),
         &["working_group_id", "admin_unit_id"],
         groups
             .iter()
@@ -355,7 +366,9 @@ async fn insert_setup(
     gen::insert_rows(
         &mut statements,
         backend,
-        &Query::insert().into_table(working_group_members::Entity).to_owned(),
+        &Query::insert()
+            .into_table(working_group_members::Entity)
+            .to_owned(),
         &["working_group_id", "user_id"],
         groups.iter().flat_map(|(id, _, _, _, members)| {
             members.iter().map(move |m| vec![(*id).into(), (*m).into()])
@@ -396,6 +409,7 @@ async fn write_batches(
 /// Loads the demo data set into a migrated database (reference data is loaded if missing).
 /// Fails with "database already has data" when any project exists. `progress(stage, done,
 /// total)` is called as the load goes on.
+#[tracing::instrument(skip_all, fields(parcels = opts.parcels, seed = opts.seed))]
 pub async fn load_demo(
     db: &DatabaseConnection,
     opts: &DemoOptions,
@@ -461,8 +475,12 @@ pub async fn load_demo(
 
     // Ids.
     let project_id = next_id(db, projects::Entity::find(), projects::Column::Id).await?;
-    let first_group =
-        next_id(db, working_groups::Entity::find(), working_groups::Column::Id).await?;
+    let first_group = next_id(
+        db,
+        working_groups::Entity::find(),
+        working_groups::Column::Id,
+    )
+    .await?;
     let first_ids = first_ids(db).await?;
     let user_id = |name: &str| {
         users_list
@@ -636,16 +654,11 @@ mod tests {
         db
     }
 
-    async fn count(db: &DatabaseConnection, table: &str) -> i64 {
-        let row = db
-            .query_one(Statement::from_string(
-                db.get_database_backend(),
-                format!("SELECT COUNT(*) FROM {table}"),
-            ))
-            .await
-            .expect("count")
-            .expect("row");
-        row.try_get_by_index::<i64>(0).expect("int")
+    async fn count<E: EntityTrait>(db: &DatabaseConnection, select: Select<E>) -> i64
+    where
+        E::Model: Sync,
+    {
+        i64::try_from(select.count(db).await.expect("count")).expect("count fits")
     }
 
     #[tokio::test]
@@ -660,24 +673,41 @@ mod tests {
             .expect("demo loads");
         assert_eq!(summary.project_code, "HPDQ2");
         // The demo's parcel split after the cut-off adds a child parcel to the 500.
-        let children = count(&db, "parcels WHERE parent_parcel_id IS NOT NULL").await;
+        let children = count(
+            &db,
+            parcels::Entity::find().filter(parcels::Column::ParentParcelId.is_not_null()),
+        )
+        .await;
         assert!(children >= 1);
-        assert_eq!(count(&db, "parcels").await, 500 + children);
+        assert_eq!(count(&db, parcels::Entity::find()).await, 500 + children);
         assert_eq!(summary.parcels as i64, 500 + children);
-        assert!(count(&db, "households WHERE split_from_id IS NOT NULL").await >= 1);
-        assert_eq!(count(&db, "households").await as u64, summary.households);
-        assert_eq!(count(&db, "visits").await as u64, summary.visits);
+        assert!(
+            count(
+                &db,
+                scoped::households(&Scope::cli())
+                    .filter(scoped::households::Column::SplitFromId.is_not_null()),
+            )
+            .await
+                >= 1
+        );
+        assert_eq!(
+            count(&db, scoped::households(&Scope::cli())).await as u64,
+            summary.households
+        );
+        assert_eq!(
+            count(&db, scoped::visits(&Scope::cli())).await as u64,
+            summary.visits
+        );
         assert!(summary.households > 100 && summary.households < 500);
         assert!(summary.visits > summary.households);
-        assert!(count(&db, "parcel_status_events").await >= 500);
-        assert!(count(&db, "household_parcels").await >= 500);
-        assert_eq!(count(&db, "working_groups").await, 6);
+        assert!(count(&db, parcel_status_events::Entity::find()).await >= 500);
+        assert!(count(&db, scoped::household_parcels(&Scope::cli())).await >= 500);
+        assert_eq!(count(&db, working_groups::Entity::find()).await, 6);
         assert!(summary
             .logins
             .iter()
             .any(|(u, p)| u == "member_b" && p == "demo"));
 
-        use crate::entities::parcels;
         use crate::scoped::households;
         let a = crate::scoped::households(&crate::auth::Scope::cli())
             .filter(households::Column::HeadName.eq("Nguyễn Văn A"))
@@ -701,16 +731,14 @@ mod tests {
             .await
             .expect("parcels");
         for p in ps.iter().take(50) {
-            let row = db
-                .query_one(Statement::from_sql_and_values(
-                    db.get_database_backend(),
-                    "SELECT to_status FROM parcel_status_events WHERE parcel_id = ? ORDER BY id DESC LIMIT 1",
-                    [p.id.into()],
-                ))
+            let last = parcel_status_events::Entity::find()
+                .filter(parcel_status_events::Column::ParcelId.eq(p.id))
+                .order_by_desc(parcel_status_events::Column::Id)
+                .one(&db)
                 .await
                 .expect("q")
                 .expect("event");
-            assert_eq!(row.try_get_by_index::<String>(0).expect("s"), p.status);
+            assert_eq!(last.to_status, p.status);
             assert!(p.area_m2 > 10.0 && p.recovered_area_m2 <= p.area_m2 + 1e-6);
         }
         let inside = ps

@@ -47,6 +47,7 @@ pub enum ImportCommand {
     },
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
     let who = Principal::cli();

@@ -339,7 +339,10 @@ impl Communes {
         let mut by_name: HashMap<String, HashSet<String>> = HashMap::new();
         let codes: HashSet<String> = units.iter().map(|u| u.0.clone()).collect();
         for (code, name) in units {
-            by_name.entry(commune_name_key(&name)).or_default().insert(code);
+            by_name
+                .entry(commune_name_key(&name))
+                .or_default()
+                .insert(code);
         }
         Ok(Communes { codes, by_name })
     }
@@ -542,7 +545,9 @@ fn check_flags(cols: &Columns, row: &SheetRow, errors: &mut Vec<ImportProblem>) 
                 row.number,
                 Some(f),
                 "invalid_flag",
-                format!("`{raw}` is not a yes/no mark; write x (or có) for yes and leave empty for no"),
+                format!(
+                    "`{raw}` is not a yes/no mark; write x (or có) for yes and leave empty for no"
+                ),
             )),
         }
     }

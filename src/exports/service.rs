@@ -115,6 +115,7 @@ pub struct Export {
 }
 
 /// Builds the export, writes it in `format` and records it in the audit trail.
+#[tracing::instrument(skip_all, fields(project = %project.code, what = what.as_str()))]
 pub async fn export(
     conn: &impl ConnectionTrait,
     who: &Principal,

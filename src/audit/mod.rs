@@ -2,9 +2,7 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,9 +13,10 @@ use crate::domain::Permission;
 use crate::entities::audit_events;
 use crate::error::AppResult;
 use crate::extract::ApiQuery;
-use crate::pagination::{Cursor, Page};
+use crate::pagination::{Direction, Keyset, Page};
 use crate::state::AppState;
 
+#[tracing::instrument(skip_all, fields(action = action, entity = entity))]
 pub async fn record(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -39,6 +38,7 @@ pub async fn record(
 }
 
 /// For events with no authenticated principal yet (login attempts, CLI tasks).
+#[tracing::instrument(skip_all, fields(action = action, entity = entity))]
 pub async fn record_system(
     conn: &impl ConnectionTrait,
     action: &str,
@@ -96,14 +96,25 @@ pub struct AuditQuery {
 /// The audit trail, newest first (administrators only).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Page<AuditEventDto>)))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<Page<AuditEventDto>>> {
     principal.require(Permission::Administer)?;
-    let limit = crate::pagination::limit(q.limit)?;
-    let mut query = audit_events::Entity::find().order_by_desc(audit_events::Column::Id);
+    let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Descending)?;
+    Ok(Json(events(&state.db.conn, &q, keyset).await?))
+}
+
+/// A page of the audit trail, newest first, filtered by entity, entity id and action.
+#[tracing::instrument(skip_all)]
+pub async fn events(
+    conn: &impl ConnectionTrait,
+    q: &AuditQuery,
+    keyset: Keyset,
+) -> Result<Page<AuditEventDto>, DbErr> {
+    let mut query = audit_events::Entity::find();
     if let Some(e) = &q.entity {
         query = query.filter(audit_events::Column::Entity.eq(e.as_str()));
     }
@@ -113,13 +124,12 @@ pub async fn list(
     if let Some(a) = &q.action {
         query = query.filter(audit_events::Column::Action.eq(a.as_str()));
     }
-    if let Some(c) = Cursor::decode(q.cursor.as_deref())? {
-        query = query.filter(audit_events::Column::Id.lt(c.0));
-    }
-    let rows = query.limit(limit + 1).all(&state.db.conn).await?;
-    Ok(Json(Page::from_rows(
+    let rows = keyset
+        .apply(query, audit_events::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(keyset.page(
         rows,
-        limit,
         |r| r.id,
         |r| AuditEventDto {
             id: r.id,
@@ -130,7 +140,7 @@ pub async fn list(
             entity_id: r.entity_id,
             detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
         },
-    )))
+    ))
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{service, Principal, SESSION_COOKIE};
-use crate::audit;
+use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -21,7 +21,7 @@ pub struct LoginRequest {
 #[derive(Serialize, ToSchema)]
 pub struct UserDto {
     pub username: String,
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -39,38 +39,21 @@ pub struct MeResponse {
 /// Log in with a password; answers with a session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
-    let found = service::login(
+    let done = service::login(
         &state.db.conn,
         &req.username,
         &req.password,
         state.settings.session_hours,
     )
     .await?;
-    let Some((secret, user)) = found else {
-        audit::record_system(
-            &state.db.conn,
-            "login_failed",
-            "user",
-            None,
-            serde_json::json!({"username": req.username}),
-        )
-        .await?;
-        return Err(AppError::Unauthorized("wrong username or password".into()));
-    };
-    audit::record_system(
-        &state.db.conn,
-        "login",
-        "user",
-        Some(user.id.to_string()),
-        serde_json::json!({"username": user.username}),
-    )
-    .await?;
     let cookie = format!(
-        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        done.secret,
         state.settings.session_hours * 3600,
         if state.settings.secure_cookie {
             "; Secure"
@@ -85,8 +68,8 @@ pub async fn login(
     );
     let body = LoginResponse {
         user: UserDto {
-            username: user.username,
-            role: user.role,
+            username: done.user.username,
+            role: done.role,
         },
     };
     Ok((StatusCode::OK, headers, Json(body)).into_response())
@@ -94,6 +77,7 @@ pub async fn login(
 
 /// End the session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[tracing::instrument(skip_all)]
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<Response> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         service::logout(&state.db.conn, c.value()).await?;
@@ -107,11 +91,12 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<
 
 /// Who am I.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = MeResponse)))]
+#[tracing::instrument(skip_all, fields(user = %principal.username))]
 pub async fn me(principal: Principal) -> Json<MeResponse> {
     Json(MeResponse {
         user: UserDto {
             username: principal.username.clone(),
-            role: principal.role.as_str().to_string(),
+            role: principal.role,
         },
         working_groups: principal.groups.to_vec(),
     })

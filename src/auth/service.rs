@@ -9,10 +9,12 @@ use sea_orm::{
 use super::password::{hash_password, new_secret, secret_hash, verify_password};
 use super::scope::{load_member_scope, Scope};
 use super::Principal;
+use crate::audit;
 use crate::domain::Role;
 use crate::entities::{api_tokens, projects, sessions, users};
 use crate::error::{AppError, AppResult};
 
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub async fn principal_for_user(
     conn: &impl ConnectionTrait,
     user: &users::Model,
@@ -37,6 +39,7 @@ pub async fn principal_for_user(
     }))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn principal_for_session(
     conn: &impl ConnectionTrait,
     hash: &str,
@@ -57,6 +60,7 @@ pub async fn principal_for_session(
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn principal_for_token(
     conn: &impl ConnectionTrait,
     hash: &str,
@@ -79,18 +83,60 @@ pub async fn principal_for_token(
     }))
 }
 
-/// Checks a password; on success opens a session and returns its secret with the user.
+/// A user who has just logged in: the session's secret (for the cookie), and who they are.
+pub struct LoggedIn {
+    pub secret: String,
+    pub user: users::Model,
+    pub role: Role,
+}
+
+/// Checks a password; on success opens a session. Either way the attempt goes to the audit
+/// trail; a wrong password, an unknown or disabled user, or a user with an unknown role is
+/// refused with the same 401.
+#[tracing::instrument(skip_all)]
 pub async fn login(
     conn: &impl ConnectionTrait,
     username: &str,
     password: &str,
     hours: i64,
-) -> AppResult<Option<(String, users::Model)>> {
+) -> AppResult<LoggedIn> {
+    let Some(done) = open_session(conn, username, password, hours).await? else {
+        audit::record_system(
+            conn,
+            "login_failed",
+            "user",
+            None,
+            serde_json::json!({"username": username}),
+        )
+        .await?;
+        return Err(AppError::Unauthorized("wrong username or password".into()));
+    };
+    audit::record_system(
+        conn,
+        "login",
+        "user",
+        Some(done.user.id.to_string()),
+        serde_json::json!({"username": done.user.username}),
+    )
+    .await?;
+    Ok(done)
+}
+
+async fn open_session(
+    conn: &impl ConnectionTrait,
+    username: &str,
+    password: &str,
+    hours: i64,
+) -> AppResult<Option<LoggedIn>> {
     let user = users::Entity::find()
         .filter(users::Column::Username.eq(username))
         .one(conn)
         .await?;
     let Some(user) = user.filter(|u| !u.disabled) else {
+        return Ok(None);
+    };
+    let Some(role) = Role::parse(&user.role) else {
+        tracing::warn!(user = %user.username, role = %user.role, "user with unknown role refused");
         return Ok(None);
     };
     let phc = user.password_hash.clone();
@@ -113,9 +159,10 @@ pub async fn login(
     }
     .insert(conn)
     .await?;
-    Ok(Some((secret, user)))
+    Ok(Some(LoggedIn { secret, user, role }))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn logout(conn: &impl ConnectionTrait, secret: &str) -> Result<(), DbErr> {
     sessions::Entity::delete_many()
         .filter(sessions::Column::TokenHash.eq(secret_hash(secret)))
@@ -124,6 +171,7 @@ pub async fn logout(conn: &impl ConnectionTrait, secret: &str) -> Result<(), DbE
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(username = %username))]
 pub async fn create_user(
     conn: &impl ConnectionTrait,
     username: &str,
@@ -155,6 +203,7 @@ pub async fn create_user(
 }
 
 /// Creates an API token for a project and returns the secret (shown once, stored hashed).
+#[tracing::instrument(skip_all, fields(project = %project_code))]
 pub async fn create_token(
     conn: &impl ConnectionTrait,
     project_code: &str,

@@ -3,9 +3,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::dto::{
-    ChangeStamp, Dashboard, LangQuery, StanceParcels, StanceQuery, StatusList,
-};
+use super::dto::{ChangeStamp, Dashboard, LangQuery, StanceParcels, StanceQuery, StatusList};
 use super::service;
 use crate::auth::Principal;
 use crate::domain::Permission;

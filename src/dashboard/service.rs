@@ -94,7 +94,12 @@ pub async fn project_chart(
     lang: Lang,
 ) -> AppResult<String> {
     let progress = crate::progress::service::progress(conn, project).await?;
-    chart(name, &progress, project.target_handover_date, catalogue(lang))
+    chart(
+        name,
+        &progress,
+        project.target_handover_date,
+        catalogue(lang),
+    )
 }
 
 /// Every week from the first to the last one with events; a week without events repeats
@@ -332,8 +337,13 @@ pub async fn group_communes(
                 .add(area().equals((admin_units::Entity, admin_units::Column::SuccessorId)))
                 .add(area().equals((admin_units::Entity, admin_units::Column::ParentId))),
         )
-        .and_where(Expr::col((working_groups::Entity, working_groups::Column::ProjectId)).eq(project_id))
-        .order_by((working_groups::Entity, working_groups::Column::Id), Order::Asc)
+        .and_where(
+            Expr::col((working_groups::Entity, working_groups::Column::ProjectId)).eq(project_id),
+        )
+        .order_by(
+            (working_groups::Entity, working_groups::Column::Id),
+            Order::Asc,
+        )
         .order_by((admin_units::Entity, admin_units::Column::Code), Order::Asc)
         .to_owned();
     let rows = Row::find_by_statement(dialect::build(conn.get_database_backend(), &stmt))

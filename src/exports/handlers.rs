@@ -19,6 +19,7 @@ use crate::state::AppState;
               (status = 400, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(project = %code, file = %file))]
 pub async fn export(
     State(state): State<AppState>,
     principal: Principal,

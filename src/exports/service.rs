@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use sea_orm::sea_query::{
     Alias, Condition, Expr, IntoColumnRef, JoinType, Order, SelectStatement, SimpleExpr,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 
 use super::formats::{self, Cell, Column, ColumnType, Shape, Table};
 use crate::auth::{Principal, Scope};
@@ -115,6 +117,7 @@ pub struct Export {
 }
 
 /// Builds the export, writes it in `format` and records it in the audit trail.
+#[tracing::instrument(skip_all, fields(project = %project.code, what = what.as_str()))]
 pub async fn export(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -518,7 +521,10 @@ async fn household_rows(
     )
     .expr_as(unit_code(), Alias::new("commune_code"))
     .expr_as(unit_name(), Alias::new("commune_name"))
-    .expr_as(Expr::col((sf.clone(), H::Code)), Alias::new("split_from_code"));
+    .expr_as(
+        Expr::col((sf.clone(), H::Code)),
+        Alias::new("split_from_code"),
+    );
     join_commune(&mut stmt, (h(), H::CommuneId));
     scoped::join(
         scope,
@@ -615,7 +621,7 @@ struct VisitRow {
     stance: Stance,
     concerns: String,
     next_visit_on: Option<NaiveDate>,
-    commitments: i64,
+    commitment_count: i64,
 }
 
 /// The project's visits to households inside the scope, with their commitments counted.
@@ -656,7 +662,7 @@ async fn visit_rows(
         )
         .expr_as(
             SimpleExpr::SubQuery(None, Box::new(count.into_sub_query_statement())),
-            Alias::new("commitments"),
+            Alias::new("commitment_count"),
         );
     scoped::join(
         scope,
@@ -720,7 +726,7 @@ async fn visits_table(
             Cell::text(topics.join("; ")),
             Cell::text(stance),
             Cell::text(v.concerns),
-            Cell::Int(v.commitments),
+            Cell::Int(v.commitment_count),
             date_vi(v.next_visit_on),
         ]));
     }

@@ -241,9 +241,7 @@ impl ItemsQuery {
         }
         let bbox = query
             .get("bbox")
-            .map(|raw| {
-                crate::geo::parse_bbox(raw).map_err(|e| AppError::BadRequest(e.to_string()))
-            })
+            .map(|raw| crate::geo::parse_bbox(raw).map_err(|e| AppError::BadRequest(e.to_string())))
             .transpose()?;
         // Parcels carry no time: any datetime matches, but it must at least look like one.
         if let Some(dt) = query.get("datetime") {
@@ -339,7 +337,14 @@ pub async fn items(
         .into_iter()
         .map(service::FeatureRow::into_feature)
         .collect();
-    let links = page_links(&base(&headers), &collection, &query, &page, returned, matched);
+    let links = page_links(
+        &base(&headers),
+        &collection,
+        &query,
+        &page,
+        returned,
+        matched,
+    );
     Ok(respond(
         GEOJSON,
         json!({

@@ -4,7 +4,7 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Expr, JoinType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, RelationDef, Select, Selector, SelectModel,
+    QuerySelect, RelationDef, Select, SelectModel, Selector,
 };
 use serde_json::{json, Value as Json};
 
@@ -153,7 +153,10 @@ pub async fn items(
 ) -> Result<(Vec<FeatureRow>, i64), DbErr> {
     let matched: Option<i64> = matching(scope, project_id, bbox)
         .select_only()
-        .column_as(Expr::col((parcels::Entity, parcels::Column::Id)).count(), "n")
+        .column_as(
+            Expr::col((parcels::Entity, parcels::Column::Id)).count(),
+            "n",
+        )
         .into_tuple()
         .one(conn)
         .await?;

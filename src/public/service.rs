@@ -119,7 +119,11 @@ async fn parties(
         .await?
         .into_iter()
         .map(|p| Party {
-            role: if lang == Lang::En { p.role_en } else { p.role_vi },
+            role: if lang == Lang::En {
+                p.role_en
+            } else {
+                p.role_vi
+            },
             organisation: p.organisation,
             contact_person: p.contact_person.unwrap_or_default(),
             phone: p.phone.unwrap_or_default(),

@@ -8,6 +8,11 @@
 //!
 //! Options: `--parcels N` (215000), `--requests N` (200), `--db PATH` (keep the SQLite file and
 //! reuse it on the next run), `--postgres URL` (a server: a fresh database is created there).
+#![allow(
+    clippy::disallowed_methods,
+    clippy::too_many_lines,
+    reason = "benchmarks set up rows and time baselines with plain SQL, in one scenario each"
+)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
@@ -140,8 +145,7 @@ fn main() {
             "gpmb alerts benchmark ({} cores, {:?}): {households} households, {visits} visits, \
              {commitments} commitments, {events} stage events; {n} requests each",
             std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+                .map_or(1, std::num::NonZero::get),
             db.backend()
         );
 

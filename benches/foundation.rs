@@ -6,6 +6,11 @@
 //! 3. demo generation rate and the progress endpoint's latency on an N-parcel project (default
 //!    1,000,000), against a full scan of the parcels table (what counters avoid);
 //! 4. start-up time of `gpmb serve --demo`.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::too_many_lines,
+    reason = "benchmarks set up rows and time baselines with plain SQL, in one scenario each"
+)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::str::FromStr;
@@ -324,9 +329,7 @@ fn main() {
         .unwrap();
     println!(
         "gpmb foundation benchmark ({} cores)",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
     startup_time();
     rt.block_on(async {

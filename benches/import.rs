@@ -5,6 +5,11 @@
 //! 3. `gpmb import parcels` of the WGS84 file and of the EPSG:5898 file, each into a fresh
 //!    SQLite database holding a small demo project (durable commits), timed end to end
 //!    (process start, parsing, reprojection, validation, overlap check, writes).
+#![allow(
+    clippy::disallowed_methods,
+    clippy::too_many_lines,
+    reason = "benchmarks set up rows and time baselines with plain SQL, in one scenario each"
+)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;

@@ -7,7 +7,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use sea_orm::ConnectionTrait;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -116,7 +115,12 @@ pub async fn serve(
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.conn.execute_unprepared("SELECT 1").await {
+    match crate::db::dialect::execute_fixed(
+        &state.db.conn,
+        crate::db::dialect::Sql::new("SELECT 1"),
+    )
+    .await
+    {
         Ok(_) => Json(
             serde_json::json!({"status": "ok", "database": format!("{:?}", state.db.backend())}),
         )
@@ -198,5 +202,5 @@ pub async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
 }

@@ -138,6 +138,10 @@ pub(crate) fn progress_bar() -> impl Fn(&str, u64, u64) {
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the command dispatch: one arm per command, each a call into a service"
+)]
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command {
@@ -240,7 +244,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => crate::reports::cli::run(&settings, args).await?,
         Command::Backup { file } => crate::backup::cli::backup(&settings, &file).await?,
         Command::Restore { file, force } => {
-            crate::backup::cli::restore(&settings, &file, force).await?
+            crate::backup::cli::restore(&settings, &file, force).await?;
         }
     }
     Ok(())

@@ -235,7 +235,7 @@ pub enum Permission {
 impl Role {
     /// Whether a user of this role may do `p` (area scoping is applied separately, in queries).
     pub fn may(self, p: Permission) -> bool {
-        use Permission::*;
+        use Permission::{ReadPersonal, WriteParcels, WriteVisits};
         match self {
             Role::Admin => true,
             Role::Leader => matches!(p, ReadPersonal),

@@ -47,7 +47,7 @@ impl Catalogue {
             match serde_json::from_slice::<HashMap<String, String>>(&file.data) {
                 Ok(map) => texts.extend(map),
                 Err(err) => {
-                    tracing::error!(%path, %err, "i18n catalogue is not a flat JSON object")
+                    tracing::error!(%path, %err, "i18n catalogue is not a flat JSON object");
                 }
             }
         }
@@ -60,7 +60,7 @@ impl Catalogue {
 
     /// The text for `key`, or the key itself so a missing entry is visible, not blank.
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
-        self.texts.get(key).map(String::as_str).unwrap_or(key)
+        self.texts.get(key).map_or(key, String::as_str)
     }
 
     /// `t` with `{name}` placeholders filled in.

@@ -90,7 +90,7 @@ fn file_response(path: &str, body: Vec<u8>, cache: &'static str) -> Response {
 fn mime_guess_from(path: &str) -> &'static str {
     match path.rsplit('.').next() {
         Some("html") => "text/html; charset=utf-8",
-        Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
         Some("json") => "application/json",
         Some("webmanifest") => "application/manifest+json",

@@ -104,7 +104,7 @@ pub fn table(
     for mut f in fks {
         stmt.foreign_key(&mut f);
     }
-    stmt.to_owned()
+    stmt.clone()
 }
 
 pub fn index(t: &str, idx: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
@@ -116,7 +116,7 @@ pub fn index(t: &str, idx: &str, cols: &[&str], unique: bool) -> IndexCreateStat
     if unique {
         stmt.unique();
     }
-    stmt.to_owned()
+    stmt.clone()
 }
 
 pub fn composite_pk(

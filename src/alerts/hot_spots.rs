@@ -312,7 +312,7 @@ pub async fn ensure_current(
                         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
                     ) =>
                 {
-                    drop(tx)
+                    drop(tx);
                 }
                 Err(e) => return Err(e),
             }

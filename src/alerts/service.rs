@@ -908,6 +908,10 @@ fn utc_date(t: DateTime<FixedOffset>) -> NaiveDate {
 }
 
 /// Fills in dates, days, the reason and the link of one alert.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one match arm per alert kind: the reasons read side by side"
+)]
 fn build(
     s: Stream,
     r: &Row,

@@ -132,17 +132,16 @@ impl FromRequestParts<AppState> for Principal {
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .map(|t| t.trim().to_string());
-        let (secret, is_token) = match bearer {
-            Some(t) => (t, true),
-            None => {
-                let jar = CookieJar::from_headers(&parts.headers);
-                match jar.get(SESSION_COOKIE) {
-                    Some(c) => (c.value().to_string(), false),
-                    None => {
-                        return Err(AppError::Unauthorized(
-                            "log in first (POST /api/v1/auth/login) or send `Authorization: Bearer <token>`".into(),
-                        ))
-                    }
+        let (secret, is_token) = if let Some(t) = bearer {
+            (t, true)
+        } else {
+            let jar = CookieJar::from_headers(&parts.headers);
+            match jar.get(SESSION_COOKIE) {
+                Some(c) => (c.value().to_string(), false),
+                None => {
+                    return Err(AppError::Unauthorized(
+                        "log in first (POST /api/v1/auth/login) or send `Authorization: Bearer <token>`".into(),
+                    ))
                 }
             }
         };

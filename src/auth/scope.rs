@@ -219,7 +219,10 @@ mod tests {
     #[test]
     fn scope_conditions() {
         let all = sql(&Scope::all());
-        assert!(!all.contains("commune_id") && !all.contains("project_id"), "{all}");
+        assert!(
+            !all.contains("commune_id") && !all.contains("project_id"),
+            "{all}"
+        );
         assert!(sql(&Scope::communes(vec![])).ends_with("WHERE 1 = 0"));
         assert!(sql(&Scope::communes(vec![3, 4])).ends_with(r#"WHERE "t"."commune_id" IN (3, 4)"#));
         assert!(sql(&Scope::project(7)).ends_with(r#"WHERE "t"."project_id" = 7"#));

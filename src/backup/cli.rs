@@ -181,7 +181,7 @@ pub async fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     }
     let what = summary(&copy).await;
     copy.close().await?;
-    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(file).map_or(0, |m| m.len());
     println!(
         "backup of {} written to {} ({size} bytes: {what})",
         source.display(),

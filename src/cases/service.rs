@@ -258,7 +258,7 @@ fn open_deadlines(events: &[&EventRow], today: NaiveDate) -> Vec<DeadlineDto> {
 /// The rule behind a stored deadline (recomputed from the two stages, so changing the table
 /// changes what is shown).
 fn open_rule(from: CaseStage, due: CaseStage) -> &'static legal::Rule {
-    use CaseStage::*;
+    use CaseStage::{HandedOver, Notice, Paid, PlanApproved, RecoveryDecision};
     match (from, due) {
         (Notice, RecoveryDecision) => &legal::rules::NOTICE_LAPSE,
         (PlanApproved, RecoveryDecision) => &legal::rules::DECISION_AFTER_APPROVAL,
@@ -290,9 +290,10 @@ fn next_step(
             (None, Some(l)) => Some((today - l).num_days()),
             _ => None,
         },
-        rule: deadline
-            .map(|d| d.rule.clone())
-            .unwrap_or_else(|| RuleDto::from(legal::stage_rule(next))),
+        rule: deadline.map_or_else(
+            || RuleDto::from(legal::stage_rule(next)),
+            |d| d.rule.clone(),
+        ),
     })
 }
 

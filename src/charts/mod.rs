@@ -5,6 +5,7 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use geo::{BoundingRect, MultiPolygon};
 use plotters::prelude::*;
+use std::fmt::Write as _;
 
 use crate::domain::ParcelStatus;
 
@@ -440,7 +441,7 @@ pub fn status_map_svg(
         );
     };
     // Equirectangular, x shrunk by cos(latitude): true shapes at a project's scale.
-    let k = ((b.min().y + b.max().y) / 2.0).to_radians().cos();
+    let k = f64::midpoint(b.min().y, b.max().y).to_radians().cos();
     let (w_deg, h_deg) = (
         ((b.max().x - b.min().x) * k).max(1e-9),
         (b.max().y - b.min().y).max(1e-9),
@@ -479,7 +480,7 @@ pub fn status_map_svg(
                 }
                 for (j, (x, y)) in pts.iter().enumerate() {
                     d.push_str(if j == 0 { "M" } else { "L" });
-                    d.push_str(&format!("{x} {y}"));
+                    let _ = write!(d, "{x} {y}");
                 }
                 d.push('Z');
             }
@@ -495,11 +496,12 @@ pub fn status_map_svg(
             continue;
         }
         let status = ParcelStatus::ALL[i];
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             r##"<path class="status-{s}" fill="{c}" fill-rule="evenodd" stroke="#ffffff" stroke-width="0.5" d="{d}"/>"##,
             s = status.as_str(),
             c = status_colour(status),
-        ));
+        );
     }
     out.push_str("</svg>");
     out

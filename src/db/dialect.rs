@@ -238,7 +238,11 @@ pub fn parcel_rows_per_insert(backend: DatabaseBackend) -> usize {
 /// `ON CONFLICT DO NOTHING` (insert-or-ignore: SQLite reads the same clause as
 /// `INSERT OR IGNORE`).
 pub fn ignore_conflicts(stmt: &mut sea_orm::sea_query::InsertStatement) {
-    stmt.on_conflict(sea_orm::sea_query::OnConflict::new().do_nothing().to_owned());
+    stmt.on_conflict(
+        sea_orm::sea_query::OnConflict::new()
+            .do_nothing()
+            .to_owned(),
+    );
 }
 
 /// An upsert that adds: on a row with the same `key`, each of `sums` becomes

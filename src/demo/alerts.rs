@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use sea_orm::sea_query::{Alias, Expr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait, Value,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::gen::insert_rows;
@@ -415,7 +415,7 @@ async fn cutoff_changes(
     households: &[HouseholdRow],
     today: NaiveDate,
 ) -> anyhow::Result<()> {
-    let backend = conn.get_database_backend();
+    let _backend = conn.get_database_backend();
     // Household split: a son's family registered as its own household.
     if let Some(parent) = households.get(households.len() / 3) {
         household_split(conn, project_id, parent, today).await?;

@@ -295,6 +295,10 @@ pub(crate) fn insert_rows(
 }
 
 impl Rows {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the rows of one parcel's story are written in the order they happened"
+    )]
     fn statements(self, backend: DbBackend, project_id: i32) -> Result<Vec<Statement>, DbErr> {
         let mut out = Vec::new();
         insert_rows(
@@ -577,6 +581,10 @@ fn is_agreeing(s: ParcelStatus) -> bool {
 }
 
 /// Plans the year of a household whose parcels end at `status`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the timeline of each status is a script of dated steps"
+)]
 pub(crate) fn plan_timeline<R: Rng + ?Sized>(rng: &mut R, status: ParcelStatus) -> Timeline {
     use ParcelStatus as P;
     let (lo, hi) = match status {
@@ -797,8 +805,7 @@ impl Generator {
         let boundary_polygon: Polygon<f64> = ctx.layout.boundary.clone();
         let boundary_bbox = boundary_polygon
             .bounding_rect()
-            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
-            .unwrap_or([0.0; 4]);
+            .map_or([0.0; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y]);
         Generator {
             next: ctx.first_ids,
             boundary: MultiPolygon::new(vec![boundary_polygon]),
@@ -933,6 +940,10 @@ impl Generator {
     }
 
     /// Generates one household with its parcels (`cells` with their parcel numbers); returns its id.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one household's made-up details, field by field"
+    )]
     fn household(
         &mut self,
         commune_index: usize,
@@ -1079,8 +1090,9 @@ impl Generator {
             let area = crate::geo::area_m2(&mp);
             let bbox = mp
                 .bounding_rect()
-                .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
-                .unwrap_or([centre.0, centre.1, centre.0, centre.1]);
+                .map_or([centre.0, centre.1, centre.0, centre.1], |r| {
+                    [r.min().x, r.min().y, r.max().x, r.max().y]
+                });
             let recovered = self.recovered(&mp, bbox, area);
             let mut updated = created;
             for step in &timeline.steps {
@@ -1186,7 +1198,7 @@ impl Generator {
             let mut sentences: Vec<&str> = Vec::new();
             match v.stance {
                 Stance::RefusesContact => {
-                    sentences.push(*names::pick(&mut self.rng, names::REFUSAL))
+                    sentences.push(*names::pick(&mut self.rng, names::REFUSAL));
                 }
                 Stance::Agrees if i + 1 == n => {
                     sentences.push(*names::pick(&mut self.rng, names::AGREEMENT));
@@ -1366,7 +1378,7 @@ mod tests {
         let luc = (0..n)
             .filter(|_| weighted_lu(&mut rng).0 == LandUse::Luc)
             .count();
-        let share = luc as f64 / n as f64;
+        let share = luc as f64 / f64::from(n);
         assert!((share - 0.35).abs() < 0.02, "LUC share {share}");
     }
 
@@ -1402,7 +1414,7 @@ mod tests {
                 match status {
                     ParcelStatus::NotContacted => assert!(t.visits.is_empty()),
                     ParcelStatus::Agreed | ParcelStatus::Paid | ParcelStatus::HandedOver => {
-                        assert_eq!(t.visits.last().map(|v| v.stance), Some(Stance::Agrees))
+                        assert_eq!(t.visits.last().map(|v| v.stance), Some(Stance::Agrees));
                     }
                     _ => assert!(!t.visits.is_empty()),
                 }

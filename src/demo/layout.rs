@@ -91,7 +91,7 @@ impl Frame {
             .iter()
             .map(|a| a.bbox[3])
             .fold(f64::NEG_INFINITY, f64::max);
-        let m_per_deg_lon = M_PER_DEG_LON_EQ * ((min_lat + max_lat) / 2.0).to_radians().cos();
+        let m_per_deg_lon = M_PER_DEG_LON_EQ * f64::midpoint(min_lat, max_lat).to_radians().cos();
         Frame {
             origin: (min_lon, min_lat),
             m_per_deg_lon,
@@ -281,7 +281,8 @@ pub(crate) fn layout(
         let mut out = Vec::with_capacity(cand.len());
         let mut sheet = 0u32;
         let mut last_key = None;
-        let mut row_extremes: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+        let mut row_extremes: std::collections::BTreeMap<i64, (i64, i64)> =
+            std::collections::BTreeMap::default();
         for c in &cand {
             let k = (c.1 / SHEET_CELLS, c.0 / SHEET_CELLS);
             if last_key != Some(k) {

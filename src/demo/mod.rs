@@ -267,6 +267,10 @@ async fn first_ids(db: &impl ConnectionTrait) -> Result<Ids, sea_orm::DbErr> {
 
 /// Project, users, working groups with their areas and members: one transaction.
 #[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "the demo's fixed setup (project, groups, users) in one list"
+)]
 async fn insert_setup(
     db: &DatabaseConnection,
     backend: DbBackend,
@@ -410,6 +414,10 @@ async fn write_batches(
 /// Fails with "database already has data" when any project exists. `progress(stage, done,
 /// total)` is called as the load goes on.
 #[tracing::instrument(skip_all, fields(parcels = opts.parcels, seed = opts.seed))]
+#[expect(
+    clippy::too_many_lines,
+    reason = "the demo load's steps in order, each a call with its progress report"
+)]
 pub async fn load_demo(
     db: &DatabaseConnection,
     opts: &DemoOptions,
@@ -486,8 +494,7 @@ pub async fn load_demo(
         users_list
             .iter()
             .find(|u| u.username == name)
-            .map(|u| u.id)
-            .unwrap_or(first_user)
+            .map_or(first_user, |u| u.id)
     };
     let admin_id = user_id(ADMIN.0);
     let district_leader_id = user_id(DISTRICT_LEADER.0);
@@ -721,7 +728,7 @@ mod tests {
             .expect("Bình Thuận");
         assert_eq!(a.commune_id, bt.id);
         assert!(a.code.starts_with("BT-"));
-        assert_eq!(a.id_number.as_deref().map(|s| s.len()), Some(12));
+        assert_eq!(a.id_number.as_deref().map(str::len), Some(12));
         assert!(a.id_number.as_deref().is_some_and(|s| s.starts_with("051")));
 
         // Every parcel's last status event ends at its status.
@@ -812,7 +819,7 @@ mod bench {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore]
+    #[ignore = "a timing of the full demo load, run by hand"]
     async fn bench_load_into_sqlite_file() {
         let n: usize = std::env::var("PROBE_N")
             .ok()

@@ -136,7 +136,7 @@ pub async fn export(
         Format::Gpkg => {
             let path = temp_path("gpkg");
             let written = formats::gpkg(&table, &path).await;
-            let bytes = written.and_then(|_| Ok(std::fs::read(&path)?));
+            let bytes = written.and_then(|()| Ok(std::fs::read(&path)?));
             let _ = std::fs::remove_file(&path);
             bytes.map_err(internal)?
         }
@@ -168,8 +168,7 @@ fn temp_path(ext: &str) -> std::path::PathBuf {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.subsec_nanos());
     std::env::temp_dir().join(format!(
         "gpmb-export-{}-{}-{nanos}.{ext}",
         std::process::id(),
@@ -209,10 +208,10 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn col(&mut self, key: &'static str, kind: ColumnType) {
-        self.push(key, kind, false)
+        self.push(key, kind, false);
     }
     fn personal(&mut self, key: &'static str) {
-        self.push(key, ColumnType::Text, true)
+        self.push(key, ColumnType::Text, true);
     }
     fn push(&mut self, key: &'static str, kind: ColumnType, personal: bool) {
         let header = self.cat.t(&format!("data.col.{key}")).to_string();
@@ -258,20 +257,20 @@ impl Builder<'_> {
 }
 
 fn date_vi(d: Option<NaiveDate>) -> Cell {
-    d.map(|d| Cell::Text(d.format("%d/%m/%Y").to_string()))
-        .unwrap_or(Cell::Empty)
+    d.map_or(Cell::Empty, |d| {
+        Cell::Text(d.format("%d/%m/%Y").to_string())
+    })
 }
 
 /// Vietnam local time (UTC+7), as people read it.
 fn time_vi(t: Option<DateTime<FixedOffset>>) -> Cell {
-    t.map(|t| {
+    t.map_or(Cell::Empty, |t| {
         Cell::Text(
             (t.naive_utc() + Duration::hours(7))
                 .format("%d/%m/%Y %H:%M")
                 .to_string(),
         )
     })
-    .unwrap_or(Cell::Empty)
 }
 
 fn json_list(raw: &str) -> Vec<serde_json::Value> {
@@ -463,8 +462,7 @@ async fn parcels_table(
             Cell::text(codes.join("; ")),
             Cell::text(names.join("; ")),
             p.parent_parcel_id
-                .map(|i| Cell::Int(i.into()))
-                .unwrap_or(Cell::Empty),
+                .map_or(Cell::Empty, |i| Cell::Int(i.into())),
             Cell::text(p.source_crs),
             Cell::Int(p.version.into()),
             Cell::text(p.updated_at.to_rfc3339()),

@@ -85,8 +85,7 @@ pub fn rank(f: &Facts, today: NaiveDate, not_visited_days: i64) -> (u8, NaiveDat
     found.sort_by_key(|(tier, date, _)| (*tier, *date));
     let (tier, date) = found
         .first()
-        .map(|(t, d, _)| (*t, *d))
-        .unwrap_or((7, NaiveDate::MAX));
+        .map_or((7, NaiveDate::MAX), |(t, d, _)| (*t, *d));
     (tier, date, found.into_iter().map(|(_, _, r)| r).collect())
 }
 

@@ -181,17 +181,14 @@ mod tests {
             GeometryError::Empty,
             GeometryError::TooManyPositions { count: 9, max: 1 },
         ];
-        let mut codes: Vec<&str> = all.iter().map(|e| e.code()).collect();
+        let mut codes: Vec<&str> = all.iter().map(super::GeometryError::code).collect();
         for c in &codes {
             assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
         }
         for e in &all {
             let msg = e.to_string();
             assert!(msg.ends_with('.'), "{msg}");
-            assert!(
-                msg.chars().next().is_some_and(|c| c.is_uppercase()),
-                "{msg}"
-            );
+            assert!(msg.chars().next().is_some_and(char::is_uppercase), "{msg}");
         }
         codes.sort_unstable();
         codes.dedup();

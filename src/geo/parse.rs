@@ -272,8 +272,7 @@ fn first_coord_of(polygon: &Polygon<f64>) -> Coord<f64> {
 
 fn first_coord(mp: &MultiPolygon<f64>) -> Coord<f64> {
     mp.0.first()
-        .map(first_coord_of)
-        .unwrap_or(Coord { x: 0.0, y: 0.0 })
+        .map_or(Coord { x: 0.0, y: 0.0 }, first_coord_of)
 }
 
 fn meeting_point(a: Line<f64>, b: Line<f64>) -> Option<Coord<f64>> {

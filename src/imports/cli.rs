@@ -109,9 +109,10 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
 }
 
 fn file_name(path: &std::path::Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| path.display().to_string())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().to_string(),
+    )
 }
 
 async fn find_project(db: &db::Db, code: &str) -> anyhow::Result<crate::entities::projects::Model> {

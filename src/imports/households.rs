@@ -131,7 +131,7 @@ const HEADERS: &[(Field, &[&str])] = &[
 fn squash(s: &str) -> String {
     fold(s)
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
+        .filter(char::is_ascii_alphanumeric)
         .collect()
 }
 
@@ -150,9 +150,13 @@ fn file_error(code: &'static str, m: impl Into<String>) -> AppError {
 /// Reads the rows of a CSV (`,` or `;` separated, UTF-8 with or without BOM) or of the first
 /// worksheet of an XLSX file.
 pub fn read_rows(bytes: &[u8], file_name: &str) -> AppResult<Vec<SheetRow>> {
-    let lower = file_name.to_lowercase();
-    let is_xlsx =
-        bytes.starts_with(b"PK\x03\x04") || lower.ends_with(".xlsx") || lower.ends_with(".xls");
+    let extension = std::path::Path::new(file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    let is_xlsx = bytes.starts_with(b"PK\x03\x04")
+        || extension.eq_ignore_ascii_case("xlsx")
+        || extension.eq_ignore_ascii_case("xls");
     if is_xlsx {
         read_xlsx(bytes)
     } else {
@@ -666,26 +670,25 @@ async fn check_against_database(
             ok = false;
         }
         for (c, sheet, no) in &r.parcel_keys {
-            match communes
+            if let Some(id) = communes
                 .get(c)
                 .and_then(|cid| parcel_ids.get(&(*cid, sheet.clone(), no.clone())))
             {
-                Some(id) => r.new.parcels.push(NewHouseholdParcel {
+                r.new.parcels.push(NewHouseholdParcel {
                     parcel_id: *id,
                     share: None,
-                }),
-                None => {
-                    errors.push(cols.problem(
-                        r.row,
-                        Some(Field::ParcelNo),
-                        "unknown_parcel",
-                        format!(
-                            "project {} has no parcel {no} on map sheet {sheet} in commune {c}",
-                            project.code
-                        ),
-                    ));
-                    ok = false;
-                }
+                });
+            } else {
+                errors.push(cols.problem(
+                    r.row,
+                    Some(Field::ParcelNo),
+                    "unknown_parcel",
+                    format!(
+                        "project {} has no parcel {no} on map sheet {sheet} in commune {c}",
+                        project.code
+                    ),
+                ));
+                ok = false;
             }
         }
         if ok {
@@ -818,7 +821,7 @@ fn commune_name_key(name: &str) -> String {
         .find_map(|p| f.strip_prefix(p))
         .unwrap_or(&f)
         .to_string();
-    f.chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+    f.chars().filter(char::is_ascii_alphanumeric).collect()
 }
 
 #[cfg(test)]

@@ -152,7 +152,7 @@ fn read_geojson(bytes: &[u8]) -> AppResult<(Vec<RawFeature>, Option<Crs>)> {
             };
             // Anything but a Feature is caught by the per-feature check.
             let geometry = if f.get("type").and_then(Json::as_str) == Some("Feature") {
-                f.get_mut("geometry").map(Json::take).unwrap_or(Json::Null)
+                f.get_mut("geometry").map_or(Json::Null, Json::take)
             } else {
                 json!({"not_a_feature": true})
             };
@@ -389,7 +389,7 @@ const ALIASES: &[(&str, &[&str])] = &[
 fn fold_key(k: &str) -> String {
     crate::text::fold(k)
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
+        .filter(char::is_ascii_alphanumeric)
         .collect()
 }
 
@@ -516,8 +516,7 @@ pub fn prepare(file: &ParcelFile, progress: Progress) -> Vec<Result<Candidate, I
     use std::sync::atomic::{AtomicU64, Ordering};
     let total = file.features.len();
     let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+        .map_or(1, std::num::NonZero::get)
         .clamp(1, 8);
     let chunk = total.div_ceil(threads).max(1);
     let done = AtomicU64::new(0);
@@ -753,6 +752,10 @@ async fn key_by_commune(
 
 /// What to do with each keyed candidate against the project's parcels (insert, update or
 /// leave), its lineage parents, and the overlap and recovered-area pass.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the import plan: each parcel's key, match and change decided in one pass"
+)]
 async fn plan(
     conn: &impl ConnectionTrait,
     project: &projects::Model,
@@ -830,7 +833,7 @@ async fn plan(
             let sheet = sheet.as_deref().unwrap_or(&d.map_sheet);
             match by_key.get(&(commune_id, sheet, no.as_str())) {
                 Some(&i) if existing[i].id != action_id(&action) => {
-                    parents.push((existing[i].id, existing_key(&existing[i])))
+                    parents.push((existing[i].id, existing_key(&existing[i])));
                 }
                 Some(_) => {}
                 None => bad_parent = Some(format!("{}/{sheet}/{no}", d.commune)),
@@ -1122,8 +1125,7 @@ fn geometry_pass(
     }
     // Recovered area (a geodesic area per parcel) on all cores.
     let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+        .map_or(1, std::num::NonZero::get)
         .clamp(1, 8);
     let chunk = planned.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {

@@ -47,7 +47,10 @@ impl LandKind {
 
 /// The stage that must be recorded before `stage`, if any.
 pub fn prerequisite(stage: CaseStage) -> Option<CaseStage> {
-    use CaseStage::*;
+    use CaseStage::{
+        Briefing, Enforcement, HandedOver, Inventory, Notice, Paid, PlanApproved, PlanPosted,
+        RecoveryDecision, Resettled,
+    };
     match stage {
         Briefing => None,
         Notice => Some(Briefing),
@@ -64,7 +67,10 @@ pub fn prerequisite(stage: CaseStage) -> Option<CaseStage> {
 
 /// The rule that governs a stage (its article and what it says).
 pub fn stage_rule(stage: CaseStage) -> &'static Rule {
-    use CaseStage::*;
+    use CaseStage::{
+        Briefing, Enforcement, HandedOver, Inventory, Notice, Paid, PlanApproved, PlanPosted,
+        RecoveryDecision, Resettled,
+    };
     match stage {
         Briefing => &rules::BRIEFING_FIRST,
         Notice => &rules::NOTICE_LAPSE,
@@ -294,7 +300,10 @@ pub struct Deadline {
 /// payment deadline runs from the plan's approval: for `recovery_decision` use
 /// [`deadline_in`], which finds the approval in the history.
 pub fn deadline(stage: CaseStage, occurred_on: NaiveDate, _land: LandKind) -> Option<Deadline> {
-    use CaseStage::*;
+    use CaseStage::{
+        Briefing, Enforcement, HandedOver, Inventory, Notice, Paid, PlanApproved, PlanPosted,
+        RecoveryDecision, Resettled,
+    };
     let (next, due_on, rule) = match stage {
         Notice => (
             RecoveryDecision,

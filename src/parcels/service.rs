@@ -668,9 +668,8 @@ pub fn features_of(body: Json) -> AppResult<Vec<Json>> {
     let mut body = body;
     match body.get("type").and_then(Json::as_str) {
         Some("FeatureCollection") => {
-            let features = match body.get_mut("features").map(Json::take) {
-                Some(Json::Array(a)) => a,
-                _ => return Err(bad("a FeatureCollection needs a `features` array")),
+            let Some(Json::Array(features)) = body.get_mut("features").map(Json::take) else {
+                return Err(bad("a FeatureCollection needs a `features` array"));
             };
             if features.is_empty() {
                 return Err(bad("the FeatureCollection has no features"));
@@ -725,15 +724,15 @@ fn text_prop(props: &serde_json::Map<String, Json>, key: &str) -> Result<Option<
 
 fn reject(
     index: usize,
-    map_sheet: &Option<String>,
-    parcel_no: &Option<String>,
+    map_sheet: Option<&str>,
+    parcel_no: Option<&str>,
     code: &str,
     reason: String,
 ) -> InvalidFeature {
     InvalidFeature {
         index,
-        map_sheet: map_sheet.clone(),
-        parcel_no: parcel_no.clone(),
+        map_sheet: map_sheet.map(str::to_string),
+        parcel_no: parcel_no.map(str::to_string),
         reason,
         code: code.to_string(),
     }
@@ -749,8 +748,8 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
         Some(_) => {
             return Err(reject(
                 index,
-                &None,
-                &None,
+                None,
+                None,
                 "invalid_properties",
                 "`properties` must be an object".into(),
             ));
@@ -759,7 +758,15 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
     // The key is echoed back in the error list even when something else is wrong.
     let map_sheet = text_prop(props, "map_sheet").ok().flatten();
     let parcel_no = text_prop(props, "parcel_no").ok().flatten();
-    let fail = |code: &str, reason: String| reject(index, &map_sheet, &parcel_no, code, reason);
+    let fail = |code: &str, reason: String| {
+        reject(
+            index,
+            map_sheet.as_deref(),
+            parcel_no.as_deref(),
+            code,
+            reason,
+        )
+    };
 
     if feature.get("type").and_then(Json::as_str) != Some("Feature") {
         return Err(fail(
@@ -924,13 +931,7 @@ fn screen(
             }
         };
         let fail = |code: &str, reason: String| {
-            reject(
-                index,
-                &Some(d.map_sheet.clone()),
-                &Some(d.parcel_no.clone()),
-                code,
-                reason,
-            )
+            reject(index, Some(&d.map_sheet), Some(&d.parcel_no), code, reason)
         };
         let Some(&commune_id) = communes.get(&d.commune) else {
             errors.push(fail(
@@ -1014,8 +1015,8 @@ pub async fn check_against_database(
         if taken.contains(&key) {
             errors.push(reject(
                 index,
-                &Some(p.draft.map_sheet.clone()),
-                &Some(p.draft.parcel_no.clone()),
+                Some(&p.draft.map_sheet),
+                Some(&p.draft.parcel_no),
                 "duplicate_parcel",
                 format!(
                     "the project already has parcel {} on map sheet {} in commune {}",

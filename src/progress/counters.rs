@@ -145,13 +145,12 @@ pub async fn apply_parcel_status_changes(
     let mut groups: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut moves = Moves::default();
     for c in changes.iter().filter(|c| c.from != Some(c.to)) {
-        let covering = match groups.get(&c.commune_id) {
-            Some(g) => g.clone(),
-            None => {
-                let g = groups_covering(conn, project_id, c.commune_id).await?;
-                groups.insert(c.commune_id, g.clone());
-                g
-            }
+        let covering = if let Some(g) = groups.get(&c.commune_id) {
+            g.clone()
+        } else {
+            let g = groups_covering(conn, project_id, c.commune_id).await?;
+            groups.insert(c.commune_id, g.clone());
+            g
         };
         let commune = c.commune_id.to_string();
         let mut steps = vec![(c.to, 1, c.area_m2)];

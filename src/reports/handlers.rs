@@ -50,8 +50,7 @@ pub async fn report(
 ) -> AppResult<Response> {
     let (period, format) = file.rsplit_once('.').ok_or_else(|| {
         AppError::BadRequest(format!(
-            "`{file}` needs a format: {}.xlsx, .csv or .html",
-            file
+            "`{file}` needs a format: {file}.xlsx, .csv or .html"
         ))
     })?;
     let format = ReportFormat::parse(format)?;

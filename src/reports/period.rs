@@ -67,6 +67,7 @@ impl Period {
         self.next().first_day() - Duration::days(1)
     }
 
+    #[must_use]
     pub fn next(self) -> Period {
         let y = self.year;
         match self.kind {
@@ -94,6 +95,7 @@ impl Period {
     }
 
     /// The period of the same length just before this one (Q1 → Q4 of the year before).
+    #[must_use]
     pub fn previous(self) -> Period {
         let y = self.year;
         match self.kind {

@@ -3,6 +3,7 @@
 use askama::Template;
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use std::fmt::Write as _;
 
 use super::dto::{Numbers, PeriodStats, UnitNumbers};
 use super::period::{date_vi, Period};
@@ -291,11 +292,8 @@ fn place_date(issue: &Issue, cat: &Catalogue) -> String {
 }
 
 fn range_line(stats: &PeriodStats, period: Period, cat: &Catalogue) -> String {
-    let d = |s: &str| {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(date_vi)
-            .unwrap_or_else(|_| s.to_string())
-    };
+    let d =
+        |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_or_else(|_| s.to_string(), date_vi);
     cat.fill(
         "report.range",
         &[
@@ -308,6 +306,10 @@ fn range_line(stats: &PeriodStats, period: Period, cat: &Catalogue) -> String {
 
 // ---- XLSX ----
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the spreadsheet's sections in page order"
+)]
 fn xlsx(
     stats: &PeriodStats,
     period: Period,
@@ -414,7 +416,7 @@ fn xlsx(
             &stats.current.by_working_group,
         ),
     ] {
-        let prev_units = if std::ptr::eq(units, &stats.current.by_commune) {
+        let prev_units = if std::ptr::eq(units, &raw const stats.current.by_commune) {
             &stats.previous.by_commune
         } else {
             &stats.previous.by_working_group
@@ -467,7 +469,7 @@ fn unit_sheet(
         for (i, m) in metrics.iter().enumerate() {
             let c = 2 + 2 * i as u16;
             let cur = m.value(&u.numbers);
-            let before = prev.map(|p| m.value(p)).unwrap_or(0.0);
+            let before = prev.map_or(0.0, |p| m.value(p));
             ws.write_number_with_format(row, c, cur, num)?;
             ws.write_number_with_format(row, c + 1, cur - before, num)?;
         }
@@ -514,7 +516,7 @@ fn csv_report(stats: &PeriodStats, cat: &Catalogue) -> AppResult<Vec<u8>> {
     for (level, code, name, cur, prev) in rows {
         for m in &metrics {
             let c = m.value(cur);
-            let p = prev.map(|p| m.value(p)).unwrap_or(0.0);
+            let p = prev.map_or(0.0, |p| m.value(p));
             w.write_record([
                 level,
                 &code,
@@ -578,7 +580,7 @@ pub fn fmt_vi(v: f64) -> String {
     }
     let mut out = if neg { format!("-{grouped}") } else { grouped };
     if dec > 0 {
-        out.push_str(&format!(",{dec}"));
+        let _ = write!(out, ",{dec}");
     }
     out
 }
@@ -659,6 +661,10 @@ struct ReportHtml {
 
 const ROMAN: [&str; 8] = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII"];
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the printable report's sections in page order"
+)]
 fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> AppResult<Vec<u8>> {
     let metrics = metrics(cat);
     let (title, subtitle) = title_lines(stats, period, cat);
@@ -707,7 +713,7 @@ fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
                         .iter()
                         .map(|m| {
                             let c = m.value(&u.numbers);
-                            let p = before.map(|b| m.value(b)).unwrap_or(0.0);
+                            let p = before.map_or(0.0, |b| m.value(b));
                             Cell {
                                 value: fmt_vi(c),
                                 change: fmt_change(c - p),

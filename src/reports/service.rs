@@ -42,16 +42,16 @@ impl Range {
     }
 
     /// The range just before, of the same length (the previous period for a period).
+    #[must_use]
     pub fn previous(self) -> Range {
-        match self.period {
-            Some(p) => Range::of_period(p.previous()),
-            None => {
-                let days = (self.to - self.from).num_days() + 1;
-                Range {
-                    period: None,
-                    from: self.from - Duration::days(days),
-                    to: self.from - Duration::days(1),
-                }
+        if let Some(p) = self.period {
+            Range::of_period(p.previous())
+        } else {
+            let days = (self.to - self.from).num_days() + 1;
+            Range {
+                period: None,
+                from: self.from - Duration::days(days),
+                to: self.from - Duration::days(1),
             }
         }
     }
@@ -220,7 +220,7 @@ impl Tally {
     }
 }
 
-fn bump(map: &mut BTreeMap<String, i64>, key: &Option<String>, n: i64) {
+fn bump(map: &mut BTreeMap<String, i64>, key: Option<&String>, n: i64) {
     if let Some(k) = key {
         *map.entry(k.clone()).or_default() += n;
     }
@@ -287,7 +287,7 @@ async fn count_visits(
     ]);
     t.add_rows(&agg(conn, &s).await?, true, |x, r| {
         x.visits += r.n;
-        bump(&mut x.visits_by_kind, &r.key, r.n);
+        bump(&mut x.visits_by_kind, r.key.as_ref(), r.n);
     });
 
     // Households visited: a household has one commune, so commune counts add up to the total.
@@ -306,7 +306,7 @@ async fn count_visits(
     );
     s.group_by_col(column("h", "commune_id"));
     t.add_rows(&agg(conn, &s).await?, true, |x, r| {
-        x.households_visited += r.n
+        x.households_visited += r.n;
     });
     let mut s = c.visits();
     select_agg(
@@ -321,7 +321,7 @@ async fn count_visits(
     );
     s.group_by_col(column("v", "working_group_id"));
     t.add_rows(&agg(conn, &s).await?, false, |x, r| {
-        x.households_visited += r.n
+        x.households_visited += r.n;
     });
 
     count_stances(conn, c, t).await
@@ -377,7 +377,7 @@ async fn count_stances(
         column("l", "stance"),
     ]);
     t.add_rows(&agg(conn, &s).await?, true, |x, r| {
-        bump(&mut x.stances, &r.key, r.n)
+        bump(&mut x.stances, r.key.as_ref(), r.n);
     });
     Ok(())
 }
@@ -410,7 +410,7 @@ async fn count_stages(
     );
     s.group_by_columns([column("h", "commune_id"), column("e", "stage")]);
     t.add_rows(&agg(conn, &s).await?, true, |x, r| {
-        bump(&mut x.stages_reached, &r.key, r.n)
+        bump(&mut x.stages_reached, r.key.as_ref(), r.n);
     });
     Ok(())
 }
@@ -473,7 +473,7 @@ async fn count_parcels(
     // Grouped by the status itself: no status and `not_contacted` add up under one key.
     s.group_by_columns([column("p", "commune_id"), column("l", "to_status")]);
     t.add_rows(&agg(conn, &s).await?, true, |x, r| {
-        bump(&mut x.parcels_by_status, &r.key, r.n)
+        bump(&mut x.parcels_by_status, r.key.as_ref(), r.n);
     });
 
     // Parcels handed over in the range and their recovered area.
@@ -557,7 +557,7 @@ async fn count_splits(
     );
     s.group_by_col(column("h", "commune_id"));
     t.add_rows(&agg(conn, &s).await?, true, |x, r| {
-        x.household_splits_after_cutoff += r.n
+        x.household_splits_after_cutoff += r.n;
     });
 
     let lineage = Query::select()
@@ -584,7 +584,7 @@ async fn count_splits(
     );
     s.group_by_col(column("p", "commune_id"));
     t.add_rows(&agg(conn, &s).await?, true, |x, r| {
-        x.parcel_splits_after_cutoff += r.n
+        x.parcel_splits_after_cutoff += r.n;
     });
     Ok(())
 }
@@ -829,7 +829,7 @@ fn assemble(t: Tally, u: &Units, scope: &Scope, range: Range) -> RangeStats {
         }
     }
     RangeStats {
-        period: range.period.map(|p| p.code()),
+        period: range.period.map(super::period::Period::code),
         from: range.from.to_string(),
         to: range.to.to_string(),
         totals,
@@ -880,7 +880,10 @@ mod tests {
         assert_eq!(p.from.to_string(), "2021-02-19");
         assert_eq!(p.to.to_string(), "2021-02-28");
         let q = Range::of_period(Period::parse("2021-Q1").unwrap()).previous();
-        assert_eq!(q.period.map(|p| p.code()).as_deref(), Some("2020-Q4"));
+        assert_eq!(
+            q.period.map(super::super::period::Period::code).as_deref(),
+            Some("2020-Q4")
+        );
     }
 
     #[test]

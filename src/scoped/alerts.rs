@@ -175,7 +175,8 @@ pub async fn hot_spot_repeats(
     conn: &impl ConnectionTrait,
     project_id: i32,
 ) -> Result<Vec<RepeatRow>, DbErr> {
-    let decided = [GrievanceStatus::Resolved, GrievanceStatus::Rejected].map(|s| s.as_str());
+    let decided = [GrievanceStatus::Resolved, GrievanceStatus::Rejected]
+        .map(super::super::domain::GrievanceStatus::as_str);
     let previous = Query::select()
         .expr(Func::max(col("g0", "id")))
         .from_as(Personal::GrievanceHouseholds.table(), Alias::new("gh0"))

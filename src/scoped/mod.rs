@@ -539,8 +539,8 @@ pub async fn insert_holdings(
 
 mod field_grievances;
 pub use field_grievances::*;
-pub mod rows;
 mod loads;
+pub mod rows;
 pub use loads::*;
 
 mod alerts;

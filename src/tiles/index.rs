@@ -309,8 +309,7 @@ impl TileIndex {
         let due = slot
             .last_check
             .lock()
-            .map(|t| t.elapsed() >= CHECK_EVERY)
-            .unwrap_or(true);
+            .map_or(true, |t| t.elapsed() >= CHECK_EVERY);
         if !due
             || slot
                 .checking
@@ -353,7 +352,7 @@ impl TileIndex {
     /// database error the affected projects are reloaded on their next tile request.
     #[tracing::instrument(skip_all, fields(n = ids.len()))]
     pub async fn parcels_changed(&self, ids: &[i32]) {
-        if ids.is_empty() || self.slots.read().map(|m| m.is_empty()).unwrap_or(true) {
+        if ids.is_empty() || self.slots.read().map_or(true, |m| m.is_empty()) {
             return;
         }
         let mut rows = Vec::with_capacity(ids.len());
@@ -463,7 +462,7 @@ impl TileIndex {
         let bytes = super::encode::encode(&found, z, x, y)?.map(Bytes::from);
         drop(guard);
         if let Ok(mut c) = slot.cache.lock() {
-            let size = bytes.as_ref().map_or(0, |b| b.len()) + 64;
+            let size = bytes.as_ref().map_or(0, axum::body::Bytes::len) + 64;
             if c.bytes + size > CACHE_BYTES {
                 *c = TileCache::default();
             }
@@ -482,23 +481,20 @@ impl ProjectTiles {
         let rect = |p: &TileParcel| {
             Rectangle::from_corners([p.bbox[0], p.bbox[1]], [p.bbox[2], p.bbox[3]])
         };
-        match self.by_id.get(&p.id).copied() {
-            Some(idx) => {
-                let Some(old) = self.parcels.get_mut(idx as usize) else {
-                    return;
-                };
-                if old.bbox != p.bbox {
-                    self.tree.remove(&GeomWithData::new(rect(old), idx));
-                    self.tree.insert(GeomWithData::new(rect(&p), idx));
-                }
-                *old = p;
-            }
-            None => {
-                let idx = self.parcels.len() as u32;
+        if let Some(idx) = self.by_id.get(&p.id).copied() {
+            let Some(old) = self.parcels.get_mut(idx as usize) else {
+                return;
+            };
+            if old.bbox != p.bbox {
+                self.tree.remove(&GeomWithData::new(rect(old), idx));
                 self.tree.insert(GeomWithData::new(rect(&p), idx));
-                self.by_id.insert(p.id, idx);
-                self.parcels.push(p);
             }
+            *old = p;
+        } else {
+            let idx = self.parcels.len() as u32;
+            self.tree.insert(GeomWithData::new(rect(&p), idx));
+            self.by_id.insert(p.id, idx);
+            self.parcels.push(p);
         }
     }
 }

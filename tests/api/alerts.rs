@@ -493,7 +493,7 @@ async fn the_demo_has_a_mix_pages_walk_and_areas_are_kept_apart() {
     let mut runs = order.clone();
     runs.dedup();
     let mut distinct = runs.clone();
-    distinct.sort();
+    distinct.sort_unstable();
     distinct.dedup();
     assert_eq!(runs.len(), distinct.len(), "kinds interleaved: {runs:?}");
     assert_eq!(order[0], "hot_spot");

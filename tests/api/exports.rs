@@ -8,7 +8,7 @@ use std::io::Cursor;
 use std::path::Path;
 use std::process::Command;
 
-use calamine::{DataType, Reader};
+use calamine::Reader;
 use common::{assert_error, TestApp};
 use reqwest::{Client, StatusCode};
 
@@ -20,9 +20,10 @@ fn ogrinfo() -> Option<&'static str> {
     if Path::new(OGRINFO).exists() {
         return Some(OGRINFO);
     }
-    if std::env::var_os("CI").is_some() {
-        panic!("{OGRINFO} is missing but CI is set: install gdal-bin (scripts/test-all does)");
-    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{OGRINFO} is missing but CI is set: install gdal-bin (scripts/test-all does)"
+    );
     eprintln!("skipping the GDAL checks: {OGRINFO} not found (apt-get install gdal-bin)");
     None
 }
@@ -248,7 +249,7 @@ async fn personal_columns_follow_the_role_and_exports_are_audited() {
         .next()
         .unwrap()
         .iter()
-        .filter_map(|c| c.as_string())
+        .filter_map(calamine::DataType::as_string)
         .collect();
     assert!(head.contains(&"Hình thức".to_string()) && head.contains(&"Thái độ".to_string()));
     assert!(!head.contains(&"Họ và tên chủ hộ".to_string()));
@@ -267,7 +268,7 @@ async fn personal_columns_follow_the_role_and_exports_are_audited() {
         .next()
         .unwrap()
         .iter()
-        .filter_map(|c| c.as_string())
+        .filter_map(calamine::DataType::as_string)
         .collect();
     assert!(head.contains(&"Họ và tên chủ hộ".to_string()));
 

@@ -620,9 +620,9 @@ fn write_json(name: &str, v: &Value) {
     .unwrap();
 }
 
-/// Regenerates fixtures/import/ (run by hand: `cargo test --test imports -- --ignored`).
+/// Regenerates fixtures/import/ (run by hand: `cargo test --test api imports::regenerate_fixtures -- --ignored`).
 #[test]
-#[ignore]
+#[ignore = "regenerates the fixtures, run by hand"]
 fn regenerate_fixtures() {
     let props = |i: usize, lu: &str| json!({"MAXA": "21043", "SHBANDO": 90, "SHTHUA": i, "MDSD": lu, "CHUSDD": format!("Chủ sử dụng {i}")});
     let first: Vec<Value> = sheet_90(grid)

@@ -1,5 +1,15 @@
 //! The HTTP integration suite, one binary: each module is a feature, spoken to over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up and inspect rows with plain SQL, as an outside observer would"
+)]
+#![allow(
+    clippy::too_many_lines,
+    clippy::float_cmp,
+    clippy::unused_self,
+    reason = "a test is one scenario read top to bottom; expected numbers are exact on purpose"
+)]
 
 mod alerts;
 mod auth;

@@ -46,7 +46,7 @@ fn cell_str(d: Option<&Data>) -> String {
 fn assert_xlsx_matches(bytes: &[u8], stats: &Value) {
     assert!(bytes.starts_with(b"PK"), "an XLSX is a zip");
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).unwrap();
-    let names = book.sheet_names().to_vec();
+    let names = book.sheet_names().clone();
     assert_eq!(names, ["Tổng hợp", "Theo xã", "Theo tổ công tác"]);
     let summary = book.worksheet_range("Tổng hợp").unwrap();
     let text: Vec<String> = summary

@@ -56,7 +56,7 @@ fn value_json(v: &tile::Value) -> Value {
 
 /// The MVT 2.1 geometry commands of a polygon feature → rings (closing point not repeated).
 fn rings(geometry: &[u32]) -> Vec<Vec<(i64, i64)>> {
-    let zigzag = |v: u32| ((v >> 1) as i64) ^ -((v & 1) as i64);
+    let zigzag = |v: u32| i64::from(v >> 1) ^ -i64::from(v & 1);
     let (mut x, mut y) = (0i64, 0i64);
     let mut out: Vec<Vec<(i64, i64)>> = Vec::new();
     let mut i = 0;

@@ -28,13 +28,8 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn init_logs() {
     if std::env::var("TEST_LOG").is_ok() {
-        let _ = tracing_subscriber_init();
+        gpmb::cli::init_tracing();
     }
-}
-
-fn tracing_subscriber_init() -> Option<()> {
-    gpmb::cli::init_tracing();
-    Some(())
 }
 
 /// A database URL for one test: SQLite by default, PostgreSQL when GPMB_TEST_POSTGRES is set
@@ -61,8 +56,7 @@ fn rand_suffix() -> u32 {
     use std::time::{SystemTime, UNIX_EPOCH};
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0)
+        .map_or(0, |d| d.subsec_nanos())
 }
 
 struct PgAdmin(sea_orm::DatabaseConnection);

@@ -36,7 +36,6 @@ pub mod projects;
 pub mod public;
 pub mod reports;
 pub mod scoped;
-pub mod sql;
 pub mod state;
 pub mod text;
 pub mod tiles;

@@ -6,6 +6,9 @@ use std::str::FromStr;
 use anyhow::Context;
 use geozero::{CoordDimensions, ToWkb};
 use rust_xlsxwriter::{Format, Workbook};
+use sea_orm::sea_query::{
+    Alias, ColumnDef, Query, SimpleExpr, SqliteQueryBuilder, Table as Ddl, Value,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{ConnectOptions, Connection};
 
@@ -186,6 +189,10 @@ fn layer_type(shapes: &[Shape]) -> anyhow::Result<&'static str> {
     clippy::too_many_lines,
     reason = "the GeoPackage tables the standard requires, in its order"
 )]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "writes a new GeoPackage file, not gpmb's database: fixed GeoPackage DDL, and the layer's table and insert built by sea-query"
+)]
 pub async fn gpkg(t: &Table, path: &Path) -> anyhow::Result<()> {
     let url = format!("sqlite://{}", path.display());
     let mut conn = SqliteConnectOptions::from_str(&url)?
@@ -224,34 +231,38 @@ pub async fn gpkg(t: &Table, path: &Path) -> anyhow::Result<()> {
     ] {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
-    let columns: Vec<String> = t
-        .columns
-        .iter()
-        .map(|c| {
-            let ty = match c.kind {
-                ColumnType::Text => "TEXT",
-                ColumnType::Integer => "INTEGER",
-                ColumnType::Real => "DOUBLE",
-            };
-            format!("\"{}\" {ty}", c.key)
-        })
-        .collect();
     let layer_type = layer_type(&t.shapes)?;
-    sqlx::query(&format!(
-        "CREATE TABLE \"{}\" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom {layer_type}, {})",
-        t.name,
-        columns.join(", ")
-    ))
-    .execute(&mut *tx)
-    .await?;
-    let mut extent = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-    let placeholders = vec!["?"; t.columns.len() + 1].join(", ");
-    let names: Vec<String> = t.columns.iter().map(|c| format!("\"{}\"", c.key)).collect();
-    let insert = format!(
-        "INSERT INTO \"{}\" (geom, {}) VALUES ({placeholders})",
-        t.name,
-        names.join(", ")
+    // The layer's table and insert are built with sea-query from the code's own names
+    // (`&'static str`), rendered for SQLite; the cells are bound per row below.
+    let mut create = Ddl::create();
+    create.table(Alias::new(t.name)).col(
+        ColumnDef::new(Alias::new("fid"))
+            .integer()
+            .not_null()
+            .primary_key()
+            .auto_increment(),
     );
+    create.col(ColumnDef::new(Alias::new("geom")).custom(Alias::new(layer_type)));
+    for c in &t.columns {
+        let ty = match c.kind {
+            ColumnType::Text => "TEXT",
+            ColumnType::Integer => "INTEGER",
+            ColumnType::Real => "DOUBLE",
+        };
+        create.col(ColumnDef::new(Alias::new(c.key)).custom(Alias::new(ty)));
+    }
+    sqlx::query(&create.to_string(SqliteQueryBuilder))
+        .execute(&mut *tx)
+        .await?;
+    let mut extent = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    let names =
+        std::iter::once(Alias::new("geom")).chain(t.columns.iter().map(|c| Alias::new(c.key)));
+    let slots = (0..=t.columns.len()).map(|_| SimpleExpr::from(Value::Int(None)));
+    let (insert, _) = Query::insert()
+        .into_table(Alias::new(t.name))
+        .columns(names)
+        .values_panic(slots)
+        .build(SqliteQueryBuilder);
     for (row, shape) in t.rows.iter().zip(&t.shapes) {
         let geometry: geojson::Geometry = serde_json::from_str(&shape.geojson)?;
         let geometry: geo_types::Geometry<f64> = geometry.value.try_into()?;

@@ -2,8 +2,8 @@
 //! outside the caller's area is never loaded (the caller gets 404, as if it did not exist).
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Datelike, FixedOffset, Utc};
-use sea_orm::sea_query::{Alias, Expr, JoinType, LikeExpr, Order, SelectStatement};
+use chrono::{Datelike, Utc};
+use sea_orm::sea_query::{Alias, Expr, JoinType, LikeExpr, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -16,10 +16,11 @@ use super::dto::{
 use crate::admin_units::filter::commune_filter;
 use crate::admin_units::seed::LEVEL_COMMUNE;
 use crate::auth::{Principal, Scope};
-use crate::domain::{HoldingRole, ParcelStatus, Stance};
+use crate::domain::{HoldingRole, ParcelStatus};
 use crate::entities::{admin_units, parcels, projects};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Direction, Keyset, Page};
+use crate::scoped::rows::HouseholdRow;
 use crate::scoped::{self, household_parcels, households, HouseholdId, Personal, Scoped};
 use crate::text::fold;
 use crate::visits::service::vocabulary;
@@ -48,74 +49,6 @@ pub fn search_key(
         members.join(" "),
         id_number.unwrap_or("")
     ))
-}
-
-#[derive(Debug, FromQueryResult)]
-struct HouseholdRow {
-    id: i32,
-    project_code: String,
-    code: String,
-    head_name: String,
-    id_number: Option<String>,
-    phone: Option<String>,
-    address: String,
-    commune_id: i32,
-    commune_code: String,
-    commune_name: String,
-    members: String,
-    vulnerable: String,
-    split_from_id: Option<i32>,
-    stance: Option<Stance>,
-    last_visit_at: Option<DateTime<FixedOffset>>,
-}
-
-/// The household rows (`h`) with their project (`p`) and commune (`u`), inside the
-/// scope: add filters.
-fn household_select(scope: &Scope) -> SelectStatement {
-    use households::Column as H;
-    let (h, p, u) = (Alias::new("h"), Alias::new("p"), Alias::new("u"));
-    let mut stmt = scoped::select_from(scope, Personal::Households, "h");
-    for c in [
-        H::Id,
-        H::Code,
-        H::HeadName,
-        H::IdNumber,
-        H::Phone,
-        H::Address,
-        H::CommuneId,
-        H::Members,
-        H::Vulnerable,
-        H::SplitFromId,
-        H::Stance,
-        H::LastVisitAt,
-    ] {
-        stmt.column((h.clone(), c));
-    }
-    stmt.expr_as(
-        Expr::col((p.clone(), projects::Column::Code)),
-        Alias::new("project_code"),
-    )
-    .expr_as(
-        Expr::col((u.clone(), admin_units::Column::Code)),
-        Alias::new("commune_code"),
-    )
-    .expr_as(
-        Expr::col((u.clone(), admin_units::Column::Name)),
-        Alias::new("commune_name"),
-    )
-    .join_as(
-        JoinType::InnerJoin,
-        projects::Entity,
-        p.clone(),
-        Expr::col((p, projects::Column::Id)).equals((h.clone(), H::ProjectId)),
-    )
-    .join_as(
-        JoinType::InnerJoin,
-        admin_units::Entity,
-        u.clone(),
-        Expr::col((u, admin_units::Column::Id)).equals((h, H::CommuneId)),
-    );
-    stmt
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -207,7 +140,7 @@ pub async fn list(
 ) -> AppResult<Page<HouseholdDto>> {
     let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Ascending)?;
     let h = Alias::new("h");
-    let mut stmt = household_select(scope);
+    let mut stmt = HouseholdRow::select(scope);
     if let Some(text) = q.q.as_deref() {
         let folded = fold(text);
         if !folded.is_empty() {
@@ -255,7 +188,7 @@ pub async fn get(
     household: Scoped<HouseholdId>,
 ) -> AppResult<HouseholdDto> {
     let id = household.id();
-    let mut stmt = household_select(scope);
+    let mut stmt = HouseholdRow::select(scope);
     stmt.and_where(Expr::col((Alias::new("h"), households::Column::Id)).eq(id));
     let row = HouseholdRow::find_by_statement(conn.get_database_backend().build(&stmt))
         .one(conn)

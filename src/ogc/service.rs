@@ -1,16 +1,16 @@
 //! Queries behind OGC API Features: a project's parcel extent, and pages of parcels in the
 //! caller's scope with their total. Parcel attributes only, never household data.
 use chrono::{DateTime, FixedOffset};
-use sea_orm::sea_query::{Expr, JoinType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, RelationDef, Select, SelectModel, Selector,
+    QuerySelect, Select, SelectModel, Selector,
 };
 use serde_json::{json, Value as Json};
 
 use crate::auth::Scope;
 use crate::domain::ParcelStatus;
-use crate::entities::{admin_units, parcels, projects};
+use crate::entities::parcels;
 use crate::geo::Bbox;
 use crate::scoped;
 
@@ -102,43 +102,22 @@ fn matching(scope: &Scope, project_id: i32, bbox: Option<&Bbox>) -> Select<parce
     }
 }
 
-fn to_project() -> RelationDef {
-    parcels::Entity::belongs_to(projects::Entity)
-        .from(parcels::Column::ProjectId)
-        .to(projects::Column::Id)
-        .into()
-}
-
-fn to_commune() -> RelationDef {
-    parcels::Entity::belongs_to(admin_units::Entity)
-        .from(parcels::Column::CommuneId)
-        .to(admin_units::Column::Id)
-        .into()
-}
-
 /// The feature's columns: the parcel's attributes, its project's code and its commune.
 fn features(select: Select<parcels::Entity>) -> Selector<SelectModel<FeatureRow>> {
     use parcels::Column as P;
-    select
-        .select_only()
-        .columns([
-            P::Id,
-            P::MapSheet,
-            P::ParcelNo,
-            P::LandUse,
-            P::AreaM2,
-            P::RecoveredAreaM2,
-            P::Geometry,
-            P::Status,
-            P::Version,
-            P::UpdatedAt,
-        ])
-        .column_as(projects::Column::Code, "project_code")
-        .column_as(admin_units::Column::Code, "commune_code")
-        .column_as(admin_units::Column::Name, "commune_name")
-        .join(JoinType::InnerJoin, to_project())
-        .join(JoinType::InnerJoin, to_commune())
-        .into_model::<FeatureRow>()
+    let select = select.select_only().columns([
+        P::Id,
+        P::MapSheet,
+        P::ParcelNo,
+        P::LandUse,
+        P::AreaM2,
+        P::RecoveredAreaM2,
+        P::Geometry,
+        P::Status,
+        P::Version,
+        P::UpdatedAt,
+    ]);
+    crate::parcels::service::with_names(select).into_model::<FeatureRow>()
 }
 
 /// One page of features (by id) and the number of features matching in all.

@@ -77,44 +77,50 @@ impl ParcelRow {
     }
 }
 
-/// The columns of a [`ParcelRow`] over `select` (parcels joined to their project and commune).
-fn with_row_columns(select: Select<parcels::Entity>) -> Select<parcels::Entity> {
-    use parcels::Column as P;
+/// `select` joined to the parcels' project and commune, read as `project_code`,
+/// `commune_code` and `commune_name`: the parcel list, the OGC features and the exports add the
+/// parcel columns they need.
+pub fn with_names(select: Select<parcels::Entity>) -> Select<parcels::Entity> {
     select
-        .select_only()
-        .columns([
-            P::Id,
-            P::ProjectId,
-            P::CommuneId,
-            P::MapSheet,
-            P::ParcelNo,
-            P::LandUse,
-            P::AreaM2,
-            P::RecoveredAreaM2,
-            P::Geometry,
-            P::SourceCrs,
-            P::ParentParcelId,
-            P::Status,
-            P::Version,
-            P::UpdatedAt,
-        ])
         .column_as(projects::Column::Code, "project_code")
         .column_as(admin_units::Column::Code, "commune_code")
         .column_as(admin_units::Column::Name, "commune_name")
         .join(
             sea_orm::JoinType::InnerJoin,
             parcels::Entity::belongs_to(projects::Entity)
-                .from(P::ProjectId)
+                .from(parcels::Column::ProjectId)
                 .to(projects::Column::Id)
                 .into(),
         )
         .join(
             sea_orm::JoinType::InnerJoin,
             parcels::Entity::belongs_to(admin_units::Entity)
-                .from(P::CommuneId)
+                .from(parcels::Column::CommuneId)
                 .to(admin_units::Column::Id)
                 .into(),
         )
+}
+
+/// The columns of a [`ParcelRow`] over `select` (parcels joined to their project and commune).
+fn with_row_columns(select: Select<parcels::Entity>) -> Select<parcels::Entity> {
+    use parcels::Column as P;
+    let select = select.select_only().columns([
+        P::Id,
+        P::ProjectId,
+        P::CommuneId,
+        P::MapSheet,
+        P::ParcelNo,
+        P::LandUse,
+        P::AreaM2,
+        P::RecoveredAreaM2,
+        P::Geometry,
+        P::SourceCrs,
+        P::ParentParcelId,
+        P::Status,
+        P::Version,
+        P::UpdatedAt,
+    ]);
+    with_names(select)
 }
 
 /// Parcel rows inside the caller's scope.

@@ -96,3 +96,58 @@ async fn web_page_and_i18n_catalogues_are_embedded_and_complete() {
     let res = client.get(app.url("/static/nope.js")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// Every closed vocabulary is documented exactly as the API reads and writes it (a client
+/// generated from the document sends `home_visit`, never `HomeVisit`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_enums_are_the_values_on_the_wire() {
+    use gpmb::domain::{
+        AlertKind, CaseStage, Channel, GrievanceKind, GrievanceStatus, ParcelStatus, Role, Stance,
+        Topic, VisitKind,
+    };
+    fn wire<T: serde::Serialize>(all: &[T]) -> Vec<String> {
+        all.iter()
+            .map(|v| {
+                serde_json::to_value(v)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+    let app = TestApp::spawn_with(0).await;
+    let (_, doc) = app.get_json(&app.anonymous(), "/api/v1/openapi.json").await;
+    let schemas = &doc["components"]["schemas"];
+    let expected = [
+        ("ParcelStatus", wire(ParcelStatus::ALL)),
+        ("Stance", wire(Stance::ALL)),
+        ("VisitKind", wire(VisitKind::ALL)),
+        ("Topic", wire(Topic::ALL)),
+        ("CaseStage", wire(CaseStage::ALL)),
+        ("GrievanceStatus", wire(GrievanceStatus::ALL)),
+        ("GrievanceKind", wire(GrievanceKind::ALL)),
+        ("Channel", wire(Channel::ALL)),
+        ("AlertKind", wire(AlertKind::ALL)),
+        ("Role", wire(Role::ALL)),
+    ];
+    let mut documented = 0;
+    for (name, values) in expected {
+        let Some(list) = schemas[name]["enum"].as_array() else {
+            continue;
+        };
+        documented += 1;
+        let got: Vec<String> = list
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got, values, "{name} is documented as {got:?}");
+    }
+    assert!(
+        documented >= 6,
+        "the vocabularies appear in the document's schemas: {}",
+        serde_json::to_string(&schemas.as_object().unwrap().keys().collect::<Vec<_>>()).unwrap()
+    );
+    assert_eq!(schemas["VisitKind"]["enum"][0], "home_visit");
+    assert_eq!(schemas["CaseStage"]["enum"][0], "briefing");
+}

@@ -328,8 +328,20 @@ async fn recent_stages(
         (38, Some(31)),
         (20, Some(12)),
     ];
-    for (h, (approved, decided)) in agreed.iter().zip(plan) {
+    // Households whose plan is not approved yet: an agreed household may hold another parcel
+    // whose story already went past the approval (seen with 400 parcels).
+    let mut pending = Vec::with_capacity(plan.len());
+    for h in &agreed {
         let household = crate::scoped::household(db, &who.scope, h.id).await?;
+        let events = crate::cases::service::events(db, household).await?;
+        if !events.iter().any(|e| e.stage == CaseStage::PlanApproved) {
+            pending.push((h, household));
+        }
+        if pending.len() == plan.len() {
+            break;
+        }
+    }
+    for ((h, household), (approved, decided)) in pending.into_iter().zip(plan) {
         let approval = new_stage(
             CaseStage::PlanApproved,
             days(approved),

@@ -116,8 +116,9 @@ pub enum Personal {
 }
 
 impl Personal {
-    fn table(self) -> Alias {
-        Alias::new(match self {
+    /// The table's name in SQL.
+    fn name(self) -> &'static str {
+        match self {
             Personal::Households => "households",
             Personal::HouseholdParcels => "household_parcels",
             Personal::Visits => "visits",
@@ -127,7 +128,11 @@ impl Personal {
             Personal::Grievances => "grievances",
             Personal::GrievanceHouseholds => "grievance_households",
             Personal::CaseStageEvents => "case_stage_events",
-        })
+        }
+    }
+
+    fn table(self) -> Alias {
+        Alias::new(self.name())
     }
 }
 
@@ -241,7 +246,7 @@ pub fn update(scope: &Scope, table: Personal) -> sea_orm::sea_query::UpdateState
     let name = table.table();
     Query::update()
         .table(name.clone())
-        .cond_where(condition(scope, table, table_alias(table)))
+        .cond_where(own(scope, table))
         .to_owned()
 }
 
@@ -249,7 +254,7 @@ pub fn update(scope: &Scope, table: Personal) -> sea_orm::sea_query::UpdateState
 pub fn delete(scope: &Scope, table: Personal) -> sea_orm::sea_query::DeleteStatement {
     Query::delete()
         .from_table(table.table())
-        .cond_where(condition(scope, table, table_alias(table)))
+        .cond_where(own(scope, table))
         .to_owned()
 }
 
@@ -258,90 +263,58 @@ pub fn insert_into(table: Personal) -> sea_orm::sea_query::InsertStatement {
     Query::insert().into_table(table.table()).to_owned()
 }
 
-/// UPDATE and DELETE name the table itself (no alias), so conditions qualify by its name.
-fn table_alias(table: Personal) -> &'static str {
-    match table {
-        Personal::Households => "households",
-        Personal::HouseholdParcels => "household_parcels",
-        Personal::Visits => "visits",
-        Personal::VisitRevisions => "visit_revisions",
-        Personal::Commitments => "commitments",
-        Personal::NextVisitAssignments => "next_visit_assignments",
-        Personal::Grievances => "grievances",
-        Personal::GrievanceHouseholds => "grievance_households",
-        Personal::CaseStageEvents => "case_stage_events",
-    }
+/// "A row of `table`, named by the table itself (no alias), is inside the scope": for
+/// UPDATE, DELETE and the sea-orm selects.
+fn own(scope: &Scope, table: Personal) -> Condition {
+    condition(scope, table, table.name())
 }
 
 // ---- sea-orm selects ------------------------------------------------------------------
 
 /// Households inside the scope.
 pub fn households(scope: &Scope) -> Select<tables::households::Entity> {
-    tables::households::Entity::find().filter(condition(scope, Personal::Households, "households"))
+    tables::households::Entity::find().filter(own(scope, Personal::Households))
 }
 
 /// Parcel holdings of households inside the scope.
 pub fn household_parcels(scope: &Scope) -> Select<tables::household_parcels::Entity> {
-    tables::household_parcels::Entity::find().filter(condition(
-        scope,
-        Personal::HouseholdParcels,
-        "household_parcels",
-    ))
+    tables::household_parcels::Entity::find().filter(own(scope, Personal::HouseholdParcels))
 }
 
 /// Visits to households inside the scope.
 pub fn visits(scope: &Scope) -> Select<tables::visits::Entity> {
-    tables::visits::Entity::find().filter(condition(scope, Personal::Visits, "visits"))
+    tables::visits::Entity::find().filter(own(scope, Personal::Visits))
 }
 
 /// Earlier versions of visits to households inside the scope.
 pub fn visit_revisions(scope: &Scope) -> Select<tables::visit_revisions::Entity> {
-    tables::visit_revisions::Entity::find().filter(condition(
-        scope,
-        Personal::VisitRevisions,
-        "visit_revisions",
-    ))
+    tables::visit_revisions::Entity::find().filter(own(scope, Personal::VisitRevisions))
 }
 
 /// Commitments to households inside the scope.
 pub fn commitments(scope: &Scope) -> Select<tables::commitments::Entity> {
-    tables::commitments::Entity::find().filter(condition(
-        scope,
-        Personal::Commitments,
-        "commitments",
-    ))
+    tables::commitments::Entity::find().filter(own(scope, Personal::Commitments))
 }
 
 /// Next-visit assignments for households inside the scope.
 pub fn next_visit_assignments(scope: &Scope) -> Select<tables::next_visit_assignments::Entity> {
-    tables::next_visit_assignments::Entity::find().filter(condition(
-        scope,
-        Personal::NextVisitAssignments,
-        "next_visit_assignments",
-    ))
+    tables::next_visit_assignments::Entity::find()
+        .filter(own(scope, Personal::NextVisitAssignments))
 }
 
 /// Grievances signed by a household inside the scope.
 pub fn grievances(scope: &Scope) -> Select<tables::grievances::Entity> {
-    tables::grievances::Entity::find().filter(condition(scope, Personal::Grievances, "grievances"))
+    tables::grievances::Entity::find().filter(own(scope, Personal::Grievances))
 }
 
 /// Signer rows of households inside the scope.
 pub fn grievance_households(scope: &Scope) -> Select<tables::grievance_households::Entity> {
-    tables::grievance_households::Entity::find().filter(condition(
-        scope,
-        Personal::GrievanceHouseholds,
-        "grievance_households",
-    ))
+    tables::grievance_households::Entity::find().filter(own(scope, Personal::GrievanceHouseholds))
 }
 
 /// Case events of households inside the scope.
 pub fn case_stage_events(scope: &Scope) -> Select<tables::case_stage_events::Entity> {
-    tables::case_stage_events::Entity::find().filter(condition(
-        scope,
-        Personal::CaseStageEvents,
-        "case_stage_events",
-    ))
+    tables::case_stage_events::Entity::find().filter(own(scope, Personal::CaseStageEvents))
 }
 
 // ---- ids through the scope ------------------------------------------------------------

@@ -70,6 +70,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::imports::routes())
         .merge(crate::exports::routes())
         .merge(crate::reports::routes())
+        .merge(crate::users::routes())
+        .merge(crate::tokens::routes())
         .split_for_parts()
 }
 

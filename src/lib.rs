@@ -39,6 +39,8 @@ pub mod scoped;
 pub mod state;
 pub mod text;
 pub mod tiles;
+pub mod tokens;
+pub mod users;
 pub mod visits;
 pub mod web;
 pub mod working_groups;

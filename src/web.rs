@@ -32,6 +32,13 @@ const PAGES: &[(&str, &str)] = &[
     ("/field", "field/index.html"),
     ("/alerts", "alerts.html"),
     ("/data", "data.html"),
+    ("/households", "households.html"),
+    ("/households/{id}", "household.html"),
+    ("/stages", "stages.html"),
+    ("/grievances", "grievances.html"),
+    ("/admin/projects", "admin/projects.html"),
+    ("/admin/people", "admin/people.html"),
+    ("/admin/audit", "admin/audit.html"),
 ];
 
 pub fn routes() -> Router<AppState> {

@@ -23,7 +23,7 @@ export async function api(path, { method = 'GET', body, headers = {}, signal } =
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
     const code = data?.error?.code || 'http_' + res.status;
-    const translated = t(`error.${code}`);
+    const translated = t(`error.${code}`, data?.error?.details || {});
     const message = translated !== `error.${code}` ? translated : (data?.error?.message || res.statusText);
     throw new ApiError(res.status, code, message, data?.error?.details);
   }

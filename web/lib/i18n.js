@@ -1,8 +1,18 @@
 // The client side of the i18n catalogue. Every page loads `common` plus its own namespace
 // (web/i18n/<lang>/<namespace>.json); `vi` is the default, `en` the switch.
-const state = { lang: localStorage.getItem('gpmb.lang') || 'vi', t: {} };
+// `?lang=en` (or `vi`) in the address picks the language and is remembered.
+const LANGS = ['vi', 'en'];
+const asked = new URLSearchParams(location.search).get('lang');
+if (LANGS.includes(asked)) localStorage.setItem('gpmb.lang', asked);
+const stored = localStorage.getItem('gpmb.lang');
+const state = { lang: LANGS.includes(stored) ? stored : 'vi', t: {} };
 
 export const lang = () => state.lang;
+
+/** Remembers the language for the next page load. */
+export function setLanguage(code) {
+  if (LANGS.includes(code)) localStorage.setItem('gpmb.lang', code);
+}
 
 /** Loads the catalogues of the current language and fills every `[data-i18n]` element. */
 export async function loadCatalogue(namespaces = []) {
@@ -66,7 +76,10 @@ export const fmtDateTime = (value) => {
 /** Wires a button that switches between vi and en (reloads the page to re-render). */
 export function languageSwitch(button) {
   button.addEventListener('click', () => {
-    localStorage.setItem('gpmb.lang', state.lang === 'vi' ? 'en' : 'vi');
-    location.reload();
+    setLanguage(state.lang === 'vi' ? 'en' : 'vi');
+    // Drop a `?lang=` from the address, or it would switch straight back.
+    const url = new URL(location.href);
+    url.searchParams.delete('lang');
+    location.replace(url);
   });
 }

@@ -1,0 +1,5 @@
+// Audit log: the page is built by its owner; this stub draws the shell only.
+import { startPage } from '../lib/shell.js';
+
+const user = await startPage({ namespaces: ['admin-audit'], roles: ['admin'] });
+if (user) document.querySelector('main').textContent = '';

@@ -208,47 +208,66 @@ fn read_csv(bytes: &[u8]) -> AppResult<Vec<SheetRow>> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> AppResult<Vec<SheetRow>> {
-    use calamine::{Data, Reader};
-    let mut book =
-        calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).map_err(|e| {
-            file_error(
-                "invalid_xlsx",
-                format!("the file is not a readable Excel workbook: {e}"),
-            )
-        })?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| file_error("invalid_xlsx", "the workbook has no worksheet"))?
-        .map_err(|e| {
-            file_error(
-                "invalid_xlsx",
-                format!("the first worksheet cannot be read: {e}"),
-            )
-        })?;
-    let (row0, _) = range.start().unwrap_or((0, 0));
-    let mut out = Vec::new();
-    for (i, row) in range.rows().enumerate() {
-        let cells = row
-            .iter()
-            .map(|c| match c {
-                Data::String(s) => (s.trim().to_string(), false),
-                Data::Int(n) => (n.to_string(), true),
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                    (format!("{}", *f as i64), true)
-                }
-                Data::Float(f) => (f.to_string(), true),
-                Data::Bool(b) => (if *b { "x".into() } else { String::new() }, false),
-                Data::DateTimeIso(s) | Data::DurationIso(s) => (s.clone(), false),
-                Data::DateTime(d) => (d.as_f64().to_string(), true),
-                Data::Error(_) | Data::Empty => (String::new(), false),
-            })
-            .collect();
-        out.push(SheetRow {
-            number: row0 as usize + i + 1,
-            cells,
-        });
+    use calamine::{DataRef, Reader};
+    let unreadable = |e: &dyn std::fmt::Display| {
+        file_error(
+            "invalid_xlsx",
+            format!("the file is not a readable Excel workbook (save it as .xlsx): {e}"),
+        )
+    };
+    // The zip inside the workbook is checked before calamine unpacks anything from it.
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    super::limits::check_zip(&mut archive, "invalid_xlsx")?;
+    let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let sheet = book
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or_else(|| file_error("invalid_xlsx", "the workbook has no worksheet"))?;
+    let mut cells = book.worksheet_cells_reader(&sheet).map_err(|e| {
+        file_error(
+            "invalid_xlsx",
+            format!("the first worksheet cannot be read: {e}"),
+        )
+    })?;
+    // Cells stream in; rows are kept sparse (only those holding a cell) and each is as wide as
+    // its last cell, so nothing is sized by what the sheet claims its range to be.
+    let mut rows: std::collections::BTreeMap<u32, Vec<(String, bool)>> = Default::default();
+    while let Some(cell) = cells.next_cell().map_err(|e| {
+        file_error(
+            "invalid_xlsx",
+            format!("the first worksheet cannot be read: {e}"),
+        )
+    })? {
+        let (row, column) = cell.get_position();
+        let value = match cell.get_value() {
+            DataRef::String(s) => (s.trim().to_string(), false),
+            DataRef::SharedString(s) => (s.trim().to_string(), false),
+            DataRef::Int(n) => (n.to_string(), true),
+            DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                (format!("{}", *f as i64), true)
+            }
+            DataRef::Float(f) => (f.to_string(), true),
+            DataRef::Bool(b) => (if *b { "x".into() } else { String::new() }, false),
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => (s.clone(), false),
+            DataRef::DateTime(d) => (d.as_f64().to_string(), true),
+            DataRef::Error(_) | DataRef::Empty => continue,
+        };
+        super::limits::check_cell(row, column)?;
+        let cells = rows.entry(row).or_default();
+        let column = column as usize;
+        if cells.len() <= column {
+            cells.resize(column + 1, (String::new(), false));
+        }
+        cells[column] = value;
     }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .map(|(row, cells)| SheetRow {
+            number: row as usize + 1,
+            cells,
+        })
+        .collect())
 }
 
 /// `x`, `có`, `1`, `yes` → true; empty, `0`, `không`, `no` → false; anything else is an error.

@@ -3,6 +3,7 @@ pub mod cli;
 pub mod dto;
 pub mod handlers;
 pub mod households;
+pub mod limits;
 pub mod parcels;
 pub mod service;
 

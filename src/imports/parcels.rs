@@ -2,7 +2,7 @@
 //! validated as a whole (the per-feature checks of `POST /parcels` plus duplicate keys,
 //! overlaps and lineage), then inserted or updated by (commune, map sheet, parcel number).
 use std::collections::{HashMap, HashSet};
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use ::geo::{BooleanOps, MultiPolygon};
 use chrono::{DateTime, FixedOffset};
@@ -169,6 +169,7 @@ fn read_shapefile_zip(bytes: &[u8]) -> AppResult<(Vec<RawFeature>, Option<Crs>)>
     let bad = |m: String| invalid("invalid_shapefile", m);
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| bad(format!("the file is not a readable zip: {e}")))?;
+    super::limits::check_zip(&mut archive, "invalid_shapefile")?;
     let names: Vec<String> = archive
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.to_string()))
@@ -194,11 +195,10 @@ fn read_shapefile_zip(bytes: &[u8]) -> AppResult<(Vec<RawFeature>, Option<Crs>)>
         let mut entry = archive
             .by_name(&name)
             .map_err(|e| bad(format!("cannot read {name} in the zip: {e}")))?;
-        let mut buf = Vec::new();
-        entry
-            .read_to_end(&mut buf)
-            .map_err(|e| bad(format!("cannot read {name} in the zip: {e}")))?;
-        Ok(Some(buf))
+        Ok(Some(super::limits::read_entry(
+            &mut entry,
+            "invalid_shapefile",
+        )?))
     };
     let shp_bytes = part(".shp")?.unwrap_or_default();
     let shx_bytes = part(".shx")?;

@@ -30,6 +30,9 @@ pub enum AppError {
         message: String,
         details: Option<serde_json::Value>,
     },
+    /// Too many attempts (failed logins): try again after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests { retry_after: u64, message: String },
     #[error("database error")]
     Db(#[from] DbErr),
     #[error("internal error")]
@@ -77,6 +80,7 @@ impl AppError {
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Db(e) if unique_violation(e) => StatusCode::CONFLICT,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -92,6 +96,7 @@ impl AppError {
             AppError::PreconditionRequired(_) => "precondition_required",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::Unprocessable { code, .. } => code,
+            AppError::TooManyRequests { .. } => "too_many_attempts",
             AppError::Db(e) if unique_violation(e) => "duplicate",
             AppError::Db(_) | AppError::Internal(_) => "internal",
         }
@@ -137,11 +142,24 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let details = match self {
-            AppError::Unprocessable { details, .. } => details,
+        let retry_after = match &self {
+            AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
             _ => None,
         };
-        envelope(status, code, &message, details)
+        let details = match self {
+            AppError::Unprocessable { details, .. } => details,
+            AppError::TooManyRequests { retry_after, .. } => {
+                Some(serde_json::json!({ "retry_after": retry_after }))
+            }
+            _ => None,
+        };
+        let mut response = envelope(status, code, &message, details);
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -12,6 +12,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub auth_cache: AuthCache,
+    /// Failed-login counts per user name and address.
+    pub login_throttle: crate::auth::LoginThrottle,
     pub metrics: Arc<Metrics>,
     pub visits: crate::visits::writer::VisitWriter,
     /// Vector tiles of each project's parcels (in memory, loaded on first use).
@@ -28,6 +30,7 @@ impl AppState {
             db,
             settings: Arc::new(settings),
             auth_cache: AuthCache::default(),
+            login_throttle: crate::auth::LoginThrottle::default(),
             metrics,
             visits,
         }

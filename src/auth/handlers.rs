@@ -38,14 +38,19 @@ pub struct MeResponse {
 
 /// Log in with a password; answers with a session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorEnvelope)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorEnvelope),
+        (status = 413, body = crate::error::ErrorEnvelope),
+        (status = 429, description = "Too many failed attempts for this name or address; `Retry-After` says when to try again", body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
+    super::throttle::ClientAddr(addr): super::throttle::ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
     let done = service::login(
         &state.db.conn,
+        &state.login_throttle,
+        addr,
         &req.username,
         &req.password,
         state.settings.session_hours,

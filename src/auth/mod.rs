@@ -4,6 +4,9 @@ pub mod handlers;
 pub mod password;
 pub mod scope;
 pub mod service;
+pub mod throttle;
+
+pub use throttle::LoginThrottle;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -166,9 +169,13 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
+/// Largest login body: a name and a password, never megabytes from someone not logged in.
+pub const LOGIN_BODY_LIMIT: usize = 4 * 1024;
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::login))
+        .layer(axum::extract::DefaultBodyLimit::max(LOGIN_BODY_LIMIT))
         .routes(routes!(handlers::logout))
         .routes(routes!(handlers::me))
 }

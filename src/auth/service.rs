@@ -90,27 +90,56 @@ pub struct LoggedIn {
     pub role: Role,
 }
 
+/// Longest user name kept in the audit of a failed login (the body comes from anyone).
+const AUDIT_USERNAME_CHARS: usize = 64;
+
 /// Checks a password; on success opens a session. Either way the attempt goes to the audit
 /// trail; a wrong password, an unknown or disabled user, or a user with an unknown role is
-/// refused with the same 401.
+/// refused with the same 401, after the same password hash. Repeated failures lock the name
+/// and the address for a while (`throttle`); the lock is audited when it starts.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     conn: &impl ConnectionTrait,
+    throttle: &super::LoginThrottle,
+    addr: Option<std::net::IpAddr>,
     username: &str,
     password: &str,
     hours: i64,
 ) -> AppResult<LoggedIn> {
+    let keys = super::throttle::keys(username, addr);
+    if let Some(retry_after) = throttle.locked(&keys) {
+        return Err(AppError::TooManyRequests {
+            retry_after,
+            message: format!("too many failed logins; try again in {retry_after} s"),
+        });
+    }
+    let shown: String = username.chars().take(AUDIT_USERNAME_CHARS).collect();
     let Some(done) = open_session(conn, username, password, hours).await? else {
         audit::record_system(
             conn,
             "login_failed",
             "user",
             None,
-            serde_json::json!({"username": username}),
+            serde_json::json!({"username": shown}),
         )
         .await?;
+        if let Some(lock) = throttle.failed(&keys).locked_for {
+            audit::record_system(
+                conn,
+                "login_locked",
+                "user",
+                None,
+                serde_json::json!({
+                    "username": shown,
+                    "address": addr.map(|a| a.to_string()),
+                    "seconds": lock.as_secs(),
+                }),
+            )
+            .await?;
+        }
         return Err(AppError::Unauthorized("wrong username or password".into()));
     };
+    throttle.succeeded(&keys);
     audit::record_system(
         conn,
         "login",
@@ -133,6 +162,10 @@ async fn open_session(
         .one(conn)
         .await?;
     let Some(user) = user.filter(|u| !u.disabled) else {
+        // The same argon2 work as a real check, so the answer's timing does not tell
+        // whether the name exists.
+        let pw = password.to_string();
+        let _ = tokio::task::spawn_blocking(move || super::password::hash_password(&pw)).await;
         return Ok(None);
     };
     let Some(role) = Role::parse(&user.role) else {

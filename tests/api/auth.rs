@@ -194,3 +194,122 @@ async fn audit_trail_is_readable_by_admins_only() {
         "{actors:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_cannot_fill_the_audit_with_long_names() {
+    let app = TestApp::spawn().await;
+    let client = app.anonymous();
+    // A 5 KB body is refused before it is read, let alone stored.
+    let big = "x".repeat(5 * 1024);
+    let (status, body) = app
+        .post_json(
+            &client,
+            "/api/v1/auth/login",
+            &json!({"username": big, "password": "p"}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::PAYLOAD_TOO_LARGE);
+    // A long name within the body limit is cut to 64 characters in the audit.
+    let long = "đ".repeat(1000);
+    let (status, body) = app
+        .post_json(
+            &client,
+            "/api/v1/auth/login",
+            &json!({"username": long, "password": "p"}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED);
+    let longest = app
+        .count("SELECT MAX(LENGTH(detail)) FROM audit_events WHERE action = 'login_failed'")
+        .await;
+    assert!(longest < 200, "audit detail of {longest} characters");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login_failed'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_a_password_locks_the_name_and_the_lock_is_audited() {
+    let app = TestApp::spawn().await;
+    let client = app.anonymous();
+    let attempt = |password: &'static str| {
+        let app = &app;
+        let client = &client;
+        async move {
+            app.post_json(
+                client,
+                "/api/v1/auth/login",
+                &json!({"username": "leader", "password": password}),
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        let (status, body) = attempt("guess").await;
+        assert_error(status, &body, StatusCode::UNAUTHORIZED);
+    }
+    // The sixth miss starts a lock; during it even the right password is refused.
+    let (status, body) = attempt("guess").await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED);
+    let (status, body) = attempt("demo").await;
+    assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        body["error"]["details"]["retry_after"].as_u64().unwrap() >= 1,
+        "{body}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login_locked'")
+            .await,
+        1
+    );
+    // Another user from the same address is not locked out by it.
+    let (status, body) = app
+        .post_json(
+            &client,
+            "/api/v1/auth/login",
+            &json!({"username": "admin", "password": "demo"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // After the lock the right password works and clears the count.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, body) = attempt("demo").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_name_costs_the_same_password_hash_as_a_known_one() {
+    let app = TestApp::spawn().await;
+    let client = app.anonymous();
+    // Medians of a few attempts each; the check is a ratio, so a busy machine slows both.
+    let median = |user: &'static str| {
+        let app = &app;
+        let client = &client;
+        async move {
+            let mut times = Vec::new();
+            for _ in 0..3 {
+                let started = std::time::Instant::now();
+                let (status, _) = app
+                    .post_json(
+                        client,
+                        "/api/v1/auth/login",
+                        &json!({"username": user, "password": "wrong"}),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED);
+                times.push(started.elapsed());
+            }
+            times.sort();
+            times[1]
+        }
+    };
+    let known = median("member_b").await;
+    let unknown = median("no_such_person").await;
+    // Before the fix: 22.5 ms against 0.9 ms (a ratio of 0.04).
+    assert!(
+        unknown.as_secs_f64() > known.as_secs_f64() * 0.25,
+        "unknown {unknown:?} vs known {known:?}"
+    );
+}

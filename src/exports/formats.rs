@@ -33,7 +33,7 @@ impl Cell {
 
     fn as_csv(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => neutralise_formula(s),
             Cell::Int(i) => i.to_string(),
             Cell::Num(f) => format!("{f:.2}"),
             Cell::Empty => String::new(),
@@ -80,6 +80,16 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// One per row for parcels; empty otherwise.
     pub shapes: Vec<Shape>,
+}
+
+/// Text that Excel or LibreOffice would run as a formula (`=HYPERLINK(…)` in a visit note)
+/// gets a leading `'`, which both show as plain text (OWASP's CSV injection advice).
+fn neutralise_formula(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
 }
 
 pub fn csv(t: &Table) -> anyhow::Result<Vec<u8>> {
@@ -352,6 +362,43 @@ mod tests {
             text.starts_with("Số tờ,Diện tích (m²)\n12,250.46"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_are_plain_text() {
+        let mut t = table();
+        t.rows = [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "ổn = tốt",
+        ]
+        .iter()
+        .map(|s| vec![Cell::text(*s), Cell::Int(-5)])
+        .collect();
+        let bytes = csv(&t).unwrap();
+        let mut reader = ::csv::Reader::from_reader(&bytes[3..]);
+        let cells: Vec<(String, String)> = reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[0].to_string(), r[1].to_string())
+            })
+            .collect();
+        assert_eq!(cells[0].0, "'=HYPERLINK(\"http://x\")");
+        assert_eq!(cells[1].0, "'+1");
+        assert_eq!(cells[2].0, "'-2+3");
+        assert_eq!(cells[3].0, "'@SUM(A1)");
+        assert_eq!(cells[4].0, "'\tx");
+        assert_eq!(cells[5].0, "'\rx");
+        assert_eq!(
+            cells[6].0, "ổn = tốt",
+            "text not starting with a trigger stays as it is"
+        );
+        assert_eq!(cells[0].1, "-5", "numbers are numbers, not text");
     }
 
     #[test]

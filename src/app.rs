@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::public::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(envelope_bare_errors))
+        .layer(middleware::from_fn(crate::security::same_origin_writes))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(|_| {
             envelope(
@@ -101,6 +102,8 @@ pub fn router(state: AppState) -> Router {
             crate::metrics::track,
         ))
         .layer(TraceLayer::new_for_http())
+        // Outermost, so even a caught panic's answer carries the headers.
+        .layer(middleware::from_fn(crate::security::headers))
         .with_state(state)
 }
 

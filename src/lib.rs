@@ -36,6 +36,7 @@ pub mod projects;
 pub mod public;
 pub mod reports;
 pub mod scoped;
+pub mod security;
 pub mod state;
 pub mod text;
 pub mod tiles;

@@ -29,6 +29,7 @@ mod parcels;
 mod projects;
 mod public;
 mod reports;
+mod security;
 mod service;
 mod tiles;
 mod visits;

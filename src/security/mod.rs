@@ -1,0 +1,106 @@
+//! Defences every request and response passes through: security headers, and the check that
+//! a write made with a session cookie comes from gpmb's own pages (cross-site request forgery).
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::error::envelope;
+
+/// No inline script anywhere; styles may be inline (MapLibre and the public page set them);
+/// MapLibre runs its workers from blob: URLs; nothing may frame a page.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; \
+worker-src 'self' blob:; child-src 'self' blob:; object-src 'none'; base-uri 'none'; \
+form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the security headers to every response; personal data in JSON is never cached.
+pub async fn headers(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    let json = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if api && json && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Refuses a state-changing request that carries the session cookie but was sent by a page of
+/// another site or another origin of the same host (another port). Browsers say where a
+/// request comes from in `Sec-Fetch-Site` (and `Origin`); clients with a token send no cookie
+/// and are not concerned.
+pub async fn same_origin_writes(req: Request, next: Next) -> Response {
+    let safe = matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    );
+    if safe || !has_session_cookie(&req) {
+        return next.run(req).await;
+    }
+    let fetch_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    let cross = match fetch_site {
+        Some(site) => site != "same-origin" && site != "none",
+        None => origin_differs(&req),
+    };
+    if cross {
+        return envelope(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "this request came from another site or origin; gpmb accepts writes with a session only from its own pages",
+            None,
+        );
+    }
+    next.run(req).await
+}
+
+fn has_session_cookie(req: &Request) -> bool {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(';').any(|c| {
+                c.trim()
+                    .starts_with(&format!("{}=", crate::auth::SESSION_COOKIE))
+            })
+        })
+}
+
+/// True when an `Origin` header names another scheme/host/port than the `Host` asked for.
+fn origin_differs(req: &Request) -> bool {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return false;
+    };
+    let Some(host) = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    let origin = origin.to_str().unwrap_or("null");
+    let without_scheme = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    without_scheme != Some(host)
+}

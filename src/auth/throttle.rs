@@ -13,11 +13,11 @@ use axum::http::request::Parts;
 
 const FREE_FAILURES_PER_USER: u32 = 5;
 const FREE_FAILURES_PER_ADDRESS: u32 = 50;
-const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+const MAX_LOCK: Duration = Duration::from_mins(15);
 /// Entries kept at most; beyond it the stalest go, so a flood of names cannot grow memory.
 const MAX_ENTRIES: usize = 20_000;
 /// A count is forgotten after this long without a failure.
-const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
+const FORGET_AFTER: Duration = Duration::from_hours(1);
 
 #[derive(Clone, Copy)]
 struct Failures {

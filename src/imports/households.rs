@@ -232,7 +232,8 @@ fn read_xlsx(bytes: &[u8]) -> AppResult<Vec<SheetRow>> {
     })?;
     // Cells stream in; rows are kept sparse (only those holding a cell) and each is as wide as
     // its last cell, so nothing is sized by what the sheet claims its range to be.
-    let mut rows: std::collections::BTreeMap<u32, Vec<(String, bool)>> = Default::default();
+    let mut rows: std::collections::BTreeMap<u32, Vec<(String, bool)>> =
+        std::collections::BTreeMap::new();
     while let Some(cell) = cells.next_cell().map_err(|e| {
         file_error(
             "invalid_xlsx",

@@ -126,6 +126,13 @@ pub async fn export(
     format: Format,
 ) -> AppResult<Export> {
     format.check(what)?;
+    // A project board (an API token) sees parcels and aggregates, never a household's rows.
+    if what != What::Parcels && !who.scope.sees_personal_data() {
+        return Err(AppError::Forbidden(format!(
+            "a project board's token exports parcels only; {} name households",
+            what.as_str()
+        )));
+    }
     let personal = who.require(Permission::ReadPersonal).is_ok();
     let table = table(conn, who, project, what, personal).await?;
     let internal = |e: anyhow::Error| AppError::Internal(e.context("writing the export"));
@@ -437,7 +444,7 @@ async fn parcels_table(
     b.col("recovered_area_m2", ColumnType::Real);
     b.col("status", ColumnType::Text);
     b.col("status_label", ColumnType::Text);
-    b.col("household_codes", ColumnType::Text);
+    b.personal("household_codes");
     b.personal("holder_names");
     b.col("parent_parcel", ColumnType::Integer);
     b.col("source_crs", ColumnType::Text);
@@ -799,7 +806,7 @@ async fn grievances_table(
     b.col("grievance_kind", ColumnType::Text);
     b.col("channel", ColumnType::Text);
     b.col("received_on", ColumnType::Text);
-    b.col("household_codes", ColumnType::Text);
+    b.personal("household_codes");
     b.personal("holder_names");
     b.personal("content");
     b.col("grievance_status", ColumnType::Text);

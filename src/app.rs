@@ -52,7 +52,7 @@ impl utoipa::Modify for SecuritySchemes {
 
 /// Every API route with its OpenAPI description, from the resource modules.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::auth::routes())
         .merge(crate::audit::routes())
         .merge(crate::projects::routes())
@@ -72,7 +72,36 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::reports::routes())
         .merge(crate::users::routes())
         .merge(crate::tokens::routes())
-        .split_for_parts()
+        .split_for_parts();
+    (router, with_unique_operation_ids(doc))
+}
+
+/// Handlers are named `list`, `get`, `create` in every resource module; clients generated from
+/// the document need operation ids unique across it, so each becomes `<tag>_<handler>`.
+fn with_unique_operation_ids(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            let tag = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first())
+                .map(|t| t.replace('-', "_"));
+            if let (Some(tag), Some(id)) = (tag, op.operation_id.as_ref()) {
+                op.operation_id = Some(format!("{tag}_{id}"));
+            }
+        }
+    }
+    doc
 }
 
 pub fn router(state: AppState) -> Router {

@@ -73,6 +73,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print the OpenAPI document (JSON) that the server serves at /api/v1/openapi.json.
+    Openapi,
 }
 
 #[derive(Subcommand, Debug)]
@@ -245,6 +247,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { file } => crate::backup::cli::backup(&settings, &file).await?,
         Command::Restore { file, force } => {
             crate::backup::cli::restore(&settings, &file, force).await?;
+        }
+        Command::Openapi => {
+            let (_, doc) = crate::app::api();
+            println!("{}", doc.to_pretty_json()?);
         }
     }
     Ok(())

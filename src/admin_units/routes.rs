@@ -38,6 +38,7 @@ pub struct AdminUnitDto {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AdminUnitQuery {
     /// `province`, `district` or `commune`.
     pub level: Option<String>,

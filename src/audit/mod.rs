@@ -85,6 +85,7 @@ pub struct AuditEventDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub entity: Option<String>,
     pub entity_id: Option<String>,

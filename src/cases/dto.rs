@@ -128,6 +128,7 @@ pub struct LegalCalendarDto {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CalendarQuery {
     /// Gregorian year (default: this year).
     pub year: Option<i32>,

@@ -8,6 +8,7 @@ use crate::visits::dto::VisitDto;
 use crate::working_groups::dto::UserRef;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MyWorkQuery {
     /// Name, CCCD, household code (diacritics and case ignored), or a parcel as
     /// `số tờ/số thửa` (`12/345`, `tờ 12 thửa 345`).

@@ -146,6 +146,7 @@ pub struct NewAppeal {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GrievanceQuery {
     /// Project code.
     pub project: Option<String>,

@@ -81,6 +81,7 @@ pub struct HouseholdDetailDto {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HouseholdQuery {
     /// Name, member name, CCCD or household code; diacritics and case are ignored
     /// (`nguyen van a` finds `Nguyễn Văn A`).

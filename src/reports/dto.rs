@@ -72,6 +72,7 @@ pub struct PeriodStats {
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// `2021-Q1`, `2021-H1` or `2021`; or give `from` and `to`.
     pub period: Option<String>,

@@ -72,6 +72,7 @@ pub struct VisitDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VisitQuery {
     pub household: Option<i32>,
     pub working_group: Option<i32>,

@@ -28,6 +28,7 @@ pub struct WorkingGroupDto {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WorkingGroupQuery {
     /// Project code.
     pub project: Option<String>,

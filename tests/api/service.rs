@@ -151,3 +151,26 @@ async fn openapi_enums_are_the_values_on_the_wire() {
     assert_eq!(schemas["VisitKind"]["enum"][0], "home_visit");
     assert_eq!(schemas["CaseStage"]["enum"][0], "briefing");
 }
+
+#[test]
+fn openapi_parameters_are_where_the_server_reads_them_and_operation_ids_are_unique() {
+    let (_, doc) = gpmb::app::api();
+    let doc = serde_json::to_value(&doc).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    let mut wrong = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            assert!(ids.insert(id.clone()), "operation id {id} twice");
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                let declared = p["in"].as_str().unwrap();
+                if in_path != (declared == "path") {
+                    wrong.push(format!("{method} {path}: {name} declared in {declared}"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

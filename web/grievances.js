@@ -410,7 +410,9 @@ async function start(me) {
       history.replaceState(null, '', u);
       loadList();
     });
-    householdNote.replaceChildren(t('grievances.filter.household', { household: `#${state.household}` }), ' ', clear);
+    const hh = await api(`/api/v1/households/${encodeURIComponent(state.household)}`).catch(() => null);
+    const name = hh ? `${hh.code} — ${hh.head_name}` : `#${state.household}`;
+    householdNote.replaceChildren(t('grievances.filter.household', { household: name }), ' ', clear);
     householdNote.hidden = false;
   }
   await loadCommunes().catch(showError);

@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::dto::{
-    AlertGroups, AlertPage, AlertQuery, AlertSettingsDto, AlertSettingsInput, GroupQuery, HotSpotDto,
-    HotSpotQuery, NewReview, ReviewAction, ReviewDto,
+    AlertGroups, AlertPage, AlertQuery, AlertSettingsDto, AlertSettingsInput, GroupQuery,
+    HotSpotDto, HotSpotQuery, NewReview, ReviewAction, ReviewDto,
 };
 use super::{hot_spots, service, triage};
 use crate::auth::Principal;

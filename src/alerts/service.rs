@@ -723,6 +723,46 @@ struct GroupRow {
     n: i64,
 }
 
+/// Counts by commune turned into counts by working group (a commune covered by two groups
+/// counts in both; one covered by none counts under `none`).
+async fn by_working_group(
+    conn: &impl ConnectionTrait,
+    project_ids: &[i32],
+    by_commune: BTreeMap<Option<i32>, i64>,
+    cat: &Catalogue,
+) -> AppResult<Vec<super::dto::AlertGroup>> {
+    let areas = super::triage::group_areas(conn, project_ids).await?;
+    let mut counts: BTreeMap<Option<i32>, i64> = BTreeMap::new();
+    for (c, n) in by_commune {
+        let covering: Vec<i32> = areas
+            .iter()
+            .filter(|a| Some(a.admin_unit_id) == c)
+            .map(|a| a.group_id)
+            .collect();
+        if covering.is_empty() {
+            *counts.entry(None).or_default() += n;
+        }
+        for g in covering {
+            *counts.entry(Some(g)).or_default() += n;
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .map(|(g, n)| {
+            let name = g.and_then(|g| areas.iter().find(|a| a.group_id == g));
+            super::dto::AlertGroup {
+                key: g.map_or_else(|| "none".to_string(), |g| g.to_string()),
+                id: g,
+                label: name.map_or_else(
+                    || cat.t("alerts.group.no_working_group").to_string(),
+                    |a| a.name.clone(),
+                ),
+                count: n,
+            }
+        })
+        .collect())
+}
+
 /// Alerts grouped by commune, working group or kind, with counts, under the same filters as
 /// the list (`kind` included). By commune and by kind the counts add up to the list's total;
 /// a commune covered by two working groups counts in both.
@@ -778,7 +818,7 @@ pub async fn groups(
             })
             .collect(),
         GroupBy::Commune => {
-            let units = commune_refs(conn, by_commune.keys().filter_map(|c| *c)).await?;
+            let units = commune_refs(conn, by_commune.keys().flatten().copied()).await?;
             by_commune
                 .into_iter()
                 .map(|(c, n)| {
@@ -797,36 +837,7 @@ pub async fn groups(
         }
         GroupBy::WorkingGroup => {
             let ids: Vec<i32> = ctx.projects.iter().map(|(id, _)| *id).collect();
-            let areas = super::triage::group_areas(conn, &ids).await?;
-            let mut counts: BTreeMap<Option<i32>, i64> = BTreeMap::new();
-            for (c, n) in by_commune {
-                let covering: Vec<i32> = areas
-                    .iter()
-                    .filter(|a| Some(a.admin_unit_id) == c)
-                    .map(|a| a.group_id)
-                    .collect();
-                if covering.is_empty() {
-                    *counts.entry(None).or_default() += n;
-                }
-                for g in covering {
-                    *counts.entry(Some(g)).or_default() += n;
-                }
-            }
-            counts
-                .into_iter()
-                .map(|(g, n)| {
-                    let name = g.and_then(|g| areas.iter().find(|a| a.group_id == g));
-                    AlertGroup {
-                        key: g.map_or_else(|| "none".to_string(), |g| g.to_string()),
-                        id: g,
-                        label: name.map_or_else(
-                            || cat.t("alerts.group.no_working_group").to_string(),
-                            |a| a.name.clone(),
-                        ),
-                        count: n,
-                    }
-                })
-                .collect()
+            by_working_group(conn, &ids, by_commune, cat).await?
         }
     };
     groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));

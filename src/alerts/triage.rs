@@ -11,11 +11,15 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
-use super::dto::{AlertDto, AlertSettingsDto, AlertSettingsInput, NewReview, ReviewAction, ReviewDto};
+use super::dto::{
+    AlertDto, AlertSettingsDto, AlertSettingsInput, NewReview, ReviewAction, ReviewDto,
+};
 use crate::auth::{Principal, Scope};
 use crate::config::Settings;
 use crate::db::Db;
-use crate::entities::{alert_triage, hot_spots, projects, users, working_group_areas, working_groups};
+use crate::entities::{
+    alert_triage, hot_spots, projects, users, working_group_areas, working_groups,
+};
 use crate::error::{AppError, AppResult};
 use crate::scoped;
 
@@ -66,12 +70,14 @@ pub async fn not_visited_days(
         .and_where(Expr::col(projects::Column::Id).is_in(project_ids.iter().copied()))
         .order_by(projects::Column::Id, sea_orm::sea_query::Order::Asc)
         .to_owned();
-    Ok(R::find_by_statement(conn.get_database_backend().build(&stmt))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.days.map_or(settings.not_visited_days, i64::from)))
-        .collect())
+    Ok(
+        R::find_by_statement(conn.get_database_backend().build(&stmt))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.days.map_or(settings.not_visited_days, i64::from)))
+            .collect(),
+    )
 }
 
 /// The alert settings of a project the caller may see.
@@ -119,7 +125,9 @@ pub async fn set_settings(
             return Err(AppError::Unprocessable {
                 code: "invalid_days",
                 message: format!("not_visited_days must be 1 to 365 days, not {d}"),
-                details: Some(serde_json::json!({"field": "not_visited_days", "min": 1, "max": 365})),
+                details: Some(
+                    serde_json::json!({"field": "not_visited_days", "min": 1, "max": 365}),
+                ),
             });
         }
     }
@@ -180,8 +188,7 @@ pub async fn group_areas(
         .column(crate::entities::admin_units::Column::Id)
         .column(crate::entities::admin_units::Column::SuccessorId)
         .filter(
-            crate::entities::admin_units::Column::SuccessorId
-                .is_in(areas.iter().map(|(_, u)| *u)),
+            crate::entities::admin_units::Column::SuccessorId.is_in(areas.iter().map(|(_, u)| *u)),
         )
         .into_tuple()
         .all(conn)
@@ -195,7 +202,10 @@ pub async fn group_areas(
             admin_unit_id: unit,
         });
         for (old, _) in successors.iter().filter(|(_, s)| *s == Some(unit)) {
-            if !out.iter().any(|a| a.group_id == g && a.admin_unit_id == *old) {
+            if !out
+                .iter()
+                .any(|a| a.group_id == g && a.admin_unit_id == *old)
+            {
                 out.push(GroupArea {
                     group_id: g,
                     name: name.clone(),
@@ -219,7 +229,10 @@ pub async fn mark(conn: &impl ConnectionTrait, items: &mut [AlertDto]) -> AppRes
         .order_by_asc(alert_triage::Column::Id)
         .all(conn)
         .await?;
-    let people: Vec<i32> = rows.iter().filter_map(|r| r.assignee_id.or(r.actor_id)).collect();
+    let people: Vec<i32> = rows
+        .iter()
+        .filter_map(|r| r.assignee_id.or(r.actor_id))
+        .collect();
     let names: HashMap<i32, (String, String)> = users::Entity::find()
         .filter(users::Column::Id.is_in(people))
         .all(conn)
@@ -240,7 +253,10 @@ pub async fn mark(conn: &impl ConnectionTrait, items: &mut [AlertDto]) -> AppRes
                 );
                 a.acknowledged_at = Some(r.at.to_rfc3339());
             } else {
-                a.assignee = r.assignee_id.and_then(|u| names.get(&u)).map(|n| n.0.clone());
+                a.assignee = r
+                    .assignee_id
+                    .and_then(|u| names.get(&u))
+                    .map(|n| n.0.clone());
             }
         }
     }
@@ -337,27 +353,14 @@ fn field_error(code: &'static str, field: &str, message: String) -> AppError {
     }
 }
 
-/// Acknowledges, assigns or snoozes an alert whose subject is inside the caller's area (404
-/// otherwise).
-#[tracing::instrument(skip_all, fields(subject = %new.subject, subject_id = new.subject_id, action = ?new.action))]
-pub async fn triage(db: &Db, principal: &Principal, new: NewReview) -> AppResult<ReviewDto> {
-    if !SUBJECTS.contains(&new.subject.as_str()) {
-        return Err(field_error(
-            "unknown_subject",
-            "subject",
-            format!("subject `{}` is not one of {}", new.subject, SUBJECTS.join(", ")),
-        ));
-    }
-    let note = new.note.trim().to_string();
-    if note.chars().count() > 5_000 {
-        return Err(field_error(
-            "text_too_long",
-            "note",
-            "the note is limited to 5,000 characters".into(),
-        ));
-    }
-    let today = crate::legal::today_vn();
-    let tx = db.write().await?;
+/// The checks of an action: the assignee of `assign` (an active user), the day and the reason
+/// of `snooze`. Returns the assignee's id and the snooze's end.
+async fn check_action(
+    conn: &impl ConnectionTrait,
+    new: &NewReview,
+    note: &str,
+    today: NaiveDate,
+) -> AppResult<(Option<i32>, Option<NaiveDate>)> {
     let mut assignee_id = None;
     let mut until = None;
     match new.action {
@@ -376,10 +379,14 @@ pub async fn triage(db: &Db, principal: &Principal, new: NewReview) -> AppResult
                 .filter(users::Column::Username.eq(name))
                 .filter(users::Column::Disabled.eq(false))
                 .into_tuple()
-                .one(&*tx)
+                .one(conn)
                 .await?;
             assignee_id = Some(id.ok_or_else(|| {
-                field_error("unknown_user", "assignee", format!("no active user named `{name}`"))
+                field_error(
+                    "unknown_user",
+                    "assignee",
+                    format!("no active user named `{name}`"),
+                )
             })?);
         }
         ReviewAction::Snooze => {
@@ -408,6 +415,35 @@ pub async fn triage(db: &Db, principal: &Principal, new: NewReview) -> AppResult
         }
         ReviewAction::Acknowledge | ReviewAction::Review => {}
     }
+    Ok((assignee_id, until))
+}
+
+/// Acknowledges, assigns or snoozes an alert whose subject is inside the caller's area (404
+/// otherwise).
+#[tracing::instrument(skip_all, fields(subject = %new.subject, subject_id = new.subject_id, action = ?new.action))]
+pub async fn triage(db: &Db, principal: &Principal, new: NewReview) -> AppResult<ReviewDto> {
+    if !SUBJECTS.contains(&new.subject.as_str()) {
+        return Err(field_error(
+            "unknown_subject",
+            "subject",
+            format!(
+                "subject `{}` is not one of {}",
+                new.subject,
+                SUBJECTS.join(", ")
+            ),
+        ));
+    }
+    let note = new.note.trim().to_string();
+    if note.chars().count() > 5_000 {
+        return Err(field_error(
+            "text_too_long",
+            "note",
+            "the note is limited to 5,000 characters".into(),
+        ));
+    }
+    let today = crate::legal::today_vn();
+    let tx = db.write().await?;
+    let (assignee_id, until) = check_action(&*tx, &new, &note, today).await?;
     let project_id = subject_project(&*tx, &principal.scope, &new.subject, new.subject_id)
         .await?
         .ok_or_else(|| AppError::not_found("alert"))?;

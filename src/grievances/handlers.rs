@@ -2,7 +2,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::dto::{AssigneeDto, GrievanceDto, GrievancePatch, GrievanceQuery, NewAppeal, NewGrievance};
+use super::dto::{
+    AssigneeDto, GrievanceDto, GrievancePatch, GrievanceQuery, NewAppeal, NewGrievance,
+};
 use super::service;
 use crate::audit;
 use crate::auth::Principal;

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::dto::{
@@ -266,7 +266,12 @@ async fn filter_list(
     if let Some(h) = q.household {
         stmt.cond_where(scoped::grievance_signed_by(G_ALIAS, h));
     }
-    match q.assignee.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    match q
+        .assignee
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => {}
         Some("none") => {
             stmt.and_where(col(G::AssigneeId).is_null());
@@ -695,7 +700,13 @@ async fn active_user(conn: &impl ConnectionTrait, name: &str) -> AppResult<i32> 
         .into_tuple()
         .one(conn)
         .await?
-        .ok_or_else(|| invalid("unknown_user", "assignee", format!("no active user named `{name}`")))
+        .ok_or_else(|| {
+            invalid(
+                "unknown_user",
+                "assignee",
+                format!("no active user named `{name}`"),
+            )
+        })
 }
 
 /// Changes `r` as the action says (status, dates, outcome, assignee), or says why it cannot.

@@ -156,7 +156,10 @@ pub async fn hot_spot_signers(
             Func::min(col("gh", "household_id")),
             Alias::new("household_id"),
         )
-        .expr_as(Func::max(col("g", "received_on")), Alias::new("received_on"))
+        .expr_as(
+            Func::max(col("g", "received_on")),
+            Alias::new("received_on"),
+        )
         .group_by_col(column("g", "id"));
     SignersRow::find_by_statement(conn.get_database_backend().build(&stmt))
         .all(conn)

@@ -789,7 +789,10 @@ async fn leaders_acknowledge_assign_and_snooze_alerts() {
     assert_eq!(status, StatusCode::CREATED, "{snoozed}");
     assert_eq!(snoozed["until"], tomorrow.to_string());
     let after = page(&app, &leader, "kind=not_visited&limit=500").await;
-    assert_eq!(after["counts"]["not_visited"].as_i64().unwrap(), n_before - 1);
+    assert_eq!(
+        after["counts"]["not_visited"].as_i64().unwrap(),
+        n_before - 1
+    );
     let rest = all(&app, &leader, "kind=not_visited&limit=500").await;
     assert!(having(&rest, "household_id", hid).is_empty());
     // Written down in the audit trail.
@@ -944,5 +947,7 @@ async fn not_visited_threshold_is_a_project_setting() {
         spots.iter().any(|s| s["days"].as_i64().unwrap() > 0),
         "{spots:?}"
     );
-    assert!(spots.iter().all(|s| s["since"].as_str().unwrap() <= today().to_string().as_str()));
+    assert!(spots
+        .iter()
+        .all(|s| s["since"].as_str().unwrap() <= today().to_string().as_str()));
 }

@@ -531,9 +531,7 @@ async fn desk_flow_filters_and_deadline_order() {
     assert_eq!(err["error"]["details"]["field"], "signers", "{err}");
 
     // The people it can be assigned to; assigned, it is found by its assignee.
-    let (status, people) = app
-        .get_json(&leader, "/api/v1/grievances/assignees")
-        .await;
+    let (status, people) = app.get_json(&leader, "/api/v1/grievances/assignees").await;
     assert_eq!(status, StatusCode::OK);
     assert!(people
         .as_array()
@@ -564,7 +562,10 @@ async fn desk_flow_filters_and_deadline_order() {
     assert_eq!(err["error"]["details"]["field"], "assignee");
     let ids = |items: &[Value]| items.iter().map(|x| x["id"].clone()).collect::<Vec<_>>();
     let mine = app
-        .all_pages(&leader, "/api/v1/grievances?project=HPDQ2&assignee=member_a")
+        .all_pages(
+            &leader,
+            "/api/v1/grievances?project=HPDQ2&assignee=member_a",
+        )
         .await;
     assert!(ids(&mine).contains(&g["id"]));
     assert!(mine.iter().all(|x| x["assignee"] == "member_a"));
@@ -646,10 +647,18 @@ async fn desk_flow_filters_and_deadline_order() {
     assert_eq!(second["households"].as_array().unwrap().len(), 2);
 
     // Overdue first: a complaint received 40 days ago missed its acceptance.
-    let late = file(&app, &member_a, complaint(hs[1], today - Duration::days(40))).await;
+    let late = file(
+        &app,
+        &member_a,
+        complaint(hs[1], today - Duration::days(40)),
+    )
+    .await;
     assert!(late["next_deadline"]["overdue"].as_bool().unwrap());
     let sorted = app
-        .all_pages(&leader, "/api/v1/grievances?project=HPDQ2&sort=deadline&limit=3")
+        .all_pages(
+            &leader,
+            "/api/v1/grievances?project=HPDQ2&sort=deadline&limit=3",
+        )
         .await;
     let all = app
         .all_pages(&leader, "/api/v1/grievances?project=HPDQ2")
@@ -659,8 +668,14 @@ async fn desk_flow_filters_and_deadline_order() {
         .iter()
         .map(|x| x["next_deadline"]["days_left"].as_i64())
         .collect();
-    let open_end = lefts.iter().position(Option::is_none).unwrap_or(lefts.len());
-    assert!(lefts[open_end..].iter().all(Option::is_none), "closed ones last");
+    let open_end = lefts
+        .iter()
+        .position(Option::is_none)
+        .unwrap_or(lefts.len());
+    assert!(
+        lefts[open_end..].iter().all(Option::is_none),
+        "closed ones last"
+    );
     assert!(
         lefts[..open_end].windows(2).all(|w| w[0] <= w[1]),
         "{lefts:?}"

@@ -3,8 +3,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::dto::{AlertPage, AlertQuery, HotSpotDto, HotSpotQuery, NewReview, ReviewDto};
-use super::{hot_spots, service};
+use super::dto::{
+    AlertGroups, AlertPage, AlertQuery, AlertSettingsDto, AlertSettingsInput, GroupQuery,
+    HotSpotDto, HotSpotQuery, NewReview, ReviewAction, ReviewDto,
+};
+use super::{hot_spots, service, triage};
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::AppResult;
@@ -32,7 +35,11 @@ pub async fn list(
     ))
 }
 
-/// Mark a split or land-use change recorded after the cut-off as reviewed: its alert goes away.
+/// Act on an alert. `review` (default; writers of the area): a split or land-use change
+/// recorded after the cut-off looked at and accepted, its alert goes away. `acknowledge`,
+/// `assign` (to `assignee`) and `snooze` (until `until`, with `note` saying why; the alert
+/// leaves the list until that day): any alert, by anyone who reads the area (leaders too).
+/// The subject must be inside the caller's area (404 otherwise).
 #[utoipa::path(post, path = "/api/v1/alerts/reviews", tag = "alerts", request_body = NewReview,
     responses((status = 201, body = ReviewDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
@@ -43,11 +50,80 @@ pub async fn review(
     principal: Principal,
     ApiJson(new): ApiJson<NewReview>,
 ) -> AppResult<(StatusCode, Json<ReviewDto>)> {
-    principal
-        .require(Permission::Administer)
-        .or_else(|_| principal.require(Permission::WriteVisits))?;
-    let review = service::review(&state.db, &principal, new).await?;
-    Ok((StatusCode::CREATED, Json(review)))
+    if new.action == ReviewAction::Review {
+        principal
+            .require(Permission::Administer)
+            .or_else(|_| principal.require(Permission::WriteVisits))?;
+        let review = service::review(&state.db, &principal, new).await?;
+        return Ok((StatusCode::CREATED, Json(review)));
+    }
+    principal.require(Permission::ReadPersonal)?;
+    let done = triage::triage(&state.db, &principal, new).await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}
+
+/// Alerts grouped by commune, working group or kind, with counts, under the list's filters
+/// (snoozed alerts left out, as in the list). By commune and by kind the counts add up to the
+/// list's total; a commune covered by two working groups counts in both.
+#[utoipa::path(get, path = "/api/v1/alerts/groups", tag = "alerts", params(GroupQuery),
+    responses((status = 200, body = AlertGroups), (status = 400, body = crate::error::ErrorEnvelope),
+              (status = 401, body = crate::error::ErrorEnvelope), (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
+pub async fn groups(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<GroupQuery>,
+) -> AppResult<Json<AlertGroups>> {
+    let list = AlertQuery {
+        project: q.project,
+        kind: q.kind,
+        commune_id: q.commune_id,
+        commune: None,
+        cursor: None,
+        limit: None,
+        lang: q.lang,
+    };
+    Ok(Json(
+        service::groups(&state.db, &state.settings, &principal, &list, q.by).await?,
+    ))
+}
+
+/// A project's alert settings: the days without a visit after which a household is "not
+/// visited" (the project's own, or the server's default).
+#[utoipa::path(get, path = "/api/v1/projects/{code}/settings/alerts", tag = "alerts",
+    params(("code" = String, Path, description = "project code, e.g. HPDQ2")),
+    responses((status = 200, body = AlertSettingsDto), (status = 401, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, project = %code))]
+pub async fn settings(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(code): ApiPath<String>,
+) -> AppResult<Json<AlertSettingsDto>> {
+    Ok(Json(
+        triage::settings_of(&state.db.conn, &principal, &code, &state.settings).await?,
+    ))
+}
+
+/// Set a project's "not visited" threshold (1 to 365 days; null: the server's default).
+/// Administrators only; audited.
+#[utoipa::path(put, path = "/api/v1/projects/{code}/settings/alerts", tag = "alerts",
+    params(("code" = String, Path, description = "project code, e.g. HPDQ2")),
+    request_body = AlertSettingsInput,
+    responses((status = 200, body = AlertSettingsDto), (status = 401, body = crate::error::ErrorEnvelope),
+              (status = 403, body = crate::error::ErrorEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, project = %code))]
+pub async fn set_settings(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(input): ApiJson<AlertSettingsInput>,
+) -> AppResult<Json<AlertSettingsDto>> {
+    principal.require(Permission::Administer)?;
+    Ok(Json(
+        triage::set_settings(&state.db, &principal, &code, &input, &state.settings).await?,
+    ))
 }
 
 /// Open hot spots of a project, placed at the centre of the parcels concerned (or of the

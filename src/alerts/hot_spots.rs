@@ -52,6 +52,9 @@ pub struct Flag {
     pub grievance_id: Option<i32>,
     /// Numbers the reason is built from (`signers`, `open`, `threshold`, `previous`).
     pub detail: serde_json::Value,
+    /// Since when the situation holds (the grievance received; for a commune, the last of its
+    /// open grievances received), so a hot spot found on a later read shows its real age.
+    pub since: Option<NaiveDate>,
 }
 
 impl Flag {
@@ -117,6 +120,7 @@ pub async fn compute(
                     household_id: r.household_id,
                     grievance_id: Some(r.id),
                     detail: json!({"signers": n, "threshold": rules.signers, "grievance": r.id}),
+                    since: r.received_on,
                 });
             }
         }
@@ -137,6 +141,7 @@ pub async fn compute(
                 household_id: Some(r.household_id),
                 grievance_id: Some(r.grievance_id),
                 detail: json!({"previous": previous, "grievance": r.grievance_id}),
+                since: Some(r.received_on),
             });
         }
     }
@@ -149,6 +154,7 @@ pub async fn compute(
             household_id: None,
             grievance_id: None,
             detail: json!({"open": r.n, "threshold": rules.commune_open}),
+            since: r.latest,
         });
     }
     Ok(flags)
@@ -266,7 +272,7 @@ async fn apply(
             flag_key: Set(f.key()),
             reason: Set(f.reason_vi()),
             detail: Set(f.detail.to_string()),
-            flagged_on: Set(today),
+            flagged_on: Set(f.since.map_or(today, |d| d.min(today))),
             ..Default::default()
         }
         .insert(conn)
@@ -500,6 +506,7 @@ mod tests {
             household_id: Some(7),
             grievance_id: Some(g),
             detail: json!({"signers": n}),
+            since: None,
         }
     }
 

@@ -3,6 +3,7 @@ pub mod dto;
 pub mod handlers;
 pub mod hot_spots;
 pub mod service;
+pub mod triage;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,4 +15,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::list))
         .routes(routes!(handlers::review))
         .routes(routes!(handlers::hot_spots_of_project))
+        .routes(routes!(handlers::groups))
+        .routes(routes!(handlers::settings, handlers::set_settings))
 }

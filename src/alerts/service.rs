@@ -67,6 +67,21 @@ const STREAMS: [Stream; 10] = [
 ];
 
 impl Stream {
+    /// What an alert of this stream is about, as triage names it (`alert_triage.subject`);
+    /// the subject's id is the stream's row id.
+    pub fn subject(self) -> &'static str {
+        match self {
+            Stream::HotSpot => "hot_spot",
+            Stream::GrievanceOverdue | Stream::GrievanceDue => "grievance",
+            Stream::StageOverdue => "stage_deadline",
+            Stream::HouseholdSplit => "household_split",
+            Stream::ParcelSplit => "parcel_split",
+            Stream::LandUseChange => "land_use_change",
+            Stream::CommitmentOverdue => "commitment",
+            Stream::NotVisited | Stream::NeverVisited => "not_visited",
+        }
+    }
+
     fn kind(self) -> AlertKind {
         match self {
             Stream::HotSpot => AlertKind::HotSpot,
@@ -89,8 +104,11 @@ pub struct Ctx {
     /// The admin units a commune filter selects (the unit and those merged into it).
     pub communes: Option<Vec<i32>>,
     pub today: NaiveDate,
-    /// Last visit (or creation, if never visited) before this: not visited.
-    pub not_visited_before: DateTime<FixedOffset>,
+    /// Last visit (or creation, if never visited) before this: not visited; one limit per
+    /// group of projects sharing a threshold (`projects.not_visited_days`).
+    pub not_visited_before: Vec<(DateTime<FixedOffset>, Vec<i32>)>,
+    /// Alerts link leaders and administrators to the desktop case file, members to the field app.
+    pub desk_links: bool,
     /// Open grievance deadlines up to this day are due.
     pub near_until: NaiveDate,
     pub lang: Lang,
@@ -422,12 +440,18 @@ fn commitment_stream(ctx: &Ctx) -> StreamQuery {
 fn not_visited_stream(s: Stream, ctx: &Ctx) -> StreamQuery {
     let mut stmt = scoped::select_from(&ctx.scope, Personal::Households, "h");
     stmt.and_where(in_projects(ctx, "h"));
-    if s == Stream::NotVisited {
-        stmt.and_where(Expr::col(column("h", "last_visit_at")).lt(ctx.not_visited_before));
-    } else {
-        stmt.and_where(Expr::col(column("h", "last_visit_at")).is_null())
-            .and_where(Expr::col(column("h", "created_at")).lt(ctx.not_visited_before));
+    let mut limits = sea_orm::sea_query::Condition::any();
+    for (before, ids) in &ctx.not_visited_before {
+        let c = sea_orm::sea_query::Condition::all()
+            .add(Expr::col(column("h", "project_id")).is_in(ids.iter().copied()));
+        limits = limits.add(if s == Stream::NotVisited {
+            c.add(Expr::col(column("h", "last_visit_at")).lt(*before))
+        } else {
+            c.add(Expr::col(column("h", "last_visit_at")).is_null())
+                .add(Expr::col(column("h", "created_at")).lt(*before))
+        });
     }
+    stmt.cond_where(limits);
     stmt.and_where_option(in_communes(ctx, "h"));
     StreamQuery {
         stmt,
@@ -451,6 +475,16 @@ fn not_visited_stream(s: Stream, ctx: &Ctx) -> StreamQuery {
 }
 
 fn stream_query(s: Stream, ctx: &Ctx) -> StreamQuery {
+    let mut q = stream_query_unsnoozed(s, ctx);
+    q.stmt.and_where(super::triage::not_snoozed(
+        s.subject(),
+        Expr::col(q.id.clone()).into(),
+        ctx.today,
+    ));
+    q
+}
+
+fn stream_query_unsnoozed(s: Stream, ctx: &Ctx) -> StreamQuery {
     match s {
         Stream::HotSpot => hot_spot_stream(ctx),
         Stream::GrievanceOverdue | Stream::GrievanceDue => grievance_stream(s, ctx),
@@ -521,7 +555,12 @@ pub async fn counts(
             // Every open commitment belongs to some project: the partial index alone counts.
             let mut c = scoped::select_from(&ctx.scope, Personal::Commitments, "c");
             c.and_where(Expr::col(column("c", "done_at")).is_null())
-                .and_where(Expr::col(column("c", "due_date")).lt(ctx.today));
+                .and_where(Expr::col(column("c", "due_date")).lt(ctx.today))
+                .and_where(super::triage::not_snoozed(
+                    Stream::CommitmentOverdue.subject(),
+                    col("c", "id"),
+                    ctx.today,
+                ));
             c
         } else {
             stream_query(*s, ctx).stmt
@@ -581,6 +620,64 @@ async fn projects_for(
     Ok((wanted, every))
 }
 
+/// The context of an alerts request (projects, scope, commune filter, thresholds); `None`
+/// when the caller sees no project. Hot spots are brought up to date first.
+pub async fn context(
+    db: &Db,
+    settings: &Settings,
+    principal: &Principal,
+    q: &AlertQuery,
+) -> AppResult<Option<Ctx>> {
+    let conn = &db.conn;
+    let (projects, every_project) = projects_for(conn, principal, q.project.as_deref()).await?;
+    if projects.is_empty() {
+        return Ok(None);
+    }
+    let today = crate::legal::today_vn();
+    let ids: Vec<i32> = projects.iter().map(|(id, _)| *id).collect();
+    super::hot_spots::ensure_current(db, &ids, super::hot_spots::Rules::from(settings), today)
+        .await?;
+    let thresholds = super::triage::not_visited_days(conn, &ids, settings).await?;
+    let now = Utc::now();
+    let mut not_visited_before: Vec<(DateTime<FixedOffset>, Vec<i32>)> = Vec::new();
+    for (id, days) in &thresholds {
+        let before = (now - Duration::days((*days).max(0))).fixed_offset();
+        match not_visited_before.iter_mut().find(|(b, _)| *b == before) {
+            Some((_, v)) => v.push(*id),
+            None => not_visited_before.push((before, vec![*id])),
+        }
+    }
+    Ok(Some(Ctx {
+        projects,
+        scope: principal.scope.clone(),
+        communes: crate::admin_units::filter::commune_filter(
+            conn,
+            q.commune_id,
+            q.commune.as_deref(),
+        )
+        .await?,
+        today,
+        not_visited_before,
+        desk_links: matches!(
+            principal.role,
+            crate::domain::Role::Admin
+                | crate::domain::Role::Leader
+                | crate::domain::Role::DistrictLeader
+        ),
+        near_until: today + Duration::days(settings.grievance_near_days.max(0)),
+        lang: Lang::parse(q.lang.as_deref()),
+        personal: principal.scope.sees_personal_data(),
+        every_project,
+        backend: conn.get_database_backend(),
+    }))
+}
+
+/// The threshold shown with the list: the one of every project looked at, if they share one.
+fn shared_threshold(thresholds: &[(i32, i64)]) -> Option<i64> {
+    let first = thresholds.first()?.1;
+    thresholds.iter().all(|(_, d)| *d == first).then_some(first)
+}
+
 /// One page of alerts for `principal`, most pressing kinds first and the newest first within
 /// a kind, with the counts per kind. Hot spots are brought up to date first.
 #[tracing::instrument(skip_all, fields(project = ?q.project, kind = ?q.kind, commune_id = ?q.commune_id))]
@@ -594,48 +691,157 @@ pub async fn list(
     let kind = parse_kind(q.kind.as_deref())?;
     let keyset_limit = crate::pagination::limit(q.limit)?;
     let cursor = Cursor::decode_in(q.cursor.as_deref(), STREAMS.len())?;
-    let (projects, every_project) = projects_for(conn, principal, q.project.as_deref()).await?;
-    if projects.is_empty() {
+    let Some(ctx) = context(db, settings, principal, q).await? else {
         return Ok(AlertPage {
             items: Vec::new(),
             next_cursor: None,
             counts: zero_counts(),
             total: 0,
+            not_visited_days: None,
         });
-    }
-    let today = crate::legal::today_vn();
-    let ids: Vec<i32> = projects.iter().map(|(id, _)| *id).collect();
-    super::hot_spots::ensure_current(db, &ids, super::hot_spots::Rules::from(settings), today)
-        .await?;
-    let ctx = Ctx {
-        projects,
-        scope: principal.scope.clone(),
-        communes: crate::admin_units::filter::commune_filter(
-            conn,
-            q.commune_id,
-            q.commune.as_deref(),
-        )
-        .await?,
-        today,
-        not_visited_before: (Utc::now() - Duration::days(settings.not_visited_days.max(0)))
-            .fixed_offset(),
-        near_until: today + Duration::days(settings.grievance_near_days.max(0)),
-        lang: Lang::parse(q.lang.as_deref()),
-        personal: principal.scope.sees_personal_data(),
-        every_project,
-        backend: conn.get_database_backend(),
     };
+    let ids: Vec<i32> = ctx.projects.iter().map(|(id, _)| *id).collect();
+    let thresholds = super::triage::not_visited_days(conn, &ids, settings).await?;
     let (counts, per_stream) = self::counts(conn, &ctx).await?;
     let wanted = |i: usize| kind.is_none_or(|k| STREAMS[i].kind() == k) && per_stream[i] > 0;
     let (rows, next_cursor) = page(conn, &ctx, keyset_limit, cursor, wanted).await?;
-    let items = shape(conn, &ctx, rows).await?;
+    let mut items = shape(conn, &ctx, rows).await?;
+    super::triage::mark(conn, &mut items).await?;
     let total = counts.values().sum();
     Ok(AlertPage {
         items,
         next_cursor,
         counts,
         total,
+        not_visited_days: shared_threshold(&thresholds),
     })
+}
+
+#[derive(FromQueryResult)]
+struct GroupRow {
+    commune_id: Option<i32>,
+    n: i64,
+}
+
+/// Counts by commune turned into counts by working group (a commune covered by two groups
+/// counts in both; one covered by none counts under `none`).
+async fn by_working_group(
+    conn: &impl ConnectionTrait,
+    project_ids: &[i32],
+    by_commune: BTreeMap<Option<i32>, i64>,
+    cat: &Catalogue,
+) -> AppResult<Vec<super::dto::AlertGroup>> {
+    let areas = super::triage::group_areas(conn, project_ids).await?;
+    let mut counts: BTreeMap<Option<i32>, i64> = BTreeMap::new();
+    for (c, n) in by_commune {
+        let covering: Vec<i32> = areas
+            .iter()
+            .filter(|a| Some(a.admin_unit_id) == c)
+            .map(|a| a.group_id)
+            .collect();
+        if covering.is_empty() {
+            *counts.entry(None).or_default() += n;
+        }
+        for g in covering {
+            *counts.entry(Some(g)).or_default() += n;
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .map(|(g, n)| {
+            let name = g.and_then(|g| areas.iter().find(|a| a.group_id == g));
+            super::dto::AlertGroup {
+                key: g.map_or_else(|| "none".to_string(), |g| g.to_string()),
+                id: g,
+                label: name.map_or_else(
+                    || cat.t("alerts.group.no_working_group").to_string(),
+                    |a| a.name.clone(),
+                ),
+                count: n,
+            }
+        })
+        .collect())
+}
+
+/// Alerts grouped by commune, working group or kind, with counts, under the same filters as
+/// the list (`kind` included). By commune and by kind the counts add up to the list's total;
+/// a commune covered by two working groups counts in both.
+#[tracing::instrument(skip_all, fields(by = %by, project = ?q.project))]
+pub async fn groups(
+    db: &Db,
+    settings: &Settings,
+    principal: &Principal,
+    q: &AlertQuery,
+    by: super::dto::GroupBy,
+) -> AppResult<super::dto::AlertGroups> {
+    use super::dto::{AlertGroup, AlertGroups, GroupBy};
+    let conn = &db.conn;
+    let kind = parse_kind(q.kind.as_deref())?;
+    let cat = catalogue(Lang::parse(q.lang.as_deref()));
+    let Some(ctx) = context(db, settings, principal, q).await? else {
+        return Ok(AlertGroups {
+            by,
+            groups: Vec::new(),
+            total: 0,
+        });
+    };
+    let mut by_commune: BTreeMap<Option<i32>, i64> = BTreeMap::new();
+    let mut by_kind: BTreeMap<AlertKind, i64> = BTreeMap::new();
+    for s in STREAMS {
+        if kind.is_some_and(|k| s.kind() != k) {
+            continue;
+        }
+        let sq = stream_query(s, &ctx);
+        let mut stmt = sq.stmt;
+        let [_, _, _, _, commune, ..] = sq.columns;
+        stmt.expr_as(commune.clone(), Alias::new("commune_id"))
+            .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
+            .add_group_by([commune]);
+        for r in GroupRow::find_by_statement(dialect::build(ctx.backend, &stmt))
+            .all(conn)
+            .await?
+        {
+            *by_commune.entry(r.commune_id).or_default() += r.n;
+            *by_kind.entry(s.kind()).or_default() += r.n;
+        }
+    }
+    let total: i64 = by_kind.values().sum();
+    let mut groups: Vec<AlertGroup> = match by {
+        GroupBy::Kind => by_kind
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| AlertGroup {
+                key: k.as_str().to_string(),
+                id: None,
+                label: cat.t(&format!("alerts.kind.{k}")).to_string(),
+                count: n,
+            })
+            .collect(),
+        GroupBy::Commune => {
+            let units = commune_refs(conn, by_commune.keys().flatten().copied()).await?;
+            by_commune
+                .into_iter()
+                .map(|(c, n)| {
+                    let unit = c.and_then(|c| units.get(&c));
+                    AlertGroup {
+                        key: unit.map_or_else(|| "none".to_string(), |u| u.code.clone()),
+                        id: c,
+                        label: unit.map_or_else(
+                            || cat.t("alerts.group.no_commune").to_string(),
+                            |u| u.name.clone(),
+                        ),
+                        count: n,
+                    }
+                })
+                .collect()
+        }
+        GroupBy::WorkingGroup => {
+            let ids: Vec<i32> = ctx.projects.iter().map(|(id, _)| *id).collect();
+            by_working_group(conn, &ids, by_commune, cat).await?
+        }
+    };
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+    Ok(AlertGroups { by, groups, total })
 }
 
 /// The rows of one page, stream after stream from the cursor's, and the cursor of the next.
@@ -793,6 +999,11 @@ async fn shape(
                     params: BTreeMap::new(),
                     message: String::new(),
                     link: String::new(),
+                    subject: s.subject().to_string(),
+                    subject_id: r.sid,
+                    acknowledged_by: None,
+                    acknowledged_at: None,
+                    assignee: None,
                 },
                 r.other_id.and_then(|o| split_parents.get(&o).cloned()),
             )
@@ -897,9 +1108,12 @@ pub async fn review(
         id: row.id,
         subject: new.subject,
         subject_id: new.subject_id,
+        action: super::dto::ReviewAction::Review,
         actor: principal.actor(),
         reviewed_at: now.to_rfc3339(),
         note: new.note,
+        assignee: None,
+        until: None,
     })
 }
 
@@ -1022,17 +1236,19 @@ fn build(
     a.message = cat.fill(key, &vars);
     a.reason_key = key.to_string();
     a.params = p;
-    a.link = link(s, &a, r.sid);
+    a.link = link(s, &a, r.sid, ctx.desk_links);
     a
 }
 
-/// Where to act on an alert: the parcel of a change to a parcel, else the household's page in
-/// the field app, else the parcel or the hot spot on the map.
-fn link(s: Stream, a: &AlertDto, sid: i32) -> String {
+/// Where to act on an alert: the parcel of a change to a parcel, else the household's case
+/// file (the desktop page for leaders and administrators, the field app's page for members),
+/// else the parcel or the hot spot on the map.
+fn link(s: Stream, a: &AlertDto, sid: i32, desk: bool) -> String {
     match (s, a.household_id, a.parcel_id) {
         (Stream::ParcelSplit | Stream::LandUseChange, _, Some(parcel)) => {
             format!("/map?parcel={parcel}")
         }
+        (_, Some(h), _) if desk => format!("/households/{h}"),
         (_, Some(h), _) => format!("/field#/h/{h}"),
         (_, None, Some(parcel)) => format!("/map?parcel={parcel}"),
         (Stream::HotSpot, None, None) => format!("/map?hot_spot={sid}"),
@@ -1125,7 +1341,11 @@ mod tests {
             scope,
             communes: Some(vec![3, 4]),
             today,
-            not_visited_before: today.and_hms_opt(0, 0, 0).unwrap().and_utc().fixed_offset(),
+            not_visited_before: vec![(
+                today.and_hms_opt(0, 0, 0).unwrap().and_utc().fixed_offset(),
+                vec![1],
+            )],
+            desk_links: false,
             near_until: today,
             lang: Lang::Vi,
             personal: true,

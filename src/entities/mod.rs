@@ -2,6 +2,7 @@
 //! `migrations/`). The tables that do live in `crate::scoped`, behind the caller's scope.
 pub mod admin_units;
 pub mod alert_reviews;
+pub mod alert_triage;
 pub mod api_tokens;
 pub mod audit_events;
 pub mod hot_spots;

@@ -64,7 +64,10 @@ pub struct GrievanceDto {
     pub resolve_by: Option<NaiveDate>,
     pub resolved_on: Option<NaiveDate>,
     pub outcome: Option<String>,
+    /// The decision's (or incoming letter's) document number.
     pub document_no: Option<String>,
+    /// The acceptance's (thụ lý) document number.
+    pub accept_no: Option<String>,
     pub created_at: String,
     /// The next deadline of an open grievance, with days left and its rule.
     pub next_deadline: Option<DueDto>,
@@ -105,7 +108,7 @@ pub struct NewGrievance {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrievanceAction {
-    /// Thụ lý: `on` is the acceptance date (default today).
+    /// Thụ lý: `on` is the acceptance date (default today), `document_no` its number.
     Accept,
     /// Hand it to `assignee` (a username).
     Assign,
@@ -145,7 +148,7 @@ pub struct NewAppeal {
     pub document_no: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GrievanceQuery {
     /// Project code.
@@ -155,6 +158,22 @@ pub struct GrievanceQuery {
     /// Household id.
     pub household: Option<i32>,
     pub kind: Option<String>,
+    /// Username of the official handling it, or `none` for those not assigned yet.
+    pub assignee: Option<String>,
+    /// Commune (admin-unit) id: grievances signed by a household of the commune (the pre-2025
+    /// communes merged into it count as it).
+    pub commune_id: Option<i32>,
+    /// `id` (default, oldest first) or `deadline`: open grievances first, the most overdue
+    /// (then the nearest deadline) first, closed ones last, newest first.
+    pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u64>,
+}
+
+/// An official a grievance may be assigned to.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AssigneeDto {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
 }

@@ -2,7 +2,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::dto::{GrievanceDto, GrievancePatch, GrievanceQuery, NewAppeal, NewGrievance};
+use super::dto::{
+    AssigneeDto, GrievanceDto, GrievancePatch, GrievanceQuery, NewAppeal, NewGrievance,
+};
 use super::service;
 use crate::audit;
 use crate::auth::Principal;
@@ -183,4 +185,17 @@ pub async fn appeal(
     let dto = service::get(&*tx, &principal.scope, new_id, days, today).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(dto)))
+}
+
+/// Officials a grievance may be assigned to (active members, district leaders and
+/// administrators), for the desk's assignment form.
+#[utoipa::path(get, path = "/api/v1/grievances/assignees", tag = "grievances",
+    responses((status = 200, body = Vec<AssigneeDto>), (status = 403, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
+pub async fn assignees(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> AppResult<Json<Vec<AssigneeDto>>> {
+    principal.require(Permission::ReadPersonal)?;
+    Ok(Json(service::assignees(&state.db.conn).await?))
 }

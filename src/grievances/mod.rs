@@ -15,4 +15,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::list, handlers::create))
         .routes(routes!(handlers::get, handlers::update))
         .routes(routes!(handlers::appeal))
+        .routes(routes!(handlers::assignees))
 }

@@ -5,9 +5,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, JoinType, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::dto::{
@@ -50,6 +51,7 @@ struct Row {
     resolved_on: Option<NaiveDate>,
     outcome: Option<String>,
     document_no: Option<String>,
+    accept_no: Option<String>,
     created_at: DateTime<FixedOffset>,
 }
 
@@ -103,6 +105,7 @@ fn select_rows(scope: &Scope) -> SelectStatement {
         (g.clone(), G::ResolvedOn),
         (g.clone(), G::Outcome),
         (g.clone(), G::DocumentNo),
+        (g.clone(), G::AcceptNo),
         (g.clone(), G::CreatedAt),
     ])
     .expr_as(
@@ -216,6 +219,7 @@ fn to_dto(
         resolved_on: r.resolved_on,
         outcome: r.outcome,
         document_no: r.document_no,
+        accept_no: r.accept_no,
         created_at: r.created_at.to_rfc3339(),
         next_deadline,
         appeal_by,
@@ -262,7 +266,51 @@ async fn filter_list(
     if let Some(h) = q.household {
         stmt.cond_where(scoped::grievance_signed_by(G_ALIAS, h));
     }
+    match q
+        .assignee
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => {}
+        Some("none") => {
+            stmt.and_where(col(G::AssigneeId).is_null());
+        }
+        Some(name) => {
+            let id: Option<i32> = users::Entity::find()
+                .select_only()
+                .column(users::Column::Id)
+                .filter(users::Column::Username.eq(name))
+                .into_tuple()
+                .one(conn)
+                .await?;
+            // An unknown user handles nothing.
+            stmt.and_where(col(G::AssigneeId).eq(id.unwrap_or(-1)));
+        }
+    }
+    if let Some(communes) =
+        crate::admin_units::filter::commune_filter(conn, q.commune_id, None).await?
+    {
+        stmt.cond_where(scoped::grievance_signed_in(G_ALIAS, &communes));
+    }
     Ok(())
+}
+
+/// How the list is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sort {
+    Id,
+    Deadline,
+}
+
+fn parse_sort(s: Option<&str>) -> AppResult<Sort> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None | Some("id") => Ok(Sort::Id),
+        Some("deadline") => Ok(Sort::Deadline),
+        Some(other) => Err(AppError::BadRequest(format!(
+            "unknown sort `{other}`; use id or deadline"
+        ))),
+    }
 }
 
 /// Grievances in the caller's area, by ascending id.
@@ -274,14 +322,19 @@ pub async fn list(
     petition_days: i64,
     today: NaiveDate,
 ) -> AppResult<Page<GrievanceDto>> {
-    let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Ascending)?;
+    let sort = parse_sort(q.sort.as_deref())?;
     let mut stmt = select_rows(scope);
     filter_list(conn, &mut stmt, q).await?;
-    keyset.apply_statement(&mut stmt, (Alias::new(G_ALIAS), G::Id));
-    let rows = Row::find_by_statement(conn.get_database_backend().build(&stmt))
-        .all(conn)
-        .await?;
-    let page = keyset.page(rows, |r| r.id, |r| r);
+    let page = if sort == Sort::Deadline {
+        by_deadline(conn, stmt, q).await?
+    } else {
+        let keyset = Keyset::parse(q.limit, q.cursor.as_deref(), Direction::Ascending)?;
+        keyset.apply_statement(&mut stmt, (Alias::new(G_ALIAS), G::Id));
+        let rows = Row::find_by_statement(conn.get_database_backend().build(&stmt))
+            .all(conn)
+            .await?;
+        keyset.page(rows, |r| r.id, |r| r)
+    };
     let ids: Vec<i32> = page.items.iter().map(|r| r.id).collect();
     let mut hh = households_of(conn, scope, &ids).await?;
     Ok(Page {
@@ -295,6 +348,67 @@ pub async fn list(
             .collect(),
         next_cursor: page.next_cursor,
     })
+}
+
+/// One page ordered open first, by open deadline (the most overdue first), then the newest;
+/// the cursor is the offset of the next page.
+async fn by_deadline(
+    conn: &impl ConnectionTrait,
+    mut stmt: SelectStatement,
+    q: &GrievanceQuery,
+) -> AppResult<Page<Row>> {
+    let limit = crate::pagination::limit(q.limit)?;
+    let offset = crate::pagination::Cursor::decode(q.cursor.as_deref())?
+        .map_or(0, |c| u64::try_from(c.0).unwrap_or(0));
+    let deadline = scoped::grievance_open_deadline(G_ALIAS);
+    stmt.order_by_expr(
+        Expr::case(deadline.clone().is_null(), 1).finally(0).into(),
+        Order::Asc,
+    )
+    .order_by_expr(deadline, Order::Asc)
+    .order_by((Alias::new(G_ALIAS), G::Id), Order::Desc)
+    .limit(limit + 1)
+    .offset(offset);
+    let mut rows = Row::find_by_statement(conn.get_database_backend().build(&stmt))
+        .all(conn)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = offset + limit;
+    Ok(Page {
+        items: rows,
+        next_cursor: more
+            .then(|| crate::pagination::Cursor(i32::try_from(next).unwrap_or(i32::MAX)).encode()),
+    })
+}
+
+/// Officials a grievance may be assigned to: active users who may write (members, district
+/// leaders, administrators), by name.
+pub async fn assignees(conn: &impl ConnectionTrait) -> AppResult<Vec<super::dto::AssigneeDto>> {
+    let rows: Vec<(String, String, String)> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Username)
+        .column(users::Column::DisplayName)
+        .column(users::Column::Role)
+        .filter(users::Column::Disabled.eq(false))
+        .order_by_asc(users::Column::DisplayName)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, role)| {
+            crate::domain::Role::parse(role).is_some_and(|r| {
+                r.may(crate::domain::Permission::WriteVisits)
+                    || r.may(crate::domain::Permission::Administer)
+            })
+        })
+        .map(|(username, display_name, role)| super::dto::AssigneeDto {
+            username,
+            display_name,
+            role,
+        })
+        .collect())
 }
 
 /// The grievance's row (it has passed the scope; read through it all the same).
@@ -328,17 +442,28 @@ pub async fn get(
     Ok(to_dto(r, h, petition_days, today))
 }
 
+/// A 422 naming the field at fault (`details.field`), so a form shows it beside the field.
+fn invalid(code: &'static str, field: &str, message: String) -> AppError {
+    AppError::Unprocessable {
+        code,
+        message,
+        details: Some(serde_json::json!({"field": field})),
+    }
+}
+
 fn clean(field: &str, v: Option<String>, max: usize, required: bool) -> AppResult<Option<String>> {
     let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if required && v.is_none() {
-        return Err(AppError::invalid(
+        return Err(invalid(
             "missing_field",
+            field,
             format!("{field} is required"),
         ));
     }
     if v.as_ref().is_some_and(|s| s.chars().count() > max) {
-        return Err(AppError::invalid(
+        return Err(invalid(
             "invalid_field",
+            field,
             format!("{field} is limited to {max} characters"),
         ));
     }
@@ -347,14 +472,16 @@ fn clean(field: &str, v: Option<String>, max: usize, required: bool) -> AppResul
 
 fn check_received(on: NaiveDate, today: NaiveDate) -> AppResult<()> {
     if on > today {
-        return Err(AppError::invalid(
+        return Err(invalid(
             "date_in_future",
+            "received_on",
             format!("received_on {on} is in the future"),
         ));
     }
     if on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(on) {
-        return Err(AppError::invalid(
+        return Err(invalid(
             "invalid_date",
+            "received_on",
             format!("received_on {on} is before 2000"),
         ));
     }
@@ -413,9 +540,10 @@ fn new_row(g: Insert, petition_days: i64) -> scoped::grievances::ActiveModel {
 fn check_new(input: &NewGrievance, today: NaiveDate) -> AppResult<i32> {
     check_received(input.received_on, today)?;
     if input.households.is_empty() || input.households.len() > 500 {
-        return Err(AppError::invalid(
+        return Err(invalid(
             "invalid_households",
-            "households must list 1 to 500 households (`[{\"household_id\": 1}]`)",
+            "households",
+            "households must list 1 to 500 households (`[{\"household_id\": 1}]`)".into(),
         ));
     }
     let mut seen = HashSet::new();
@@ -437,8 +565,9 @@ fn check_new(input: &NewGrievance, today: NaiveDate) -> AppResult<i32> {
     let n = i32::try_from(input.households.len()).unwrap_or(i32::MAX);
     let signers = input.signers.unwrap_or(n);
     if signers < n {
-        return Err(AppError::invalid(
+        return Err(invalid(
             "invalid_signers",
+            "signers",
             format!("signers ({signers}) cannot be fewer than the households listed ({n})"),
         ));
     }
@@ -571,7 +700,13 @@ async fn active_user(conn: &impl ConnectionTrait, name: &str) -> AppResult<i32> 
         .into_tuple()
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::invalid("unknown_user", format!("no active user named `{name}`")))
+        .ok_or_else(|| {
+            invalid(
+                "unknown_user",
+                "assignee",
+                format!("no active user named `{name}`"),
+            )
+        })
 }
 
 /// Changes `r` as the action says (status, dates, outcome, assignee), or says why it cannot.
@@ -600,6 +735,7 @@ async fn apply_action(
             }
             r.status = GrievanceStatus::Accepted;
             r.accepted_on = Some(on);
+            r.accept_no = clean("document_no", p.document_no.clone(), 100, false)?;
         }
         GrievanceAction::Assign => {
             let name = clean("assignee", p.assignee.clone(), 100, true)?.unwrap_or_default();
@@ -698,6 +834,7 @@ async fn save(
             (G::AssigneeId, r.assignee_id.into()),
             (G::Outcome, r.outcome.clone().into()),
             (G::DocumentNo, r.document_no.clone().into()),
+            (G::AcceptNo, r.accept_no.clone().into()),
             (G::ResolvedOn, r.resolved_on.into()),
             (G::Complex, r.complex.into()),
             (G::EspeciallyComplex, r.especially_complex.into()),
@@ -732,8 +869,9 @@ pub async fn patch(
     }
     let on = p.on.unwrap_or(today);
     if on > today {
-        return Err(AppError::invalid(
+        return Err(invalid(
             "date_in_future",
+            "on",
             format!("on {on} is in the future"),
         ));
     }
@@ -746,7 +884,7 @@ pub async fn patch(
     save(conn, &who.scope, id, &r).await?;
     Ok(serde_json::json!({
         "action": action_name(p.action), "status": r.status, "on": on,
-        "assignee": p.assignee, "document_no": r.document_no,
+        "assignee": p.assignee, "document_no": r.document_no, "accept_no": r.accept_no,
         "resolve_by": r.resolve_by,
     }))
 }

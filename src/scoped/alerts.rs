@@ -135,6 +135,8 @@ pub struct SignersRow {
     pub signers: Option<i64>,
     pub commune_id: Option<i32>,
     pub household_id: Option<i32>,
+    /// When it was received (the hot spot's age runs from it).
+    pub received_on: Option<chrono::NaiveDate>,
 }
 
 /// The open grievances of a project with how many households signed them.
@@ -154,6 +156,10 @@ pub async fn hot_spot_signers(
             Func::min(col("gh", "household_id")),
             Alias::new("household_id"),
         )
+        .expr_as(
+            Func::max(col("g", "received_on")),
+            Alias::new("received_on"),
+        )
         .group_by_col(column("g", "id"));
     SignersRow::find_by_statement(conn.get_database_backend().build(&stmt))
         .all(conn)
@@ -167,6 +173,8 @@ pub struct RepeatRow {
     pub household_id: i32,
     pub commune_id: i32,
     pub previous: Option<i32>,
+    /// When the repeat filing was received.
+    pub received_on: chrono::NaiveDate,
 }
 
 /// Every signer of the project's open grievances, with the last decided grievance the same
@@ -202,6 +210,7 @@ pub async fn hot_spot_repeats(
         .expr_as(col("gh", "household_id"), Alias::new("household_id"))
         .expr_as(col("h", "commune_id"), Alias::new("commune_id"))
         .expr_as(subquery(previous), Alias::new("previous"))
+        .expr_as(col("g", "received_on"), Alias::new("received_on"))
         .order_by(column("g", "id"), Order::Asc)
         .order_by(column("gh", "household_id"), Order::Asc);
     RepeatRow::find_by_statement(conn.get_database_backend().build(&stmt))
@@ -214,6 +223,9 @@ pub async fn hot_spot_repeats(
 pub struct CommuneOpenRow {
     pub commune_id: i32,
     pub n: i64,
+    /// The latest of those grievances received (the commune is over the threshold since then
+    /// at least).
+    pub latest: Option<chrono::NaiveDate>,
 }
 
 /// Communes with more than `threshold` open grievances of the project.
@@ -225,6 +237,7 @@ pub async fn hot_spot_communes(
     let mut stmt = open_grievances_with_signers(project_id);
     stmt.expr_as(col("h", "commune_id"), Alias::new("commune_id"))
         .expr_as(Func::count_distinct(col("g", "id")), Alias::new("n"))
+        .expr_as(Func::max(col("g", "received_on")), Alias::new("latest"))
         .group_by_col(column("h", "commune_id"))
         .and_having(Func::count_distinct(col("g", "id")).gt(threshold));
     CommuneOpenRow::find_by_statement(conn.get_database_backend().build(&stmt))

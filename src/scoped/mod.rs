@@ -527,3 +527,6 @@ pub use parcel_panel::*;
 
 mod casework;
 pub use casework::*;
+
+mod desk;
+pub use desk::*;

@@ -662,3 +662,292 @@ async fn the_commune_filter_tells_apart_units_that_share_a_code() {
     let none = page(&app, &leader, "commune_id=999999&limit=1").await;
     assert_eq!(none["total"], 0);
 }
+
+async fn triage(app: &TestApp, client: &Client, body: Value) -> (StatusCode, Value) {
+    app.post_json(client, "/api/v1/alerts/reviews", &body).await
+}
+
+async fn groups(app: &TestApp, client: &Client, query: &str) -> Value {
+    let (status, body) = app
+        .get_json(
+            client,
+            &format!("/api/v1/alerts/groups?project=HPDQ2&{query}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+fn group_sum(g: &Value) -> i64 {
+    g["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["count"].as_i64().unwrap())
+        .sum()
+}
+
+/// Triage (issue 12.7): a leader acknowledges, assigns and snoozes; a snoozed alert leaves the
+/// list and its counts; leaders are linked to the desktop case file; members of another area
+/// get 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaders_acknowledge_assign_and_snooze_alerts() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let member_b = app.login("member_b").await;
+    let before = page(&app, &leader, "kind=not_visited&limit=5").await;
+    let n_before = before["counts"]["not_visited"].as_i64().unwrap();
+    let target = &before["items"][0];
+    assert_eq!(target["subject"], "not_visited");
+    let hid = target["household_id"].as_i64().unwrap();
+    assert_eq!(target["subject_id"].as_i64().unwrap(), hid);
+    // Leaders go to the case file, members stay on the field app.
+    assert_eq!(target["link"], format!("/households/{hid}"));
+    let member_a = app.login("member_a").await;
+    let theirs = page(&app, &member_a, "kind=not_visited&limit=1").await;
+    assert!(theirs["items"][0]["link"]
+        .as_str()
+        .unwrap()
+        .starts_with("/field#/h/"));
+
+    // A snooze needs a later day and a reason, each named as the field at fault.
+    let tomorrow = today() + Duration::days(1);
+    let body = |extra: Value| {
+        let mut b = json!({"subject": "not_visited", "subject_id": hid});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let (status, err) = triage(
+        &app,
+        &leader,
+        body(json!({"action": "snooze", "until": today(), "note": "Hộ đi làm xa"})),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["details"]["field"], "until");
+    let (status, err) = triage(
+        &app,
+        &leader,
+        body(json!({"action": "snooze", "until": tomorrow})),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["details"]["field"], "note");
+    let (status, err) = triage(
+        &app,
+        &leader,
+        body(json!({"action": "assign", "assignee": "ghost"})),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["details"]["field"], "assignee");
+
+    // Acknowledge and assign: the alert stays, marked.
+    let (status, ack) = triage(&app, &leader, body(json!({"action": "acknowledge"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{ack}");
+    assert_eq!(ack["action"], "acknowledge");
+    let (status, given) = triage(
+        &app,
+        &leader,
+        body(json!({"action": "assign", "assignee": "member_a"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{given}");
+    let again = all(&app, &leader, "kind=not_visited&limit=500").await;
+    let mine = having(&again, "household_id", hid);
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["assignee"], "member_a");
+    assert!(mine[0]["acknowledged_by"].is_string(), "{}", mine[0]);
+    assert!(mine[0]["acknowledged_at"].is_string());
+
+    // Another area's member: 404, as for an unknown household (member_a's household).
+    let a_hid = theirs["items"][0]["household_id"].as_i64().unwrap();
+    let (status, err) = triage(
+        &app,
+        &member_b,
+        json!({"subject": "not_visited", "subject_id": a_hid, "action": "acknowledge"}),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::NOT_FOUND);
+    let (status, err) = triage(
+        &app,
+        &leader,
+        json!({"subject": "not_visited", "subject_id": 9_999_999, "action": "acknowledge"}),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::NOT_FOUND);
+
+    // Snoozed until tomorrow with a reason: gone from the list and its count.
+    let (status, snoozed) = triage(
+        &app,
+        &leader,
+        body(json!({"action": "snooze", "until": tomorrow, "note": "Hộ đi làm ăn xa, hẹn về sau Tết"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{snoozed}");
+    assert_eq!(snoozed["until"], tomorrow.to_string());
+    let after = page(&app, &leader, "kind=not_visited&limit=500").await;
+    assert_eq!(
+        after["counts"]["not_visited"].as_i64().unwrap(),
+        n_before - 1
+    );
+    let rest = all(&app, &leader, "kind=not_visited&limit=500").await;
+    assert!(having(&rest, "household_id", hid).is_empty());
+    // Written down in the audit trail.
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE entity = 'alert_triage'")
+        .await;
+    assert_eq!(audited, 3);
+    // Reviews of splits stay for writers only.
+    let (status, err) = triage(
+        &app,
+        &leader,
+        json!({"subject": "household_split", "subject_id": hid}),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::FORBIDDEN);
+}
+
+/// Grouping (issue 13.3): by commune and by kind the counts add up to the list's total, under
+/// the caller's area; by working group every group of the project is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_group_by_commune_working_group_and_kind() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let list = page(&app, &leader, "limit=1").await;
+    let total = list["total"].as_i64().unwrap();
+    let by_commune = groups(&app, &leader, "by=commune").await;
+    assert_eq!(by_commune["total"].as_i64().unwrap(), total);
+    assert_eq!(group_sum(&by_commune), total);
+    assert!(by_commune["groups"].as_array().unwrap().len() >= 2);
+    // Largest first, each one's count is the list filtered to that commune.
+    let first = &by_commune["groups"][0];
+    let n_first = first["count"].as_i64().unwrap();
+    assert!(by_commune["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["count"].as_i64().unwrap() <= n_first));
+    let there = page(
+        &app,
+        &leader,
+        &format!("commune_id={}&limit=1", first["id"].as_i64().unwrap()),
+    )
+    .await;
+    assert_eq!(there["total"].as_i64().unwrap(), n_first);
+    let by_kind = groups(&app, &leader, "by=kind&lang=en").await;
+    assert_eq!(group_sum(&by_kind), total);
+    for g in by_kind["groups"].as_array().unwrap() {
+        let kind = g["key"].as_str().unwrap();
+        assert_eq!(g["count"], list["counts"][kind], "{kind}");
+        assert!(!g["label"].as_str().unwrap().contains('.'), "{g}");
+    }
+    let by_group = groups(&app, &leader, "by=working_group").await;
+    assert!(group_sum(&by_group) >= total);
+    assert!(by_group["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["id"].is_number() && !g["label"].as_str().unwrap().is_empty()));
+    // A kind filter narrows the groups as it narrows the list.
+    let nv = groups(&app, &leader, "by=commune&kind=not_visited").await;
+    assert_eq!(
+        group_sum(&nv),
+        list["counts"]["not_visited"].as_i64().unwrap()
+    );
+    // member_b: her area only, and the sums still match her list.
+    let member_b = app.login("member_b").await;
+    let hers = page(&app, &member_b, "limit=1").await;
+    let hers_g = groups(&app, &member_b, "by=commune").await;
+    assert_eq!(group_sum(&hers_g), hers["total"].as_i64().unwrap());
+    assert!(hers_g["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["label"] == "Xã Bình Hải"));
+    let (status, _) = app
+        .get_json(&leader, "/api/v1/alerts/groups?by=hamlet")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// The "not visited" threshold is the project's (issue 13.3): administrators set it, the list
+/// follows and says which it is; hot spots show their age.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_visited_threshold_is_a_project_setting() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let leader = app.login("leader").await;
+    let member = app.login("member_a").await;
+    let (status, s) = app
+        .get_json(&leader, "/api/v1/projects/HPDQ2/settings/alerts")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!(s["not_visited_days"], 30);
+    assert_eq!(s["custom"], false);
+    let nv = |p: &Value| p["counts"]["not_visited"].as_i64().unwrap();
+    let at_30 = page(&app, &leader, "limit=1").await;
+    assert_eq!(at_30["not_visited_days"], 30);
+
+    let put = |client: &Client, days: Value| {
+        let client = client.clone();
+        let url = app.url("/api/v1/projects/HPDQ2/settings/alerts");
+        async move {
+            json_of(
+                client
+                    .put(url)
+                    .json(&json!({"not_visited_days": days}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    for who in [&leader, &member] {
+        let (status, err) = put(who, json!(7)).await;
+        assert_error(status, &err, StatusCode::FORBIDDEN);
+    }
+    let (status, err) = put(&admin, json!(1000)).await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["details"]["field"], "not_visited_days");
+
+    let (status, s) = put(&admin, json!(365)).await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!(s["not_visited_days"], 365);
+    assert_eq!(s["custom"], true);
+    let at_365 = page(&app, &leader, "limit=1").await;
+    assert_eq!(at_365["not_visited_days"], 365);
+    let (status, _) = put(&admin, json!(1)).await;
+    assert_eq!(status, StatusCode::OK);
+    let at_1 = page(&app, &leader, "limit=1").await;
+    assert_eq!(at_1["not_visited_days"], 1);
+    assert!(nv(&at_1) >= nv(&at_30) && nv(&at_30) >= nv(&at_365));
+    assert!(nv(&at_1) > nv(&at_365), "{} vs {}", nv(&at_1), nv(&at_365));
+    // Members' lists follow too.
+    let m1 = page(&app, &member, "limit=1").await;
+    let (status, s) = put(&admin, Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(s["custom"], false);
+    assert_eq!(s["not_visited_days"], 30);
+    let m30 = page(&app, &member, "limit=1").await;
+    assert!(nv(&m1) >= nv(&m30));
+    assert_eq!(nv(&page(&app, &leader, "limit=1").await), nv(&at_30));
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE entity = 'project_alert_settings'")
+        .await;
+    assert_eq!(audited, 3);
+
+    // Hot spots count their days from the grievance that raised them, not from the read.
+    let spots = all(&app, &leader, "kind=hot_spot&limit=500").await;
+    assert!(!spots.is_empty());
+    assert!(
+        spots.iter().any(|s| s["days"].as_i64().unwrap() > 0),
+        "{spots:?}"
+    );
+    assert!(spots
+        .iter()
+        .all(|s| s["since"].as_str().unwrap() <= today().to_string().as_str()));
+}

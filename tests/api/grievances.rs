@@ -487,3 +487,202 @@ async fn second_round_complaint_window() {
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "appeal_too_early");
 }
+
+/// The desk's flow: intake for two households, assignment, acceptance with its number,
+/// resolution with the decision's number, the second round; the list's filters and its order.
+#[tokio::test]
+async fn desk_flow_filters_and_deadline_order() {
+    let app = TestApp::spawn().await;
+    let member_a = app.login("member_a").await;
+    let member_b = app.login("member_b").await;
+    let leader = app.login("leader").await;
+    let hs = households_in(&app, "21043", 2).await;
+    let commune = app
+        .count(&format!(
+            "SELECT CAST(commune_id AS BIGINT) FROM households WHERE id = {}",
+            hs[0]
+        ))
+        .await;
+    let other_commune = app
+        .count(
+            "SELECT CAST(MIN(h.commune_id) AS BIGINT) FROM households h JOIN admin_units u \
+             ON u.id = h.commune_id WHERE u.code <> '21043'",
+        )
+        .await;
+    let today = legal::today_vn();
+    let mut body = complaint(hs[0], today - Duration::days(3));
+    body["households"] = json!([{"household_id": hs[0]}, {"household_id": hs[1]}]);
+    body["signers"] = json!(3);
+    let g = file(&app, &member_a, body.clone()).await;
+    assert_eq!(g["households"].as_array().unwrap().len(), 2);
+    assert_eq!(g["signers"], 3);
+    assert!(g["assignee"].is_null());
+
+    // 422s name their field, so the form shows them beside it.
+    let mut bad = body.clone();
+    bad["content"] = json!("  ");
+    let (status, err) = app.post_json(&member_a, "/api/v1/grievances", &bad).await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["details"]["field"], "content", "{err}");
+    let mut bad = body.clone();
+    bad["signers"] = json!(1);
+    let (status, err) = app.post_json(&member_a, "/api/v1/grievances", &bad).await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["details"]["field"], "signers", "{err}");
+
+    // The people it can be assigned to; assigned, it is found by its assignee.
+    let (status, people) = app.get_json(&leader, "/api/v1/grievances/assignees").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(people
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["username"] == "member_a" && p["display_name"].is_string()));
+    assert!(people
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["role"] != "leader"));
+    let (status, got) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "assign", "assignee": "member_a"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    let (status, err) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "assign", "assignee": "nobody"}),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["details"]["field"], "assignee");
+    let ids = |items: &[Value]| items.iter().map(|x| x["id"].clone()).collect::<Vec<_>>();
+    let mine = app
+        .all_pages(
+            &leader,
+            "/api/v1/grievances?project=HPDQ2&assignee=member_a",
+        )
+        .await;
+    assert!(ids(&mine).contains(&g["id"]));
+    assert!(mine.iter().all(|x| x["assignee"] == "member_a"));
+    let unassigned = app
+        .all_pages(&leader, "/api/v1/grievances?project=HPDQ2&assignee=none")
+        .await;
+    assert!(!ids(&unassigned).contains(&g["id"]));
+    let here = app
+        .all_pages(
+            &leader,
+            &format!("/api/v1/grievances?project=HPDQ2&commune_id={commune}"),
+        )
+        .await;
+    assert!(ids(&here).contains(&g["id"]));
+    let there = app
+        .all_pages(
+            &leader,
+            &format!("/api/v1/grievances?project=HPDQ2&commune_id={other_commune}"),
+        )
+        .await;
+    assert!(!ids(&there).contains(&g["id"]));
+    let of_household = app
+        .all_pages(&leader, &format!("/api/v1/grievances?household={}", hs[1]))
+        .await;
+    assert!(ids(&of_household).contains(&g["id"]));
+
+    // member_b's area does not hold these households: 404 to read or to assign.
+    let (status, _) = app
+        .get_json(&member_b, &format!("/api/v1/grievances/{}", g["id"]))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = act(
+        &app,
+        &member_b,
+        &g["id"],
+        json!({"action": "assign", "assignee": "member_b"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Leaders read, but do not write.
+    let (status, _) = act(&app, &leader, &g["id"], json!({"action": "accept"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Accepted with its number, resolved with the decision's number and outcome.
+    let (status, got) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "accept", "on": today - Duration::days(1), "document_no": "12/TB-UBND"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got["status"], "accepted");
+    assert_eq!(got["accept_no"], "12/TB-UBND");
+    assert_eq!(got["next_deadline"]["step"], "resolve");
+    let (status, got) = act(
+        &app,
+        &member_a,
+        &g["id"],
+        json!({"action": "resolve", "document_no": "45/QĐ-UBND", "outcome": "Giữ nguyên đơn giá"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got["status"], "resolved");
+    assert_eq!(got["document_no"], "45/QĐ-UBND");
+    assert_eq!(got["accept_no"], "12/TB-UBND");
+    assert!(got["next_deadline"].is_null());
+    assert!(got["appeal_by"].is_string());
+    let (status, second) = app
+        .post_json(
+            &member_a,
+            &format!("/api/v1/grievances/{}/appeal", g["id"]),
+            &json!({"received_on": today, "content": "Không đồng ý quyết định giải quyết lần đầu"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_eq!(second["round"], 2);
+    assert_eq!(second["parent_id"], g["id"]);
+    assert_eq!(second["households"].as_array().unwrap().len(), 2);
+
+    // Overdue first: a complaint received 40 days ago missed its acceptance.
+    let late = file(
+        &app,
+        &member_a,
+        complaint(hs[1], today - Duration::days(40)),
+    )
+    .await;
+    assert!(late["next_deadline"]["overdue"].as_bool().unwrap());
+    let sorted = app
+        .all_pages(
+            &leader,
+            "/api/v1/grievances?project=HPDQ2&sort=deadline&limit=3",
+        )
+        .await;
+    let all = app
+        .all_pages(&leader, "/api/v1/grievances?project=HPDQ2")
+        .await;
+    assert_eq!(sorted.len(), all.len(), "the offset cursor walks every one");
+    let lefts: Vec<Option<i64>> = sorted
+        .iter()
+        .map(|x| x["next_deadline"]["days_left"].as_i64())
+        .collect();
+    let open_end = lefts
+        .iter()
+        .position(Option::is_none)
+        .unwrap_or(lefts.len());
+    assert!(
+        lefts[open_end..].iter().all(Option::is_none),
+        "closed ones last"
+    );
+    assert!(
+        lefts[..open_end].windows(2).all(|w| w[0] <= w[1]),
+        "{lefts:?}"
+    );
+    assert!(lefts[0].unwrap() < 0, "the most overdue first: {lefts:?}");
+    let (status, _) = app
+        .get_json(&leader, "/api/v1/grievances?sort=sideways")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -27,6 +27,8 @@ pub struct Model {
     pub accepted_on: Option<Date>,
     pub notify_by: Option<Date>,
     pub especially_complex: bool,
+    /// The acceptance's (thụ lý) document number.
+    pub accept_no: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,5 +31,7 @@ mod public;
 mod reports;
 mod service;
 mod tiles;
+mod tokens;
+mod users;
 mod visits;
 mod working_groups;

@@ -13,7 +13,7 @@ async fn patch(app: &TestApp, client: &Client, path: &str, body: &Value) -> (Sta
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {
     app.count(&format!(
-        "SELECT id FROM users WHERE username = '{username}'"
+        "SELECT CAST(id AS BIGINT) FROM users WHERE username = '{username}'"
     ))
     .await
 }

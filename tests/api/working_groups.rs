@@ -489,17 +489,17 @@ async fn admin_changes_a_group_with_ids_checked() {
         .clone();
     let id = group["id"].as_i64().unwrap();
     let member_b = app
-        .count("SELECT id FROM users WHERE username = 'member_b'")
+        .count("SELECT CAST(id AS BIGINT) FROM users WHERE username = 'member_b'")
         .await;
     let leader = app
-        .count("SELECT id FROM users WHERE username = 'leader'")
+        .count("SELECT CAST(id AS BIGINT) FROM users WHERE username = 'leader'")
         .await;
     // A unit after the 2025 reform (Vạn Tường) and one before it (Bình Thuận).
     let after = app
-        .count("SELECT id FROM admin_units WHERE code = '21061' AND valid_to IS NULL")
+        .count("SELECT CAST(id AS BIGINT) FROM admin_units WHERE code = '21061' AND valid_to IS NULL")
         .await;
     let before = app
-        .count("SELECT id FROM admin_units WHERE code = '21043' AND valid_to IS NOT NULL")
+        .count("SELECT CAST(id AS BIGINT) FROM admin_units WHERE code = '21043' AND valid_to IS NOT NULL")
         .await;
 
     let (s, b) = patch_group(

@@ -190,8 +190,8 @@ async function groupsTab(panel) {
         name: values.name,
         project: values.project,
         leader_id: values.leader_id ? Number(values.leader_id) : null,
-        member_ids: new FormData(f).getAll('member_ids').map(Number),
-        area_ids: new FormData(f).getAll('area_ids').map(Number),
+        member_ids: new FormData(f).getAll('member_ids').filter(Boolean).map(Number),
+        area_ids: new FormData(f).getAll('area_ids').filter(Boolean).map(Number),
       };
       if (group) return api(`/api/v1/working-groups/${group.id}`, { method: 'PATCH', body });
       if (body.leader_id === null) delete body.leader_id;

@@ -8,6 +8,8 @@ import { dateInput, readDates } from '../lib/dates.js';
 const ACTIONS = ['read', 'create', 'update', 'override', 'revoke', 'reset_password', 'login', 'login_failed',
   'import', 'export', 'report', 'done', 'reopen'];
 const P = 'admin_audit.';
+/** Detail fields whose values are vocabulary words (shown through the catalogue). */
+const VOCABULARY_FIELDS = ['role', 'access', 'scope'];
 const tr = (key, vars) => t(P + key, vars);
 /** A catalogue word for `prefix.value`, or the value itself when the catalogue has none. */
 const word = (prefix, value) => {
@@ -76,7 +78,8 @@ async function main() {
     const parts = [];
     for (const [k, v] of Object.entries(d)) {
       if (v === null || v === undefined || (Array.isArray(v) && !v.length)) continue;
-      const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      const text = typeof v === 'object' ? JSON.stringify(v)
+        : VOCABULARY_FIELDS.includes(k) ? word('value', v) : String(v);
       parts.push(`${word('field', k)}: ${text}`);
     }
     return h('td', { className: 'text detail', textContent: parts.join(' · ') });

@@ -93,7 +93,7 @@ pub struct AuthCache {
 }
 
 /// How often a token's `last_used_at` is written at most.
-const TOKEN_USE_EVERY: Duration = Duration::from_secs(60);
+const TOKEN_USE_EVERY: Duration = Duration::from_mins(1);
 
 const CACHE_TTL: Duration = Duration::from_secs(10);
 const CACHE_MAX: usize = 10_000;

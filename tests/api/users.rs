@@ -434,16 +434,17 @@ async fn the_audit_log_filters_by_user_household_day_and_action() {
         .get_json(&admin, &format!("/api/v1/audit?household={household}"))
         .await;
     let items = page["items"].as_array().unwrap();
+    let hid = household.to_string();
     assert!(
         items.iter().any(|e| e["action"] == "read"
             && e["user_id"] == member_id
-            && e["entity_id"] == household.to_string()),
+            && e["entity_id"].as_str() == Some(hid.as_str())),
         "{page}"
     );
     assert!(
         items
             .iter()
-            .all(|e| e["entity_id"] == household.to_string()
+            .all(|e| e["entity_id"].as_str() == Some(hid.as_str())
                 || e["detail"]["household_id"] == household),
         "{page}"
     );

@@ -496,7 +496,9 @@ async fn admin_changes_a_group_with_ids_checked() {
         .await;
     // A unit after the 2025 reform (Vạn Tường) and one before it (Bình Thuận).
     let after = app
-        .count("SELECT CAST(id AS BIGINT) FROM admin_units WHERE code = '21061' AND valid_to IS NULL")
+        .count(
+            "SELECT CAST(id AS BIGINT) FROM admin_units WHERE code = '21061' AND valid_to IS NULL",
+        )
         .await;
     let before = app
         .count("SELECT CAST(id AS BIGINT) FROM admin_units WHERE code = '21043' AND valid_to IS NOT NULL")

@@ -25,6 +25,7 @@ mod m20261130_000003_alerts;
 mod m20261130_000004_imports;
 mod m20261130_000005_public;
 mod m20261204_desk_alert_triage;
+mod m20261204_people_access;
 mod util;
 
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_imports::Migration),
             Box::new(m20261130_000005_public::Migration),
             Box::new(m20261204_desk_alert_triage::Migration),
+            Box::new(m20261204_people_access::Migration),
         ]
     }
 }

@@ -1,8 +1,10 @@
 //! The append-only audit trail: every write and every read of a household's personal data.
 use axum::extract::State;
 use axum::Json;
-use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -10,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Principal;
 use crate::domain::Permission;
-use crate::entities::audit_events;
+use crate::entities::{audit_events, users};
 use crate::error::AppResult;
 use crate::extract::ApiQuery;
 use crate::pagination::{Direction, Keyset, Page};
@@ -77,26 +79,52 @@ async fn insert(
 pub struct AuditEventDto {
     pub id: i32,
     pub at: String,
+    /// `user:<username>`, `token:<id>` or `system`.
     pub actor: String,
+    /// The user who acted, when a user did.
+    pub user_id: Option<i32>,
+    /// That user's display name (as it is now).
+    pub user_display_name: Option<String>,
     pub action: String,
     pub entity: String,
     pub entity_id: Option<String>,
     pub detail: serde_json::Value,
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub entity: Option<String>,
     pub entity_id: Option<String>,
     pub action: Option<String>,
+    /// Events of this user (id).
+    pub user_id: Option<i32>,
+    /// Events about this household: reads and changes of it, its case, visits, stages.
+    pub household: Option<i32>,
+    /// From this day on (`YYYY-MM-DD`, Vietnam time).
+    pub from: Option<NaiveDate>,
+    /// Up to and including this day (`YYYY-MM-DD`, Vietnam time).
+    pub to: Option<NaiveDate>,
     pub cursor: Option<String>,
     pub limit: Option<u64>,
 }
 
-/// The audit trail, newest first (administrators only).
+/// The first instant of a Vietnamese calendar day, in UTC as the events are stored.
+fn vn_day_start(day: NaiveDate) -> DateTime<FixedOffset> {
+    let vn = FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| Utc.fix());
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(vn).single())
+        .map_or_else(
+            || Utc::now().fixed_offset(),
+            |t| t.with_timezone(&Utc).fixed_offset(),
+        )
+}
+
+/// The audit trail, newest first (administrators only), filtered by user, household, days
+/// (Vietnam time), action and entity.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = Page<AuditEventDto>)))]
+    responses((status = 200, body = Page<AuditEventDto>), (status = 400, body = crate::error::ErrorEnvelope),
+              (status = 401, body = crate::error::ErrorEnvelope), (status = 403, body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
@@ -115,20 +143,59 @@ pub async fn events(
     q: &AuditQuery,
     keyset: Keyset,
 ) -> Result<Page<AuditEventDto>, DbErr> {
+    use audit_events::Column as C;
+    let given = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let mut query = audit_events::Entity::find();
-    if let Some(e) = &q.entity {
-        query = query.filter(audit_events::Column::Entity.eq(e.as_str()));
+    if let Some(e) = given(&q.entity) {
+        query = query.filter(C::Entity.eq(e));
     }
-    if let Some(e) = &q.entity_id {
-        query = query.filter(audit_events::Column::EntityId.eq(e.as_str()));
+    if let Some(e) = given(&q.entity_id) {
+        query = query.filter(C::EntityId.eq(e));
     }
-    if let Some(a) = &q.action {
-        query = query.filter(audit_events::Column::Action.eq(a.as_str()));
+    if let Some(a) = given(&q.action) {
+        query = query.filter(C::Action.eq(a));
     }
-    let rows = keyset
-        .apply(query, audit_events::Column::Id)
-        .all(conn)
-        .await?;
+    if let Some(u) = q.user_id {
+        query = query.filter(C::UserId.eq(u));
+    }
+    if let Some(h) = q.household {
+        // The household itself and its case by id; visits, stages, grievances name it in
+        // their detail (`"household_id":N` followed by `,` or `}` so 12 does not match 123).
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(C::Entity.is_in(["household", "case"]))
+                        .add(C::EntityId.eq(h.to_string())),
+                )
+                .add(C::Detail.contains(format!("\"household_id\":{h},")))
+                .add(C::Detail.contains(format!("\"household_id\":{h}}}"))),
+        );
+    }
+    if let Some(d) = q.from {
+        query = query.filter(C::At.gte(vn_day_start(d)));
+    }
+    if let Some(d) = q.to.and_then(|d| d.succ_opt()) {
+        query = query.filter(C::At.lt(vn_day_start(d)));
+    }
+    let rows = keyset.apply(query, C::Id).all(conn).await?;
+    let user_ids: Vec<i32> = rows.iter().filter_map(|r| r.user_id).collect();
+    let names: HashMap<i32, String> = if user_ids.is_empty() {
+        HashMap::new()
+    } else {
+        users::Entity::find()
+            .filter(users::Column::Id.is_in(user_ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect()
+    };
     Ok(keyset.page(
         rows,
         |r| r.id,
@@ -136,6 +203,8 @@ pub async fn events(
             id: r.id,
             at: r.at.to_rfc3339(),
             actor: r.actor,
+            user_display_name: r.user_id.and_then(|u| names.get(&u).cloned()),
+            user_id: r.user_id,
             action: r.action,
             entity: r.entity,
             entity_id: r.entity_id,

@@ -90,7 +90,13 @@ impl Principal {
 #[derive(Clone, Default)]
 pub struct AuthCache {
     inner: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+    /// When each token's `last_used_at` was last written, so a busy client costs at most one
+    /// write a minute.
+    token_uses: Arc<Mutex<HashMap<i32, Instant>>>,
 }
+
+/// How often a token's `last_used_at` is written at most.
+const TOKEN_USE_EVERY: Duration = Duration::from_mins(1);
 
 const CACHE_TTL: Duration = Duration::from_secs(10);
 const CACHE_MAX: usize = 10_000;
@@ -116,6 +122,62 @@ impl AuthCache {
         if let Ok(mut map) = self.inner.lock() {
             map.remove(key);
         }
+    }
+
+    /// Drops every cached session of a user (disabled, role changed): their next request is
+    /// checked against the database again.
+    pub fn forget_user(&self, user_id: i32) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.retain(|_, (p, _)| p.user_id != Some(user_id));
+        }
+    }
+
+    /// Drops a token from the cache (revoked): its next request is refused at once.
+    pub fn forget_token(&self, token_id: i32) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.retain(|_, (p, _)| p.token.is_none_or(|(id, _)| id != token_id));
+        }
+    }
+
+    /// Drops everything (working-group membership or areas changed: many scopes at once).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.clear();
+        }
+    }
+
+    /// Whether a use of the token now should be written (none in the last minute); marks it.
+    fn token_use_due(&self, token_id: i32) -> bool {
+        let Ok(mut map) = self.token_uses.lock() else {
+            return false;
+        };
+        let due = map
+            .get(&token_id)
+            .is_none_or(|at| at.elapsed() >= TOKEN_USE_EVERY);
+        if due {
+            if map.len() >= CACHE_MAX {
+                map.clear();
+            }
+            map.insert(token_id, Instant::now());
+        }
+        due
+    }
+}
+
+/// Records that a token was used, at most once a minute per token; a failure to write is
+/// logged, never the caller's problem.
+async fn note_token_use(state: &AppState, token_id: i32) {
+    if !state.auth_cache.token_use_due(token_id) {
+        return;
+    }
+    let written = async {
+        let tx = state.db.write().await?;
+        service::touch_token(&*tx, token_id).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = written {
+        tracing::warn!(error = %e, token_id, "could not record the token's last use");
     }
 }
 
@@ -150,6 +212,9 @@ impl FromRequestParts<AppState> for Principal {
         };
         let key = password::secret_hash(&secret);
         if let Some(p) = state.auth_cache.get(&key) {
+            if let Some((id, _)) = p.token {
+                note_token_use(state, id).await;
+            }
             return Ok(p);
         }
         let principal = if is_token {
@@ -165,6 +230,9 @@ impl FromRequestParts<AppState> for Principal {
             })
         })?;
         state.auth_cache.put(key, principal.clone());
+        if let Some((id, _)) = principal.token {
+            note_token_use(state, id).await;
+        }
         Ok(principal)
     }
 }

@@ -10,7 +10,7 @@ use super::password::{hash_password, new_secret, secret_hash, verify_password};
 use super::scope::{load_member_scope, Scope};
 use super::Principal;
 use crate::audit;
-use crate::domain::Role;
+use crate::domain::{Role, TokenAccess};
 use crate::entities::{api_tokens, projects, sessions, users};
 use crate::error::{AppError, AppResult};
 
@@ -192,6 +192,14 @@ async fn open_session(
     }
     .insert(conn)
     .await?;
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::LastLoginAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(users::Column::Id.eq(user.id))
+        .exec(conn)
+        .await?;
     Ok(Some(LoggedIn { secret, user, role }))
 }
 
@@ -204,6 +212,9 @@ pub async fn logout(conn: &impl ConnectionTrait, secret: &str) -> Result<(), DbE
     Ok(())
 }
 
+/// Creates a user from the command line (the operator there is trusted: the 12-character
+/// minimum of the web form does not apply, a short one is refused). Shares the insert with
+/// `POST /api/v1/users` (`crate::users::service`).
 #[tracing::instrument(skip_all, fields(username = %username))]
 pub async fn create_user(
     conn: &impl ConnectionTrait,
@@ -215,27 +226,20 @@ pub async fn create_user(
     if username.trim().is_empty() || password.len() < 4 {
         anyhow::bail!("give a username and a password of at least 4 characters");
     }
-    let user = users::ActiveModel {
-        username: Set(username.trim().to_string()),
-        password_hash: Set(hash_password(password)?),
-        role: Set(role.as_str().to_string()),
-        display_name: Set(display_name.to_string()),
-        disabled: Set(false),
-        created_at: Set(Utc::now().fixed_offset()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await
-    .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            anyhow::anyhow!("user {username} already exists")
-        }
-        _ => e.into(),
-    })?;
-    Ok(user)
+    let hash = hash_password(password)?;
+    crate::users::service::insert(conn, username.trim(), &hash, role, display_name)
+        .await
+        .map_err(|e| match e {
+            AppError::Unprocessable {
+                code: "duplicate_username",
+                ..
+            } => anyhow::anyhow!("user {username} already exists"),
+            other => anyhow::anyhow!(other.to_string()),
+        })
 }
 
 /// Creates an API token for a project and returns the secret (shown once, stored hashed).
+/// The command line's door to `crate::tokens::service::create`, which the web page uses too.
 #[tracing::instrument(skip_all, fields(project = %project_code))]
 pub async fn create_token(
     conn: &impl ConnectionTrait,
@@ -248,17 +252,39 @@ pub async fn create_token(
         .one(conn)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no project with code {project_code}"))?;
+    let access = if write {
+        TokenAccess::Write
+    } else {
+        TokenAccess::Read
+    };
+    Ok(crate::tokens::service::insert(conn, project.id, access, name, None).await?)
+}
+
+/// A fresh token secret and the hash stored for it.
+pub fn new_token_secret() -> (String, String) {
     let secret = new_secret("gpmb_");
-    let token = api_tokens::ActiveModel {
-        token_hash: Set(secret_hash(&secret)),
-        project_id: Set(project.id),
-        scope: Set(if write { "write" } else { "read" }.to_string()),
-        name: Set(name.to_string()),
-        created_at: Set(Utc::now().fixed_offset()),
-        revoked_at: Set(None),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok((token, secret))
+    let hash = secret_hash(&secret);
+    (secret, hash)
+}
+
+/// Notes that a token was just used.
+pub async fn touch_token(conn: &impl ConnectionTrait, token_id: i32) -> Result<(), DbErr> {
+    api_tokens::Entity::update_many()
+        .col_expr(
+            api_tokens::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(Utc::now().fixed_offset()),
+        )
+        .filter(api_tokens::Column::Id.eq(token_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user at once (disabled, password reset).
+pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i32) -> Result<u64, DbErr> {
+    Ok(sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?
+        .rows_affected)
 }

@@ -11,6 +11,10 @@ pub struct Model {
     pub name: String,
     pub created_at: DateTimeWithTimeZone,
     pub revoked_at: Option<DateTimeWithTimeZone>,
+    /// The administrator who created it (none when made on the command line).
+    pub created_by: Option<i32>,
+    /// Last authenticated use, written at most once a minute.
+    pub last_used_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ pub struct Model {
     pub display_name: String,
     pub disabled: bool,
     pub created_at: DateTimeWithTimeZone,
+    pub last_login_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

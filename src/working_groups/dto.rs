@@ -1,4 +1,4 @@
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -44,10 +44,48 @@ pub struct NewWorkingGroup {
     pub name: String,
     /// Codes of the administrative units covered. Codes are reused across the 2025 reform:
     /// `CODE@YYYY-MM-DD` names the unit in force on that date; a bare code the unit in force now.
+    #[serde(default)]
     pub area: Vec<String>,
     /// Usernames.
     #[serde(default)]
     pub members: Vec<String>,
     /// Username of the group's leader.
     pub leader: Option<String>,
+    /// Administrative units covered, by id (`GET /api/v1/admin-units`), beside or instead of
+    /// `area`; the union of both must not be empty.
+    #[serde(default)]
+    pub area_ids: Vec<i32>,
+    /// Members by user id, beside or instead of `members`.
+    #[serde(default)]
+    pub member_ids: Vec<i32>,
+    /// The leader by user id, instead of `leader`.
+    pub leader_id: Option<i32>,
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Changes to a working group (administrators); absent fields are kept, lists are replaced
+/// whole (send the full list to remove a member or a commune).
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingGroupPatch {
+    pub name: Option<String>,
+    /// Project code.
+    pub project: Option<String>,
+    /// The leader's user id; `null` leaves the group without a leader.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i32>)]
+    pub leader_id: Option<Option<i32>>,
+    /// Every member, by user id.
+    pub member_ids: Option<Vec<i32>>,
+    /// Every administrative unit covered, by id: communes before or after the 2025 reform,
+    /// districts, provinces.
+    pub area_ids: Option<Vec<i32>>,
 }

@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::dto::{NewWorkingGroup, WorkingGroupDto, WorkingGroupQuery};
+use super::dto::{NewWorkingGroup, WorkingGroupDto, WorkingGroupPatch, WorkingGroupQuery};
 use super::service;
 use crate::audit;
 use crate::auth::Principal;
@@ -70,4 +70,43 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(dto)))
+}
+
+/// Change a working group (administrators): name, project, leader, members and the
+/// administrative units it covers (any unit id, before or after the 2025 reform). Lists are
+/// replaced whole; an unknown user or unit id is a 422 naming the field.
+#[utoipa::path(patch, path = "/api/v1/working-groups/{id}", tag = "working-groups", params(("id" = i32, Path)),
+    request_body = WorkingGroupPatch,
+    responses((status = 200, body = WorkingGroupDto), (status = 401, body = crate::error::ErrorEnvelope),
+              (status = 403, body = crate::error::ErrorEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, working_group_id = id))]
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(patch): ApiJson<WorkingGroupPatch>,
+) -> AppResult<Json<WorkingGroupDto>> {
+    principal.require(Permission::Administer)?;
+    let tx = state.db.write().await?;
+    let changes = service::update(&*tx, id, &patch).await?;
+    let changed = changes.as_object().is_some_and(|c| !c.is_empty());
+    if changed {
+        audit::record(
+            &*tx,
+            &principal,
+            "update",
+            "working_group",
+            Some(id.to_string()),
+            serde_json::json!({ "changes": changes }),
+        )
+        .await?;
+    }
+    let dto = service::get(&*tx, &principal, id).await?;
+    tx.commit().await?;
+    if changed {
+        // Members' scopes follow their groups' areas: check everyone afresh.
+        state.auth_cache.clear();
+    }
+    Ok(Json(dto))
 }

@@ -12,5 +12,5 @@ use crate::state::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::list, handlers::create))
-        .routes(routes!(handlers::get))
+        .routes(routes!(handlers::get, handlers::update))
 }

@@ -8,13 +8,16 @@ use sea_orm::{
     QueryFilter, Set,
 };
 
-use super::dto::{AreaRef, NewWorkingGroup, UserRef, WorkingGroupDto, WorkingGroupQuery};
+use super::dto::{
+    AreaRef, NewWorkingGroup, UserRef, WorkingGroupDto, WorkingGroupPatch, WorkingGroupQuery,
+};
 use crate::auth::Principal;
 use crate::entities::{
     admin_units, projects, users, working_group_areas, working_group_members, working_groups,
 };
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Direction, Keyset, Page};
+use crate::users::service::field_error;
 
 /// Which groups a principal sees: members and district leaders their own groups; a project
 /// board's token the groups of its project; administrators and leaders all; nobody else any.
@@ -313,7 +316,7 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewWorkingGroup) -> AppRes
             "give the working group a name of 1 to 200 characters",
         ));
     }
-    if new.area.is_empty() {
+    if new.area.is_empty() && new.area_ids.is_empty() {
         return Err(AppError::invalid(
             "missing_area",
             "area must list at least one administrative unit code",
@@ -328,9 +331,22 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewWorkingGroup) -> AppRes
             )
         })?;
 
-    let unit_ids = area_units(conn, &new.area).await?;
-    let found = members_named(conn, &new.members).await?;
-    let leader = leader_named(conn, new.leader.as_deref()).await?;
+    let mut unit_ids = area_units(conn, &new.area).await?;
+    for u in units_by_id(conn, &new.area_ids, "area_ids").await? {
+        if !unit_ids.contains(&u) {
+            unit_ids.push(u);
+        }
+    }
+    let mut found = members_named(conn, &new.members).await?;
+    for u in users_by_id(conn, &new.member_ids, "member_ids").await? {
+        if !found.iter().any(|f| f.id == u.id) {
+            found.push(u);
+        }
+    }
+    let leader = match new.leader_id {
+        Some(id) => users_by_id(conn, &[id], "leader_id").await?.pop(),
+        None => leader_named(conn, new.leader.as_deref()).await?,
+    };
     let clash = working_groups::Entity::find()
         .filter(working_groups::Column::ProjectId.eq(project.id))
         .filter(working_groups::Column::Name.eq(name.as_str()))
@@ -374,4 +390,232 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewWorkingGroup) -> AppRes
         .await?;
     }
     Ok(group.id)
+}
+
+/// The ids given, once each, in order.
+fn unique_ids(ids: &[i32]) -> Vec<i32> {
+    let mut out: Vec<i32> = Vec::new();
+    for i in ids {
+        if !out.contains(i) {
+            out.push(*i);
+        }
+    }
+    out
+}
+
+/// The administrative units by id, or 422 on `field` naming the unknown ids.
+async fn units_by_id(conn: &impl ConnectionTrait, ids: &[i32], field: &str) -> AppResult<Vec<i32>> {
+    let ids = unique_ids(ids);
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let found: Vec<i32> = admin_units::Entity::find()
+        .filter(admin_units::Column::Id.is_in(ids.clone()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    let unknown: Vec<i32> = ids.iter().copied().filter(|i| !found.contains(i)).collect();
+    if !unknown.is_empty() {
+        return Err(field_error(
+            "unknown_area",
+            field,
+            format!("no administrative unit with id {unknown:?}"),
+            serde_json::json!({ "ids": unknown }),
+        ));
+    }
+    Ok(ids)
+}
+
+/// The users by id, in the order given, or 422 on `field` naming the unknown ids.
+async fn users_by_id(
+    conn: &impl ConnectionTrait,
+    ids: &[i32],
+    field: &str,
+) -> AppResult<Vec<users::Model>> {
+    let ids = unique_ids(ids);
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = users::Entity::find()
+        .filter(users::Column::Id.is_in(ids.clone()))
+        .all(conn)
+        .await?;
+    let unknown: Vec<i32> = ids
+        .iter()
+        .copied()
+        .filter(|i| !found.iter().any(|u| u.id == *i))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(field_error(
+            "unknown_user",
+            field,
+            format!("no user with id {unknown:?}"),
+            serde_json::json!({ "ids": unknown }),
+        ));
+    }
+    Ok(found)
+}
+
+/// Changes a group: name, project, leader, members and area (lists replaced whole). Every id
+/// is checked first; nothing is written when one is unknown. Returns what changed, for the
+/// audit trail (`[before, after]` per field).
+#[tracing::instrument(skip_all, fields(working_group_id = id))]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one PATCH read top to bottom: check every field, then write what changed"
+)]
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    id: i32,
+    patch: &WorkingGroupPatch,
+) -> AppResult<serde_json::Value> {
+    use serde_json::json;
+    let group = working_groups::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("working group"))?;
+    let before = hydrate(conn, vec![group.clone()])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found("working group"))?;
+    let mut changes = serde_json::Map::new();
+    let mut active: working_groups::ActiveModel = group.clone().into();
+
+    let project_id = match patch.project.as_deref().map(str::trim) {
+        Some(code) => {
+            let p = crate::projects::service::by_code(conn, code)
+                .await?
+                .ok_or_else(|| {
+                    field_error(
+                        "unknown_project",
+                        "project",
+                        format!("there is no project with code `{code}`"),
+                        json!({}),
+                    )
+                })?;
+            if p.id != group.project_id {
+                changes.insert("project".into(), json!([before.project, p.code]));
+                active.project_id = Set(p.id);
+            }
+            p.id
+        }
+        None => group.project_id,
+    };
+    let name = match &patch.name {
+        Some(n) => {
+            let n = n.trim().to_string();
+            if n.is_empty() || n.chars().count() > 200 {
+                return Err(field_error(
+                    "invalid_name",
+                    "name",
+                    "give the working group a name of 1 to 200 characters",
+                    json!({}),
+                ));
+            }
+            if n != group.name {
+                changes.insert("name".into(), json!([group.name, n]));
+                active.name = Set(n.clone());
+            }
+            n
+        }
+        None => group.name.clone(),
+    };
+    let clash = working_groups::Entity::find()
+        .filter(working_groups::Column::ProjectId.eq(project_id))
+        .filter(working_groups::Column::Name.eq(name.as_str()))
+        .filter(working_groups::Column::Id.ne(id))
+        .one(conn)
+        .await?;
+    if clash.is_some() {
+        return Err(field_error(
+            "duplicate_name",
+            "name",
+            format!("the project already has a working group named {name}"),
+            json!({ "name": name }),
+        ));
+    }
+    if let Some(leader) = patch.leader_id {
+        let new = match leader {
+            Some(l) => users_by_id(conn, &[l], "leader_id").await?.pop(),
+            None => None,
+        };
+        let new_id = new.as_ref().map(|u| u.id);
+        if new_id != group.leader_id {
+            changes.insert(
+                "leader".into(),
+                json!([
+                    before.leader.as_ref().map(|l| l.username.as_str()),
+                    new.as_ref().map(|u| u.username.as_str())
+                ]),
+            );
+            active.leader_id = Set(new_id);
+        }
+    }
+    let members = match &patch.member_ids {
+        Some(ids) => Some(users_by_id(conn, ids, "member_ids").await?),
+        None => None,
+    };
+    let units = match &patch.area_ids {
+        Some(ids) if ids.is_empty() => {
+            return Err(field_error(
+                "missing_area",
+                "area_ids",
+                "a working group covers at least one administrative unit",
+                json!({}),
+            ))
+        }
+        Some(ids) => Some(units_by_id(conn, ids, "area_ids").await?),
+        None => None,
+    };
+
+    if let Some(members) = members {
+        let mut old: Vec<&str> = before.members.iter().map(|m| m.username.as_str()).collect();
+        let mut new: Vec<&str> = members.iter().map(|m| m.username.as_str()).collect();
+        old.sort_unstable();
+        new.sort_unstable();
+        if old != new {
+            changes.insert("members".into(), json!([old, new]));
+            working_group_members::Entity::delete_many()
+                .filter(working_group_members::Column::WorkingGroupId.eq(id))
+                .exec(conn)
+                .await?;
+            if !members.is_empty() {
+                working_group_members::Entity::insert_many(members.iter().map(|u| {
+                    working_group_members::ActiveModel {
+                        working_group_id: Set(id),
+                        user_id: Set(u.id),
+                    }
+                }))
+                .exec_without_returning(conn)
+                .await?;
+            }
+        }
+    }
+    if let Some(units) = units {
+        let mut old: Vec<i32> = before.area.iter().map(|a| a.id).collect();
+        let mut new = units.clone();
+        old.sort_unstable();
+        new.sort_unstable();
+        if old != new {
+            changes.insert("area_ids".into(), json!([old, new]));
+            working_group_areas::Entity::delete_many()
+                .filter(working_group_areas::Column::WorkingGroupId.eq(id))
+                .exec(conn)
+                .await?;
+            working_group_areas::Entity::insert_many(units.iter().map(|u| {
+                working_group_areas::ActiveModel {
+                    working_group_id: Set(id),
+                    admin_unit_id: Set(*u),
+                }
+            }))
+            .exec_without_returning(conn)
+            .await?;
+        }
+    }
+    if active.is_changed() {
+        active.update(conn).await?;
+    }
+    Ok(serde_json::Value::Object(changes))
 }

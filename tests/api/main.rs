@@ -32,5 +32,7 @@ mod reports;
 mod security;
 mod service;
 mod tiles;
+mod tokens;
+mod users;
 mod visits;
 mod working_groups;

@@ -462,3 +462,169 @@ async fn admin_units_filter_by_level_validity_and_name() {
     .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED);
 }
+
+// ---- changing a group (PATCH) ----------------------------------------------------------
+
+async fn patch_group(app: &TestApp, client: &Client, id: i64, body: &Value) -> (StatusCode, Value) {
+    json_of(
+        client
+            .patch(app.url(&format!("/api/v1/working-groups/{id}")))
+            .json(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_changes_a_group_with_ids_checked() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let all = groups(&app, &admin, "").await;
+    let group = all
+        .iter()
+        .find(|g| usernames(g).contains(&"member_a".to_string()))
+        .unwrap()
+        .clone();
+    let id = group["id"].as_i64().unwrap();
+    let member_b = app
+        .count("SELECT CAST(id AS BIGINT) FROM users WHERE username = 'member_b'")
+        .await;
+    let leader = app
+        .count("SELECT CAST(id AS BIGINT) FROM users WHERE username = 'leader'")
+        .await;
+    // A unit after the 2025 reform (Vạn Tường) and one before it (Bình Thuận).
+    let after = app
+        .count(
+            "SELECT CAST(id AS BIGINT) FROM admin_units WHERE code = '21061' AND valid_to IS NULL",
+        )
+        .await;
+    let before = app
+        .count("SELECT CAST(id AS BIGINT) FROM admin_units WHERE code = '21043' AND valid_to IS NOT NULL")
+        .await;
+
+    let (s, b) = patch_group(
+        &app,
+        &admin,
+        id,
+        &json!({"name": "Tổ công tác số 1 (mới)", "leader_id": leader,
+                "member_ids": [member_b], "area_ids": [before, after]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["name"], "Tổ công tác số 1 (mới)");
+    assert_eq!(b["leader"]["username"], "leader");
+    assert_eq!(usernames(&b), vec!["member_b".to_string()]);
+    let area: HashSet<i64> = b["area"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(area, HashSet::from([before, after]));
+    let (_, again) = app
+        .get_json(&admin, &format!("/api/v1/working-groups/{id}"))
+        .await;
+    assert_eq!(again, b, "stored");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'update' AND entity = 'working_group' \
+             AND entity_id = '{id}' AND actor = 'user:admin'"
+        ))
+        .await,
+        1
+    );
+    // member_a left the group: at once, it is no longer theirs; member_b now sees it.
+    let member_a = app.login("member_a").await;
+    let (s, _) = app
+        .get_json(&member_a, &format!("/api/v1/working-groups/{id}"))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let mb = app.login("member_b").await;
+    let (s, _) = app
+        .get_json(&mb, &format!("/api/v1/working-groups/{id}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Removing a commune and the leader: send the full list, leader null.
+    let (s, b) = patch_group(
+        &app,
+        &admin,
+        id,
+        &json!({"area_ids": [after], "leader_id": null}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["area"].as_array().unwrap().len(), 1);
+    assert!(b["leader"].is_null());
+
+    // Every id checked; the field named; nothing changed.
+    for (body, code, field) in [
+        (
+            json!({"member_ids": [member_b, 99999999]}),
+            "unknown_user",
+            "member_ids",
+        ),
+        (json!({"leader_id": 99999999}), "unknown_user", "leader_id"),
+        (
+            json!({"area_ids": [after, 99999999]}),
+            "unknown_area",
+            "area_ids",
+        ),
+        (json!({"area_ids": []}), "missing_area", "area_ids"),
+        (json!({"name": " "}), "invalid_name", "name"),
+        (json!({"project": "NOPE"}), "unknown_project", "project"),
+    ] {
+        let (s, e) = patch_group(&app, &admin, id, &body).await;
+        assert_error(s, &e, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["code"], code, "{body}: {e}");
+        assert_eq!(e["error"]["details"]["field"], field, "{e}");
+    }
+    let other = all.iter().find(|g| g["id"] != id).unwrap();
+    let (s, e) = patch_group(&app, &admin, id, &json!({"name": other["name"]})).await;
+    assert_error(s, &e, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["details"]["field"], "name");
+    let (_, unchanged) = app
+        .get_json(&admin, &format!("/api/v1/working-groups/{id}"))
+        .await;
+    assert_eq!(unchanged, b);
+    let (s, e) = patch_group(&app, &admin, 99999999, &json!({"name": "x"})).await;
+    assert_error(s, &e, StatusCode::NOT_FOUND);
+
+    // Creating with ids works too.
+    let (s, created) = app
+        .post_json(
+            &admin,
+            "/api/v1/working-groups",
+            &json!({"project": "HPDQ2", "name": "Tổ mới theo id", "area_ids": [after],
+                    "member_ids": [member_b], "leader_id": leader}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    assert_eq!(created["area"][0]["id"], after);
+    assert_eq!(created["leader"]["username"], "leader");
+
+    // Only administrators.
+    let (_, token) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", true, "t")
+        .await
+        .unwrap();
+    let res = app
+        .anonymous()
+        .patch(app.url(&format!("/api/v1/working-groups/{id}")))
+        .bearer_auth(token)
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    for who in ["leader", "lanhdao_binhson", "member_b"] {
+        let c = app.login(who).await;
+        let (s, e) = patch_group(&app, &c, id, &json!({"name": "x"})).await;
+        assert_error(s, &e, StatusCode::FORBIDDEN);
+    }
+    let (_, unchanged) = app
+        .get_json(&admin, &format!("/api/v1/working-groups/{id}"))
+        .await;
+    assert_eq!(unchanged["name"], "Tổ công tác số 1 (mới)");
+}

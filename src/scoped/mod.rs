@@ -527,3 +527,6 @@ pub use parcel_panel::*;
 
 mod casework;
 pub use casework::*;
+
+mod project_of;
+pub use project_of::*;

@@ -41,7 +41,11 @@ fn on_field(e: AppError) -> AppError {
 }
 
 /// Reads, reprojects, checks and joins the polygons of a boundary file.
-pub fn preview(bytes: &[u8], file_name: &str, crs_flag: Option<&str>) -> AppResult<BoundaryPreview> {
+pub fn preview(
+    bytes: &[u8],
+    file_name: &str,
+    crs_flag: Option<&str>,
+) -> AppResult<BoundaryPreview> {
     let start = bytes
         .iter()
         .find(|b| !b.is_ascii_whitespace())
@@ -71,7 +75,11 @@ pub fn preview(bytes: &[u8], file_name: &str, crs_flag: Option<&str>) -> AppResu
             (Json::Object(m), crs) if crs != Crs::Wgs84 => Json::Object(
                 m.iter()
                     .map(|(k, v)| {
-                        let v = if k == "coordinates" { reproject(v, &crs) } else { v.clone() };
+                        let v = if k == "coordinates" {
+                            reproject(v, &crs)
+                        } else {
+                            v.clone()
+                        };
                         (k.clone(), v)
                     })
                     .collect(),
@@ -173,7 +181,11 @@ fn coordinate_list(bytes: &[u8], crs_flag: Option<&str>) -> AppResult<ParcelFile
             .split(|c: char| c.is_whitespace() || c == ';')
             .filter(|t| !t.is_empty())
             .filter_map(|t| {
-                let t = if t.contains('.') { t.to_string() } else { t.replace(',', ".") };
+                let t = if t.contains('.') {
+                    t.to_string()
+                } else {
+                    t.replace(',', ".")
+                };
                 t.parse::<f64>().ok().filter(|x| x.is_finite())
             })
             .collect();
@@ -231,17 +243,28 @@ mod tests {
     #[test]
     fn coordinate_list_in_vn2000_is_reprojected_and_measured() {
         // A 200 m × 100 m rectangle near Dung Quất (VN-2000 TM-3 108°), X before Y.
-        let text = "STT X Y\n1 1700000 590000\n2 1700000 590200\n3 1700100,0 590200\n4 1700100 590000\n";
+        let text =
+            "STT X Y\n1 1700000 590000\n2 1700000 590200\n3 1700100,0 590200\n4 1700100 590000\n";
         let p = preview(text.as_bytes(), "corners.txt", Some("EPSG:5898")).unwrap();
         assert!((p.area_ha - 2.0).abs() < 0.01, "{}", p.area_ha);
         assert_eq!(p.source_crs, "EPSG:5898");
-        assert!(p.bbox[0] > 108.0 && p.bbox[1] > 15.0 && p.bbox[1] < 16.0, "{:?}", p.bbox);
+        assert!(
+            p.bbox[0] > 108.0 && p.bbox[1] > 15.0 && p.bbox[1] < 16.0,
+            "{:?}",
+            p.bbox
+        );
     }
 
     #[test]
     fn coordinate_list_without_crs_is_refused_on_the_crs_field() {
         let e = preview(b"1700000 590000\n", "c.txt", None).unwrap_err();
-        assert!(matches!(e, AppError::Unprocessable { code: "missing_crs", .. }));
+        assert!(matches!(
+            e,
+            AppError::Unprocessable {
+                code: "missing_crs",
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -251,6 +274,12 @@ mod tests {
         assert!(p.area_ha > 100.0 && p.area_ha < 130.0, "{}", p.area_ha);
         let bowtie = br#"{"type":"Polygon","coordinates":[[[108.8,15.4],[108.81,15.41],[108.81,15.4],[108.8,15.41],[108.8,15.4]]]}"#;
         let e = preview(bowtie, "b.geojson", None).unwrap_err();
-        assert!(matches!(e, AppError::Unprocessable { code: "invalid_geometry", .. }));
+        assert!(matches!(
+            e,
+            AppError::Unprocessable {
+                code: "invalid_geometry",
+                ..
+            }
+        ));
     }
 }

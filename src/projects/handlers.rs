@@ -277,10 +277,9 @@ pub async fn boundary_preview(
         .take(200)
         .collect();
     let crs = q.crs.clone();
-    let preview = tokio::task::spawn_blocking(move || {
-        super::boundary::preview(&body, &name, crs.as_deref())
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("boundary check failed: {e}")))??;
+    let preview =
+        tokio::task::spawn_blocking(move || super::boundary::preview(&body, &name, crs.as_deref()))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("boundary check failed: {e}")))??;
     Ok(Json(preview))
 }

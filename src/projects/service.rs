@@ -161,7 +161,10 @@ pub async fn ensure_open_for(
 // ---- one project, its parties and milestones ---------------------------------------------
 
 /// The project with its responsible agencies and milestones.
-pub async fn detail(conn: &impl ConnectionTrait, project: projects::Model) -> AppResult<ProjectDto> {
+pub async fn detail(
+    conn: &impl ConnectionTrait,
+    project: projects::Model,
+) -> AppResult<ProjectDto> {
     let parties = project_parties::Entity::find()
         .filter(project_parties::Column::ProjectId.eq(project.id))
         .order_by_asc(project_parties::Column::SortOrder)
@@ -234,11 +237,15 @@ fn check_parties(parties: &[PartyDto]) -> AppResult<Vec<PartyDto>> {
         .map(|(i, p)| {
             let f = |name: &str| format!("parties.{i}.{name}");
             let role_vi = required(&f("role_vi"), &p.role_vi, "missing_role")?;
-            let role_en = optional(&f("role_en"), Some(&p.role_en))?.unwrap_or_else(|| role_vi.clone());
-            let organisation = required(&f("organisation"), &p.organisation, "missing_organisation")?;
+            let role_en =
+                optional(&f("role_en"), Some(&p.role_en))?.unwrap_or_else(|| role_vi.clone());
+            let organisation =
+                required(&f("organisation"), &p.organisation, "missing_organisation")?;
             let email = optional(&f("email"), p.email.as_deref())?;
             if let Some(e) = &email {
-                let ok = e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
+                let ok = e
+                    .split_once('@')
+                    .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
                     && !e.contains(char::is_whitespace);
                 if !ok {
                     return Err(field_error(
@@ -272,7 +279,11 @@ fn check_milestones(milestones: &[MilestoneDto]) -> AppResult<Vec<MilestoneDto>>
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            let title_vi = required(&format!("milestones.{i}.title_vi"), &m.title_vi, "missing_title")?;
+            let title_vi = required(
+                &format!("milestones.{i}.title_vi"),
+                &m.title_vi,
+                "missing_title",
+            )?;
             let title_en = optional(&format!("milestones.{i}.title_en"), Some(&m.title_en))?
                 .unwrap_or_else(|| title_vi.clone());
             Ok(MilestoneDto {
@@ -338,7 +349,9 @@ pub async fn patch(
         changed.push("investor");
     }
     let notice = patch.notice_date.unwrap_or(project.notice_date);
-    let target = patch.target_handover_date.unwrap_or(project.target_handover_date);
+    let target = patch
+        .target_handover_date
+        .unwrap_or(project.target_handover_date);
     if let (Some(n), Some(t)) = (notice, target) {
         if t < n {
             return Err(field_error(
@@ -369,7 +382,11 @@ pub async fn patch(
         changed.push("contact");
     }
     let parties = patch.parties.as_deref().map(check_parties).transpose()?;
-    let milestones = patch.milestones.as_deref().map(check_milestones).transpose()?;
+    let milestones = patch
+        .milestones
+        .as_deref()
+        .map(check_milestones)
+        .transpose()?;
     if changed.is_empty() && parties.is_none() && milestones.is_none() {
         return Err(AppError::invalid(
             "nothing_to_change",
@@ -422,18 +439,23 @@ async fn replace_parties(
     if parties.is_empty() {
         return Ok(());
     }
-    let rows = parties.into_iter().zip(0..).map(|(p, i)| project_parties::ActiveModel {
-        project_id: Set(project_id),
-        sort_order: Set(i),
-        role_vi: Set(p.role_vi),
-        role_en: Set(p.role_en),
-        organisation: Set(p.organisation),
-        contact_person: Set(p.contact_person),
-        phone: Set(p.phone),
-        email: Set(p.email),
-        ..Default::default()
-    });
-    project_parties::Entity::insert_many(rows).exec(conn).await?;
+    let rows = parties
+        .into_iter()
+        .zip(0..)
+        .map(|(p, i)| project_parties::ActiveModel {
+            project_id: Set(project_id),
+            sort_order: Set(i),
+            role_vi: Set(p.role_vi),
+            role_en: Set(p.role_en),
+            organisation: Set(p.organisation),
+            contact_person: Set(p.contact_person),
+            phone: Set(p.phone),
+            email: Set(p.email),
+            ..Default::default()
+        });
+    project_parties::Entity::insert_many(rows)
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -449,14 +471,18 @@ async fn replace_milestones(
     if milestones.is_empty() {
         return Ok(());
     }
-    let rows = milestones.into_iter().map(|m| project_milestones::ActiveModel {
-        project_id: Set(project_id),
-        on_date: Set(m.on_date),
-        title_vi: Set(m.title_vi),
-        title_en: Set(m.title_en),
-        ..Default::default()
-    });
-    project_milestones::Entity::insert_many(rows).exec(conn).await?;
+    let rows = milestones
+        .into_iter()
+        .map(|m| project_milestones::ActiveModel {
+            project_id: Set(project_id),
+            on_date: Set(m.on_date),
+            title_vi: Set(m.title_vi),
+            title_en: Set(m.title_en),
+            ..Default::default()
+        });
+    project_milestones::Entity::insert_many(rows)
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

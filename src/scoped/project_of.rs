@@ -28,10 +28,7 @@ in_project_from!(HouseholdId => Household, VisitId => Visit, CommitmentId => Com
     GrievanceId => Grievance, ParcelId => Parcel);
 
 /// The project of the row; `None` when it has gone.
-pub async fn project_of(
-    conn: &impl ConnectionTrait,
-    row: InProject,
-) -> Result<Option<i32>, DbErr> {
+pub async fn project_of(conn: &impl ConnectionTrait, row: InProject) -> Result<Option<i32>, DbErr> {
     match row {
         InProject::Household(h) => {
             tables::households::Entity::find_by_id(h.id())

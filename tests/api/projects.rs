@@ -219,15 +219,28 @@ async fn admin_edits_a_project_with_if_match_and_it_shows_on_the_public_page() {
     assert_eq!(body["boundary"]["type"], "Polygon");
     assert_eq!(body["parties"].as_array().unwrap().len(), 2);
     // An English role left empty takes the Vietnamese one.
-    assert_eq!(body["parties"][1]["role_en"], "Tổ chức làm nhiệm vụ bồi thường");
-    assert_eq!(body["milestones"][0]["title_en"], "Compensation plan posted");
+    assert_eq!(
+        body["parties"][1]["role_en"],
+        "Tổ chức làm nhiệm vụ bồi thường"
+    );
+    assert_eq!(
+        body["milestones"][0]["title_en"],
+        "Compensation plan posted"
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM project_parties p JOIN projects j ON j.id = p.project_id WHERE j.code = 'DVB-1'").await,
         2
     );
 
     // The version read before is stale now: 412 with who saved, nothing changed.
-    let (status, body) = patch_project(&app, &admin, "DVB-1", Some("\"1\""), &json!({"name": "Tên khác"})).await;
+    let (status, body) = patch_project(
+        &app,
+        &admin,
+        "DVB-1",
+        Some("\"1\""),
+        &json!({"name": "Tên khác"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
     assert_eq!(body["error"]["code"], "version_conflict");
     assert_eq!(body["error"]["details"]["current_version"], 2);
@@ -236,18 +249,36 @@ async fn admin_edits_a_project_with_if_match_and_it_shows_on_the_public_page() {
     assert_eq!(p["name"], "Đường ven biển Dung Quất – Sa Huỳnh");
 
     // Validation names the field.
-    let (status, body) = patch_project(&app, &admin, "DVB-1", Some("2"),
-        &json!({"parties": [{"role_vi": "Chủ đầu tư", "organisation": " "}]})).await;
+    let (status, body) = patch_project(
+        &app,
+        &admin,
+        "DVB-1",
+        Some("2"),
+        &json!({"parties": [{"role_vi": "Chủ đầu tư", "organisation": " "}]}),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["details"]["field"], "parties.0.organisation");
-    let (status, body) = patch_project(&app, &admin, "DVB-1", Some("2"),
-        &json!({"target_handover_date": "2026-01-01"})).await;
+    let (status, body) = patch_project(
+        &app,
+        &admin,
+        "DVB-1",
+        Some("2"),
+        &json!({"target_handover_date": "2026-01-01"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["details"]["field"], "target_handover_date");
 
     // Milestones replace the list; null clears a date.
-    let (status, body) = patch_project(&app, &admin, "DVB-1", Some("W/\"2\""),
-        &json!({"milestones": [], "target_handover_date": null})).await;
+    let (status, body) = patch_project(
+        &app,
+        &admin,
+        "DVB-1",
+        Some("W/\"2\""),
+        &json!({"milestones": [], "target_handover_date": null}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["milestones"], json!([]));
     assert!(body["target_handover_date"].is_null());
@@ -255,7 +286,10 @@ async fn admin_edits_a_project_with_if_match_and_it_shows_on_the_public_page() {
 
     // Audited, with the fields changed.
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'project' AND action = 'update'").await,
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE entity = 'project' AND action = 'update'"
+        )
+        .await,
         2
     );
 
@@ -263,9 +297,23 @@ async fn admin_edits_a_project_with_if_match_and_it_shows_on_the_public_page() {
     let (status, _) = patch_project(&app, &admin, "DVB-1", Some("3"), &json!({"milestones": [
         {"on_date": "2026-03-15", "title_vi": "Niêm yết phương án bồi thường", "title_en": "Compensation plan posted"}]})).await;
     assert_eq!(status, StatusCode::OK);
-    let html = app.anonymous().get(app.url("/public/projects/DVB-1")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Niêm yết phương án bồi thường"), "milestone on the public page");
-    assert!(html.contains("Ban QLDA tỉnh Quảng Ngãi"), "agency on the public page");
+    let html = app
+        .anonymous()
+        .get(app.url("/public/projects/DVB-1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Niêm yết phương án bồi thường"),
+        "milestone on the public page"
+    );
+    assert!(
+        html.contains("Ban QLDA tỉnh Quảng Ngãi"),
+        "agency on the public page"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,7 +326,11 @@ async fn only_admins_set_projects_up() {
         common::assert_error(status, &body, StatusCode::FORBIDDEN);
         for action in ["close", "reopen"] {
             let (status, body) = app
-                .post_json(&client, &format!("/api/v1/projects/HPDQ2/{action}"), &json!({}))
+                .post_json(
+                    &client,
+                    &format!("/api/v1/projects/HPDQ2/{action}"),
+                    &json!({}),
+                )
                 .await;
             common::assert_error(status, &body, StatusCode::FORBIDDEN);
         }
@@ -329,7 +381,8 @@ fn zipped_shapefile() -> Vec<u8> {
         let opts = zip::write::SimpleFileOptions::default();
         for ext in ["shp", "shx", "dbf"] {
             zip.start_file(format!("ranh_gioi.{ext}"), opts).unwrap();
-            zip.write_all(&std::fs::read(shp.with_extension(ext)).unwrap()).unwrap();
+            zip.write_all(&std::fs::read(shp.with_extension(ext)).unwrap())
+                .unwrap();
         }
         zip.start_file("ranh_gioi.prj", opts).unwrap();
         zip.write_all(prj.as_bytes()).unwrap();
@@ -349,26 +402,53 @@ async fn boundary_preview_reads_geojson_shapefile_and_coordinates_without_saving
         {"type": "Feature", "properties": {}, "geometry": square(108.80, 15.38, 0.01)},
         {"type": "Feature", "properties": {}, "geometry": square(108.81, 15.38, 0.01)}
     ]});
-    let (status, p) = preview(&app, &admin, "?filename=ranh.geojson", "application/geo+json", fc.to_string().into_bytes()).await;
+    let (status, p) = preview(
+        &app,
+        &admin,
+        "?filename=ranh.geojson",
+        "application/geo+json",
+        fc.to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert_eq!(p["boundary"]["type"], "Polygon", "{p}");
     let ha = p["area_ha"].as_f64().unwrap();
-    assert!((ha - 2.0 * 1.0718 * 119.6).abs() < 10.0, "two 0.01° squares at 15.4°N: {ha}");
+    assert!(
+        (ha - 237.5).abs() < 2.0,
+        "two 0.01° squares at 15.39°N, 118.8 ha each: {ha}"
+    );
     assert_eq!(p["source_crs"], "EPSG:4326");
     assert_eq!(p["problems"][0]["code"], "joined_features");
 
     // A zipped Shapefile in VN-2000 with its .prj: reprojected; 200 m × 200 m = 4 ha.
-    let (status, p) = preview(&app, &admin, "?filename=ranh_gioi.zip", "application/zip", zipped_shapefile()).await;
+    let (status, p) = preview(
+        &app,
+        &admin,
+        "?filename=ranh_gioi.zip",
+        "application/zip",
+        zipped_shapefile(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert_eq!(p["source_crs"], "EPSG:5898");
     let ha = p["area_ha"].as_f64().unwrap();
     assert!((ha - 4.0).abs() < 0.01, "{ha}");
     let lon = p["boundary"]["coordinates"][0][0][0].as_f64().unwrap();
-    assert!((108.93..108.94).contains(&lon), "reprojected to WGS84: {lon}");
+    assert!(
+        (108.93..108.94).contains(&lon),
+        "reprojected to WGS84: {lon}"
+    );
 
     // VN-2000 corners as a text list, with the zone asked for.
     let text = "STT X Y\n1 1702000 600000\n2 1702000 600100\n3 1702100 600100\n4 1702100 600000\n";
-    let (status, p) = preview(&app, &admin, "?crs=EPSG:5898", "text/plain", text.as_bytes().to_vec()).await;
+    let (status, p) = preview(
+        &app,
+        &admin,
+        "?crs=EPSG:5898",
+        "text/plain",
+        text.as_bytes().to_vec(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert!((p["area_ha"].as_f64().unwrap() - 1.0).abs() < 0.01, "{p}");
     let (status, p) = preview(&app, &admin, "", "text/plain", text.as_bytes().to_vec()).await;
@@ -378,7 +458,14 @@ async fn boundary_preview_reads_geojson_shapefile_and_coordinates_without_saving
 
     // A bow-tie: 422 naming the reason.
     let bowtie = json!({"type": "Polygon", "coordinates": [[[108.80, 15.38], [108.81, 15.39], [108.81, 15.38], [108.80, 15.39], [108.80, 15.38]]]});
-    let (status, p) = preview(&app, &admin, "", "application/geo+json", bowtie.to_string().into_bytes()).await;
+    let (status, p) = preview(
+        &app,
+        &admin,
+        "",
+        "application/geo+json",
+        bowtie.to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["error"]["code"], "invalid_geometry");
     assert_eq!(p["error"]["details"]["reason"], "self_intersection");
@@ -395,12 +482,17 @@ async fn a_closed_project_refuses_every_write_and_still_reads() {
     let app = TestApp::spawn().await;
     let admin = app.login("admin").await;
     let member = app.login("member_a").await;
-    let (status, p) = app.post_json(&admin, "/api/v1/projects/HPDQ2/close", &json!({})).await;
+    let (status, p) = app
+        .post_json(&admin, "/api/v1/projects/HPDQ2/close", &json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert_eq!(p["status"], "closed");
     assert_eq!(p["version"], 2);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'project' AND action = 'close'").await,
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE entity = 'project' AND action = 'close'"
+        )
+        .await,
         1
     );
 
@@ -423,8 +515,11 @@ async fn a_closed_project_refuses_every_write_and_still_reads() {
     assert_eq!(app.count("SELECT COUNT(*) FROM visits").await, visits);
 
     // A parcel status change.
-    let parcel = app.count("SELECT CAST(MIN(id) AS BIGINT) FROM parcels").await;
-    let (status, etag, before) = get_with_etag(&app, &admin, &format!("/api/v1/parcels/{parcel}")).await;
+    let parcel = app
+        .count("SELECT CAST(MIN(id) AS BIGINT) FROM parcels")
+        .await;
+    let (status, etag, before) =
+        get_with_etag(&app, &admin, &format!("/api/v1/parcels/{parcel}")).await;
     assert_eq!(status, StatusCode::OK);
     let res = admin
         .patch(app.url(&format!("/api/v1/parcels/{parcel}")))
@@ -438,7 +533,10 @@ async fn a_closed_project_refuses_every_write_and_still_reads() {
     assert_eq!(body["error"]["code"], "project_closed");
 
     // An import.
-    let csv = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/import/households.csv")).unwrap();
+    let csv = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/import/households.csv"),
+    )
+    .unwrap();
     let res = admin
         .post(app.url("/api/v1/projects/HPDQ2/imports/households?filename=households.csv"))
         .header("content-type", "text/csv")
@@ -451,15 +549,25 @@ async fn a_closed_project_refuses_every_write_and_still_reads() {
     assert_eq!(body["error"]["code"], "project_closed");
 
     // A stage, a household edit, a grievance, the project itself.
-    let (status, body) = app.post_json(&admin, &format!("/api/v1/households/{household}/stages"),
-        &json!({"stage": "notice", "occurred_on": "2026-11-20"})).await;
+    let (status, body) = app
+        .post_json(
+            &admin,
+            &format!("/api/v1/households/{household}/stages"),
+            &json!({"stage": "notice", "occurred_on": "2026-11-20"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let res = admin.patch(app.url(&format!("/api/v1/households/{household}")))
-        .json(&json!({"phone": "0905123456"})).send().await.unwrap();
+    let res = admin
+        .patch(app.url(&format!("/api/v1/households/{household}")))
+        .json(&json!({"phone": "0905123456"}))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = common::json_of(res).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "project_closed");
-    let (status, body) = patch_project(&app, &admin, "HPDQ2", Some("2"), &json!({"name": "x"})).await;
+    let (status, body) =
+        patch_project(&app, &admin, "HPDQ2", Some("2"), &json!({"name": "x"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "project_closed");
 
@@ -467,16 +575,24 @@ async fn a_closed_project_refuses_every_write_and_still_reads() {
     let (status, p) = app.get_json(&member, "/api/v1/projects/HPDQ2").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(p["status"], "closed");
-    let (status, _) = app.get_json(&member, &format!("/api/v1/households/{household}")).await;
+    let (status, _) = app
+        .get_json(&member, &format!("/api/v1/households/{household}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, after) = app.get_json(&admin, &format!("/api/v1/parcels/{parcel}")).await;
+    let (status, after) = app
+        .get_json(&admin, &format!("/api/v1/parcels/{parcel}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(after["status"], before["status"]);
-    let (status, _) = app.get_json(&admin, "/api/v1/projects/HPDQ2/progress").await;
+    let (status, _) = app
+        .get_json(&admin, "/api/v1/projects/HPDQ2/progress")
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     // Reopened, the same writes go through.
-    let (status, p) = app.post_json(&admin, "/api/v1/projects/HPDQ2/reopen", &json!({})).await;
+    let (status, p) = app
+        .post_json(&admin, "/api/v1/projects/HPDQ2/reopen", &json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert_eq!(p["status"], "active");
     let res = admin
@@ -489,7 +605,10 @@ async fn a_closed_project_refuses_every_write_and_still_reads() {
     let (status, body) = common::json_of(res).await;
     assert_ne!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'project' AND action = 'reopen'").await,
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE entity = 'project' AND action = 'reopen'"
+        )
+        .await,
         1
     );
 }

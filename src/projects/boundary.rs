@@ -56,7 +56,7 @@ pub fn preview(
     let file = if is_zip {
         read_file(bytes, file_name, crs_flag).map_err(on_field)?
     } else if start == b'{' {
-        let wrapped = bare_geometry_as_feature(bytes)?;
+        let wrapped = bare_geometry_as_feature(bytes);
         read_file(wrapped.as_deref().unwrap_or(bytes), file_name, crs_flag).map_err(on_field)?
     } else {
         coordinate_list(bytes, crs_flag)?
@@ -130,9 +130,9 @@ pub fn preview(
 }
 
 /// A bare Polygon/MultiPolygon GeoJSON wrapped as a Feature for the import reader.
-fn bare_geometry_as_feature(bytes: &[u8]) -> AppResult<Option<Vec<u8>>> {
+fn bare_geometry_as_feature(bytes: &[u8]) -> Option<Vec<u8>> {
     let Ok(value) = serde_json::from_slice::<Json>(bytes) else {
-        return Ok(None); // the reader words the refusal
+        return None; // the reader words the refusal
     };
     match value.get("type").and_then(Json::as_str) {
         Some("Polygon" | "MultiPolygon") => {
@@ -141,9 +141,9 @@ fn bare_geometry_as_feature(bytes: &[u8]) -> AppResult<Option<Vec<u8>>> {
             if let Some(c) = crs {
                 feature["crs"] = c;
             }
-            Ok(Some(feature.to_string().into_bytes()))
+            Some(feature.to_string().into_bytes())
         }
-        _ => Ok(None),
+        _ => None,
     }
 }
 

@@ -155,7 +155,7 @@ pub async fn patch(
                 json!({"code": project.code, "fields": changed, "version": project.version}),
             )
             .await?;
-            let dto = service::detail(&*tx, project).await?;
+            let dto = service::detail(&*tx, *project).await?;
             tx.commit().await?;
             Ok(with_etag(dto, StatusCode::OK))
         }

@@ -308,7 +308,7 @@ fn check_boundary(value: &serde_json::Value) -> AppResult<String> {
 /// What a `PATCH` did.
 pub enum PatchOutcome {
     Updated {
-        project: projects::Model,
+        project: Box<projects::Model>,
         changed: Vec<&'static str>,
     },
     /// Someone saved first: the current version and who saved it.
@@ -417,7 +417,10 @@ pub async fn patch(
         changed.push("milestones");
     }
     let project = by_id(conn, project.id).await?;
-    Ok(PatchOutcome::Updated { project, changed })
+    Ok(PatchOutcome::Updated {
+        project: Box::new(project),
+        changed,
+    })
 }
 
 async fn by_id(conn: &impl ConnectionTrait, id: i32) -> AppResult<projects::Model> {

@@ -212,6 +212,14 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Whether a project still takes writes: a closed project is read-only (409 `project_closed`).
+    ProjectStatus {
+        Active = "active",
+        Closed = "closed",
+    }
+}
+
+vocabulary! {
     /// What an API token may do.
     TokenAccess {
         Read = "read",

@@ -26,6 +26,7 @@ mod m20261130_000004_imports;
 mod m20261130_000005_public;
 mod m20261204_desk_alert_triage;
 mod m20261204_people_access;
+mod m20261204_projects_version;
 mod util;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_public::Migration),
             Box::new(m20261204_desk_alert_triage::Migration),
             Box::new(m20261204_people_access::Migration),
+            Box::new(m20261204_projects_version::Migration),
         ]
     }
 }

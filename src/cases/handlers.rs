@@ -62,6 +62,7 @@ pub async fn record_stage(
         .or_else(|_| principal.require(Permission::WriteVisits))?;
     let tx = state.db.write().await?;
     let household = scoped::household(&*tx, &principal.scope, id).await?;
+    crate::projects::service::ensure_open_for(&*tx, household).await?;
     let dto = service::record(&*tx, &principal, household, input, crate::legal::today_vn()).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(dto)))

@@ -11,10 +11,14 @@ pub struct Model {
     pub boundary: Option<String>,
     pub notice_date: Option<Date>,
     pub target_handover_date: Option<Date>,
-    pub status: String,
+    pub status: crate::domain::ProjectStatus,
     pub agency: Option<String>,
     pub contact: Option<String>,
     pub created_at: DateTimeWithTimeZone,
+    /// Optimistic-concurrency version (`If-Match`), 1 when created.
+    pub version: i32,
+    /// Who saved the project last (`username`).
+    pub updated_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

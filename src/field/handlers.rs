@@ -97,6 +97,7 @@ pub async fn assign(
     principal.require(Permission::ReadPersonal)?;
     let tx = state.db.write().await?;
     let id = scoped::household(&*tx, &principal.scope, id).await?;
+    crate::projects::service::ensure_open_for(&*tx, id).await?;
     let dto = service::assign(&*tx, &principal, id, new).await?;
     audit::record(
         &*tx,

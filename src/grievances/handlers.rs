@@ -138,6 +138,7 @@ pub async fn update(
     let today = today_vn();
     let tx = state.db.write().await?;
     let id = scoped::grievance(&*tx, &principal.scope, id).await?;
+    crate::projects::service::ensure_open_for(&*tx, id).await?;
     let detail = service::patch(&*tx, &principal, id, patch, days, today).await?;
     audit::record(
         &*tx,
@@ -172,6 +173,7 @@ pub async fn appeal(
     let today = today_vn();
     let tx = state.db.write().await?;
     let id = scoped::grievance(&*tx, &principal.scope, id).await?;
+    crate::projects::service::ensure_open_for(&*tx, id).await?;
     let new_id = service::appeal(&*tx, &principal, id, input, days, today).await?;
     audit::record(
         &*tx,

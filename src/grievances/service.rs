@@ -659,6 +659,7 @@ pub async fn create(
     let project = crate::projects::service::by_code(conn, &input.project)
         .await?
         .ok_or_else(|| AppError::not_found("project"))?;
+    crate::projects::service::ensure_open(conn, project.id).await?;
     let content = clean("content", Some(input.content.clone()), 10_000, true)?.unwrap_or_default();
     let document_no = clean("document_no", input.document_no.clone(), 100, false)?;
     let signers = check_new(&input, today)?;

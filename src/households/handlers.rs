@@ -114,6 +114,7 @@ pub async fn update(
     require_write(&principal)?;
     let tx = state.db.write().await?;
     let household = scoped::household(&*tx, &principal.scope, id).await?;
+    crate::projects::service::ensure_open_for(&*tx, household).await?;
     let changed = service::update(&*tx, household, patch).await?;
     audit::record(
         &*tx,

@@ -669,6 +669,7 @@ pub async fn create(
     let (project_code, commune_code) = (new.project.clone(), new.commune.clone());
     let checked = check_new(new)?;
     let project = writable_project(conn, &who.scope, &project_code).await?;
+    crate::projects::service::ensure_open(conn, project.id).await?;
     let commune = resolve_commune(conn, &who.scope, project.id, &commune_code).await?;
     check_references(conn, &who.scope, &project, &checked).await?;
     let id = insert_row(conn, project.id, commune.id, &checked).await?;

@@ -336,7 +336,7 @@ fn first_non_degree(features: &[RawFeature]) -> Option<[f64; 2]> {
 }
 
 /// The coordinates with every position reprojected to WGS84 (rounded to 1e-9°, 0.1 mm).
-fn reproject(v: &Json, crs: &Crs) -> Json {
+pub(crate) fn reproject(v: &Json, crs: &Crs) -> Json {
     match v {
         Json::Array(items) => match (items.first(), items.get(1)) {
             (Some(Json::Number(x)), Some(Json::Number(y))) => match (x.as_f64(), y.as_f64()) {

@@ -43,6 +43,7 @@ pub async fn import_parcels(
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("parcel check failed: {e}")))??;
     let tx = db.write().await?;
+    crate::projects::service::ensure_open(&*tx, project.id).await?;
     let mut report = parcels::import(
         &*tx, who, project, file_name, crs, prepared, dry_run, &*progress,
     )
@@ -68,6 +69,7 @@ pub async fn import_households(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("register read failed: {e}")))??;
     let tx = db.write().await?;
+    crate::projects::service::ensure_open(&*tx, project.id).await?;
     let mut report = households::import(&*tx, who, project, file_name, rows, dry_run).await?;
     if report.errors.is_empty() && !dry_run {
         tx.commit().await?;

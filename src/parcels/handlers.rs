@@ -174,6 +174,7 @@ pub async fn create(
     let total = drafts.len();
 
     let tx = state.db.write().await?;
+    crate::projects::service::ensure_open(&*tx, project.id).await?;
     let checked = service::check_against_database(&*tx, project.id, drafts).await?;
     let new = match checked {
         Ok(new) => new,
@@ -261,6 +262,7 @@ pub async fn patch(
     }
     let now = crate::db::utc(Utc::now().fixed_offset());
     let tx = state.db.write().await?;
+    crate::projects::service::ensure_open_for(&*tx, parcel).await?;
     match service::update(&*tx, &principal, parcel, expected, &patch, now).await? {
         PatchOutcome::Updated(row) => {
             tx.commit().await?;

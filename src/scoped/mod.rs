@@ -530,3 +530,5 @@ pub use casework::*;
 
 mod desk;
 pub use desk::*;
+mod project_of;
+pub use project_of::*;

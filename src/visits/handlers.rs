@@ -160,6 +160,7 @@ pub async fn update(
     principal.require(Permission::WriteVisits)?;
     let tx = state.db.write().await?;
     let visit = scoped::visit(&*tx, &principal.scope, id).await?;
+    crate::projects::service::ensure_open_for(&*tx, visit).await?;
     let changed = edit::update(&*tx, &principal, visit, patch).await?;
     audit::record(
         &*tx,
@@ -211,6 +212,7 @@ async fn set_done(
     principal.require(Permission::WriteVisits)?;
     let tx = state.db.write().await?;
     let commitment = scoped::commitment(&*tx, &principal.scope, id).await?;
+    crate::projects::service::ensure_open_for(&*tx, commitment).await?;
     let dto = edit::set_commitment_done(&*tx, principal, commitment, done).await?;
     audit::record(
         &*tx,

@@ -61,6 +61,7 @@ pub async fn admit(
             v.working_group_id
         )));
     }
+    crate::projects::service::ensure_open(conn, project_id).await?;
     Ok(Admission::New {
         household,
         project_id,

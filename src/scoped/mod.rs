@@ -527,3 +527,9 @@ pub use parcel_panel::*;
 
 mod casework;
 pub use casework::*;
+
+mod household_edits;
+pub use household_edits::*;
+
+mod bulk_stages;
+pub use bulk_stages::*;

@@ -137,15 +137,19 @@ fn require_bulk(principal: &Principal) -> AppResult<()> {
     Ok(())
 }
 
-fn enforcement_time(req: &BulkStageRequest) -> AppResult<Option<chrono::DateTime<chrono::FixedOffset>>> {
+fn enforcement_time(
+    req: &BulkStageRequest,
+) -> AppResult<Option<chrono::DateTime<chrono::FixedOffset>>> {
     if req.stage != CaseStage::Enforcement {
         return Ok(None);
     }
     let text = req.time.as_deref().unwrap_or("08:00");
-    let time = chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M").map_err(|_| AppError::Unprocessable {
-        code: "invalid_time",
-        message: format!("time must be HH:MM (24-hour), not `{text}`"),
-        details: Some(json!({"field": "time"})),
+    let time = chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M").map_err(|_| {
+        AppError::Unprocessable {
+            code: "invalid_time",
+            message: format!("time must be HH:MM (24-hour), not `{text}`"),
+            details: Some(json!({"field": "time"})),
+        }
     })?;
     Ok(req
         .occurred_on
@@ -202,7 +206,11 @@ pub async fn run(
             details: None,
         });
     }
-    if req.household_ids.as_ref().is_some_and(|ids| ids.len() > MAX_HOUSEHOLDS) {
+    if req
+        .household_ids
+        .as_ref()
+        .is_some_and(|ids| ids.len() > MAX_HOUSEHOLDS)
+    {
         return Err(AppError::invalid(
             "too_many_households",
             format!("at most {MAX_HOUSEHOLDS} households in one request"),
@@ -226,7 +234,10 @@ pub async fn run(
     if chosen.len() > MAX_HOUSEHOLDS {
         return Err(AppError::invalid(
             "too_many_households",
-            format!("the selection has {} households; at most {MAX_HOUSEHOLDS} in one request", chosen.len()),
+            format!(
+                "the selection has {} households; at most {MAX_HOUSEHOLDS} in one request",
+                chosen.len()
+            ),
         ));
     }
     let ids: Vec<Scoped<HouseholdId>> = chosen.iter().map(|(h, _)| *h).collect();
@@ -246,7 +257,10 @@ pub async fn run(
     }
     let mut kinds: HashMap<i32, Vec<LandKind>> = HashMap::new();
     for r in scoped::land_uses_of_many(conn, &who.scope, &ids).await? {
-        kinds.entry(r.household_id).or_default().push(LandKind::of(&r.land_use));
+        kinds
+            .entry(r.household_id)
+            .or_default()
+            .push(LandKind::of(&r.land_use));
     }
     if filter.current_stage.is_some() || filter.no_stage {
         chosen.retain(|(h, _)| {

@@ -386,7 +386,11 @@ pub(super) fn check_texts(input: &NewStage) -> AppResult<Texts> {
 }
 
 /// The parcel named is one of the household's; only enforcement is recorded ahead of time.
-pub(super) fn check_parcel_and_date(input: &NewStage, parcels: &[i32], today: NaiveDate) -> AppResult<()> {
+pub(super) fn check_parcel_and_date(
+    input: &NewStage,
+    parcels: &[i32],
+    today: NaiveDate,
+) -> AppResult<()> {
     if let Some(p) = input.parcel_id {
         if !parcels.contains(&p) {
             return Err(AppError::invalid(

@@ -174,14 +174,27 @@ impl Violation {
             Violation::MissingPrerequisite { stage, needs } => {
                 json!({"field": "stage", "stage": stage, "needs": needs})
             }
-            Violation::BeforePrerequisite { stage, needs, needs_on } => {
+            Violation::BeforePrerequisite {
+                stage,
+                needs,
+                needs_on,
+            } => {
                 json!({"field": "occurred_on", "stage": stage, "needs": needs, "needs_on": needs_on})
             }
-            Violation::TooEarly { stage, earliest, after, after_on, .. } => json!({
+            Violation::TooEarly {
+                stage,
+                earliest,
+                after,
+                after_on,
+                ..
+            } => json!({
                 "field": "occurred_on", "stage": stage, "earliest": earliest, "after": after,
                 "after_on": after_on
             }),
-            Violation::NoticeLapsed { notice_on, lapsed_on } => {
+            Violation::NoticeLapsed {
+                notice_on,
+                lapsed_on,
+            } => {
                 json!({"field": "stage", "notice_on": notice_on, "lapsed_on": lapsed_on})
             }
             Violation::Duplicate { stage, on } => {

@@ -116,7 +116,9 @@ pub async fn land_uses_of_many(
                 p.clone(),
                 Expr::col((p.clone(), parcels::Column::Id)).equals((hp.clone(), HP::ParcelId)),
             )
-            .and_where(Expr::col((hp.clone(), HP::HouseholdId)).is_in(chunk.iter().map(|h| h.id())));
+            .and_where(
+                Expr::col((hp.clone(), HP::HouseholdId)).is_in(chunk.iter().map(|h| h.id())),
+            );
         out.extend(
             BulkLandRow::find_by_statement(conn.get_database_backend().build(&stmt))
                 .all(conn)

@@ -85,10 +85,7 @@ pub async fn household_revisions_of(
         .select_only()
         .columns([C::Id, C::Version, C::Content, C::Fields, C::EditedAt])
         .column_as(crate::entities::users::Column::Username, "editor")
-        .join(
-            sea_orm::JoinType::LeftJoin,
-            Relation::Editor.def(),
-        )
+        .join(sea_orm::JoinType::LeftJoin, Relation::Editor.def())
         .filter(C::HouseholdId.eq(h.id()))
         .order_by_desc(C::Id)
         .into_model::<HouseholdRevisionRow>()

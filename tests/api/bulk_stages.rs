@@ -54,12 +54,17 @@ async fn preview_then_commit_all_or_nothing_with_one_audit_event_each() {
     let c = new_household(&app, &admin, "21043", "Bulk Ba").await;
     // c already had its briefing: a second one is refused.
     let (status, body) = app
-        .post_json(&admin, &format!("/api/v1/households/{c}/stages"),
-                   &json!({"stage": "briefing", "occurred_on": today}))
+        .post_json(
+            &admin,
+            &format!("/api/v1/households/{c}/stages"),
+            &json!({"stage": "briefing", "occurred_on": today}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let req = |dry: bool| json!({"stage": "briefing", "occurred_on": today, "document_no": "01/TB",
-                                 "note": "họp dân", "household_ids": [a, b, c], "dry_run": dry});
+    let req = |dry: bool| {
+        json!({"stage": "briefing", "occurred_on": today, "document_no": "01/TB",
+                                 "note": "họp dân", "household_ids": [a, b, c], "dry_run": dry})
+    };
 
     // Preview: two allowed, one refused with its reason and facts; nothing stored.
     let audits_before = audits(&app).await;
@@ -100,15 +105,21 @@ async fn preview_then_commit_all_or_nothing_with_one_audit_event_each() {
         );
     }
     // The case file shows the bulk-recorded stage with its document number.
-    let (_, case) = app.get_json(&leader, &format!("/api/v1/households/{a}/case")).await;
+    let (_, case) = app
+        .get_json(&leader, &format!("/api/v1/households/{a}/case"))
+        .await;
     assert_eq!(case["current_stage"], "briefing");
     assert_eq!(case["stages"][0]["document_no"], "01/TB");
     assert_eq!(case["stages"][0]["recorded_by"], "leader");
 
     // All three may take the notice now: recorded without only_allowed, with its deadline.
     let (status, done) = app
-        .post_json(&leader, URL, &json!({"stage": "notice", "occurred_on": today,
-            "household_ids": [a, b, c]}))
+        .post_json(
+            &leader,
+            URL,
+            &json!({"stage": "notice", "occurred_on": today,
+            "household_ids": [a, b, c]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["recorded"], 3);
@@ -142,14 +153,22 @@ async fn a_filter_selects_by_commune_hamlet_and_current_stage() {
     assert!(preview["refused"].as_array().unwrap().is_empty());
     // Households at a stage: the notice needs households whose current stage is briefing.
     let (status, preview) = app
-        .post_json(&leader, URL, &json!({"stage": "notice", "occurred_on": today,
-            "filter": {"commune": "21043", "current_stage": "briefing"}, "dry_run": true}))
+        .post_json(
+            &leader,
+            URL,
+            &json!({"stage": "notice", "occurred_on": today,
+            "filter": {"commune": "21043", "current_stage": "briefing"}, "dry_run": true}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert!(!ids_of(&preview["allowed"]).contains(&a));
     // No selection at all: 422.
     let (status, body) = app
-        .post_json(&leader, URL, &json!({"stage": "notice", "occurred_on": today, "dry_run": true}))
+        .post_json(
+            &leader,
+            URL,
+            &json!({"stage": "notice", "occurred_on": today, "dry_run": true}),
+        )
         .await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "no_selection");
@@ -177,9 +196,14 @@ async fn roles_and_area_are_checked_for_every_household() {
     let (status, _) = app
         .get_json(&district, &format!("/api/v1/households/{outside}"))
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "premise: the household is outside the area");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "premise: the household is outside the area"
+    );
 
-    let req = json!({"stage": "briefing", "occurred_on": today, "household_ids": [inside, outside]});
+    let req =
+        json!({"stage": "briefing", "occurred_on": today, "household_ids": [inside, outside]});
     let (status, body) = app.post_json(&district, URL, &req).await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
     assert_eq!(events(&app, &[inside], "briefing").await, 0);
@@ -189,7 +213,11 @@ async fn roles_and_area_are_checked_for_every_household() {
     assert_error(status, &body, StatusCode::NOT_FOUND);
     // Only the inside one: recorded.
     let (status, body) = app
-        .post_json(&district, URL, &json!({"stage": "briefing", "occurred_on": today, "household_ids": [inside]}))
+        .post_json(
+            &district,
+            URL,
+            &json!({"stage": "briefing", "occurred_on": today, "household_ids": [inside]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(events(&app, &[inside], "briefing").await, 1);
@@ -202,15 +230,23 @@ async fn roles_and_area_are_checked_for_every_household() {
     assert_error(status, &body, StatusCode::FORBIDDEN);
     // Enforcement at night is refused for the whole request, with the nearest allowed time.
     let (status, body) = app
-        .post_json(&admin, URL, &json!({"stage": "enforcement", "occurred_on": today + chrono::Duration::days(40),
-            "time": "23:00", "household_ids": [inside], "dry_run": true}))
+        .post_json(
+            &admin,
+            URL,
+            &json!({"stage": "enforcement", "occurred_on": today + chrono::Duration::days(40),
+            "time": "23:00", "household_ids": [inside], "dry_run": true}),
+        )
         .await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "enforcement_not_allowed");
     assert!(body["error"]["details"]["next_allowed_date"].is_string());
     // Unknown project: 404.
     let (status, body) = app
-        .post_json(&admin, "/api/v1/projects/NOPE/stages/bulk", &json!({"stage": "notice", "occurred_on": today, "household_ids": [inside]}))
+        .post_json(
+            &admin,
+            "/api/v1/projects/NOPE/stages/bulk",
+            &json!({"stage": "notice", "occurred_on": today, "household_ids": [inside]}),
+        )
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
 }

@@ -585,12 +585,27 @@ async fn refusals_carry_their_facts_for_a_translated_message() {
     assert_eq!(d["stage"], "inventory");
     assert_eq!(d["needs"], "notice");
     assert_eq!(d["field"], "stage");
-    assert!(d["rule"]["article"].as_str().unwrap().contains("Điều"), "{body}");
+    assert!(
+        d["rule"]["article"].as_str().unwrap().contains("Điều"),
+        "{body}"
+    );
 
     // Dated before its prerequisite: the date it was recorded.
-    let (status, _) = record(&app, &member_a, h, stage("briefing", today - Duration::days(5))).await;
+    let (status, _) = record(
+        &app,
+        &member_a,
+        h,
+        stage("briefing", today - Duration::days(5)),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = record(&app, &member_a, h, stage("notice", today - Duration::days(9))).await;
+    let (status, body) = record(
+        &app,
+        &member_a,
+        h,
+        stage("notice", today - Duration::days(9)),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "stage_before_prerequisite");
     assert_eq!(body["error"]["details"]["needs"], "briefing");
@@ -602,15 +617,30 @@ async fn refusals_carry_their_facts_for_a_translated_message() {
 
     // Enforcement at night: the nearest allowed date and time.
     let d = open_day(20);
-    let (status, body) = record(&app, &member_a, h, enforcement(&format!("{d}T23:00:00+07:00"), d)).await;
+    let (status, body) = record(
+        &app,
+        &member_a,
+        h,
+        enforcement(&format!("{d}T23:00:00+07:00"), d),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "enforcement_not_allowed");
-    assert!(body["error"]["details"]["next_allowed_time"].is_string(), "{body}");
-    assert!(body["error"]["details"]["next_allowed_date"].is_string(), "{body}");
+    assert!(
+        body["error"]["details"]["next_allowed_time"].is_string(),
+        "{body}"
+    );
+    assert!(
+        body["error"]["details"]["next_allowed_date"].is_string(),
+        "{body}"
+    );
     assert_eq!(body["error"]["details"]["field"], "occurred_on");
     // Nothing stored by the refusals.
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM case_stage_events WHERE household_id = {h}")).await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM case_stage_events WHERE household_id = {h}"
+        ))
+        .await,
         1
     );
 }

@@ -798,7 +798,10 @@ async fn household_edits_need_if_match_and_keep_their_history() {
     assert_eq!(after["head_name"], "Trần Thị Mới");
     assert_eq!(after["id_number"], "051090012345");
     assert_eq!(after["version"], v1 + 1);
-    assert!(search(&app, &member_a, "tran thi moi").await.iter().any(|h| h["id"] == id));
+    assert!(search(&app, &member_a, "tran thi moi")
+        .await
+        .iter()
+        .any(|h| h["id"] == id));
     let (status, history) = app
         .get_json(&leader, &format!("/api/v1/households/{id}/history"))
         .await;
@@ -808,36 +811,70 @@ async fn household_edits_need_if_match_and_keep_their_history() {
     assert_eq!(items[0]["edited_by"], "member_a");
     assert_eq!(items[0]["version"], v1);
     assert_eq!(items[0]["before"]["head_name"], before["head_name"]);
-    assert_eq!(items[0]["fields"], json!(["head_name", "id_number", "members"]));
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM household_revisions WHERE household_id = {id}")).await,
+        items[0]["fields"],
+        json!(["head_name", "id_number", "members"])
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM household_revisions WHERE household_id = {id}"
+        ))
+        .await,
         1
     );
 
     // The old version again: 412 naming who changed it and when; nothing stored.
-    let (status, body) = patch_with(&app, &member_a, id, Some(&v1.to_string()), &json!({"address": "stale"})).await;
+    let (status, body) = patch_with(
+        &app,
+        &member_a,
+        id,
+        Some(&v1.to_string()),
+        &json!({"address": "stale"}),
+    )
+    .await;
     assert_error(status, &body, StatusCode::PRECONDITION_FAILED);
     assert_eq!(body["error"]["code"], "version_conflict");
     assert_eq!(body["error"]["details"]["changed_by"], "member_a");
     assert_eq!(body["error"]["details"]["current_version"], v1 + 1);
     assert!(body["error"]["details"]["changed_at"].is_string());
-    let (_, now) = app.get_json(&member_a, &format!("/api/v1/households/{id}")).await;
+    let (_, now) = app
+        .get_json(&member_a, &format!("/api/v1/households/{id}"))
+        .await;
     assert_ne!(now["address"], "stale");
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM household_revisions WHERE household_id = {id}")).await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM household_revisions WHERE household_id = {id}"
+        ))
+        .await,
         1
     );
 
     // A bad CCCD names its field.
-    let (status, body) = patch_with(&app, &member_a, id, Some(&(v1 + 1).to_string()), &json!({"id_number": "123"})).await;
+    let (status, body) = patch_with(
+        &app,
+        &member_a,
+        id,
+        Some(&(v1 + 1).to_string()),
+        &json!({"id_number": "123"}),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["details"]["field"], "id_number");
 
     // Leaders read but do not write; outside the area the history is 404.
-    let (status, body) = patch_with(&app, &leader, id, Some(&(v1 + 1).to_string()), &json!({"address": "y"})).await;
+    let (status, body) = patch_with(
+        &app,
+        &leader,
+        id,
+        Some(&(v1 + 1).to_string()),
+        &json!({"address": "y"}),
+    )
+    .await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
     let member_b = app.login("member_b").await;
-    let (status, body) = app.get_json(&member_b, &format!("/api/v1/households/{id}/history")).await;
+    let (status, body) = app
+        .get_json(&member_b, &format!("/api/v1/households/{id}/history"))
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
 }
 
@@ -846,30 +883,45 @@ async fn a_split_after_the_notice_date_is_flagged_and_lists_filter_by_stance_and
     let app = TestApp::spawn().await;
     let admin = app.login("admin").await;
     let parent = household_in(&app, "21043").await;
-    let (status, p) = app.get_json(&admin, &format!("/api/v1/households/{parent}")).await;
+    let (status, p) = app
+        .get_json(&admin, &format!("/api/v1/households/{parent}"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert_eq!(p["split_after_cutoff"], false);
     let (status, child) = app
-        .post_json(&admin, "/api/v1/households", &json!({"project": "HPDQ2", "head_name": "Hộ Tách",
-            "commune": p["commune"]["code"], "split_from": parent}))
+        .post_json(
+            &admin,
+            "/api/v1/households",
+            &json!({"project": "HPDQ2", "head_name": "Hộ Tách",
+            "commune": p["commune"]["code"], "split_from": parent}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{child}");
     assert_eq!(child["split_from"], parent);
     // The demo project's notice date is in the past: a split made today is after the cut-off.
     assert_eq!(child["split_after_cutoff"], true, "{child}");
 
-    let (status, body) = app.get_json(&admin, "/api/v1/households?stance=agrees&limit=500").await;
+    let (status, body) = app
+        .get_json(&admin, "/api/v1/households?stance=agrees&limit=500")
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let items = body["items"].as_array().unwrap();
     assert!(!items.is_empty());
     assert!(items.iter().all(|h| h["stance"] == "agrees"), "{body}");
-    let (status, body) = app.get_json(&admin, "/api/v1/households?stage=notice&limit=500").await;
+    let (status, body) = app
+        .get_json(&admin, "/api/v1/households?stage=notice&limit=500")
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let with_notice = app
         .count("SELECT COUNT(DISTINCT household_id) FROM case_stage_events WHERE stage = 'notice'")
         .await;
     assert!(with_notice > 0);
-    assert_eq!(body["items"].as_array().unwrap().len() as i64, with_notice.min(500));
-    let (status, body) = app.get_json(&admin, "/api/v1/households?stance=nonsense").await;
+    assert_eq!(
+        body["items"].as_array().unwrap().len() as i64,
+        with_notice.min(500)
+    );
+    let (status, body) = app
+        .get_json(&admin, "/api/v1/households?stance=nonsense")
+        .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST);
 }

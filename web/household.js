@@ -9,6 +9,13 @@ import { t, fmtDate, fmtDateTime, fmtNumber, lang } from './lib/i18n.js';
 import { dateInput, timeInput, readDates, vnDateTime, todayIso } from './lib/dates.js';
 import { parcelStatusControl } from './lib/parcel-status.js';
 
+/** `h` with `_data` set as data-* attributes (the shell's `h` cannot assign `dataset`). */
+const hd = (tag, { _data = {}, ...props } = {}, ...children) => {
+  const node = h(tag, props, ...children);
+  Object.assign(node.dataset, _data);
+  return node;
+};
+
 export const STAGES = ['briefing', 'notice', 'inventory', 'plan_posted', 'plan_approved', 'recovery_decision', 'paid', 'handed_over', 'resettled', 'enforcement'];
 const VULNERABLE = ['poor', 'merit', 'ethnic_minority', 'elderly_alone'];
 const WRITERS = ['admin', 'district_leader', 'member'];
@@ -121,7 +128,7 @@ function parcelsSection() {
   return h('div', {},
     h('div', { id: 'parcel-map', role: 'img', ariaLabel: t('household.map_label') }),
     table('parcels', [t('household.parcel'), t('household.share'), t('parcel_status.label')],
-      hh.parcels.map((p) => h('tr', { dataset: { parcel: String(p.id) } },
+      hh.parcels.map((p) => hd('tr', { _data: { parcel: String(p.id) } },
         h('td', { textContent: t('household.parcel_ref', { sheet: p.map_sheet, no: p.parcel_no }) }),
         h('td', { textContent: fmtNumber(p.share * 100) + ' %' }),
         h('td', { className: 'parcel-status-cell', textContent: t(`status.${p.status}`) })))),
@@ -209,7 +216,7 @@ function stagesSection() {
   const k = state.kase;
   const rows = k.stages.map((s) => {
     const open = k.open_deadlines.find((d) => d.from_event === s.id);
-    return h('tr', { dataset: { stage: s.stage } },
+    return hd('tr', { _data: { stage: s.stage } },
       h('td', {}, stageName(s.stage), s.overridden ? h('span', { className: 'hh-flag', textContent: ` ${t('household.overridden')}` }) : null),
       h('td', { textContent: fmtDate(s.occurred_on) + (s.scheduled_at ? ' ' + fmtDateTime(s.scheduled_at).slice(11) : '') }),
       h('td', { textContent: s.document_no || '' }),

@@ -7,6 +7,13 @@ import { t, fmtDate, lang } from './lib/i18n.js';
 import { dateInput, timeInput, readDates, todayIso } from './lib/dates.js';
 
 const STANCES = ['agrees', 'considering', 'disagrees', 'refuses_contact'];
+/** `h` with `_data` set as data-* attributes (the shell's `h` cannot assign `dataset`). */
+const hd = (tag, { _data = {}, ...props } = {}, ...children) => {
+  const node = h(tag, props, ...children);
+  Object.assign(node.dataset, _data);
+  return node;
+};
+
 const STAGES = ['briefing', 'notice', 'inventory', 'plan_posted', 'plan_approved', 'recovery_decision', 'paid', 'handed_over', 'resettled', 'enforcement'];
 
 const user = await startPage({ namespaces: ['households', 'legal', 'stages'], roles: ['admin', 'leader', 'district_leader'] });
@@ -131,14 +138,14 @@ async function main() {
       o.refused.length ? h('h3', { textContent: t('stages.refused', { n: o.refused.length }) }) : null,
       o.refused.length ? h('div', { className: 'table-box' }, h('table', { id: 'refused', className: 'hh-table' },
         h('thead', {}, h('tr', {}, ...['households.col.code', 'households.col.head_name', 'stages.reason'].map((k) => h('th', { scope: 'col', textContent: t(k) })))),
-        h('tbody', {}, ...o.refused.map((r) => h('tr', { dataset: { household: String(r.household_id) } },
+        h('tbody', {}, ...o.refused.map((r) => hd('tr', { _data: { household: String(r.household_id) } },
           h('td', {}, h('a', { href: `/households/${r.household_id}`, textContent: r.code })),
           h('td', { textContent: r.head_name }),
           h('td', { className: 'reason', textContent: reasonText(r.reason, r.details, r.message) })))))) : null,
       h('h3', { textContent: t('stages.allowed', { n: o.allowed.length }) }),
       o.allowed.length ? h('div', { className: 'table-box' }, h('table', { id: 'allowed', className: 'hh-table' },
         h('thead', {}, h('tr', {}, ...['households.col.code', 'households.col.head_name', 'stages.deadline'].map((k) => h('th', { scope: 'col', textContent: t(k) })))),
-        h('tbody', {}, ...o.allowed.map((a) => h('tr', { dataset: { household: String(a.household_id) } },
+        h('tbody', {}, ...o.allowed.map((a) => hd('tr', { _data: { household: String(a.household_id) } },
           h('td', {}, h('a', { href: `/households/${a.household_id}`, textContent: a.code })),
           h('td', { textContent: a.head_name }),
           h('td', { textContent: a.due_stage ? `${stageName(a.due_stage)} ${t('household.by')} ${fmtDate(a.due_on)}` : '' })))))) : h('p', { className: 'muted', textContent: t('stages.none_allowed') }));

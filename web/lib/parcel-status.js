@@ -37,7 +37,7 @@ export function parcelStatusControl(id, { onSaved = () => {}, label = null } = {
   const reason = h('input', { name: 'reason', id: `parcel-reason-${id}`, maxLength: 500, autocomplete: 'off' });
   const save = h('button', { type: 'submit', textContent: t('parcel_status.save') });
   const message = h('div', { className: 'parcel-status-message', role: 'status' });
-  const form = h('form', { className: 'parcel-status hh-form', dataset: { parcel: String(id) } },
+  const form = h('form', { className: 'parcel-status hh-form' },
     h('div', { className: 'row' },
       h('label', { htmlFor: select.id }, h('span', { textContent: label || t('parcel_status.label') }), ' ', select),
       h('label', { htmlFor: reason.id }, h('span', { textContent: t('parcel_status.reason') }), ' ', reason),

@@ -17,7 +17,6 @@ const hd = (tag, { _data = {}, ...props } = {}, ...children) => {
 const STAGES = ['briefing', 'notice', 'inventory', 'plan_posted', 'plan_approved', 'recovery_decision', 'paid', 'handed_over', 'resettled', 'enforcement'];
 
 const user = await startPage({ namespaces: ['households', 'legal', 'stages'], roles: ['admin', 'leader', 'district_leader'] });
-if (user) await main();
 
 const stageName = (s) => (s ? t(`legal.stage.${s}`) : '');
 const ruleText = (rule) => (rule ? `${t(rule.key) !== rule.key ? t(rule.key) : (lang() === 'vi' ? rule.vi : rule.en)} (${rule.article})` : '');
@@ -151,3 +150,5 @@ async function main() {
           h('td', { textContent: a.due_stage ? `${stageName(a.due_stage)} ${t('household.by')} ${fmtDate(a.due_on)}` : '' })))))) : h('p', { className: 'muted', textContent: t('stages.none_allowed') }));
   }
 }
+
+if (user) await main();

@@ -11,6 +11,14 @@ before(async () => { server = await startServer(); browser = await launchBrowser
 after(async () => { await browser?.close(); await server?.stop(); });
 
 test('a leader previews and records a stage for a whole commune', async () => {
+  // Three new households in Bình Thuận with no stage yet (besides the demo's).
+  const admin = await browser.newContext();
+  await login(admin, server.url, 'admin');
+  for (const name of ['Hộ Mới Một', 'Hộ Mới Hai', 'Hộ Mới Ba']) {
+    const res = await admin.request.post(`${server.url}/api/v1/households`, { data: { project: 'HPDQ2', head_name: name, commune: '21043', address: 'Thôn Châu Me' } });
+    assert.equal(res.status(), 201);
+  }
+  await admin.close();
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
   await login(context, server.url, 'leader');
   const page = await context.newPage();

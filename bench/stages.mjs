@@ -2,7 +2,7 @@
 // fresh SQLite file with enough parcels for a few thousand households, picks N households of
 // HPDQ2 that have no stage yet (a dry run with the filter `no_stage`), then times
 // POST /api/v1/projects/HPDQ2/stages/bulk for exactly those N: the preview (dry run) and the
-// real, all-or-nothing recording of the briefing, and checks what was stored.
+// real, all-or-nothing recording of that stage, and checks what was stored.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ const arg = (name, dflt) => {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const N = arg('--households', 2000);
-const PARCELS = arg('--parcels', 12000);
+const PARCELS = arg('--parcels', 30000);
 const bin = process.env.GPMB_BIN;
 
 const dir = mkdtempSync(join(tmpdir(), 'gpmb-bench-stages-'));
@@ -43,17 +43,24 @@ try {
     return { ms, data };
   };
   const today = new Date(Date.now() + 7 * 3600e3).toISOString().slice(0, 10);
-  const pick = await post({ stage: 'briefing', occurred_on: today, filter: { no_stage: true }, dry_run: true });
-  const ids = pick.data.allowed.slice(0, N).map((a) => a.household_id);
-  console.log(`households with no stage yet: ${pick.data.allowed.length} (selected by filter in ${pick.ms.toFixed(0)} ms); using ${ids.length}`);
+  // The stage most households of the demo may take today, and N of those households.
+  let best = null;
+  for (const stage of ['briefing', 'notice', 'inventory', 'plan_posted', 'plan_approved', 'recovery_decision', 'paid', 'handed_over', 'resettled']) {
+    const r = await post({ stage, occurred_on: today, filter: {}, dry_run: true });
+    console.log(`  preview of ${stage} over all ${r.data.selected} households: ${r.ms.toFixed(0)} ms, ${r.data.allowed.length} allowed`);
+    if (!best || r.data.allowed.length > best.allowed.length) best = { stage, allowed: r.data.allowed };
+  }
+  const ids = best.allowed.slice(0, N).map((a) => a.household_id);
+  console.log(`stage ${best.stage}: ${best.allowed.length} households may take it; using ${ids.length}`);
   if (ids.length < N) console.log(`WARNING: fewer than ${N}; raise --parcels`);
-  const body = { stage: 'briefing', occurred_on: today, document_no: '01/TB-BENCH', household_ids: ids };
+  const body = { stage: best.stage, occurred_on: today, document_no: '01/TB-BENCH', household_ids: ids };
   const preview = await post({ ...body, dry_run: true });
   console.log(`preview (dry run) of ${ids.length} households: ${preview.ms.toFixed(0)} ms — allowed ${preview.data.allowed.length}, refused ${preview.data.refused.length}`);
   const commit = await post(body);
   console.log(`RECORD one stage for ${commit.data.recorded} households: ${commit.ms.toFixed(0)} ms (goal < 2000 ms) ${commit.ms < 2000 ? 'OK' : 'OVER'}`);
   const again = await post({ ...body, dry_run: true });
-  console.log(`check: a second preview refuses ${again.data.refused.length} of ${ids.length} (already recorded)`);
+  const kase = await (await fetch(`${base}/api/v1/households/${ids[0]}/case`, { headers: { cookie } })).json();
+  console.log(`check: household ${ids[0]} now has ${kase.stages.filter((s) => s.stage === best.stage && s.document_no === '01/TB-BENCH').length} ${best.stage} event(s) from the bench; a second preview: ${again.data.allowed.length} allowed, ${again.data.refused.length} refused`);
 } finally {
   child.kill('SIGTERM');
   await new Promise((ok) => (child.exitCode !== null ? ok() : child.once('exit', ok)));

@@ -159,6 +159,10 @@ fn enforcement_time(
 }
 
 /// Decides, and unless a dry run records, the stage for every household selected.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass: the request's checks, the selection, the legal order per household, the write"
+)]
 #[tracing::instrument(skip_all, fields(project = %code, stage = %req.stage, dry_run = req.dry_run))]
 pub async fn run(
     conn: &impl ConnectionTrait,
@@ -288,6 +292,10 @@ pub async fn run(
             parcel_id: None,
             occurred_on: req.occurred_on,
         };
+        #[expect(
+            clippy::single_match_else,
+            reason = "the refused and the allowed branch are read side by side"
+        )]
         match legal::check_stage(past, &new, kind) {
             Err(v) => {
                 let mut details = v.details();

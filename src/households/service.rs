@@ -696,6 +696,10 @@ pub async fn create(
 /// Changes the head's name, CCCD, phone, address, members or vulnerable flags of a household
 /// inside the scope, if it is still at version `expected` (else 412 naming who changed it);
 /// keeps the content before the edit as a revision and returns the names of the fields changed.
+#[expect(
+    clippy::too_many_lines,
+    reason = "checks each optional field, then the version, then writes the row and its revision"
+)]
 #[tracing::instrument(skip_all, fields(household_id = household.id()))]
 pub async fn update(
     conn: &impl ConnectionTrait,

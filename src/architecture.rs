@@ -74,6 +74,7 @@ const PERSONAL_TABLES: &[&str] = &[
     "grievances",
     "grievance_households",
     "case_stage_events",
+    "household_revisions",
 ];
 
 /// Whether `text` names `table` as a table in SQL (after FROM, JOIN, INTO, UPDATE) or as a

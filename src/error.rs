@@ -22,6 +22,13 @@ pub enum AppError {
     Conflict { code: &'static str, message: String },
     #[error("{0}")]
     PreconditionRequired(String),
+    /// 412: the `If-Match` version is stale; `details` say who changed it and when.
+    #[error("{message}")]
+    PreconditionFailed {
+        code: &'static str,
+        message: String,
+        details: Option<serde_json::Value>,
+    },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{message}")]
@@ -78,6 +85,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -94,6 +102,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Conflict { code, .. } => code,
             AppError::PreconditionRequired(_) => "precondition_required",
+            AppError::PreconditionFailed { code, .. } => code,
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::Unprocessable { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_attempts",
@@ -147,7 +156,8 @@ impl IntoResponse for AppError {
             _ => None,
         };
         let details = match self {
-            AppError::Unprocessable { details, .. } => details,
+            AppError::Unprocessable { details, .. }
+            | AppError::PreconditionFailed { details, .. } => details,
             AppError::TooManyRequests { retry_after, .. } => {
                 Some(serde_json::json!({ "retry_after": retry_after }))
             }

@@ -27,6 +27,7 @@ mod m20261130_000005_public;
 mod m20261204_desk_alert_triage;
 mod m20261204_people_access;
 mod m20261204_projects_version;
+mod m20261204_casefile_household_revisions;
 mod util;
 
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_desk_alert_triage::Migration),
             Box::new(m20261204_people_access::Migration),
             Box::new(m20261204_projects_version::Migration),
+            Box::new(m20261204_casefile_household_revisions::Migration),
         ]
     }
 }

@@ -39,6 +39,40 @@ pub async fn record(
     .await
 }
 
+/// Many events of one principal and action at once (one per entity, e.g. per household of a
+/// bulk write), inserted in chunks.
+#[tracing::instrument(skip_all, fields(action = action, entity = entity, n = events.len()))]
+pub async fn record_many(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    action: &str,
+    entity: &str,
+    events: Vec<(String, serde_json::Value)>,
+) -> Result<(), DbErr> {
+    let at = Utc::now().fixed_offset();
+    let actor = who.actor();
+    let rows: Vec<audit_events::ActiveModel> = events
+        .into_iter()
+        .map(|(id, detail)| audit_events::ActiveModel {
+            at: Set(at),
+            user_id: Set(who.user_id),
+            actor: Set(actor.clone()),
+            action: Set(action.to_string()),
+            entity: Set(entity.to_string()),
+            entity_id: Set(Some(id)),
+            detail: Set(detail.to_string()),
+            ..Default::default()
+        })
+        .collect();
+    // 7 values a row: well under SQLite's 32,766 bound parameters per statement.
+    for chunk in rows.chunks(1000) {
+        audit_events::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// For events with no authenticated principal yet (login attempts, CLI tasks).
 #[tracing::instrument(skip_all, fields(action = action, entity = entity))]
 pub async fn record_system(

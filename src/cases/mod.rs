@@ -1,5 +1,6 @@
 //! Case stages per household in legal order, with their legal deadlines (issue 6). The rules
 //! themselves live in `crate::legal`; this module reads and records events.
+pub mod bulk;
 pub mod dto;
 pub mod handlers;
 pub mod service;
@@ -15,4 +16,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::record_stage))
         .routes(routes!(handlers::rules))
         .routes(routes!(handlers::calendar))
+        .routes(routes!(bulk::record_bulk))
 }

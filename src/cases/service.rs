@@ -371,13 +371,13 @@ fn check_text(field: &str, value: Option<String>, max: usize) -> AppResult<Optio
 }
 
 /// The texts of a new stage, checked.
-struct Texts {
-    document_no: Option<String>,
-    note: String,
-    reason: Option<String>,
+pub(super) struct Texts {
+    pub(super) document_no: Option<String>,
+    pub(super) note: String,
+    pub(super) reason: Option<String>,
 }
 
-fn check_texts(input: &NewStage) -> AppResult<Texts> {
+pub(super) fn check_texts(input: &NewStage) -> AppResult<Texts> {
     Ok(Texts {
         document_no: check_text("document_no", input.document_no.clone(), 100)?,
         note: check_text("note", Some(input.note.clone()), 2000)?.unwrap_or_default(),
@@ -386,7 +386,11 @@ fn check_texts(input: &NewStage) -> AppResult<Texts> {
 }
 
 /// The parcel named is one of the household's; only enforcement is recorded ahead of time.
-fn check_parcel_and_date(input: &NewStage, parcels: &[i32], today: NaiveDate) -> AppResult<()> {
+pub(super) fn check_parcel_and_date(
+    input: &NewStage,
+    parcels: &[i32],
+    today: NaiveDate,
+) -> AppResult<()> {
     if let Some(p) = input.parcel_id {
         if !parcels.contains(&p) {
             return Err(AppError::invalid(
@@ -409,7 +413,7 @@ fn check_parcel_and_date(input: &NewStage, parcels: &[i32], today: NaiveDate) ->
 
 /// Enforcement times, never overridable: the UTC time to store for an enforcement (none for
 /// other stages), or a refusal naming the nearest allowed time.
-fn check_schedule(input: &NewStage) -> AppResult<Option<DateTime<FixedOffset>>> {
+pub(super) fn check_schedule(input: &NewStage) -> AppResult<Option<DateTime<FixedOffset>>> {
     if input.stage != CaseStage::Enforcement {
         return Ok(None);
     }
@@ -446,6 +450,8 @@ fn check_schedule(input: &NewStage) -> AppResult<Option<DateTime<FixedOffset>>> 
                 "rule": RuleDto::from(refusal.rule),
                 "next_allowed": next.and_local_timezone(vn_offset()).single().map(|t| t.to_rfc3339()),
                 "next_allowed_date": next.date(),
+                "next_allowed_time": next.format("%H:%M").to_string(),
+                "field": "occurred_on",
             })),
         });
     }
@@ -470,10 +476,12 @@ fn check_order(
                 message: v.message(),
             });
         }
+        let mut details = v.details();
+        details["rule"] = json!(RuleDto::from(v.rule()));
         return Err(AppError::Unprocessable {
             code: v.code(),
             message: v.message(),
-            details: Some(json!({"rule": RuleDto::from(v.rule())})),
+            details: Some(details),
         });
     }
     if who.require(Permission::Administer).is_err() {

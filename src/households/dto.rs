@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{ParcelStatus, Stance, VisitKind};
+use crate::domain::{CaseStage, ParcelStatus, Stance, VisitKind};
 
 /// The flags a household may carry (SPEC: poor household, people with merit, ethnic
 /// minority, elderly living alone).
@@ -46,6 +46,11 @@ pub struct HouseholdDto {
     pub vulnerable: Vec<String>,
     /// The household this one split from.
     pub split_from: Option<i32>,
+    /// A split recorded after the project's notice date (the cut-off): such a household is
+    /// not entitled to separate resettlement by default and needs a decision.
+    pub split_after_cutoff: bool,
+    /// Bumped by every edit: send it back in `If-Match` to change the household.
+    pub version: i32,
     /// Stance at the last visit; null before the first visit.
     pub stance: Option<Stance>,
     pub last_visit_at: Option<String>,
@@ -94,6 +99,10 @@ pub struct HouseholdQuery {
     /// Commune code: the unit in force today with this code (`CODE@YYYY-MM-DD`: the unit in
     /// force that day), with the communes merged into it in 2025.
     pub commune: Option<String>,
+    /// Stance at the last visit.
+    pub stance: Option<Stance>,
+    /// Households that have reached (recorded) this case stage.
+    pub stage: Option<CaseStage>,
     pub cursor: Option<String>,
     pub limit: Option<u64>,
 }
@@ -155,6 +164,12 @@ where
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HouseholdPatch {
+    /// Name of the head of the household.
+    pub head_name: Option<String>,
+    /// CCCD (12 digits); `null` or `""` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub id_number: Option<Option<String>>,
     /// A new phone number; `null` removes it.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
@@ -162,4 +177,19 @@ pub struct HouseholdPatch {
     pub address: Option<String>,
     pub members: Option<Vec<MemberInput>>,
     pub vulnerable: Option<Vec<String>>,
+}
+
+/// One edit of a household: what it was before, which fields changed, who and when.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HouseholdRevisionDto {
+    /// The version the edit replaced (the household then had `version + 1`).
+    pub version: i32,
+    /// Fields changed by the edit.
+    pub fields: Vec<String>,
+    /// The household before the edit: head_name, id_number, phone, address, members, vulnerable.
+    #[schema(value_type = Object)]
+    pub before: serde_json::Value,
+    /// Username of who edited it.
+    pub edited_by: Option<String>,
+    pub edited_at: String,
 }

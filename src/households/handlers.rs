@@ -1,13 +1,16 @@
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 
-use super::dto::{HouseholdDetailDto, HouseholdDto, HouseholdPatch, HouseholdQuery, NewHousehold};
+use super::dto::{
+    HouseholdDetailDto, HouseholdDto, HouseholdPatch, HouseholdQuery, HouseholdRevisionDto,
+    NewHousehold,
+};
 use super::service;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
 use crate::scoped;
@@ -99,33 +102,95 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(dto)))
 }
 
-/// Change a household's phone, address, members or vulnerable flags.
-#[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "households", params(("id" = i32, Path)),
+/// The version the client read, from `If-Match` (`3`, `"3"` or `W/"3"`); 428 without it.
+fn if_match(headers: &HeaderMap) -> AppResult<i32> {
+    let raw = headers
+        .get(header::IF_MATCH)
+        .ok_or_else(|| {
+            AppError::PreconditionRequired(
+                "send `If-Match` with the household's version (e.g. If-Match: \"3\") to change it"
+                    .into(),
+            )
+        })?
+        .to_str()
+        .map_err(|_| AppError::BadRequest("If-Match must be ASCII, e.g. \"3\"".into()))?;
+    let v = raw.trim().trim_start_matches("W/").trim_matches('"');
+    v.parse::<i32>().map_err(|_| {
+        AppError::BadRequest(format!(
+            "If-Match must be the household's version, e.g. \"3\" (got `{raw}`)"
+        ))
+    })
+}
+
+/// Change a household's head name, CCCD, phone, address, members or vulnerable flags. Send
+/// the `version` you read in `If-Match`: without it 428, a stale one 412 `version_conflict`
+/// with `details.changed_by`, `details.changed_at` and `details.current_version`. The content
+/// before the edit is kept (see `/households/{id}/history`).
+#[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "households",
+    params(("id" = i32, Path),
+           ("If-Match" = String, Header, description = "the household's version, e.g. \"3\"")),
     request_body = HouseholdPatch,
-    responses((status = 200, body = HouseholdDto), (status = 403, body = crate::error::ErrorEnvelope),
-              (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+    responses((status = 200, body = HouseholdDto), (status = 400, body = crate::error::ErrorEnvelope),
+              (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 412, description = "version_conflict", body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope),
+              (status = 428, body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(household_id = id))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<i32>,
     ApiJson(patch): ApiJson<HouseholdPatch>,
 ) -> AppResult<Json<HouseholdDto>> {
     require_write(&principal)?;
+    let household = scoped::household(&state.db.conn, &principal.scope, id).await?;
+    let expected = if_match(&headers)?;
     let tx = state.db.write().await?;
-    let household = scoped::household(&*tx, &principal.scope, id).await?;
+    let household = scoped::household(&*tx, &principal.scope, household.id()).await?;
     crate::projects::service::ensure_open_for(&*tx, household).await?;
-    let changed = service::update(&*tx, household, patch).await?;
+    let changed = service::update(&*tx, &principal, household, expected, patch).await?;
     audit::record(
         &*tx,
         &principal,
         "update",
         "household",
         Some(id.to_string()),
-        serde_json::json!({"fields": changed}),
+        serde_json::json!({"fields": changed, "version": expected + 1}),
     )
     .await?;
     let dto = service::get(&*tx, &principal.scope, household).await?;
     tx.commit().await?;
     Ok(Json(dto))
+}
+
+/// The edits of a household, newest first: the content before each, the fields changed, who
+/// and when.
+#[utoipa::path(get, path = "/api/v1/households/{id}/history", tag = "households", params(("id" = i32, Path)),
+    responses((status = 200, body = crate::pagination::Page<HouseholdRevisionDto>),
+              (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(household_id = id))]
+pub async fn history(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<crate::pagination::Page<HouseholdRevisionDto>>> {
+    principal.require(Permission::ReadPersonal)?;
+    let household = scoped::household(&state.db.conn, &principal.scope, id).await?;
+    let items = service::history(&state.db.conn, household).await?;
+    audit::record(
+        &state.db.conn,
+        &principal,
+        "read",
+        "household_history",
+        Some(id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(Json(crate::pagination::Page {
+        items,
+        next_cursor: None,
+    }))
 }

@@ -14,4 +14,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::list, handlers::create))
         .routes(routes!(handlers::get, handlers::update))
+        .routes(routes!(handlers::history))
 }

@@ -11,7 +11,8 @@ use sea_orm::{
 
 use super::dto::{
     CommuneRef, HouseholdDetailDto, HouseholdDto, HouseholdParcelDto, HouseholdPatch,
-    HouseholdQuery, MemberInput, NewHousehold, OpenCommitmentDto, RecentVisitDto, VULNERABLE_FLAGS,
+    HouseholdQuery, HouseholdRevisionDto, MemberInput, NewHousehold, OpenCommitmentDto,
+    RecentVisitDto, VULNERABLE_FLAGS,
 };
 use crate::admin_units::filter::commune_filter;
 use crate::admin_units::seed::LEVEL_COMMUNE;
@@ -79,6 +80,11 @@ fn to_dto(row: HouseholdRow, parcels: Vec<HouseholdParcelDto>) -> HouseholdDto {
             .unwrap_or_else(|_| serde_json::Value::Array(Vec::new())),
         vulnerable: serde_json::from_str(&row.vulnerable).unwrap_or_default(),
         split_from: row.split_from_id,
+        split_after_cutoff: row.split_from_id.is_some()
+            && row
+                .project_notice_date
+                .is_some_and(|d| row.created_at.date_naive() > d),
+        version: row.version,
         stance: row.stance,
         last_visit_at: row.last_visit_at.map(|t| t.to_rfc3339()),
         parcels,
@@ -159,6 +165,15 @@ pub async fn list(
     }
     if let Some(units) = commune_filter(conn, q.commune_id, q.commune.as_deref()).await? {
         stmt.and_where(Expr::col((h.clone(), households::Column::CommuneId)).is_in(units));
+    }
+    if let Some(stance) = q.stance {
+        stmt.and_where(Expr::col((h.clone(), households::Column::Stance)).eq(stance.as_str()));
+    }
+    if let Some(stage) = q.stage {
+        stmt.and_where(
+            Expr::col((h.clone(), households::Column::Id))
+                .in_subquery(scoped::households_at_stage(scope, stage)),
+        );
     }
     keyset.apply_statement(&mut stmt, (h, households::Column::Id));
     let rows = HouseholdRow::find_by_statement(conn.get_database_backend().build(&stmt))
@@ -679,49 +694,105 @@ pub async fn create(
     Ok(household)
 }
 
-/// Changes phone, address, members or vulnerable flags of a household inside the scope;
-/// returns the names of the fields changed.
+/// Changes the head's name, CCCD, phone, address, members or vulnerable flags of a household
+/// inside the scope, if it is still at version `expected` (else 412 naming who changed it);
+/// keeps the content before the edit as a revision and returns the names of the fields changed.
+#[expect(
+    clippy::too_many_lines,
+    reason = "checks each optional field, then the version, then writes the row and its revision"
+)]
 #[tracing::instrument(skip_all, fields(household_id = household.id()))]
 pub async fn update(
     conn: &impl ConnectionTrait,
+    who: &Principal,
     household: Scoped<HouseholdId>,
+    expected: i32,
     patch: HouseholdPatch,
 ) -> AppResult<Vec<&'static str>> {
-    if patch.phone.is_none()
+    if patch.head_name.is_none()
+        && patch.id_number.is_none()
+        && patch.phone.is_none()
         && patch.address.is_none()
         && patch.members.is_none()
         && patch.vulnerable.is_none()
     {
         return Err(AppError::invalid(
             "empty_patch",
-            "send at least one of phone, address, members, vulnerable",
+            "send at least one of head_name, id_number, phone, address, members, vulnerable",
         ));
     }
-    let phone = match patch.phone {
-        Some(Some(s)) => Some(check_phone(&s)?),
+    let head_name = patch
+        .head_name
+        .as_deref()
+        .map(check_head_name)
+        .transpose()
+        .map_err(|e| with_field(e, "head_name"))?;
+    let id_number = match patch.id_number {
+        Some(Some(s)) => Some(check_id_number(&s).map_err(|e| with_field(e, "id_number"))?),
         Some(None) => Some(None),
         None => None,
     };
-    let address = patch.address.as_deref().map(check_address).transpose()?;
-    let members = patch.members.map(check_members).transpose()?;
-    let vulnerable = patch.vulnerable.map(check_vulnerable).transpose()?;
+    let phone = match patch.phone {
+        Some(Some(s)) => Some(check_phone(&s).map_err(|e| with_field(e, "phone"))?),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let address = patch
+        .address
+        .as_deref()
+        .map(check_address)
+        .transpose()
+        .map_err(|e| with_field(e, "address"))?;
+    let members = patch
+        .members
+        .map(check_members)
+        .transpose()
+        .map_err(|e| with_field(e, "members"))?;
+    let vulnerable = patch
+        .vulnerable
+        .map(check_vulnerable)
+        .transpose()
+        .map_err(|e| with_field(e, "vulnerable"))?;
 
     let current = scoped::household_row(household)
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("household"))?;
+    if current.version != expected {
+        return Err(stale(conn, household, expected, current.version).await?);
+    }
+    let before = serde_json::json!({
+        "head_name": current.head_name,
+        "id_number": current.id_number,
+        "phone": current.phone,
+        "address": current.address,
+        "members": serde_json::from_str::<serde_json::Value>(&current.members).unwrap_or_default(),
+        "vulnerable": serde_json::from_str::<serde_json::Value>(&current.vulnerable).unwrap_or_default(),
+    });
     let mut changed = Vec::new();
     let names = match &members {
         Some(m) => member_names(m),
         None => member_names_of_json(&current.members),
     };
     let key = search_key(
-        &current.head_name,
+        head_name.as_deref().unwrap_or(&current.head_name),
         &names,
-        current.id_number.as_deref(),
+        match &id_number {
+            Some(n) => n.as_deref(),
+            None => current.id_number.as_deref(),
+        },
         &current.code,
     );
+    let version = current.version;
     let mut am: households::ActiveModel = current.into();
+    if let Some(n) = head_name {
+        am.head_name = Set(n);
+        changed.push("head_name");
+    }
+    if let Some(n) = id_number {
+        am.id_number = Set(n);
+        changed.push("id_number");
+    }
     if let Some(p) = phone {
         am.phone = Set(p);
         changed.push("phone");
@@ -738,10 +809,83 @@ pub async fn update(
         am.vulnerable = Set(to_json(v)?);
         changed.push("vulnerable");
     }
+    let now = Utc::now().fixed_offset();
     am.search_key = Set(key);
-    am.updated_at = Set(Utc::now().fixed_offset());
+    am.updated_at = Set(now);
+    am.version = Set(version + 1);
     am.update(conn).await?;
+    scoped::insert_household_revision(
+        conn,
+        household,
+        version,
+        before.to_string(),
+        to_json(&changed)?,
+        who.user_id,
+        now,
+    )
+    .await?;
     Ok(changed)
+}
+
+/// Names the field at fault in a 422 (the page shows the message beside it).
+fn with_field(e: AppError, field: &str) -> AppError {
+    match e {
+        AppError::Unprocessable { code, message, .. } => AppError::Unprocessable {
+            code,
+            message,
+            details: Some(serde_json::json!({"field": field})),
+        },
+        other => other,
+    }
+}
+
+/// The 412 for a stale `If-Match`: who changed the household last, and when.
+async fn stale(
+    conn: &impl ConnectionTrait,
+    household: Scoped<HouseholdId>,
+    expected: i32,
+    current: i32,
+) -> AppResult<AppError> {
+    let last = scoped::household_revisions_of(conn, household)
+        .await?
+        .into_iter()
+        .next();
+    let changed_by = last.as_ref().and_then(|r| r.editor.clone());
+    let changed_at = last.as_ref().map(|r| r.edited_at.to_rfc3339());
+    Ok(AppError::PreconditionFailed {
+        code: "version_conflict",
+        message: format!(
+            "the household changed since you read it (your version {expected}, now {current}{}); \
+             read it again and reapply your change",
+            changed_by
+                .as_deref()
+                .map(|u| format!(", changed by {u}"))
+                .unwrap_or_default()
+        ),
+        details: Some(serde_json::json!({
+            "current_version": current,
+            "changed_by": changed_by.unwrap_or_default(),
+            "changed_at": changed_at,
+        })),
+    })
+}
+
+/// The edits of a household, newest first.
+pub async fn history(
+    conn: &impl ConnectionTrait,
+    household: Scoped<HouseholdId>,
+) -> AppResult<Vec<HouseholdRevisionDto>> {
+    Ok(scoped::household_revisions_of(conn, household)
+        .await?
+        .into_iter()
+        .map(|r| HouseholdRevisionDto {
+            version: r.version,
+            fields: serde_json::from_str(&r.fields).unwrap_or_default(),
+            before: serde_json::from_str(&r.content).unwrap_or_default(),
+            edited_by: r.editor,
+            edited_at: r.edited_at.to_rfc3339(),
+        })
+        .collect())
 }
 
 #[cfg(test)]

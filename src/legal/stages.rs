@@ -166,6 +166,43 @@ impl Violation {
         }
     }
 
+    /// The facts of the refusal, for a message in the user's language (`error.<code>` with
+    /// these placeholders) and the field at fault.
+    pub fn details(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Violation::MissingPrerequisite { stage, needs } => {
+                json!({"field": "stage", "stage": stage, "needs": needs})
+            }
+            Violation::BeforePrerequisite {
+                stage,
+                needs,
+                needs_on,
+            } => {
+                json!({"field": "occurred_on", "stage": stage, "needs": needs, "needs_on": needs_on})
+            }
+            Violation::TooEarly {
+                stage,
+                earliest,
+                after,
+                after_on,
+                ..
+            } => json!({
+                "field": "occurred_on", "stage": stage, "earliest": earliest, "after": after,
+                "after_on": after_on
+            }),
+            Violation::NoticeLapsed {
+                notice_on,
+                lapsed_on,
+            } => {
+                json!({"field": "stage", "notice_on": notice_on, "lapsed_on": lapsed_on})
+            }
+            Violation::Duplicate { stage, on } => {
+                json!({"field": "stage", "stage": stage, "on": on})
+            }
+        }
+    }
+
     /// What is wrong and what to do, in English.
     pub fn message(&self) -> String {
         match self {

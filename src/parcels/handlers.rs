@@ -215,8 +215,8 @@ pub async fn get(
 }
 
 /// Change a parcel's status or land use. Send the version you read in `If-Match` (`"3"`);
-/// a stale version answers 409 `version_conflict` with `details.current_version` and changes
-/// nothing; without `If-Match` the answer is 428.
+/// a stale version answers 409 `version_conflict` with `details.current_version`,
+/// `details.changed_by` and `details.changed_at` (the last status change) and changes nothing; without `If-Match` the answer is 428.
 #[utoipa::path(patch, path = "/api/v1/parcels/{id}", tag = "parcels",
     params(("id" = i32, Path, description = "parcel id"),
            ("If-Match" = String, Header, description = "the parcel's version (its ETag), e.g. \"3\"")),
@@ -272,6 +272,7 @@ pub async fn patch(
         }
         PatchOutcome::Conflict(current) => {
             drop(tx);
+            let last = service::last_change(&state.db.conn, id).await?;
             let mut response = envelope(
                 StatusCode::CONFLICT,
                 "version_conflict",
@@ -279,7 +280,11 @@ pub async fn patch(
                     "the parcel changed since you read it (your version {expected}, now {current}); \
                      read it again and reapply your change"
                 ),
-                Some(json!({"current_version": current})),
+                Some(json!({
+                    "current_version": current,
+                    "changed_by": last.as_ref().map(|l| l.0.clone()),
+                    "changed_at": last.as_ref().map(|l| l.1.to_rfc3339()),
+                })),
             );
             response.headers_mut().insert(header::ETAG, etag(current));
             Ok(response)

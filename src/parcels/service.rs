@@ -278,6 +278,20 @@ pub async fn history(
         .collect()
 }
 
+/// Who made the parcel's last status change, and when (for a stale `If-Match`).
+pub async fn last_change(
+    conn: &impl ConnectionTrait,
+    parcel_id: i32,
+) -> AppResult<Option<(String, DateTime<FixedOffset>)>> {
+    use crate::entities::parcel_status_events as E;
+    let last = E::Entity::find()
+        .filter(E::Column::ParcelId.eq(parcel_id))
+        .order_by_desc(E::Column::Id)
+        .one(conn)
+        .await?;
+    Ok(last.map(|e| (e.actor, e.at)))
+}
+
 /// Reads `If-Match`: `3`, `"3"` or `W/"3"`.
 pub fn parse_if_match(raw: Option<&str>) -> AppResult<i32> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {

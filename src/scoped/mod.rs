@@ -532,3 +532,8 @@ mod desk;
 pub use desk::*;
 mod project_of;
 pub use project_of::*;
+mod household_edits;
+pub use household_edits::*;
+
+mod bulk_stages;
+pub use bulk_stages::*;

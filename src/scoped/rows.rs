@@ -30,6 +30,11 @@ pub struct HouseholdRow {
     pub split_from_id: Option<i32>,
     pub stance: Option<Stance>,
     pub last_visit_at: Option<DateTime<FixedOffset>>,
+    pub created_at: DateTime<FixedOffset>,
+    /// Bumped by every edit (`If-Match`).
+    pub version: i32,
+    /// The project's notice date (the cut-off for splits).
+    pub project_notice_date: Option<chrono::NaiveDate>,
 }
 
 impl HouseholdRow {
@@ -56,10 +61,16 @@ impl HouseholdRow {
             (h.clone(), H::SplitFromId),
             (h.clone(), H::Stance),
             (h.clone(), H::LastVisitAt),
+            (h.clone(), H::CreatedAt),
+            (h.clone(), H::Version),
         ])
         .expr_as(
             Expr::col((p.clone(), projects::Column::Code)),
             Alias::new("project_code"),
+        )
+        .expr_as(
+            Expr::col((p.clone(), projects::Column::NoticeDate)),
+            Alias::new("project_notice_date"),
         )
         .expr_as(
             Expr::col((u.clone(), admin_units::Column::Code)),

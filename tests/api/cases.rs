@@ -567,3 +567,80 @@ async fn the_rules_table_and_the_legal_calendar_are_served() {
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn refusals_carry_their_facts_for_a_translated_message() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let member_a = app.login("member_a").await;
+    let parcel = parcel_in(&app, "21043", "LUC", 3).await;
+    let h = new_household(&app, &admin, &[parcel]).await;
+    let today = legal::today_vn();
+
+    // Missing prerequisite: the stage, the one needed first, the rule, the field.
+    let (status, body) = record(&app, &member_a, h, stage("inventory", today)).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "stage_prerequisite_missing");
+    let d = &body["error"]["details"];
+    assert_eq!(d["stage"], "inventory");
+    assert_eq!(d["needs"], "notice");
+    assert_eq!(d["field"], "stage");
+    assert!(
+        d["rule"]["article"].as_str().unwrap().contains("Điều"),
+        "{body}"
+    );
+
+    // Dated before its prerequisite: the date it was recorded.
+    let (status, _) = record(
+        &app,
+        &member_a,
+        h,
+        stage("briefing", today - Duration::days(5)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = record(
+        &app,
+        &member_a,
+        h,
+        stage("notice", today - Duration::days(9)),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "stage_before_prerequisite");
+    assert_eq!(body["error"]["details"]["needs"], "briefing");
+    assert_eq!(
+        date(&body["error"]["details"]["needs_on"]),
+        today - Duration::days(5)
+    );
+    assert_eq!(body["error"]["details"]["field"], "occurred_on");
+
+    // Enforcement at night: the nearest allowed date and time.
+    let d = open_day(20);
+    let (status, body) = record(
+        &app,
+        &member_a,
+        h,
+        enforcement(&format!("{d}T23:00:00+07:00"), d),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "enforcement_not_allowed");
+    assert!(
+        body["error"]["details"]["next_allowed_time"].is_string(),
+        "{body}"
+    );
+    assert!(
+        body["error"]["details"]["next_allowed_date"].is_string(),
+        "{body}"
+    );
+    assert_eq!(body["error"]["details"]["field"], "occurred_on");
+    // Nothing stored by the refusals.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM case_stage_events WHERE household_id = {h}"
+        ))
+        .await,
+        1
+    );
+}

@@ -349,6 +349,7 @@ async fn project_board_tokens_get_no_personal_data() {
         let res = client
             .patch(app.url(&format!("/api/v1/households/{id}")))
             .bearer_auth(token)
+            .header("If-Match", "1")
             .json(&json!({"phone": "0912345678"}))
             .send()
             .await
@@ -647,6 +648,7 @@ async fn patching_a_household_is_scoped_and_audited() {
     });
     let res = member_a
         .patch(app.url(&format!("/api/v1/households/{id}")))
+        .header("If-Match", a["version"].to_string())
         .json(&patch)
         .send()
         .await
@@ -669,9 +671,11 @@ async fn patching_a_household_is_scoped_and_audited() {
         .iter()
         .any(|h| h["id"] == id));
 
+    let version = body["version"].clone();
     // null clears the phone.
     let res = member_a
         .patch(app.url(&format!("/api/v1/households/{id}")))
+        .header("If-Match", version.to_string())
         .json(&json!({"phone": null}))
         .send()
         .await
@@ -680,11 +684,10 @@ async fn patching_a_household_is_scoped_and_audited() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["phone"].is_null());
 
+    let version = body["version"].clone();
     for (patch, expected) in [
-        (
-            json!({"head_name": "Someone Else"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        (json!({"head_name": "  "}), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!({"code": "X"}), StatusCode::UNPROCESSABLE_ENTITY),
         (
             json!({"vulnerable": ["unknown"]}),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -694,6 +697,7 @@ async fn patching_a_household_is_scoped_and_audited() {
     ] {
         let res = member_a
             .patch(app.url(&format!("/api/v1/households/{id}")))
+            .header("If-Match", version.to_string())
             .json(&patch)
             .send()
             .await
@@ -706,6 +710,7 @@ async fn patching_a_household_is_scoped_and_audited() {
     let member_b = app.login("member_b").await;
     let res = member_b
         .patch(app.url(&format!("/api/v1/households/{id}")))
+        .header("If-Match", version.to_string())
         .json(&json!({"address": "x"}))
         .send()
         .await
@@ -752,4 +757,171 @@ async fn reads_of_personal_data_are_audited() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(audit_count(&app, "read").await, reads_before + 2);
+}
+
+async fn patch_with(
+    app: &TestApp,
+    client: &Client,
+    id: i64,
+    if_match: Option<&str>,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let mut req = client.patch(app.url(&format!("/api/v1/households/{id}")));
+    if let Some(v) = if_match {
+        req = req.header("If-Match", v);
+    }
+    json_of(req.json(body).send().await.unwrap()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn household_edits_need_if_match_and_keep_their_history() {
+    let app = TestApp::spawn().await;
+    let member_a = app.login("member_a").await;
+    let leader = app.login("leader").await;
+    let id = household_in(&app, "21043").await;
+    let (status, before) = app
+        .get_json(&member_a, &format!("/api/v1/households/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    let v1 = before["version"].as_i64().unwrap();
+
+    // Without If-Match: 428, nothing stored.
+    let (status, body) = patch_with(&app, &member_a, id, None, &json!({"address": "x"})).await;
+    assert_error(status, &body, StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(body["error"]["code"], "precondition_required");
+
+    // With the version read: changed, version bumped, one history row naming the editor.
+    let edit = json!({"head_name": "Trần Thị Mới", "id_number": "051090012345",
+                      "members": [{"name": "Trần Thị Mới", "relation": "chủ hộ"}]});
+    let (status, after) = patch_with(&app, &member_a, id, Some(&format!("\"{v1}\"")), &edit).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(after["head_name"], "Trần Thị Mới");
+    assert_eq!(after["id_number"], "051090012345");
+    assert_eq!(after["version"], v1 + 1);
+    assert!(search(&app, &member_a, "tran thi moi")
+        .await
+        .iter()
+        .any(|h| h["id"] == id));
+    let (status, history) = app
+        .get_json(&leader, &format!("/api/v1/households/{id}/history"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let items = history["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{history}");
+    assert_eq!(items[0]["edited_by"], "member_a");
+    assert_eq!(items[0]["version"], v1);
+    assert_eq!(items[0]["before"]["head_name"], before["head_name"]);
+    assert_eq!(
+        items[0]["fields"],
+        json!(["head_name", "id_number", "members"])
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM household_revisions WHERE household_id = {id}"
+        ))
+        .await,
+        1
+    );
+
+    // The old version again: 412 naming who changed it and when; nothing stored.
+    let (status, body) = patch_with(
+        &app,
+        &member_a,
+        id,
+        Some(&v1.to_string()),
+        &json!({"address": "stale"}),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(body["error"]["code"], "version_conflict");
+    assert_eq!(body["error"]["details"]["changed_by"], "member_a");
+    assert_eq!(body["error"]["details"]["current_version"], v1 + 1);
+    assert!(body["error"]["details"]["changed_at"].is_string());
+    let (_, now) = app
+        .get_json(&member_a, &format!("/api/v1/households/{id}"))
+        .await;
+    assert_ne!(now["address"], "stale");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM household_revisions WHERE household_id = {id}"
+        ))
+        .await,
+        1
+    );
+
+    // A bad CCCD names its field.
+    let (status, body) = patch_with(
+        &app,
+        &member_a,
+        id,
+        Some(&(v1 + 1).to_string()),
+        &json!({"id_number": "123"}),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["details"]["field"], "id_number");
+
+    // Leaders read but do not write; outside the area the history is 404.
+    let (status, body) = patch_with(
+        &app,
+        &leader,
+        id,
+        Some(&(v1 + 1).to_string()),
+        &json!({"address": "y"}),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+    let member_b = app.login("member_b").await;
+    let (status, body) = app
+        .get_json(&member_b, &format!("/api/v1/households/{id}/history"))
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_after_the_notice_date_is_flagged_and_lists_filter_by_stance_and_stage() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let parent = household_in(&app, "21043").await;
+    let (status, p) = app
+        .get_json(&admin, &format!("/api/v1/households/{parent}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["split_after_cutoff"], false);
+    let (status, child) = app
+        .post_json(
+            &admin,
+            "/api/v1/households",
+            &json!({"project": "HPDQ2", "head_name": "Hộ Tách",
+            "commune": p["commune"]["code"], "split_from": parent}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{child}");
+    assert_eq!(child["split_from"], parent);
+    // The demo project's notice date is in the past: a split made today is after the cut-off.
+    assert_eq!(child["split_after_cutoff"], true, "{child}");
+
+    let (status, body) = app
+        .get_json(&admin, "/api/v1/households?stance=agrees&limit=500")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let items = body["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|h| h["stance"] == "agrees"), "{body}");
+    let (status, body) = app
+        .get_json(&admin, "/api/v1/households?stage=notice&limit=500")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let with_notice = app
+        .count("SELECT COUNT(DISTINCT household_id) FROM case_stage_events WHERE stage = 'notice'")
+        .await;
+    assert!(with_notice > 0);
+    assert_eq!(
+        body["items"].as_array().unwrap().len() as i64,
+        with_notice.min(500)
+    );
+    let (status, body) = app
+        .get_json(&admin, "/api/v1/households?stance=nonsense")
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST);
 }

@@ -14,6 +14,7 @@
 mod alerts;
 mod auth;
 mod backup;
+mod bulk_stages;
 mod cases;
 mod cli;
 mod common;

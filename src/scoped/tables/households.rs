@@ -22,6 +22,8 @@ pub struct Model {
     pub last_visit_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    /// Bumped by every edit; clients send it back in `If-Match`.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

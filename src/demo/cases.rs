@@ -331,18 +331,33 @@ async fn recent_stages(
     ];
     // Households whose plan is not approved yet: an agreed household may hold another parcel
     // whose story already went past the approval (seen with 400 parcels).
-    let mut pending = Vec::with_capacity(plan.len());
+    // The plan must have been posted 30 days before its approval (LĐĐ 2024 Art. 87(3)(a)):
+    // each approval goes to a household whose plan was posted early enough.
+    let mut candidates = Vec::new();
     for h in &agreed {
         let household = crate::scoped::household(db, &who.scope, h.id).await?;
         let events = crate::cases::service::events(db, household).await?;
-        if !events.iter().any(|e| e.stage == CaseStage::PlanApproved) {
-            pending.push((h, household));
+        if events.iter().any(|e| e.stage == CaseStage::PlanApproved) {
+            continue;
         }
-        if pending.len() == plan.len() {
-            break;
+        if let Some(posted) = events
+            .iter()
+            .filter(|e| e.stage == CaseStage::PlanPosted)
+            .map(|e| e.occurred_on)
+            .max()
+        {
+            candidates.push((h, household, posted));
         }
     }
-    for ((h, household), (approved, decided)) in pending.into_iter().zip(plan) {
+    let mut pending = Vec::with_capacity(plan.len());
+    for (approved, decided) in plan {
+        let latest_post = days(approved) - Duration::days(legal::rules::PLAN_POSTING.days());
+        if let Some(i) = candidates.iter().position(|c| c.2 <= latest_post) {
+            let (h, household, _) = candidates.remove(i);
+            pending.push(((h, household), (approved, decided)));
+        }
+    }
+    for ((h, household), (approved, decided)) in pending {
         let approval = new_stage(
             CaseStage::PlanApproved,
             days(approved),

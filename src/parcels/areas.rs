@@ -23,7 +23,7 @@ pub struct MapCommune {
     pub lon: Option<f64>,
     pub lat: Option<f64>,
     /// `[minLon, minLat, maxLon, maxLat]`, when known.
-    pub bbox: Option<[f64; 4]>,
+    pub bbox: Option<Vec<f64>>,
     /// Always null today: the reference data has no commune polygons (GeoJSON when it has).
     #[schema(value_type = Option<Object>)]
     pub boundary: Option<serde_json::Value>,
@@ -63,7 +63,7 @@ pub async fn communes(
         .into_iter()
         .map(|u| MapCommune {
             bbox: match (u.min_lon, u.min_lat, u.max_lon, u.max_lat) {
-                (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
+                (Some(a), Some(b), Some(c), Some(d)) => Some(vec![a, b, c, d]),
                 _ => None,
             },
             id: u.id,

@@ -37,6 +37,10 @@ pub enum Command {
         /// Parcels in the demo data set (with --demo).
         #[arg(long, default_value_t = 2000)]
         demo_parcels: usize,
+        /// Pin "today" (YYYY-MM-DD): the demo is built on that day and deadlines are counted
+        /// against it (default: today's date in Vietnam).
+        #[arg(long, value_parser = parse_day)]
+        today: Option<chrono::NaiveDate>,
     },
     /// Create or upgrade the database schema.
     Migrate,
@@ -47,6 +51,10 @@ pub enum Command {
         /// Random seed; the same seed gives the same data set.
         #[arg(long)]
         seed: Option<u64>,
+        /// The day the demo is built on (YYYY-MM-DD): its year of work ends there
+        /// (default: today's date in Vietnam).
+        #[arg(long, value_parser = parse_day)]
+        today: Option<chrono::NaiveDate>,
     },
     /// Manage users.
     User {
@@ -151,13 +159,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::open(&settings.database_url, settings.sqlite_sync).await?;
             println!("database is up to date");
         }
-        Command::Demo { parcels, seed } => {
+        Command::Demo {
+            parcels,
+            seed,
+            today,
+        } => {
             let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
             let started = std::time::Instant::now();
             let defaults = DemoOptions::default();
             let opts = DemoOptions {
                 parcels,
                 seed: seed.unwrap_or(defaults.seed),
+                today: today.unwrap_or(defaults.today),
             };
             let summary = demo::load_demo(&db.conn, &opts, &progress_bar()).await?;
             print_demo_summary(&summary, started.elapsed());
@@ -166,7 +179,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             addr,
             demo: with_demo,
             demo_parcels,
+            today,
         } => {
+            if let Some(day) = today {
+                crate::legal::pin_today(day);
+            }
             let started = std::time::Instant::now();
             let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
             if with_demo {
@@ -175,6 +192,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 } else {
                     let opts = DemoOptions {
                         parcels: demo_parcels,
+                        // Pinned above when --today is given.
+                        today: crate::legal::today_vn(),
                         ..DemoOptions::default()
                     };
                     let summary = demo::load_demo(&db.conn, &opts, &|_, _, _| {}).await?;
@@ -269,4 +288,10 @@ fn print_demo_summary(s: &demo::DemoSummary, took: std::time::Duration) {
     for (user, pw) in &s.logins {
         println!("  {user} ({pw})");
     }
+}
+
+/// `--today YYYY-MM-DD`.
+fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date: write YYYY-MM-DD, e.g. 2026-12-04"))
 }

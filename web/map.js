@@ -1,8 +1,12 @@
 // The progress map: parcels from the vector tiles coloured by status (colours from the server's
-// one table), a legend with counts from /progress, filters, a side panel per parcel, and tiles
-// re-requested (revalidated by ETag) whenever a parcel of the project changes status.
-import { loadCatalogue, t, fmtNumber, fmtHa, fmtDate, fmtDateTime, languageSwitch } from './lib/i18n.js';
-import { api, login, logout, me } from './lib/api.js';
+// one table), the project boundary and the communes' names to orient by, a search for tờ/thửa,
+// a household's name or CCCD that jumps to and highlights the parcel, filters that fit the map
+// to what they select, a legend whose counts follow the filters, a side panel per parcel
+// (linking to the household's case file), and tiles re-requested (revalidated by ETag) whenever
+// a parcel of the project changes status.
+import { t, fmtNumber, fmtHa, fmtDate, fmtDateTime } from './lib/i18n.js';
+import { api } from './lib/api.js';
+import { startPage } from './lib/shell.js';
 
 const POLL_MS = 3000;
 const params = new URLSearchParams(location.search);
@@ -15,16 +19,23 @@ const el = (tag, props = {}, ...children) => {
 /** A translation, or `fallback` when the catalogue has no such key. */
 const tr = (key, fallback, vars) => { const s = t(key, vars); return s === key ? fallback : s; };
 
+const STANCES = ['agrees', 'considering', 'disagrees', 'refuses_contact', 'none'];
+
 const state = {
+  user: null,
   project: null,
   statuses: [],        // [{status, colour, order}]
   hidden: new Set(),   // statuses unticked in the legend
   progress: null,
   groups: [],          // [{id, name, communes: [code]}]
+  communes: [],        // [{id, code, name, lon, lat, bbox}]
   stanceIds: null,     // parcel ids of the chosen stance, or null
+  stanceCounts: null,  // {status: n} of those parcels
+  highlight: [],       // parcel ids found by the search
   stamp: null,
   selected: null,      // parcel id in the panel
   hotSpots: [],
+  markers: [],
   timer: null,
 };
 
@@ -32,11 +43,19 @@ function tileUrl(code) {
   return `${location.origin}/tiles/${encodeURIComponent(code)}/{z}/{x}/{y}.mvt`;
 }
 
-/** The base raster layer, only when asked for (`?base=<url template>` or the saved setting). */
-function baseLayerUrl() {
+/** The base raster layer, only when asked for: `?base=<url template>` (saved in this browser;
+ * `?base=none` forgets it), with its attribution from `?base_attribution=`. Nothing is loaded
+ * from the internet unless someone sets it. */
+function baseLayer() {
   const fromUrl = params.get('base');
-  if (fromUrl) localStorage.setItem('gpmb.map.base', fromUrl === 'none' ? '' : fromUrl);
-  return localStorage.getItem('gpmb.map.base') || '';
+  if (fromUrl !== null) {
+    localStorage.setItem('gpmb.map.base', fromUrl === 'none' ? '' : fromUrl);
+    localStorage.setItem('gpmb.map.base_attribution', fromUrl === 'none' ? '' : (params.get('base_attribution') || ''));
+  }
+  return {
+    url: localStorage.getItem('gpmb.map.base') || '',
+    attribution: localStorage.getItem('gpmb.map.base_attribution') || '',
+  };
 }
 
 function colourExpression() {
@@ -46,41 +65,64 @@ function colourExpression() {
   return expr;
 }
 
-function style(code) {
-  const base = baseLayerUrl();
+const NONE = ['==', ['get', 'id'], -1];
+
+function style(project) {
+  const base = baseLayer();
   const sources = {
-    parcels: { type: 'vector', tiles: [tileUrl(code)], minzoom: 0, maxzoom: 18 },
+    parcels: { type: 'vector', tiles: [tileUrl(project.code)], minzoom: 0, maxzoom: 18 },
     hotspots: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+    boundary: { type: 'geojson', data: project.boundary
+      ? { type: 'Feature', geometry: project.boundary, properties: {} }
+      : { type: 'FeatureCollection', features: [] } },
   };
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#eef0ec' } }];
-  if (base) {
-    sources.base = { type: 'raster', tiles: [base], tileSize: 256 };
+  if (base.url) {
+    sources.base = { type: 'raster', tiles: [base.url], tileSize: 256 };
     layers.push({ id: 'base', type: 'raster', source: 'base', paint: { 'raster-opacity': 0.8 } });
   }
   layers.push(
+    { id: 'boundary-fill', type: 'fill', source: 'boundary', paint: { 'fill-color': '#2563eb', 'fill-opacity': 0.04 } },
     { id: 'parcels', type: 'fill', source: 'parcels', 'source-layer': 'parcels',
       paint: { 'fill-color': colourExpression(), 'fill-opacity': 0.9 } },
     { id: 'parcels-outline', type: 'line', source: 'parcels', 'source-layer': 'parcels',
       paint: { 'line-color': '#ffffff', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.2, 17, 1.2] } },
+    { id: 'boundary', type: 'line', source: 'boundary',
+      paint: { 'line-color': '#1d4ed8', 'line-width': 2.5, 'line-dasharray': [3, 2] } },
+    { id: 'parcel-found', type: 'line', source: 'parcels', 'source-layer': 'parcels',
+      filter: NONE, paint: { 'line-color': '#f59e0b', 'line-width': 5 } },
     { id: 'parcel-selected', type: 'line', source: 'parcels', 'source-layer': 'parcels',
-      filter: ['==', ['get', 'id'], -1], paint: { 'line-color': '#111', 'line-width': 3 } },
+      filter: NONE, paint: { 'line-color': '#111', 'line-width': 3 } },
     { id: 'hotspots', type: 'circle', source: 'hotspots',
       paint: { 'circle-radius': 9, 'circle-color': '#e11d48', 'circle-opacity': 0.35,
         'circle-stroke-color': '#e11d48', 'circle-stroke-width': 2 } },
   );
-  // No glyphs or sprites: nothing is fetched from outside, and no layer draws text.
+  // No glyphs or sprites: nothing is fetched from outside; names are HTML markers.
   return { version: 8, sources, layers };
 }
 
+function showAttribution() {
+  const { url, attribution } = baseLayer();
+  const box = $('attribution');
+  box.hidden = !url;
+  box.textContent = url ? `${t('map.base_map')}: ${attribution || new URL(url.replace(/[{}]/g, ''), location.href).host}` : '';
+}
+
+/** Communes of the selection: the commune chosen, or the working group's. */
+function selectedCommunes() {
+  const commune = $('commune').value;
+  if (commune) return [commune];
+  const group = state.groups.find((g) => String(g.id) === $('group').value);
+  return group ? group.communes : null;
+}
+
 /** The filter every parcel layer shares, from the legend and the toolbar. */
-function parcelFilter() {
+function parcelFilter({ withStatus = true } = {}) {
   const all = ['all'];
   const shown = state.statuses.map((s) => s.status).filter((s) => !state.hidden.has(s));
-  if (shown.length < state.statuses.length) all.push(['in', ['get', 'status'], ['literal', shown]]);
-  const commune = $('commune').value;
-  if (commune) all.push(['==', ['get', 'commune'], commune]);
-  const group = state.groups.find((g) => String(g.id) === $('group').value);
-  if (group) all.push(['in', ['get', 'commune'], ['literal', group.communes]]);
+  if (withStatus && shown.length < state.statuses.length) all.push(['in', ['get', 'status'], ['literal', shown]]);
+  const communes = selectedCommunes();
+  if (communes) all.push(['in', ['get', 'commune'], ['literal', communes]]);
   if (state.stanceIds) all.push(['in', ['get', 'id'], ['literal', state.stanceIds]]);
   return all.length > 1 ? all : null;
 }
@@ -94,10 +136,51 @@ function applyFilters() {
   renderLegend();
 }
 
-/** Counts for the legend: the whole project, or the commune / group chosen. */
+/** Parcels of the loaded tiles that pass `filter`, one per id. */
+function sourceParcels(filter) {
+  const map = window.gpmbMap;
+  const seen = new Map();
+  for (const f of map.querySourceFeatures('parcels', { sourceLayer: 'parcels', filter: filter ?? undefined })) {
+    if (!seen.has(f.properties.id)) seen.set(f.properties.id, f);
+    else seen.get(f.properties.id)._extra = [...(seen.get(f.properties.id)._extra || []), f];
+  }
+  return [...seen.values()];
+}
+
+/** Fits the map to the parcels the filters select (or the communes' extents, or the project). */
+function fitToSelection() {
+  const map = window.gpmbMap;
+  if (!map) return;
+  const f = parcelFilter();
+  let b = null;
+  if (f) {
+    for (const feature of sourceParcels(f)) {
+      for (const part of [feature, ...(feature._extra || [])]) b = extend(b, boundsOf(part.geometry));
+    }
+    if (!b) {
+      for (const code of selectedCommunes() || []) b = extend(b, state.communes.find((c) => c.code === code)?.bbox);
+    }
+  }
+  b = b || boundsOf(state.project.boundary);
+  if (b) map.fitBounds(b, { padding: 40, maxZoom: 17, duration: 0 });
+}
+
+/** Counts for the legend: follow the commune / group and the stance chosen. */
 function legendCounts() {
   const p = state.progress;
   if (!p) return null;
+  const communes = selectedCommunes();
+  if (state.stanceCounts && !communes) {
+    const by = state.stanceCounts;
+    return { by_status: by, total: Object.values(by).reduce((a, b) => a + b, 0) };
+  }
+  if (state.stanceCounts) {
+    // Stance and place together: count the parcels of the loaded tiles (the whole project
+    // is loaded at the zoom the filters fit to).
+    const by = {};
+    for (const f of sourceParcels(parcelFilter({ withStatus: false }))) by[f.properties.status] = (by[f.properties.status] || 0) + 1;
+    return { by_status: by, total: Object.values(by).reduce((a, b) => a + b, 0) };
+  }
   const commune = $('commune').value;
   const group = $('group').value;
   if (commune) return p.by_commune.find((c) => c.code === commune)?.parcels ?? null;
@@ -123,6 +206,8 @@ function renderLegend() {
     return item;
   }));
   $('legend-total').textContent = counts ? fmtNumber(counts.total) : '';
+  const stance = $('stance').value;
+  $('legend-scope').textContent = stance ? t('map.legend_stance', { stance: t(`stance.${stance}`) }) : '';
 }
 
 function fillSelect(select, options) {
@@ -154,6 +239,16 @@ async function loadHotSpots() {
   });
 }
 
+/** The communes' names at their centroids (HTML markers: no glyphs to fetch). */
+function drawCommuneNames(map) {
+  for (const m of state.markers) m.remove();
+  state.markers = state.communes.filter((c) => c.lon != null && c.lat != null).map((c) => {
+    const label = el('div', { className: 'commune-label', textContent: t('map.commune_name', { name: c.name }) });
+    label.dataset.code = c.code;
+    return new maplibregl.Marker({ element: label }).setLngLat([c.lon, c.lat]).addTo(map);
+  });
+}
+
 /** Re-requests every tile: the browser revalidates each with its ETag, so unchanged tiles
  * come back as 304 and changed ones with their new colours. */
 function reloadTiles() {
@@ -176,12 +271,16 @@ async function poll() {
   }
 }
 
+function extend(b, c) {
+  if (!c) return b;
+  return b ? [Math.min(b[0], c[0]), Math.min(b[1], c[1]), Math.max(b[2], c[2]), Math.max(b[3], c[3])] : [...c];
+}
+
 function boundsOf(geometry) {
   let b = null;
   const walk = (c) => {
-    if (typeof c[0] === 'number') {
-      b = b ? [Math.min(b[0], c[0]), Math.min(b[1], c[1]), Math.max(b[2], c[0]), Math.max(b[3], c[1])] : [c[0], c[1], c[0], c[1]];
-    } else c.forEach(walk);
+    if (typeof c[0] === 'number') b = extend(b, [c[0], c[1], c[0], c[1]]);
+    else c.forEach(walk);
   };
   if (geometry?.coordinates) walk(geometry.coordinates);
   return b;
@@ -191,23 +290,27 @@ async function openProject(code) {
   clearInterval(state.timer);
   closePanel();
   const enc = encodeURIComponent(code);
-  const [project, dashboard] = await Promise.all([
+  const [project, dashboard, communes] = await Promise.all([
     api(`/api/v1/projects/${enc}`),
     api(`/api/v1/projects/${enc}/dashboard`),
+    api(`/api/v1/projects/${enc}/communes`).catch(() => ({ items: [] })),
   ]);
   state.project = project;
   state.groups = dashboard.working_groups;
+  state.communes = communes.items;
   state.stamp = null;
+  state.highlight = [];
   fillSelect($('commune'), dashboard.by_commune.map((c) => [c.code, c.name]));
   fillSelect($('group'), dashboard.working_groups.map((g) => [String(g.id), g.name]));
   $('stance').value = '';
   state.stanceIds = null;
+  state.stanceCounts = null;
   await loadProgress();
 
   window.gpmbMap?.remove();
   const map = new maplibregl.Map({
     container: 'map',
-    style: style(project.code),
+    style: style(project),
     bounds: boundsOf(project.boundary) || [108.7, 15.3, 108.9, 15.45],
     fitBoundsOptions: { padding: 30 },
     attributionControl: false,
@@ -224,6 +327,8 @@ async function openProject(code) {
   map.on('mouseenter', 'parcels', () => { map.getCanvas().style.cursor = 'pointer'; });
   map.on('mouseleave', 'parcels', () => { map.getCanvas().style.cursor = ''; });
   await new Promise((ok) => map.once('load', ok));
+  drawCommuneNames(map);
+  showAttribution();
   applyFilters();
   map.setLayoutProperty('hotspots', 'visibility', $('hotspots-toggle').checked ? 'visible' : 'none');
   await loadHotSpots();
@@ -234,20 +339,28 @@ async function openProject(code) {
 function closePanel() {
   state.selected = null;
   $('panel').hidden = true;
-  window.gpmbMap?.setFilter('parcel-selected', ['==', ['get', 'id'], -1]);
+  window.gpmbMap?.setFilter('parcel-selected', NONE);
 }
 
 function table(headers, rows) {
   const tbl = el('table');
-  const head = tbl.createTHead().insertRow();
-  for (const h of headers) head.append(el('th', { textContent: h }));
+  if (headers.length) {
+    const head = tbl.createTHead().insertRow();
+    for (const h of headers) head.append(el('th', { textContent: h }));
+  }
   const body = tbl.createTBody();
   for (const r of rows) {
-    const tr = body.insertRow();
-    for (const c of r) tr.insertCell().textContent = c;
+    const row = body.insertRow();
+    for (const c of r) {
+      const cell = row.insertCell();
+      if (c instanceof Node) cell.append(c); else cell.textContent = c;
+    }
   }
-  return tbl;
+  return el('div', { className: 'table-box' }, tbl);
 }
+
+/** `LUC — Đất chuyên trồng lúa`. */
+const landUse = (code) => `${code} — ${tr(`map.land_use.${code}`, code)}`;
 
 async function showPanel(id) {
   let data;
@@ -270,7 +383,7 @@ async function showPanel(id) {
     el('p', {}, chip),
     table([], [
       [t('map.commune_of'), p.commune.name],
-      [t('map.land_use'), p.land_use],
+      [t('map.land_use'), landUse(p.land_use)],
       [t('map.area'), `${fmtNumber(p.area_m2, 1)} m² (${fmtHa(p.area_m2)} ha)`],
     ]),
     el('h3', { textContent: t('map.households') }),
@@ -278,7 +391,13 @@ async function showPanel(id) {
   if (!data.households.length) parts.push(el('p', { className: 'muted', textContent: t('map.no_households') }));
   else if (data.personal_data) {
     parts.push(table([t('map.household_code'), t('map.head_name'), t('map.stance')],
-      data.households.map((h) => [h.code ?? '', h.head_name ?? '', h.stance ? t(`stance.${h.stance}`) : t('stance.none')])));
+      data.households.map((h) => [
+        h.code ?? '',
+        h.id != null
+          ? el('a', { href: `/households/${h.id}`, className: 'case-file', textContent: h.head_name ?? '', title: t('map.case_file') })
+          : (h.head_name ?? ''),
+        h.stance ? t(`stance.${h.stance}`) : t('stance.none'),
+      ])));
   } else {
     parts.push(el('p', { className: 'muted', textContent: t('map.households_hidden', { n: data.households.length }) }));
   }
@@ -295,32 +414,134 @@ async function showPanel(id) {
   }
   parts.push(el('h3', { textContent: t('map.history') }));
   parts.push(table([t('map.when'), t('map.change'), t('map.by')],
-    [...data.history].reverse().map((e) => [fmtDateTime(e.at), `${e.from ? t(`status.${e.from}`) + ' → ' : ''}${t(`status.${e.to}`)}`, e.actor])));
+    [...data.history].reverse().map((e) => [fmtDateTime(e.at), `${e.from ? t(`status.${e.from}`) + ' → ' : ''}${t(`status.${e.to}`)}`, e.actor_name || actorLabel(e.actor)])));
   body.replaceChildren(...parts);
   body.dataset.parcelId = String(p.id);
+  renderActions(data);
   $('panel').hidden = false;
+}
+
+/** `system` and tokens in words; a login without a known name as it is. */
+function actorLabel(actor) {
+  if (actor === 'system') return t('map.actor_system');
+  if (actor?.startsWith('token:')) return t('map.actor_token');
+  return actor?.replace(/^user:/, '') ?? '';
+}
+
+/**
+ * The panel's actions. The parcel-status change is a shared component (written elsewhere):
+ * it mounts in `#parcel-status-slot` when it hears `gpmb:parcel-panel` (detail: the panel's
+ * parcel with its version, and `reload()` to call after a change).
+ */
+function renderActions(data) {
+  const actions = $('panel-actions');
+  const slot = el('div', { id: 'parcel-status-slot' });
+  slot.dataset.parcelId = String(data.parcel.id);
+  slot.dataset.version = String(data.parcel.version);
+  actions.replaceChildren(slot);
+  document.dispatchEvent(new CustomEvent('gpmb:parcel-panel', {
+    detail: { parcel: data.parcel, slot, reload: () => showPanel(data.parcel.id) },
+  }));
 }
 
 async function onStanceChange() {
   const stance = $('stance').value;
   $('map-message').textContent = '';
-  if (!stance) state.stanceIds = null;
+  if (!stance) { state.stanceIds = null; state.stanceCounts = null; }
   else {
     try {
       const r = await api(`/api/v1/projects/${encodeURIComponent(state.project.code)}/stance-parcels?stance=${encodeURIComponent(stance)}`);
       state.stanceIds = r.parcel_ids;
+      state.stanceCounts = r.by_status || {};
     } catch (err) {
       $('map-message').textContent = err.message;
       $('stance').value = '';
       state.stanceIds = null;
+      state.stanceCounts = null;
     }
   }
   applyFilters();
+  fitToSelection();
+}
+
+// ---- search ----
+
+/** `12/345`, `tờ 12 thửa 345`, `12-345`: a map sheet and parcel number. */
+function sheetAndParcel(q) {
+  const words = q.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  let m = words.match(/^\s*(\d+)\s*[/\-.,\s]\s*(\d+)\s*$/);
+  if (m) return { sheet: m[1], parcel: m[2] };
+  m = words.match(/to\s*(?:so\s*)?(\d+)\D+?(\d+)/);
+  if (m) return { sheet: m[1], parcel: m[2] };
+  m = words.match(/thua\s*(?:so\s*)?(\d+)\D+?(\d+)/);
+  if (m) return { sheet: m[2], parcel: m[1] };
+  return null;
+}
+
+async function search(q) {
+  const code = encodeURIComponent(state.project.code);
+  const results = [];
+  const sp = sheetAndParcel(q);
+  if (sp) {
+    const page = await api(`/api/v1/projects/${code}/parcels?map_sheet=${encodeURIComponent(sp.sheet)}&parcel_no=${encodeURIComponent(sp.parcel)}&limit=20`);
+    for (const p of page.items) {
+      results.push({ label: `${t('map.parcel', { parcel_no: p.parcel_no, map_sheet: p.map_sheet })} · ${p.commune.name}`, parcels: [p.id] });
+    }
+  }
+  if (!sp && /\S/.test(q) && state.user?.permissions?.read_personal !== false) {
+    try {
+      const page = await api(`/api/v1/households?project=${code}&q=${encodeURIComponent(q)}&limit=10`);
+      for (const h of page.items) {
+        const where = h.parcels.map((p) => `${p.map_sheet}/${p.parcel_no}`).join(', ');
+        results.push({ label: `${h.head_name} (${h.code}) · ${t('map.sheet_parcel')} ${where}`, parcels: h.parcels.map((p) => p.id) });
+      }
+    } catch (err) {
+      if (err.status !== 403) throw err;
+    }
+  }
+  return results;
+}
+
+async function jumpTo(ids) {
+  if (!ids.length) return;
+  const parcels = await Promise.all(ids.map((id) => api(`/api/v1/parcels/${id}`)));
+  let b = null;
+  for (const p of parcels) b = extend(b, boundsOf(p.geometry));
+  state.highlight = ids;
+  const map = window.gpmbMap;
+  map.setFilter('parcel-found', ['in', ['get', 'id'], ['literal', ids]]);
+  if (b) map.fitBounds(b, { padding: 80, maxZoom: 18, duration: 0 });
+  await showPanel(ids[0]);
+}
+
+async function onSearch(event) {
+  event.preventDefault();
+  const q = $('map-search').value.trim();
+  const list = $('search-results');
+  $('map-message').textContent = '';
+  if (!q) { list.hidden = true; return; }
+  let results;
+  try {
+    results = await search(q);
+  } catch (err) {
+    $('map-message').textContent = err.message;
+    return;
+  }
+  if (!results.length) {
+    list.replaceChildren(el('li', { className: 'muted', textContent: t('map.search_none', { q }) }));
+    list.hidden = false;
+    return;
+  }
+  list.replaceChildren(...results.map((r) => {
+    const button = el('button', { type: 'button', className: 'link', textContent: r.label });
+    button.addEventListener('click', () => { list.hidden = true; jumpTo(r.parcels).catch(report); });
+    return el('li', {}, button);
+  }));
+  list.hidden = false;
+  if (results.length === 1) { list.hidden = true; await jumpTo(results[0].parcels); }
 }
 
 async function showWorkspace() {
-  $('login').hidden = true;
-  $('logout').hidden = false;
   $('workspace').hidden = false;
   const [{ items: statuses }, { items: projects }] = await Promise.all([api('/api/v1/parcel-statuses'), api('/api/v1/projects')]);
   state.statuses = statuses;
@@ -328,40 +549,30 @@ async function showWorkspace() {
   select.replaceChildren(...projects.map((p) => el('option', { value: p.code, textContent: `${p.code} — ${p.name}` })));
   const wanted = params.get('project');
   if (wanted && projects.some((p) => p.code === wanted)) select.value = wanted;
-  fillSelect($('stance'), ['agrees', 'considering', 'disagrees', 'refuses_contact', 'none'].map((s) => [s, t(`stance.${s}`)]));
+  fillSelect($('stance'), STANCES.map((s) => [s, t(`stance.${s}`)]));
   if (projects.length) await openProject(select.value);
 }
 
 async function start() {
-  await loadCatalogue(['map']);
-  document.title = `${t('map.title')} – gpmb`;
-  languageSwitch($('lang'));
-  $('logout').addEventListener('click', async () => { await logout(); location.reload(); });
+  const user = await startPage({ namespaces: ['map'] });
+  if (!user) return;
+  state.user = user;
+  document.body.classList.add('map-ready');
   $('panel-close').addEventListener('click', closePanel);
   $('project').addEventListener('change', (e) => openProject(e.target.value).catch(report));
-  $('commune').addEventListener('change', () => { $('group').value = ''; applyFilters(); });
-  $('group').addEventListener('change', () => { $('commune').value = ''; applyFilters(); });
+  $('commune').addEventListener('change', () => { $('group').value = ''; applyFilters(); fitToSelection(); });
+  $('group').addEventListener('change', () => { $('commune').value = ''; applyFilters(); fitToSelection(); });
   $('stance').addEventListener('change', onStanceChange);
+  $('search-form').addEventListener('submit', (e) => onSearch(e).catch(report));
   $('hotspots-toggle').addEventListener('change', (e) => {
     window.gpmbMap?.setLayoutProperty('hotspots', 'visibility', e.target.checked ? 'visible' : 'none');
   });
-  const form = $('login');
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const data = Object.fromEntries(new FormData(form));
-    try {
-      await login(data.username, data.password);
-      await showWorkspace();
-    } catch (err) {
-      $('login-error').textContent = err.status === 401 ? t('login.failed') : err.message;
-    }
-  });
-  if (await me()) await showWorkspace();
-  else form.hidden = false;
+  await showWorkspace();
 }
 
 function report(err) {
-  $('map-message').textContent = `${t('map.load_failed')}: ${err.message}`;
+  const box = $('map-message');
+  if (box) box.textContent = `${t('map.load_failed')}: ${err.message}`;
 }
 
 start().catch(report);

@@ -101,6 +101,8 @@ pub struct StanceQuery {
 pub struct StanceParcels {
     pub stance: String,
     pub parcel_ids: Vec<i32>,
+    /// How many of those parcels are in each status (the map's legend counts).
+    pub by_status: std::collections::BTreeMap<String, u64>,
 }
 
 /// Changes whenever a parcel of the project changes status: maps poll it to know when to

@@ -91,10 +91,15 @@ pub async fn stance_parcels(
     let stance = service::parse_stance(q.stance.trim())?;
     let conn = &state.db.conn;
     let project = visible_project(conn, &principal, &code).await?;
-    let parcel_ids = service::stance_parcels(conn, &principal.scope, project.id, stance).await?;
+    let rows = service::stance_parcels(conn, &principal.scope, project.id, stance).await?;
+    let mut by_status = std::collections::BTreeMap::new();
+    for (_, status) in &rows {
+        *by_status.entry(status.clone()).or_insert(0_u64) += 1;
+    }
     Ok(Json(StanceParcels {
         stance: q.stance.trim().to_string(),
-        parcel_ids,
+        parcel_ids: rows.into_iter().map(|(id, _)| id).collect(),
+        by_status,
     }))
 }
 

@@ -385,11 +385,12 @@ pub async fn stance_parcels(
     scope: &Scope,
     project_id: i32,
     stance: Option<Stance>,
-) -> Result<Vec<i32>, DbErr> {
+) -> Result<Vec<(i32, String)>, DbErr> {
     let parcel_id = (parcels::Entity, parcels::Column::Id);
     let mut stmt = scoped::parcels(scope)
         .select_only()
         .column(parcels::Column::Id)
+        .column(parcels::Column::Status)
         .distinct()
         .filter(parcels::Column::ProjectId.eq(project_id))
         .order_by_asc(parcels::Column::Id)
@@ -423,7 +424,12 @@ pub async fn stance_parcels(
     conn.query_all(dialect::build(conn.get_database_backend(), &stmt))
         .await?
         .iter()
-        .map(|r| r.try_get_by_index::<i32>(0))
+        .map(|r| {
+            Ok((
+                r.try_get_by_index::<i32>(0)?,
+                r.try_get_by_index::<String>(1)?,
+            ))
+        })
         .collect()
 }
 

@@ -233,8 +233,11 @@ async fn recent_commitments(
 }
 
 #[tracing::instrument(skip_all, fields(project_id))]
-pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
-    let today = crate::legal::today_vn();
+pub async fn load(
+    db: &DatabaseConnection,
+    project_id: i32,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
     let txn = db.begin().await?;
     let households = households_of(&txn, project_id).await?;
     recent_visits(&txn, project_id, &households, today).await?;
@@ -355,7 +358,8 @@ async fn grievances(
     let Some(other) = households.iter().find(|h| h.commune_id != first.commune_id) else {
         return Ok(());
     };
-    let first_received = NaiveDate::from_ymd_opt(2021, 6, 10).unwrap_or(today);
+    // A first round about half a year ago (day 160 of the demo calendar: 10 June).
+    let first_received = super::gen::day(super::gen::calendar_start(today), 160);
     let decided = first_received + Duration::days(28);
     let previous = insert_grievance(
         conn,

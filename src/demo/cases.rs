@@ -1,10 +1,11 @@
-//! The demo's case stages and grievances (issue 6). The generated year (2021) holds notices,
+//! The demo's case stages and grievances (issue 6). The generated year holds notices,
 //! inventories, plans, decisions, payments and hand-overs; this adds what the law puts around
 //! them and a present to look at:
 //! - a briefing meeting a week before every notice (LĐĐ 2024 Art. 87(1));
 //! - the deadline every stage starts (`due_on`, `due_stage`), from `crate::legal`;
-//! - the 2021 notices of households still without a decision lapsed after 12 months: a new
-//!   notice went out 240 days before today (superseding the old deadline);
+//! - notices of households still without a decision that lapsed after 12 months (none when the
+//!   demo is built on its own calendar; kept for data sets built on an older one): a new notice
+//!   went out 240 days before today (superseding the old deadline);
 //! - recent approvals and decisions, relative to today, so that some deadlines are overdue and
 //!   some about to fall due whenever the demo is loaded;
 //! - grievances of every kind and state, normal, complex and remote, near and past their
@@ -229,7 +230,7 @@ async fn renew_lapsed_notices(
         stage: CaseStage::Notice,
         on: renotice,
         document_no: Some("118/TB-UBND"),
-        note: "Thông báo thu hồi đất ban hành lại (thông báo năm 2021 đã hết hiệu lực 12 tháng)",
+        note: "Thông báo thu hồi đất ban hành lại (thông báo trước đã hết hiệu lực 12 tháng)",
         recorded_at: super::gen::at(renotice, 16, 30),
         due: due.map(|d| (d.due_on, d.stage)),
     };
@@ -330,18 +331,33 @@ async fn recent_stages(
     ];
     // Households whose plan is not approved yet: an agreed household may hold another parcel
     // whose story already went past the approval (seen with 400 parcels).
-    let mut pending = Vec::with_capacity(plan.len());
+    // The plan must have been posted 30 days before its approval (LĐĐ 2024 Art. 87(3)(a)):
+    // each approval goes to a household whose plan was posted early enough.
+    let mut candidates = Vec::new();
     for h in &agreed {
         let household = crate::scoped::household(db, &who.scope, h.id).await?;
         let events = crate::cases::service::events(db, household).await?;
-        if !events.iter().any(|e| e.stage == CaseStage::PlanApproved) {
-            pending.push((h, household));
+        if events.iter().any(|e| e.stage == CaseStage::PlanApproved) {
+            continue;
         }
-        if pending.len() == plan.len() {
-            break;
+        if let Some(posted) = events
+            .iter()
+            .filter(|e| e.stage == CaseStage::PlanPosted)
+            .map(|e| e.occurred_on)
+            .max()
+        {
+            candidates.push((h, household, posted));
         }
     }
-    for ((h, household), (approved, decided)) in pending.into_iter().zip(plan) {
+    let mut pending = Vec::with_capacity(plan.len());
+    for (approved, decided) in plan {
+        let latest_post = days(approved) - Duration::days(legal::rules::PLAN_POSTING.days());
+        if let Some(i) = candidates.iter().position(|c| c.2 <= latest_post) {
+            let (h, household, _) = candidates.remove(i);
+            pending.push(((h, household), (approved, decided)));
+        }
+    }
+    for ((h, household), (approved, decided)) in pending {
         let approval = new_stage(
             CaseStage::PlanApproved,
             days(approved),
@@ -663,8 +679,11 @@ async fn grievances(
 }
 
 #[tracing::instrument(skip_all, fields(project_id))]
-pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
-    let today = legal::today_vn();
+pub async fn load(
+    db: &DatabaseConnection,
+    project_id: i32,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
     let code = crate::entities::projects::Entity::find_by_id(project_id)
         .one(db)
         .await?

@@ -1,7 +1,7 @@
 //! Next-visit assignments of the demo: each group leader asks the group's member to visit the
 //! two households of their commune that disagree most recently, so "My work" shows a leader's
 //! follow-up at the top. Due a week and ten days after the load, so they stay current.
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -65,13 +65,16 @@ async fn disagreeing(
 }
 
 #[tracing::instrument(skip_all, fields(project_id))]
-pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
+pub async fn load(
+    db: &DatabaseConnection,
+    project_id: i32,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
     let backend = db.get_database_backend();
     let groups = db
         .query_all(dialect::statement(backend, GROUPS, [project_id.into()]))
         .await?;
-    let now = Utc::now().fixed_offset();
-    let today = (Utc::now() + Duration::hours(7)).date_naive();
+    let now = super::gen::at(today, 7, 30);
     for g in groups {
         let leader: i32 = g.try_get("", "leader_id")?;
         let member: i32 = g.try_get("", "member_id")?;

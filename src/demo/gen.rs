@@ -23,6 +23,7 @@ pub(crate) const BATCH_PARCELS: usize = 5_000;
 /// Empty border kept on each side of a cell (share of the cell side).
 const MARGIN: f64 = 0.06;
 
+#[cfg(test)]
 pub(crate) const fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     match NaiveDate::from_ymd_opt(y, m, d) {
         Some(d) => d,
@@ -30,11 +31,15 @@ pub(crate) const fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     }
 }
 
-/// Day 0 of the demo calendar.
-pub(crate) const YEAR_START: NaiveDate = ymd(2021, 1, 1);
-/// Day numbers (from 1 January 2021).
-const NOTICE_DAY: i64 = 14; // 15 January 2021, the land-recovery notice
-const CREATED_DAY: i64 = 10;
+/// The demo calendar is a year of work that ends on the day the demo is built: its day 0 is
+/// this many days before that day (the generated visits run to day 353, about two weeks ago;
+/// the land-recovery notice of day 14 is still valid, its 12 months end about two weeks ahead).
+pub(crate) const CALENDAR_DAYS: i64 = 366;
+/// Day numbers of the demo calendar (`day 0` = today − [`CALENDAR_DAYS`]); the comments give
+/// the date when day 0 is 1 January.
+pub(crate) const NOTICE_DAY: i64 = 14; // 15 January, the land-recovery notice
+pub(crate) const CREATED_DAY: i64 = 10;
+pub(crate) const TARGET_HANDOVER_DAY: i64 = 545; // 30 June of the next year
 const FIRST_VISIT_DAY: i64 = 31; // 1 February
 const APR_20: i64 = 109;
 const AUG_15: i64 = 226;
@@ -45,8 +50,14 @@ const DEC_20: i64 = 353;
 /// Vietnam is UTC+7 all year; timestamps are generated in local time and stored in UTC.
 const VN_OFFSET_H: i64 = 7;
 
-pub(crate) fn day(n: i64) -> NaiveDate {
-    YEAR_START + Duration::days(n)
+/// Day 0 of the demo calendar built on `today`.
+pub(crate) fn calendar_start(today: NaiveDate) -> NaiveDate {
+    today - Duration::days(CALENDAR_DAYS)
+}
+
+/// Day `n` of the calendar that starts on `start`.
+pub(crate) fn day(start: NaiveDate, n: i64) -> NaiveDate {
+    start + Duration::days(n)
 }
 
 /// Local (Vietnam) date and time → stored timestamp (UTC).
@@ -135,6 +146,8 @@ pub(crate) struct Ctx {
     pub communes: Vec<CommuneCtx>,
     pub layout: Layout,
     pub first_ids: Ids,
+    /// Day 0 of the demo calendar ([`calendar_start`]).
+    pub start: NaiveDate,
 }
 
 /// What one batch adds, with its statements in foreign-key order.
@@ -952,6 +965,8 @@ impl Generator {
         cells: &[(Cell, u32)],
         previous: Option<i32>,
     ) -> i32 {
+        let start = self.ctx.start;
+        let day = |n: i64| day(start, n);
         let household_id = Self::take_id(&mut self.next.household);
         let index = self.household_index;
         self.household_index += 1;
@@ -1428,6 +1443,16 @@ mod tests {
                 if *status == ParcelStatus::HandedOver {
                     assert_eq!(t.stages.last().map(|s| s.0), Some(CaseStage::HandedOver));
                 }
+                // Nothing generated lies after the day the demo is built.
+                let last = t
+                    .visits
+                    .iter()
+                    .map(|v| v.day)
+                    .chain(t.steps.iter().map(|s| s.day))
+                    .chain(t.stages.iter().map(|s| s.1))
+                    .max()
+                    .unwrap_or(0);
+                assert!(last < CALENDAR_DAYS, "{status:?}: day {last}");
             }
         }
     }
@@ -1436,6 +1461,8 @@ mod tests {
     fn timestamps_are_stored_in_utc() {
         let t = at(ymd(2021, 3, 1), 9, 30);
         assert_eq!(t.to_rfc3339(), "2021-03-01T02:30:00+00:00");
-        assert_eq!(day(NOTICE_DAY), ymd(2021, 1, 15));
+        let start = calendar_start(ymd(2026, 12, 4));
+        assert_eq!(start, ymd(2025, 12, 3));
+        assert_eq!(day(start, NOTICE_DAY), ymd(2025, 12, 17));
     }
 }

@@ -1,6 +1,7 @@
 //! The demo data set: project HPDQ2 (expansion of the Hòa Phát Dung Quất steel complex) in the
-//! six legacy communes around Dung Quất, with households, working groups, a year (2021) of
-//! visits and the status history of every parcel. Synthetic and deterministic: the same seed
+//! six legacy communes around Dung Quất, with households, working groups, a year of visits
+//! ending on the day it is built (`--today` pins that day) and the status history of every
+//! parcel. Synthetic and deterministic: the same seed
 //! gives the same rows, at any scale (`gpmb demo --parcels N`).
 //!
 //! Rows are written with explicit ids in multi-row INSERTs, a transaction per
@@ -32,7 +33,7 @@ use crate::entities::{
     working_groups,
 };
 use crate::scoped::{self, Personal};
-use gen::{at, ymd, Ctx, Generator, Ids, Staff};
+use gen::{at, calendar_start, day, Ctx, Generator, Ids, Staff};
 use layout::CommuneArea;
 
 /// Parcels per write transaction.
@@ -47,6 +48,8 @@ pub const DEMO_PASSWORD: &str = "demo";
 pub struct DemoOptions {
     pub parcels: usize,
     pub seed: u64,
+    /// The day the demo is built on: its year of work ends here, deadlines fall around it.
+    pub today: chrono::NaiveDate,
 }
 
 impl Default for DemoOptions {
@@ -54,6 +57,7 @@ impl Default for DemoOptions {
         DemoOptions {
             parcels: 2_000,
             seed: 20_210_115,
+            today: crate::legal::today_vn(),
         }
     }
 }
@@ -273,6 +277,7 @@ async fn first_ids(db: &impl ConnectionTrait) -> Result<Ids, sea_orm::DbErr> {
 )]
 async fn insert_setup(
     db: &DatabaseConnection,
+    start: chrono::NaiveDate,
     backend: DbBackend,
     project_id: i32,
     boundary: String,
@@ -280,7 +285,7 @@ async fn insert_setup(
     password_hash: &str,
     groups: &[(i32, i32, String, i32, Vec<i32>)],
 ) -> anyhow::Result<()> {
-    let created = at(ymd(2021, 1, 11), 8, 0);
+    let created = at(day(start, gen::CREATED_DAY), 8, 0);
     let mut statements = Vec::new();
     gen::insert_rows(
         &mut statements,
@@ -305,8 +310,9 @@ async fn insert_setup(
             "Dự án đầu tư mở rộng Khu liên hợp sản xuất gang thép Hòa Phát Dung Quất".into(),
             "Công ty CP Thép Hòa Phát Dung Quất".into(),
             Some(boundary).into(),
-            Some(ymd(2021, 1, 15)).into(),
-            Some(ymd(2022, 6, 30)).into(),
+            Some(day(start, gen::NOTICE_DAY)).into(),
+            // Handover targeted 18 months after the notice: about six months from today.
+            Some(day(start, gen::TARGET_HANDOVER_DAY)).into(),
             "active".into(),
             Some("Ban Bồi thường, GPMB huyện Bình Sơn".to_string()).into(),
             Some("Tổ thường trực GPMB, UBND huyện Bình Sơn — bbt-gpmb@binhson.example".to_string())
@@ -533,8 +539,10 @@ pub async fn load_demo(
 
     // One hash for every login: argon2 is deliberately slow.
     let password_hash = crate::auth::password::hash_password(DEMO_PASSWORD)?;
+    let start = calendar_start(opts.today);
     insert_setup(
         db,
+        start,
         backend,
         project_id,
         boundary,
@@ -553,6 +561,7 @@ pub async fn load_demo(
         communes,
         layout,
         first_ids,
+        start,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<gen::Batch>(2);
     let seed = opts.seed;
@@ -586,7 +595,7 @@ pub async fn load_demo(
 
     reset_id_sequences(db).await?;
     // The extras add visits, stances and a split parcel: count after them.
-    extras::load(db, project_id)
+    extras::load(db, project_id, opts.today)
         .await
         .context("loading the demo's cases, grievances and public information")?;
     progress("counters", 0, 1);
@@ -773,6 +782,7 @@ mod tests {
         let opts = DemoOptions {
             parcels: 120,
             seed: 99,
+            today: gen::ymd(2026, 12, 4),
         };
         let mut heads = Vec::new();
         for _ in 0..2 {

@@ -58,47 +58,44 @@ const PARTIES: &[Party] = &[
     ),
 ];
 
-const MILESTONES: &[(i32, u32, u32, &str, &str)] = &[
-    (2021, 1, 15, "Thông báo thu hồi đất", "Land-recovery notice"),
+/// (day of the demo calendar, title vi, title en): the notice of day 14 (15 January when day 0
+/// is 1 January), the handover targeted on day 545 (30 June of the next year).
+const MILESTONES: &[(i64, &str, &str)] = &[
+    (14, "Thông báo thu hồi đất", "Land-recovery notice"),
     (
-        2021,
-        2,
-        1,
+        31,
         "Họp dân công bố chủ trương, bắt đầu kiểm đếm",
         "Public meetings; inventory begins",
     ),
     (
-        2021,
-        5,
-        10,
+        129,
         "Niêm yết công khai phương án bồi thường",
         "Compensation plan posted publicly",
     ),
     (
-        2021,
-        7,
-        20,
+        200,
         "Phê duyệt phương án bồi thường, hỗ trợ, tái định cư",
         "Compensation, support and resettlement plan approved",
     ),
     (
-        2021,
-        9,
-        1,
+        243,
         "Bắt đầu chi trả tiền bồi thường",
         "Compensation payments begin",
     ),
     (
-        2022,
-        6,
-        30,
+        super::gen::TARGET_HANDOVER_DAY,
         "Hoàn thành bàn giao mặt bằng (mục tiêu)",
         "Site handover complete (target)",
     ),
 ];
 
 #[tracing::instrument(skip_all, fields(project_id))]
-pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()> {
+pub async fn load(
+    db: &DatabaseConnection,
+    project_id: i32,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let start = super::gen::calendar_start(today);
     for (i, (role_vi, role_en, organisation, person, phone, email)) in PARTIES.iter().enumerate() {
         project_parties::ActiveModel {
             project_id: Set(project_id),
@@ -114,9 +111,8 @@ pub async fn load(db: &DatabaseConnection, project_id: i32) -> anyhow::Result<()
         .insert(db)
         .await?;
     }
-    for (y, m, d, title_vi, title_en) in MILESTONES {
-        let on = NaiveDate::from_ymd_opt(*y, *m, *d)
-            .ok_or_else(|| anyhow::anyhow!("bad milestone date {y}-{m}-{d}"))?;
+    for (n, title_vi, title_en) in MILESTONES {
+        let on = super::gen::day(start, *n);
         project_milestones::ActiveModel {
             project_id: Set(project_id),
             on_date: Set(on),

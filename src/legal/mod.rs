@@ -25,9 +25,23 @@ pub fn tet(year: i32) -> Option<chrono::NaiveDate> {
     lunar::tet(year)
 }
 
-/// Today's date in Vietnam (UTC+7): the "today" deadlines are counted against.
+/// The day `pin_today` fixed for this process (`gpmb serve --today`), if any.
+static PINNED_TODAY: std::sync::OnceLock<chrono::NaiveDate> = std::sync::OnceLock::new();
+
+/// Fixes "today" for the whole process (`gpmb serve --demo --today YYYY-MM-DD`, for tests and
+/// demonstrations): the demo is built on that day and deadlines are counted against it. Only
+/// the first call counts; returns false when today was already pinned to another day.
+pub fn pin_today(day: chrono::NaiveDate) -> bool {
+    *PINNED_TODAY.get_or_init(|| day) == day
+}
+
+/// Today's date in Vietnam (UTC+7): the "today" deadlines are counted against (or the day
+/// [`pin_today`] fixed).
 pub fn today_vn() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+    PINNED_TODAY
+        .get()
+        .copied()
+        .unwrap_or_else(|| (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive())
 }
 
 /// A rule as the API shows it.

@@ -57,6 +57,10 @@ pub struct ParcelQuery {
     pub commune: Option<String>,
     /// `minLon,minLat,maxLon,maxLat` (WGS84): parcels whose extent overlaps the box.
     pub bbox: Option<String>,
+    /// Map sheet number (số tờ), exactly.
+    pub map_sheet: Option<String>,
+    /// Parcel number on the sheet (số thửa), exactly.
+    pub parcel_no: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–500 (default 100).
@@ -85,6 +89,8 @@ pub struct StatusEventDto {
     pub reason: String,
     /// `user:<username>`, `token:<id>` or `system`.
     pub actor: String,
+    /// The display name of the user who made the change (null for tokens and the system).
+    pub actor_name: Option<String>,
     /// RFC 3339.
     pub at: String,
 }

@@ -1,6 +1,7 @@
 //! Parcels (thửa đất): listing with filters and cursor pagination (JSON or GeoJSON), adding
 //! parcels from GeoJSON (all or nothing), and status / land-use changes guarded by `If-Match`
 //! with a history of every status change.
+pub mod areas;
 pub mod dto;
 pub mod handlers;
 pub mod panel;
@@ -17,4 +18,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::get, handlers::patch))
         .routes(routes!(handlers::history))
         .routes(routes!(panel::panel))
+        .routes(routes!(areas::communes))
 }

@@ -166,6 +166,22 @@ fn list_filters(q: &ParcelQuery) -> AppResult<Condition> {
             .add(P::MinLat.lte(b.max_lat))
             .add(P::MaxLat.gte(b.min_lat));
     }
+    if let Some(sheet) = q
+        .map_sheet
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        c = c.add(P::MapSheet.eq(sheet));
+    }
+    if let Some(no) = q
+        .parcel_no
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        c = c.add(P::ParcelNo.eq(no));
+    }
     Ok(c)
 }
 
@@ -263,6 +279,21 @@ pub async fn history(
         .order_by_asc(parcel_status_events::Column::Id)
         .all(conn)
         .await?;
+    // People's names rather than their logins.
+    let mut ids: Vec<i32> = events.iter().filter_map(|e| e.actor_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: std::collections::HashMap<i32, String> = if ids.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        crate::entities::users::Entity::find()
+            .filter(crate::entities::users::Column::Id.is_in(ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect()
+    };
     events
         .into_iter()
         .map(|e| {
@@ -271,6 +302,7 @@ pub async fn history(
                 from: e.from_status.as_deref().map(stored_status).transpose()?,
                 to: stored_status(&e.to_status)?,
                 reason: e.reason,
+                actor_name: e.actor_id.and_then(|id| names.get(&id).cloned()),
                 actor: e.actor,
                 at: e.at.to_rfc3339(),
             })

@@ -145,3 +145,46 @@ fn serve_demo_starts_and_answers() {
     let _ = child.wait();
     assert_eq!(status, reqwest::StatusCode::OK);
 }
+
+#[tokio::test]
+async fn demo_today_pins_the_demo_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gpmb(dir.path())
+        .args(["demo", "--parcels", "240", "--today", "2026-12-04"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use sea_orm::{ConnectionTrait, Statement};
+    let conn =
+        sea_orm::Database::connect(format!("sqlite://{}", dir.path().join("gpmb.db").display()))
+            .await
+            .unwrap();
+    let row = conn
+        .query_one(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT MAX(visited_at) AS v, (SELECT notice_date FROM projects) AS n FROM visits",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let newest: String = row.try_get("", "v").unwrap();
+    let notice: String = row.try_get("", "n").unwrap();
+    // Stored in UTC: the newest visit lies within the 7 days before 4 December 2026.
+    assert!(
+        ("2026-11-27".."2026-12-05").contains(&&newest[..10]),
+        "{newest}"
+    );
+    assert_eq!(notice, "2025-12-17");
+    conn.close().await.unwrap();
+
+    let out = gpmb(dir.path())
+        .args(["demo", "--today", "04/12/2026"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD"));
+}

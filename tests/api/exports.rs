@@ -316,7 +316,13 @@ async fn members_export_their_area_and_bad_requests_are_4xx() {
     assert!(!my_rows.is_empty() && my_rows.len() < all_rows.len());
     // Every row is in a commune the member's groups cover.
     let (_, me_stats) = app
-        .get_json(&member, "/api/v1/projects/HPDQ2/stats?period=2021")
+        .get_json(
+            &member,
+            &format!(
+                "/api/v1/projects/HPDQ2/stats?period={}",
+                crate::common::demo_quarter().code()
+            ),
+        )
         .await;
     let my_communes: Vec<String> = me_stats["current"]["by_commune"]
         .as_array()

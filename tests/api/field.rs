@@ -172,7 +172,7 @@ async fn my_work_is_scoped_ordered_and_searchable() {
         .collect();
     assert!(tiers.windows(2).all(|w| w[0] <= w[1]), "{tiers:?}");
     assert!(kinds(&list[list.len() - 1]).is_empty() || tiers.iter().all(|t| *t < 7));
-    // Visited long ago (the demo year is 2021): listed as not visited, with the days.
+    // Visited long ago (before the last 30 days): listed as not visited, with the days.
     let old = list
         .iter()
         .find(|i| kinds(i).contains(&"not_visited".to_string()))

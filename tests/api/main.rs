@@ -19,6 +19,7 @@ mod cases;
 mod cli;
 mod common;
 mod dashboard;
+mod demo;
 mod errors;
 mod exports;
 mod field;

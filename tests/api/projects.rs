@@ -18,7 +18,10 @@ async fn list_get_and_create_projects() {
     assert_eq!(status, StatusCode::OK);
     assert!(p["name"].as_str().unwrap().contains("Hòa Phát Dung Quất"));
     assert_eq!(p["boundary"]["type"], "Polygon");
-    assert_eq!(p["notice_date"], "2021-01-15");
+    assert_eq!(
+        p["notice_date"],
+        crate::common::demo_notice_date().to_string()
+    );
 
     let new = json!({
         "code": "DQ-CANG", "name": "Cảng tổng hợp Hòa Phát Dung Quất", "investor": "Hòa Phát",

@@ -40,7 +40,10 @@ async fn public_page_shows_progress_and_nothing_personal() {
     assert!(html.contains("Hòa Phát Dung Quất"));
     assert!(html.contains("Công ty CP Thép Hòa Phát Dung Quất"));
     assert!(html.contains("Ban Quản lý dự án đầu tư xây dựng và phát triển quỹ đất huyện Bình Sơn"));
-    assert!(html.contains("15/01/2021") && html.contains("30/06/2022"));
+    assert!(
+        html.contains(&crate::common::vn_date(crate::common::demo_notice_date()))
+            && html.contains(&crate::common::vn_date(crate::common::demo_target_date()))
+    );
     assert!(html.contains("<svg"), "chart and map drawn inline");
     assert!(!html.contains("<script"), "no JavaScript needed");
 

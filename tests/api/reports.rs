@@ -3,6 +3,13 @@
 
 use crate::common;
 
+/// The quarter the tests read (inside the demo's year of visits), and its year.
+fn quarter() -> (gpmb::reports::period::Period, i32) {
+    use chrono::Datelike;
+    let q = crate::common::demo_quarter();
+    (q, q.first_day().year())
+}
+
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 
@@ -57,7 +64,7 @@ fn assert_xlsx_matches(bytes: &[u8], stats: &Value) {
         .iter()
         .any(|t| t == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"));
     assert!(
-        text.iter().any(|t| t.contains("Quý I năm 2021")),
+        text.iter().any(|t| t.contains(&quarter().0.name_vi())),
         "{text:?}"
     );
 
@@ -115,14 +122,18 @@ fn assert_xlsx_matches(bytes: &[u8], stats: &Value) {
 async fn stats_count_what_the_visit_list_shows() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;
+    let (q, year) = quarter();
     let (status, stats) = app
-        .get_json(&leader, "/api/v1/projects/HPDQ2/stats?period=2021-Q1")
+        .get_json(
+            &leader,
+            &format!("/api/v1/projects/HPDQ2/stats?period={}", q.code()),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{stats}");
-    assert_eq!(stats["current"]["period"], "2021-Q1");
-    assert_eq!(stats["current"]["from"], "2021-01-01");
-    assert_eq!(stats["current"]["to"], "2021-03-31");
-    assert_eq!(stats["previous"]["period"], "2020-Q4");
+    assert_eq!(stats["current"]["period"], q.code());
+    assert_eq!(stats["current"]["from"], q.first_day().to_string());
+    assert_eq!(stats["current"]["to"], q.last_day().to_string());
+    assert_eq!(stats["previous"]["period"], q.previous().code());
     let totals = &stats["current"]["totals"];
 
     // The same quarter through the visit list (demo visits happen in daytime, so UTC and
@@ -130,10 +141,14 @@ async fn stats_count_what_the_visit_list_shows() {
     let visits = app
         .all_pages(
             &leader,
-            "/api/v1/visits?from=2021-01-01&to=2021-03-31&limit=500",
+            &format!(
+                "/api/v1/visits?from={}&to={}&limit=500",
+                q.first_day(),
+                q.last_day()
+            ),
         )
         .await;
-    assert!(!visits.is_empty(), "the demo has visits in 2021-Q1");
+    assert!(!visits.is_empty(), "the demo has visits in {}", q.code());
     assert_eq!(totals["visits"].as_i64().unwrap(), visits.len() as i64);
     let mut by_kind: HashMap<String, i64> = HashMap::new();
     let mut last: HashMap<i64, (String, i64, String)> = HashMap::new();
@@ -189,14 +204,25 @@ async fn stats_count_what_the_visit_list_shows() {
     let (_, range) = app
         .get_json(
             &leader,
-            "/api/v1/projects/HPDQ2/stats?from=2021-01-01&to=2021-03-31",
+            &format!(
+                "/api/v1/projects/HPDQ2/stats?from={}&to={}",
+                q.first_day(),
+                q.last_day()
+            ),
         )
         .await;
     assert_eq!(range["current"]["totals"], stats["current"]["totals"]);
     assert_eq!(range["current"]["period"], Value::Null);
-    assert_eq!(range["previous"]["from"], "2020-10-03");
+    let days = (q.last_day() - q.first_day()).num_days() + 1;
+    assert_eq!(
+        range["previous"]["from"],
+        (q.first_day() - chrono::Duration::days(days)).to_string()
+    );
     let (_, year) = app
-        .get_json(&leader, "/api/v1/projects/HPDQ2/stats?period=2021")
+        .get_json(
+            &leader,
+            &format!("/api/v1/projects/HPDQ2/stats?period={year}"),
+        )
         .await;
     let year = &year["current"]["totals"];
     assert!(year["visits"].as_i64() > totals["visits"].as_i64());
@@ -231,12 +257,10 @@ async fn members_see_their_area_only() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;
     let member = app.login("member_a").await;
-    let (_, all) = app
-        .get_json(&leader, "/api/v1/projects/HPDQ2/stats?period=2021")
-        .await;
-    let (status, mine) = app
-        .get_json(&member, "/api/v1/projects/HPDQ2/stats?period=2021")
-        .await;
+    let (_, year) = quarter();
+    let path = format!("/api/v1/projects/HPDQ2/stats?period={year}");
+    let (_, all) = app.get_json(&leader, &path).await;
+    let (status, mine) = app.get_json(&member, &path).await;
     assert_eq!(status, StatusCode::OK, "{mine}");
     let my_communes: HashSet<i64> = mine["current"]["by_commune"]
         .as_array()
@@ -260,12 +284,16 @@ async fn members_see_their_area_only() {
 async fn xlsx_report_numbers_equal_the_stats_api() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;
+    let (q, _) = quarter();
     let (_, stats) = app
-        .get_json(&leader, "/api/v1/projects/HPDQ2/stats?period=2021-Q1")
+        .get_json(
+            &leader,
+            &format!("/api/v1/projects/HPDQ2/stats?period={}", q.code()),
+        )
         .await;
     assert!(stats["current"]["totals"]["visits"].as_i64().unwrap() > 0);
     let res = leader
-        .get(app.url("/api/v1/projects/HPDQ2/reports/2021-Q1.xlsx"))
+        .get(app.url(&format!("/api/v1/projects/HPDQ2/reports/{}.xlsx", q.code())))
         .send()
         .await
         .unwrap();
@@ -283,7 +311,7 @@ async fn xlsx_report_numbers_equal_the_stats_api() {
 
     // The CSV carries the same numbers, one line per unit and metric.
     let csv = leader
-        .get(app.url("/api/v1/projects/HPDQ2/reports/2021-Q1.csv"))
+        .get(app.url(&format!("/api/v1/projects/HPDQ2/reports/{}.csv", q.code())))
         .send()
         .await
         .unwrap()
@@ -318,8 +346,9 @@ async fn xlsx_report_numbers_equal_the_stats_api() {
 async fn html_report_is_an_administrative_document() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;
+    let (q, year) = quarter();
     let res = leader
-        .get(app.url("/api/v1/projects/HPDQ2/reports/2021-Q1.html"))
+        .get(app.url(&format!("/api/v1/projects/HPDQ2/reports/{}.html", q.code())))
         .send()
         .await
         .unwrap();
@@ -329,12 +358,14 @@ async fn html_report_is_an_administrative_document() {
         .unwrap()
         .starts_with("text/html"));
     let html = res.text().await.unwrap();
+    let name = q.name_vi();
+    let compared = format!("so sánh với {}", q.previous().name_vi());
     for needle in [
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
         "BÁO CÁO",
-        "Quý I năm 2021",
-        "so sánh với Quý IV năm 2020",
+        name.as_str(),
+        compared.as_str(),
         "Nơi nhận:",
         "@page",
         "size: A4",
@@ -345,7 +376,10 @@ async fn html_report_is_an_administrative_document() {
         assert!(html.contains(needle), "missing {needle}");
     }
     let (_, stats) = app
-        .get_json(&leader, "/api/v1/projects/HPDQ2/stats?period=2021-Q1")
+        .get_json(
+            &leader,
+            &format!("/api/v1/projects/HPDQ2/stats?period={}", q.code()),
+        )
         .await;
     let visits = stats["current"]["totals"]["visits"].as_i64().unwrap();
     assert!(html.contains(&format!(
@@ -353,9 +387,15 @@ async fn html_report_is_an_administrative_document() {
         gpmb::reports::render::fmt_vi(visits as f64)
     )));
     let (_, h1) = app
-        .get_json(&leader, "/api/v1/projects/HPDQ2/reports/2021-H2.html")
+        .get_json(
+            &leader,
+            &format!("/api/v1/projects/HPDQ2/reports/{year}-H2.html"),
+        )
         .await;
-    assert!(h1.as_str().unwrap().contains("6 tháng cuối năm 2021"));
+    assert!(h1
+        .as_str()
+        .unwrap()
+        .contains(&format!("6 tháng cuối năm {year}")));
 }
 
 #[tokio::test]
@@ -397,8 +437,13 @@ async fn bad_periods_and_formats_are_400() {
 async fn cli_report_matches_the_api() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;
+    let (q, year) = quarter();
+    let (code, h1) = (q.code(), format!("{year}-H1"));
     let (_, stats) = app
-        .get_json(&leader, "/api/v1/projects/HPDQ2/stats?period=2021-Q1")
+        .get_json(
+            &leader,
+            &format!("/api/v1/projects/HPDQ2/stats?period={code}"),
+        )
         .await;
     let dir = tempfile::tempdir().unwrap();
     let gpmb = |args: &[&str]| {
@@ -415,7 +460,7 @@ async fn cli_report_matches_the_api() {
         "--project",
         "HPDQ2",
         "--period",
-        "2021-Q1",
+        &code,
         "--format",
         "xlsx",
         "--out",
@@ -426,7 +471,7 @@ async fn cli_report_matches_the_api() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Quý I năm 2021"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&q.name_vi()));
     let bytes = std::fs::read(dir.path().join("q1.xlsx")).unwrap();
     assert_xlsx_matches(&bytes, &stats);
 
@@ -435,7 +480,7 @@ async fn cli_report_matches_the_api() {
         "--project",
         "HPDQ2",
         "--period",
-        "2021-H1",
+        &h1,
         "--format",
         "html",
         "--out",
@@ -447,7 +492,7 @@ async fn cli_report_matches_the_api() {
         String::from_utf8_lossy(&out.stderr)
     );
     let html = std::fs::read_to_string(dir.path().join("h1.html")).unwrap();
-    assert!(html.contains("BÁO CÁO") && html.contains("6 tháng đầu năm 2021"));
+    assert!(html.contains("BÁO CÁO") && html.contains(&format!("6 tháng đầu năm {year}")));
 
     let out = gpmb(&[
         "report",

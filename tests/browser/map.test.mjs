@@ -129,3 +129,108 @@ test('filters: a status unticked in the legend and a stance leave only matching 
   writeFileSync(artifact('map-filters.txt'), `stance agrees: ${ids.length} parcels\n`);
   await context.close();
 });
+
+/** Without diacritics, as someone types on a keyboard without Vietnamese input. */
+const plain = (s) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D');
+
+test('orientation: commune names, a search without diacritics jumps to the parcel, the case file link, stance legend counts', async () => {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  await login(context, server.url, 'leader');
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(server.url + '/map');
+  await page.waitForSelector('#workspace:not([hidden])');
+  await waitIdle(page);
+
+  // The shared shell: navigation and the language switch.
+  assert.equal(await page.locator('header#shell nav a[aria-current=page]').getAttribute('href'), '/map');
+  // Commune names at the communes' centroids, and the project boundary drawn.
+  await page.waitForSelector('.commune-label');
+  const labels = await page.locator('.commune-label').allTextContents();
+  assert.ok(labels.some((l) => l.includes('Bình Thuận')), `commune names: ${labels}`);
+  assert.ok(await page.evaluate(() => window.gpmbMap.getLayer('boundary') !== undefined));
+  assert.ok(await page.evaluate(() => window.gpmbMap.querySourceFeatures('boundary').length > 0), 'project boundary drawn');
+  await page.screenshot({ path: artifact('map-desktop-vi.png') });
+
+  // Search a household by its head's name typed without diacritics.
+  const households = await (await context.request.get(`${server.url}/api/v1/households?project=HPDQ2&limit=50`)).json();
+  const h = households.items.find((x) => x.parcels.length > 0 && plain(x.head_name) !== x.head_name);
+  assert.ok(h, 'a household with diacritics in its name');
+  await page.fill('#map-search', plain(h.head_name).toLowerCase());
+  await page.press('#map-search', 'Enter');
+  const pick = page.locator('#search-results button', { hasText: `(${h.code})` });
+  await Promise.race([
+    pick.waitFor({ timeout: 10_000 }).then(() => pick.click()),
+    page.waitForSelector('#panel:not([hidden]) #panel-title', { timeout: 10_000 }),
+  ]);
+  await page.waitForFunction((ids) => {
+    const id = Number(document.querySelector('#panel-body')?.dataset.parcelId);
+    return !document.querySelector('#panel').hidden && ids.includes(id);
+  }, h.parcels.map((p) => p.id), { timeout: 10_000 });
+  await waitIdle(page);
+  // Highlighted, and the map centred on it.
+  const found = await page.evaluate(() => JSON.stringify(window.gpmbMap.getFilter('parcel-found')));
+  assert.ok(h.parcels.every((p) => found.includes(String(p.id))), found);
+  const parcel = await (await context.request.get(`${server.url}/api/v1/parcels/${h.parcels[0].id}`)).json();
+  const centre = await page.evaluate(() => window.gpmbMap.getCenter().toArray());
+  const ring = parcel.geometry.type === 'Polygon' ? parcel.geometry.coordinates[0] : parcel.geometry.coordinates[0][0];
+  const xs = ring.map((c) => c[0]); const ys = ring.map((c) => c[1]);
+  const pad = 0.01;
+  assert.ok(centre[0] > Math.min(...xs) - pad && centre[0] < Math.max(...xs) + pad && centre[1] > Math.min(...ys) - pad && centre[1] < Math.max(...ys) + pad,
+    `map centred near the parcel: ${centre}`);
+  // The panel links to the household's case file and names land use and people.
+  const link = page.locator('#panel-body a.case-file', { hasText: h.head_name });
+  assert.equal(await link.getAttribute('href'), `/households/${h.id}`);
+  const panelText = await page.textContent('#panel-body');
+  assert.match(panelText, / — Đất /, 'land-use code with its name');
+  assert.ok(!/\bmember_[a-f]\b|totruong_/.test(panelText), 'people by name, not login');
+  await page.screenshot({ path: artifact('map-search-desktop-vi.png') });
+  await page.click('#panel-close');
+
+  // A stance filter: the legend counts follow it.
+  const totalBefore = await page.textContent('#legend-total');
+  await page.selectOption('#stance', 'disagrees');
+  const st = await (await context.request.get(`${server.url}/api/v1/projects/HPDQ2/stance-parcels?stance=disagrees`)).json();
+  await page.waitForFunction((n) => document.querySelector('#legend-total').textContent === n, st.parcel_ids.length.toLocaleString('vi-VN'), { timeout: 10_000 });
+  assert.notEqual(await page.textContent('#legend-total'), totalBefore);
+  for (const [status, n] of Object.entries(st.by_status)) {
+    assert.equal(await page.textContent(`#legend-items li[data-status="${status}"] .count`), n.toLocaleString('vi-VN'), status);
+  }
+  await page.selectOption('#stance', '');
+  await page.waitForFunction((n) => document.querySelector('#legend-total').textContent === n, totalBefore);
+
+  // A commune filter fits the map to its parcels.
+  const zoomBefore = await page.evaluate(() => window.gpmbMap.getZoom());
+  await page.selectOption('#commune', { label: 'Bình Hải' });
+  await waitIdle(page);
+  assert.ok(await page.evaluate(() => window.gpmbMap.getZoom()) > zoomBefore, 'zoomed in on the commune');
+
+  // English.
+  await page.click('#lang');
+  await page.waitForSelector('#workspace:not([hidden])');
+  await waitIdle(page);
+  assert.equal(await page.getAttribute('#map-search', 'placeholder'), 'Sheet/parcel (12/345), household head or ID number');
+  await page.screenshot({ path: artifact('map-desktop-en.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('on a phone: the map, its search and the panel fit 360 px', async () => {
+  for (const lang of ['vi', 'en']) {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    await login(context, server.url, 'leader');
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${server.url}/map?lang=${lang}`);
+    await page.waitForSelector('#workspace:not([hidden])');
+    await waitIdle(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no sideways scroll at 360 px (${overflow})`);
+    await page.fill('#map-search', '1/1');
+    await page.press('#map-search', 'Enter');
+    await page.waitForSelector('#search-results:not([hidden]), #panel:not([hidden])');
+    await page.screenshot({ path: artifact(`map-phone-${lang}.png`) });
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});

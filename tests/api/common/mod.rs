@@ -95,6 +95,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(parcels: usize) -> TestApp {
+        Self::spawn_on(parcels, DemoOptions::default().today).await
+    }
+
+    /// A server whose demo data set is built on `today` (`gpmb demo --today`).
+    pub async fn spawn_on(parcels: usize, today: chrono::NaiveDate) -> TestApp {
         init_logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database_url(&dir).await;
@@ -107,6 +112,7 @@ impl TestApp {
                 &db.conn,
                 &DemoOptions {
                     parcels,
+                    today,
                     ..DemoOptions::default()
                 },
                 &|_, _, _| {},
@@ -235,4 +241,33 @@ impl TestApp {
         }
         panic!("pagination does not end");
     }
+}
+
+/// The day the test's demo is built on (today in Vietnam, as `DemoOptions::default()`).
+pub fn demo_today() -> chrono::NaiveDate {
+    gpmb::legal::today_vn()
+}
+
+/// The demo project's notice date: 352 days before the day the demo is built.
+pub fn demo_notice_date() -> chrono::NaiveDate {
+    demo_today() - chrono::Duration::days(352)
+}
+
+/// The demo project's target handover date: 179 days after the day the demo is built.
+pub fn demo_target_date() -> chrono::NaiveDate {
+    demo_today() + chrono::Duration::days(179)
+}
+
+/// A reporting quarter well inside the demo's year of visits: the one holding today − 200
+/// days (the visits run from about 335 to 13 days before today).
+pub fn demo_quarter() -> gpmb::reports::period::Period {
+    use chrono::Datelike;
+    let d = demo_today() - chrono::Duration::days(200);
+    gpmb::reports::period::Period::parse(&format!("{}-Q{}", d.year(), (d.month() - 1) / 3 + 1))
+        .expect("a quarter")
+}
+
+/// `dd/mm/yyyy`.
+pub fn vn_date(d: chrono::NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
 }

@@ -24,6 +24,7 @@ mod m20261130_000002_cases;
 mod m20261130_000003_alerts;
 mod m20261130_000004_imports;
 mod m20261130_000005_public;
+mod m20261204_reports_settings;
 mod util;
 
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_alerts::Migration),
             Box::new(m20261130_000004_imports::Migration),
             Box::new(m20261130_000005_public::Migration),
+            Box::new(m20261204_reports_settings::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 // Landing page: log in, list projects and their progress, link to the other pages.
-import { loadCatalogue, t, fmtNumber as fmt, languageSwitch } from './lib/i18n.js';
-import { api, login, logout, me } from './lib/api.js';
+import { t, fmtNumber as fmt } from './lib/i18n.js';
+import { api } from './lib/api.js';
+import { startPage } from './lib/shell.js';
 
 function table(headers, rows) {
   const el = document.createElement('table');
@@ -11,7 +12,9 @@ function table(headers, rows) {
     const tr = body.insertRow();
     for (const c of r) tr.insertCell().textContent = c;
   }
-  return el;
+  const box = Object.assign(document.createElement('div'), { className: 'table-box' });
+  box.append(el);
+  return box;
 }
 
 async function showProjects() {
@@ -34,32 +37,10 @@ async function showProjects() {
 }
 
 async function start() {
-  await loadCatalogue();
-  const form = document.getElementById('login');
-  const logoutButton = document.getElementById('logout');
-  const showLoggedIn = async () => {
-    form.hidden = true;
-    logoutButton.hidden = false;
-    document.getElementById('projects').hidden = false;
-    await showProjects();
-  };
-  if (await me()) await showLoggedIn();
-  else form.hidden = false;
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const data = Object.fromEntries(new FormData(form));
-    try {
-      await login(data.username, data.password);
-      await showLoggedIn();
-    } catch (err) {
-      document.getElementById('login-error').textContent = err.status === 401 ? t('login.failed') : err.message;
-    }
-  });
-  logoutButton.addEventListener('click', async () => {
-    await logout();
-    location.reload();
-  });
-  languageSwitch(document.getElementById('lang'));
+  // Signed out, the shell puts its login form in <main>; after login the page reloads.
+  const user = await startPage();
+  if (!user) return;
+  await showProjects();
 }
 
 start();

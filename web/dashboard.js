@@ -1,7 +1,9 @@
 // The dashboard: figures from /dashboard (the same counters /progress reads), the charts as SVG
 // drawn by the server (src/charts, shared with the public page and the reports), hot spots.
-import { loadCatalogue, t, lang, fmtNumber, fmtHa, fmtDate, languageSwitch } from './lib/i18n.js';
-import { api, login, logout, me } from './lib/api.js';
+import { t, lang, fmtNumber, fmtHa, fmtDate } from './lib/i18n.js';
+import { api } from './lib/api.js';
+import { startPage } from './lib/shell.js';
+import { todayIso } from './lib/dates.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -11,6 +13,7 @@ const el = (tag, props = {}, ...children) => {
 };
 const pct = (part, whole) => (whole > 0 ? `${fmtNumber((100 * part) / whole, 1)}%` : '–');
 
+/** A table in its own scrolling box (a phone scrolls the table, not the page). */
 function table(headers, rows, id) {
   const tbl = el('table');
   if (id) tbl.id = id;
@@ -24,11 +27,16 @@ function table(headers, rows, id) {
       if (c instanceof Node) cell.append(c); else cell.textContent = c;
     }
   }
-  return tbl;
+  return el('div', { className: 'table-box' }, tbl);
 }
 
-function tile(label, value, sub) {
-  return el('div', { className: 'tile' },
+/** Whole days from `iso` to today (Vietnam time); positive when `iso` has passed. */
+function daysSince(iso) {
+  return Math.round((Date.parse(todayIso()) - Date.parse(iso)) / 86400e3);
+}
+
+function tile(label, value, sub, className = '') {
+  return el('div', { className: `tile ${className}`.trim() },
     el('div', { className: 'label', textContent: label }),
     el('div', { className: 'value', textContent: value }),
     sub ? el('div', { className: 'sub', textContent: sub }) : null);
@@ -53,11 +61,26 @@ async function showHotSpots(code) {
     box.replaceChildren(
       el('p', {}, el('strong', { id: 'hot-spot-count', textContent: fmtNumber(items.length) }), ` ${t('dashboard.hot_spots').toLowerCase()}`),
       table([t('dashboard.hot_spot_commune'), t('dashboard.hot_spot_reason'), t('dashboard.hot_spot_flagged')],
-        items.map((h) => [h.commune?.name ?? '', h.reason, fmtDate(h.flagged_on)])),
+        items.map((h) => [h.commune?.name ?? '', h.reason, fmtDate(h.flagged_on)]), 'hot-spot-table'),
     );
   } catch {
     box.replaceChildren(el('p', { textContent: t('dashboard.hot_spots_none') }));
   }
+}
+
+/** The target handover date; flagged when it has passed with parcels still to hand over. */
+function targetTile(target, handed, total) {
+  if (!target) return tile(t('dashboard.target'), '–');
+  const late = daysSince(target);
+  if (late > 0 && handed < total) {
+    const node = tile(t('dashboard.target'), fmtDate(target), t('dashboard.target_passed', { days: fmtNumber(late), left: fmtNumber(total - handed) }), 'overdue');
+    node.id = 'target-tile';
+    node.setAttribute('role', 'status');
+    return node;
+  }
+  const node = tile(t('dashboard.target'), fmtDate(target), late > 0 ? t('dashboard.target_met') : t('dashboard.target_in', { days: fmtNumber(-late) }));
+  node.id = 'target-tile';
+  return node;
 }
 
 async function showProject(code) {
@@ -75,7 +98,7 @@ async function showProject(code) {
     tile(t('dashboard.area_total'), fmtHa(d.area_m2.total)),
     tile(t('dashboard.households_total'), fmtNumber(d.households.total)),
     tile(t('dashboard.handed_over'), fmtNumber(handed), `${pct(handed, total)} · ${fmtHa(d.area_m2.by_status.handed_over ?? 0)} ha`),
-    tile(t('dashboard.target'), d.project.target_handover_date ? fmtDate(d.project.target_handover_date) : '–'),
+    targetTile(d.project.target_handover_date, handed, total),
   ];
   $('figures').replaceChildren(...figures);
   $('figures').dataset.total = String(total);
@@ -120,9 +143,6 @@ async function showProject(code) {
 }
 
 async function showContent() {
-  $('login').hidden = true;
-  $('logout').hidden = false;
-  $('content').hidden = false;
   const { items } = await api('/api/v1/projects');
   const select = $('project');
   select.replaceChildren(...items.map((p) => el('option', { value: p.code, textContent: `${p.code} — ${p.name}` })));
@@ -132,24 +152,10 @@ async function showContent() {
 }
 
 async function start() {
-  await loadCatalogue(['dashboard']);
-  document.title = `${t('dashboard.title')} – gpmb`;
-  languageSwitch($('lang'));
-  $('logout').addEventListener('click', async () => { await logout(); location.reload(); });
+  const user = await startPage({ namespaces: ['dashboard'] });
+  if (!user) return;
   $('project').addEventListener('change', (e) => showProject(e.target.value).catch((err) => { $('message').textContent = err.message; }));
-  const form = $('login');
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const data = Object.fromEntries(new FormData(form));
-    try {
-      await login(data.username, data.password);
-      await showContent();
-    } catch (err) {
-      $('login-error').textContent = err.status === 401 ? t('login.failed') : err.message;
-    }
-  });
-  if (await me()) await showContent();
-  else form.hidden = false;
+  await showContent();
 }
 
-start().catch((err) => { $('message').textContent = err.message; });
+start().catch((err) => { const box = $('message'); if (box) box.textContent = err.message; });

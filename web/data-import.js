@@ -9,6 +9,12 @@ let words = {};
 const tr = (key, vars = {}) =>
   (words[key] ?? key).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 
+/** A row's problem in the user's words, from its stable code (the server's reason is English). */
+const problemText = (code) => (words[`import.code.${code}`] ?? words['import.code.other'] ?? code);
+
+/** A refusal of the whole file in the user's words, from the error envelope's code. */
+const fileError = (code) => (words[`import.error.${code}`] ? tr(`import.error.${code}`) : tr('import.error.other', { code }));
+
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -51,13 +57,15 @@ function showReport(out, report, status) {
     const rows = report.errors.map((e) => el('tr', {},
       el('td', { text: e.row != null ? tr('import.row', { n: e.row }) : tr('import.feature', { n: e.index }) }),
       el('td', { text: e.key || e.column || '' }),
-      el('td', { text: e.reason })));
-    out.append(el('table', { class: 'import-errors' },
+      el('td', { 'data-code': e.code }, el('span', { text: problemText(e.code) }),
+        // The server's own sentence (English, with positions) stays reachable for whoever fixes the file.
+        el('details', { class: 'import-detail' }, el('summary', { text: tr('import.server_words') }), el('span', { lang: 'en', text: e.reason })))));
+    out.append(el('div', { class: 'table-box' }, el('table', { class: 'import-errors' },
       el('thead', {}, el('tr', {},
         el('th', { text: tr('import.col.where') }),
         el('th', { text: tr('import.col.key') }),
         el('th', { text: tr('import.col.reason') }))),
-      el('tbody', {}, ...rows)));
+      el('tbody', {}, ...rows))));
   }
 }
 
@@ -84,9 +92,9 @@ async function send(kind, form, dryRun) {
     const data = await res.json().catch(() => ({}));
     if (res.ok) showReport(out, data, 'ok');
     else if (data?.error?.code === 'invalid_import' && data.error.details) showReport(out, data.error.details, 'refused');
-    else out.replaceChildren(el('p', { class: 'error', text: tr('import.failed', { message: data?.error?.message || res.statusText }) }));
-  } catch (err) {
-    out.replaceChildren(el('p', { class: 'error', text: tr('import.failed', { message: err.message }) }));
+    else out.replaceChildren(el('p', { class: 'error', role: 'alert', text: tr('import.failed', { message: fileError(data?.error?.code || `http_${res.status}`) }) }));
+  } catch {
+    out.replaceChildren(el('p', { class: 'error', role: 'alert', text: tr('import.failed', { message: tr('import.network') }) }));
   } finally {
     for (const b of form.querySelectorAll('button')) b.disabled = false;
   }
@@ -121,6 +129,10 @@ const STYLE = `
 .import-errors { border-collapse: collapse; width: 100%; margin-top: 0.5rem; }
 .import-errors th, .import-errors td { text-align: left; border: 1px solid #d0d5da; padding: 0.25rem 0.5rem; vertical-align: top; }
 .import-errors td:first-child { white-space: nowrap; }
+.import-detail summary { font-size: 0.85em; color: #4d5660; cursor: pointer; }
+.import-form input[type=file] { max-width: 100%; min-width: 0; }
+.import-form label { flex-wrap: wrap; }
+.import-form select { max-width: 100%; }
 .import-ok { color: #2c6e49; }`;
 
 async function main() {

@@ -1,7 +1,8 @@
 // The data admin page: export buttons, the periodic report (period picker, HTML/XLSX/CSV) and
 // a quick look at the period's figures. The import section belongs to data-import.js.
-import { api, me } from './lib/api.js';
-import { loadCatalogue, t, fmtNumber, languageSwitch } from './lib/i18n.js';
+import { api } from './lib/api.js';
+import { t, fmtNumber } from './lib/i18n.js';
+import { startPage } from './lib/shell.js';
 
 const EXPORTS = [
   ['parcels', ['geojson', 'gpkg', 'csv', 'xlsx']],
@@ -54,6 +55,7 @@ function updateLinks() {
     a.href = `/api/v1/projects/${code}/exports/${a.dataset.what}.${a.dataset.format}`;
   }
   $('#stats').hidden = true;
+  $('#stats-empty').hidden = true;
 }
 
 function renderExports() {
@@ -102,6 +104,10 @@ async function showStats() {
       return tr;
     }));
     $('#stats').hidden = false;
+    // A period with nothing in it says so in words rather than a table of zeros.
+    const empty = lines.every(([, get]) => !Number(get(s.current.totals)));
+    $('#stats-empty').hidden = !empty;
+    $('#stats-empty').textContent = empty ? t('data.stats.empty', { period: periodCode() }) : '';
     showMessage('');
     // An empty period says so in words rather than a column of zeros.
     const n = s.current.totals;
@@ -120,16 +126,10 @@ async function showStats() {
 }
 
 async function main() {
-  await loadCatalogue(['data', 'report']);
-  document.title = `${t('data.title')} – gpmb`;
-  const lang = $('#lang');
-  lang.textContent = t('data.lang');
-  languageSwitch(lang);
-  const user = await me().catch(() => null);
-  if (!user) {
-    showMessage(t('data.login_needed'));
-    return;
-  }
+  // Signed out, the shell shows its login form in place of the page.
+  const user = await startPage({ namespaces: ['data', 'report'] });
+  if (!user) return;
+  $('.data-project').hidden = false;
   const projects = await api('/api/v1/projects').catch((err) => {
     showMessage(t('data.error', { message: err.message }));
     return null;

@@ -62,7 +62,18 @@ pub struct ProgressLabels {
 }
 
 /// Width of the legend column beside the progress chart.
-const LEGEND_WIDTH: u32 = 210;
+const LEGEND_WIDTH: u32 = 290;
+
+/// Text sizes as given to plotters, which writes them into the SVG at 1/1.24 of that (20 →
+/// `font-size="16.1"`). The charts are drawn 640–760 px wide and shown near that size (the
+/// dashboard, the public page, an A4 page; a phone scrolls a 600 px chart), so labels read as
+/// 12.7–16 px on screen and about 11 pt on paper; the 12 they had were ~7.5 px once scaled into a
+/// half-width column.
+pub const LABEL_PX: u32 = 20;
+/// Chart titles.
+pub const CAPTION_PX: u32 = 26;
+/// The smallest `font-size` the SVG then carries.
+pub const SMALLEST_SVG_FONT_PX: f64 = 16.0;
 
 /// A straight-line projection of the handed-over trend to the whole project.
 #[derive(Clone, Debug, PartialEq)]
@@ -192,22 +203,22 @@ fn draw_progress(
     let (plot, side) = root.split_horizontally(size.0.saturating_sub(LEGEND_WIDTH));
     let mut legend: Vec<(String, RGBColor, u32)> = Vec::new();
     let mut chart = ChartBuilder::on(&plot)
-        .caption(&labels.title, ("sans-serif", 18))
+        .caption(&labels.title, ("sans-serif", CAPTION_PX))
         .margin(12)
-        .x_label_area_size(34)
-        .y_label_area_size(64)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
         .build_cartesian_2d(x0..x1, 0f64..y_max)?;
     let x_fmt = |x: &f64| date_of(*x).map_or(String::new(), |d| d.format("%m/%Y").to_string());
     let y_fmt = |y: &f64| value_label(*y);
     chart
         .configure_mesh()
-        .x_labels(8)
+        .x_labels(6)
         .y_labels(6)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .max_light_lines(0)
         .bold_line_style(RGBColor(230, 232, 235))
-        .label_style(("sans-serif", 12))
+        .label_style(("sans-serif", LABEL_PX))
         .draw()?;
 
     let grey = RGBColor(110, 110, 110);
@@ -260,15 +271,15 @@ fn draw_progress(
     }
     // The legend sits beside the plot, where no line can run under it.
     for (i, (label, colour, width)) in legend.iter().enumerate() {
-        let y = 48 + i as i32 * 22;
+        let y = 52 + i as i32 * 28;
         side.draw(&PathElement::new(
             [(6, y), (30, y)],
             colour.stroke_width(*width),
         ))?;
         side.draw(&Text::new(
             label.clone(),
-            (36, y - 7),
-            ("sans-serif", 12).into_font(),
+            (36, y - 9),
+            ("sans-serif", LABEL_PX).into_font(),
         ))?;
     }
     root.present()?;
@@ -291,7 +302,7 @@ pub fn bars_svg(
     width: u32,
 ) -> String {
     let mut svg = String::new();
-    let height = 80 + 28 * bars.len().max(1) as u32 + 26 * 2;
+    let height = 96 + 34 * bars.len().max(1) as u32 + 30 * 2;
     match draw_bars(&mut svg, title, bars, status_label, (width, height)) {
         Ok(()) => svg,
         Err(e) => svg_error(e),
@@ -307,7 +318,7 @@ fn draw_bars(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::with_string(svg, size).into_drawing_area();
     root.fill(&WHITE)?;
-    let (upper, legend_area) = root.split_vertically(size.1 - 52);
+    let (upper, legend_area) = root.split_vertically(size.1 - 62);
     let max = bars
         .iter()
         .map(|b| b.values.iter().map(|v| v.1).sum::<f64>())
@@ -320,12 +331,12 @@ fn draw_bars(
         .max()
         .unwrap_or(4)
         .clamp(4, 40) as u32
-        * 7
-        + 12;
+        * 9
+        + 14;
     let mut chart = ChartBuilder::on(&upper)
-        .caption(title, ("sans-serif", 18))
+        .caption(title, ("sans-serif", CAPTION_PX))
         .margin(10)
-        .x_label_area_size(26)
+        .x_label_area_size(32)
         .y_label_area_size(label_width)
         .build_cartesian_2d(0f64..max * 1.02, 0f64..n as f64)?;
     let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
@@ -351,7 +362,7 @@ fn draw_bars(
         .x_label_formatter(&x_fmt)
         .x_labels(6)
         .light_line_style(RGBColor(236, 238, 240))
-        .label_style(("sans-serif", 12))
+        .label_style(("sans-serif", LABEL_PX))
         .draw()?;
     for (i, bar) in bars.iter().enumerate() {
         let y = (n - 1 - i) as f64;
@@ -379,13 +390,13 @@ fn draw_bars(
     let cell = (size.0 as i32 - 20) / per_row as i32;
     for (i, status) in ParcelStatus::ALL.iter().enumerate() {
         let x = 10 + (i % per_row) as i32 * cell;
-        let y = 6 + (i / per_row) as i32 * 22;
+        let y = 6 + (i / per_row) as i32 * 28;
         let colour = rgb(status_colour(*status));
-        legend_area.draw(&Rectangle::new([(x, y), (x + 14, y + 14)], colour.filled()))?;
+        legend_area.draw(&Rectangle::new([(x, y), (x + 16, y + 16)], colour.filled()))?;
         legend_area.draw(&Text::new(
             status_label(*status),
-            (x + 20, y + 1),
-            ("sans-serif", 12).into_font(),
+            (x + 22, y),
+            ("sans-serif", LABEL_PX).into_font(),
         ))?;
     }
     root.present()?;
@@ -595,6 +606,50 @@ mod tests {
             "the legend names every status"
         );
         assert_eq!(format_number(1234567.4), "1 234 567");
+    }
+
+    /// Every `font-size` of an SVG, in SVG pixels.
+    fn font_sizes(svg: &str) -> Vec<f64> {
+        svg.split("font-size=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next()?.trim_end_matches("px").parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn chart_text_is_readable_size() {
+        let weeks: Vec<_> = (0..10).map(|i| week(i, 5.0 * i as f64)).collect();
+        let labels = ProgressLabels {
+            title: "Tiến độ".into(),
+            agreed: "Đã đồng ý".into(),
+            paid: "Đã chi trả".into(),
+            handed_over: "Đã bàn giao".into(),
+            total: "Tổng".into(),
+            target: "Mục tiêu".into(),
+            projection: "Dự báo".into(),
+        };
+        let progress = progress_over_time_svg(
+            &weeks,
+            100.0,
+            NaiveDate::from_ymd_opt(2021, 6, 30),
+            &labels,
+            &|v| format_number(v),
+            (760, 380),
+        );
+        let bar = Bar {
+            label: "Bình Đông".into(),
+            values: vec![(ParcelStatus::Agreed, 3.0)],
+        };
+        let bars = bars_svg("Theo xã", &[bar], &|s| s.as_str().to_string(), 760);
+        for svg in [progress, bars] {
+            let sizes = font_sizes(&svg);
+            assert!(!sizes.is_empty(), "{svg}");
+            let smallest = sizes.iter().copied().fold(f64::MAX, f64::min);
+            assert!(
+                smallest >= SMALLEST_SVG_FONT_PX,
+                "smallest text {smallest} px"
+            );
+        }
     }
 
     #[test]

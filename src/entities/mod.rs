@@ -14,6 +14,7 @@ pub mod parcels;
 pub mod progress_counters;
 pub mod project_milestones;
 pub mod project_parties;
+pub mod project_report_settings;
 pub mod projects;
 pub mod sessions;
 pub mod users;

@@ -34,7 +34,12 @@ pub async fn run(settings: &Settings, args: ReportArgs) -> anyhow::Result<()> {
     let project = crate::projects::service::visible_project(conn, &system, &args.project).await?;
     let stats =
         service::period_stats(conn, &system.scope, &project, Range::of_period(period)).await?;
-    let body = render::render(&stats, period, format, &render::issue_of(&project))?;
+    let body = render::render(
+        &stats,
+        period,
+        format,
+        &render::issue_for(conn, &project).await?,
+    )?;
     std::fs::write(&args.out, &body)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     crate::audit::record(

@@ -59,7 +59,12 @@ pub async fn report(
     let project = crate::projects::service::visible_project(conn, &principal, &code).await?;
     let stats =
         service::period_stats(conn, &principal.scope, &project, Range::of_period(period)).await?;
-    let body = render::render(&stats, period, format, &render::issue_of(&project))?;
+    let body = render::render(
+        &stats,
+        period,
+        format,
+        &render::issue_for(conn, &project).await?,
+    )?;
     crate::audit::record(
         conn,
         &principal,

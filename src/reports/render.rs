@@ -60,11 +60,16 @@ impl ReportFormat {
 /// Who issues the report and when; everything else comes from the numbers.
 pub struct Issue {
     pub agency: String,
+    /// The agency the issuing one belongs to (`UBND HUYỆN BÌNH SƠN`), the line above it.
+    pub parent_agency: Option<String>,
+    /// The symbol after `Số: …/` (`BC-BCĐ`).
+    pub doc_symbol: String,
     pub place: String,
     pub date: NaiveDate,
 }
 
-/// The project's agency (or the default steering committee), Quảng Ngãi, today (Vietnam time).
+/// The project's agency (or the default steering committee), Quảng Ngãi, today (Vietnam time),
+/// with the catalogue's document symbol and no parent line.
 pub fn issue_of(project: &crate::entities::projects::Model) -> Issue {
     let cat = Catalogue::load(Lang::Vi);
     Issue {
@@ -73,9 +78,46 @@ pub fn issue_of(project: &crate::entities::projects::Model) -> Issue {
             .clone()
             .filter(|a| !a.trim().is_empty())
             .unwrap_or_else(|| cat.t("report.agency_default").to_string()),
+        parent_agency: None,
+        doc_symbol: cat.t("report.doc_symbol_default").to_string(),
         place: cat.t("report.place").to_string(),
         date: (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive(),
     }
+}
+
+/// `issue_of` completed from the project's report settings (`project_report_settings`): its
+/// parent agency and document symbol. Without a parent agency there, the organisation of the
+/// project party that decides land recovery (`project_parties`, role "Quyết định thu hồi đất…")
+/// is the parent, as the issuing committee answers to it.
+pub async fn issue_for(
+    conn: &impl sea_orm::ConnectionTrait,
+    project: &crate::entities::projects::Model,
+) -> AppResult<Issue> {
+    use crate::entities::{project_parties, project_report_settings};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let mut issue = issue_of(project);
+    let settings = project_report_settings::Entity::find()
+        .filter(project_report_settings::Column::ProjectId.eq(project.id))
+        .one(conn)
+        .await?;
+    let set = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if let Some(symbol) = set(settings.as_ref().and_then(|s| s.doc_symbol.clone())) {
+        issue.doc_symbol = symbol;
+    }
+    issue.parent_agency = set(settings.and_then(|s| s.parent_agency));
+    if issue.parent_agency.is_none() {
+        let parties = project_parties::Entity::find()
+            .filter(project_parties::Column::ProjectId.eq(project.id))
+            .order_by_asc(project_parties::Column::SortOrder)
+            .all(conn)
+            .await?;
+        issue.parent_agency = parties
+            .into_iter()
+            .find(|p| crate::text::fold(&p.role_vi).contains("quyet dinh thu hoi"))
+            .map(|p| p.organisation)
+            .filter(|o| o.trim() != issue.agency.trim());
+    }
+    Ok(issue)
 }
 
 /// One line of the report: a section, a key (stable, for CSV), a label, a unit and how to read
@@ -358,7 +400,7 @@ fn xlsx(
         0,
         1,
         2,
-        cat.t("report.doc_no"),
+        &doc_no(issue, cat),
         &Format::new().set_align(FormatAlign::Center),
     )?;
     ws.merge_range(2, 3, 2, 5, &place_date(issue, cat), &center_italic)?;
@@ -628,10 +670,29 @@ struct UnitTable {
     rows: Vec<UnitRowView>,
 }
 
+/// `Số: ……/BC-BCĐ` with the issue's symbol.
+fn doc_no(issue: &Issue, cat: &Catalogue) -> String {
+    cat.fill("report.doc_no", &[("symbol", &issue.doc_symbol)])
+}
+
+/// A smaller type for a longer agency name, so it keeps to two lines in the heading's left
+/// column (about 58 mm beside the national heading; measured in DejaVu Serif Bold: 31
+/// capitals fit two lines at 12 pt, 40 at 11 pt, 56 at 9 pt).
+fn agency_class(agency: &str) -> &'static str {
+    match agency.chars().count() {
+        0..=31 => "agency",
+        32..=40 => "agency long",
+        41..=56 => "agency longer",
+        _ => "agency longest",
+    }
+}
+
 #[derive(Template)]
 #[template(path = "report/period.html")]
 struct ReportHtml {
     agency: String,
+    agency_class: &'static str,
+    parent_agency: Option<String>,
     doc_no: String,
     nation: String,
     motto: String,
@@ -738,7 +799,9 @@ fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
     ];
     let page = ReportHtml {
         agency: issue.agency.to_uppercase(),
-        doc_no: cat.t("report.doc_no").into(),
+        agency_class: agency_class(&issue.agency),
+        parent_agency: issue.parent_agency.as_ref().map(|p| p.to_uppercase()),
+        doc_no: doc_no(issue, cat),
         nation: cat.t("report.nation").into(),
         motto: cat.t("report.motto").into(),
         place_date: place_date(issue, cat),

@@ -398,6 +398,47 @@ async fn html_report_is_an_administrative_document() {
         .contains(&format!("6 tháng cuối năm {year}")));
 }
 
+/// The report's heading takes the parent agency and the document symbol from the project's
+/// report settings; without them, the party that decides land recovery and `BC-BCĐ`.
+#[tokio::test]
+async fn report_heading_comes_from_the_project_settings() {
+    use gpmb::entities::{project_report_settings, projects};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let html = |leader: reqwest::Client| {
+        let url = app.url("/api/v1/projects/HPDQ2/reports/2021-Q1.html");
+        async move { leader.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let before = html(leader.clone()).await;
+    assert!(
+        before.contains("<p class=\"parent\">UBND HUYỆN BÌNH SƠN</p>"),
+        "{before}"
+    );
+    assert!(before.contains("Số: ……/BC-BCĐ"));
+    assert!(before.contains("BAN BỒI THƯỜNG, GPMB HUYỆN BÌNH SƠN"));
+
+    let project = projects::Entity::find()
+        .filter(projects::Column::Code.eq("HPDQ2"))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    project_report_settings::ActiveModel {
+        project_id: Set(project.id),
+        parent_agency: Set(Some("Ủy ban nhân dân tỉnh Quảng Ngãi".into())),
+        doc_symbol: Set(Some("BC-BBT".into())),
+        ..Default::default()
+    }
+    .insert(&app.db.conn)
+    .await
+    .unwrap();
+    let after = html(leader).await;
+    assert!(after.contains("<p class=\"parent\">ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI</p>"));
+    assert!(after.contains("Số: ……/BC-BBT"));
+    assert!(!after.contains("BC-BCĐ"));
+}
+
 #[tokio::test]
 async fn bad_periods_and_formats_are_400() {
     let app = TestApp::spawn().await;

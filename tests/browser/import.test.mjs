@@ -33,6 +33,7 @@ test('admin checks and imports parcel and household files from /data', async () 
   assert.equal(rows, 5);
   assert.match(await page.textContent('#import-parcels .import-result p'), /5 lỗi, không nhập gì/);
   assert.match(await page.locator('#import-parcels .import-errors tbody tr').nth(4).textContent(), /Đối tượng 5.*21043\/91\/6/);
+  await assertProblemsInWords(page, '#import-parcels', 'vi');
   assert.equal(await count(), before);
 
   // The VN-2000 file: checked, then imported.
@@ -50,7 +51,53 @@ test('admin checks and imports parcel and household files from /data', async () 
   await page.waitForSelector('#import-households .import-errors tbody tr');
   const first = await page.locator('#import-households .import-errors tbody tr').first().locator('td').allTextContents();
   assert.deepEqual(first.slice(0, 2), ['Dòng 5', 'Họ và tên chủ hộ']);
+  await assertProblemsInWords(page, '#import-households', 'vi');
   await page.screenshot({ path: artifact('data-import.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/**
+ * Every refused row says what is wrong in the page's language (from its code): no catalogue key,
+ * no English sentence of the server on screen (it stays folded under "details").
+ */
+async function assertProblemsInWords(page, form, lang) {
+  const cells = await page.locator(`${form} .import-errors tbody td[data-code]`).evaluateAll((tds) => tds.map((td) => ({
+    code: td.dataset.code, shown: td.querySelector('span').textContent, reason: td.querySelector('details span').textContent,
+    visible: td.innerText,
+  })));
+  assert.ok(cells.length > 0);
+  for (const c of cells) {
+    assert.doesNotMatch(c.shown, /import\.|_/, `a catalogue key or code on screen: ${JSON.stringify(c)}`);
+    assert.ok(!c.visible.includes(c.reason), `the server's sentence is folded away: ${JSON.stringify(c)}`);
+    if (lang === 'vi') assert.match(c.shown, /[^\x00-\x7F]/, `Vietnamese (with diacritics): ${JSON.stringify(c)}`);
+  }
+  const codes = cells.map((c) => c.code);
+  assert.ok(codes.every((c) => c && !/\s/.test(c)), codes.join(','));
+}
+
+test('import refusals in English on a phone: words, not codes; no raw error body', async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  await login(context, server.url, 'admin');
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(server.url + '/data?lang=en');
+  await page.waitForSelector('#import-parcels');
+  await page.setInputFiles('#import-households input[type=file]', fixture('households_errors.xlsx'));
+  await page.click('#import-households .import-check');
+  await page.waitForSelector('#import-households .import-errors tbody tr');
+  await assertProblemsInWords(page, '#import-households', 'en');
+  const shown = await page.locator('#import-households .import-errors tbody td[data-code] > span').allTextContents();
+  assert.ok(shown.some((s) => /name|CCCD|commune|parcel|phone|row/i.test(s)), shown.join(' | '));
+  // A file the server cannot read at all: its refusal in words, not a JSON body.
+  await page.setInputFiles('#import-households input[type=file]', { name: 'broken.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: Buffer.from('not a spreadsheet') });
+  await page.click('#import-households .import-check');
+  await page.waitForFunction(() => /not|cannot/i.test(document.querySelector('#import-households .import-result .error')?.textContent || ''));
+  const refusal = await page.textContent('#import-households .import-result .error');
+  assert.doesNotMatch(refusal, /[{}"]|error\.|import\./, refusal);
+  const scroll = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert.ok(scroll[0] <= scroll[1], `no sideways scroll: ${scroll}`);
+  await page.screenshot({ path: artifact('data-import-phone-en.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -3,6 +3,7 @@
 // worker (sw.js), API answers are kept in Cache Storage, visits wait in the outbox.
 import { loadCatalogue, t, lang, fmtDate, fmtDateTime, fmtNumber, languageSwitch } from '../lib/i18n.js';
 import { api, ApiError, login, logout } from '../lib/api.js';
+import { dateInput, timeInput, textToIso, textToTime, todayIso, vnDateTime } from '../lib/dates.js';
 import * as outbox from './outbox.js';
 
 const API_CACHE = 'gpmb-field-api';
@@ -60,16 +61,33 @@ function matches(item, folded, ref) {
   return !!ref && item.parcels.some((p) => p.parcel_no === ref.parcel && (!ref.sheet || p.map_sheet === ref.sheet));
 }
 
-const today = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
-const localNow = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+const today = todayIso;
 
-/** Local `YYYY-MM-DDTHH:MM` → RFC 3339 with the phone's offset. */
-function withOffset(local) {
-  const d = new Date(local);
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, '0');
-  return `${local}:00${sign}${pad(off / 60)}:${pad(off % 60)}`;
+/** `{date: 'YYYY-MM-DD', time: 'HH:mm'}` in Vietnam time of an RFC 3339 instant (now when absent). */
+function vnParts(value) {
+  const at = value ? new Date(value) : new Date();
+  const iso = new Date(at.getTime() + 7 * 3600e3).toISOString();
+  return { date: iso.slice(0, 10), time: iso.slice(11, 16) };
+}
+
+/** A typed dd/mm/yyyy field read as `YYYY-MM-DD`; null when empty; throws naming the input when wrong. */
+function readDate(input, required = false) {
+  const text = input.value.trim();
+  if (!text) {
+    if (required) throw Object.assign(new Error(t('date.invalid')), { input });
+    return null;
+  }
+  const iso = textToIso(text);
+  if (!iso) throw Object.assign(new Error(t('date.invalid')), { input });
+  return iso;
+}
+
+/** Marks `input` as refused with `message` beside it (and in `box`), and focuses it. */
+function fieldRefusal(box, input, message) {
+  box.textContent = message;
+  if (!input) return;
+  input.setAttribute('aria-invalid', 'true');
+  input.focus();
 }
 
 /**
@@ -134,6 +152,9 @@ function reasonChips(reasons) {
 /** A translation, or `fallback` when the catalogue has no such key (vocabularies of other modules). */
 const tr = (key, fallback) => (t(key) === key ? fallback : t(key));
 
+/** A land-use code with its name (`ONT — Đất ở tại nông thôn`); the code alone if unknown. */
+const landUse = (code) => (t(`field.land_use.${code}`) === `field.land_use.${code}` ? code : `${code} — ${t(`field.land_use.${code}`)}`);
+
 const stanceBadge = (s) => h('span', { class: `badge stance-${s || 'none'}` }, t(`stance.${s || 'none'}`));
 
 // ---- outbox bar ----------------------------------------------------------------------
@@ -159,7 +180,10 @@ function pendingCard(rec) {
     h('div', { class: 'muted' }, `${fmtDateTime(b.visited_at)} · ${t(`field.kind.${b.kind}`)} · ${t(`stance.${b.stance}`)}`),
     rec.state === 'conflict' ? h('div', { class: 'error', role: 'alert' },
       h('p', {}, tr(`field.conflict.${rec.error?.code}`, t('field.conflict.other'))),
-      h('p', { class: 'small server-message' }, t('field.conflict_reason', { status: rec.error?.status ?? '' }), ' ', rec.error?.message || '')) : null,
+      // The server's own words only when the catalogue has none for its code (shown as said).
+      t(`field.conflict.${rec.error?.code}`) === `field.conflict.${rec.error?.code}`
+        ? h('p', { class: 'small server-message' }, t('field.conflict_reason', { status: rec.error?.status ?? '' }), ' ', rec.error?.message || '')
+        : h('p', { class: 'small muted' }, t('field.conflict_code', { status: rec.error?.status ?? '' }))) : null,
     rec.state === 'conflict' ? h('div', { class: 'row' },
       h('a', { class: 'button small', href: `#/h/${b.household_id}/queued/${rec.key}` }, t('field.fix')),
       h('button', { type: 'button', class: 'small secondary', onclick: () => outbox.retry(rec.key) }, t('field.retry')),
@@ -386,7 +410,7 @@ async function renderHousehold(id) {
   const members = (hh.members || []).map((m) => h('li', {}, m.name, m.relation ? ` (${m.relation})` : '', m.birth_year ? ` · ${m.birth_year}` : ''));
   const parcels = data.parcels.map((p) => h('li', {},
     h('span', { class: 'dot', style: `background:${STATUS_COLOURS[p.status] || '#888'}` }),
-    `${t('field.sheet')} ${p.map_sheet} · ${t('field.parcel')} ${p.parcel_no} · ${p.land_use} · ${fmtNumber(p.area_m2)} m² · ${t(`status.${p.status}`)}`));
+    `${t('field.sheet')} ${p.map_sheet} · ${t('field.parcel')} ${p.parcel_no} · ${landUse(p.land_use)} · ${fmtNumber(p.area_m2)} m² · ${t(`status.${p.status}`)}`));
 
   const commitments = data.open_commitments.map((c) => {
     const box = h('input', { type: 'checkbox', id: `c-${c.id}` });
@@ -417,7 +441,8 @@ async function renderHousehold(id) {
     v.editable ? h('a', { href: `#/h/${id}/edit/${v.id}`, class: 'small' }, t('field.edit_visit')) : null));
 
   const grievances = data.grievances.map((g) => h('li', {},
-    h('strong', {}, `${tr(`field.grievance_kind.${g.kind}`, g.kind)} · ${fmtDate(g.received_on)}`), ` · ${g.status}`,
+    h('strong', {}, `${tr(`field.grievance_kind.${g.kind}`, g.kind)} · ${fmtDate(g.received_on)}`), ' · ',
+    h('span', { class: `badge grievance-${g.status}` }, tr(`field.grievance_status.${g.status}`, t('field.grievance_status.other'))),
     g.resolve_by ? h('span', { class: 'small' }, ` · ${t('field.resolve_by')} ${fmtDate(g.resolve_by)}`) : '',
     h('div', { class: 'small' }, g.content)));
 
@@ -452,13 +477,21 @@ function assignForm(id, people) {
     h('label', { for: 'assignee' }, t('field.assignee')),
     h('select', { id: 'assignee', name: 'assignee', required: true }, people.map((p) => h('option', { value: p.username }, p.display_name))),
     h('label', { for: 'assign-due' }, t('field.due_on')),
-    h('input', { id: 'assign-due', name: 'due_on', type: 'date', required: true, min: today(), value: today() }),
+    dateInput({ id: 'assign-due', name: 'due_on', required: true, value: today() }),
     h('label', { for: 'assign-note' }, t('field.note')),
     h('input', { id: 'assign-note', name: 'note', maxlength: 2000 }),
     h('button', { type: 'submit' }, t('field.assign')), msg);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const d = Object.fromEntries(new FormData(form));
+    msg.className = '';
+    try {
+      d.due_on = readDate(form.elements.due_on, true);
+    } catch (ex) {
+      msg.className = 'error';
+      fieldRefusal(msg, ex.input, ex.message);
+      return;
+    }
     try {
       await api(`/api/v1/households/${id}/next-visit`, { method: 'POST', body: d });
       msg.textContent = t('field.assigned_ok');
@@ -499,7 +532,7 @@ function commitmentRow(n, c = {}) {
     h('label', { for: `co-${n}` }, t('field.commitment_owner')),
     h('input', { id: `co-${n}`, name: 'c_owner', value: c.owner || t('field.owner_default') }),
     h('label', { for: `cd-${n}` }, t('field.commitment_due')),
-    h('input', { id: `cd-${n}`, name: 'c_due', type: 'date', value: c.due_date || '' }));
+    dateInput({ id: `cd-${n}`, name: 'c_due', value: c.due_date || '' }));
 }
 
 async function renderVisitForm(id, visitId, queuedKey) {
@@ -538,14 +571,21 @@ async function renderVisitForm(id, visitId, queuedKey) {
   for (const c of queued?.body.commitments || []) { n += 1; commitments.append(commitmentRow(n, c)); }
   const addCommitment = () => { n += 1; commitments.append(commitmentRow(n)); commitments.lastChild.querySelector('input').focus(); };
   const err = h('p', { class: 'error', role: 'alert', id: 'visit-error' });
-  const visitedLocal = v.visited_at ? new Date(new Date(v.visited_at).getTime() - new Date(v.visited_at).getTimezoneOffset() * 60000).toISOString().slice(0, 16) : localNow();
+  const visited = vnParts(v.visited_at);
 
-  const form = h('form', { id: 'visit-form', class: 'card', novalidate: false },
+  // The stance is the one required choice: it comes first. New commitments have their own section.
+  const form = h('form', { id: 'visit-form', class: 'card', novalidate: true },
+    h('fieldset', { id: 'stance-set' }, h('legend', {}, t('field.stance'), ' ', h('span', { class: 'req' }, t('field.required'))),
+      radios('stance', STANCES, 'stance', v.stance)),
     groups.length > 1 || editing ? [h('label', { for: 'group' }, t('field.group')),
       h('select', { id: 'group', name: 'working_group_id', required: true, disabled: !!editing }, groups.map((g) => h('option', { value: g.id, selected: Number(v.working_group_id) === g.id }, g.name)))]
       : h('input', { type: 'hidden', name: 'working_group_id', value: groups[0]?.id ?? '' }),
-    h('label', { for: 'visited-at' }, t('field.visited_at')),
-    h('input', { id: 'visited-at', name: 'visited_at', type: 'datetime-local', required: true, value: visitedLocal, max: localNow() }),
+    h('fieldset', { class: 'when' }, h('legend', {}, t('field.visited_at')),
+      h('div', { class: 'row' },
+        h('span', { class: 'when-part' }, h('label', { for: 'visited-on' }, t('field.visited_on')),
+          dateInput({ id: 'visited-on', name: 'visited_on', required: true, value: visited.date })),
+        h('span', { class: 'when-part' }, h('label', { for: 'visited-time' }, t('field.visited_time')),
+          timeInput({ id: 'visited-time', name: 'visited_time', required: true, value: visited.time })))),
     h('label', { for: 'kind' }, t('field.kind_label')),
     h('select', { id: 'kind', name: 'kind', required: true }, KINDS.map((k) => h('option', { value: k, selected: (v.kind || 'home_visit') === k }, t(`field.kind.${k}`)))),
     h('label', { for: 'participants' }, t('field.participants')),
@@ -553,35 +593,50 @@ async function renderVisitForm(id, visitId, queuedKey) {
     h('p', { id: 'participants-help', class: 'muted small' }, t('field.participants_help')),
     h('fieldset', {}, h('legend', {}, t('field.topics')),
       TOPICS.map((x) => h('label', { class: 'opt' }, h('input', { type: 'checkbox', name: 'topics', value: x, checked: (v.topics || []).includes(x) }), ` ${t(`field.topic.${x}`)}`))),
-    h('fieldset', {}, h('legend', {}, t('field.stance')), radios('stance', STANCES, 'stance', v.stance)),
     h('label', { for: 'concerns' }, t('field.concerns')),
     h('textarea', { id: 'concerns', name: 'concerns', rows: 4, maxlength: 20000 }, v.concerns || ''),
-    editing ? null : [h('h2', {}, t('field.commitments')), commitments,
-      h('button', { type: 'button', class: 'secondary', id: 'add-commitment', onclick: addCommitment }, t('field.add_commitment'))],
     h('label', { for: 'next-visit' }, t('field.next_visit')),
-    h('input', { id: 'next-visit', name: 'next_visit_on', type: 'date', value: v.next_visit_on || '', min: today() }),
+    dateInput({ id: 'next-visit', name: 'next_visit_on', value: v.next_visit_on || '' }),
     h('div', { class: 'opt' }, gpsBox, h('label', { for: 'gps' }, ` ${t('field.gps')}`), ' ', gpsOut),
+    editing ? null : h('section', { id: 'new-commitments', 'aria-labelledby': 'new-commitments-h' },
+      h('h2', { id: 'new-commitments-h' }, t('field.new_commitments')),
+      h('p', { class: 'muted small' }, t('field.new_commitments_help')),
+      commitments,
+      h('button', { type: 'button', class: 'secondary', id: 'add-commitment', onclick: addCommitment }, t('field.add_commitment'))),
     h('button', { type: 'submit', id: 'save-visit' }, editing ? t('field.save_edit') : t('field.save_visit')),
     err);
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     err.textContent = '';
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
     const fd = new FormData(form);
     const texts = fd.getAll('c_text');
     const owners = fd.getAll('c_owner');
-    const dues = fd.getAll('c_due');
+    if (!fd.get('stance')) { fieldRefusal(err, form.querySelector('input[name=stance]'), t('field.stance_required')); return; }
+    let visitedOn;
+    let nextVisit;
+    let dues;
+    try {
+      visitedOn = readDate(form.elements.visited_on, true);
+      nextVisit = readDate(form.elements.next_visit_on);
+      dues = [...form.querySelectorAll('input[name=c_due]')].map((input) => readDate(input));
+    } catch (ex) {
+      fieldRefusal(err, ex.input, ex.message);
+      return;
+    }
+    const visitedTime = textToTime(form.elements.visited_time.value);
+    if (!visitedTime) { fieldRefusal(err, form.elements.visited_time, t('time.invalid')); return; }
     const body = {
-      visited_at: withOffset(fd.get('visited_at')),
+      visited_at: vnDateTime(visitedOn, visitedTime),
       kind: fd.get('kind'),
       participants: String(fd.get('participants') || '').split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean),
       topics: fd.getAll('topics'),
       stance: fd.get('stance'),
       concerns: String(fd.get('concerns') || '').trim(),
-      next_visit_on: fd.get('next_visit_on') || null,
+      next_visit_on: nextVisit,
       location,
     };
-    if (!body.stance) { err.textContent = t('field.stance_required'); return; }
     if (editing) {
       try {
         await api(`/api/v1/visits/${visitId}`, { method: 'PATCH', body });

@@ -109,17 +109,6 @@ async function showStats() {
     $('#stats-empty').hidden = !empty;
     $('#stats-empty').textContent = empty ? t('data.stats.empty', { period: periodCode() }) : '';
     showMessage('');
-    // An empty period says so in words rather than a column of zeros.
-    const n = s.current.totals;
-    const empty = !n.visits && !n.households_visited && !n.area_handed_over_m2 && !n.grievances_received;
-    let note = $('#stats-empty');
-    if (!note) {
-      note = Object.assign(document.createElement('p'), { id: 'stats-empty', className: 'muted' });
-      note.setAttribute('role', 'status');
-      $('#stats').before(note);
-    }
-    note.textContent = empty ? t('data.stats.empty', { period: periodCode() }) : '';
-    note.hidden = !empty;
   } catch (err) {
     showMessage(t('data.error', { message: err.message }));
   }

@@ -24,10 +24,10 @@ mod m20261130_000002_cases;
 mod m20261130_000003_alerts;
 mod m20261130_000004_imports;
 mod m20261130_000005_public;
+mod m20261204_casefile_household_revisions;
 mod m20261204_desk_alert_triage;
 mod m20261204_people_access;
 mod m20261204_projects_version;
-mod m20261204_casefile_household_revisions;
 mod m20261204_reports_settings;
 mod util;
 

@@ -22,6 +22,7 @@ pub struct TokenDto {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     pub cursor: Option<String>,
     pub limit: Option<u64>,

@@ -18,6 +18,7 @@ pub struct UserDto {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     pub cursor: Option<String>,
     pub limit: Option<u64>,

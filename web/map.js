@@ -7,6 +7,7 @@
 import { t, fmtNumber, fmtHa, fmtDate, fmtDateTime } from './lib/i18n.js';
 import { api } from './lib/api.js';
 import { startPage } from './lib/shell.js';
+import { parcelStatusControl } from './lib/parcel-status.js';
 
 const POLL_MS = 3000;
 const params = new URLSearchParams(location.search);
@@ -439,6 +440,10 @@ function renderActions(data) {
   slot.dataset.parcelId = String(data.parcel.id);
   slot.dataset.version = String(data.parcel.version);
   actions.replaceChildren(slot);
+  // Officials change the status here (If-Match; a stale version says who changed it).
+  if (['admin', 'leader', 'district_leader', 'member'].includes(state.user?.user?.role)) {
+    slot.append(parcelStatusControl(data.parcel.id, { onSaved: () => showPanel(data.parcel.id) }));
+  }
   document.dispatchEvent(new CustomEvent('gpmb:parcel-panel', {
     detail: { parcel: data.parcel, slot, reload: () => showPanel(data.parcel.id) },
   }));
@@ -554,7 +559,7 @@ async function showWorkspace() {
 }
 
 async function start() {
-  const user = await startPage({ namespaces: ['map'] });
+  const user = await startPage({ namespaces: ['map', 'parcel-status'] });
   if (!user) return;
   state.user = user;
   document.body.classList.add('map-ready');

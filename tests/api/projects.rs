@@ -560,8 +560,12 @@ async fn a_closed_project_refuses_every_write_and_still_reads() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (_, current) = app
+        .get_json(&admin, &format!("/api/v1/households/{household}"))
+        .await;
     let res = admin
         .patch(app.url(&format!("/api/v1/households/{household}")))
+        .header("if-match", format!("\"{}\"", current["version"]))
         .json(&json!({"phone": "0905123456"}))
         .send()
         .await

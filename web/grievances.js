@@ -166,9 +166,10 @@ async function start(me) {
       readDates(form, values);
       return api(`/api/v1/grievances/${g.id}${toBody.path || ''}`, { method: toBody.method || 'PATCH', body: toBody.body(values) });
     }, async (res) => {
-      note.textContent = t('grievances.action.done');
       await loadList();
       await openGrievance(res.id);
+      // Said last, so "done" on screen means the refreshed grievance is drawn.
+      note.textContent = t('grievances.action.done');
     });
     return form;
   }

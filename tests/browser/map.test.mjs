@@ -201,9 +201,17 @@ test('orientation: commune names, a search without diacritics jumps to the parce
 
   // A commune filter fits the map to its parcels.
   const zoomBefore = await page.evaluate(() => window.gpmbMap.getZoom());
-  await page.selectOption('#commune', { label: 'Bình Hải' });
-  await waitIdle(page);
-  assert.ok(await page.evaluate(() => window.gpmbMap.getZoom()) > zoomBefore, 'zoomed in on the commune');
+  // (Which communes the small test demo fills depends on its size: try each until one is
+  // smaller than the whole project.)
+  const communes = await page.$$eval('#commune option', (os) => os.map((o) => o.value).filter(Boolean));
+  assert.ok(communes.length > 1, `communes in the filter: ${communes}`);
+  let zoomedIn = false;
+  for (const code of communes) {
+    await page.selectOption('#commune', code);
+    await waitIdle(page);
+    if (await page.evaluate(() => window.gpmbMap.getZoom()) > zoomBefore) { zoomedIn = true; break; }
+  }
+  assert.ok(zoomedIn, 'a commune filter zoomed in on its parcels');
 
   // English.
   await page.click('#lang');

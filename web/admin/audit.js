@@ -11,6 +11,8 @@ const P = 'admin_audit.';
 /** Detail fields whose values are vocabulary words (shown through the catalogue). */
 const VOCABULARY_FIELDS = ['role', 'access', 'scope'];
 const tr = (key, vars) => t(P + key, vars);
+/** A word from another namespace's catalogue, or `fallback`. */
+const shared = (key, fallback) => (t(key) === key ? fallback : t(key));
 /** A catalogue word for `prefix.value`, or the value itself when the catalogue has none. */
 const word = (prefix, value) => {
   const key = `${P}${prefix}.${value}`;
@@ -18,7 +20,7 @@ const word = (prefix, value) => {
   return text === key ? value : text;
 };
 
-const user = await startPage({ namespaces: ['admin-audit'], roles: ['admin'] });
+const user = await startPage({ namespaces: ['admin-audit', 'legal', 'grievances'], roles: ['admin'] });
 if (user) await main();
 
 async function main() {
@@ -79,7 +81,12 @@ async function main() {
     for (const [k, v] of Object.entries(d)) {
       if (v === null || v === undefined || (Array.isArray(v) && !v.length)) continue;
       const text = typeof v === 'object' ? JSON.stringify(v)
-        : VOCABULARY_FIELDS.includes(k) ? word('value', v) : String(v);
+        : typeof v === 'boolean' ? tr(v ? 'yes' : 'no')
+          : VOCABULARY_FIELDS.includes(k) ? word('value', v)
+            // Stages and statuses are named by the shared catalogues, never shown as codes.
+            : k === 'stage' || k === 'needs' ? shared(`legal.stage.${v}`, v)
+              : k === 'status' ? shared(`status.${v}`, shared(`grievances.status.${v}`, v))
+                : String(v);
       parts.push(`${word('field', k)}: ${text}`);
     }
     return h('td', { className: 'text detail', textContent: parts.join(' · ') });

@@ -163,6 +163,7 @@ async function start(me) {
       h('h4', { textContent: title }), ...fields,
       h('button', { type: 'submit', textContent: submitText }));
     bindForm(form, async (values) => {
+      note.textContent = '';
       readDates(form, values);
       return api(`/api/v1/grievances/${g.id}${toBody.path || ''}`, { method: toBody.method || 'PATCH', body: toBody.body(values) });
     }, async (res) => {

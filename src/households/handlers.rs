@@ -1,5 +1,5 @@
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 
 use super::dto::{
@@ -10,7 +10,7 @@ use super::service;
 use crate::audit;
 use crate::auth::Principal;
 use crate::domain::Permission;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::Page;
 use crate::scoped;
@@ -102,26 +102,6 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(dto)))
 }
 
-/// The version the client read, from `If-Match` (`3`, `"3"` or `W/"3"`); 428 without it.
-fn if_match(headers: &HeaderMap) -> AppResult<i32> {
-    let raw = headers
-        .get(header::IF_MATCH)
-        .ok_or_else(|| {
-            AppError::PreconditionRequired(
-                "send `If-Match` with the household's version (e.g. If-Match: \"3\") to change it"
-                    .into(),
-            )
-        })?
-        .to_str()
-        .map_err(|_| AppError::BadRequest("If-Match must be ASCII, e.g. \"3\"".into()))?;
-    let v = raw.trim().trim_start_matches("W/").trim_matches('"');
-    v.parse::<i32>().map_err(|_| {
-        AppError::BadRequest(format!(
-            "If-Match must be the household's version, e.g. \"3\" (got `{raw}`)"
-        ))
-    })
-}
-
 /// Change a household's head name, CCCD, phone, address, members or vulnerable flags. Send
 /// the `version` you read in `If-Match`: without it 428, a stale one 412 `version_conflict`
 /// with `details.changed_by`, `details.changed_at` and `details.current_version`. The content
@@ -146,7 +126,7 @@ pub async fn update(
 ) -> AppResult<Json<HouseholdDto>> {
     require_write(&principal)?;
     let household = scoped::household(&state.db.conn, &principal.scope, id).await?;
-    let expected = if_match(&headers)?;
+    let expected = crate::extract::if_match(&headers, "household")?;
     let tx = state.db.write().await?;
     let household = scoped::household(&*tx, &principal.scope, household.id()).await?;
     crate::projects::service::ensure_open_for(&*tx, household).await?;

@@ -238,14 +238,7 @@ pub async fn patch(
     principal.require(Permission::WriteParcels)?;
     // 404 before anything else for a parcel outside the caller's area.
     let parcel = crate::scoped::parcel(&state.db.conn, &principal.scope, id).await?;
-    let raw = match headers.get(header::IF_MATCH) {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .map_err(|_| AppError::BadRequest("If-Match must be ASCII, e.g. \"3\"".into()))?,
-        ),
-    };
-    let expected = service::parse_if_match(raw)?;
+    let expected = crate::extract::if_match(&headers, "parcel")?;
     if patch.status.is_none() && patch.land_use.is_none() {
         return Err(AppError::invalid(
             "nothing_to_change",

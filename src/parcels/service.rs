@@ -324,25 +324,6 @@ pub async fn last_change(
     Ok(last.map(|e| (e.actor, e.at)))
 }
 
-/// Reads `If-Match`: `3`, `"3"` or `W/"3"`.
-pub fn parse_if_match(raw: Option<&str>) -> AppResult<i32> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Err(AppError::PreconditionRequired(
-            "send `If-Match` with the parcel's version (its ETag, e.g. If-Match: \"3\") to change it".into(),
-        ));
-    };
-    let v = raw.strip_prefix("W/").unwrap_or(raw).trim();
-    let v = v
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(v);
-    v.trim().parse::<i32>().map_err(|_| {
-        AppError::BadRequest(format!(
-            "If-Match must be the parcel's version, e.g. \"3\" (got `{raw}`)"
-        ))
-    })
-}
-
 // ---- status events and counters ------------------------------------------------------------
 
 /// Who a status event names: a user or token, or the system (demo loader).
@@ -1170,21 +1151,6 @@ pub async fn insert_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn if_match_forms() {
-        assert!(matches!(parse_if_match(Some("3")), Ok(3)));
-        assert!(matches!(parse_if_match(Some("\"3\"")), Ok(3)));
-        assert!(matches!(parse_if_match(Some("W/\"3\"")), Ok(3)));
-        assert!(matches!(
-            parse_if_match(None),
-            Err(AppError::PreconditionRequired(_))
-        ));
-        assert!(matches!(
-            parse_if_match(Some("*")),
-            Err(AppError::BadRequest(_))
-        ));
-    }
 
     #[test]
     fn statuses_are_checked() {

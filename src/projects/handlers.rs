@@ -27,32 +27,6 @@ fn with_etag(dto: ProjectDto, status: StatusCode) -> Response {
     response
 }
 
-/// Reads `If-Match`: `3`, `"3"` or `W/"3"`; 428 without it.
-fn if_match(headers: &HeaderMap) -> AppResult<i32> {
-    let raw = match headers.get(header::IF_MATCH) {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .map_err(|_| AppError::BadRequest("If-Match must be ASCII, e.g. \"3\"".into()))?,
-        ),
-    };
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Err(AppError::PreconditionRequired(
-            "send `If-Match` with the project's version (its ETag, e.g. If-Match: \"3\") to change it".into(),
-        ));
-    };
-    let v = raw.strip_prefix("W/").unwrap_or(raw).trim();
-    let v = v
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(v);
-    v.trim().parse::<i32>().map_err(|_| {
-        AppError::BadRequest(format!(
-            "If-Match must be the project's version, e.g. \"3\" (got `{raw}`)"
-        ))
-    })
-}
-
 /// Projects this caller may see.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", responses((status = 200, body = Page<ProjectDto>)))]
 #[tracing::instrument(skip_all, fields(user_id = ?principal.user_id))]
@@ -141,7 +115,7 @@ pub async fn patch(
     ApiJson(patch): ApiJson<ProjectPatch>,
 ) -> AppResult<Response> {
     principal.require(Permission::Administer)?;
-    let expected = if_match(&headers)?;
+    let expected = crate::extract::if_match(&headers, "project")?;
     let tx = state.db.write().await?;
     let project = service::visible_project(&*tx, &principal, &code).await?;
     match service::patch(&*tx, &principal, project, expected, patch).await? {

@@ -197,9 +197,10 @@ async function groupsTab(panel) {
       if (body.leader_id === null) delete body.leader_id;
       return api('/api/v1/working-groups', { method: 'POST', body });
     }, async (saved) => {
-      status(note, tr(group ? 'groups.saved' : 'groups.created', { name: saved.name }));
-      editor.replaceChildren();
+      // The list is redrawn before the form closes, so what the user sees next is current.
       await refresh();
+      editor.replaceChildren();
+      status(note, tr(group ? 'groups.saved' : 'groups.created', { name: saved.name }));
     });
     editor.replaceChildren(form);
     form.querySelector('input[name=name]').focus();

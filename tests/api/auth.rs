@@ -220,7 +220,7 @@ async fn a_stranger_cannot_fill_the_audit_with_long_names() {
         .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED);
     let longest = app
-        .count("SELECT MAX(LENGTH(detail)) FROM audit_events WHERE action = 'login_failed'")
+        .count("SELECT CAST(MAX(LENGTH(detail)) AS BIGINT) FROM audit_events WHERE action = 'login_failed'")
         .await;
     assert!(longest < 200, "audit detail of {longest} characters");
     assert_eq!(

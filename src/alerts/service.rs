@@ -1013,44 +1013,8 @@ async fn shape(
 
 // ---- reviews of changes after the cut-off ---------------------------------------------
 
-/// The project of a review's subject, if it is inside the scope.
-async fn subject_project(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    subject: &str,
-    id: i32,
-) -> AppResult<Option<i32>> {
-    Ok(match subject {
-        "household_split" => {
-            scoped::households(scope)
-                .select_only()
-                .column(scoped::households::Column::ProjectId)
-                .filter(scoped::households::Column::Id.eq(id))
-                .into_tuple()
-                .one(conn)
-                .await?
-        }
-        "parcel_split" => {
-            scoped::parcels(scope)
-                .select_only()
-                .column(parcels::Column::ProjectId)
-                .filter(parcels::Column::Id.eq(id))
-                .into_tuple()
-                .one(conn)
-                .await?
-        }
-        _ => {
-            parcel_land_use_events::Entity::find()
-                .select_only()
-                .column(parcel_land_use_events::Column::ProjectId)
-                .filter(parcel_land_use_events::Column::Id.eq(id))
-                .filter(scoped::area_rows(scope, "parcel_land_use_events"))
-                .into_tuple()
-                .one(conn)
-                .await?
-        }
-    })
-}
+// The project of a review's subject: the same lookup the triage of every alert uses.
+use super::triage::subject_project;
 
 /// Records that `principal` looked at a split or land-use change after the cut-off (its alert
 /// goes away). The subject must be inside the principal's area (404 otherwise).

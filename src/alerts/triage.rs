@@ -264,7 +264,7 @@ pub async fn mark(conn: &impl ConnectionTrait, items: &mut [AlertDto]) -> AppRes
 }
 
 /// The project of an alert's subject, if the subject is inside the scope.
-async fn subject_project(
+pub(super) async fn subject_project(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     subject: &str,

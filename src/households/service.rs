@@ -561,6 +561,7 @@ async fn check_references(
             .column(parcels::Column::Id)
             .filter(parcels::Column::Id.is_in(ids.clone()))
             .filter(parcels::Column::ProjectId.eq(project.id))
+            .filter(parcels::Column::RetiredAt.is_null())
             .into_tuple()
             .all(conn)
             .await?;
@@ -658,12 +659,14 @@ async fn add_holdings(
     for (id, share) in wanted {
         // Checked to be in the project; a parcel outside the writer's area is refused like
         // an unknown one.
-        let parcel = scoped::parcel(conn, scope, *id).await.map_err(|_| {
-            AppError::invalid(
-                "unknown_parcel",
-                format!("there is no parcel {id} in project {}", project.code),
-            )
-        })?;
+        let parcel = scoped::current_parcel(conn, scope, *id)
+            .await
+            .map_err(|_| {
+                AppError::invalid(
+                    "unknown_parcel",
+                    format!("there is no parcel {id} in project {}", project.code),
+                )
+            })?;
         let role = if owned.contains(id) {
             HoldingRole::CoUser
         } else {

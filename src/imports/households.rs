@@ -657,6 +657,7 @@ async fn check_against_database(
             .column(parcels::Column::ParcelNo)
             .filter(parcels::Column::ProjectId.eq(project.id))
             .filter(parcels::Column::CommuneId.is_in(communes.values().copied()))
+            .filter(parcels::Column::RetiredAt.is_null())
             .into_tuple()
             .all(conn)
             .await?;

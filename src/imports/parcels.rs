@@ -29,8 +29,8 @@ pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
 
 /// Overlap above this area (m²) or above this fraction of the smaller parcel is an error (or,
 /// with a parcel that left the file, a lineage link).
-const OVERLAP_M2: f64 = 1.0;
-const OVERLAP_FRACTION: f64 = 0.01;
+pub(crate) const OVERLAP_M2: f64 = 1.0;
+pub(crate) const OVERLAP_FRACTION: f64 = 0.01;
 /// New parcels handed to `insert_batch` at a time (a progress report after each).
 const PROGRESS_EVERY: usize = 5_000;
 

@@ -75,6 +75,7 @@ pub async fn extent(conn: &impl ConnectionTrait, project_id: i32) -> Result<Opti
         .column_as(col(parcels::Column::MaxLon).max(), "max_lon")
         .column_as(col(parcels::Column::MaxLat).max(), "max_lat")
         .filter(parcels::Column::ProjectId.eq(project_id))
+        .filter(parcels::Column::RetiredAt.is_null())
         .into_model::<ExtentRow>()
         .one(conn)
         .await?;

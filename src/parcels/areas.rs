@@ -51,6 +51,7 @@ pub async fn communes(
         .column(parcels::Column::CommuneId)
         .distinct()
         .filter(parcels::Column::ProjectId.eq(project.id))
+        .filter(parcels::Column::RetiredAt.is_null())
         .into_tuple()
         .all(conn)
         .await?;

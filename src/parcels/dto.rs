@@ -41,6 +41,8 @@ pub struct ParcelDto {
     pub version: i32,
     /// RFC 3339.
     pub updated_at: String,
+    /// RFC 3339; set when a split or merge replaced the parcel (see its lineage).
+    pub retired_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

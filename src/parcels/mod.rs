@@ -4,6 +4,7 @@
 pub mod areas;
 pub mod dto;
 pub mod handlers;
+pub mod lineage;
 pub mod panel;
 pub mod service;
 
@@ -18,5 +19,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::get, handlers::patch))
         .routes(routes!(handlers::history))
         .routes(routes!(panel::panel))
+        .routes(routes!(lineage::split))
+        .routes(routes!(lineage::merge))
+        .routes(routes!(lineage::lineage))
         .routes(routes!(areas::communes))
 }

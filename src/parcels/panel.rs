@@ -28,6 +28,11 @@ pub struct PanelParcel {
     pub area_m2: f64,
     pub status: ParcelStatus,
     pub version: i32,
+    /// RFC 3339; set when a split or merge replaced the parcel.
+    pub retired_at: Option<String>,
+    /// GeoJSON geometry, WGS84 (the map draws a split's cut or a retired parcel from it).
+    #[schema(value_type = Object)]
+    pub geometry: serde_json::Value,
 }
 
 /// A household using the parcel. `id`, `code` and `head_name` are given only to roles that
@@ -75,6 +80,8 @@ pub struct ParcelPanel {
     pub last_visit: Option<PanelVisit>,
     /// Grievances not yet resolved that concern the parcel or a household using it.
     pub open_grievances: Vec<PanelGrievance>,
+    /// The parcels it was split or merged from, and those that replaced it.
+    pub lineage: super::lineage::Lineage,
 }
 
 /// Everything the map shows for a parcel. Out of the caller's area: 404.
@@ -162,12 +169,15 @@ pub async fn panel_of(
             area_m2: parcel.area_m2,
             status: parcel.status,
             version: parcel.version,
+            retired_at: parcel.retired_at.map(|t| t.to_rfc3339()),
+            geometry: serde_json::from_str(&parcel.geometry).unwrap_or(serde_json::Value::Null),
         },
         personal_data: personal,
         households,
         history,
         last_visit,
         open_grievances,
+        lineage: super::lineage::lineage_of(conn, id).await?,
     })
 }
 

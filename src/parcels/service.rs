@@ -50,6 +50,7 @@ pub struct ParcelRow {
     pub status: ParcelStatus,
     pub version: i32,
     pub updated_at: DateTime<FixedOffset>,
+    pub retired_at: Option<DateTime<FixedOffset>>,
 }
 
 impl ParcelRow {
@@ -73,6 +74,7 @@ impl ParcelRow {
             status: self.status,
             version: self.version,
             updated_at: self.updated_at.to_rfc3339(),
+            retired_at: self.retired_at.map(|t| t.to_rfc3339()),
         }
     }
 }
@@ -119,6 +121,7 @@ fn with_row_columns(select: Select<parcels::Entity>) -> Select<parcels::Entity> 
         P::Status,
         P::Version,
         P::UpdatedAt,
+        P::RetiredAt,
     ]);
     with_names(select)
 }
@@ -216,10 +219,11 @@ pub async fn list(
     Ok(keyset.page(rows, |r| r.id, ParcelRow::into_dto))
 }
 
-/// One parcel if it is inside the scope; 404 otherwise (its existence is not revealed).
+/// One parcel if it is inside the scope, retired or not; 404 otherwise (its existence is not
+/// revealed).
 #[tracing::instrument(skip_all, fields(parcel_id = id))]
 pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResult<ParcelRow> {
-    rows_in(scope)
+    with_row_columns(scoped::parcels_any(scope))
         .filter(parcels::Column::Id.eq(id))
         .into_model::<ParcelRow>()
         .one(conn)
@@ -406,7 +410,9 @@ pub async fn record_status_changes(
             commune_id: c.commune_id,
             area_m2: c.area_m2,
             from: c.from,
-            to: c.to,
+            to: Some(c.to),
+            // The same rule as the counters' rebuild from the events.
+            progress: c.from.is_some() || !counters::CARRIED_REASONS.contains(&reason),
         })
         .collect();
     counters::apply_parcel_status_changes(conn, project_id, &moves, at).await?;
@@ -621,6 +627,15 @@ pub async fn update(
     use parcels::Column as P;
     let id = parcel.id();
     let current = read(conn, parcel).await?;
+    if current.retired_at.is_some() {
+        return Err(AppError::Conflict {
+            code: "parcel_retired",
+            message: format!(
+                "parcel {} of map sheet {} was replaced by a split or merge; change the parcels that replaced it",
+                current.parcel_no, current.map_sheet
+            ),
+        });
+    }
     if current.version != expected {
         return Ok(PatchOutcome::Conflict(current.version));
     }
@@ -633,6 +648,7 @@ pub async fn update(
         .col_expr(P::Version, Expr::col(P::Version).add(1))
         .filter(P::Id.eq(id))
         .filter(P::Version.eq(expected))
+        .filter(P::RetiredAt.is_null())
         .exec(conn)
         .await?;
     if done.rows_affected != 1 {
@@ -905,7 +921,7 @@ pub async fn resolve_communes(
 }
 
 /// Keys `(commune_id, map_sheet, parcel_no)` among `keys` already taken in the project.
-async fn existing_keys(
+pub(crate) async fn existing_keys(
     conn: &impl ConnectionTrait,
     project_id: i32,
     keys: &[(i32, String, String)],

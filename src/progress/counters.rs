@@ -123,13 +123,20 @@ async fn groups_covering(
     Ok(groups)
 }
 
-/// One parcel moving from status `from` (None for a new parcel) to `to`.
+/// The reasons of the first status event of a parcel made by a split or a merge: it carries
+/// its parent's status, which is not progress.
+pub const CARRIED_REASONS: [&str; 2] = ["split", "merge"];
+
+/// One parcel moving from status `from` (None for a new parcel) to `to` (None for a parcel
+/// retired by a split or merge). `progress` is false when the parcel only carries on a
+/// parent's status: it counts in the totals but not as a change that week.
 #[derive(Clone, Copy, Debug)]
 pub struct StatusMove {
     pub commune_id: i32,
     pub area_m2: f64,
     pub from: Option<ParcelStatus>,
-    pub to: ParcelStatus,
+    pub to: Option<ParcelStatus>,
+    pub progress: bool,
 }
 
 /// Moves parcels of a project between statuses in every counter, in a few statements
@@ -144,7 +151,7 @@ pub async fn apply_parcel_status_changes(
     let week = week_start(at).to_string();
     let mut groups: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut moves = Moves::default();
-    for c in changes.iter().filter(|c| c.from != Some(c.to)) {
+    for c in changes.iter().filter(|c| c.from != c.to) {
         let covering = if let Some(g) = groups.get(&c.commune_id) {
             g.clone()
         } else {
@@ -153,7 +160,10 @@ pub async fn apply_parcel_status_changes(
             g
         };
         let commune = c.commune_id.to_string();
-        let mut steps = vec![(c.to, 1, c.area_m2)];
+        let mut steps = Vec::with_capacity(2);
+        if let Some(t) = c.to {
+            steps.push((t, 1, c.area_m2));
+        }
         if let Some(f) = c.from {
             steps.push((f, -1, -c.area_m2));
         }
@@ -165,7 +175,9 @@ pub async fn apply_parcel_status_changes(
                 moves.add(STATUS_BY_GROUP, &g.to_string(), bucket, n, a);
             }
         }
-        moves.add(STATUS_WEEKLY, &week, c.to.as_str(), 1, c.area_m2);
+        if let (Some(t), true) = (c.to, c.progress) {
+            moves.add(STATUS_WEEKLY, &week, t.as_str(), 1, c.area_m2);
+        }
     }
     moves.write(conn, project_id).await
 }
@@ -184,7 +196,8 @@ pub async fn apply_parcel_status_change(
         commune_id,
         area_m2: area,
         from,
-        to,
+        to: Some(to),
+        progress: true,
     };
     apply_parcel_status_changes(conn, project_id, &[change], at).await
 }
@@ -275,6 +288,7 @@ fn status_selects(project_id: i32) -> [SelectStatement; 3] {
         .expr(area_sum(P::AreaM2))
         .from(parcels::Entity)
         .and_where(Expr::col(P::ProjectId).eq(project_id))
+        .and_where(Expr::col(P::RetiredAt).is_null())
         .group_by_col(P::Status)
         .to_owned();
     let by_commune = Query::select()
@@ -286,6 +300,7 @@ fn status_selects(project_id: i32) -> [SelectStatement; 3] {
         .expr(area_sum(P::AreaM2))
         .from(parcels::Entity)
         .and_where(Expr::col(P::ProjectId).eq(project_id))
+        .and_where(Expr::col(P::RetiredAt).is_null())
         .group_by_columns([P::CommuneId, P::Status])
         .to_owned();
     // Groups' units: a parcel counts for a group covering its commune, the unit its commune
@@ -343,6 +358,7 @@ fn status_selects(project_id: i32) -> [SelectStatement; 3] {
                 .or(unit_col().equals((u.clone(), admin_units::Column::ParentId))),
         )
         .and_where(Expr::col((x.clone(), P::ProjectId)).eq(project_id))
+        .and_where(Expr::col((x.clone(), P::RetiredAt)).is_null())
         .add_group_by([Expr::col((g, gid)).into(), Expr::col((x, P::Status)).into()])
         .to_owned();
     [overall, by_commune, by_group]
@@ -368,6 +384,12 @@ fn weekly_select(backend: sea_orm::DatabaseBackend, project_id: i32) -> SelectSt
             Expr::col((x, parcels::Column::Id)).equals((e.clone(), E::ParcelId)),
         )
         .and_where(Expr::col((e.clone(), E::ProjectId)).eq(project_id))
+        // A part of a split or merge carries its parent's status: not progress that week.
+        .and_where(
+            Expr::col((e.clone(), E::FromStatus))
+                .is_not_null()
+                .or(Expr::col((e.clone(), E::Reason)).is_not_in(CARRIED_REASONS)),
+        )
         .add_group_by([week, Expr::col((e, E::ToStatus)).into()])
         .to_owned()
 }

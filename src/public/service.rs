@@ -313,6 +313,7 @@ async fn parcel_shapes(
         .column(parcels::Column::Geometry)
         .column(parcels::Column::Status)
         .filter(parcels::Column::ProjectId.eq(project_id))
+        .filter(parcels::Column::RetiredAt.is_null())
         .order_by_asc(parcels::Column::Id)
         .into_tuple()
         .all(conn)

@@ -421,6 +421,7 @@ fn parcels_of(c: &Counting<'_>) -> SelectStatement {
         .from_as(parcels::Entity, Alias::new("p"))
         .cond_where(scoped::area_rows(c.scope, "p"))
         .and_where(Expr::col(column("p", "project_id")).eq(c.pid()))
+        .and_where(Expr::col(column("p", "retired_at")).is_null())
         .to_owned()
 }
 

@@ -29,7 +29,8 @@ mod tables;
 
 use sea_orm::sea_query::{Alias, Condition, Expr, IntoColumnRef, JoinType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 
 use crate::auth::Scope;
@@ -420,22 +421,64 @@ pub async fn grievance(
     Ok(Scoped(GrievanceId(id)))
 }
 
-/// Parcels inside the scope (area-bound rows: their commune and project).
-pub fn parcels(scope: &Scope) -> Select<parcels::Entity> {
+/// Every parcel inside the scope (area-bound rows: their commune and project), retired ones
+/// included: what an id may name.
+pub fn parcels_any(scope: &Scope) -> Select<parcels::Entity> {
     parcels::Entity::find().filter(scope.area_condition(
         (parcels::Entity, parcels::Column::CommuneId),
         (parcels::Entity, parcels::Column::ProjectId),
     ))
 }
 
-/// The parcel, if inside the scope (a write that names a parcel checks it here first).
+/// The current parcels inside the scope: what maps, lists, exports and counts show. A parcel
+/// a split or merge replaced is reached only by its id (`parcels_any`).
+pub fn parcels(scope: &Scope) -> Select<parcels::Entity> {
+    parcels_any(scope).filter(parcels::Column::RetiredAt.is_null())
+}
+
+/// The parcel, if inside the scope (a write that names a parcel checks it here first; a
+/// retired parcel passes, and the write says it is retired).
 pub async fn parcel(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i32,
+) -> AppResult<Scoped<ParcelId>> {
+    exists(conn, parcels_any(scope), parcels::Column::Id, id, "parcel").await?;
+    Ok(Scoped(ParcelId(id)))
+}
+
+/// The parcel, if current (not retired) and inside the scope: what a household may be
+/// linked to.
+pub async fn current_parcel(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     id: i32,
 ) -> AppResult<Scoped<ParcelId>> {
     exists(conn, parcels(scope), parcels::Column::Id, id, "parcel").await?;
     Ok(Scoped(ParcelId(id)))
+}
+
+/// A parcel the caller made itself in this request from parcels in its scope (a split or
+/// merge keeps the commune and project).
+pub fn made_parcel(id: i32) -> Scoped<ParcelId> {
+    Scoped(ParcelId(id))
+}
+
+/// How many households hold any of these parcels (a split or merge preview).
+pub async fn holders_of(
+    conn: &impl ConnectionTrait,
+    parcels: &[Scoped<ParcelId>],
+) -> AppResult<usize> {
+    use tables::household_parcels::{Column as HP, Entity};
+    let ids: Vec<i32> = Entity::find()
+        .select_only()
+        .column(HP::HouseholdId)
+        .distinct()
+        .filter(HP::ParcelId.is_in(parcels.iter().map(|p| p.id())))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.len())
 }
 
 /// A household id the caller made itself in this request (a row it has just inserted
@@ -508,6 +551,51 @@ pub async fn insert_holdings(
         .exec_without_returning(conn)
         .await?;
     Ok(())
+}
+
+/// A split or merge: every household holding one of `from` holds each of `to` instead, with
+/// the share and role it had (the first holding of a household wins when it held several).
+/// Returns the households moved. Holdings are facts about parcels the writer has in scope.
+pub async fn move_holdings(
+    conn: &impl ConnectionTrait,
+    from: &[Scoped<ParcelId>],
+    to: &[Scoped<ParcelId>],
+) -> AppResult<Vec<i32>> {
+    use tables::household_parcels::{Column as HP, Entity};
+    let from_ids: Vec<i32> = from.iter().map(|p| p.id()).collect();
+    let held = Entity::find()
+        .filter(HP::ParcelId.is_in(from_ids.iter().copied()))
+        .order_by_asc(HP::ParcelId)
+        .order_by_asc(HP::HouseholdId)
+        .all(conn)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    let kept: Vec<_> = held
+        .into_iter()
+        .filter(|h| seen.insert(h.household_id))
+        .collect();
+    Entity::delete_many()
+        .filter(HP::ParcelId.is_in(from_ids))
+        .exec(conn)
+        .await?;
+    let models: Vec<_> = to
+        .iter()
+        .flat_map(|p| {
+            kept.iter()
+                .map(move |h| tables::household_parcels::ActiveModel {
+                    household_id: sea_orm::Set(h.household_id),
+                    parcel_id: sea_orm::Set(p.id()),
+                    share: sea_orm::Set(h.share),
+                    role: sea_orm::Set(h.role.clone()),
+                })
+        })
+        .collect();
+    if !models.is_empty() {
+        Entity::insert_many(models)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(kept.into_iter().map(|h| h.household_id).collect())
 }
 
 mod field_grievances;

@@ -143,7 +143,7 @@ const LOAD_PAGE_SQL: Sql = Sql::new(
     "SELECT p.id, p.project_id, p.status, p.land_use, p.map_sheet, p.parcel_no, \
      p.area_m2, u.code AS commune_code, p.version, p.geometry \
      FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
-     WHERE p.id > $2 AND +p.project_id = $1 ORDER BY p.id LIMIT $3",
+     WHERE p.id > $2 AND +p.project_id = $1 AND p.retired_at IS NULL ORDER BY p.id LIMIT $3",
 );
 
 /// The change stamp of a project, in three index lookups.
@@ -178,6 +178,7 @@ fn rows_of(ids: &[i32]) -> sea_orm::Select<parcels::Entity> {
                 .into(),
         )
         .filter(P::Id.is_in(ids.iter().copied()))
+        .filter(P::RetiredAt.is_null())
 }
 
 impl TileIndex {

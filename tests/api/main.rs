@@ -27,6 +27,7 @@ mod grievances;
 mod households;
 mod imports;
 mod ogc;
+mod parcel_lineage;
 mod parcels;
 mod projects;
 mod public;

@@ -46,6 +46,10 @@ pub struct BulkFilter {
     /// Households with no stage recorded yet (ignored when `current_stage` is given).
     #[serde(default)]
     pub no_stage: bool,
+    /// Households holding a parcel that lies, at least partly, inside this GeoJSON Polygon
+    /// (WGS84): the map's lasso.
+    #[schema(value_type = Option<Object>)]
+    pub area: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -234,6 +238,17 @@ pub async fn run(
     }
     if let Some(stance) = filter.stance {
         chosen.retain(|(_, h)| h.stance.as_deref() == Some(stance.as_str()));
+    }
+    if let Some(area) = &filter.area {
+        let area = crate::geo::parse_geometry(area).map_err(|e| AppError::Unprocessable {
+            code: "invalid_area",
+            message: format!("the area drawn on the map is not a usable polygon: {e}"),
+            details: Some(json!({"field": "area", "reason": e.code()})),
+        })?;
+        let parcels =
+            crate::parcels::service::ids_within(conn, &who.scope, project.id, area).await?;
+        let holders = scoped::households_holding(conn, &who.scope, &parcels).await?;
+        chosen.retain(|(h, _)| holders.contains(&h.id()));
     }
     if chosen.len() > MAX_HOUSEHOLDS {
         return Err(AppError::invalid(

@@ -34,7 +34,8 @@ const MAX_PIECES: usize = 50;
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitPart {
-    /// Its number on the map sheet (số thửa mới).
+    /// Its number on the map sheet (số thửa mới); empty or absent: the next free number.
+    #[serde(default)]
     pub parcel_no: String,
     /// Defaults to the parent's land use.
     pub land_use: Option<LandUse>,
@@ -72,7 +73,8 @@ pub struct MergeSource {
 #[serde(deny_unknown_fields)]
 pub struct MergeRequest {
     pub parcels: Vec<MergeSource>,
-    /// The merged parcel's number.
+    /// The merged parcel's number; empty or absent: the next free number on the sheet.
+    #[serde(default)]
     pub parcel_no: String,
     /// Defaults to the first parcel's map sheet.
     pub map_sheet: Option<String>,
@@ -152,6 +154,46 @@ fn check_reason(reason: Option<&str>) -> AppResult<()> {
         ));
     }
     Ok(())
+}
+
+/// Parcel numbers as typed, the blank ones given the next free numbers of the sheet (skipping
+/// those typed): each trimmed, at most 64 characters.
+async fn numbers(
+    conn: &impl ConnectionTrait,
+    row: &ParcelRow,
+    map_sheet: &str,
+    typed: &[&str],
+) -> AppResult<Vec<String>> {
+    let given: Vec<String> = typed
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .map(parcel_no)
+        .collect::<AppResult<_>>()?;
+    let free: Vec<String> = suggested_numbers(
+        conn,
+        row.project_id,
+        row.commune_id,
+        map_sheet,
+        typed.len() * 2,
+    )
+    .await?
+    .into_iter()
+    .filter(|n| !given.contains(n))
+    .collect();
+    let mut free = free.into_iter();
+    let mut given = given.into_iter();
+    typed
+        .iter()
+        .map(|t| {
+            let next = if t.trim().is_empty() {
+                free.next()
+            } else {
+                given.next()
+            };
+            next.ok_or_else(|| AppError::Internal(anyhow::anyhow!("ran out of parcel numbers")))
+        })
+        .collect()
 }
 
 /// A parcel number as typed: trimmed, not empty, at most 64 characters.
@@ -715,7 +757,6 @@ async fn merged_piece(
         }
         None => first.map_sheet.clone(),
     };
-    let parcel_no = parcel_no(&req.parcel_no)?;
     let shapes: Vec<MultiPolygon<f64>> = parents
         .iter()
         .map(|(_, r, _)| stored_shape(r))
@@ -723,7 +764,8 @@ async fn merged_piece(
     let merged = blocking(move || union_of(&shapes)).await?;
     Ok(Piece {
         map_sheet,
-        parcel_no,
+        // Numbered by the caller (`numbers`).
+        parcel_no: String::new(),
         land_use,
         geometry: parse_part(0, &crate::geo::to_geojson_value(&merged))?,
     })
@@ -840,19 +882,20 @@ pub async fn split(
     }
     let row = &parent[0].1;
     let geometries = split_geometries(row, &req).await?;
+    let typed: Vec<&str> = req.parts.iter().map(|p| p.parcel_no.as_str()).collect();
+    let nos = numbers(&state.db.conn, row, &row.map_sheet, &typed).await?;
     let pieces = req
         .parts
         .iter()
         .zip(geometries)
-        .map(|(part, geometry)| {
-            Ok(Piece {
-                map_sheet: row.map_sheet.clone(),
-                parcel_no: parcel_no(&part.parcel_no)?,
-                land_use: part.land_use.unwrap_or(row.land_use),
-                geometry,
-            })
+        .zip(nos)
+        .map(|((part, geometry), parcel_no)| Piece {
+            map_sheet: row.map_sheet.clone(),
+            parcel_no,
+            land_use: part.land_use.unwrap_or(row.land_use),
+            geometry,
         })
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     let change = Change {
         parents: &parent,
         pieces,
@@ -901,7 +944,15 @@ pub async fn merge(
         }
         parents.push(source(&state.db.conn, &principal, src.id, src.version).await?);
     }
-    let piece = merged_piece(&parents, &req).await?;
+    let mut piece = merged_piece(&parents, &req).await?;
+    piece.parcel_no = numbers(
+        &state.db.conn,
+        &parents[0].1,
+        &piece.map_sheet,
+        &[req.parcel_no.as_str()],
+    )
+    .await?
+    .remove(0);
     let change = Change {
         parents: &parents,
         pieces: vec![piece],

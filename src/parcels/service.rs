@@ -231,6 +231,46 @@ pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i32) -> AppResu
         .ok_or_else(|| AppError::not_found("parcel"))
 }
 
+/// The current parcels of a project in the scope that lie, at least partly, inside `area`
+/// (the map's lasso): the boxes in SQL, the shapes off the async workers.
+#[tracing::instrument(skip_all, fields(project_id))]
+pub async fn ids_within(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project_id: i32,
+    area: ::geo::MultiPolygon<f64>,
+) -> AppResult<Vec<i32>> {
+    use parcels::Column as P;
+    let Some(b) = crate::geo::bbox_of(&area) else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<(i32, String)> = scoped::parcels(scope)
+        .select_only()
+        .columns([P::Id, P::Geometry])
+        .filter(P::ProjectId.eq(project_id))
+        .filter(P::MinLon.lte(b.max_lon))
+        .filter(P::MaxLon.gte(b.min_lon))
+        .filter(P::MinLat.lte(b.max_lat))
+        .filter(P::MaxLat.gte(b.min_lat))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    tokio::task::spawn_blocking(move || {
+        use ::geo::Intersects;
+        rows.into_iter()
+            .filter(|(_, g)| {
+                serde_json::from_str::<Json>(g)
+                    .ok()
+                    .and_then(|v| crate::geo::parse_geometry(&v).ok())
+                    .is_some_and(|shape| shape.intersects(&area))
+            })
+            .map(|(id, _)| id)
+            .collect()
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("lasso failed: {e}")))
+}
+
 /// A parcel whose id has passed the caller's scope (re-read after a write).
 async fn read(conn: &impl ConnectionTrait, parcel: Scoped<ParcelId>) -> AppResult<ParcelRow> {
     with_row_columns(parcels::Entity::find())

@@ -481,6 +481,27 @@ pub async fn holders_of(
     Ok(ids.len())
 }
 
+/// The households inside the scope holding any of these parcels.
+pub async fn households_holding(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    parcel_ids: &[i32],
+) -> AppResult<std::collections::HashSet<i32>> {
+    use tables::household_parcels::Column as HP;
+    let mut out = std::collections::HashSet::new();
+    for chunk in parcel_ids.chunks(500) {
+        let ids: Vec<i32> = household_parcels(scope)
+            .select_only()
+            .column(HP::HouseholdId)
+            .filter(HP::ParcelId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
 /// A household id the caller made itself in this request (a row it has just inserted
 /// inside its scope, or the CLI's operator, whose scope is everything).
 pub fn inserted_household(

@@ -250,3 +250,65 @@ async fn roles_and_area_are_checked_for_every_household() {
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_lasso_selects_the_households_of_the_parcels_inside_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let today = legal::today_vn();
+    let parcel = app
+        .count(
+            "SELECT CAST(MIN(hp.parcel_id) AS BIGINT) FROM household_parcels hp \
+             JOIN households h ON h.id = hp.household_id \
+             WHERE h.project_id = (SELECT id FROM projects WHERE code = 'HPDQ2')",
+        )
+        .await;
+    let holders = app
+        .count(&format!(
+            "SELECT COUNT(DISTINCT household_id) FROM household_parcels WHERE parcel_id = {parcel}"
+        ))
+        .await;
+    let (_, p) = app
+        .get_json(&admin, &format!("/api/v1/parcels/{parcel}"))
+        .await;
+    let ring = p["geometry"]["coordinates"][0].as_array().unwrap();
+    let n = (ring.len() - 1) as f64;
+    let (x, y) = ring[..ring.len() - 1].iter().fold((0.0, 0.0), |(x, y), c| {
+        (
+            x + c[0].as_f64().unwrap() / n,
+            y + c[1].as_f64().unwrap() / n,
+        )
+    });
+    // A lasso of about 2 m around the parcel's middle: that parcel only.
+    let d = 0.00001;
+    let area = json!({"type": "Polygon", "coordinates": [[[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]]});
+    let (status, out) = app
+        .post_json(
+            &admin,
+            URL,
+            &json!({"stage": "notice", "occurred_on": today, "filter": {"area": area}, "dry_run": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["selected"].as_i64(), Some(holders), "{out}");
+    let chosen: Vec<i64> = [ids_of(&out["allowed"]), ids_of(&out["refused"])].concat();
+    for h in &chosen {
+        let holds = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM household_parcels WHERE household_id = {h} AND parcel_id = {parcel}"
+            ))
+            .await;
+        assert_eq!(holds, 1, "household {h} does not hold parcel {parcel}");
+    }
+    // A lasso that crosses itself is refused with a reason.
+    let bow = json!({"type": "Polygon", "coordinates": [[[x - d, y - d], [x + d, y + d], [x + d, y - d], [x - d, y + d], [x - d, y - d]]]});
+    let (status, err) = app
+        .post_json(
+            &admin,
+            URL,
+            &json!({"stage": "notice", "occurred_on": today, "filter": {"area": bow}, "dry_run": true}),
+        )
+        .await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["code"], "invalid_area", "{err}");
+}

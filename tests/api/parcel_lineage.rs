@@ -103,9 +103,9 @@ async fn a_split_retires_the_parent_and_hands_on_status_households_and_counts() 
     assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["error"]["code"], "duplicate_parcel", "{err}");
 
-    // Dry run: the two halves, their areas, the households, free numbers; nothing stored.
-    let mut dry = body.clone();
-    dry["dry_run"] = json!(true);
+    // Dry run: the two halves, their areas, the households, free numbers (blank numbers
+    // take them); nothing stored.
+    let dry = json!({"line": line, "parts": [{}, {"parcel_no": " "}], "dry_run": true});
     let (status, preview) = post(&app, &admin, &path, Some(version), &dry).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     let parts = preview["parcels"].as_array().expect("parcels");
@@ -117,10 +117,14 @@ async fn a_split_retires_the_parent_and_hands_on_status_households_and_counts() 
     assert!((sum - area).abs() < 1.0, "parts {sum} m² of {area} m²");
     assert!(parts.iter().all(|p| p["id"].is_null()));
     assert_eq!(preview["households"], json!(holders));
-    assert_eq!(
-        preview["suggested_parcel_nos"].as_array().map(Vec::len),
-        Some(2)
-    );
+    let free = preview["suggested_parcel_nos"]
+        .as_array()
+        .expect("suggested")
+        .clone();
+    assert_eq!(free.len(), 2);
+    assert_eq!(parts[0]["parcel_no"], free[0]);
+    assert_eq!(parts[1]["parcel_no"], free[1]);
+    assert_ne!(parts[0]["parcel_no"], parent["parcel_no"]);
     assert_eq!(current_parcels(&app).await, before_parcels);
 
     // The split.

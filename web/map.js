@@ -8,6 +8,7 @@ import { t, fmtNumber, fmtHa, fmtDate, fmtDateTime } from './lib/i18n.js';
 import { api } from './lib/api.js';
 import { startPage } from './lib/shell.js';
 import { parcelStatusControl } from './lib/parcel-status.js';
+import { editing, stopTool, ghost, lineageBlock, cadastralTools, lassoButton } from './map-tools.js';
 
 const POLL_MS = 3000;
 const params = new URLSearchParams(location.search);
@@ -264,7 +265,7 @@ async function poll() {
     if (state.stamp !== null && stamp !== state.stamp) {
       reloadTiles();
       await loadProgress();
-      if (state.selected) await showPanel(state.selected);
+      if (state.selected && !editing()) await showPanel(state.selected);
     }
     state.stamp = stamp;
   } catch (err) {
@@ -289,6 +290,7 @@ function boundsOf(geometry) {
 
 async function openProject(code) {
   clearInterval(state.timer);
+  stopTool(window.gpmbMap);
   closePanel();
   const enc = encodeURIComponent(code);
   const [project, dashboard, communes] = await Promise.all([
@@ -322,6 +324,7 @@ async function openProject(code) {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
   map.addControl(new maplibregl.ScaleControl(), 'bottom-right');
   map.on('click', 'parcels', (e) => {
+    if (editing()) return;
     const f = e.features?.[0];
     if (f) showPanel(f.properties.id);
   });
@@ -338,6 +341,8 @@ async function openProject(code) {
 }
 
 function closePanel() {
+  stopTool(window.gpmbMap);
+  ghost(window.gpmbMap, null);
   state.selected = null;
   $('panel').hidden = true;
   window.gpmbMap?.setFilter('parcel-selected', NONE);
@@ -382,6 +387,7 @@ async function showPanel(id) {
   const parts = [
     el('h2', { id: 'panel-title', textContent: t('map.parcel', { parcel_no: p.parcel_no, map_sheet: p.map_sheet }) }),
     el('p', {}, chip),
+    lineageBlock(data, (other) => showPanel(other)),
     table([], [
       [t('map.commune_of'), p.commune.name],
       [t('map.land_use'), landUse(p.land_use)],
@@ -411,13 +417,16 @@ async function showPanel(id) {
   if (!data.open_grievances.length) parts.push(el('p', { className: 'muted', textContent: t('map.no_grievances') }));
   else {
     parts.push(table([t('map.kind'), t('map.received'), t('map.resolve_by'), t('map.grievance_status')],
-      data.open_grievances.map((g) => [tr(`grievance.kind.${g.kind}`, g.kind), fmtDate(g.received_on), fmtDate(g.resolve_by), tr(`grievance.status.${g.status}`, g.status)])));
+      data.open_grievances.map((g) => [
+        el('a', { href: `/grievances?project=${encodeURIComponent(p.project)}&id=${g.id}`, className: 'grievance-link', textContent: tr(`grievance.kind.${g.kind}`, g.kind) }),
+        fmtDate(g.received_on), fmtDate(g.resolve_by), tr(`grievance.status.${g.status}`, g.status)])));
   }
   parts.push(el('h3', { textContent: t('map.history') }));
   parts.push(table([t('map.when'), t('map.change'), t('map.by')],
     [...data.history].reverse().map((e) => [fmtDateTime(e.at), `${e.from ? t(`status.${e.from}`) + ' → ' : ''}${t(`status.${e.to}`)}`, e.actor_name || actorLabel(e.actor)])));
-  body.replaceChildren(...parts);
+  body.replaceChildren(...parts.filter(Boolean));
   body.dataset.parcelId = String(p.id);
+  ghost(window.gpmbMap, p.retired_at ? p.geometry : null);
   renderActions(data);
   $('panel').hidden = false;
 }
@@ -441,8 +450,21 @@ function renderActions(data) {
   slot.dataset.version = String(data.parcel.version);
   actions.replaceChildren(slot);
   // Officials change the status here (If-Match; a stale version says who changed it).
-  if (['admin', 'leader', 'district_leader', 'member'].includes(state.user?.user?.role)) {
+  const role = state.user?.user?.role;
+  if (data.parcel.retired_at) return;
+  if (['admin', 'leader', 'district_leader', 'member'].includes(role)) {
     slot.append(parcelStatusControl(data.parcel.id, { onSaved: () => showPanel(data.parcel.id) }));
+  }
+  // Splits and merges change the cadastre: administrators, from the survey record.
+  if (role === 'admin') {
+    actions.append(cadastralTools(window.gpmbMap, data, (id, message) => {
+      reloadTiles();
+      $('map-message').textContent = '';
+      showPanel(id).then(() => {
+        const note = el('p', { className: 'ok', id: 'cadastral-done', role: 'status', textContent: message });
+        $('panel-body').prepend(note);
+      });
+    }));
   }
   document.dispatchEvent(new CustomEvent('gpmb:parcel-panel', {
     detail: { parcel: data.parcel, slot, reload: () => showPanel(data.parcel.id) },
@@ -564,10 +586,24 @@ async function start() {
   state.user = user;
   document.body.classList.add('map-ready');
   $('panel-close').addEventListener('click', closePanel);
+  // On a phone the legend folds to its title and total, leaving the map to the fingers.
+  const legendTitle = $('legend-title');
+  legendTitle.tabIndex = 0;
+  legendTitle.setAttribute('role', 'button');
+  const foldLegend = () => {
+    const open = $('legend').classList.toggle('open');
+    legendTitle.setAttribute('aria-expanded', String(open));
+  };
+  legendTitle.addEventListener('click', foldLegend);
+  legendTitle.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); foldLegend(); } });
   $('project').addEventListener('change', (e) => openProject(e.target.value).catch(report));
   $('commune').addEventListener('change', () => { $('group').value = ''; applyFilters(); fitToSelection(); });
   $('group').addEventListener('change', () => { $('commune').value = ''; applyFilters(); fitToSelection(); });
   $('stance').addEventListener('change', onStanceChange);
+  // Bulk stage recording for the households of a drawn area.
+  if (['admin', 'leader', 'district_leader'].includes(user.user?.role)) {
+    $('hotspots-toggle').closest('label').after(lassoButton(() => window.gpmbMap, () => state.project?.code));
+  }
   $('search-form').addEventListener('submit', (e) => onSearch(e).catch(report));
   $('hotspots-toggle').addEventListener('change', (e) => {
     window.gpmbMap?.setLayoutProperty('hotspots', 'visibility', e.target.checked ? 'visible' : 'none');

@@ -50,7 +50,21 @@ async function main() {
     const progress = await api(`/api/v1/projects/${encodeURIComponent(project.value)}/progress`).catch(() => null);
     commune.replaceChildren(...options((progress?.by_commune || []).filter((c) => c.code).map((c) => [c.code, c.name])));
   }
-  project.addEventListener('change', loadCommunes);
+  const params = new URLSearchParams(location.search);
+  if (projects.some((p) => p.code === params.get('project'))) project.value = params.get('project');
+  // An area drawn on the map (its lasso), handed over for this project.
+  let lasso = null;
+  try {
+    const saved = params.get('lasso') ? JSON.parse(sessionStorage.getItem('gpmb.lasso') || 'null') : null;
+    if (saved?.project === project.value && saved.area) lasso = saved;
+  } catch { lasso = null; }
+  const lassoChip = h('p', { id: 'lasso-chip', className: 'lasso-chip', hidden: !lasso });
+  if (lasso) {
+    const clear = h('button', { type: 'button', className: 'link', textContent: t('stages.lasso_clear') });
+    clear.addEventListener('click', () => { lasso = null; lassoChip.hidden = true; sessionStorage.removeItem('gpmb.lasso'); });
+    lassoChip.append(t('stages.lasso', { n: lasso.points }), ' ', clear);
+  }
+  project.addEventListener('change', () => { lasso = null; lassoChip.hidden = true; loadCommunes(); });
   await loadCommunes();
   const stage = h('select', { name: 'stage', required: true }, ...options(STAGES.map((s) => [s, stageName(s)]), false));
   const form = h('form', { id: 'bulk-form', className: 'hh-form' },
@@ -61,7 +75,8 @@ async function main() {
         labelled('b-hamlet', t('stages.hamlet'), h('input', { name: 'hamlet', maxLength: 100, autocomplete: 'off', placeholder: t('stages.hamlet_hint') })),
         labelled('b-stance', t('households.stance'), h('select', { name: 'stance' }, ...options(STANCES.map((s) => [s, t(`stance.${s}`)])))),
         labelled('b-current', t('stages.current_stage'), h('select', { name: 'current_stage' },
-          ...options([['none', t('stages.no_stage')], ...STAGES.map((s) => [s, stageName(s)])]))))),
+          ...options([['none', t('stages.no_stage')], ...STAGES.map((s) => [s, stageName(s)])])))),
+      lassoChip),
     h('fieldset', {}, h('legend', { textContent: t('stages.what') }),
       h('div', { className: 'row' },
         labelled('b-stage', t('household.col.stage'), stage),
@@ -82,6 +97,7 @@ async function main() {
     if (values.stance) filter.stance = values.stance;
     if (values.current_stage === 'none') filter.no_stage = true;
     else if (values.current_stage) filter.current_stage = values.current_stage;
+    if (lasso) filter.area = lasso.area;
     const b = { stage: values.stage, occurred_on: values.occurred_on, note: values.note || '', filter, dry_run: dryRun };
     if (values.time) b.time = values.time;
     if (values.document_no) b.document_no = values.document_no;

@@ -463,6 +463,7 @@ function renderActions(data) {
       showPanel(id).then(() => {
         const note = el('p', { className: 'ok', id: 'cadastral-done', role: 'status', textContent: message });
         $('panel-body').prepend(note);
+        $('panel').scrollTop = 0;
       });
     }));
   }

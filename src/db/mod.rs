@@ -57,6 +57,14 @@ impl Db {
             None => None,
         };
         let txn = self.conn.begin().await?;
+        if guard.is_some() {
+            // Take SQLite's write lock with the first statement, waiting (busy_timeout) for
+            // writers outside this lock, such as the audit row of a personal-data read. A
+            // transaction that reads first and then writes would instead fail at once with
+            // SQLITE_BUSY if such a row was committed in between. The statement changes nothing.
+            txn.execute_unprepared("DELETE FROM progress_counters WHERE 0")
+                .await?;
+        }
         Ok(WriteTx { txn, _guard: guard })
     }
 }
@@ -121,4 +129,47 @@ pub async fn open(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
 /// them correctly; clients still get RFC 3339 with an offset.
 pub fn utc(t: chrono::DateTime<chrono::FixedOffset>) -> chrono::DateTime<chrono::FixedOffset> {
     t.with_timezone(&chrono::Utc).fixed_offset()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write transaction that reads before it writes keeps working while a row is committed
+    /// outside the writer lock in between (the audit row of a read): it waits instead of
+    /// failing with SQLITE_BUSY.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_that_reads_first_survives_an_outside_commit() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = open(&url, SqliteSync::Normal).await?;
+        db.conn
+            .execute_unprepared("CREATE TABLE scratch (x INTEGER)")
+            .await?;
+        let tx = db.write().await?;
+        tx.execute_unprepared("SELECT COUNT(*) FROM scratch")
+            .await?;
+        let outside = db.conn.clone();
+        let other = tokio::spawn(async move {
+            outside
+                .execute_unprepared("INSERT INTO scratch VALUES (1)")
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tx.execute_unprepared("INSERT INTO scratch VALUES (2)")
+            .await?;
+        tx.commit().await?;
+        other.await??;
+        let n = db
+            .conn
+            .query_one(sea_orm::Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "SELECT COUNT(*) AS n FROM scratch",
+            ))
+            .await?
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?;
+        assert_eq!(n, Some(2));
+        Ok(())
+    }
 }

@@ -43,6 +43,9 @@ export async function startServer({ parcels = 240, env = {} } = {}) {
     url,
     log: () => output,
     async stop() {
+      // A server error fails the page's test elsewhere; its cause is here, so say it.
+      const bad = output.split('\n').filter((l) => /ERROR|panicked/.test(l));
+      if (bad.length) console.error(`server errors logged:\n${bad.slice(0, 20).join('\n')}`);
       child.kill('SIGTERM');
       await new Promise((ok) => (child.exitCode !== null ? ok() : child.once('exit', ok)));
       rmSync(dir, { recursive: true, force: true });

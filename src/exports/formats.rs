@@ -557,12 +557,40 @@ mod tests {
     }
 
     #[tokio::test]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "reads the GeoPackage just written, not gpmb's database"
+    )]
     async fn geopackage_has_the_required_tables() {
         let dir = std::env::temp_dir().join(format!("gpmb-gpkg-test-{}", std::process::id()));
         let _ = std::fs::remove_file(&dir);
         gpkg(&table(), &dir).await.unwrap();
         let bytes = std::fs::read(&dir).unwrap();
+        // The spatial index: declared, filled, kept in step by its six triggers.
+        let mut conn = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.display()))
+            .unwrap()
+            .read_only(true)
+            .connect()
+            .await
+            .unwrap();
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        let (declared, indexed, triggers) = (
+            count("SELECT COUNT(*) FROM gpkg_extensions WHERE table_name = 'parcels' AND column_name = 'geom' AND extension_name = 'gpkg_rtree_index'")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap(),
+            count("SELECT COUNT(*) FROM rtree_parcels_geom WHERE minx <= 108.8 AND maxx >= 108.801 AND miny <= 15.3 AND maxy >= 15.301")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap(),
+            count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree_parcels_geom_%'")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap(),
+        );
+        conn.close().await.unwrap();
         let _ = std::fs::remove_file(&dir);
+        assert_eq!((declared, indexed, triggers), (1, 1, 6));
         // application_id at offset 68, big-endian "GPKG".
         assert_eq!(&bytes[68..72], b"GPKG");
         assert_eq!(

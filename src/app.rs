@@ -25,7 +25,7 @@ pub use crate::state::AppState;
     ),
     components(schemas(crate::error::ErrorEnvelope)),
     modifiers(&SecuritySchemes),
-    security(("bearer" = []), ("session" = []))
+    security(("bearer" = []), ("basic" = []), ("session" = []))
 )]
 struct ApiDoc;
 
@@ -40,6 +40,16 @@ impl utoipa::Modify for SecuritySchemes {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // QGIS and GDAL_HTTP_AUTH=BASIC: any user name, the API token as the password.
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("any user name, the API token as the password"))
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "session",
@@ -116,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::public::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(envelope_bare_errors))
+        .layer(middleware::from_fn(crate::auth::basic::challenge))
         .layer(middleware::from_fn(crate::security::same_origin_writes))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(|_| {

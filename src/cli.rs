@@ -82,7 +82,11 @@ pub enum Command {
         force: bool,
     },
     /// Print the OpenAPI document (JSON) that the server serves at /api/v1/openapi.json.
-    Openapi,
+    Openapi {
+        /// Print instead the OpenAPI 3.0 description of the OGC API (served at /ogc/api).
+        #[arg(long)]
+        ogc: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -267,9 +271,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { file, force } => {
             crate::backup::cli::restore(&settings, &file, force).await?;
         }
-        Command::Openapi => {
+        Command::Openapi { ogc: false } => {
             let (_, doc) = crate::app::api();
             println!("{}", doc.to_pretty_json()?);
+        }
+        Command::Openapi { ogc: true } => {
+            let doc = crate::ogc::openapi::document("http://127.0.0.1:8080");
+            println!("{}", serde_json::to_string_pretty(&doc)?);
         }
     }
     Ok(())

@@ -1,7 +1,7 @@
 // The data admin page: export buttons, the periodic report (period picker, HTML/XLSX/CSV) and
 // a quick look at the period's figures. The import section belongs to data-import.js.
 import { api } from './lib/api.js';
-import { t, fmtNumber } from './lib/i18n.js';
+import { t, fmtNumber, lang } from './lib/i18n.js';
 import { startPage } from './lib/shell.js';
 
 const EXPORTS = [
@@ -52,7 +52,8 @@ function updateLinks() {
     $(`#report-${fmt}`).href = `/api/v1/projects/${code}/reports/${period}.${fmt}`;
   }
   for (const a of document.querySelectorAll('#export-rows a')) {
-    a.href = `/api/v1/projects/${code}/exports/${a.dataset.what}.${a.dataset.format}`;
+    // Headers and words for codes in the page's language.
+    a.href = `/api/v1/projects/${code}/exports/${a.dataset.what}.${a.dataset.format}?lang=${lang()}`;
   }
   $('#stats').hidden = true;
   $('#stats-empty').hidden = true;

@@ -1,5 +1,6 @@
-//! Who is asking: password login with a session cookie, bearer API tokens scoped to one
+//! Who is asking: password login with a session cookie, bearer (or Basic) API tokens scoped to one
 //! project, roles (`domain::Role`) and the area scope every personal-data query takes.
+pub mod basic;
 pub mod handlers;
 pub mod password;
 pub mod scope;
@@ -188,15 +189,7 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(|t| t.trim().to_string());
+        let bearer = basic::token(&parts.headers)?;
         let (secret, is_token) = if let Some(t) = bearer {
             (t, true)
         } else {
@@ -205,7 +198,7 @@ impl FromRequestParts<AppState> for Principal {
                 Some(c) => (c.value().to_string(), false),
                 None => {
                     return Err(AppError::Unauthorized(
-                        "log in first (POST /api/v1/auth/login) or send `Authorization: Bearer <token>`".into(),
+                        "log in first (POST /api/v1/auth/login) or send `Authorization: Bearer <token>` (or HTTP Basic with the token as the password)".into(),
                     ))
                 }
             }

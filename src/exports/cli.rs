@@ -21,6 +21,9 @@ pub struct ExportArgs {
     /// Where to write the file.
     #[arg(long)]
     pub out: PathBuf,
+    /// Language of the headers and of the words for codes: vi or en.
+    #[arg(long, default_value = "vi", value_parser = ["vi", "en"])]
+    pub lang: String,
 }
 
 pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
@@ -32,7 +35,8 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     let system = Principal::cli();
     let project =
         crate::projects::service::visible_project(&db.conn, &system, &args.project).await?;
-    let out = service::export(&db.conn, &system, &project, what, format).await?;
+    let lang = crate::i18n::Lang::parse(Some(&args.lang));
+    let out = service::export(&db.conn, &system, &project, what, format, lang).await?;
     std::fs::write(&args.out, &out.bytes)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(

@@ -4,8 +4,9 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::Context;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Timelike};
 use geozero::{CoordDimensions, ToWkb};
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use sea_orm::sea_query::{
     Alias, ColumnDef, Query, SimpleExpr, SqliteQueryBuilder, Table as Ddl, Value,
 };
@@ -20,8 +21,40 @@ pub enum Cell {
     Text(String),
     Int(i64),
     Num(f64),
+    /// A calendar date (no time of day).
+    Date(NaiveDate),
+    /// An instant: shown in Vietnam time (UTC+7) in CSV and XLSX, stored in UTC in GeoPackage.
+    Time(DateTime<FixedOffset>),
     Empty,
 }
+
+/// Vietnam's offset (UTC+7, no daylight saving): how people in the programme read times.
+fn vietnam_time(t: &DateTime<FixedOffset>) -> NaiveDateTime {
+    FixedOffset::east_opt(7 * 3600).map_or(t.naive_utc(), |vn| t.with_timezone(&vn).naive_local())
+}
+
+/// Excel's serial date for a date, and for a date and time.
+fn excel_date(d: NaiveDate) -> anyhow::Result<ExcelDateTime> {
+    Ok(ExcelDateTime::from_ymd(
+        u16::try_from(d.year())?,
+        u8::try_from(d.month())?,
+        u8::try_from(d.day())?,
+    )?)
+}
+
+fn excel_time(t: NaiveDateTime) -> anyhow::Result<ExcelDateTime> {
+    Ok(excel_date(t.date())?.and_hms(
+        u16::try_from(t.hour())?,
+        u8::try_from(t.minute())?,
+        t.second(),
+    )?)
+}
+
+/// Number formats (Excel codes; Excel and LibreOffice show them with the reader's separators).
+pub const DATE_FORMAT: &str = "dd/mm/yyyy";
+pub const TIME_FORMAT: &str = "dd/mm/yyyy hh:mm";
+pub const COUNT_FORMAT: &str = "#,##0";
+pub const AREA_FORMAT: &str = "#,##0.00";
 
 impl Cell {
     pub fn text(s: impl Into<String>) -> Cell {
@@ -36,6 +69,8 @@ impl Cell {
             Cell::Text(s) => neutralise_formula(s),
             Cell::Int(i) => i.to_string(),
             Cell::Num(f) => format!("{f:.2}"),
+            Cell::Date(d) => d.format("%d/%m/%Y").to_string(),
+            Cell::Time(t) => vietnam_time(t).format("%d/%m/%Y %H:%M").to_string(),
             Cell::Empty => String::new(),
         }
     }
@@ -45,6 +80,10 @@ impl Cell {
             Cell::Text(s) => serde_json::Value::String(s.clone()),
             Cell::Int(i) => serde_json::json!(i),
             Cell::Num(f) => serde_json::json!((f * 100.0).round() / 100.0),
+            Cell::Date(d) => serde_json::Value::String(d.format("%Y-%m-%d").to_string()),
+            Cell::Time(t) => {
+                serde_json::Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+            }
             Cell::Empty => serde_json::Value::Null,
         }
     }
@@ -53,8 +92,16 @@ impl Cell {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColumnType {
     Text,
+    /// A number that names something (an id, a version): no thousands separator.
     Integer,
+    /// A number of things: `#,##0` in XLSX.
+    Count,
+    /// An area in m²: `#,##0.00` in XLSX.
     Real,
+    /// `dd/mm/yyyy` in XLSX, DATE in GeoPackage.
+    Date,
+    /// `dd/mm/yyyy hh:mm` (Vietnam time) in XLSX, DATETIME (UTC) in GeoPackage.
+    DateTime,
 }
 
 /// A column: a machine name (GeoJSON property, GeoPackage column) and a Vietnamese header.
@@ -106,28 +153,46 @@ pub fn xlsx(t: &Table) -> anyhow::Result<Vec<u8>> {
     let ws = wb.add_worksheet();
     ws.set_name(&t.sheet)?;
     let head = Format::new().set_bold().set_text_wrap();
-    let num = Format::new().set_num_format("#,##0.00");
+    let area = Format::new().set_num_format(AREA_FORMAT);
+    let count = Format::new().set_num_format(COUNT_FORMAT);
+    let date = Format::new().set_num_format(DATE_FORMAT);
+    let time = Format::new().set_num_format(TIME_FORMAT);
     for (c, col) in t.columns.iter().enumerate() {
         let c = c as u16;
         ws.write_string_with_format(0, c, &col.header, &head)?;
+        // Wide enough for the header, and for a date or time (else Excel shows ####).
+        let least = match col.kind {
+            ColumnType::Date => 12.0,
+            ColumnType::DateTime => 17.0,
+            _ => 8.0,
+        };
         ws.set_column_width(
             c,
-            (col.header.chars().count() as f64 + 2.0).clamp(8.0, 40.0),
+            (col.header.chars().count() as f64 + 2.0).clamp(least, 40.0),
         )?;
     }
     for (r, row) in t.rows.iter().enumerate() {
         let r = r as u32 + 1;
-        for (c, cell) in row.iter().enumerate() {
+        for (c, (cell, col)) in row.iter().zip(&t.columns).enumerate() {
             let c = c as u16;
             match cell {
                 Cell::Text(s) => {
                     ws.write_string(r, c, s)?;
                 }
+                Cell::Int(i) if col.kind == ColumnType::Count => {
+                    ws.write_number_with_format(r, c, *i as f64, &count)?;
+                }
                 Cell::Int(i) => {
                     ws.write_number(r, c, *i as f64)?;
                 }
                 Cell::Num(f) => {
-                    ws.write_number_with_format(r, c, *f, &num)?;
+                    ws.write_number_with_format(r, c, *f, &area)?;
+                }
+                Cell::Date(d) => {
+                    ws.write_datetime_with_format(r, c, excel_date(*d)?, &date)?;
+                }
+                Cell::Time(t) => {
+                    ws.write_datetime_with_format(r, c, excel_time(vietnam_time(t))?, &time)?;
                 }
                 Cell::Empty => {}
             }
@@ -256,8 +321,10 @@ pub async fn gpkg(t: &Table, path: &Path) -> anyhow::Result<()> {
     for c in &t.columns {
         let ty = match c.kind {
             ColumnType::Text => "TEXT",
-            ColumnType::Integer => "INTEGER",
+            ColumnType::Integer | ColumnType::Count => "INTEGER",
             ColumnType::Real => "DOUBLE",
+            ColumnType::Date => "DATE",
+            ColumnType::DateTime => "DATETIME",
         };
         create.col(ColumnDef::new(Alias::new(c.key)).custom(Alias::new(ty)));
     }
@@ -273,6 +340,16 @@ pub async fn gpkg(t: &Table, path: &Path) -> anyhow::Result<()> {
         .columns(names)
         .values_panic(slots)
         .build(SqliteQueryBuilder);
+    // The spatial index (GeoPackage extension F.3, `gpkg_rtree_index`): filled here row by row,
+    // its triggers created once the rows are in (they call ST_* functions that GDAL and
+    // SpatiaLite provide and plain SQLite does not).
+    let rtree = format!("rtree_{}_geom", t.name);
+    sqlx::query(&format!(
+        "CREATE VIRTUAL TABLE \"{rtree}\" USING rtree(id, minx, maxx, miny, maxy)"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    let rtree_insert = format!("INSERT INTO \"{rtree}\" VALUES (?, ?, ?, ?, ?)");
     for (row, shape) in t.rows.iter().zip(&t.shapes) {
         let geometry: geojson::Geometry = serde_json::from_str(&shape.geojson)?;
         let geometry: geo_types::Geometry<f64> = geometry.value.try_into()?;
@@ -294,10 +371,22 @@ pub async fn gpkg(t: &Table, path: &Path) -> anyhow::Result<()> {
                 Cell::Text(s) => q.bind(s.clone()),
                 Cell::Int(i) => q.bind(*i),
                 Cell::Num(f) => q.bind(*f),
+                // GeoPackage 1.3 §1.1.1.1.1: DATE as ISO-8601 `YYYY-MM-DD`, DATETIME as
+                // ISO-8601 in UTC with `Z`.
+                Cell::Date(d) => q.bind(d.format("%Y-%m-%d").to_string()),
+                Cell::Time(t) => q.bind(t.naive_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
                 Cell::Empty => q.bind(Option::<String>::None),
             };
         }
-        q.execute(&mut *tx).await?;
+        let fid = q.execute(&mut *tx).await?.last_insert_rowid();
+        sqlx::query(&rtree_insert)
+            .bind(fid)
+            .bind(min_x)
+            .bind(max_x)
+            .bind(min_y)
+            .bind(max_y)
+            .execute(&mut *tx)
+            .await?;
     }
     if t.rows.is_empty() {
         extent = [0.0; 4];
@@ -320,9 +409,68 @@ pub async fn gpkg(t: &Table, path: &Path) -> anyhow::Result<()> {
         .bind(layer_type)
         .execute(&mut *tx)
         .await?;
+    sqlx::query(
+        "CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, \
+         extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, \
+         CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', \
+         'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+    )
+    .bind(t.name)
+    .execute(&mut *tx)
+    .await?;
+    for trigger in rtree_triggers(t.name, "geom", "fid") {
+        sqlx::query(&trigger).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     conn.close().await?;
     Ok(())
+}
+
+/// The six triggers that keep `rtree_<t>_<c>` in step with the table (GeoPackage 1.3, F.3),
+/// so a GIS tool that edits the file keeps its index right.
+fn rtree_triggers(t: &str, c: &str, i: &str) -> Vec<String> {
+    let r = format!("rtree_{t}_{c}");
+    let upsert = format!(
+        "INSERT OR REPLACE INTO \"{r}\" VALUES (NEW.\"{i}\", ST_MinX(NEW.\"{c}\"), \
+         ST_MaxX(NEW.\"{c}\"), ST_MinY(NEW.\"{c}\"), ST_MaxY(NEW.\"{c}\"));"
+    );
+    let has = format!("(NEW.\"{c}\" NOTNULL AND NOT ST_IsEmpty(NEW.\"{c}\"))");
+    let hasnt = format!("(NEW.\"{c}\" ISNULL OR ST_IsEmpty(NEW.\"{c}\"))");
+    vec![
+        format!(
+            "CREATE TRIGGER \"{r}_insert\" AFTER INSERT ON \"{t}\" WHEN {has} \
+             BEGIN {upsert} END"
+        ),
+        format!(
+            "CREATE TRIGGER \"{r}_update1\" AFTER UPDATE OF \"{c}\" ON \"{t}\" \
+             WHEN OLD.\"{i}\" = NEW.\"{i}\" AND {has} BEGIN {upsert} END"
+        ),
+        format!(
+            "CREATE TRIGGER \"{r}_update2\" AFTER UPDATE OF \"{c}\" ON \"{t}\" \
+             WHEN OLD.\"{i}\" = NEW.\"{i}\" AND {hasnt} \
+             BEGIN DELETE FROM \"{r}\" WHERE id = OLD.\"{i}\"; END"
+        ),
+        format!(
+            "CREATE TRIGGER \"{r}_update3\" AFTER UPDATE ON \"{t}\" \
+             WHEN OLD.\"{i}\" != NEW.\"{i}\" AND {has} \
+             BEGIN DELETE FROM \"{r}\" WHERE id = OLD.\"{i}\"; {upsert} END"
+        ),
+        format!(
+            "CREATE TRIGGER \"{r}_update4\" AFTER UPDATE ON \"{t}\" \
+             WHEN OLD.\"{i}\" != NEW.\"{i}\" AND {hasnt} \
+             BEGIN DELETE FROM \"{r}\" WHERE id IN (OLD.\"{i}\", NEW.\"{i}\"); END"
+        ),
+        format!(
+            "CREATE TRIGGER \"{r}_delete\" AFTER DELETE ON \"{t}\" \
+             WHEN OLD.\"{c}\" NOT NULL \
+             BEGIN DELETE FROM \"{r}\" WHERE id = OLD.\"{i}\"; END"
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -409,12 +557,40 @@ mod tests {
     }
 
     #[tokio::test]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "reads the GeoPackage just written, not gpmb's database"
+    )]
     async fn geopackage_has_the_required_tables() {
         let dir = std::env::temp_dir().join(format!("gpmb-gpkg-test-{}", std::process::id()));
         let _ = std::fs::remove_file(&dir);
         gpkg(&table(), &dir).await.unwrap();
         let bytes = std::fs::read(&dir).unwrap();
+        // The spatial index: declared, filled, kept in step by its six triggers.
+        let mut conn = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.display()))
+            .unwrap()
+            .read_only(true)
+            .connect()
+            .await
+            .unwrap();
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        let (declared, indexed, triggers) = (
+            count("SELECT COUNT(*) FROM gpkg_extensions WHERE table_name = 'parcels' AND column_name = 'geom' AND extension_name = 'gpkg_rtree_index'")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap(),
+            count("SELECT COUNT(*) FROM rtree_parcels_geom WHERE minx <= 108.8 AND maxx >= 108.801 AND miny <= 15.3 AND maxy >= 15.301")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap(),
+            count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree_parcels_geom_%'")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap(),
+        );
+        conn.close().await.unwrap();
         let _ = std::fs::remove_file(&dir);
+        assert_eq!((declared, indexed, triggers), (1, 1, 6));
         // application_id at offset 68, big-endian "GPKG".
         assert_eq!(&bytes[68..72], b"GPKG");
         assert_eq!(

@@ -4,17 +4,23 @@ use axum::response::{IntoResponse, Response};
 
 use super::service::{self, Format, What};
 use crate::auth::Principal;
+use crate::dashboard::dto::LangQuery;
 use crate::error::{AppError, AppResult};
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
+use crate::i18n::Lang;
 use crate::state::AppState;
 
 /// Download `parcels`, `households`, `visits` or `grievances` of a project as `csv` or `xlsx`
 /// (Vietnamese headers), parcels also as `geojson` or `gpkg` (OGC GeoPackage, WGS84). Rows
 /// are limited to the caller's area; names, CCCD, phones, addresses and free text about people
-/// are left out for roles that may not read personal data. Every export is audited.
+/// are left out for roles that may not read personal data. Every export is audited. Headers,
+/// sheet names and codes (status, stance, channel…) are words in `?lang=` (`vi`, or `en`);
+/// in XLSX dates are date cells (dd/mm/yyyy), times are in Vietnam time (dd/mm/yyyy hh:mm),
+/// counts `#,##0` and areas `#,##0.00`.
 #[utoipa::path(get, path = "/api/v1/projects/{code}/exports/{file}", tag = "exports",
     params(("code" = String, Path, description = "project code, e.g. HPDQ2"),
-           ("file" = String, Path, description = "what and format, e.g. parcels.gpkg, households.xlsx")),
+           ("file" = String, Path, description = "what and format, e.g. parcels.gpkg, households.xlsx"),
+           LangQuery),
     responses((status = 200, description = "the file, as an attachment"),
               (status = 400, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope),
@@ -24,6 +30,7 @@ pub async fn export(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath((code, file)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<LangQuery>,
 ) -> AppResult<Response> {
     let (what, format) = file.rsplit_once('.').ok_or_else(|| {
         AppError::BadRequest(format!(
@@ -35,7 +42,8 @@ pub async fn export(
     format.check(what)?;
     let conn = &state.db.conn;
     let project = crate::projects::service::visible_project(conn, &principal, &code).await?;
-    let out = service::export(conn, &principal, &project, what, format).await?;
+    let lang = Lang::parse(q.lang.as_deref());
+    let out = service::export(conn, &principal, &project, what, format, lang).await?;
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_string()),

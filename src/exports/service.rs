@@ -2,7 +2,7 @@
 //! (names, CCCD, phone, address, free text about people) only for roles that may read them.
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::sea_query::{
     Alias, Condition, Expr, IntoColumnRef, JoinType, Order, SelectStatement, SimpleExpr,
 };
@@ -124,6 +124,7 @@ pub async fn export(
     project: &projects::Model,
     what: What,
     format: Format,
+    lang: Lang,
 ) -> AppResult<Export> {
     format.check(what)?;
     // A project board (an API token) sees parcels and aggregates, never a household's rows.
@@ -134,7 +135,7 @@ pub async fn export(
         )));
     }
     let personal = who.require(Permission::ReadPersonal).is_ok();
-    let table = table(conn, who, project, what, personal).await?;
+    let table = table(conn, who, project, what, personal, lang).await?;
     let internal = |e: anyhow::Error| AppError::Internal(e.context("writing the export"));
     let bytes = match format {
         Format::Csv => formats::csv(&table).map_err(internal)?,
@@ -189,8 +190,9 @@ pub async fn table(
     project: &projects::Model,
     what: What,
     personal: bool,
+    lang: Lang,
 ) -> AppResult<Table> {
-    let cat = Catalogue::load(Lang::Vi);
+    let cat = Catalogue::load(lang);
     let mut b = Builder {
         cat: &cat,
         personal,
@@ -263,21 +265,28 @@ impl Builder<'_> {
     }
 }
 
-fn date_vi(d: Option<NaiveDate>) -> Cell {
-    d.map_or(Cell::Empty, |d| {
-        Cell::Text(d.format("%d/%m/%Y").to_string())
-    })
+/// A date cell (dd/mm/yyyy in CSV and XLSX).
+fn date(d: Option<NaiveDate>) -> Cell {
+    d.map_or(Cell::Empty, Cell::Date)
 }
 
-/// Vietnam local time (UTC+7), as people read it.
-fn time_vi(t: Option<DateTime<FixedOffset>>) -> Cell {
-    t.map_or(Cell::Empty, |t| {
-        Cell::Text(
-            (t.naive_utc() + Duration::hours(7))
-                .format("%d/%m/%Y %H:%M")
-                .to_string(),
-        )
-    })
+/// A time cell (Vietnam time, UTC+7, in CSV and XLSX).
+fn time(t: Option<DateTime<FixedOffset>>) -> Cell {
+    t.map_or(Cell::Empty, Cell::Time)
+}
+
+/// A JSON list of names (`["Nguyễn Văn A","Trần Thị B"]`) as people write it:
+/// `Nguyễn Văn A, Trần Thị B`; text that is not such a list is kept as it is.
+fn names(raw: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::trim))
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => raw.to_string(),
+    }
 }
 
 fn json_list(raw: &str) -> Vec<serde_json::Value> {
@@ -449,7 +458,7 @@ async fn parcels_table(
     b.col("parent_parcel", ColumnType::Integer);
     b.col("source_crs", ColumnType::Text);
     b.col("version", ColumnType::Integer);
-    b.col("updated_at", ColumnType::Text);
+    b.col("updated_at", ColumnType::DateTime);
     let mut out = Vec::with_capacity(list.len());
     let mut shapes = Vec::with_capacity(list.len());
     for p in list {
@@ -472,7 +481,7 @@ async fn parcels_table(
                 .map_or(Cell::Empty, |i| Cell::Int(i.into())),
             Cell::text(p.source_crs),
             Cell::Int(p.version.into()),
-            Cell::text(p.updated_at.to_rfc3339()),
+            Cell::Time(p.updated_at),
         ]));
         shapes.push(Shape {
             geojson: p.geometry,
@@ -566,12 +575,13 @@ async fn households_table(
     b.personal("address");
     b.col("commune_code", ColumnType::Text);
     b.col("commune_name", ColumnType::Text);
-    b.col("member_count", ColumnType::Integer);
-    b.col("vulnerable", ColumnType::Text);
+    b.col("member_count", ColumnType::Count);
+    // Poor household, ethnic minority… are sensitive personal data (Decree 13/2023).
+    b.personal("vulnerable");
     b.col("parcels", ColumnType::Text);
     b.col("split_from", ColumnType::Text);
     b.col("stance", ColumnType::Text);
-    b.col("last_visit_at", ColumnType::Text);
+    b.col("last_visit_at", ColumnType::DateTime);
     let mut out = Vec::with_capacity(list.len());
     for h in list {
         let vulnerable: Vec<String> = json_list(&h.vulnerable)
@@ -595,7 +605,7 @@ async fn households_table(
             Cell::text(parcels_of.remove(&h.id).unwrap_or_default().join("; ")),
             Cell::opt(h.split_from_code),
             Cell::text(stance),
-            time_vi(h.last_visit_at),
+            time(h.last_visit_at),
         ]));
     }
     Ok(take(b).finish("households", out, Vec::new()))
@@ -702,14 +712,14 @@ async fn visits_table(
     b.personal("head_name");
     b.col("commune_name", ColumnType::Text);
     b.col("working_group", ColumnType::Text);
-    b.col("visited_at", ColumnType::Text);
+    b.col("visited_at", ColumnType::DateTime);
     b.col("kind", ColumnType::Text);
     b.personal("participants");
     b.col("topics", ColumnType::Text);
     b.col("stance", ColumnType::Text);
     b.personal("concerns");
-    b.col("commitments", ColumnType::Integer);
-    b.col("next_visit_on", ColumnType::Text);
+    b.col("commitments", ColumnType::Count);
+    b.col("next_visit_on", ColumnType::Date);
     let mut out = Vec::with_capacity(list.len());
     for v in list {
         let topics: Vec<String> = json_list(&v.topics)
@@ -725,14 +735,14 @@ async fn visits_table(
             Cell::text(v.head_name),
             Cell::text(v.commune_name),
             Cell::text(v.group_name),
-            time_vi(Some(v.visited_at)),
+            Cell::Time(v.visited_at),
             Cell::text(kind),
-            Cell::text(v.participants),
+            Cell::text(names(&v.participants)),
             Cell::text(topics.join("; ")),
             Cell::text(stance),
             Cell::text(v.concerns),
             Cell::Int(v.commitment_count),
-            date_vi(v.next_visit_on),
+            date(v.next_visit_on),
         ]));
     }
     Ok(take(b).finish("visits", out, Vec::new()))
@@ -742,7 +752,7 @@ async fn visits_table(
 struct GrievanceRow {
     id: i32,
     kind: String,
-    /// Kept as text: the demo's grievances arrive by `post`, outside the channel vocabulary.
+    /// Kept as text (a code outside `domain::Channel` from older data is shown as it is).
     channel: String,
     received_on: NaiveDate,
     status: GrievanceStatus,
@@ -805,17 +815,17 @@ async fn grievances_table(
     b.col("id", ColumnType::Integer);
     b.col("grievance_kind", ColumnType::Text);
     b.col("channel", ColumnType::Text);
-    b.col("received_on", ColumnType::Text);
+    b.col("received_on", ColumnType::Date);
     b.personal("household_codes");
     b.personal("holder_names");
     b.personal("content");
     b.col("grievance_status", ColumnType::Text);
     b.col("complex", ColumnType::Text);
     b.col("remote_area", ColumnType::Text);
-    b.col("round", ColumnType::Integer);
-    b.col("accept_by", ColumnType::Text);
-    b.col("resolve_by", ColumnType::Text);
-    b.col("resolved_on", ColumnType::Text);
+    b.col("round", ColumnType::Count);
+    b.col("accept_by", ColumnType::Date);
+    b.col("resolve_by", ColumnType::Date);
+    b.col("resolved_on", ColumnType::Date);
     b.col("document_no", ColumnType::Text);
     b.col("outcome", ColumnType::Text);
     let yes = b.cat.t("data.yes").to_string();
@@ -828,8 +838,8 @@ async fn grievances_table(
         out.push(b.row(vec![
             Cell::Int(g.id.into()),
             Cell::text(b.label("data.grievance_kind", &g.kind)),
-            Cell::text(g.channel),
-            date_vi(Some(g.received_on)),
+            Cell::text(b.label("grievances.channel", &g.channel)),
+            Cell::Date(g.received_on),
             Cell::text(codes.join("; ")),
             Cell::text(names.join("; ")),
             Cell::text(g.content),
@@ -837,9 +847,9 @@ async fn grievances_table(
             Cell::text(if g.complex { &yes } else { &no }.clone()),
             Cell::text(if g.remote_area { &yes } else { &no }.clone()),
             Cell::Int(g.round.into()),
-            date_vi(g.accept_by),
-            date_vi(g.resolve_by),
-            date_vi(g.resolved_on),
+            date(g.accept_by),
+            date(g.resolve_by),
+            date(g.resolved_on),
             Cell::opt(g.document_no),
             Cell::opt(g.outcome),
         ]));

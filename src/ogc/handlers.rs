@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 
@@ -52,7 +52,12 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
 fn check_format(query: &HashMap<String, String>) -> AppResult<()> {
     match query.get("f").map(|f| f.to_ascii_lowercase()) {
         None => Ok(()),
-        Some(f) if matches!(f.as_str(), "json" | "geojson" | JSON | GEOJSON) => Ok(()),
+        Some(f)
+            if matches!(f.as_str(), "json" | "geojson" | JSON | GEOJSON)
+                || f == super::openapi::MEDIA_TYPE =>
+        {
+            Ok(())
+        }
         Some(f) => Err(AppError::BadRequest(format!(
             "format `{f}` is not offered; use f=json"
         ))),
@@ -139,13 +144,26 @@ pub async fn landing(
             "description": "OGC API Features (Part 1 Core, GeoJSON): one collection of parcels per project.",
             "links": [
                 link(format!("{b}/ogc"), "self", JSON, "this document"),
-                link(format!("{b}/api/v1/openapi.json"), "service-desc",
-                     "application/vnd.oai.openapi+json;version=3.0", "the gpmb REST API"),
-                link(format!("{b}/docs/"), "service-doc", "text/html", "API documentation"),
+                link(format!("{b}/ogc/api"), "service-desc", super::openapi::MEDIA_TYPE,
+                     "the OpenAPI 3.0 description of this OGC API"),
                 link(format!("{b}/ogc/conformance"), "conformance", JSON, "conformance classes"),
                 link(format!("{b}/ogc/collections"), "data", JSON, "the collections"),
             ],
         }),
+    ))
+}
+
+/// `GET /ogc/api`: the OpenAPI 3.0 description of `/ogc` (the landing page's `service-desc`).
+#[tracing::instrument(skip_all)]
+pub async fn api(
+    headers: HeaderMap,
+    _principal: Principal,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_params(&query, &[])?;
+    Ok(respond(
+        super::openapi::MEDIA_TYPE,
+        super::openapi::document(&base(&headers)),
     ))
 }
 
@@ -244,19 +262,54 @@ impl ItemsQuery {
             .get("bbox")
             .map(|raw| crate::geo::parse_bbox(raw).map_err(|e| AppError::BadRequest(e.to_string())))
             .transpose()?;
-        // Parcels carry no time: any datetime matches, but it must at least look like one.
+        // Parcels carry no time: any datetime matches, but it must be one.
         if let Some(dt) = query.get("datetime") {
-            if dt.trim().is_empty() {
-                return Err(AppError::BadRequest(
-                    "datetime is empty; give an RFC 3339 instant or interval".into(),
-                ));
-            }
+            check_datetime(dt)?;
         }
         Ok(ItemsQuery {
             limit,
             offset,
             bbox,
         })
+    }
+}
+
+/// One end of a `datetime` interval: an RFC 3339 date-time or a full date, as an instant.
+fn datetime_end(raw: &str) -> Option<DateTime<FixedOffset>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Some(t);
+    }
+    let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc().fixed_offset())
+}
+
+/// `datetime` as OGC API Features Part 1 takes it: an instant (`2021-03-01T08:00:00Z` or
+/// `2021-03-01`) or an interval `start/end` whose open ends are `..` or empty; 400 otherwise.
+fn check_datetime(raw: &str) -> AppResult<()> {
+    let bad = |why: &str| {
+        AppError::BadRequest(format!(
+            "datetime `{raw}` {why}; give an RFC 3339 instant (2021-03-01T08:00:00Z or 2021-03-01) \
+             or an interval start/end with `..` for an open end"
+        ))
+    };
+    let raw = raw.trim();
+    let Some((start, end)) = raw.split_once('/') else {
+        return datetime_end(raw)
+            .map(|_| ())
+            .ok_or_else(|| bad("is not a date or time"));
+    };
+    let end_of = |s: &str| -> AppResult<Option<DateTime<FixedOffset>>> {
+        match s {
+            "" | ".." => Ok(None),
+            s => datetime_end(s)
+                .map(Some)
+                .ok_or_else(|| bad("has an end that is not a date or time")),
+        }
+    };
+    match (end_of(start)?, end_of(end)?) {
+        (None, None) => Err(bad("is open at both ends")),
+        (Some(a), Some(b)) if a > b => Err(bad("ends before it starts")),
+        _ => Ok(()),
     }
 }
 

@@ -440,3 +440,364 @@ async fn cli_exports_every_kind() {
         .await;
     assert_eq!(n, 5);
 }
+
+/// An Excel serial date (days since 1899-12-30, the fraction the time of day) as a date-time.
+fn excel_serial(serial: f64) -> chrono::NaiveDateTime {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    epoch + chrono::Duration::milliseconds((serial * 86_400_000.0).round() as i64)
+}
+
+/// The first sheet of a workbook: header row and the data rows.
+fn sheet(xlsx: &[u8]) -> (Vec<String>, Vec<Vec<calamine::Data>>) {
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(xlsx.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    let mut rows = range.rows();
+    let head = rows
+        .next()
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    (head, rows.map(<[calamine::Data]>::to_vec).collect())
+}
+
+/// `xl/styles.xml` of a workbook: the number formats its cells use.
+fn styles(xlsx: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(Cursor::new(xlsx.to_vec())).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/styles.xml").unwrap(), &mut text).unwrap();
+    text
+}
+
+fn col(head: &[String], name: &str) -> usize {
+    head.iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("{name} in {head:?}"))
+}
+
+#[tokio::test]
+async fn xlsx_holds_date_cells_numbers_and_words_in_the_users_language() {
+    use calamine::{Data, DataType};
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let vn = chrono::FixedOffset::east_opt(7 * 3600).unwrap();
+
+    // Visits: the time a date-time cell in Vietnam time, commitments a number, participants
+    // names joined by ", ", codes as Vietnamese words.
+    let (status, _, xlsx) =
+        download(&app, &leader, "/api/v1/projects/HPDQ2/exports/visits.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    let styles_xml = styles(&xlsx);
+    for code in [
+        r#"formatCode="dd/mm/yyyy""#,
+        r#"formatCode="dd/mm/yyyy hh:mm""#,
+        r##"formatCode="#,##0""##,
+    ] {
+        assert!(styles_xml.contains(code), "{code} in {styles_xml}");
+    }
+    let (head, rows) = sheet(&xlsx);
+    let api: std::collections::HashMap<i64, serde_json::Value> = app
+        .all_pages(&leader, "/api/v1/visits?limit=500")
+        .await
+        .into_iter()
+        .map(|v| (v["id"].as_i64().unwrap(), v))
+        .collect();
+    assert_eq!(rows.len(), api.len());
+    let (id, at, count, who, kind, next) = (
+        col(&head, "ID"),
+        col(&head, "Thời gian"),
+        col(&head, "Số cam kết"),
+        col(&head, "Thành phần tham dự"),
+        col(&head, "Hình thức"),
+        col(&head, "Hẹn lần sau"),
+    );
+    let mut with_people = 0;
+    let mut with_next = 0;
+    for row in &rows {
+        let visit = &api[&(row[id].as_f64().unwrap() as i64)];
+        let Data::DateTime(cell) = &row[at] else {
+            panic!("visited_at is a date cell, not {:?}", row[at]);
+        };
+        let expected = chrono::DateTime::parse_from_rfc3339(visit["visited_at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&vn)
+            .naive_local();
+        let got = excel_serial(cell.as_f64());
+        assert!(
+            (got - expected).num_seconds().abs() < 1,
+            "{got} vs {expected}"
+        );
+        assert!(
+            matches!(row[count], Data::Float(_) | Data::Int(_)),
+            "{:?}",
+            row[count]
+        );
+        let people: Vec<&str> = visit["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        if !people.is_empty() {
+            with_people += 1;
+            assert_eq!(row[who].to_string(), people.join(", "));
+        }
+        assert!(!row[who].to_string().contains('['), "{:?}", row[who]);
+        assert!(
+            !["home_visit", "group_meeting", "dialogue", "phone"]
+                .contains(&row[kind].to_string().as_str()),
+            "{:?}",
+            row[kind]
+        );
+        if !visit["next_visit_on"].is_null() {
+            with_next += 1;
+            let Data::DateTime(d) = &row[next] else {
+                panic!("next_visit_on is a date cell, not {:?}", row[next]);
+            };
+            assert_eq!(
+                excel_serial(d.as_f64()).date().to_string(),
+                visit["next_visit_on"].as_str().unwrap()
+            );
+        }
+    }
+    assert!(
+        with_people > 0 && with_next > 0,
+        "{with_people} {with_next}"
+    );
+
+    // Grievances in English: headers and channels in words, dates as date cells.
+    let codes = [
+        "direct",
+        "mail",
+        "citizen_reception",
+        "meeting",
+        "phone",
+        "online",
+        "forwarded",
+    ];
+    let (status, _, xlsx) = download(
+        &app,
+        &leader,
+        "/api/v1/projects/HPDQ2/exports/grievances.xlsx?lang=en",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (head, rows) = sheet(&xlsx);
+    assert!(!rows.is_empty());
+    let (channel, received) = (col(&head, "Channel"), col(&head, "Received on"));
+    for row in &rows {
+        let c = row[channel].to_string();
+        assert!(!c.is_empty() && !codes.contains(&c.as_str()), "{c}");
+        assert!(row[received].is_datetime(), "{:?}", row[received]);
+    }
+    let (_, _, xlsx) = download(
+        &app,
+        &leader,
+        "/api/v1/projects/HPDQ2/exports/grievances.xlsx",
+    )
+    .await;
+    let (head_vi, rows_vi) = sheet(&xlsx);
+    let channel_vi = col(&head_vi, "Hình thức tiếp nhận");
+    assert_ne!(
+        rows_vi[0][channel_vi].to_string(),
+        rows[0][channel].to_string(),
+        "the words follow the language"
+    );
+
+    // Households: members a count; parcels: areas numbers, updated_at a date-time cell.
+    let (_, _, xlsx) = download(
+        &app,
+        &leader,
+        "/api/v1/projects/HPDQ2/exports/households.xlsx",
+    )
+    .await;
+    let (head, rows) = sheet(&xlsx);
+    let members = col(&head, "Số nhân khẩu");
+    assert!(rows
+        .iter()
+        .all(|r| matches!(r[members], Data::Float(_) | Data::Int(_))));
+    let (_, _, xlsx) = download(&app, &leader, "/api/v1/projects/HPDQ2/exports/parcels.xlsx").await;
+    let styles_xml = styles(&xlsx);
+    assert!(
+        styles_xml.contains(r##"formatCode="#,##0.00""##),
+        "{styles_xml}"
+    );
+    let (head, rows) = sheet(&xlsx);
+    let (area, updated) = (col(&head, "Diện tích (m²)"), col(&head, "Cập nhật lúc"));
+    assert!(rows.iter().all(|r| matches!(r[area], Data::Float(_))));
+    assert!(rows.iter().all(|r| r[updated].is_datetime()));
+}
+
+#[tokio::test]
+async fn geopackage_has_a_spatial_index_and_a_datetime_column() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let parcels = project_parcels(&app).await;
+    let (status, _, gpkg) =
+        download(&app, &leader, "/api/v1/projects/HPDQ2/exports/parcels.gpkg").await;
+    assert_eq!(status, StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parcels.gpkg");
+    std::fs::write(&path, &gpkg).unwrap();
+    let Some(ogr) = ogrinfo() else { return };
+    let (_, text) = ogr_summary(ogr, &path);
+    assert!(text.contains("updated_at: DateTime"), "{text}");
+    let sql = |q: &str| {
+        let out = Command::new(ogr)
+            .args(["-ro", "-q"])
+            .arg(&path)
+            .args(["-sql", q])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let has = sql("SELECT HasSpatialIndex('parcels', 'geom')");
+    assert!(has.contains("HasSpatialIndex (Integer) = 1"), "{has}");
+    let indexed = sql("SELECT COUNT(*) FROM rtree_parcels_geom");
+    assert!(
+        indexed.contains(&format!("(Integer) = {parcels}")),
+        "every parcel in the index: {indexed}"
+    );
+    // GDAL's own GeoPackage validator, where it is installed (python3-gdal).
+    let validator = [
+        "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py",
+        "/usr/share/doc/python3-gdal/examples/validate_gpkg.py",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists());
+    if let Some(validator) = validator {
+        let out = Command::new("/usr/bin/python3")
+            .args([validator, "--warning-as-error"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "validate_gpkg.py: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        eprintln!("validate_gpkg.py not found (Debian python3-gdal): skipping it");
+    }
+}
+
+#[tokio::test]
+async fn a_project_boards_token_exports_no_personal_data_in_any_format() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let (_, token) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "board")
+        .await
+        .unwrap();
+    let board = reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {token}").parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    // What the leader's export shows of people: names, CCCD numbers and the vulnerable flags.
+    let (_, _, full) = download(
+        &app,
+        &leader,
+        "/api/v1/projects/HPDQ2/exports/households.csv",
+    )
+    .await;
+    let (head, rows) = csv_rows(&full);
+    let mut personal: Vec<String> = Vec::new();
+    for name in ["Họ và tên chủ hộ", "Số CCCD", "Số điện thoại"] {
+        let c = head.iter().position(|h| h == name).unwrap();
+        personal.extend(rows.iter().map(|r| r[c].clone()).filter(|v| v.len() > 3));
+    }
+    let vulnerable = head
+        .iter()
+        .position(|h| h == "Đối tượng chính sách")
+        .unwrap();
+    let flags: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            r[vulnerable]
+                .split("; ")
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|f| !f.is_empty())
+        .collect();
+    assert!(!flags.is_empty() && !personal.is_empty());
+
+    for what in ["parcels", "households", "visits", "grievances"] {
+        for format in ["csv", "xlsx", "geojson", "gpkg"] {
+            let file = format!("{what}.{format}");
+            let (status, _, body) = download(
+                &app,
+                &board,
+                &format!("/api/v1/projects/HPDQ2/exports/{file}"),
+            )
+            .await;
+            if what == "parcels" {
+                assert_eq!(status, StatusCode::OK, "{file}");
+            } else {
+                assert!(
+                    matches!(
+                        status,
+                        StatusCode::FORBIDDEN | StatusCode::UNPROCESSABLE_ENTITY
+                    ),
+                    "{file}: {status}"
+                );
+            }
+            // Every text the file holds, unpacked where it is zipped.
+            let text = if format == "xlsx" && status == StatusCode::OK {
+                let (h, rows) = sheet(&body);
+                let mut all = h.join("\n");
+                for r in rows {
+                    all.extend(r.iter().map(|c| format!("\n{c}")));
+                }
+                all
+            } else {
+                String::from_utf8_lossy(&body).to_string()
+            };
+            for p in personal.iter().chain(&flags) {
+                assert!(!text.contains(p.as_str()), "{file} holds {p}");
+            }
+            for header in ["Họ và tên chủ hộ", "Số CCCD", "Mã hộ", "holder_names"] {
+                assert!(!text.contains(header), "{file} has the column {header}");
+            }
+        }
+    }
+
+    // And the table itself leaves the vulnerable flags out whenever personal data is not
+    // allowed, whatever the rows.
+    let project = gpmb::projects::service::visible_project(
+        &app.db.conn,
+        &gpmb::auth::Principal::cli(),
+        "HPDQ2",
+    )
+    .await
+    .unwrap();
+    let t = gpmb::exports::service::table(
+        &app.db.conn,
+        &gpmb::auth::Principal::cli(),
+        &project,
+        gpmb::exports::service::What::Households,
+        false,
+        gpmb::i18n::Lang::Vi,
+    )
+    .await
+    .unwrap();
+    let keys: Vec<&str> = t.columns.iter().map(|c| c.key).collect();
+    for key in ["head_name", "id_number", "phone", "address", "vulnerable"] {
+        assert!(!keys.contains(&key), "{key} in {keys:?}");
+    }
+}

@@ -14,6 +14,7 @@
 mod alerts;
 mod auth;
 mod backup;
+mod basic_auth;
 mod bulk_stages;
 mod cases;
 mod cli;

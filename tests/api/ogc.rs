@@ -124,6 +124,171 @@ async fn ogrinfo_reads_the_parcels_with_a_token() {
     // Without credentials GDAL gets 401 and fails.
     let (ok, _) = ogrinfo(&["-ro", "-so", "-al", &source]).await;
     assert!(!ok);
+
+    // As QGIS does it: HTTP Basic, any user name, the token as the password — sent at once
+    // (BASIC), or only after the server's challenge (ANY: curl asks first, reads
+    // `WWW-Authenticate: Basic`, then answers it).
+    let userpwd = format!("qgis:{token}");
+    for scheme in ["BASIC", "ANY"] {
+        let (ok, text) = ogrinfo(&[
+            "--config",
+            "GDAL_HTTP_AUTH",
+            scheme,
+            "--config",
+            "GDAL_HTTP_USERPWD",
+            &userpwd,
+            "-ro",
+            "-so",
+            "-al",
+            &source,
+        ])
+        .await;
+        assert!(ok, "{scheme}: {text}");
+        assert!(
+            text.contains(&format!("Feature Count: {expected}")),
+            "{scheme}: {text}"
+        );
+    }
+    let (ok, _) = ogrinfo(&[
+        "--config",
+        "GDAL_HTTP_AUTH",
+        "BASIC",
+        "--config",
+        "GDAL_HTTP_USERPWD",
+        "qgis:gpmb_wrong",
+        "-ro",
+        "-so",
+        "-al",
+        &source,
+    ])
+    .await;
+    assert!(!ok, "a wrong password reads nothing");
+}
+
+#[tokio::test]
+async fn service_desc_is_an_openapi_3_description_of_ogc() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let (_, _, landing) = get(&leader, &app.url("/ogc")).await;
+    let desc = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "service-desc")
+        .unwrap()
+        .clone();
+    let media = "application/vnd.oai.openapi+json;version=3.0";
+    assert_eq!(desc["type"], media);
+    let href = desc["href"].as_str().unwrap();
+    assert_eq!(href, app.url("/ogc/api"));
+    let (status, ct, doc) = get(&leader, href).await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert_eq!(ct, media, "served as the type the link announces");
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.0."),
+        "{doc}"
+    );
+    let server = doc["servers"][0]["url"].as_str().unwrap();
+    assert_eq!(server, app.url("/ogc"));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/",
+        "/conformance",
+        "/collections",
+        "/collections/{collectionId}",
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/items/{featureId}",
+    ] {
+        assert!(paths.contains_key(p), "{p} in {paths:?}");
+    }
+    assert!(
+        !paths.keys().any(|p| p.starts_with("/api/v1")),
+        "describes /ogc, not the REST API"
+    );
+    // Every path it names answers (with the demo collection as the id).
+    let base = app.url("/ogc");
+    let feature = first_feature_id(&app, &leader).await;
+    for p in paths.keys() {
+        let url = format!(
+            "{base}{}",
+            p.replace("{collectionId}", COLLECTION)
+                .replace("{featureId}", &feature)
+        );
+        let (status, _, body) = get(&leader, &url).await;
+        assert_eq!(status, StatusCode::OK, "{url}: {body}");
+    }
+    // The limits GDAL sizes its pages by are the ones the server applies.
+    let limit = doc["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()
+        .clone();
+    assert_eq!(limit["in"], "query");
+    assert_eq!(limit["schema"]["maximum"], 10_000);
+    assert_eq!(limit["schema"]["default"], 100);
+}
+
+async fn first_feature_id(app: &TestApp, client: &Client) -> String {
+    let (_, _, page) = get(
+        client,
+        &app.url(&format!("/ogc/collections/{COLLECTION}/items?limit=1")),
+    )
+    .await;
+    page["features"][0]["id"]
+        .to_string()
+        .trim_matches('"')
+        .to_string()
+}
+
+#[tokio::test]
+async fn datetime_is_an_instant_or_an_interval_else_400() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let items = |dt: &str| {
+        app.url(&format!(
+            "/ogc/collections/{COLLECTION}/items?limit=1&datetime={}",
+            dt.replace('+', "%2B")
+        ))
+    };
+    for good in [
+        "2021-03-01T08:00:00Z",
+        "2021-03-01T15:00:00+07:00",
+        "2021-03-01",
+        "2021-03-01T00:00:00Z/2021-04-01T00:00:00Z",
+        "2021-03-01/..",
+        "../2021-03-01",
+        "/2021-03-01",
+        "2021-03-01/",
+    ] {
+        let (status, _, body) = get(&leader, &items(good)).await;
+        assert_eq!(status, StatusCode::OK, "{good}: {body}");
+        assert_eq!(body["numberReturned"], 1, "parcels carry no time: {good}");
+    }
+    for bad in [
+        "garbage",
+        "",
+        "2021-13-01",
+        "2021-02-30T00:00:00Z",
+        "01/03/2021",
+        "2021-03-01T08:00:00",
+        "../..",
+        "/",
+        "2021-04-01/2021-03-01",
+        "2021-03-01/garbage",
+        "2021-03-01/2021-03-02/2021-03-03",
+    ] {
+        let (status, _, body) = get(&leader, &items(bad)).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("datetime"),
+            "{bad}: {body}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -27,9 +27,9 @@ test('leader exports data and opens a quarter\'s report from /data', async () =>
   assert.equal(await page.textContent('h1'), 'Quản lý dữ liệu');
   assert.equal(await page.locator('#import').count(), 1, 'the import section is there for data-import.js');
 
-  // Export links carry the project and format; a click downloads the file.
+  // Export links carry the project, format and the page's language; a click downloads the file.
   const gpkg = page.locator('#export-rows a[data-what=parcels][data-format=gpkg]');
-  assert.equal(await gpkg.getAttribute('href'), '/api/v1/projects/HPDQ2/exports/parcels.gpkg');
+  assert.equal(await gpkg.getAttribute('href'), '/api/v1/projects/HPDQ2/exports/parcels.gpkg?lang=vi');
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.click('#export-rows a[data-what=households][data-format=csv]'),

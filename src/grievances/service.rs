@@ -131,22 +131,32 @@ fn select_rows(scope: &Scope) -> SelectStatement {
     stmt
 }
 
-/// The signers of the grievances (inside the scope), by grievance.
+/// The signers of the grievances, by grievance: those inside the scope, and how many others.
+#[derive(Debug, Default)]
+struct Signers {
+    shown: Vec<GrievanceHouseholdDto>,
+    outside: i32,
+}
+
 async fn households_of(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     ids: &[i32],
-) -> AppResult<HashMap<i32, Vec<GrievanceHouseholdDto>>> {
-    let mut out: HashMap<i32, Vec<GrievanceHouseholdDto>> = HashMap::new();
+) -> AppResult<HashMap<i32, Signers>> {
+    let mut out: HashMap<i32, Signers> = HashMap::new();
     for s in scoped::grievance_signers(conn, scope, ids).await? {
-        out.entry(s.grievance_id)
-            .or_default()
-            .push(GrievanceHouseholdDto {
-                household_id: s.household_id,
-                code: s.code,
-                head_name: s.head_name,
-                parcel_id: s.parcel_id,
-            });
+        let entry = out.entry(s.grievance_id).or_default();
+        match (s.household_id, s.code, s.head_name) {
+            (Some(household_id), Some(code), Some(head_name)) => {
+                entry.shown.push(GrievanceHouseholdDto {
+                    household_id,
+                    code,
+                    head_name,
+                    parcel_id: s.parcel_id,
+                });
+            }
+            _ => entry.outside += 1,
+        }
     }
     Ok(out)
 }
@@ -182,7 +192,7 @@ fn next_deadline(r: &Row, petition_days: i64, today: NaiveDate) -> Option<DueDto
 
 fn to_dto(
     r: Row,
-    households: Vec<GrievanceHouseholdDto>,
+    signers: Signers,
     petition_days: i64,
     today: NaiveDate,
 ) -> GrievanceDto {
@@ -211,7 +221,8 @@ fn to_dto(
         round: r.round,
         parent_id: r.parent_id,
         signers: r.signers,
-        households,
+        households: signers.shown,
+        households_outside: signers.outside,
         accepted_on: r.accepted_on,
         accept_by: r.accept_by,
         notify_by: r.notify_by,

@@ -190,12 +190,7 @@ fn next_deadline(r: &Row, petition_days: i64, today: NaiveDate) -> Option<DueDto
     }
 }
 
-fn to_dto(
-    r: Row,
-    signers: Signers,
-    petition_days: i64,
-    today: NaiveDate,
-) -> GrievanceDto {
+fn to_dto(r: Row, signers: Signers, petition_days: i64, today: NaiveDate) -> GrievanceDto {
     let next_deadline = next_deadline(&r, petition_days, today);
     let appeal_by = match (r.kind, r.round, r.status, r.resolve_by) {
         (GrievanceKind::Complaint, 1, GrievanceStatus::Resolved, Some(rb)) => {

@@ -45,8 +45,11 @@ pub async fn grievance_signers(
         .column((h.clone(), H::Code))
         .column((h.clone(), H::HeadName))
         .expr_as(
-            Expr::case(Expr::col((h.clone(), H::Id)).is_not_null(), Expr::col((gh.clone(), Gh::ParcelId)))
-                .finally(Expr::val(Option::<i32>::None)),
+            Expr::case(
+                Expr::col((h.clone(), H::Id)).is_not_null(),
+                Expr::col((gh.clone(), Gh::ParcelId)),
+            )
+            .finally(Expr::val(Option::<i32>::None)),
             Alias::new("parcel_id"),
         )
         .from_as(tables::grievance_households::Entity, gh.clone())

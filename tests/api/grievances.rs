@@ -737,9 +737,15 @@ async fn a_grievance_across_two_areas_shows_and_lets_write_only_what_the_scope_a
 
     // Neither member may act on it: 404 like an unknown grievance, and nothing changes.
     for (who, action) in [
-        (&member_a, json!({"action": "assign", "assignee": "member_a"})),
+        (
+            &member_a,
+            json!({"action": "assign", "assignee": "member_a"}),
+        ),
         (&member_a, json!({"action": "accept"})),
-        (&member_b, json!({"action": "resolve", "outcome": "Đã trả lời"})),
+        (
+            &member_b,
+            json!({"action": "resolve", "outcome": "Đã trả lời"}),
+        ),
         (&member_b, json!({"action": "withdraw"})),
     ] {
         let (status, err) = act(&app, who, &g["id"], action).await;

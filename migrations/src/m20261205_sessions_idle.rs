@@ -19,7 +19,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(name("sessions"))
-                    .add_column(&mut ts_null("last_seen_at"))
+                    .add_column(ts_null("last_seen_at"))
                     .to_owned(),
             )
             .await?;

@@ -190,6 +190,8 @@ async function start(me) {
 
   function actions(g) {
     if (!canWrite) return [];
+    // Signed also outside the caller's area: only someone covering every signer may act.
+    if (g.households_outside > 0) return [h('p', { className: 'g-muted', textContent: t('grievances.detail.outside_no_write') })];
     const out = [];
     const open = g.status === 'received' || g.status === 'accepted';
     if (open) {

@@ -789,3 +789,27 @@ async fn the_cli_disables_enables_resets_and_revokes() {
             >= 3
     );
 }
+
+/// The sessions migration (last_seen_at and its indexes) goes down and up again on both
+/// databases.
+#[tokio::test]
+async fn the_sessions_idle_migration_goes_down_and_up_again() {
+    use migration::MigratorTrait;
+    let app = TestApp::spawn_with(0).await;
+    // Down to just before it (and any later ones), then up again.
+    let all = migration::Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == "m20261205_sessions_idle")
+        .unwrap();
+    let steps = u32::try_from(all.len() - at).unwrap();
+    migration::Migrator::down(&app.db.conn, Some(steps))
+        .await
+        .unwrap();
+    migration::Migrator::up(&app.db.conn, None).await.unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions WHERE last_seen_at IS NULL")
+            .await,
+        0
+    );
+}

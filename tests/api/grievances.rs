@@ -728,6 +728,16 @@ async fn a_grievance_across_two_areas_shows_and_lets_write_only_what_the_scope_a
     let mine = listed.iter().find(|x| x["id"] == g["id"]).unwrap();
     assert_eq!(mine["households_outside"], 1);
     assert!(!mine.to_string().contains(&b_code));
+    // The grievances export leaves the other area's signer out as well.
+    let csv = member_a
+        .get(app.url("/api/v1/projects/HPDQ2/exports/grievances.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains("Kiến nghị chung của hai xã"), "{csv}");
+    assert!(!csv.contains(&b_code) && !csv.contains(&b_name), "{csv}");
     // …and member_b the mirror image.
     let (_, theirs) = app
         .get_json(&member_b, &format!("/api/v1/grievances/{}", g["id"]))

@@ -235,6 +235,7 @@ fn to_dto(r: Row, signers: Signers, petition_days: i64, today: NaiveDate) -> Gri
 /// Adds the list's filters (`?project=`, `?status=`, `?kind=`, `?household=`) to `stmt`.
 async fn filter_list(
     conn: &impl ConnectionTrait,
+    scope: &Scope,
     stmt: &mut SelectStatement,
     q: &GrievanceQuery,
 ) -> AppResult<()> {
@@ -270,7 +271,13 @@ async fn filter_list(
         stmt.and_where(col(G::Kind).eq(kind.as_str()));
     }
     if let Some(h) = q.household {
-        stmt.cond_where(scoped::grievance_signed_by(G_ALIAS, h));
+        // A household outside the scope filters like an unknown one (nothing), so the list
+        // never tells which of the caller's grievances it co-signed.
+        if scoped::household(conn, scope, h).await.is_ok() {
+            stmt.cond_where(scoped::grievance_signed_by(G_ALIAS, h));
+        } else {
+            stmt.and_where(Expr::val(1).eq(0));
+        }
     }
     match q
         .assignee
@@ -294,9 +301,13 @@ async fn filter_list(
             stmt.and_where(col(G::AssigneeId).eq(id.unwrap_or(-1)));
         }
     }
-    if let Some(communes) =
+    if let Some(mut communes) =
         crate::admin_units::filter::commune_filter(conn, q.commune_id, None).await?
     {
+        // Only the communes inside the scope count: signers elsewhere are not the caller's.
+        if let Some(mine) = scope.commune_ids() {
+            communes.retain(|c| mine.contains(c));
+        }
         stmt.cond_where(scoped::grievance_signed_in(G_ALIAS, &communes));
     }
     Ok(())
@@ -330,7 +341,7 @@ pub async fn list(
 ) -> AppResult<Page<GrievanceDto>> {
     let sort = parse_sort(q.sort.as_deref())?;
     let mut stmt = select_rows(scope);
-    filter_list(conn, &mut stmt, q).await?;
+    filter_list(conn, scope, &mut stmt, q).await?;
     let page = if sort == Sort::Deadline {
         by_deadline(conn, stmt, q).await?
     } else {

@@ -728,6 +728,23 @@ async fn a_grievance_across_two_areas_shows_and_lets_write_only_what_the_scope_a
     let mine = listed.iter().find(|x| x["id"] == g["id"]).unwrap();
     assert_eq!(mine["households_outside"], 1);
     assert!(!mine.to_string().contains(&b_code));
+    // Filtering by the other area's household or commune finds nothing, as for unknown ones:
+    // the list does not tell which of her grievances they co-signed.
+    let b_commune = app
+        .count(&format!(
+            "SELECT CAST(commune_id AS BIGINT) FROM households WHERE id = {hb}"
+        ))
+        .await;
+    for filter in [format!("household={hb}"), format!("commune_id={b_commune}")] {
+        let found = app
+            .all_pages(&member_a, &format!("/api/v1/grievances?{filter}"))
+            .await;
+        assert!(found.iter().all(|x| x["id"] != g["id"]), "{filter}");
+        let admins = app
+            .all_pages(&admin, &format!("/api/v1/grievances?{filter}"))
+            .await;
+        assert!(admins.iter().any(|x| x["id"] == g["id"]), "{filter}");
+    }
     // The grievances export leaves the other area's signer out as well.
     let csv = member_a
         .get(app.url("/api/v1/projects/HPDQ2/exports/grievances.csv"))

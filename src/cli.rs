@@ -101,6 +101,19 @@ pub enum UserCommand {
         #[arg(long, default_value = "")]
         display_name: String,
     },
+    /// Disable a user: they cannot log in and every session of theirs ends at once.
+    Disable { username: String },
+    /// Enable a disabled user again.
+    Enable { username: String },
+    /// Set a new password (at least 12 characters, from --password or GPMB_PASSWORD); every
+    /// session of the user ends.
+    Password {
+        username: String,
+        #[arg(long, env = "GPMB_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// End every session of a user (a lost phone), changing nothing else.
+    EndSessions { username: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,6 +127,8 @@ pub enum TokenCommand {
         #[arg(long, default_value = "project board")]
         name: String,
     },
+    /// Revoke an API token at once (by the id `token create` printed).
+    Revoke { id: i32 },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -216,28 +231,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _ = std::io::stdout().flush();
             app::serve(listener, state, app::shutdown_signal()).await?;
         }
-        Command::User {
-            command:
+        Command::User { command } => {
+            let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
+            let said = match command {
                 UserCommand::Create {
                     username,
                     role,
                     password,
                     display_name,
-                },
+                } => {
+                    let user = auth::service::create_user(
+                        &db.conn,
+                        &username,
+                        &password,
+                        role,
+                        &display_name,
+                    )
+                    .await?;
+                    crate::audit::record_system(
+                        &db.conn,
+                        "create",
+                        "user",
+                        Some(user.id.to_string()),
+                        serde_json::json!({"username": user.username, "role": user.role}),
+                    )
+                    .await?;
+                    format!("created user {} ({})", user.username, user.role)
+                }
+                UserCommand::Disable { username } => {
+                    crate::users::cli::set_disabled(&db.conn, &username, true).await?
+                }
+                UserCommand::Enable { username } => {
+                    crate::users::cli::set_disabled(&db.conn, &username, false).await?
+                }
+                UserCommand::Password { username, password } => {
+                    crate::users::cli::set_password(&db.conn, &username, &password).await?
+                }
+                UserCommand::EndSessions { username } => {
+                    crate::users::cli::end_all_sessions(&db.conn, &username).await?
+                }
+            };
+            println!("{said}");
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { id },
         } => {
             let db = db::open(&settings.database_url, settings.sqlite_sync).await?;
-            let user =
-                auth::service::create_user(&db.conn, &username, &password, role, &display_name)
-                    .await?;
-            crate::audit::record_system(
-                &db.conn,
-                "create",
-                "user",
-                Some(user.id.to_string()),
-                serde_json::json!({"username": user.username, "role": user.role}),
-            )
-            .await?;
-            println!("created user {} ({})", user.username, user.role);
+            println!("{}", crate::users::cli::revoke_token(&db.conn, id).await?);
         }
         Command::Token {
             command:

@@ -20,6 +20,14 @@ pub struct Settings {
     /// How long a login session lasts, in hours.
     #[arg(long, env = "GPMB_SESSION_HOURS", default_value_t = 12, global = true)]
     pub session_hours: i64,
+    /// A session unused for this many minutes ends (beside the absolute `session_hours`).
+    #[arg(
+        long,
+        env = "GPMB_SESSION_IDLE_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub session_idle_minutes: i64,
     /// Largest request body accepted, in bytes (larger ones get 413).
     #[arg(long, env = "GPMB_BODY_LIMIT", default_value_t = 2 * 1024 * 1024, global = true)]
     pub body_limit: usize,

@@ -120,7 +120,9 @@ async function start(me) {
     const kind = h('td', { textContent: t(`grievances.kind.${g.kind}`) });
     if (g.round === 2) kind.append(h('br'), h('small', { textContent: t('grievances.round2') }));
     tr.append(kind);
-    tr.append(h('td', { className: 'g-households', textContent: g.households.map((x) => `${x.code} ${x.head_name}`).join('; ') }));
+    const signers = g.households.map((x) => `${x.code} ${x.head_name}`);
+    if (g.households_outside > 0) signers.push(t('grievances.detail.outside', { n: g.households_outside }));
+    tr.append(h('td', { className: 'g-households', textContent: signers.join('; ') }));
     tr.append(h('td', { textContent: fmtDate(g.received_on) }));
     tr.append(h('td', {}, statusBadge(g)));
     const due = h('td', { className: 'g-due' });
@@ -188,6 +190,8 @@ async function start(me) {
 
   function actions(g) {
     if (!canWrite) return [];
+    // Signed also outside the caller's area: only someone covering every signer may act.
+    if (g.households_outside > 0) return [h('p', { className: 'g-muted', textContent: t('grievances.detail.outside_no_write') })];
     const out = [];
     const open = g.status === 'received' || g.status === 'accepted';
     if (open) {
@@ -248,6 +252,7 @@ async function start(me) {
       if (me.user.role !== 'member') li.append(h('a', { href: `/households/${x.household_id}`, textContent: t('grievances.detail.case_file') }));
       return li;
     }));
+    if (g.households_outside > 0) households.append(h('li', { className: 'g-muted', textContent: t('grievances.detail.outside', { n: g.households_outside }) }));
     const flags = [g.complex && t('grievances.form.complex'), g.especially_complex && t('grievances.form.especially_complex'),
       g.remote_area && t('grievances.form.remote_area')].filter(Boolean).join('; ');
     const deadlines = dl([

@@ -30,6 +30,7 @@ mod m20261204_people_access;
 mod m20261204_projects_version;
 mod m20261204_reports_settings;
 mod m20261205_parcel_retirement;
+mod m20261205_sessions_idle;
 mod util;
 
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_casefile_household_revisions::Migration),
             Box::new(m20261204_reports_settings::Migration),
             Box::new(m20261205_parcel_retirement::Migration),
+            Box::new(m20261205_sessions_idle::Migration),
         ]
     }
 }

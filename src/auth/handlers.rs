@@ -53,7 +53,7 @@ pub async fn login(
         addr,
         &req.username,
         &req.password,
-        state.settings.session_hours,
+        service::SessionLifetime::of(&state.settings),
     )
     .await?;
     let cookie = format!(
@@ -92,6 +92,71 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<
     }
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 12 characters.
+    pub new_password: String,
+}
+
+/// Change one's own password: the current one is checked, the new one needs 12 characters.
+/// Every other session of the user ends; this one stays. A wrong current password is 422 on
+/// `current_password` and counts toward the login throttle (429 once locked).
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope),
+        (status = 403, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope),
+        (status = 429, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(user = %principal.username))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    principal: Principal,
+    super::throttle::ClientAddr(addr): super::throttle::ClientAddr,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> AppResult<StatusCode> {
+    let Some(user_id) = principal.user_id.filter(|_| principal.token.is_none()) else {
+        return Err(AppError::Forbidden(
+            "an API token has no password; log in as a person".into(),
+        ));
+    };
+    let keep = jar
+        .get(SESSION_COOKIE)
+        .map(|c| super::password::secret_hash(c.value()));
+    let tx = state.db.write().await?;
+    let ended = match service::change_own_password(
+        &*tx,
+        &state.login_throttle,
+        addr,
+        user_id,
+        &body.current_password,
+        &body.new_password,
+        keep.as_deref(),
+    )
+    .await
+    {
+        Ok(n) => n,
+        Err(e) => {
+            // The failed attempt's audit row is kept.
+            tx.commit().await?;
+            return Err(e);
+        }
+    };
+    crate::audit::record(
+        &*tx,
+        &principal,
+        "change_password",
+        "user",
+        Some(user_id.to_string()),
+        serde_json::json!({"username": principal.username, "sessions_ended": ended}),
+    )
+    .await?;
+    tx.commit().await?;
+    // The other sessions' cached credentials go at once; this one is looked up afresh.
+    state.auth_cache.forget_user(user_id);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Who am I.

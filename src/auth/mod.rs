@@ -182,6 +182,29 @@ async fn note_token_use(state: &AppState, token_id: i32) {
     }
 }
 
+/// The user of a session, if it is live; restarts its inactivity clock (at most one write a
+/// minute; a failure to write is logged, never the caller's problem).
+async fn session_principal(state: &AppState, key: &str) -> AppResult<Option<Principal>> {
+    let idle = service::SessionLifetime::of(&state.settings).idle;
+    let Some((principal, touch)) =
+        service::principal_for_session(&state.db.conn, key, idle).await?
+    else {
+        return Ok(None);
+    };
+    if let Some(session_id) = touch {
+        let written = async {
+            let tx = state.db.write().await?;
+            service::touch_session(&*tx, session_id).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, session_id, "could not record the session's last use");
+        }
+    }
+    Ok(Some(principal))
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
@@ -213,7 +236,7 @@ impl FromRequestParts<AppState> for Principal {
         let principal = if is_token {
             service::principal_for_token(&state.db.conn, &key).await?
         } else {
-            service::principal_for_session(&state.db.conn, &key).await?
+            session_principal(state, &key).await?
         };
         let principal = principal.ok_or_else(|| {
             AppError::Unauthorized(if is_token {
@@ -239,4 +262,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(LOGIN_BODY_LIMIT))
         .routes(routes!(handlers::logout))
         .routes(routes!(handlers::me))
+        .routes(routes!(handlers::change_password))
 }

@@ -39,11 +39,18 @@ pub async fn principal_for_user(
     }))
 }
 
+/// How often a session's `last_seen_at` is written at most.
+const SEEN_EVERY: Duration = Duration::minutes(1);
+
+/// A session's user, if the session has neither expired (`expires_at`) nor been left unused
+/// for longer than `idle`; an ended session is deleted on the way. The second value is the
+/// session's id when its `last_seen_at` is due to be written (`touch_session`).
 #[tracing::instrument(skip_all)]
 pub async fn principal_for_session(
     conn: &impl ConnectionTrait,
     hash: &str,
-) -> Result<Option<Principal>, DbErr> {
+    idle: Duration,
+) -> Result<Option<(Principal, Option<i32>)>, DbErr> {
     let Some(session) = sessions::Entity::find()
         .filter(sessions::Column::TokenHash.eq(hash))
         .one(conn)
@@ -51,13 +58,57 @@ pub async fn principal_for_session(
     else {
         return Ok(None);
     };
-    if session.expires_at < Utc::now().fixed_offset() {
+    let now = Utc::now().fixed_offset();
+    let seen = session.last_seen_at.unwrap_or(session.created_at);
+    if session.expires_at < now || seen + idle < now {
+        sessions::Entity::delete_by_id(session.id)
+            .exec(conn)
+            .await?;
         return Ok(None);
     }
+    let touch = (seen + SEEN_EVERY < now).then_some(session.id);
     match users::Entity::find_by_id(session.user_id).one(conn).await? {
-        Some(user) if !user.disabled => principal_for_user(conn, &user).await,
+        Some(user) if !user.disabled => {
+            Ok(principal_for_user(conn, &user).await?.map(|p| (p, touch)))
+        }
         _ => Ok(None),
     }
+}
+
+/// Notes that a session was just used (its inactivity clock restarts).
+pub async fn touch_session(conn: &impl ConnectionTrait, session_id: i32) -> Result<(), DbErr> {
+    sessions::Entity::update_many()
+        .col_expr(
+            sessions::Column::LastSeenAt,
+            sea_orm::sea_query::Expr::value(Utc::now().fixed_offset()),
+        )
+        .filter(sessions::Column::Id.eq(session_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes every session past its absolute expiry or unused for longer than `idle`: one
+/// indexed DELETE, run at each login (so the table holds no more than the live sessions and
+/// those ended since the last login).
+pub async fn purge_sessions(conn: &impl ConnectionTrait, idle: Duration) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Condition;
+    let now = Utc::now().fixed_offset();
+    let idle_since = now - idle;
+    Ok(sessions::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(sessions::Column::ExpiresAt.lt(now))
+                .add(sessions::Column::LastSeenAt.lt(idle_since))
+                .add(
+                    Condition::all()
+                        .add(sessions::Column::LastSeenAt.is_null())
+                        .add(sessions::Column::CreatedAt.lt(idle_since)),
+                ),
+        )
+        .exec(conn)
+        .await?
+        .rows_affected)
 }
 
 #[tracing::instrument(skip_all)]
@@ -83,6 +134,22 @@ pub async fn principal_for_token(
     }))
 }
 
+/// How long a session lives: `hours` at most, and no longer than `idle` unused.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLifetime {
+    pub hours: i64,
+    pub idle: Duration,
+}
+
+impl SessionLifetime {
+    pub fn of(settings: &crate::config::Settings) -> Self {
+        SessionLifetime {
+            hours: settings.session_hours,
+            idle: Duration::minutes(settings.session_idle_minutes.max(1)),
+        }
+    }
+}
+
 /// A user who has just logged in: the session's secret (for the cookie), and who they are.
 pub struct LoggedIn {
     pub secret: String,
@@ -104,7 +171,7 @@ pub async fn login(
     addr: Option<std::net::IpAddr>,
     username: &str,
     password: &str,
-    hours: i64,
+    lifetime: SessionLifetime,
 ) -> AppResult<LoggedIn> {
     let keys = super::throttle::keys(username, addr);
     if let Some(retry_after) = throttle.locked(&keys) {
@@ -114,7 +181,7 @@ pub async fn login(
         });
     }
     let shown: String = username.chars().take(AUDIT_USERNAME_CHARS).collect();
-    let Some(done) = open_session(conn, username, password, hours).await? else {
+    let Some(done) = open_session(conn, username, password, lifetime.hours).await? else {
         audit::record_system(
             conn,
             "login_failed",
@@ -140,6 +207,10 @@ pub async fn login(
         return Err(AppError::Unauthorized("wrong username or password".into()));
     };
     throttle.succeeded(&keys);
+    let purged = purge_sessions(conn, lifetime.idle).await?;
+    if purged > 0 {
+        tracing::debug!(purged, "ended sessions deleted");
+    }
     audit::record_system(
         conn,
         "login",
@@ -188,6 +259,7 @@ async fn open_session(
         user_id: Set(user.id),
         created_at: Set(now),
         expires_at: Set(now + Duration::hours(hours)),
+        last_seen_at: Set(Some(now)),
         ..Default::default()
     }
     .insert(conn)
@@ -278,6 +350,73 @@ pub async fn touch_token(conn: &impl ConnectionTrait, token_id: i32) -> Result<(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// A user changes their own password: the current one is checked (a wrong one counts as a
+/// failed login for the throttle, so this is no side door for guessing), the new one needs
+/// 12 characters, and every other session of the user ends; the one asking (`keep_hash`, if
+/// it is a session) stays. Returns how many sessions ended.
+#[tracing::instrument(skip_all, fields(user_id))]
+pub async fn change_own_password(
+    conn: &impl ConnectionTrait,
+    throttle: &super::LoginThrottle,
+    addr: Option<std::net::IpAddr>,
+    user_id: i32,
+    current: &str,
+    new: &str,
+    keep_hash: Option<&str>,
+) -> AppResult<u64> {
+    let user = crate::users::service::get(conn, user_id).await?;
+    let keys = super::throttle::keys(&user.username, addr);
+    if let Some(retry_after) = throttle.locked(&keys) {
+        return Err(AppError::TooManyRequests {
+            retry_after,
+            message: format!("too many failed attempts; try again in {retry_after} s"),
+        });
+    }
+    let phc = user.password_hash.clone();
+    let pw = current.to_string();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    if !ok {
+        audit::record_system(
+            conn,
+            "password_change_failed",
+            "user",
+            Some(user.id.to_string()),
+            serde_json::json!({"username": user.username}),
+        )
+        .await?;
+        throttle.failed(&keys);
+        return Err(crate::users::service::field_error(
+            "wrong_password",
+            "current_password",
+            "the current password is wrong",
+            serde_json::json!({}),
+        ));
+    }
+    throttle.succeeded(&keys);
+    crate::users::service::check_new_password(new, "new_password")?;
+    crate::users::service::reset_password(conn, user.id, new).await?;
+    Ok(match keep_hash {
+        Some(hash) => end_other_sessions(conn, user.id, hash).await?,
+        None => end_sessions(conn, user.id).await?,
+    })
+}
+
+/// Ends every session of a user but one (the one changing its own password).
+pub async fn end_other_sessions(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+    keep_hash: &str,
+) -> Result<u64, DbErr> {
+    Ok(sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::TokenHash.ne(keep_hash))
+        .exec(conn)
+        .await?
+        .rows_affected)
 }
 
 /// Ends every session of a user at once (disabled, password reset).

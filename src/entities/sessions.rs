@@ -9,6 +9,8 @@ pub struct Model {
     pub user_id: i32,
     pub created_at: DateTimeWithTimeZone,
     pub expires_at: DateTimeWithTimeZone,
+    /// When the session was last used (written at most once a minute); NULL until then.
+    pub last_seen_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -56,7 +56,10 @@ pub struct GrievanceDto {
     pub parent_id: Option<i32>,
     /// Households (people) who signed.
     pub signers: i32,
+    /// The signing households inside the caller's area.
     pub households: Vec<GrievanceHouseholdDto>,
+    /// How many other households, outside the caller's area, signed too (never named).
+    pub households_outside: i32,
     pub accepted_on: Option<NaiveDate>,
     pub accept_by: Option<NaiveDate>,
     /// Denunciations: the parties must be told of the acceptance by then (working days).

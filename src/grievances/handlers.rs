@@ -137,7 +137,7 @@ pub async fn update(
     let days = state.settings.petition_days;
     let today = today_vn();
     let tx = state.db.write().await?;
-    let id = scoped::grievance(&*tx, &principal.scope, id).await?;
+    let id = scoped::grievance_to_write(&*tx, &principal.scope, id).await?;
     crate::projects::service::ensure_open_for(&*tx, id).await?;
     let detail = service::patch(&*tx, &principal, id, patch, days, today).await?;
     audit::record(
@@ -172,7 +172,7 @@ pub async fn appeal(
     let days = state.settings.petition_days;
     let today = today_vn();
     let tx = state.db.write().await?;
-    let id = scoped::grievance(&*tx, &principal.scope, id).await?;
+    let id = scoped::grievance_to_write(&*tx, &principal.scope, id).await?;
     crate::projects::service::ensure_open_for(&*tx, id).await?;
     let new_id = service::appeal(&*tx, &principal, id, input, days, today).await?;
     audit::record(

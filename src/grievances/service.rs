@@ -131,22 +131,32 @@ fn select_rows(scope: &Scope) -> SelectStatement {
     stmt
 }
 
-/// The signers of the grievances (inside the scope), by grievance.
+/// The signers of the grievances, by grievance: those inside the scope, and how many others.
+#[derive(Debug, Default)]
+struct Signers {
+    shown: Vec<GrievanceHouseholdDto>,
+    outside: i32,
+}
+
 async fn households_of(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     ids: &[i32],
-) -> AppResult<HashMap<i32, Vec<GrievanceHouseholdDto>>> {
-    let mut out: HashMap<i32, Vec<GrievanceHouseholdDto>> = HashMap::new();
+) -> AppResult<HashMap<i32, Signers>> {
+    let mut out: HashMap<i32, Signers> = HashMap::new();
     for s in scoped::grievance_signers(conn, scope, ids).await? {
-        out.entry(s.grievance_id)
-            .or_default()
-            .push(GrievanceHouseholdDto {
-                household_id: s.household_id,
-                code: s.code,
-                head_name: s.head_name,
-                parcel_id: s.parcel_id,
-            });
+        let entry = out.entry(s.grievance_id).or_default();
+        match (s.household_id, s.code, s.head_name) {
+            (Some(household_id), Some(code), Some(head_name)) => {
+                entry.shown.push(GrievanceHouseholdDto {
+                    household_id,
+                    code,
+                    head_name,
+                    parcel_id: s.parcel_id,
+                });
+            }
+            _ => entry.outside += 1,
+        }
     }
     Ok(out)
 }
@@ -180,12 +190,7 @@ fn next_deadline(r: &Row, petition_days: i64, today: NaiveDate) -> Option<DueDto
     }
 }
 
-fn to_dto(
-    r: Row,
-    households: Vec<GrievanceHouseholdDto>,
-    petition_days: i64,
-    today: NaiveDate,
-) -> GrievanceDto {
+fn to_dto(r: Row, signers: Signers, petition_days: i64, today: NaiveDate) -> GrievanceDto {
     let next_deadline = next_deadline(&r, petition_days, today);
     let appeal_by = match (r.kind, r.round, r.status, r.resolve_by) {
         (GrievanceKind::Complaint, 1, GrievanceStatus::Resolved, Some(rb)) => {
@@ -211,7 +216,8 @@ fn to_dto(
         round: r.round,
         parent_id: r.parent_id,
         signers: r.signers,
-        households,
+        households: signers.shown,
+        households_outside: signers.outside,
         accepted_on: r.accepted_on,
         accept_by: r.accept_by,
         notify_by: r.notify_by,
@@ -229,6 +235,7 @@ fn to_dto(
 /// Adds the list's filters (`?project=`, `?status=`, `?kind=`, `?household=`) to `stmt`.
 async fn filter_list(
     conn: &impl ConnectionTrait,
+    scope: &Scope,
     stmt: &mut SelectStatement,
     q: &GrievanceQuery,
 ) -> AppResult<()> {
@@ -264,7 +271,13 @@ async fn filter_list(
         stmt.and_where(col(G::Kind).eq(kind.as_str()));
     }
     if let Some(h) = q.household {
-        stmt.cond_where(scoped::grievance_signed_by(G_ALIAS, h));
+        // A household outside the scope filters like an unknown one (nothing), so the list
+        // never tells which of the caller's grievances it co-signed.
+        if scoped::household(conn, scope, h).await.is_ok() {
+            stmt.cond_where(scoped::grievance_signed_by(G_ALIAS, h));
+        } else {
+            stmt.and_where(Expr::val(1).eq(0));
+        }
     }
     match q
         .assignee
@@ -288,9 +301,13 @@ async fn filter_list(
             stmt.and_where(col(G::AssigneeId).eq(id.unwrap_or(-1)));
         }
     }
-    if let Some(communes) =
+    if let Some(mut communes) =
         crate::admin_units::filter::commune_filter(conn, q.commune_id, None).await?
     {
+        // Only the communes inside the scope count: signers elsewhere are not the caller's.
+        if let Some(mine) = scope.commune_ids() {
+            communes.retain(|c| mine.contains(c));
+        }
         stmt.cond_where(scoped::grievance_signed_in(G_ALIAS, &communes));
     }
     Ok(())
@@ -324,7 +341,7 @@ pub async fn list(
 ) -> AppResult<Page<GrievanceDto>> {
     let sort = parse_sort(q.sort.as_deref())?;
     let mut stmt = select_rows(scope);
-    filter_list(conn, &mut stmt, q).await?;
+    filter_list(conn, scope, &mut stmt, q).await?;
     let page = if sort == Sort::Deadline {
         by_deadline(conn, stmt, q).await?
     } else {

@@ -13,9 +13,9 @@ pub struct GrievanceSigner {
     pub head_name: String,
 }
 
-/// Every signer of the project's grievances that are inside the scope, by grievance and
-/// household code. A grievance is inside an area when one of its signers is; its other
-/// signers come with it, as the grievances API shows them (issue 16 narrows this).
+/// The signers inside the scope of the project's grievances that are inside it, by grievance
+/// and household code. A grievance is inside an area when one of its signers is; its signers
+/// outside the area are left out, as the grievances API leaves them out (issue 16).
 pub async fn project_grievance_signers(
     conn: &impl ConnectionTrait,
     scope: &Scope,
@@ -42,6 +42,7 @@ pub async fn project_grievance_signers(
         )
         .and_where(Expr::col((g, g_t::Column::ProjectId)).eq(project_id))
         .cond_where(condition(scope, Personal::Grievances, "g"))
+        .cond_where(condition(scope, Personal::Households, "h"))
         .order_by((gh, gh_t::Column::GrievanceId), Order::Asc)
         .order_by((h, h_t::Column::Code), Order::Asc)
         .to_owned();

@@ -242,13 +242,18 @@ pub fn join(
     stmt.join_as(kind, table.table(), Alias::new(alias), on);
 }
 
-/// `UPDATE table SET … WHERE <inside the scope>`: add values and filters.
+/// `UPDATE table SET … WHERE <inside the scope>`: add values and filters. A grievance is
+/// written only when every household that signed it is inside the scope.
 pub fn update(scope: &Scope, table: Personal) -> sea_orm::sea_query::UpdateStatement {
     let name = table.table();
-    Query::update()
+    let mut stmt = Query::update()
         .table(name.clone())
         .cond_where(own(scope, table))
-        .to_owned()
+        .to_owned();
+    if table == Personal::Grievances {
+        stmt.cond_where(field_grievances::no_signer_outside(scope, table.name()));
+    }
+    stmt
 }
 
 /// `DELETE FROM table WHERE <inside the scope>`: add filters.

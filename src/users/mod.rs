@@ -1,4 +1,5 @@
 //! User accounts (admin): create, change role, reset password, disable.
+pub mod cli;
 pub mod dto;
 pub mod handlers;
 pub mod service;

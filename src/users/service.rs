@@ -62,10 +62,15 @@ fn person_role(text: &str) -> AppResult<Role> {
 }
 
 fn check_password(password: &str) -> AppResult<()> {
+    check_new_password(password, "password")
+}
+
+/// A 422 on `field` unless the password has at least 12 characters.
+pub fn check_new_password(password: &str, field: &str) -> AppResult<()> {
     if password.chars().count() < MIN_PASSWORD {
         return Err(field_error(
             "password_too_short",
-            "password",
+            field,
             format!("the password must have at least {MIN_PASSWORD} characters"),
             json!({ "min": MIN_PASSWORD }),
         ));

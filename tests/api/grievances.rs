@@ -686,3 +686,145 @@ async fn desk_flow_filters_and_deadline_order() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// Issue 16 item 4: a grievance signed in two areas shows each member only her own signers
+/// (the other area's are counted, never named), and no one but a writer covering every signer
+/// may act on it — an out-of-scope writer gets 404, as for an unknown grievance.
+#[tokio::test]
+async fn a_grievance_across_two_areas_shows_and_lets_write_only_what_the_scope_allows() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let member_a = app.login("member_a").await;
+    let member_b = app.login("member_b").await;
+    let ha = households_in(&app, "21043", 1).await[0];
+    let hb = households_in(&app, "21067", 1).await[0];
+    let (b_code, b_name) = code_and_name(&app, hb).await;
+    let today = legal::today_vn();
+    let g = file(
+        &app,
+        &admin,
+        json!({"project": "HPDQ2", "kind": "petition", "channel": "meeting", "received_on": today,
+               "content": "Kiến nghị chung của hai xã",
+               "households": [{"household_id": ha}, {"household_id": hb}]}),
+    )
+    .await;
+    assert_eq!(g["households"].as_array().unwrap().len(), 2);
+    assert_eq!(g["households_outside"], 0);
+
+    // member_a reads it: her household in full, the other only counted.
+    let (status, seen) = app
+        .get_json(&member_a, &format!("/api/v1/grievances/{}", g["id"]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    let shown = seen["households"].as_array().unwrap();
+    assert_eq!(shown.len(), 1, "{seen}");
+    assert_eq!(shown[0]["household_id"], ha);
+    assert_eq!(seen["households_outside"], 1);
+    let text = seen.to_string();
+    assert!(!text.contains(&b_code) && !text.contains(&b_name), "{text}");
+    let listed = app
+        .all_pages(&member_a, &format!("/api/v1/grievances?household={ha}"))
+        .await;
+    let mine = listed.iter().find(|x| x["id"] == g["id"]).unwrap();
+    assert_eq!(mine["households_outside"], 1);
+    assert!(!mine.to_string().contains(&b_code));
+    // Filtering by the other area's household or commune finds nothing, as for unknown ones:
+    // the list does not tell which of her grievances they co-signed.
+    let b_commune = app
+        .count(&format!(
+            "SELECT CAST(commune_id AS BIGINT) FROM households WHERE id = {hb}"
+        ))
+        .await;
+    for filter in [format!("household={hb}"), format!("commune_id={b_commune}")] {
+        let found = app
+            .all_pages(&member_a, &format!("/api/v1/grievances?{filter}"))
+            .await;
+        assert!(found.iter().all(|x| x["id"] != g["id"]), "{filter}");
+        let admins = app
+            .all_pages(&admin, &format!("/api/v1/grievances?{filter}"))
+            .await;
+        assert!(admins.iter().any(|x| x["id"] == g["id"]), "{filter}");
+    }
+    // The grievances export leaves the other area's signer out as well.
+    let csv = member_a
+        .get(app.url("/api/v1/projects/HPDQ2/exports/grievances.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains("Kiến nghị chung của hai xã"), "{csv}");
+    assert!(!csv.contains(&b_code) && !csv.contains(&b_name), "{csv}");
+    // …and member_b the mirror image.
+    let (_, theirs) = app
+        .get_json(&member_b, &format!("/api/v1/grievances/{}", g["id"]))
+        .await;
+    assert_eq!(theirs["households"][0]["household_id"], hb);
+    assert_eq!(theirs["households_outside"], 1);
+
+    // Neither member may act on it: 404 like an unknown grievance, and nothing changes.
+    for (who, action) in [
+        (
+            &member_a,
+            json!({"action": "assign", "assignee": "member_a"}),
+        ),
+        (&member_a, json!({"action": "accept"})),
+        (
+            &member_b,
+            json!({"action": "resolve", "outcome": "Đã trả lời"}),
+        ),
+        (&member_b, json!({"action": "withdraw"})),
+    ] {
+        let (status, err) = act(&app, who, &g["id"], action).await;
+        assert_error(status, &err, StatusCode::NOT_FOUND);
+        let (_, unknown) = act(&app, who, &json!(999_999), json!({"action": "accept"})).await;
+        assert_eq!(err, unknown);
+    }
+    let (status, _) = app
+        .post_json(
+            &member_a,
+            &format!("/api/v1/grievances/{}/appeal", g["id"]),
+            &json!({"received_on": today, "content": "Khiếu nại lần hai"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, after) = app
+        .get_json(&admin, &format!("/api/v1/grievances/{}", g["id"]))
+        .await;
+    assert_eq!(after["status"], "received");
+    assert!(after["assignee"].is_null());
+
+    // The admin, who covers both, acts on it.
+    let (status, done) = act(
+        &app,
+        &admin,
+        &g["id"],
+        json!({"action": "assign", "assignee": "member_a"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["assignee"], "member_a");
+    // A grievance of member_a's area alone stays hers to act on.
+    let own = file(&app, &member_a, complaint(ha, today)).await;
+    let (status, _) = act(&app, &member_a, &own["id"], json!({"action": "accept"})).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct CodeName {
+    code: String,
+    head_name: String,
+}
+
+async fn code_and_name(app: &TestApp, id: i64) -> (String, String) {
+    use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
+    let r = CodeName::find_by_statement(Statement::from_string(
+        app.db.conn.get_database_backend(),
+        format!("SELECT code, head_name FROM households WHERE id = {id}"),
+    ))
+    .one(&app.db.conn)
+    .await
+    .unwrap()
+    .unwrap();
+    (r.code, r.head_name)
+}

@@ -24,6 +24,7 @@ mod demo;
 mod errors;
 mod exports;
 mod field;
+mod fuzz_imports;
 mod grievances;
 mod households;
 mod imports;

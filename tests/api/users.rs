@@ -478,3 +478,338 @@ async fn the_audit_log_filters_by_user_household_day_and_action() {
     let (s, b) = app.get_json(&leader, "/api/v1/audit").await;
     assert_error(s, &b, StatusCode::FORBIDDEN);
 }
+
+async fn change_password(
+    app: &TestApp,
+    client: &Client,
+    current: &str,
+    new: &str,
+) -> (StatusCode, Value) {
+    app.post_json(
+        client,
+        "/api/v1/me/password",
+        &json!({"current_password": current, "new_password": new}),
+    )
+    .await
+}
+
+/// Issue 16 item 10: changing one's own password checks the current one, needs 12
+/// characters, and ends the user's other sessions while keeping the one that asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_ones_own_password_ends_the_other_sessions() {
+    let app = TestApp::spawn().await;
+    let here = app.login("member_a").await;
+    let phone = app.login("member_a").await;
+    let admin = app.login("admin").await;
+    for c in [&here, &phone, &admin] {
+        assert_eq!(app.get_json(c, "/api/v1/auth/me").await.0, StatusCode::OK);
+    }
+    let (s, b) = change_password(&app, &here, "not it", "a much longer passphrase").await;
+    assert_field(s, &b, "wrong_password", "current_password");
+    let (s, b) = change_password(&app, &here, "demo", "short").await;
+    assert_field(s, &b, "password_too_short", "new_password");
+    assert_eq!(
+        app.get_json(&phone, "/api/v1/auth/me").await.0,
+        StatusCode::OK
+    );
+
+    let (s, b) = change_password(&app, &here, "demo", "a much longer passphrase").await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    assert_eq!(
+        app.get_json(&here, "/api/v1/auth/me").await.0,
+        StatusCode::OK
+    );
+    let (s, b) = app.get_json(&phone, "/api/v1/auth/me").await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    // Another user's session is untouched.
+    assert_eq!(
+        app.get_json(&admin, "/api/v1/auth/me").await.0,
+        StatusCode::OK
+    );
+    let id = user_id(&app, "member_a").await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE user_id = {id}"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        login_with(&app, "member_a", "demo").await.1,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_with(&app, "member_a", "a much longer passphrase")
+            .await
+            .1,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'change_password' \
+             AND entity_id = '{id}' AND detail LIKE '%\"sessions_ended\":1%'"
+        ))
+        .await,
+        1
+    );
+    // Unauthenticated: 401; an API token has no password: 403.
+    let (s, b) = change_password(&app, &app.anonymous(), "x", "y").await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    let (_, secret) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", true, "board")
+        .await
+        .unwrap();
+    let res = app
+        .anonymous()
+        .post(app.url("/api/v1/me/password"))
+        .bearer_auth(secret)
+        .json(&json!({"current_password": "x", "new_password": "yyyyyyyyyyyyyy"}))
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = json_of(res).await;
+    assert_error(s, &b, StatusCode::FORBIDDEN);
+}
+
+/// Wrong current passwords count toward the login throttle: no side door for guessing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_the_current_password_is_throttled() {
+    let app = TestApp::spawn().await;
+    let here = app.login("member_b").await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(
+            change_password(&app, &here, "guess", "a much longer passphrase")
+                .await
+                .0,
+        );
+    }
+    assert_eq!(statuses[0], StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        *statuses.last().unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "{statuses:?}"
+    );
+}
+
+async fn set_last_seen(app: &TestApp, username: &str, ago: chrono::Duration) {
+    use gpmb::entities::sessions;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let id = i32::try_from(user_id(app, username).await).unwrap();
+    sessions::Entity::update_many()
+        .col_expr(
+            sessions::Column::LastSeenAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now().fixed_offset() - ago),
+        )
+        .filter(sessions::Column::UserId.eq(id))
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+}
+
+/// Issue 16 item 10: a session unused for longer than the inactivity timeout (30 min by
+/// default) ends although its absolute lifetime has not; use restarts the clock; ended
+/// sessions are deleted, at the latest at the next login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unused_session_ends_after_the_idle_timeout_and_ended_ones_are_deleted() {
+    use gpmb::entities::sessions;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let app = TestApp::spawn().await;
+    assert_eq!(app.state.settings.session_idle_minutes, 30);
+    let idle = app.login("member_a").await;
+    let busy = app.login("member_b").await;
+    set_last_seen(&app, "member_a", chrono::Duration::minutes(31)).await;
+    set_last_seen(&app, "member_b", chrono::Duration::minutes(29)).await;
+    app.state.auth_cache.clear();
+    let (s, b) = app.get_json(&idle, "/api/v1/auth/me").await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get_json(&busy, "/api/v1/auth/me").await.0,
+        StatusCode::OK
+    );
+    let a = user_id(&app, "member_a").await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE user_id = {a}"
+        ))
+        .await,
+        0,
+        "the idle session is deleted when it is refused"
+    );
+    // member_b's use restarted her clock: 29 more minutes of silence would not end it.
+    let b_id = i32::try_from(user_id(&app, "member_b").await).unwrap();
+    let seen = sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(b_id))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_seen_at
+        .unwrap();
+    assert!(chrono::Utc::now().fixed_offset() - seen < chrono::Duration::minutes(1));
+
+    // Sessions past their expiry or idle for long, never presented again, go at the next login.
+    let now = chrono::Utc::now().fixed_offset();
+    for (created, expires, seen) in [
+        (
+            now - chrono::Duration::hours(13),
+            now - chrono::Duration::hours(1),
+            None,
+        ),
+        (
+            now - chrono::Duration::hours(2),
+            now + chrono::Duration::hours(10),
+            Some(now - chrono::Duration::hours(2)),
+        ),
+        (
+            now - chrono::Duration::hours(2),
+            now + chrono::Duration::hours(10),
+            None,
+        ),
+    ] {
+        sessions::ActiveModel {
+            token_hash: Set(format!("stale-{}", rand_hex())),
+            user_id: Set(b_id),
+            created_at: Set(created),
+            expires_at: Set(expires),
+            last_seen_at: Set(seen),
+            ..Default::default()
+        }
+        .insert(&app.db.conn)
+        .await
+        .unwrap();
+    }
+    let stale = "SELECT COUNT(*) FROM sessions WHERE token_hash LIKE 'stale-%'";
+    assert_eq!(app.count(stale).await, 3);
+    let _leader = app.login("leader").await;
+    assert_eq!(app.count(stale).await, 0);
+    assert_eq!(
+        app.get_json(&busy, "/api/v1/auth/me").await.0,
+        StatusCode::OK
+    );
+}
+
+fn rand_hex() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{:08x}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Issue 16 item 10: the command line's account actions act on a running server's database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_disables_enables_resets_and_revokes() {
+    let app = TestApp::spawn().await;
+    let member = app.login("member_a").await;
+    assert_eq!(
+        app.get_json(&member, "/api/v1/auth/me").await.0,
+        StatusCode::OK
+    );
+    let url = app.state.settings.database_url.clone();
+    let gpmb = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gpmb"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("GPMB_SQLITE_SYNC", "normal")
+            .env_remove("GPMB_PASSWORD")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, said) = gpmb(&["user", "disable", "member_a"]);
+    assert!(ok, "{said}");
+    assert!(said.contains("1 session(s) ended"), "{said}");
+    app.state.auth_cache.clear();
+    let (s, b) = app.get_json(&member, "/api/v1/auth/me").await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login_with(&app, "member_a", "demo").await.1,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(gpmb(&["user", "enable", "member_a"]).0);
+    let (member, s) = login_with(&app, "member_a", "demo").await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (ok, said) = gpmb(&["user", "password", "member_a", "--password", "short"]);
+    assert!(!ok && said.contains("12"), "{said}");
+    let (ok, said) = gpmb(&[
+        "user",
+        "password",
+        "member_a",
+        "--password",
+        "a long new passphrase",
+    ]);
+    assert!(ok, "{said}");
+    app.state.auth_cache.clear();
+    assert_eq!(
+        app.get_json(&member, "/api/v1/auth/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (member, s) = login_with(&app, "member_a", "a long new passphrase").await;
+    assert_eq!(s, StatusCode::OK);
+    let (ok, said) = gpmb(&["user", "end-sessions", "member_a"]);
+    assert!(ok && said.contains("1 session(s)"), "{said}");
+    app.state.auth_cache.clear();
+    assert_eq!(
+        app.get_json(&member, "/api/v1/auth/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (ok, said) = gpmb(&["user", "disable", "nobody"]);
+    assert!(!ok && said.contains("no user named nobody"), "{said}");
+
+    let (token, secret) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "board")
+        .await
+        .unwrap();
+    let board = |secret: String| {
+        let client = app.anonymous();
+        let url = app.url("/api/v1/projects");
+        async move {
+            client
+                .get(url)
+                .bearer_auth(secret)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(board(secret.clone()).await, StatusCode::OK);
+    let (ok, said) = gpmb(&["token", "revoke", &token.id.to_string()]);
+    assert!(ok && said.contains("revoked"), "{said}");
+    app.state.auth_cache.clear();
+    assert_eq!(board(secret).await, StatusCode::UNAUTHORIZED);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action IN ('reset_password', 'end_sessions', 'revoke')")
+            .await
+            >= 3
+    );
+}
+
+/// The sessions migration (last_seen_at and its indexes) goes down and up again on both
+/// databases.
+#[tokio::test]
+async fn the_sessions_idle_migration_goes_down_and_up_again() {
+    use migration::MigratorTrait;
+    let app = TestApp::spawn_with(0).await;
+    // Down to just before it (and any later ones), then up again.
+    let all = migration::Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == "m20261205_sessions_idle")
+        .unwrap();
+    let steps = u32::try_from(all.len() - at).unwrap();
+    migration::Migrator::down(&app.db.conn, Some(steps))
+        .await
+        .unwrap();
+    migration::Migrator::up(&app.db.conn, None).await.unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions WHERE last_seen_at IS NULL")
+            .await,
+        0
+    );
+}

@@ -42,6 +42,9 @@ export async function me() {
 
 export const login = (username, password) => api('/api/v1/auth/login', { method: 'POST', body: { username, password } });
 export const logout = () => api('/api/v1/auth/logout', { method: 'POST' });
+/** Changes one's own password; every other session of the user ends. */
+export const changePassword = (current_password, new_password) =>
+  api('/api/v1/me/password', { method: 'POST', body: { current_password, new_password } });
 
 /** Walks a cursor-paginated list to the end (use for bounded lists only). */
 export async function allPages(path) {

@@ -6,7 +6,7 @@
 // its script calls `startPage({ namespaces, roles })` and gets the user back (or null when the
 // page showed the login form or refused the role).
 import { loadCatalogue, t, languageSwitch } from './i18n.js';
-import { me, login, logout } from './api.js';
+import { me, login, logout, changePassword } from './api.js';
 
 /** Every page in the navigation, with the roles that see it (none = every logged-in role). */
 export const PAGES = [
@@ -48,7 +48,11 @@ function renderHeader(header, user) {
   languageSwitch(langButton);
   tools.append(langButton);
   if (user) {
-    tools.append(el('span', { className: 'shell-user', textContent: user.user.full_name || user.user.username }));
+    // The user's name opens the form to change their own password.
+    const name = el('button', { type: 'button', id: 'shell-user', className: 'link shell-user', textContent: user.user.full_name || user.user.username, title: t('password.title') });
+    const dialog = passwordDialog();
+    name.addEventListener('click', () => dialog.showModal());
+    tools.append(name, dialog);
     const out = el('button', { type: 'button', id: 'logout', className: 'link', textContent: t('logout') });
     out.addEventListener('click', async () => {
       await logout().catch(() => {});
@@ -59,6 +63,28 @@ function renderHeader(header, user) {
   header.classList.add('shell');
   header.replaceChildren(el('h1', { textContent: title }), nav, tools);
   document.title = `${title} – gpmb`;
+}
+
+/** The form to change one's own password; the other sessions end, this one stays. */
+function passwordDialog() {
+  const note = el('p', { className: 'shell-note', role: 'status' });
+  const form = el('form', { id: 'password-change', method: 'dialog' },
+    el('h2', { textContent: t('password.title') }),
+    el('label', {}, el('span', { textContent: t('password.current') }), ' ',
+      el('input', { name: 'current_password', type: 'password', autocomplete: 'current-password', required: true })),
+    el('label', {}, el('span', { textContent: t('password.new') }), ' ',
+      el('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true, minLength: 12 })),
+    el('p', { className: 'shell-hint', textContent: t('password.hint') }),
+    el('button', { type: 'submit', textContent: t('password.submit') }),
+    el('button', { type: 'button', className: 'link', value: 'cancel', textContent: t('password.cancel'), onclick: () => dialog.close() }),
+    note);
+  const dialog = el('dialog', { className: 'shell-dialog' }, form);
+  bindForm(form, (v) => changePassword(v.current_password, v.new_password), () => {
+    form.reset();
+    note.textContent = t('password.done');
+  });
+  dialog.addEventListener('close', () => { note.textContent = ''; clearFormErrors(form); });
+  return dialog;
 }
 
 function renderLogin(main) {

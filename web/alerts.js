@@ -196,6 +196,23 @@ function row(a, canReview) {
 }
 
 let canReview = false;
+let canSetThreshold = false;
+
+/** Administrators change the project's "not visited" threshold beside where it is shown. */
+function thresholdEditor(days) {
+  const input = h('input', { type: 'number', name: 'not_visited_days', id: 'threshold-days', min: 1, max: 365, required: true, value: String(days), inputMode: 'numeric' });
+  const save = h('button', { type: 'submit', textContent: t('alerts.threshold_save') });
+  const reset = h('button', { type: 'button', className: 'link', id: 'threshold-default', textContent: t('alerts.threshold_default') });
+  const form = h('form', { id: 'threshold-form', className: 'threshold-form', hidden: true },
+    h('label', { htmlFor: 'threshold-days' }, h('span', { textContent: t('alerts.threshold_label') }), ' ', input), ' ', save, ' ', reset,
+    h('span', { className: 'form-error error', role: 'alert' }));
+  const open = h('button', { type: 'button', className: 'link', id: 'threshold-edit', textContent: t('alerts.threshold_edit') });
+  open.addEventListener('click', () => { form.hidden = false; open.hidden = true; input.focus(); });
+  const put = (value) => api(`/api/v1/projects/${encodeURIComponent(state.project)}/settings/alerts`, { method: 'PUT', body: { not_visited_days: value } });
+  bindForm(form, (values) => put(Number(values.not_visited_days)), () => refresh());
+  reset.addEventListener('click', () => put(null).then(refresh).catch(showError));
+  return [open, form];
+}
 
 function draw() {
   $('alerts-rows').replaceChildren(...sorted(state.items).map((a) => row(a, canReview)));
@@ -210,6 +227,7 @@ async function loadPage(cursor) {
     const th = $('alerts-threshold');
     th.hidden = page.not_visited_days == null;
     th.textContent = page.not_visited_days == null ? '' : t('alerts.threshold', { n: fmtNumber(page.not_visited_days) });
+    if (canSetThreshold && page.not_visited_days != null) th.append(' ', ...thresholdEditor(page.not_visited_days));
   }
   state.items.push(...page.items);
   draw();
@@ -238,6 +256,7 @@ async function loadCommunes() {
 
 async function showAlerts(user) {
   canReview = ['admin', 'member', 'district_leader'].includes(user.user.role);
+  canSetThreshold = user.user.role === 'admin';
   $('alerts').hidden = false;
   const { items } = await api('/api/v1/projects');
   assignees = await api('/api/v1/grievances/assignees').catch(() => []);

@@ -161,3 +161,37 @@ test('a member keeps the field app link', async () => {
   assert.ok(!hrefs.some((h) => h.startsWith('/households/')));
   await context.close();
 });
+
+test('an administrator changes the "not visited" threshold on the page, then goes back to the default', async () => {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  await login(context, server.url, 'admin');
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(server.url + '/alerts?project=HPDQ2');
+  await page.waitForSelector('#alerts-threshold:not([hidden])');
+  const before = await (await context.request.get(`${server.url}/api/v1/projects/HPDQ2/settings/alerts`)).json();
+  const wanted = before.not_visited_days === 45 ? 46 : 45;
+  await page.click('#threshold-edit');
+  await page.fill('#threshold-days', String(wanted));
+  await page.click('#threshold-form button[type=submit]');
+  await page.waitForFunction((n) => document.querySelector('#alerts-threshold').textContent.includes(`${n} ngày`), wanted);
+  const set = await (await context.request.get(`${server.url}/api/v1/projects/HPDQ2/settings/alerts`)).json();
+  assert.equal(set.not_visited_days, wanted);
+  assert.equal(set.custom, true);
+  await page.screenshot({ path: artifact('alerts-threshold-desktop-vi.png') });
+  await page.click('#threshold-edit');
+  await page.click('#threshold-default');
+  await page.waitForFunction((n) => document.querySelector('#alerts-threshold').textContent.includes(`${n} ngày`), before.default_not_visited_days);
+  const back = await (await context.request.get(`${server.url}/api/v1/projects/HPDQ2/settings/alerts`)).json();
+  assert.equal(back.custom, false);
+  // A leader sees the threshold but cannot change it.
+  const leader = await browser.newContext();
+  await login(leader, server.url, 'leader');
+  const lp = await leader.newPage();
+  await lp.goto(server.url + '/alerts?project=HPDQ2');
+  await lp.waitForSelector('#alerts-threshold:not([hidden])');
+  assert.equal(await lp.locator('#threshold-edit').count(), 0);
+  await leader.close();
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -5,6 +5,7 @@ pub mod handlers;
 pub mod period;
 pub mod render;
 pub mod service;
+pub mod settings;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,4 +16,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::stats))
         .routes(routes!(handlers::report))
+        .routes(routes!(settings::get, settings::put))
 }

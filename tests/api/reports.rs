@@ -550,3 +550,66 @@ async fn cli_report_matches_the_api() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid period `2021-Q9`"));
     assert!(!dir.path().join("x.csv").exists());
 }
+
+#[tokio::test]
+async fn report_settings_set_the_printed_header() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let leader = app.login("leader").await;
+    let url = "/api/v1/projects/HPDQ2/settings/report";
+    let (status, before) = app.get_json(&leader, url).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    assert!(before["parent_agency"].is_null());
+    let body = serde_json::json!({"parent_agency": "  UBND TỈNH QUẢNG NGÃI ", "doc_symbol": "BC-BCĐ-GPMB"});
+    // Only administrators set it.
+    let res = leader.put(app.url(url)).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let too_long = serde_json::json!({"parent_agency": "X".repeat(201)});
+    let res = admin
+        .put(app.url(url))
+        .json(&too_long)
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = common::json_of(res).await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["details"]["field"], "parent_agency");
+    let res = admin.put(app.url(url)).json(&body).send().await.unwrap();
+    let (status, set) = common::json_of(res).await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(set["parent_agency"], "UBND TỈNH QUẢNG NGÃI");
+    assert_eq!(set["printed_parent_agency"], "UBND TỈNH QUẢNG NGÃI");
+    assert_eq!(set["printed_doc_symbol"], "BC-BCĐ-GPMB");
+    // The printed report carries them, and the change is audited.
+    let (q, _) = quarter();
+    let html = leader
+        .get(app.url(&format!("/api/v1/projects/HPDQ2/reports/{}.html", q.code())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("UBND TỈNH QUẢNG NGÃI"),
+        "parent agency printed"
+    );
+    assert!(html.contains("/BC-BCĐ-GPMB"), "document symbol printed");
+    let n = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE entity = 'report_settings' AND entity_id = 'HPDQ2'")
+        .await;
+    assert_eq!(n, 1);
+    // Empty values go back to the defaults.
+    let res = admin
+        .put(app.url(url))
+        .json(&serde_json::json!({"parent_agency": "", "doc_symbol": null}))
+        .send()
+        .await
+        .unwrap();
+    let (_, reset) = common::json_of(res).await;
+    assert!(
+        reset["parent_agency"].is_null() && reset["doc_symbol"].is_null(),
+        "{reset}"
+    );
+    assert_eq!(reset["printed_doc_symbol"], before["printed_doc_symbol"]);
+}

@@ -164,3 +164,22 @@ test('a member cannot open the page or its API', async () => {
   assert.equal(res.status(), 403);
   await context.close();
 });
+
+test("admin sets the printed report's parent agency and symbol", async () => {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  await login(context, server.url, 'admin');
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(server.url + '/admin/projects?project=HPDQ2');
+  await page.waitForSelector('#report-settings #report-printed:not(:empty)');
+  await page.fill('#report-settings input[name=parent_agency]', 'UBND TỈNH QUẢNG NGÃI');
+  await page.fill('#report-settings input[name=doc_symbol]', 'BC-GPMB');
+  await page.click('#save-report');
+  await page.waitForFunction(() => document.getElementById('report-saved').textContent.length > 0);
+  assert.match(await page.textContent('#report-printed'), /UBND TỈNH QUẢNG NGÃI.*Số: …\/BC-GPMB/);
+  const s = await (await context.request.get(`${server.url}/api/v1/projects/HPDQ2/settings/report`)).json();
+  assert.equal(s.doc_symbol, 'BC-GPMB');
+  await page.locator('#report-settings').screenshot({ path: artifact('admin-projects-report-desktop-vi.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

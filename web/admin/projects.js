@@ -349,8 +349,38 @@ function renderEditor(p, message = '') {
     renderEditor(result);
     document.getElementById('saved').textContent = t('admin_projects.saved', { version: result.version });
   });
-  document.getElementById('editor').replaceChildren(form);
+  document.getElementById('editor').replaceChildren(form, reportSettings(p));
   drawBoundary(p.boundary, false);
+}
+
+/** The printed report's header: the parent agency line and the document symbol (own form,
+ * own endpoint), with what the report prints now. */
+function reportSettings(p) {
+  const printed = h('p', { className: 'muted', id: 'report-printed' });
+  const form = h('form', { id: 'report-settings', className: 'project-editor', noValidate: true },
+    h('fieldset', {}, h('legend', { textContent: t('admin_projects.report') }),
+      h('div', { className: 'grid' },
+        label('admin_projects.parent_agency', textInput('parent_agency', '', { maxLength: 200, placeholder: 'UBND HUYỆN BÌNH SƠN' })),
+        label('admin_projects.doc_symbol', textInput('doc_symbol', '', { maxLength: 200, placeholder: 'BC-BCĐ' }))),
+      printed),
+    h('div', { className: 'actions-bar' },
+      h('button', { type: 'submit', id: 'save-report', textContent: t('admin_projects.save_report') }),
+      h('span', { className: 'saved', id: 'report-saved', role: 'status' })),
+    h('p', { className: 'form-error error', role: 'alert' }));
+  const url = `/api/v1/projects/${enc(p.code)}/settings/report`;
+  const show = (s) => {
+    form.elements.parent_agency.value = s.parent_agency || '';
+    form.elements.doc_symbol.value = s.doc_symbol || '';
+    printed.textContent = t('admin_projects.report_printed', {
+      parent: s.printed_parent_agency || '—', agency: s.printed_agency, symbol: s.printed_doc_symbol,
+    });
+  };
+  api(url).then(show).catch(() => { form.hidden = true; });
+  bindForm(form, (values) => api(url, { method: 'PUT', body: { parent_agency: values.parent_agency || null, doc_symbol: values.doc_symbol || null } }), (s) => {
+    show(s);
+    document.getElementById('report-saved').textContent = t('admin_projects.report_saved');
+  });
+  return form;
 }
 
 function rowsOf(form, list, fields, values) {

@@ -484,7 +484,11 @@ pub async fn open_of_project(
                     code: u.code.clone(),
                     name: u.name.clone(),
                 }),
-                household_id: r.household_id.filter(|_| personal),
+                // A grievance signed across areas names its first signer, who may be outside
+                // the caller's: only a household among those the caller sees is named.
+                household_id: r
+                    .household_id
+                    .filter(|h| personal && owners.get(&r.id).is_some_and(|o| o.contains(h))),
                 grievance_id: r.grievance_id,
                 parcel_ids: ps.iter().map(|p| p.0).collect(),
                 lon,

@@ -191,6 +191,15 @@ fn first_holder(scope: &Scope, parcel_id: SimpleExpr) -> SimpleExpr {
     scoped::subquery(q)
 }
 
+/// `household_id` if that household is inside the scope, else null (a hot spot of a commune in
+/// the scope may name a signer from another area).
+fn household_in_scope(scope: &Scope, household_id: SimpleExpr) -> SimpleExpr {
+    let mut q = scoped::select_from(scope, Personal::Households, "hv");
+    q.expr(Func::min(col("hv", "id")))
+        .and_where(Expr::col(column("hv", "id")).eq(household_id));
+    scoped::subquery(q)
+}
+
 fn hot_spot_stream(ctx: &Ctx) -> StreamQuery {
     let mut stmt = Query::select()
         .from_as(hot_spots::Entity, Alias::new("x"))
@@ -204,7 +213,7 @@ fn hot_spot_stream(ctx: &Ctx) -> StreamQuery {
         id: column("x", "id"),
         columns: [
             col("x", "project_id"),
-            col("x", "household_id"),
+            household_in_scope(&ctx.scope, col("x", "household_id")),
             null_of(INT),
             col("x", "grievance_id"),
             col("x", "commune_id"),

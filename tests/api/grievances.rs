@@ -828,3 +828,70 @@ async fn code_and_name(app: &TestApp, id: i64) -> (String, String) {
     .unwrap();
     (r.code, r.head_name)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_spot_signed_across_areas_names_no_household_outside_the_readers_area() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    // member_a works in Bình Thuận (21043). The hot spot is placed in the signers' first
+    // commune (Bình Thuận) and names the lowest-numbered signer: one of Bình Hải (21067).
+    let hb = households_in(&app, "21067", 1).await[0];
+    let (status, made) = app
+        .post_json(
+            &admin,
+            "/api/v1/households",
+            &json!({"project": "HPDQ2", "head_name": "Trần Văn Mới", "commune": "21043",
+                    "address": "Thôn Châu Me, xã Bình Thuận"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let ha = made["id"].as_i64().unwrap();
+    assert!(ha > hb);
+    let outside = hb;
+    let member = app.login("member_a").await;
+    let g = file(
+        &app,
+        &admin,
+        json!({"project": "HPDQ2", "kind": "petition", "channel": "meeting",
+               "received_on": legal::today_vn(), "signers": 60,
+               "content": "Đơn kiến nghị tập thể của hai xã",
+               "households": [{"household_id": ha}, {"household_id": hb}]}),
+    )
+    .await;
+    // The administrator sees the hot spot naming its first signer.
+    let spots = |v: &Value| -> Vec<Value> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["grievance_id"] == g["id"])
+            .cloned()
+            .collect()
+    };
+    let (_, all) = app
+        .get_json(&admin, "/api/v1/projects/HPDQ2/hot-spots")
+        .await;
+    assert_eq!(spots(&all).len(), 1, "{all}");
+    assert_eq!(spots(&all)[0]["household_id"], outside);
+    // The member sees the hot spot of her commune, without the other area's household.
+    let (_, mine) = app
+        .get_json(&member, "/api/v1/projects/HPDQ2/hot-spots")
+        .await;
+    assert_eq!(
+        spots(&mine).len(),
+        1,
+        "member_a sees the hot spot of Bình Thuận: {mine}"
+    );
+    assert_ne!(spots(&mine)[0]["household_id"], outside);
+    let alerts = app
+        .all_pages(&member, "/api/v1/alerts?project=HPDQ2&kind=hot_spot")
+        .await;
+    let text = serde_json::to_string(&alerts).unwrap();
+    let ours: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["grievance_id"] == g["id"])
+        .collect();
+    assert_eq!(ours.len(), 1, "{text}");
+    assert_ne!(ours[0]["household_id"], outside);
+    assert!(!text.contains(&format!("/households/{outside}")), "{text}");
+}

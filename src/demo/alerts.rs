@@ -448,48 +448,7 @@ async fn cutoff_changes(
         .all(conn)
         .await?;
     if let Some(parent) = parcels.first() {
-        let created = ts(today - Duration::days(9), 14);
-        let value: serde_json::Value = serde_json::from_str(&parent.geometry)?;
-        let mp = crate::geo::parse_geometry(&value).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        use geo::{Centroid, Scale};
-        let centre = mp.centroid().context("parcel without a centre")?;
-        let child = mp.scale_around_point(0.6, 0.6, centre);
-        let area = crate::geo::area_m2(&child);
-        let bbox = crate::geo::bbox_of(&child).context("empty split parcel")?;
-        let land_use: crate::domain::LandUse = parent.land_use.parse()?;
-        let status: crate::domain::ParcelStatus = parent.status.parse()?;
-        let parcel_no = format!("{}a", parent.parcel_no);
-        let geometry = crate::geo::to_geojson_string(&child);
-        let row = crate::parcels::service::NewParcelRow {
-            commune_id: parent.commune_id,
-            map_sheet: &parent.map_sheet,
-            parcel_no: &parcel_no,
-            land_use,
-            area_m2: area,
-            recovered_area_m2: area,
-            geometry: &geometry,
-            source_geometry: None,
-            bbox,
-            parent_parcel_id: Some(parent.id),
-            status,
-        };
-        let actor = crate::parcels::service::EventActor::system();
-        let batch = crate::parcels::service::NewParcelBatch {
-            project_id,
-            source_crs: "EPSG:4326",
-            actor: &actor,
-            reason: "created",
-            at: created,
-        };
-        let ids = crate::parcels::service::insert_batch(conn, &batch, &[row]).await?;
-        let id = *ids.first().context("inserting the split parcel")?;
-        let link = crate::parcels::service::ParcelLineage {
-            parcel_id: id,
-            parent_id: parent.id,
-            kind: "split",
-        };
-        crate::parcels::service::insert_lineage(conn, &[link], created).await?;
-        copy_holders(conn, parent.id, id).await?;
+        split_in_two(conn, project_id, parent, ts(today - Duration::days(9), 14)).await?;
     }
 
     // Land-use change: rice land (LUC) turned into perennial crops (CLN) after the notice.
@@ -540,22 +499,79 @@ async fn household_split(
     Ok(())
 }
 
-/// The households holding `parent` hold its split-off `child` too, with the same shares.
-async fn copy_holders(conn: &impl ConnectionTrait, parent: i32, child: i32) -> anyhow::Result<()> {
-    let holders = scoped::household_parcels(&Scope::cli())
-        .filter(household_parcels::Column::ParcelId.eq(parent))
-        .all(conn)
-        .await?;
-    for h in holders {
-        household_parcels::ActiveModel {
-            household_id: Set(h.household_id),
-            parcel_id: Set(child),
-            share: Set(h.share),
-            role: Set(h.role),
-        }
-        .insert(conn)
-        .await?;
+/// A parcel split in two after the notice, as the map's split tool records it: the halves
+/// (`<no>a`, `<no>b`) carry its status and households, it is kept retired, lineage links both.
+async fn split_in_two(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    parent: &ParcelRow,
+    at: DateTime<FixedOffset>,
+) -> anyhow::Result<()> {
+    use geo::Centroid;
+    let value: serde_json::Value = serde_json::from_str(&parent.geometry)?;
+    let mp = crate::geo::parse_geometry(&value).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let centre = mp.centroid().context("parcel without a centre")?;
+    let halves = crate::parcels::lineage::cut(
+        &mp,
+        [centre.x(), centre.y() - 0.01],
+        [centre.x(), centre.y() + 0.01],
+    )
+    .map_err(|e| anyhow::anyhow!("cutting the demo parcel: {e}"))?;
+    let land_use: LandUse = parent.land_use.parse()?;
+    let status: ParcelStatus = parent.status.parse()?;
+    let numbers = [
+        format!("{}a", parent.parcel_no),
+        format!("{}b", parent.parcel_no),
+    ];
+    let texts: Vec<String> = halves.iter().map(crate::geo::to_geojson_string).collect();
+    let mut rows = Vec::with_capacity(2);
+    for ((half, no), geometry) in halves.iter().zip(&numbers).zip(&texts) {
+        let area = crate::geo::area_m2(half);
+        rows.push(crate::parcels::service::NewParcelRow {
+            commune_id: parent.commune_id,
+            map_sheet: &parent.map_sheet,
+            parcel_no: no,
+            land_use,
+            area_m2: area,
+            recovered_area_m2: area,
+            geometry,
+            source_geometry: None,
+            bbox: crate::geo::bbox_of(half).context("empty split parcel")?,
+            parent_parcel_id: Some(parent.id),
+            status,
+        });
     }
+    let actor = crate::parcels::service::EventActor::system();
+    let batch = crate::parcels::service::NewParcelBatch {
+        project_id,
+        source_crs: "EPSG:4326",
+        actor: &actor,
+        reason: "split",
+        at,
+    };
+    let ids = crate::parcels::service::insert_batch(conn, &batch, &rows).await?;
+    let links: Vec<_> = ids
+        .iter()
+        .map(|&parcel_id| crate::parcels::service::ParcelLineage {
+            parcel_id,
+            parent_id: parent.id,
+            kind: "split",
+        })
+        .collect();
+    crate::parcels::service::insert_lineage(conn, &links, at).await?;
+    parcels::Entity::update_many()
+        .col_expr(parcels::Column::RetiredAt, Expr::value(at))
+        .col_expr(parcels::Column::UpdatedAt, Expr::value(at))
+        .col_expr(
+            parcels::Column::Version,
+            Expr::col(parcels::Column::Version).add(1),
+        )
+        .filter(parcels::Column::Id.eq(parent.id))
+        .exec(conn)
+        .await?;
+    let from = scoped::parcel(conn, &Scope::cli(), parent.id).await?;
+    let to: Vec<_> = ids.iter().map(|&id| scoped::made_parcel(id)).collect();
+    scoped::move_holdings(conn, &[from], &to).await?;
     Ok(())
 }
 

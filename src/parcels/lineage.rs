@@ -239,7 +239,11 @@ fn overlap_limit(a: f64, b: f64) -> f64 {
 
 /// `parent` cut by the straight line through `a` and `b`: the part left of the line, then the
 /// right. Refused unless each side is one polygon.
-fn cut(parent: &MultiPolygon<f64>, a: [f64; 2], b: [f64; 2]) -> AppResult<[MultiPolygon<f64>; 2]> {
+pub(crate) fn cut(
+    parent: &MultiPolygon<f64>,
+    a: [f64; 2],
+    b: [f64; 2],
+) -> AppResult<[MultiPolygon<f64>; 2]> {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len = dx.hypot(dy);
     if !(len.is_finite() && len > 1e-9) {

@@ -370,7 +370,7 @@ async fn splits_and_land_use_changes_after_the_notice_are_flagged_until_reviewed
     // Parcel split: a parcel posted (by an administrator) with a parent.
     let parent_parcel = app
         .count(
-            "SELECT CAST(MIN(p.id) AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id WHERE u.code = '21043'",
+            "SELECT CAST(MIN(p.id) AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id WHERE u.code = '21043' AND p.retired_at IS NULL",
         )
         .await;
     let mp = gpmb::geo::square_parcel(108.815, 15.39, 40.0, 50.0, [0.0; 4]);

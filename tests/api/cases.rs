@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 async fn parcel_in(app: &TestApp, commune: &str, land_use: &str, nth: i64) -> i64 {
     app.count(&format!(
         "SELECT CAST(p.id AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
-         WHERE u.code = '{commune}' AND u.valid_to IS NOT NULL AND p.land_use = '{land_use}' \
+         WHERE u.code = '{commune}' AND u.valid_to IS NOT NULL AND p.land_use = '{land_use}' AND p.retired_at IS NULL \
          ORDER BY p.id LIMIT 1 OFFSET {nth}"
     ))
     .await

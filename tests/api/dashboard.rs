@@ -44,7 +44,8 @@ async fn dashboard_figures_agree_with_progress_and_charts_are_svg() {
     }
     assert_eq!(
         d["parcels"]["total"].as_i64().unwrap(),
-        app.count("SELECT COUNT(*) FROM parcels").await
+        app.count("SELECT COUNT(*) FROM parcels WHERE retired_at IS NULL")
+            .await
     );
     let target = crate::common::demo_target_date().to_string();
     assert_eq!(d["project"]["target_handover_date"], target.as_str());
@@ -230,7 +231,7 @@ async fn stance_filter_change_stamp_and_status_change_reach_the_dashboard() {
         .get_json(&leader, "/api/v1/projects/HPDQ2/dashboard")
         .await;
     let id = app
-        .count("SELECT CAST(MIN(id) AS BIGINT) FROM parcels WHERE status = 'not_contacted'")
+        .count("SELECT CAST(MIN(id) AS BIGINT) FROM parcels WHERE status = 'not_contacted' AND retired_at IS NULL")
         .await;
     patch_status(&app, &admin, id, "handed_over").await;
     let (_, after) = app

@@ -82,7 +82,7 @@ fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
 
 async fn project_parcels(app: &TestApp) -> i64 {
     app.count(
-        "SELECT COUNT(*) FROM parcels WHERE project_id = (SELECT id FROM projects WHERE code = 'HPDQ2')",
+        "SELECT COUNT(*) FROM parcels WHERE project_id = (SELECT id FROM projects WHERE code = 'HPDQ2') AND retired_at IS NULL",
     )
     .await
 }
@@ -116,7 +116,7 @@ async fn gdal_reads_the_geopackage_and_the_geojson() {
     assert_eq!(fc["features"].as_array().unwrap().len() as i64, parcels);
     let statuses = app
         .count(
-            "SELECT COUNT(DISTINCT status) FROM parcels WHERE project_id = (SELECT id FROM projects WHERE code = 'HPDQ2')",
+            "SELECT COUNT(DISTINCT status) FROM parcels WHERE project_id = (SELECT id FROM projects WHERE code = 'HPDQ2') AND retired_at IS NULL",
         )
         .await;
     let mut seen: Vec<&str> = fc["features"]

@@ -14,7 +14,7 @@ const COLLECTION: &str = "parcels_HPDQ2";
 
 async fn project_parcels(app: &TestApp) -> i64 {
     app.count(
-        "SELECT COUNT(*) FROM parcels p JOIN projects pr ON pr.id = p.project_id WHERE pr.code = 'HPDQ2'",
+        "SELECT COUNT(*) FROM parcels p JOIN projects pr ON pr.id = p.project_id WHERE pr.code = 'HPDQ2' AND p.retired_at IS NULL",
     )
     .await
 }
@@ -429,7 +429,7 @@ async fn items_page_by_offset_filter_by_bbox_and_hold_no_personal_data() {
     let (max_lon, max_lat) = (108.81, 15.36);
     let in_box = app
         .count(&format!(
-            "SELECT COUNT(*) FROM parcels WHERE min_lon <= {max_lon} AND max_lon >= {min_lon} \
+            "SELECT COUNT(*) FROM parcels WHERE retired_at IS NULL AND min_lon <= {max_lon} AND max_lon >= {min_lon} \
              AND min_lat <= {max_lat} AND max_lat >= {min_lat}"
         ))
         .await;

@@ -15,7 +15,7 @@ async fn project_parcels(app: &TestApp, extra: &str) -> i64 {
     app.count(&format!(
         "SELECT COUNT(*) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
          LEFT JOIN admin_units s ON s.id = u.successor_id \
-         WHERE p.project_id = (SELECT id FROM projects WHERE code = 'HPDQ2') {extra}"
+         WHERE p.project_id = (SELECT id FROM projects WHERE code = 'HPDQ2') AND p.retired_at IS NULL {extra}"
     ))
     .await
 }
@@ -112,7 +112,7 @@ async fn parcel_in(app: &TestApp, commune_code: &str, status: Option<&str>) -> i
         .unwrap_or_default();
     app.count(&format!(
         "SELECT CAST(MIN(p.id) AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
-         WHERE u.code = '{commune_code}' {status_cond}"
+         WHERE u.code = '{commune_code}' AND p.retired_at IS NULL {status_cond}"
     ))
     .await
 }
@@ -428,7 +428,7 @@ async fn patch_moves_status_version_history_and_counters() {
     let id = app
         .count(
             "SELECT CAST(MIN(p.id) AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
-             WHERE u.code = '21049' AND p.status NOT IN ('agreed', 'paid')",
+             WHERE u.code = '21049' AND p.status NOT IN ('agreed', 'paid') AND p.retired_at IS NULL",
         )
         .await;
     let (status, etag, before) = get_parcel(&app, &admin, id).await;

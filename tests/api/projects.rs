@@ -58,12 +58,14 @@ async fn progress_counters_agree_with_the_tables() {
         .get_json(&leader, "/api/v1/projects/HPDQ2/progress")
         .await;
     assert_eq!(status, StatusCode::OK, "{p}");
-    let parcels = app.count("SELECT COUNT(*) FROM parcels").await;
+    let parcels = app
+        .count("SELECT COUNT(*) FROM parcels WHERE retired_at IS NULL")
+        .await;
     assert_eq!(p["parcels"]["total"].as_i64().unwrap(), parcels);
     for (status, n) in p["parcels"]["by_status"].as_object().unwrap() {
         let expected = app
             .count(&format!(
-                "SELECT COUNT(*) FROM parcels WHERE status = '{status}'"
+                "SELECT COUNT(*) FROM parcels WHERE status = '{status}' AND retired_at IS NULL"
             ))
             .await;
         assert_eq!(n.as_i64().unwrap(), expected, "status {status}");

@@ -45,6 +45,7 @@ pub struct MeResponse {
 pub async fn login(
     State(state): State<AppState>,
     super::throttle::ClientAddr(addr): super::throttle::ClientAddr,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
     let done = service::login(
@@ -60,14 +61,14 @@ pub async fn login(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         done.secret,
         state.settings.session_hours * 3600,
-        if state.settings.secure_cookie {
+        if crate::security::secure_cookie(&state.settings, &headers) {
             "; Secure"
         } else {
             ""
         }
     );
-    let mut headers = HeaderMap::new();
-    headers.insert(
+    let mut out = HeaderMap::new();
+    out.insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
     );
@@ -77,7 +78,7 @@ pub async fn login(
             role: done.role,
         },
     };
-    Ok((StatusCode::OK, headers, Json(body)).into_response())
+    Ok((StatusCode::OK, out, Json(body)).into_response())
 }
 
 /// End the session.

@@ -33,6 +33,7 @@ mod parcel_lineage;
 mod parcels;
 mod projects;
 mod public;
+mod public_url;
 mod reports;
 mod security;
 mod service;

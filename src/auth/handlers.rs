@@ -84,14 +84,25 @@ pub async fn login(
 /// End the session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
 #[tracing::instrument(skip_all)]
-pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> AppResult<Response> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         service::logout(&state.db.conn, c.value()).await?;
         state
             .auth_cache
             .forget(&super::password::secret_hash(c.value()));
     }
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let clear = format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if crate::security::secure_cookie(&state.settings, &headers) {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 

@@ -198,4 +198,15 @@ async fn session_cookie_is_secure_over_https() {
     let https = with_public_url().await;
     let cookie = login_cookie(&https, None).await;
     assert!(is_secure(&cookie), "{cookie}");
+
+    // Logging out clears it with the same attributes.
+    let client = https.login("leader").await;
+    let res = client
+        .post(https.url("/api/v1/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let clear = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(clear.contains("Max-Age=0") && is_secure(&clear), "{clear}");
 }

@@ -31,7 +31,13 @@ pub struct Settings {
     /// Largest request body accepted, in bytes (larger ones get 413).
     #[arg(long, env = "GPMB_BODY_LIMIT", default_value_t = 2 * 1024 * 1024, global = true)]
     pub body_limit: usize,
-    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    /// The address users and GIS tools reach gpmb at, e.g. `https://gpmb.quangngai.gov.vn`
+    /// (a path prefix is kept). Absolute links (OGC API, GeoJSON `next`) are built from it
+    /// instead of the request's `Host`; an `https` one also makes the session cookie `Secure`.
+    #[arg(long, env = "GPMB_PUBLIC_URL", value_parser = parse_public_url, global = true)]
+    pub public_url: Option<String>,
+    /// Always mark the session cookie `Secure`; it is anyway when `public_url` is https or
+    /// the request came through a proxy saying `X-Forwarded-Proto: https`.
     #[arg(
         long,
         env = "GPMB_SECURE_COOKIE",
@@ -102,9 +108,53 @@ impl Settings {
     }
 }
 
+/// `http(s)://host[:port][/prefix]` without a trailing slash, query or fragment.
+pub fn parse_public_url(s: &str) -> Result<String, String> {
+    let trimmed = s.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| format!("{s} is not a public URL like https://gpmb.example.gov.vn"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    let bad = |c: char| c.is_whitespace() || matches!(c, '?' | '#' | '@' | '"' | '<' | '>' | '\\');
+    if host.is_empty() || rest.contains(bad) {
+        return Err(format!(
+            "{s} is not a public URL like https://gpmb.example.gov.vn (a host, an optional path, no query)"
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
     s.parse()
         .map_err(|e| format!("{s} is not an address like 127.0.0.1:8080: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_public_url;
+
+    #[test]
+    fn public_url_is_a_plain_http_base() {
+        assert_eq!(
+            parse_public_url("https://gpmb.example.gov.vn/").as_deref(),
+            Ok("https://gpmb.example.gov.vn")
+        );
+        assert_eq!(
+            parse_public_url("http://10.0.0.5:8080/gpmb").as_deref(),
+            Ok("http://10.0.0.5:8080/gpmb")
+        );
+        for bad in [
+            "gpmb.example.gov.vn",
+            "ftp://x",
+            "https://",
+            "https://a b",
+            "https://x/?q=1",
+            "https://u@x",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -230,7 +230,9 @@ vocabulary! {
 /// Things a principal may do; one table answers for every role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission {
-    /// Names, id numbers, phones, addresses of households.
+    /// Names, phones, addresses of households, their vulnerable flags (poor household, ethnic
+    /// minority… — sensitive data) and their CCCD: masked in every list and export, in full
+    /// on an audited reveal. Project boards never have it.
     ReadPersonal,
     /// Log and edit visits.
     WriteVisits,

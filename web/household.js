@@ -24,7 +24,7 @@ const user = await startPage({ namespaces: ['households', 'legal', 'parcel-statu
 const id = Number(location.pathname.split('/').filter(Boolean)[1]);
 const root = document.querySelector('main');
 const mayWrite = user && WRITERS.includes(user.user.role);
-const state = { household: null, kase: null, history: [] };
+const state = { household: null, kase: null, history: [], revealed: null };
 
 const stageName = (s) => (s ? t(`legal.stage.${s}`) : '');
 const ruleText = (rule) => (rule ? `${t(rule.key) !== rule.key ? t(rule.key) : (lang() === 'vi' ? rule.vi : rule.en)} (${rule.article})` : '');
@@ -111,7 +111,7 @@ function peopleSection() {
   return h('div', {},
     facts([
       [t('household.field.head_name'), hh.head_name],
-      [t('household.field.id_number'), hh.id_number || '—'],
+      [t('household.field.id_number'), idNumberCell()],
       [t('household.field.phone'), hh.phone || '—'],
       [t('household.field.address'), hh.address || '—'],
       [t('household.field.vulnerable'), hh.vulnerable.length ? hh.vulnerable.map((v) => t(`household.vulnerable.${v}`)).join(', ') : '—'],
@@ -119,6 +119,35 @@ function peopleSection() {
     members.length ? table('members', [t('household.member.name'), t('household.member.relation'), t('household.member.birth_year')],
       members.map((m) => h('tr', {}, h('td', { textContent: m.name }), h('td', { textContent: m.relation || '' }), h('td', { textContent: m.birth_year ?? '' }))))
       : h('p', { className: 'muted', textContent: t('household.no_members') }));
+}
+
+/**
+ * The CCCD as the server sends it, masked (`051*******45`), with a button that asks for the
+ * full number (`/id-number`, an audited reveal) and shows it in place.
+ */
+function idNumberCell() {
+  const hh = state.household;
+  if (!hh.id_number) return '—';
+  const value = h('span', { id: 'hh-cccd', textContent: state.revealed || hh.id_number });
+  if (state.revealed) return value;
+  const button = h('button', { type: 'button', className: 'link', id: 'reveal-cccd', textContent: t('household.reveal_id_number') });
+  const error = h('span', { className: 'error', role: 'alert' });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const full = await api(`/api/v1/households/${id}/id-number`);
+      state.revealed = full.id_number || '';
+      value.textContent = state.revealed || '—';
+      value.title = t('household.id_number_revealed');
+      button.remove();
+      const input = document.getElementById('edit-id_number');
+      if (input && input.value === hh.id_number) input.value = state.revealed;
+    } catch (err) {
+      button.disabled = false;
+      error.textContent = err.message;
+    }
+  });
+  return h('span', {}, value, ' ', button, error);
 }
 
 function parcelsSection() {
@@ -327,12 +356,14 @@ function editForm() {
     }).filter((m) => m.name);
     const body = {
       head_name: fd.get('head_name'),
-      id_number: fd.get('id_number').trim() || null,
       phone: fd.get('phone').trim() || null,
       address: fd.get('address'),
       vulnerable: fd.getAll('vulnerable'),
       members: list,
     };
+    // The CCCD is shown masked (or revealed): send it only when the user typed another one.
+    const cccd = fd.get('id_number').trim();
+    if (cccd !== (state.household.id_number || '') && cccd !== (state.revealed || '')) body.id_number = cccd || null;
     const res = await fetch(`/api/v1/households/${id}`, {
       method: 'PATCH', credentials: 'same-origin',
       headers: { 'content-type': 'application/json', accept: 'application/json', 'if-match': `"${form.dataset.version}"` },
@@ -369,6 +400,7 @@ function editForm() {
   }, async (saved) => {
     if (!saved) return;
     const [fresh, history] = await Promise.all([api(`/api/v1/households/${id}`), api(`/api/v1/households/${id}/history`)]);
+    if (fresh.id_number !== state.household.id_number) state.revealed = null;
     state.household = fresh;
     state.history = history.items;
     render();

@@ -45,6 +45,7 @@ pub struct MeResponse {
 pub async fn login(
     State(state): State<AppState>,
     super::throttle::ClientAddr(addr): super::throttle::ClientAddr,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
     let done = service::login(
@@ -60,14 +61,14 @@ pub async fn login(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         done.secret,
         state.settings.session_hours * 3600,
-        if state.settings.secure_cookie {
+        if crate::security::secure_cookie(&state.settings, &headers) {
             "; Secure"
         } else {
             ""
         }
     );
-    let mut headers = HeaderMap::new();
-    headers.insert(
+    let mut out = HeaderMap::new();
+    out.insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
     );
@@ -77,20 +78,31 @@ pub async fn login(
             role: done.role,
         },
     };
-    Ok((StatusCode::OK, headers, Json(body)).into_response())
+    Ok((StatusCode::OK, out, Json(body)).into_response())
 }
 
 /// End the session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
 #[tracing::instrument(skip_all)]
-pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> AppResult<Response> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         service::logout(&state.db.conn, c.value()).await?;
         state
             .auth_cache
             .forget(&super::password::secret_hash(c.value()));
     }
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let clear = format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if crate::security::secure_cookie(&state.settings, &headers) {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 

@@ -24,6 +24,9 @@ pub struct ExportArgs {
     /// Language of the headers and of the words for codes: vi or en.
     #[arg(long, default_value = "vi", value_parser = ["vi", "en"])]
     pub lang: String,
+    /// `id_number`: write the CCCD in full instead of masked (recorded in the audit log).
+    #[arg(long, value_parser = ["id_number"])]
+    pub reveal: Option<String>,
 }
 
 pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
@@ -36,7 +39,8 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     let project =
         crate::projects::service::visible_project(&db.conn, &system, &args.project).await?;
     let lang = crate::i18n::Lang::parse(Some(&args.lang));
-    let out = service::export(&db.conn, &system, &project, what, format, lang).await?;
+    let reveal = args.reveal.as_deref() == Some("id_number");
+    let out = service::export(&db.conn, &system, &project, what, format, lang, reveal).await?;
     std::fs::write(&args.out, &out.bytes)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(

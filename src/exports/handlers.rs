@@ -4,11 +4,19 @@ use axum::response::{IntoResponse, Response};
 
 use super::service::{self, Format, What};
 use crate::auth::Principal;
-use crate::dashboard::dto::LangQuery;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::i18n::Lang;
 use crate::state::AppState;
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `vi` (default) or `en`.
+    pub lang: Option<String>,
+    /// `id_number`: the CCCD in full instead of masked (personal-data readers; audited).
+    pub reveal: Option<String>,
+}
 
 /// Download `parcels`, `households`, `visits` or `grievances` of a project as `csv` or `xlsx`
 /// (Vietnamese headers), parcels also as `geojson` or `gpkg` (OGC GeoPackage, WGS84). Rows
@@ -16,11 +24,13 @@ use crate::state::AppState;
 /// are left out for roles that may not read personal data. Every export is audited. Headers,
 /// sheet names and codes (status, stance, channel…) are words in `?lang=` (`vi`, or `en`);
 /// in XLSX dates are date cells (dd/mm/yyyy), times are in Vietnam time (dd/mm/yyyy hh:mm),
-/// counts `#,##0` and areas `#,##0.00`.
+/// counts `#,##0` and areas `#,##0.00`. The CCCD is masked (`051*******45`) unless the
+/// caller asks `reveal=id_number` and may read personal data (else 403); the audit event of
+/// the export then says so.
 #[utoipa::path(get, path = "/api/v1/projects/{code}/exports/{file}", tag = "exports",
     params(("code" = String, Path, description = "project code, e.g. HPDQ2"),
            ("file" = String, Path, description = "what and format, e.g. parcels.gpkg, households.xlsx"),
-           LangQuery),
+           ExportQuery),
     responses((status = 200, description = "the file, as an attachment"),
               (status = 400, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope),
@@ -30,7 +40,7 @@ pub async fn export(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath((code, file)): ApiPath<(String, String)>,
-    ApiQuery(q): ApiQuery<LangQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> AppResult<Response> {
     let (what, format) = file.rsplit_once('.').ok_or_else(|| {
         AppError::BadRequest(format!(
@@ -43,7 +53,8 @@ pub async fn export(
     let conn = &state.db.conn;
     let project = crate::projects::service::visible_project(conn, &principal, &code).await?;
     let lang = Lang::parse(q.lang.as_deref());
-    let out = service::export(conn, &principal, &project, what, format, lang).await?;
+    let reveal = crate::households::privacy::wants_id_number(q.reveal.as_deref())?;
+    let out = service::export(conn, &principal, &project, what, format, lang, reveal).await?;
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_string()),

@@ -125,6 +125,7 @@ pub async fn export(
     what: What,
     format: Format,
     lang: Lang,
+    reveal_id_number: bool,
 ) -> AppResult<Export> {
     format.check(what)?;
     // A project board (an API token) sees parcels and aggregates, never a household's rows.
@@ -135,7 +136,14 @@ pub async fn export(
         )));
     }
     let personal = who.require(Permission::ReadPersonal).is_ok();
-    let table = table(conn, who, project, what, personal, lang).await?;
+    if reveal_id_number && !personal {
+        return Err(AppError::Forbidden(
+            "reveal=id_number needs the right to read personal data".to_string(),
+        ));
+    }
+    // Only the households export has a CCCD column to reveal.
+    let reveal_id_number = reveal_id_number && what == What::Households;
+    let table = table(conn, who, project, what, personal, reveal_id_number, lang).await?;
     let internal = |e: anyhow::Error| AppError::Internal(e.context("writing the export"));
     let bytes = match format {
         Format::Csv => formats::csv(&table).map_err(internal)?,
@@ -160,6 +168,7 @@ pub async fn export(
             "format": format.extension(),
             "rows": table.rows.len(),
             "personal_data": personal,
+            "reveal": if reveal_id_number { vec!["id_number"] } else { Vec::new() },
         }),
     )
     .await?;
@@ -190,12 +199,14 @@ pub async fn table(
     project: &projects::Model,
     what: What,
     personal: bool,
+    reveal_id_number: bool,
     lang: Lang,
 ) -> AppResult<Table> {
     let cat = Catalogue::load(lang);
     let mut b = Builder {
         cat: &cat,
         personal,
+        reveal_id_number,
         columns: Vec::new(),
     };
     let scope = &who.scope;
@@ -212,6 +223,8 @@ pub async fn table(
 struct Builder<'a> {
     cat: &'a Catalogue,
     personal: bool,
+    /// The CCCD in full instead of masked (asked for with `reveal=id_number`, audited).
+    reveal_id_number: bool,
     columns: Vec<(Column, bool)>,
 }
 
@@ -594,7 +607,11 @@ async fn households_table(
             Cell::Int(h.id.into()),
             Cell::text(h.code),
             Cell::text(h.head_name),
-            Cell::opt(h.id_number),
+            Cell::opt(if b.reveal_id_number {
+                h.id_number
+            } else {
+                crate::households::privacy::mask_opt(h.id_number)
+            }),
             Cell::opt(h.phone),
             Cell::text(h.address),
             Cell::text(h.commune_code),
@@ -617,6 +634,7 @@ fn take<'a>(b: &mut Builder<'a>) -> Builder<'a> {
         Builder {
             cat: b.cat,
             personal: b.personal,
+            reveal_id_number: b.reveal_id_number,
             columns: Vec::new(),
         },
     )

@@ -381,7 +381,7 @@ impl WorkRow {
             project: h.project_code,
             code: h.code,
             head_name: h.head_name,
-            id_number: h.id_number,
+            id_number: crate::households::privacy::mask_opt(h.id_number),
             phone: h.phone,
             address: h.address,
             commune: CommuneRef {

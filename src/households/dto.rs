@@ -34,7 +34,8 @@ pub struct HouseholdDto {
     pub project: String,
     pub code: String,
     pub head_name: String,
-    /// CCCD number (12 digits).
+    /// CCCD number, masked (`051*******45`); the full number is
+    /// `GET /households/{id}/id-number` (audited).
     pub id_number: Option<String>,
     pub phone: Option<String>,
     pub address: String,
@@ -192,4 +193,12 @@ pub struct HouseholdRevisionDto {
     /// Username of who edited it.
     pub edited_by: Option<String>,
     pub edited_at: String,
+}
+
+/// A household's CCCD in full, as a reveal answers it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct IdNumberDto {
+    pub id: i32,
+    /// 12 digits; null when none is recorded.
+    pub id_number: Option<String>,
 }

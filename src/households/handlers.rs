@@ -4,7 +4,7 @@ use axum::Json;
 
 use super::dto::{
     HouseholdDetailDto, HouseholdDto, HouseholdPatch, HouseholdQuery, HouseholdRevisionDto,
-    NewHousehold,
+    IdNumberDto, NewHousehold,
 };
 use super::service;
 use crate::audit;
@@ -173,4 +173,31 @@ pub async fn history(
         items,
         next_cursor: None,
     }))
+}
+
+/// The household's CCCD number in full (lists, search, the case file and the field app show
+/// it masked). Needs the right to read personal data and the household in the caller's area;
+/// every reveal is audited (`reveal`).
+#[utoipa::path(get, path = "/api/v1/households/{id}/id-number", tag = "households", params(("id" = i32, Path)),
+    responses((status = 200, body = IdNumberDto), (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(household_id = id))]
+pub async fn reveal_id_number(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<IdNumberDto>> {
+    principal.require(Permission::ReadPersonal)?;
+    let household = scoped::household(&state.db.conn, &principal.scope, id).await?;
+    let id_number = service::id_number(&state.db.conn, &principal.scope, household).await?;
+    audit::record(
+        &state.db.conn,
+        &principal,
+        "reveal",
+        "household",
+        Some(id.to_string()),
+        serde_json::json!({"field": "id_number"}),
+    )
+    .await?;
+    Ok(Json(IdNumberDto { id, id_number }))
 }

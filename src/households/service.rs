@@ -68,7 +68,7 @@ fn to_dto(row: HouseholdRow, parcels: Vec<HouseholdParcelDto>) -> HouseholdDto {
         project: row.project_code,
         code: row.code,
         head_name: row.head_name,
-        id_number: row.id_number,
+        id_number: super::privacy::mask_opt(row.id_number),
         phone: row.phone,
         address: row.address,
         commune: CommuneRef {
@@ -873,6 +873,32 @@ async fn stale(
     })
 }
 
+/// A revision's content with its CCCD masked, like everywhere else.
+fn mask_before(mut before: serde_json::Value) -> serde_json::Value {
+    if let Some(n) = before.get_mut("id_number") {
+        if let Some(s) = n.as_str() {
+            *n = serde_json::Value::String(super::privacy::mask_id_number(s));
+        }
+    }
+    before
+}
+
+/// The full CCCD of a household (for the audited reveal).
+pub async fn id_number(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    household: Scoped<HouseholdId>,
+) -> AppResult<Option<String>> {
+    let id = household.id();
+    let mut stmt = HouseholdRow::select(scope);
+    stmt.and_where(Expr::col((Alias::new("h"), households::Column::Id)).eq(id));
+    let row = HouseholdRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("household"))?;
+    Ok(row.id_number)
+}
+
 /// The edits of a household, newest first.
 pub async fn history(
     conn: &impl ConnectionTrait,
@@ -884,7 +910,7 @@ pub async fn history(
         .map(|r| HouseholdRevisionDto {
             version: r.version,
             fields: serde_json::from_str(&r.fields).unwrap_or_default(),
-            before: serde_json::from_str(&r.content).unwrap_or_default(),
+            before: mask_before(serde_json::from_str(&r.content).unwrap_or_default()),
             edited_by: r.editor,
             edited_at: r.edited_at.to_rfc3339(),
         })

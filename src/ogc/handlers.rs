@@ -30,18 +30,11 @@ fn respond(content_type: &'static str, body: Value) -> Response {
         .into_response()
 }
 
-/// `http://host` of this request, for the absolute links OGC clients follow.
-fn base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|p| p.to_str().ok())
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    format!("{proto}://{host}")
+/// The base of the absolute links OGC clients follow: the configured public URL, else this
+/// request's host (see `security::public_base`).
+fn base(state: &AppState, headers: &HeaderMap) -> String {
+    crate::security::public_base(&state.settings, headers)
+        .unwrap_or_else(|| "http://127.0.0.1".to_string())
 }
 
 fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
@@ -131,12 +124,13 @@ async fn collection_json(state: &AppState, b: &str, project: &projects::Model) -
 /// `GET /ogc`: the landing page.
 #[tracing::instrument(skip_all)]
 pub async fn landing(
+    State(state): State<AppState>,
     headers: HeaderMap,
     _principal: Principal,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> AppResult<Response> {
     check_params(&query, &[])?;
-    let b = base(&headers);
+    let b = base(&state, &headers);
     Ok(respond(
         JSON,
         json!({
@@ -156,6 +150,7 @@ pub async fn landing(
 /// `GET /ogc/api`: the OpenAPI 3.0 description of `/ogc` (the landing page's `service-desc`).
 #[tracing::instrument(skip_all)]
 pub async fn api(
+    State(state): State<AppState>,
     headers: HeaderMap,
     _principal: Principal,
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
@@ -163,7 +158,7 @@ pub async fn api(
     check_params(&query, &[])?;
     Ok(respond(
         super::openapi::MEDIA_TYPE,
-        super::openapi::document(&base(&headers)),
+        super::openapi::document(&base(&state, &headers)),
     ))
 }
 
@@ -192,7 +187,7 @@ pub async fn collections(
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> AppResult<Response> {
     check_params(&query, &[])?;
-    let b = base(&headers);
+    let b = base(&state, &headers);
     let projects = crate::projects::service::list(&state.db.conn, &principal).await?;
     let mut collections = Vec::with_capacity(projects.len());
     for p in &projects {
@@ -220,7 +215,7 @@ pub async fn collection(
     let project = collection_project(&state, &principal, &collection).await?;
     Ok(respond(
         JSON,
-        collection_json(&state, &base(&headers), &project).await?,
+        collection_json(&state, &base(&state, &headers), &project).await?,
     ))
 }
 
@@ -392,7 +387,7 @@ pub async fn items(
         .map(service::FeatureRow::into_feature)
         .collect();
     let links = page_links(
-        &base(&headers),
+        &base(&state, &headers),
         &collection,
         &query,
         &page,
@@ -441,7 +436,7 @@ pub async fn item(
     let row = service::item(&state.db.conn, &principal.scope, project.id, id)
         .await?
         .ok_or_else(not_found)?;
-    let b = base(&headers);
+    let b = base(&state, &headers);
     let mut f = row.into_feature();
     f["links"] = json!([
         link(

@@ -45,7 +45,12 @@ fn with_etag(dto: ParcelDto, status: StatusCode) -> Response {
 }
 
 /// The URL of the next page: this request's, with `cursor` replaced.
-fn next_link(headers: &HeaderMap, uri: &Uri, cursor: &str) -> String {
+fn next_link(
+    settings: &crate::config::Settings,
+    headers: &HeaderMap,
+    uri: &Uri,
+    cursor: &str,
+) -> String {
     let mut pairs: Vec<&str> = uri
         .query()
         .unwrap_or("")
@@ -55,16 +60,8 @@ fn next_link(headers: &HeaderMap, uri: &Uri, cursor: &str) -> String {
     let c = format!("cursor={cursor}");
     pairs.push(&c);
     let path_and_query = format!("{}?{}", uri.path(), pairs.join("&"));
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    match host {
-        Some(h) => {
-            let proto = headers
-                .get("x-forwarded-proto")
-                .and_then(|p| p.to_str().ok())
-                .filter(|p| *p == "https" || *p == "http")
-                .unwrap_or("http");
-            format!("{proto}://{h}{path_and_query}")
-        }
+    match crate::security::public_base(settings, headers) {
+        Some(base) => format!("{base}{path_and_query}"),
         None => path_and_query,
     }
 }
@@ -127,7 +124,7 @@ pub async fn list(
         let next = page
             .next_cursor
             .as_deref()
-            .map(|c| next_link(&headers, &uri, c));
+            .map(|c| next_link(&state.settings, &headers, &uri, c));
         return Ok(feature_collection(page, next));
     }
     Ok(Json(page).into_response())

@@ -1,10 +1,11 @@
 //! Defences every request and response passes through: security headers, and the check that
 //! a write made with a session cookie comes from gpmb's own pages (cross-site request forgery).
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::config::Settings;
 use crate::error::envelope;
 
 /// No inline script anywhere; styles may be inline (MapLibre and the public page set them);
@@ -103,4 +104,47 @@ fn origin_differs(req: &Request) -> bool {
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"));
     without_scheme != Some(host)
+}
+
+/// The base of the absolute links gpmb hands out (OGC API, GeoJSON `next`): the configured
+/// public URL; without one, the request's `Host` (only when it is a plain host[:port]) with
+/// the scheme a proxy states in `X-Forwarded-Proto`. `X-Forwarded-Host` is never trusted.
+pub fn public_base(settings: &Settings, headers: &HeaderMap) -> Option<String> {
+    if let Some(url) = &settings.public_url {
+        return Some(url.clone());
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })?;
+    let proto = if forwarded_https(headers) {
+        "https"
+    } else {
+        "http"
+    };
+    Some(format!("{proto}://{host}"))
+}
+
+/// A proxy in front of gpmb says the client reached it over TLS.
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|p| p.to_str().ok())
+        .and_then(|p| p.split(',').next())
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
+/// Whether the session cookie gets `Secure`: when asked for (`GPMB_SECURE_COOKIE`), when the
+/// public URL is https, or when the request came through a proxy saying it was https.
+pub fn secure_cookie(settings: &Settings, headers: &HeaderMap) -> bool {
+    settings.secure_cookie
+        || settings
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+        || forwarded_https(headers)
 }

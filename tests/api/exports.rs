@@ -792,6 +792,7 @@ async fn a_project_boards_token_exports_no_personal_data_in_any_format() {
         &project,
         gpmb::exports::service::What::Households,
         false,
+        false,
         gpmb::i18n::Lang::Vi,
     )
     .await

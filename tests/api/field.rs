@@ -193,7 +193,21 @@ async fn my_work_is_scoped_ordered_and_searchable() {
         .collect();
     assert_eq!(nva.len(), 1, "{found:?}");
     let some = &list[5];
-    let cccd = some["id_number"].as_str().unwrap();
+    // The field app shows the CCCD masked; the full one is an audited reveal away.
+    let shown = some["id_number"].as_str().unwrap();
+    assert!(shown.contains('*'), "{shown}");
+    let (_, full) = app
+        .get_json(
+            &member_a,
+            &format!("/api/v1/households/{}/id-number", some["id"]),
+        )
+        .await;
+    let cccd = full["id_number"].as_str().unwrap();
+    assert_eq!(
+        gpmb::households::privacy::mask_id_number(cccd),
+        shown,
+        "{full}"
+    );
     assert_eq!(
         ids(&work(&app, &member_a, &format!("&q={cccd}")).await),
         vec![some["id"].as_i64().unwrap()]

@@ -419,7 +419,7 @@ async fn household_registers_report_rows_and_import_all_or_nothing() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|h| h["id_number"] == "051090012347")
+        .filter(|h| h["id_number"] == "051*******47")
         .collect();
     assert_eq!(found.len(), 1, "{page}");
     let h = found[0];

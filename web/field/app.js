@@ -58,6 +58,8 @@ function parcelRef(folded) {
 function matches(item, folded, ref) {
   item._key ??= fold([item.head_name, ...(item.members || []).map((m) => m.name), item.id_number, item.code, item.address].join(' '));
   if (item._key.includes(folded)) return true;
+  // The CCCD comes masked (`051*******45`): a full number typed matches on what is shown.
+  if (/^\d{12}$/.test(folded) && item.id_number === `${folded.slice(0, 3)}*******${folded.slice(10)}`) return true;
   return !!ref && item.parcels.some((p) => p.parcel_no === ref.parcel && (!ref.sheet || p.map_sheet === ref.sheet));
 }
 

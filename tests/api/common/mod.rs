@@ -100,10 +100,20 @@ impl TestApp {
 
     /// A server whose demo data set is built on `today` (`gpmb demo --today`).
     pub async fn spawn_on(parcels: usize, today: chrono::NaiveDate) -> TestApp {
+        Self::spawn_configured(parcels, today, |_| {}).await
+    }
+
+    /// A server whose settings `configure` changes (e.g. a public URL).
+    pub async fn spawn_configured(
+        parcels: usize,
+        today: chrono::NaiveDate,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         init_logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database_url(&dir).await;
-        let settings = settings(&url);
+        let mut settings = settings(&url);
+        configure(&mut settings);
         let db = db::open(&url, settings.sqlite_sync)
             .await
             .expect("open database");

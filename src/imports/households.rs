@@ -201,7 +201,7 @@ const TEMPLATE: &[TemplateColumn] = &[
         Some(Field::IdNumber),
         "Số CCCD/CMND",
         "ID number (CCCD/CMND)",
-        "051090012345",
+        "051090123456",
         16.0,
     ),
     column(

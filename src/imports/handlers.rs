@@ -136,8 +136,7 @@ pub async fn households(
 /// survive, the date of birth a dd/mm/yyyy date. The importer reads it back as it is.
 #[utoipa::path(get, path = "/api/v1/imports/households/template", tag = "imports",
     params(TemplateQuery),
-    responses((status = 200, description = "the template workbook",
-               content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+    responses((status = 200, description = "the template workbook (.xlsx), as an attachment"),
               (status = 400, body = crate::error::ErrorEnvelope),
               (status = 401, body = crate::error::ErrorEnvelope)))]
 pub async fn household_template(

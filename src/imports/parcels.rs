@@ -501,7 +501,7 @@ fn candidate(index: usize, raw: &RawFeature, crs: &Crs) -> Result<Candidate, Imp
         column: None,
         code: e.code,
         reason: e.reason,
-        details: Default::default(),
+        details: std::collections::BTreeMap::new(),
     })?;
     Ok(Candidate {
         index,
@@ -730,7 +730,7 @@ async fn key_by_commune(
             column: None,
             code: code.into(),
             reason,
-            details: Default::default(),
+            details: std::collections::BTreeMap::new(),
         };
         let Some(&commune_id) = communes.get(&d.commune) else {
             errors.push(problem(
@@ -850,7 +850,7 @@ async fn plan(
                 column: None,
                 code: "unknown_parent".into(),
                 reason: format!("the parent parcel {p} is not in the project"),
-                details: Default::default(),
+                details: std::collections::BTreeMap::new(),
             });
             continue;
         }
@@ -1121,7 +1121,7 @@ fn geometry_pass(
                     if other.from_file { "the file's" } else { "the project's" },
                     OVERLAP_FRACTION * 100.0
                 ),
-                details: Default::default(),
+                details: std::collections::BTreeMap::new(),
             });
         }
     }

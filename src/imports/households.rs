@@ -1266,6 +1266,65 @@ mod tests {
         assert_eq!(commune_name_key("Xã Bình Thuận"), "binhthuan");
     }
 
+    fn row(number: usize, cells: &[&str]) -> SheetRow {
+        SheetRow {
+            number,
+            cells: cells.iter().map(|c| ((*c).to_string(), false)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_two_line_header_under_a_title_with_a_numbering_line() {
+        let rows = vec![
+            row(1, &["BẢNG THỐNG KÊ HỘ GIA ĐÌNH"]),
+            row(3, &["STT", "Chủ hộ", "", "Mã xã", "Thửa đất"]),
+            row(
+                4,
+                &["", "Họ và tên", "Số CMND/CCCD", "", "Số tờ", "Số thửa"],
+            ),
+            row(5, &["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"]),
+            row(6, &["1", "Lê Văn A", "051090012345", "21043", "90", "1"]),
+        ];
+        let cols = find_columns(&rows)
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cols.header_row, 3);
+        let at = |f| cols.at.get(&f).map(|(c, h)| (*c, h.as_str()));
+        assert_eq!(at(Field::HeadName), Some((1, "Họ và tên")));
+        assert_eq!(at(Field::IdNumber), Some((2, "Số CMND/CCCD")));
+        assert_eq!(at(Field::Commune), Some((3, "Mã xã")));
+        assert_eq!(at(Field::MapSheet), Some((4, "Số tờ")));
+        assert_eq!(at(Field::ParcelNo), Some((5, "Số thửa")));
+        // A data row right under a one-line header is not taken for a second header line.
+        let rows = vec![
+            row(1, &["Họ và tên chủ hộ", "Mã xã", "Hộ nghèo"]),
+            row(2, &["Nguyễn Văn Xã", "21043", "x"]),
+        ];
+        assert_eq!(find_columns(&rows).map(|c| c.header_row).ok(), Some(0));
+    }
+
+    #[test]
+    fn the_template_reads_back_in_both_languages() {
+        for lang in [crate::i18n::Lang::Vi, crate::i18n::Lang::En] {
+            let bytes = template(lang).unwrap_or_default();
+            let rows = read_rows(&bytes, "t.xlsx").unwrap_or_default();
+            let cols = find_columns(&rows)
+                .map_err(|e| e.to_string())
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(rows[cols.header_row].number, 3);
+            let fields: HashSet<Field> = cols.at.keys().copied().collect();
+            let all: HashSet<Field> = TEMPLATE.iter().filter_map(|c| c.field).collect();
+            assert_eq!(fields, all, "{lang:?}");
+            let example = &rows[cols.header_row + 1];
+            assert_eq!(cols.cell(example, Field::IdNumber), ("051090123456", false));
+            let (birth, numeric) = cols.cell(example, Field::BirthDate);
+            assert_eq!(
+                dates::parse(birth, numeric),
+                chrono::NaiveDate::from_ymd_opt(1990, 3, 15).map(dates::CellDate::Day)
+            );
+        }
+    }
+
     #[test]
     fn csv_rows_keep_their_line_numbers() {
         let rows = read_csv(

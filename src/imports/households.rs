@@ -899,6 +899,23 @@ fn check_id(
             }
             Some(v)
         }
+        Err(_) if !id_numeric && lost_zeros(id_raw, birth_year).is_some() => {
+            // Text without its leading zeros (a CSV saved from a sheet that had dropped them):
+            // not guessed, but named.
+            let fixed = lost_zeros(id_raw, birth_year).unwrap_or_default();
+            errors.push(cols.problem_with(
+                n,
+                Some(Field::IdNumber),
+                "id_number_lost_zeros",
+                format!("the ID number {id_raw} has lost its leading zeros; if it is {fixed}, write all {} digits", fixed.len()),
+                &[
+                    ("value", id_raw.to_string()),
+                    ("padded", fixed.clone()),
+                    ("length", fixed.len().to_string()),
+                ],
+            ));
+            None
+        }
         Err(p) => {
             let hint = if padded.is_some() {
                 "; the cell holds a number, so Excel dropped the leading 0: format the column as Text and type every digit"
@@ -930,6 +947,11 @@ fn check_id(
         }
     }
     id_number
+}
+
+/// The valid number `digits` would be with the leading zeros back.
+fn lost_zeros(digits: &str, birth_year: Option<i32>) -> Option<String> {
+    id_number::pad_lost_zeros(digits).and_then(|p| id_number::check(&p, birth_year).ok())
 }
 
 /// The vulnerability marks of the row.

@@ -1369,6 +1369,8 @@ async fn real_registers_ids_dates_and_headers() {
             Id::Number(97_090_777_106.0),
         ),
         ("Bảy", Birth::Text("15/03/1990"), Id::Text("051090777001")),
+        // Text that lost its leading 0 (a CSV saved from such a sheet): named, not guessed.
+        ("Tám", Birth::Text("15/03/1990"), Id::Text("51090777108")),
     ];
     let (status, body) = post_register(&app, &admin, "bad.xlsx", real_register(&bad), true).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -1394,6 +1396,7 @@ async fn real_registers_ids_dates_and_headers() {
             (10, "Số CMND/CCCD", "id_number_not_digits"),
             (11, "Số CMND/CCCD", "id_number_unknown_province"),
             (12, "Số CMND/CCCD", "already_registered"),
+            (13, "Số CMND/CCCD", "id_number_lost_zeros"),
         ],
         "{body}"
     );
@@ -1416,6 +1419,10 @@ async fn real_registers_ids_dates_and_headers() {
         errors[5]
     );
     assert_eq!(errors[5]["details"]["value"], "97090777106");
+    assert_eq!(
+        errors[7]["details"],
+        json!({"value": "51090777108", "padded": "051090777108", "length": "12"})
+    );
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod id_number;
+
 macro_rules! vocabulary {
     // `tt`, not `literal`: a literal fragment reaches derive macros wrapped in an invisible
     // group, which utoipa then ignores, documenting `HomeVisit` where the API sends `home_visit`.

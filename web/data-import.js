@@ -9,8 +9,19 @@ let words = {};
 const tr = (key, vars = {}) =>
   (words[key] ?? key).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 
-/** A row's problem in the user's words, from its stable code (the server's reason is English). */
-const problemText = (code) => (words[`import.code.${code}`] ?? words['import.code.other'] ?? code);
+/**
+ * A row's problem in the user's words, from its stable code and the values it names (`details`);
+ * the short text of the code when the catalogue has no sentence for them (the server's reason
+ * is English).
+ */
+function problemText(code, details = {}) {
+  const full = words[`import.detail.${code}`];
+  if (full) {
+    const text = tr(`import.detail.${code}`, details);
+    if (!/\{\w+\}/.test(text)) return text;
+  }
+  return words[`import.code.${code}`] ?? words['import.code.other'] ?? code;
+}
 
 /** A refusal of the whole file in the user's words, from the error envelope's code. */
 const fileError = (code) => (words[`import.error.${code}`] ? tr(`import.error.${code}`) : tr('import.error.other', { code }));
@@ -42,6 +53,16 @@ function crsValue(form) {
   return choice;
 }
 
+const where = (e) => (e.row != null ? tr('import.row', { n: e.row }) : tr('import.feature', { n: e.index }));
+
+/**
+ * The server's own sentence (English, with positions), folded away, for whoever fixes the file in
+ * English; the Vietnamese page has its own words with the same values (no English on it).
+ */
+const serverWords = (e) => (lang() === 'en' && e.reason
+  ? el('details', { class: 'import-detail' }, el('summary', { text: tr('import.server_words') }), el('span', { lang: 'en', text: e.reason }))
+  : '');
+
 function showReport(out, report, status) {
   const file = report.file;
   const summary = el('p', { class: status === 'ok' ? 'import-ok' : 'error', role: 'status' });
@@ -53,13 +74,16 @@ function showReport(out, report, status) {
     out.append(el('p', { text: tr('import.lineage', { count: report.lineage.length }) }));
     out.append(el('ul', {}, ...report.lineage.map((l) => el('li', { text: `${l.parcel} ← ${l.parent} (${l.kind})` }))));
   }
+  if (report.warnings?.length) {
+    out.append(el('p', { class: 'import-warnings-title', text: tr('import.warnings', { count: report.warnings.length }) }));
+    out.append(el('ul', { class: 'import-warnings' }, ...report.warnings.map((w) => el('li', { 'data-code': w.code },
+      el('span', { text: `${where(w)}${w.column ? ` (${w.column})` : ''}: ${problemText(w.code, w.details)}` })))));
+  }
   if (report.errors?.length) {
     const rows = report.errors.map((e) => el('tr', {},
-      el('td', { text: e.row != null ? tr('import.row', { n: e.row }) : tr('import.feature', { n: e.index }) }),
+      el('td', { text: where(e) }),
       el('td', { text: e.key || e.column || '' }),
-      el('td', { 'data-code': e.code }, el('span', { text: problemText(e.code) }),
-        // The server's own sentence (English, with positions) stays reachable for whoever fixes the file.
-        el('details', { class: 'import-detail' }, el('summary', { text: tr('import.server_words') }), el('span', { lang: 'en', text: e.reason })))));
+      el('td', { 'data-code': e.code }, el('span', { text: problemText(e.code, e.details) }), serverWords(e))));
     out.append(el('div', { class: 'table-box' }, el('table', { class: 'import-errors' },
       el('thead', {}, el('tr', {},
         el('th', { text: tr('import.col.where') }),
@@ -105,6 +129,12 @@ function form(kind) {
   f.append(el('h3', { text: tr(`import.${kind}`) }));
   const accept = kind === 'parcels' ? '.geojson,.json,.zip' : '.xlsx,.csv';
   f.append(el('label', {}, el('span', { text: tr('import.file') }), el('input', { type: 'file', name: 'file', accept })));
+  if (kind === 'households') {
+    // The template the importer reads back as it is, in the page's language.
+    f.append(el('p', { class: 'import-template-line' },
+      el('a', { class: 'import-template', href: `/api/v1/imports/households/template?lang=${lang()}`, download: '', text: tr('import.template') }),
+      el('span', { class: 'data-note', text: ` ${tr('import.template_note')}` })));
+  }
   if (kind === 'parcels') {
     const select = el('select', { name: 'crs' },
       ...[['', 'auto'], ['EPSG:5898', '5898'], ['EPSG:9216', '9216'], ['EPSG:4326', '4326'], ['other', 'other']]

@@ -135,7 +135,7 @@ pub struct NewHousehold {
     /// Household code, unique in the project; generated when absent.
     pub code: Option<String>,
     pub head_name: String,
-    /// CCCD: exactly 12 digits.
+    /// CCCD (12 digits, a known province code) or old CMND (9 digits).
     pub id_number: Option<String>,
     pub phone: Option<String>,
     #[serde(default)]

@@ -281,24 +281,16 @@ fn check_head_name(s: &str) -> AppResult<String> {
     Ok(s.to_string())
 }
 
-/// CCCD (citizen identity card) number: exactly 12 digits.
+/// ID number: a 12-digit CCCD (with a known province code) or an old 9-digit CMND; the rules
+/// are `domain::id_number`'s.
 pub fn check_id_number(s: &str) -> AppResult<Option<String>> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
     }
-    if s.len() == 12 && s.bytes().all(|c| c.is_ascii_digit()) {
-        Ok(Some(s.to_string()))
-    } else {
-        Err(AppError::invalid(
-            "invalid_id_number",
-            format!(
-                "id_number (CCCD) must be exactly 12 digits, e.g. 051090012345; the value given has {} characters{}",
-                s.chars().count(),
-                if s.chars().all(|c| c.is_ascii_digit()) { "" } else { " and not only digits" }
-            ),
-        ))
-    }
+    crate::domain::id_number::check(s, None)
+        .map(Some)
+        .map_err(|p| AppError::invalid("invalid_id_number", format!("id_number: {}", p.message)))
 }
 
 fn check_phone(s: &str) -> AppResult<Option<String>> {
@@ -928,11 +920,13 @@ mod tests {
     }
 
     #[test]
-    fn cccd_is_twelve_digits() {
+    fn cccd_is_twelve_digits_cmnd_nine() {
         assert!(matches!(check_id_number("051090012345"), Ok(Some(_))));
         assert!(check_id_number("05109001234").is_err());
         assert!(check_id_number("05109001234x").is_err());
         assert!(check_id_number("0510900123456").is_err());
+        assert!(check_id_number("003090012345").is_err());
+        assert!(matches!(check_id_number("212345678"), Ok(Some(_))));
         assert!(matches!(check_id_number("  "), Ok(None)));
     }
 

@@ -144,7 +144,12 @@ fn print_report(r: &ImportReport) {
         "{} {} into project {}{crs}: {} read in {:.2} s",
         r.kind, r.file, r.project, r.total, r.seconds
     );
-    for e in &r.errors {
+    for (label, e) in r
+        .errors
+        .iter()
+        .map(|e| ("", e))
+        .chain(r.warnings.iter().map(|w| ("warning: ", w)))
+    {
         let at = match (e.index, e.row) {
             (Some(i), _) => format!("feature {i}"),
             (_, Some(row)) => format!("row {row}"),
@@ -160,7 +165,7 @@ fn print_report(r: &ImportReport) {
             .as_deref()
             .map(|c| format!(" column \"{c}\""))
             .unwrap_or_default();
-        println!("  {at}{key}{col}: {} ({})", e.reason, e.code);
+        println!("  {label}{at}{key}{col}: {} ({})", e.reason, e.code);
     }
     for l in &r.lineage {
         println!("  lineage: {} ← {} ({})", l.parcel, l.parent, l.kind);

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -18,8 +20,12 @@ pub struct ImportProblem {
     pub column: Option<String>,
     /// Stable code, e.g. `missing_parcel_no`, `invalid_id_number`, `overlap`.
     pub code: String,
-    /// What is wrong and what to fix.
+    /// What is wrong and what to fix (English, for logs and API clients; pages show `code`
+    /// with `details` through their catalogue).
     pub reason: String,
+    /// The values the message names, e.g. `{"value": "003090012345", "province": "003"}`.
+    #[serde(default)]
+    pub details: BTreeMap<String, String>,
 }
 
 /// A parcel linked to the parcel(s) it came from.
@@ -55,6 +61,10 @@ pub struct ImportReport {
     /// Parcels: split/merge links recorded.
     pub lineage: Vec<LineageLink>,
     pub errors: Vec<ImportProblem>,
+    /// What was read but changed on the way in (households: an ID number whose leading zeros
+    /// Excel dropped, padded back). Warnings do not stop an import.
+    #[serde(default)]
+    pub warnings: Vec<ImportProblem>,
     /// The import batch id when stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<i32>,
@@ -73,4 +83,11 @@ pub struct ImportQuery {
     pub crs: Option<String>,
     /// The file's name (its extension tells the format when the Content-Type does not).
     pub filename: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TemplateQuery {
+    /// `vi` (default) or `en`: the language of the title and headers.
+    pub lang: Option<String>,
 }

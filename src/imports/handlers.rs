@@ -3,12 +3,15 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::Json;
 
-use super::dto::{ImportQuery, ImportReport};
+use axum::response::IntoResponse;
+
+use super::dto::{ImportQuery, ImportReport, TemplateQuery};
 use super::service;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::i18n::Lang;
 use crate::projects::service::visible_project;
 use crate::state::AppState;
 
@@ -126,4 +129,37 @@ pub async fn households(
         return Err(service::refused(report));
     }
     Ok(Json(report))
+}
+
+/// The household register template (.xlsx): a title, the headers in `lang` (`vi` by default,
+/// or `en`), one example row to replace; the ID number column is text so leading zeros
+/// survive, the date of birth a dd/mm/yyyy date. The importer reads it back as it is.
+#[utoipa::path(get, path = "/api/v1/imports/households/template", tag = "imports",
+    params(TemplateQuery),
+    responses((status = 200, description = "the template workbook (.xlsx), as an attachment"),
+              (status = 400, body = crate::error::ErrorEnvelope),
+              (status = 401, body = crate::error::ErrorEnvelope)))]
+pub async fn household_template(
+    _principal: Principal,
+    ApiQuery(q): ApiQuery<TemplateQuery>,
+) -> AppResult<impl IntoResponse> {
+    let lang = Lang::parse(q.lang.as_deref());
+    let bytes = super::households::template(lang)?;
+    let name = match lang {
+        Lang::Vi => "mau-nhap-ho.xlsx",
+        Lang::En => "household-import-template.xlsx",
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    ))
 }

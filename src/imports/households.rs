@@ -7,13 +7,17 @@ use std::io::Cursor;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
+use chrono::Datelike;
+
+use super::dates;
 use super::dto::{ImportProblem, ImportReport};
 use crate::admin_units::seed::LEVEL_COMMUNE;
 use crate::auth::Principal;
+use crate::domain::id_number;
 use crate::entities::{admin_units, parcels, projects};
 use crate::error::{AppError, AppResult};
 use crate::households::dto::{MemberInput, NewHousehold, NewHouseholdParcel};
-use crate::households::service::{check_id_number, create};
+use crate::households::service::create;
 use crate::text::fold;
 
 /// A row as the user sees it: its number in the spreadsheet and its cells as text (with
@@ -35,6 +39,7 @@ enum Field {
     MemberCount,
     Members,
     Code,
+    BirthDate,
     Poor,
     Merit,
     EthnicMinority,
@@ -102,6 +107,19 @@ const HEADERS: &[(Field, &[&str])] = &[
     ),
     (Field::Members, &["thanhvien", "cacthanhvien", "members"]),
     (Field::Code, &["maho", "mahogiadinh", "code"]),
+    (
+        Field::BirthDate,
+        &[
+            "ngaysinh",
+            "ngaysinhchuho",
+            "namsinh",
+            "namsinhchuho",
+            "ngaythangnamsinh",
+            "dateofbirth",
+            "birthdate",
+            "birthyear",
+        ],
+    ),
     (Field::Poor, &["hongheo", "ngheo", "poor"]),
     (
         Field::Merit,
@@ -135,12 +153,220 @@ fn squash(s: &str) -> String {
         .collect()
 }
 
+/// A column of the import template: its field (none for the row number), its header in
+/// Vietnamese and English, the example row's value and the column's width.
+struct TemplateColumn {
+    field: Option<Field>,
+    vi: &'static str,
+    en: &'static str,
+    example: &'static str,
+    width: f64,
+}
+
+const fn column(
+    field: Option<Field>,
+    vi: &'static str,
+    en: &'static str,
+    example: &'static str,
+    width: f64,
+) -> TemplateColumn {
+    TemplateColumn {
+        field,
+        vi,
+        en,
+        example,
+        width,
+    }
+}
+
+/// The import template's columns, in order; the importer knows every header here, in both
+/// languages, besides the usual headers of `HEADERS`.
+const TEMPLATE: &[TemplateColumn] = &[
+    column(None, "STT", "No.", "1", 6.0),
+    column(
+        Some(Field::HeadName),
+        "Họ và tên chủ hộ",
+        "Head of household",
+        "Nguyễn Văn An",
+        26.0,
+    ),
+    column(
+        Some(Field::BirthDate),
+        "Ngày sinh chủ hộ",
+        "Head's date of birth",
+        "15/03/1990",
+        14.0,
+    ),
+    column(
+        Some(Field::IdNumber),
+        "Số CCCD/CMND",
+        "ID number (CCCD/CMND)",
+        "051090123456",
+        16.0,
+    ),
+    column(
+        Some(Field::Phone),
+        "Số điện thoại",
+        "Phone",
+        "0905123456",
+        14.0,
+    ),
+    column(
+        Some(Field::Address),
+        "Địa chỉ",
+        "Address",
+        "Thôn An Hải",
+        24.0,
+    ),
+    column(Some(Field::Commune), "Mã xã", "Commune code", "21043", 10.0),
+    column(Some(Field::MapSheet), "Số tờ", "Map sheet", "90", 8.0),
+    column(Some(Field::ParcelNo), "Số thửa", "Parcel no.", "1", 10.0),
+    column(Some(Field::Code), "Mã hộ", "Household code", "", 12.0),
+    column(
+        Some(Field::MemberCount),
+        "Số nhân khẩu",
+        "Number of members",
+        "3",
+        10.0,
+    ),
+    column(
+        Some(Field::Members),
+        "Thành viên",
+        "Members",
+        "Trần Thị Bình; Nguyễn Văn Cường",
+        30.0,
+    ),
+    column(Some(Field::Poor), "Hộ nghèo", "Poor household", "x", 10.0),
+    column(
+        Some(Field::Merit),
+        "Gia đình chính sách",
+        "Family of merit",
+        "",
+        12.0,
+    ),
+    column(
+        Some(Field::EthnicMinority),
+        "Dân tộc thiểu số",
+        "Ethnic minority",
+        "",
+        12.0,
+    ),
+    column(
+        Some(Field::ElderlyAlone),
+        "Người cao tuổi sống một mình",
+        "Elderly living alone",
+        "",
+        14.0,
+    ),
+];
+
 fn field_of(header: &str) -> Option<Field> {
     let h = squash(header);
+    if h.is_empty() {
+        return None;
+    }
     HEADERS
         .iter()
         .find(|(_, names)| names.contains(&h.as_str()))
         .map(|(f, _)| *f)
+        .or_else(|| {
+            TEMPLATE
+                .iter()
+                .find(|c| squash(c.vi) == h || squash(c.en) == h)
+                .and_then(|c| c.field)
+        })
+}
+
+/// The household import template: a title, the headers in `lang`, one example row; the ID
+/// and code columns are text (leading zeros survive), the date of birth is a dd/mm/yyyy date.
+pub fn template(lang: crate::i18n::Lang) -> AppResult<Vec<u8>> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook};
+    let en = lang == crate::i18n::Lang::En;
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::Internal(anyhow::anyhow!(e));
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .set_name(if en { "Households" } else { "Danh sach ho" })
+        .map_err(fail)?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let note = Format::new().set_italic().set_font_color("#4d5660");
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_border(FormatBorder::Thin)
+        .set_background_color("#e8eef3");
+    let text = Format::new().set_num_format("@");
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let last = (TEMPLATE.len() - 1) as u16;
+    let (title_text, note_text) = if en {
+        (
+            "LIST OF AFFECTED HOUSEHOLDS (gpmb import template)",
+            "One household per row. ID number: 12-digit CCCD or 9-digit CMND, kept as text. Dates dd/mm/yyyy. Yes/no columns: x for yes, empty for no. Replace the example row.",
+        )
+    } else {
+        (
+            "DANH SÁCH HỘ GIA ĐÌNH, CÁ NHÂN BỊ ẢNH HƯỞNG (mẫu nhập gpmb)",
+            "Mỗi hộ một dòng. Số CCCD 12 chữ số hoặc CMND 9 chữ số, để dạng văn bản. Ngày ghi dd/mm/yyyy. Cột có/không: ghi x nếu có, để trống nếu không. Thay dòng ví dụ bằng số liệu thật.",
+        )
+    };
+    sheet
+        .merge_range(0, 0, 0, last, title_text, &title)
+        .map_err(fail)?;
+    sheet
+        .merge_range(1, 0, 1, last, note_text, &note)
+        .map_err(fail)?;
+    sheet.set_row_height(2, 32).map_err(fail)?;
+    for (c, col) in TEMPLATE.iter().enumerate() {
+        let c = c as u16;
+        sheet.set_column_width(c, col.width).map_err(fail)?;
+        let name = if en { col.en } else { col.vi };
+        sheet
+            .write_string_with_format(2, c, name, &header)
+            .map_err(fail)?;
+        match col.field {
+            Some(Field::BirthDate) => {
+                sheet.set_column_format(c, &date).map_err(fail)?;
+                let d = dates::parse(col.example, false);
+                if let Some(dates::CellDate::Day(d)) = d {
+                    let cell =
+                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                            .map_err(fail)?;
+                    sheet
+                        .write_datetime_with_format(3, c, &cell, &date)
+                        .map_err(fail)?;
+                }
+            }
+            Some(
+                Field::IdNumber
+                | Field::Phone
+                | Field::Commune
+                | Field::MapSheet
+                | Field::ParcelNo
+                | Field::Code,
+            ) => {
+                sheet.set_column_format(c, &text).map_err(fail)?;
+                if !col.example.is_empty() {
+                    sheet
+                        .write_string_with_format(3, c, col.example, &text)
+                        .map_err(fail)?;
+                }
+            }
+            None | Some(Field::MemberCount) => {
+                if let Ok(n) = col.example.parse::<f64>() {
+                    sheet.write_number(3, c, n).map_err(fail)?;
+                }
+            }
+            _ => {
+                if !col.example.is_empty() {
+                    sheet.write_string(3, c, col.example).map_err(fail)?;
+                }
+            }
+        }
+    }
+    sheet.set_freeze_panes(3, 0).map_err(fail)?;
+    book.save_to_buffer().map_err(fail)
 }
 
 fn file_error(code: &'static str, m: impl Into<String>) -> AppError {
@@ -297,6 +523,18 @@ impl Columns {
 
     /// A problem of a row, named by the register's own header of the column.
     fn problem(&self, row: usize, f: Option<Field>, code: &str, reason: String) -> ImportProblem {
+        self.problem_with(row, f, code, reason, &[])
+    }
+
+    /// A problem with the values its message names (`details`, for the page's catalogue).
+    fn problem_with(
+        &self,
+        row: usize,
+        f: Option<Field>,
+        code: &str,
+        reason: String,
+        details: &[(&str, String)],
+    ) -> ImportProblem {
         ImportProblem {
             index: None,
             row: Some(row),
@@ -304,31 +542,80 @@ impl Columns {
             column: f.and_then(|f| self.at.get(&f).map(|(_, h)| h.clone())),
             code: code.into(),
             reason,
+            details: details
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .collect(),
         }
     }
 }
 
+/// The recognised headers of a row: field → (column, header as written).
+fn headers_in(row: &SheetRow) -> HashMap<Field, (usize, String)> {
+    let mut at = HashMap::new();
+    for (c, (text, _)) in row.cells.iter().enumerate() {
+        if let Some(f) = field_of(text) {
+            at.entry(f).or_insert((c, text.clone()));
+        }
+    }
+    at
+}
+
+/// A line numbering the columns under the header — `(1) (2) (3)…` or `1 2 3…`, as official
+/// forms have.
+fn is_numbering(row: &SheetRow) -> bool {
+    let filled: Vec<&str> = row
+        .cells
+        .iter()
+        .map(|(s, _)| s.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    filled.len() >= 3
+        && filled.iter().all(|s| {
+            let inner = s.trim_start_matches('(').trim_end_matches(')');
+            !inner.is_empty() && inner.len() <= 2 && inner.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
 fn find_columns(rows: &[SheetRow]) -> AppResult<Columns> {
-    // Registers often carry a title and a date above the header row.
+    // Registers often carry a title and a date above the header row (merged across the
+    // columns: only its first cell holds the text), and a header on two lines: a merged group
+    // cell ("Thửa đất") over its sub-headers ("Số tờ", "Số thửa") while the other headers are
+    // merged down over both lines.
     for (i, row) in rows.iter().take(15).enumerate() {
-        let mut at = HashMap::new();
-        for (c, (text, _)) in row.cells.iter().enumerate() {
-            if let Some(f) = field_of(text) {
-                at.entry(f).or_insert((c, text.clone()));
+        let mut at = headers_in(row);
+        if !at.contains_key(&Field::HeadName) {
+            continue;
+        }
+        let mut last = i;
+        if let Some(next) = rows.get(i + 1).filter(|r| r.number == row.number + 1) {
+            let below = headers_in(next);
+            let filled = next.cells.iter().filter(|(s, _)| !s.is_empty()).count();
+            if !below.is_empty() && below.len() * 2 >= filled {
+                // A sub-header is more precise than the group cell above it.
+                at.extend(below);
+                last = i + 1;
             }
         }
-        if at.contains_key(&Field::HeadName) {
-            if !at.contains_key(&Field::Commune) {
-                return Err(file_error(
-                    "missing_column",
-                    format!(
-                        "row {}: no commune column; add \"Mã xã\" (the commune code, e.g. 21043) or \"Xã\"",
-                        row.number
-                    ),
-                ));
-            }
-            return Ok(Columns { header_row: i, at });
+        if rows
+            .get(last + 1)
+            .is_some_and(|r| r.number == rows[last].number + 1 && is_numbering(r))
+        {
+            last += 1;
         }
+        if !at.contains_key(&Field::Commune) {
+            return Err(file_error(
+                "missing_column",
+                format!(
+                    "row {}: no commune column; add \"Mã xã\" (the commune code, e.g. 21043) or \"Xã\"",
+                    row.number
+                ),
+            ));
+        }
+        return Ok(Columns {
+            header_row: last,
+            at,
+        });
     }
     Err(file_error(
         "missing_column",
@@ -430,7 +717,15 @@ fn check_rows(
             continue;
         }
         report.total += 1;
-        if let Some(r) = check_row(row, cols, communes, project, &mut seen, &mut report.errors) {
+        if let Some(r) = check_row(
+            row,
+            cols,
+            communes,
+            project,
+            &mut seen,
+            &mut report.errors,
+            &mut report.warnings,
+        ) {
             ready.push(r);
         }
     }
@@ -445,6 +740,7 @@ fn check_row(
     project: &projects::Model,
     seen: &mut Seen,
     errors: &mut Vec<ImportProblem>,
+    warnings: &mut Vec<ImportProblem>,
 ) -> Option<Ready> {
     let n = row.number;
     let before = errors.len();
@@ -458,28 +754,36 @@ fn check_row(
             "the head of household's name is empty".into(),
         ));
     }
-    let id_number = check_id(cols, row, seen, errors);
+    let birth_year = check_birth_date(cols, row, errors);
+    let id_number = check_id(cols, row, birth_year, seen, errors, warnings);
     let code = Some(cell(Field::Code).0.to_string()).filter(|s| !s.is_empty());
     if let Some(c) = &code {
         if let Some(first) = seen.code.insert(c.clone(), n) {
-            errors.push(cols.problem(
+            errors.push(cols.problem_with(
                 n,
                 Some(Field::Code),
                 "duplicate_in_file",
                 format!("household code {c} is already on row {first}"),
+                &[("value", c.clone()), ("first_row", first.to_string())],
             ));
         }
     }
     let commune = match communes.code_of(cell(Field::Commune).0) {
         Ok(c) => Some(c),
         Err((code, reason)) => {
-            errors.push(cols.problem(n, Some(Field::Commune), code, reason));
+            errors.push(cols.problem_with(
+                n,
+                Some(Field::Commune),
+                code,
+                reason,
+                &[("value", cell(Field::Commune).0.to_string())],
+            ));
             None
         }
     };
     let vulnerable = check_flags(cols, row, errors);
     check_member_count(cols, row, errors);
-    let members: Vec<MemberInput> = cell(Field::Members)
+    let mut members: Vec<MemberInput> = cell(Field::Members)
         .0
         .split([';', '\n'])
         .map(str::trim)
@@ -490,6 +794,20 @@ fn check_row(
             birth_year: None,
         })
         .collect();
+    if let Some(year) = birth_year.filter(|_| !head.is_empty()) {
+        // The head's year of birth is kept on the head among the members.
+        match members.iter_mut().find(|m| fold(&m.name) == fold(head)) {
+            Some(m) => m.birth_year = Some(year),
+            None => members.insert(
+                0,
+                MemberInput {
+                    name: head.to_string(),
+                    relation: Some("chủ hộ".into()),
+                    birth_year: Some(year),
+                },
+            ),
+        }
+    }
     let parcel_keys = parcel_keys(cols, row, commune.as_deref(), errors);
     if errors.len() > before {
         return None;
@@ -513,43 +831,127 @@ fn check_row(
     })
 }
 
-/// The row's CCCD, checked, and not given twice in the file.
+/// The head's date (or year) of birth: an Excel date, dd/mm/yyyy or ISO text, or a year.
+fn check_birth_date(
+    cols: &Columns,
+    row: &SheetRow,
+    errors: &mut Vec<ImportProblem>,
+) -> Option<i32> {
+    let (raw, numeric) = cols.cell(row, Field::BirthDate);
+    if raw.is_empty() {
+        return None;
+    }
+    let Some(date) = dates::parse(raw, numeric) else {
+        errors.push(cols.problem_with(
+            row.number,
+            Some(Field::BirthDate),
+            "invalid_date",
+            format!("`{raw}` is not a date; write it as dd/mm/yyyy (e.g. 15/03/1990) or give the year alone"),
+            &[("value", raw.to_string())],
+        ));
+        return None;
+    };
+    let year = date.year();
+    let this_year = chrono::Utc::now().year();
+    if !(1890..=this_year).contains(&year) {
+        errors.push(cols.problem_with(
+            row.number,
+            Some(Field::BirthDate),
+            "invalid_birth_date",
+            format!("the date of birth {raw} is not between 1890 and this year"),
+            &[("value", raw.to_string())],
+        ));
+        return None;
+    }
+    Some(year)
+}
+
+/// The row's CCCD or CMND, checked (against the birth year when the register gives one), and
+/// not given twice in the file. A number cell that lost its leading zeros is padded back when
+/// that makes a valid number, with a warning.
 fn check_id(
     cols: &Columns,
     row: &SheetRow,
+    birth_year: Option<i32>,
     seen: &mut Seen,
     errors: &mut Vec<ImportProblem>,
+    warnings: &mut Vec<ImportProblem>,
 ) -> Option<String> {
     let n = row.number;
     let (id_raw, id_numeric) = cols.cell(row, Field::IdNumber);
-    let id_number = match check_id_number(id_raw) {
-        Ok(v) => v,
-        Err(e) => {
-            let hint = if id_numeric && id_raw.len() == 11 {
-                "; the cell holds a number, so Excel dropped the leading 0: format the column as Text and type the 12 digits"
+    if id_raw.is_empty() {
+        return None;
+    }
+    let padded = id_numeric
+        .then(|| id_number::pad_lost_zeros(id_raw))
+        .flatten();
+    let candidate = padded.as_deref().unwrap_or(id_raw);
+    let id_number = match id_number::check(candidate, birth_year) {
+        Ok(v) => {
+            if padded.is_some() {
+                warnings.push(cols.problem_with(
+                    n,
+                    Some(Field::IdNumber),
+                    "id_number_padded",
+                    format!("the cell held the number {id_raw}: Excel dropped its leading zeros; read as {v} (format the column as Text to keep them)"),
+                    &[("value", id_raw.to_string()), ("padded", v.clone())],
+                ));
+            }
+            Some(v)
+        }
+        Err(_) if !id_numeric && lost_zeros(id_raw, birth_year).is_some() => {
+            // Text without its leading zeros (a CSV saved from a sheet that had dropped them):
+            // not guessed, but named.
+            let fixed = lost_zeros(id_raw, birth_year).unwrap_or_default();
+            errors.push(cols.problem_with(
+                n,
+                Some(Field::IdNumber),
+                "id_number_lost_zeros",
+                format!("the ID number {id_raw} has lost its leading zeros; if it is {fixed}, write all {} digits", fixed.len()),
+                &[
+                    ("value", id_raw.to_string()),
+                    ("padded", fixed.clone()),
+                    ("length", fixed.len().to_string()),
+                ],
+            ));
+            None
+        }
+        Err(p) => {
+            let hint = if padded.is_some() {
+                "; the cell holds a number, so Excel dropped the leading 0: format the column as Text and type every digit"
             } else {
                 ""
             };
-            errors.push(cols.problem(
+            let mut details = p.details.clone();
+            details.retain(|(k, _)| *k != "value");
+            details.push(("value", id_raw.to_string()));
+            errors.push(cols.problem_with(
                 n,
                 Some(Field::IdNumber),
-                "invalid_id_number",
-                format!("{e}{hint}"),
+                p.code,
+                format!("{}{hint}", p.message),
+                &details,
             ));
             None
         }
     };
     if let Some(id) = &id_number {
         if let Some(first) = seen.id.insert(id.clone(), n) {
-            errors.push(cols.problem(
+            errors.push(cols.problem_with(
                 n,
                 Some(Field::IdNumber),
                 "duplicate_in_file",
-                format!("CCCD {id} is already on row {first}"),
+                format!("ID number {id} is already on row {first}"),
+                &[("value", id.clone()), ("first_row", first.to_string())],
             ));
         }
     }
     id_number
+}
+
+/// The valid number `digits` would be with the leading zeros back.
+fn lost_zeros(digits: &str, birth_year: Option<i32>) -> Option<String> {
+    id_number::pad_lost_zeros(digits).and_then(|p| id_number::check(&p, birth_year).ok())
 }
 
 /// The vulnerability marks of the row.
@@ -565,13 +967,14 @@ fn check_flags(cols: &Columns, row: &SheetRow, errors: &mut Vec<ImportProblem>) 
         match flag(raw) {
             Some(true) => vulnerable.push(name.to_string()),
             Some(false) => {}
-            None => errors.push(cols.problem(
+            None => errors.push(cols.problem_with(
                 row.number,
                 Some(f),
                 "invalid_flag",
                 format!(
                     "`{raw}` is not a yes/no mark; write x (or có) for yes and leave empty for no"
                 ),
+                &[("value", raw.to_string())],
             )),
         }
     }
@@ -585,11 +988,12 @@ fn check_member_count(cols: &Columns, row: &SheetRow, errors: &mut Vec<ImportPro
             .parse::<u32>()
             .is_ok_and(|c| (1..=50).contains(&c))
     {
-        errors.push(cols.problem(
+        errors.push(cols.problem_with(
             row.number,
             Some(Field::MemberCount),
             "invalid_member_count",
             format!("`{count_raw}` is not a number of people between 1 and 50"),
+            &[("value", count_raw.to_string())],
         ));
     }
 }
@@ -679,14 +1083,15 @@ async fn check_against_database(
             .as_ref()
             .filter(|id| registered.contains(*id))
         {
-            errors.push(cols.problem(
+            errors.push(cols.problem_with(
                 r.row,
                 Some(Field::IdNumber),
                 "already_registered",
                 format!(
-                    "a household with CCCD {id} is already in project {}",
+                    "a household with ID number {id} is already in project {}",
                     project.code
                 ),
+                &[("value", id.clone()), ("project", project.code.clone())],
             ));
             ok = false;
         }
@@ -700,7 +1105,7 @@ async fn check_against_database(
                     share: None,
                 });
             } else {
-                errors.push(cols.problem(
+                errors.push(cols.problem_with(
                     r.row,
                     Some(Field::ParcelNo),
                     "unknown_parcel",
@@ -708,6 +1113,12 @@ async fn check_against_database(
                         "project {} has no parcel {no} on map sheet {sheet} in commune {c}",
                         project.code
                     ),
+                    &[
+                        ("map_sheet", sheet.clone()),
+                        ("parcel_no", no.clone()),
+                        ("commune", c.clone()),
+                        ("project", project.code.clone()),
+                    ],
                 ));
                 ok = false;
             }
@@ -775,6 +1186,7 @@ fn empty_report(project: &projects::Model, file_name: &str, dry_run: bool) -> Im
         unchanged: 0,
         lineage: Vec::new(),
         errors: Vec::new(),
+        warnings: Vec::new(),
         batch: None,
         seconds: 0.0,
     }
@@ -799,6 +1211,7 @@ pub async fn import(
     let good = check_against_database(conn, project, &cols, ready, &mut report.errors).await?;
     let created = create_all(conn, who, &cols, good, &mut report.errors).await?;
     report.errors.sort_by_key(|e| e.row);
+    report.warnings.sort_by_key(|e| e.row);
     report.inserted = if report.errors.is_empty() {
         created.len()
     } else {
@@ -873,6 +1286,65 @@ mod tests {
         assert_eq!(flag("Không"), Some(false));
         assert_eq!(flag("maybe"), None);
         assert_eq!(commune_name_key("Xã Bình Thuận"), "binhthuan");
+    }
+
+    fn row(number: usize, cells: &[&str]) -> SheetRow {
+        SheetRow {
+            number,
+            cells: cells.iter().map(|c| ((*c).to_string(), false)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_two_line_header_under_a_title_with_a_numbering_line() {
+        let rows = vec![
+            row(1, &["BẢNG THỐNG KÊ HỘ GIA ĐÌNH"]),
+            row(3, &["STT", "Chủ hộ", "", "Mã xã", "Thửa đất"]),
+            row(
+                4,
+                &["", "Họ và tên", "Số CMND/CCCD", "", "Số tờ", "Số thửa"],
+            ),
+            row(5, &["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"]),
+            row(6, &["1", "Lê Văn A", "051090012345", "21043", "90", "1"]),
+        ];
+        let cols = find_columns(&rows)
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cols.header_row, 3);
+        let at = |f| cols.at.get(&f).map(|(c, h)| (*c, h.as_str()));
+        assert_eq!(at(Field::HeadName), Some((1, "Họ và tên")));
+        assert_eq!(at(Field::IdNumber), Some((2, "Số CMND/CCCD")));
+        assert_eq!(at(Field::Commune), Some((3, "Mã xã")));
+        assert_eq!(at(Field::MapSheet), Some((4, "Số tờ")));
+        assert_eq!(at(Field::ParcelNo), Some((5, "Số thửa")));
+        // A data row right under a one-line header is not taken for a second header line.
+        let rows = vec![
+            row(1, &["Họ và tên chủ hộ", "Mã xã", "Hộ nghèo"]),
+            row(2, &["Nguyễn Văn Xã", "21043", "x"]),
+        ];
+        assert_eq!(find_columns(&rows).map(|c| c.header_row).ok(), Some(0));
+    }
+
+    #[test]
+    fn the_template_reads_back_in_both_languages() {
+        for lang in [crate::i18n::Lang::Vi, crate::i18n::Lang::En] {
+            let bytes = template(lang).unwrap_or_default();
+            let rows = read_rows(&bytes, "t.xlsx").unwrap_or_default();
+            let cols = find_columns(&rows)
+                .map_err(|e| e.to_string())
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(rows[cols.header_row].number, 3);
+            let fields: HashSet<Field> = cols.at.keys().copied().collect();
+            let all: HashSet<Field> = TEMPLATE.iter().filter_map(|c| c.field).collect();
+            assert_eq!(fields, all, "{lang:?}");
+            let example = &rows[cols.header_row + 1];
+            assert_eq!(cols.cell(example, Field::IdNumber), ("051090123456", false));
+            let (birth, numeric) = cols.cell(example, Field::BirthDate);
+            assert_eq!(
+                dates::parse(birth, numeric),
+                chrono::NaiveDate::from_ymd_opt(1990, 3, 15).map(dates::CellDate::Day)
+            );
+        }
     }
 
     #[test]

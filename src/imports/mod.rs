@@ -1,5 +1,6 @@
 //! Parcel import (GeoJSON, zipped Shapefile, VN-2000) and household import (CSV, XLSX) (issue 7).
 pub mod cli;
+pub mod dates;
 pub mod dto;
 pub mod handlers;
 pub mod households;
@@ -20,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::parcels))
         .routes(routes!(handlers::households))
+        .routes(routes!(handlers::household_template))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
 }
 

@@ -501,6 +501,7 @@ fn candidate(index: usize, raw: &RawFeature, crs: &Crs) -> Result<Candidate, Imp
         column: None,
         code: e.code,
         reason: e.reason,
+        details: std::collections::BTreeMap::new(),
     })?;
     Ok(Candidate {
         index,
@@ -640,6 +641,7 @@ pub async fn import(
         unchanged: 0,
         lineage: Vec::new(),
         errors: Vec::new(),
+        warnings: Vec::new(),
         batch: None,
         seconds: 0.0,
     };
@@ -728,6 +730,7 @@ async fn key_by_commune(
             column: None,
             code: code.into(),
             reason,
+            details: std::collections::BTreeMap::new(),
         };
         let Some(&commune_id) = communes.get(&d.commune) else {
             errors.push(problem(
@@ -847,6 +850,7 @@ async fn plan(
                 column: None,
                 code: "unknown_parent".into(),
                 reason: format!("the parent parcel {p} is not in the project"),
+                details: std::collections::BTreeMap::new(),
             });
             continue;
         }
@@ -1117,6 +1121,7 @@ fn geometry_pass(
                     if other.from_file { "the file's" } else { "the project's" },
                     OVERLAP_FRACTION * 100.0
                 ),
+                details: std::collections::BTreeMap::new(),
             });
         }
     }

@@ -370,14 +370,18 @@ async fn household_registers_report_rows_and_import_all_or_nothing() {
         got,
         vec![
             (5, "Họ và tên chủ hộ", "missing_head_name"),
-            (6, "Số CCCD", "invalid_id_number"),
             (7, "Số thửa", "unknown_parcel"),
             (8, "Số CCCD", "duplicate_in_file"),
             (9, "Hộ nghèo", "invalid_flag"),
         ],
         "{body}"
     );
-    assert!(errors[1]["reason"].as_str().unwrap().contains("leading 0"));
+    // Row 6's CCCD was typed as a number and lost its leading 0: padded back, with a warning.
+    let warnings = body["error"]["details"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{body}");
+    assert_eq!(warnings[0]["row"], 6);
+    assert_eq!(warnings[0]["code"], "id_number_padded");
+    assert_eq!(warnings[0]["details"]["padded"], "051090022347");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM households").await,
         households
@@ -557,7 +561,14 @@ fn cli_imports_parcels_and_households() {
         "HPDQ2",
     ]);
     assert!(!ok);
-    assert!(stdout.contains("row 6 column \"Số CCCD\""), "{stdout}");
+    assert!(
+        stdout.contains("row 5 column \"Họ và tên chủ hộ\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: row 6 column \"Số CCCD\"") && stdout.contains("051090022347"),
+        "{stdout}"
+    );
 
     let (ok, _, stderr) = run(&["import", "parcels", geojson, "--project", "NOPE"]);
     assert!(!ok);
@@ -1025,4 +1036,412 @@ async fn a_zip_bomb_is_refused_before_it_is_unpacked() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["details"]["reason"], "too_large", "{body}");
     assert_eq!(app.count("SELECT COUNT(*) FROM parcels").await, parcels);
+}
+
+/// Issue 14 item 6: household registers as they really are.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn post_register(
+    app: &TestApp,
+    client: &Client,
+    name: &str,
+    bytes: Vec<u8>,
+    dry_run: bool,
+) -> (StatusCode, Value) {
+    let res = client
+        .post(app.url(&format!(
+            "/api/v1/projects/HPDQ2/imports/households?filename={name}&dry_run={dry_run}"
+        )))
+        .header("content-type", XLSX)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    json_of(res).await
+}
+
+/// The template, fetched as the data page's link does.
+async fn template(
+    app: &TestApp,
+    client: &Client,
+    lang: &str,
+) -> (reqwest::header::HeaderMap, Vec<u8>) {
+    let res = client
+        .get(app.url(&format!("/api/v1/imports/households/template?lang={lang}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let headers = res.headers().clone();
+    (headers, res.bytes().await.unwrap().to_vec())
+}
+
+/// The first sheet's cells as calamine reads them.
+fn cells_of(bytes: &[u8]) -> calamine::Range<calamine::Data> {
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let name = book.sheet_names()[0].clone();
+    book.worksheet_range(&name).unwrap()
+}
+
+#[tokio::test]
+async fn the_household_template_downloads_in_both_languages_and_imports_back() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let (status, report) = upload(
+        &app,
+        &admin,
+        "parcels",
+        "parcels_5898.geojson",
+        "application/geo+json",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+
+    // Anyone signed in may download it; nobody else.
+    let res = app
+        .anonymous()
+        .get(app.url("/api/v1/imports/households/template"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let (headers, vi) = template(&app, &admin, "vi").await;
+    assert_eq!(headers["content-type"], XLSX);
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("mau-nhap-ho.xlsx"));
+    let cells = cells_of(&vi);
+    // A title row, a note, the header row, one example row.
+    let text = |r: u32, c: u32| {
+        cells
+            .get_value((r, c))
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    };
+    assert!(text(0, 0).starts_with("DANH SÁCH HỘ"), "{}", text(0, 0));
+    assert_eq!(text(2, 1), "Họ và tên chủ hộ");
+    assert_eq!(text(2, 3), "Số CCCD/CMND");
+    assert_eq!(text(3, 1), "Nguyễn Văn An");
+    // The ID number is text with its leading zero; the date of birth a real date cell.
+    assert_eq!(
+        cells.get_value((3, 3)),
+        Some(&calamine::Data::String("051090123456".into()))
+    );
+    match cells.get_value((3, 2)) {
+        Some(calamine::Data::DateTime(d)) => {
+            // 15/03/1990 is serial 32947.
+            assert!((d.as_f64() - 32947.0).abs() < 1e-9, "{d:?}");
+        }
+        other => panic!("the date of birth is no date cell: {other:?}"),
+    }
+    assert_eq!(cells.height(), 4);
+
+    let (headers, en) = template(&app, &admin, "en").await;
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("household-import-template.xlsx"));
+    let cells = cells_of(&en);
+    assert_eq!(
+        cells.get_value((2, 1)).unwrap().to_string(),
+        "Head of household"
+    );
+    assert_eq!(
+        cells.get_value((2, 3)).unwrap().to_string(),
+        "ID number (CCCD/CMND)"
+    );
+
+    // Both read back as they are: the English one checked, the Vietnamese one imported.
+    let (status, report) = post_register(&app, &admin, "template-en.xlsx", en, true).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["inserted"], 1, "{report}");
+    assert_eq!(report["warnings"], json!([]), "{report}");
+    let (status, report) = post_register(&app, &admin, "mau-nhap-ho.xlsx", vi, false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["inserted"], 1, "{report}");
+    let (_, page) = app
+        .get_json(&admin, "/api/v1/households?q=nguyen van an&project=HPDQ2")
+        .await;
+    let h = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id_number"] == "051090123456")
+        .cloned()
+        .unwrap_or_else(|| panic!("{page}"));
+    assert_eq!(h["parcels"][0]["map_sheet"], "90", "{h}");
+    assert_eq!(h["parcels"][0]["parcel_no"], "1", "{h}");
+    assert_eq!(h["vulnerable"], json!(["poor"]));
+    let (_, detail) = app
+        .get_json(&admin, &format!("/api/v1/households/{}", h["id"]))
+        .await;
+    let members = detail["members"].as_array().unwrap();
+    assert_eq!(members[0]["name"], "Nguyễn Văn An", "{detail}");
+    assert_eq!(members[0]["birth_year"], 1990, "{detail}");
+    assert_eq!(members.len(), 3, "{detail}");
+}
+
+/// A register as a commune office makes it: a title merged across the sheet, a two-line header
+/// (group cells merged over their sub-headers, the others merged down), a line numbering the
+/// columns, dates as date cells, as plain numbers and as text, IDs as text and as numbers.
+fn real_register(rows: &[(&str, Birth, Id)]) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    sheet
+        .merge_range(
+            0,
+            0,
+            0,
+            7,
+            "BẢNG THỐNG KÊ HỘ GIA ĐÌNH, CÁ NHÂN CÓ ĐẤT BỊ THU HỒI",
+            &bold,
+        )
+        .unwrap();
+    sheet
+        .merge_range(
+            1,
+            0,
+            1,
+            7,
+            "(Kèm theo Thông báo số 12/TB-UBND)",
+            &Format::new(),
+        )
+        .unwrap();
+    // Row 3 and 4: the header.
+    sheet.merge_range(2, 0, 3, 0, "STT", &bold).unwrap();
+    sheet.merge_range(2, 1, 2, 3, "Chủ hộ", &bold).unwrap();
+    sheet
+        .write_string_with_format(3, 1, "Họ và tên", &bold)
+        .unwrap();
+    sheet
+        .write_string_with_format(3, 2, "Năm sinh", &bold)
+        .unwrap();
+    sheet
+        .write_string_with_format(3, 3, "Số CMND/CCCD", &bold)
+        .unwrap();
+    sheet
+        .merge_range(2, 4, 3, 4, "Địa chỉ thường trú", &bold)
+        .unwrap();
+    sheet.merge_range(2, 5, 3, 5, "Mã xã", &bold).unwrap();
+    sheet.merge_range(2, 6, 2, 7, "Thửa đất", &bold).unwrap();
+    sheet
+        .write_string_with_format(3, 6, "Số tờ", &bold)
+        .unwrap();
+    sheet
+        .write_string_with_format(3, 7, "Số thửa", &bold)
+        .unwrap();
+    // Row 5: (1) (2) … under the header.
+    for c in 0..8u16 {
+        sheet.write_string(4, c, format!("({})", c + 1)).unwrap();
+    }
+    for (i, (name, birth, id)) in rows.iter().enumerate() {
+        let r = 5 + i as u32;
+        sheet.write_number(r, 0, (i + 1) as f64).unwrap();
+        sheet.write_string(r, 1, *name).unwrap();
+        match birth {
+            Birth::Cell(y, m, d) => {
+                let dt = ExcelDateTime::from_ymd(*y, *m, *d).unwrap();
+                sheet.write_datetime_with_format(r, 2, &dt, &date).unwrap();
+            }
+            Birth::Serial(n) => {
+                sheet.write_number(r, 2, *n).unwrap();
+            }
+            Birth::Text(t) => {
+                sheet.write_string(r, 2, *t).unwrap();
+            }
+        }
+        match id {
+            Id::Text(t) => sheet.write_string(r, 3, *t).unwrap(),
+            Id::Number(n) => sheet.write_number(r, 3, *n).unwrap(),
+        };
+        sheet.write_string(r, 4, "Thôn Tây").unwrap();
+        sheet.write_string(r, 5, "21043").unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+enum Birth {
+    Cell(u16, u8, u8),
+    Serial(f64),
+    Text(&'static str),
+}
+
+enum Id {
+    Text(&'static str),
+    Number(f64),
+}
+
+#[tokio::test]
+async fn real_registers_ids_dates_and_headers() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let good = [
+        // A date cell; a 12-digit CCCD as text.
+        (
+            "Phạm Văn Một",
+            Birth::Cell(1990, 3, 15),
+            Id::Text("051090777001"),
+        ),
+        // An old 9-digit CMND; dd/mm/yyyy text.
+        (
+            "Lê Thị Hai",
+            Birth::Text("05/06/1975"),
+            Id::Text("212345678"),
+        ),
+        // A CCCD typed as a number (its leading 0 lost); ISO text: padded back, with a warning.
+        (
+            "Trần Thị Ba",
+            Birth::Text("1990-02-03"),
+            Id::Number(51_190_777_003.0),
+        ),
+        // A serial typed as a plain number (32874 = 01/01/1990); d/m/yyyy and dd-mm-yyyy text.
+        (
+            "Võ Văn Bốn",
+            Birth::Serial(32874.0),
+            Id::Text("079090777004"),
+        ),
+        (
+            "Hồ Văn Năm",
+            Birth::Text("5/6/2003"),
+            Id::Text("001203777005"),
+        ),
+        (
+            "Đỗ Thị Sáu",
+            Birth::Text("05-06-1988"),
+            Id::Text("048188777006"),
+        ),
+        // A year alone.
+        ("Ngô Văn Bảy", Birth::Text("1962"), Id::Text("051062777007")),
+    ];
+    let (status, report) =
+        post_register(&app, &admin, "real.xlsx", real_register(&good), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["inserted"], 7, "{report}");
+    let warnings = report["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{report}");
+    assert_eq!(warnings[0]["row"], 8);
+    assert_eq!(warnings[0]["code"], "id_number_padded");
+    assert_eq!(warnings[0]["column"], "Số CMND/CCCD");
+    assert_eq!(
+        warnings[0]["details"],
+        json!({"value": "51190777003", "padded": "051190777003"})
+    );
+    let (_, page) = app
+        .get_json(&admin, "/api/v1/households?q=tran thi ba&project=HPDQ2")
+        .await;
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id_number"] == "051190777003"),
+        "{page}"
+    );
+    let (_, page) = app
+        .get_json(&admin, "/api/v1/households?q=le thi hai&project=HPDQ2")
+        .await;
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id_number"] == "212345678"),
+        "{page}"
+    );
+
+    let bad = [
+        ("Một", Birth::Text("15/03/1990"), Id::Text("003090777101")),
+        ("Hai", Birth::Text("15/03/1985"), Id::Text("051090777102")),
+        ("Ba", Birth::Text("15/03/1990"), Id::Text("05109077710")),
+        ("Bốn", Birth::Text("31/02/1990"), Id::Text("051090777104")),
+        ("Năm", Birth::Text("15/03/1990"), Id::Text("05109077710A")),
+        // Padding a number cell that still makes no valid CCCD: an error, not a warning.
+        (
+            "Sáu",
+            Birth::Text("15/03/1990"),
+            Id::Number(97_090_777_106.0),
+        ),
+        ("Bảy", Birth::Text("15/03/1990"), Id::Text("051090777001")),
+        // Text that lost its leading 0 (a CSV saved from such a sheet): named, not guessed.
+        ("Tám", Birth::Text("15/03/1990"), Id::Text("51090777108")),
+    ];
+    let (status, body) = post_register(&app, &admin, "bad.xlsx", real_register(&bad), true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_import");
+    let errors = body["error"]["details"]["errors"].as_array().unwrap();
+    let got: Vec<(i64, &str, &str)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["column"].as_str().unwrap(),
+                e["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (6, "Số CMND/CCCD", "id_number_unknown_province"),
+            (7, "Số CMND/CCCD", "id_number_birth_year_mismatch"),
+            (8, "Số CMND/CCCD", "id_number_length"),
+            (9, "Năm sinh", "invalid_date"),
+            (10, "Số CMND/CCCD", "id_number_not_digits"),
+            (11, "Số CMND/CCCD", "id_number_unknown_province"),
+            (12, "Số CMND/CCCD", "already_registered"),
+            (13, "Số CMND/CCCD", "id_number_lost_zeros"),
+        ],
+        "{body}"
+    );
+    assert_eq!(
+        errors[0]["details"],
+        json!({"value": "003090777101", "province": "003"})
+    );
+    assert_eq!(
+        errors[1]["details"],
+        json!({"value": "051090777102", "id_year": "1990", "birth_year": "1985"})
+    );
+    assert_eq!(
+        errors[2]["details"],
+        json!({"value": "05109077710", "length": "11"})
+    );
+    assert_eq!(errors[3]["details"], json!({"value": "31/02/1990"}));
+    assert!(
+        errors[5]["reason"].as_str().unwrap().contains("leading 0"),
+        "{}",
+        errors[5]
+    );
+    assert_eq!(errors[5]["details"]["value"], "97090777106");
+    assert_eq!(
+        errors[7]["details"],
+        json!({"value": "51090777108", "padded": "051090777108", "length": "12"})
+    );
+}
+
+#[tokio::test]
+async fn a_register_without_a_commune_column_names_the_header_row() {
+    use rust_xlsxwriter::Workbook;
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "DANH SÁCH").unwrap();
+    sheet.write_string(3, 0, "HỌ VÀ TÊN CHỦ HỘ").unwrap();
+    sheet.write_string(3, 1, "Số CCCD").unwrap();
+    sheet.write_string(4, 0, "Lê Văn A").unwrap();
+    let (status, body) =
+        post_register(&app, &admin, "x.xlsx", book.save_to_buffer().unwrap(), true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "missing_column");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("row 4"),
+        "{body}"
+    );
 }

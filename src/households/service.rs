@@ -203,12 +203,7 @@ pub async fn get(
     household: Scoped<HouseholdId>,
 ) -> AppResult<HouseholdDto> {
     let id = household.id();
-    let mut stmt = HouseholdRow::select(scope);
-    stmt.and_where(Expr::col((Alias::new("h"), households::Column::Id)).eq(id));
-    let row = HouseholdRow::find_by_statement(conn.get_database_backend().build(&stmt))
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("household"))?;
+    let row = row_of(conn, scope, household).await?;
     let parcels = parcels_of(conn, scope, &[id])
         .await?
         .remove(&id)
@@ -875,19 +870,27 @@ fn mask_before(mut before: serde_json::Value) -> serde_json::Value {
     before
 }
 
+/// The household's row as the API reads it (CCCD unmasked: callers mask or reveal it).
+async fn row_of(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    household: Scoped<HouseholdId>,
+) -> AppResult<HouseholdRow> {
+    let mut stmt = HouseholdRow::select(scope);
+    stmt.and_where(Expr::col((Alias::new("h"), households::Column::Id)).eq(household.id()));
+    HouseholdRow::find_by_statement(conn.get_database_backend().build(&stmt))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("household"))
+}
+
 /// The full CCCD of a household (for the audited reveal).
 pub async fn id_number(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     household: Scoped<HouseholdId>,
 ) -> AppResult<Option<String>> {
-    let id = household.id();
-    let mut stmt = HouseholdRow::select(scope);
-    stmt.and_where(Expr::col((Alias::new("h"), households::Column::Id)).eq(id));
-    let row = HouseholdRow::find_by_statement(conn.get_database_backend().build(&stmt))
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("household"))?;
+    let row = row_of(conn, scope, household).await?;
     Ok(row.id_number)
 }
 

@@ -1170,9 +1170,11 @@ async fn the_household_template_downloads_in_both_languages_and_imports_back() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|h| h["id_number"] == "051090123456")
+        .find(|h| h["id_number"] == "051*******56")
         .cloned()
         .unwrap_or_else(|| panic!("{page}"));
+    // Lists show the CCCD masked; the audited reveal gives it whole, leading zero kept.
+    assert_eq!(revealed_id(&app, &admin, &h["id"]).await, "051090123456");
     assert_eq!(h["parcels"][0]["map_sheet"], "90", "{h}");
     assert_eq!(h["parcels"][0]["parcel_no"], "1", "{h}");
     assert_eq!(h["vulnerable"], json!(["poor"]));
@@ -1336,25 +1338,27 @@ async fn real_registers_ids_dates_and_headers() {
     let (_, page) = app
         .get_json(&admin, "/api/v1/households?q=tran thi ba&project=HPDQ2")
         .await;
-    assert!(
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|h| h["id_number"] == "051190777003"),
+    let padded = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id_number"] == "051*******03")
+        .unwrap_or_else(|| panic!("{page}"));
+    assert_eq!(
+        revealed_id(&app, &admin, &padded["id"]).await,
+        "051190777003",
         "{page}"
     );
     let (_, page) = app
         .get_json(&admin, "/api/v1/households?q=le thi hai&project=HPDQ2")
         .await;
-    assert!(
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|h| h["id_number"] == "212345678"),
-        "{page}"
-    );
+    let cmnd = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id_number"] == "212****78")
+        .unwrap_or_else(|| panic!("{page}"));
+    assert_eq!(revealed_id(&app, &admin, &cmnd["id"]).await, "212345678");
 
     let bad = [
         ("Một", Birth::Text("15/03/1990"), Id::Text("003090777101")),
@@ -1444,4 +1448,13 @@ async fn a_register_without_a_commune_column_names_the_header_row() {
         body["error"]["message"].as_str().unwrap().contains("row 4"),
         "{body}"
     );
+}
+
+/// A household's CCCD in full, through the audited reveal.
+async fn revealed_id(app: &TestApp, client: &reqwest::Client, id: &Value) -> String {
+    let (status, body) = app
+        .get_json(client, &format!("/api/v1/households/{id}/id-number"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["id_number"].as_str().unwrap_or_default().to_string()
 }

@@ -17,11 +17,14 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update', '--no-first-run',
 ];
 
-/** Starts `gpmb serve --demo` on 127.0.0.1:0; resolves to `{ url, stop() }`. */
-export async function startServer({ parcels = 240, env = {} } = {}) {
+/** Today in Vietnam (UTC+7), `YYYY-MM-DD`: the day the demo is pinned to for a whole run. */
+export const TODAY = new Date(Date.now() + 7 * 3600e3).toISOString().slice(0, 10);
+
+/** Starts `gpmb serve --demo --today TODAY` on 127.0.0.1:0; resolves to `{ url, stop() }`. */
+export async function startServer({ parcels = 240, env = {}, today = TODAY } = {}) {
   const bin = process.env.GPMB_BIN || join(repoRoot, 'target/debug/gpmb');
   const dir = mkdtempSync(join(tmpdir(), 'gpmb-browser-'));
-  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--demo', '--demo-parcels', String(parcels)], {
+  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--demo', '--demo-parcels', String(parcels), '--today', today], {
     cwd: dir,
     env: { ...process.env, DATABASE_URL: `sqlite://${join(dir, 'gpmb.db')}`, GPMB_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

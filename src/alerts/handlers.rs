@@ -30,9 +30,18 @@ pub async fn list(
     principal: Principal,
     ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> AppResult<Json<AlertPage>> {
-    Ok(Json(
-        service::list(&state.db, &state.settings, &principal, &q).await?,
-    ))
+    let page = service::list(&state.db, &state.settings, &principal, &q).await?;
+    // Alerts name households (code, reason): a read of personal data.
+    let named: Vec<i32> = page.items.iter().filter_map(|a| a.household_id).collect();
+    crate::audit::households_read(
+        &state.db.conn,
+        &principal,
+        "alerts",
+        named,
+        serde_json::json!({"project": q.project}),
+    )
+    .await?;
+    Ok(Json(page))
 }
 
 /// Act on an alert. `review` (default; writers of the area): a split or land-use change
@@ -152,6 +161,15 @@ pub async fn hot_spots_of_project(
         &principal.scope,
         project.id,
         Lang::parse(q.lang.as_deref()),
+    )
+    .await?;
+    let named: Vec<i32> = items.iter().filter_map(|h| h.household_id).collect();
+    crate::audit::households_read(
+        conn,
+        &principal,
+        "hot_spots",
+        named,
+        serde_json::json!({"project": project.code}),
     )
     .await?;
     Ok(Json(Page {

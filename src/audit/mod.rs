@@ -39,6 +39,27 @@ pub async fn record(
     .await
 }
 
+/// Records that households were read, named by id, through `via` (a page or list): one row
+/// per read, nothing when none was named.
+pub async fn households_read(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    via: &str,
+    mut ids: Vec<i32>,
+    extra: serde_json::Value,
+) -> Result<(), DbErr> {
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut detail = serde_json::json!({"ids": ids, "via": via});
+    if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    record(conn, who, "read", "household", None, detail).await
+}
+
 /// Many events of one principal and action at once (one per entity, e.g. per household of a
 /// bulk write), inserted in chunks.
 #[tracing::instrument(skip_all, fields(action = action, entity = entity, n = events.len()))]

@@ -92,6 +92,16 @@ pub async fn stance_parcels(
     let conn = &state.db.conn;
     let project = visible_project(conn, &principal, &code).await?;
     let rows = service::stance_parcels(conn, &principal.scope, project.id, stance).await?;
+    // Which parcels' households take a stance is personal data: the read is recorded.
+    crate::audit::record(
+        conn,
+        &principal,
+        "read",
+        "stance",
+        Some(project.code.clone()),
+        serde_json::json!({"stance": q.stance.trim(), "parcels": rows.len()}),
+    )
+    .await?;
     let mut by_status = std::collections::BTreeMap::new();
     for (_, status) in &rows {
         *by_status.entry(status.clone()).or_insert(0_u64) += 1;

@@ -142,17 +142,14 @@ pub async fn panel_of(
         .collect::<AppResult<Vec<_>>>()?;
     if personal {
         let ids: Vec<i32> = households.iter().filter_map(|h| h.id).collect();
-        if !ids.is_empty() {
-            crate::audit::record(
-                conn,
-                principal,
-                "read",
-                "household",
-                None,
-                serde_json::json!({"ids": ids, "via": "parcel_panel", "parcel": id}),
-            )
-            .await?;
-        }
+        crate::audit::households_read(
+            conn,
+            principal,
+            "parcel_panel",
+            ids,
+            serde_json::json!({"parcel": id}),
+        )
+        .await?;
     }
     Ok(ParcelPanel {
         parcel: PanelParcel {

@@ -22,7 +22,21 @@ pub async fn list(
     principal: Principal,
     ApiQuery(q): ApiQuery<WorkingGroupQuery>,
 ) -> AppResult<Json<Page<WorkingGroupDto>>> {
-    Ok(Json(service::list(&state.db.conn, &principal, &q).await?))
+    let page = service::list(&state.db.conn, &principal, &q).await?;
+    // Groups name their members (officials' names and logins): reads are recorded.
+    let ids: Vec<i32> = page.items.iter().map(|g| g.id).collect();
+    if !ids.is_empty() {
+        audit::record(
+            &state.db.conn,
+            &principal,
+            "read",
+            "working_group",
+            None,
+            serde_json::json!({"ids": ids}),
+        )
+        .await?;
+    }
+    Ok(Json(page))
 }
 
 /// One working group.
@@ -34,7 +48,17 @@ pub async fn get(
     principal: Principal,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<WorkingGroupDto>> {
-    Ok(Json(service::get(&state.db.conn, &principal, id).await?))
+    let group = service::get(&state.db.conn, &principal, id).await?;
+    audit::record(
+        &state.db.conn,
+        &principal,
+        "read",
+        "working_group",
+        Some(id.to_string()),
+        serde_json::json!({"ids": [id]}),
+    )
+    .await?;
+    Ok(Json(group))
 }
 
 /// Create a working group (administrators).

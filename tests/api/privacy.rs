@@ -288,3 +288,56 @@ async fn vulnerable_flags_reach_only_readers_of_personal_data() {
         .await;
     assert!(mine.iter().all(|h| h["vulnerable"].is_array()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_of_alerts_hot_spots_stances_and_working_groups_are_audited() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let reads = |entity: &'static str, via: &'static str| {
+        let app = &app;
+        async move {
+            app.count(&format!(
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'read' AND actor = 'user:leader' \
+                 AND entity = '{entity}' AND detail LIKE '%{via}%'"
+            ))
+            .await
+        }
+    };
+    for (path, entity, via) in [
+        (
+            "/api/v1/alerts?project=HPDQ2",
+            "household",
+            "\"via\":\"alerts\"",
+        ),
+        (
+            "/api/v1/projects/HPDQ2/hot-spots",
+            "household",
+            "\"via\":\"hot_spots\"",
+        ),
+        (
+            "/api/v1/projects/HPDQ2/stance-parcels?stance=agrees",
+            "stance",
+            "\"stance\":\"agrees\"",
+        ),
+        ("/api/v1/working-groups", "working_group", "\"ids\""),
+    ] {
+        let before = reads(entity, via).await;
+        let (status, body) = app.get_json(&leader, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_eq!(reads(entity, via).await, before + 1, "{path} is audited");
+    }
+    // The alerts read names the households it showed.
+    let (_, page) = app.get_json(&leader, "/api/v1/alerts?project=HPDQ2").await;
+    let first = page["items"]
+        .as_array()
+        .and_then(|items| items.iter().find_map(|a| a["household_id"].as_i64()))
+        .expect("an alert naming a household");
+    let named = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'read' AND entity = 'household' \
+             AND detail LIKE '%alerts%' AND (detail LIKE '%[{first},%' OR detail LIKE '%,{first},%' \
+             OR detail LIKE '%,{first}]%' OR detail LIKE '%[{first}]%')"
+        ))
+        .await;
+    assert!(named >= 1, "household {first} named in the audit");
+}

@@ -249,7 +249,7 @@ function stagesSection() {
       h('td', {}, stageName(s.stage), s.overridden ? h('span', { className: 'hh-flag', textContent: ` ${t('household.overridden')}` }) : null),
       h('td', { textContent: fmtDate(s.occurred_on) + (s.scheduled_at ? ' ' + fmtDateTime(s.scheduled_at).slice(11) : '') }),
       h('td', { textContent: s.document_no || '' }),
-      h('td', { textContent: s.recorded_by || '' }),
+      h('td', { textContent: s.recorded_by_name || s.recorded_by || '' }),
       h('td', {}, s.due_stage ? `${stageName(s.due_stage)} ${t('household.by')} ${fmtDate(s.due_on)}` : '',
         open ? h('span', { className: open.overdue ? 'deadline overdue' : 'deadline', textContent: ` (${daysText(open.days_left)})` }) : null));
   });

@@ -16,6 +16,8 @@ pub struct StageEventDto {
     pub note: String,
     /// Username of who recorded it.
     pub recorded_by: Option<String>,
+    /// Their name, as histories show people.
+    pub recorded_by_name: Option<String>,
     pub recorded_at: String,
     /// Recorded by an administrator over a rule (see `override_reason`).
     pub overridden: bool,

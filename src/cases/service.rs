@@ -64,6 +64,7 @@ struct EventRow {
     document_no: Option<String>,
     note: String,
     username: Option<String>,
+    display_name: Option<String>,
     recorded_at: DateTime<FixedOffset>,
     overridden: bool,
     override_reason: Option<String>,
@@ -90,6 +91,7 @@ impl EventRow {
             document_no: self.document_no.clone(),
             note: self.note.clone(),
             recorded_by: self.username.clone(),
+            recorded_by_name: self.display_name.clone(),
             recorded_at: self.recorded_at.to_rfc3339(),
             overridden: self.overridden,
             override_reason: self.override_reason.clone(),
@@ -139,6 +141,7 @@ async fn event_rows(
         stmt.column((e.clone(), c));
     }
     stmt.column((Alias::new("u"), users::Column::Username))
+        .column((Alias::new("u"), users::Column::DisplayName))
         .order_by((e.clone(), C::OccurredOn), sea_orm::Order::Asc)
         .order_by((e, C::Id), sea_orm::Order::Asc);
     EventRow::find_by_statement(conn.get_database_backend().build(&stmt))

@@ -90,6 +90,9 @@ async fn stages_follow_the_legal_order_with_deadlines() {
         assert_eq!(status, StatusCode::CREATED, "{name}: {ev}");
         assert_eq!(ev["stage"], name);
         assert_eq!(ev["recorded_by"], "member_a");
+        // Histories show people by name, not by login.
+        let name = ev["recorded_by_name"].as_str().unwrap_or_default();
+        assert!(!name.is_empty() && name != "member_a", "{ev}");
         assert_eq!(ev["overridden"], false);
     }
     // The notice starts the 12-month deadline for the decision.

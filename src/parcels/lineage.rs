@@ -636,16 +636,15 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| AppError::Internal(anyhow::anyhow!("geometry work failed: {e}")))?
 }
 
-/// A parcel a request names with the version it read: in scope (else 404), current (else
-/// 409 `parcel_retired`), at that version (else 409 `version_conflict`).
+/// A parcel a request names (already passed the caller's scope) with the version it read:
+/// current (else 409 `parcel_retired`), at that version (else 409 `version_conflict`).
 async fn source(
     conn: &impl ConnectionTrait,
     principal: &Principal,
-    id: i32,
+    scoped_id: Scoped<ParcelId>,
     version: i32,
 ) -> AppResult<(Scoped<ParcelId>, ParcelRow, i32)> {
-    let scoped_id = scoped::parcel(conn, &principal.scope, id).await?;
-    let row = service::get(conn, &principal.scope, id).await?;
+    let row = service::get(conn, &principal.scope, scoped_id.id()).await?;
     if row.retired_at.is_some() {
         return Err(retired(&row));
     }
@@ -874,9 +873,9 @@ pub async fn split(
 ) -> AppResult<(StatusCode, Json<LineageOutcome>)> {
     require_cadastral_writer(&principal)?;
     // 404 before anything else for a parcel outside the caller's area.
-    scoped::parcel(&state.db.conn, &principal.scope, id).await?;
+    let scoped_id = scoped::parcel(&state.db.conn, &principal.scope, id).await?;
     let expected = crate::extract::if_match(&headers, "parcel")?;
-    let parent = [source(&state.db.conn, &principal, id, expected).await?];
+    let parent = [source(&state.db.conn, &principal, scoped_id, expected).await?];
     check_reason(req.reason.as_deref())?;
     if req.parts.len() < 2 || req.parts.len() > MAX_PIECES {
         return Err(invalid(
@@ -946,7 +945,8 @@ pub async fn merge(
                 format!("parcel {} is named twice", src.id),
             ));
         }
-        parents.push(source(&state.db.conn, &principal, src.id, src.version).await?);
+        let scoped_id = scoped::parcel(&state.db.conn, &principal.scope, src.id).await?;
+        parents.push(source(&state.db.conn, &principal, scoped_id, src.version).await?);
     }
     let mut piece = merged_piece(&parents, &req).await?;
     piece.parcel_no = numbers(

@@ -229,6 +229,65 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// What an inventory (kiểm đếm) line counts, and what a price-table row prices.
+    AssetCategory {
+        Land = "land",
+        Structure = "structure",
+        Crop = "crop",
+        Tree = "tree",
+        Grave = "grave",
+        Livestock = "livestock",
+        Moving = "moving",
+        Investment = "investment",
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// The groups of a compensation plan's lines, in the order the plan prints them
+    /// (Decree 88/2024 Art. 3(2)).
+    PlanGroup {
+        Land = "land",
+        Assets = "assets",
+        Moving = "moving",
+        Investment = "investment",
+        Support = "support",
+        Resettlement = "resettlement",
+        Deduction = "deduction",
+    }
+}
+
+vocabulary! {
+    /// Where a compensation plan version stands: a draft is recomputed at will; a posted one
+    /// is open to the household's opinions; an approved one is what is paid; a superseded one
+    /// was replaced by a revision.
+    PlanStatus {
+        Draft = "draft",
+        Posted = "posted",
+        Approved = "approved",
+        Superseded = "superseded",
+    }
+}
+
+vocabulary! {
+    /// Money handed to the household, or deposited at a bank when it refuses or disputes it
+    /// (LĐĐ 2024 Art. 94(4)).
+    PaymentKind {
+        Payment = "payment",
+        Deposit = "deposit",
+    }
+}
+
+vocabulary! {
+    /// How a payment was made.
+    PaymentMethod {
+        Cash = "cash",
+        Transfer = "transfer",
+        Deposit = "deposit",
+    }
+}
+
 /// Things a principal may do; one table answers for every role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission {
@@ -240,6 +299,8 @@ pub enum Permission {
     WriteVisits,
     /// Change a parcel's status or attributes, add parcels.
     WriteParcels,
+    /// Compute, post and approve compensation plans; record payments and deposits.
+    WriteCompensation,
     /// Create projects, working groups, users, tokens.
     Administer,
 }
@@ -247,13 +308,18 @@ pub enum Permission {
 impl Role {
     /// Whether a user of this role may do `p` (area scoping is applied separately, in queries).
     pub fn may(self, p: Permission) -> bool {
-        use Permission::{ReadPersonal, WriteParcels, WriteVisits};
+        use Permission::{ReadPersonal, WriteCompensation, WriteParcels, WriteVisits};
         match self {
             Role::Admin => true,
             Role::Leader => matches!(p, ReadPersonal),
-            Role::DistrictLeader | Role::Member => {
-                matches!(p, ReadPersonal | WriteVisits | WriteParcels)
+            // The district (now commune) office prepares plans and pays; members count assets.
+            Role::DistrictLeader => {
+                matches!(
+                    p,
+                    ReadPersonal | WriteVisits | WriteParcels | WriteCompensation
+                )
             }
+            Role::Member => matches!(p, ReadPersonal | WriteVisits | WriteParcels),
             // Project boards pull progress and push payment/handover; no personal data.
             Role::ProjectBoard => matches!(p, WriteParcels),
         }

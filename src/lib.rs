@@ -11,6 +11,7 @@ pub mod backup;
 pub mod cases;
 pub mod charts;
 pub mod cli;
+pub mod compensation;
 pub mod config;
 pub mod dashboard;
 pub mod db;

@@ -66,6 +66,21 @@ pub mod grievance_households {
 pub mod case_stage_events {
     pub use super::tables::case_stage_events::{ActiveModel, Column, Model};
 }
+pub mod inventories {
+    pub use super::tables::inventories::{ActiveModel, Column, Model};
+}
+pub mod inventory_items {
+    pub use super::tables::inventory_items::{ActiveModel, Column, Model};
+}
+pub mod compensation_plans {
+    pub use super::tables::compensation_plans::{ActiveModel, Column, Model};
+}
+pub mod plan_lines {
+    pub use super::tables::plan_lines::{ActiveModel, Column, Model};
+}
+pub mod payments {
+    pub use super::tables::payments::{ActiveModel, Column, Model};
+}
 
 /// An id that has passed the caller's scope. Only this module makes one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -114,6 +129,11 @@ pub enum Personal {
     Grievances,
     GrievanceHouseholds,
     CaseStageEvents,
+    Inventories,
+    InventoryItems,
+    CompensationPlans,
+    PlanLines,
+    Payments,
 }
 
 impl Personal {
@@ -129,6 +149,11 @@ impl Personal {
             Personal::Grievances => "grievances",
             Personal::GrievanceHouseholds => "grievance_households",
             Personal::CaseStageEvents => "case_stage_events",
+            Personal::Inventories => "inventories",
+            Personal::InventoryItems => "inventory_items",
+            Personal::CompensationPlans => "compensation_plans",
+            Personal::PlanLines => "plan_lines",
+            Personal::Payments => "payments",
         }
     }
 
@@ -176,7 +201,12 @@ pub fn condition(scope: &Scope, table: Personal, alias: &'static str) -> Conditi
         | Personal::Visits
         | Personal::Commitments
         | Personal::NextVisitAssignments
-        | Personal::CaseStageEvents => household_in_scope(scope, (a, Alias::new("household_id"))),
+        | Personal::CaseStageEvents
+        | Personal::Inventories
+        | Personal::InventoryItems
+        | Personal::CompensationPlans
+        | Personal::PlanLines
+        | Personal::Payments => household_in_scope(scope, (a, Alias::new("household_id"))),
         Personal::GrievanceHouseholds => household_in_scope(scope, (a, Alias::new("household_id"))),
         Personal::VisitRevisions => {
             if scope.is_everything() {
@@ -321,6 +351,31 @@ pub fn grievance_households(scope: &Scope) -> Select<tables::grievance_household
 /// Case events of households inside the scope.
 pub fn case_stage_events(scope: &Scope) -> Select<tables::case_stage_events::Entity> {
     tables::case_stage_events::Entity::find().filter(own(scope, Personal::CaseStageEvents))
+}
+
+/// Inventories (kiểm đếm) of households inside the scope.
+pub fn inventories(scope: &Scope) -> Select<tables::inventories::Entity> {
+    tables::inventories::Entity::find().filter(own(scope, Personal::Inventories))
+}
+
+/// Inventoried assets of households inside the scope.
+pub fn inventory_items(scope: &Scope) -> Select<tables::inventory_items::Entity> {
+    tables::inventory_items::Entity::find().filter(own(scope, Personal::InventoryItems))
+}
+
+/// Compensation plan versions of households inside the scope.
+pub fn compensation_plans(scope: &Scope) -> Select<tables::compensation_plans::Entity> {
+    tables::compensation_plans::Entity::find().filter(own(scope, Personal::CompensationPlans))
+}
+
+/// Lines of the compensation plans of households inside the scope.
+pub fn plan_lines(scope: &Scope) -> Select<tables::plan_lines::Entity> {
+    tables::plan_lines::Entity::find().filter(own(scope, Personal::PlanLines))
+}
+
+/// Payments and deposits to households inside the scope.
+pub fn payments(scope: &Scope) -> Select<tables::payments::Entity> {
+    tables::payments::Entity::find().filter(own(scope, Personal::Payments))
 }
 
 // ---- ids through the scope ------------------------------------------------------------

@@ -29,6 +29,8 @@ pub struct Model {
     pub especially_complex: bool,
     /// The acceptance's (thụ lý) document number.
     pub accept_no: Option<String>,
+    /// The plan line an objection disputes.
+    pub plan_line_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -76,6 +76,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::field::routes())
         .merge(crate::cases::routes())
         .merge(crate::grievances::routes())
+        .merge(crate::compensation::routes())
         .merge(crate::alerts::routes())
         .merge(crate::imports::routes())
         .merge(crate::exports::routes())

@@ -47,7 +47,10 @@ impl Principal {
             (self.token, p),
             (
                 Some((_, false)),
-                Permission::WriteParcels | Permission::WriteVisits | Permission::Administer
+                Permission::WriteParcels
+                    | Permission::WriteVisits
+                    | Permission::WriteCompensation
+                    | Permission::Administer
             )
         );
         if self.role.may(p) && token_ok {

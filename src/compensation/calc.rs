@@ -44,8 +44,8 @@ impl PriceBook {
         age_class: Option<&str>,
         zone: Option<&str>,
     ) -> Option<&PriceItem> {
-        fn fits(row: &Option<String>, asked: Option<&str>) -> Option<u8> {
-            match (row.as_deref(), asked) {
+        fn fits(row: Option<&str>, asked: Option<&str>) -> Option<u8> {
+            match (row, asked) {
                 (None, _) => Some(0),
                 (Some(r), Some(a)) if r.eq_ignore_ascii_case(a) => Some(1),
                 _ => None,
@@ -55,8 +55,9 @@ impl PriceBook {
             .iter()
             .filter(|i| i.category == category && i.code.eq_ignore_ascii_case(code))
             .filter_map(|i| {
-                let score =
-                    fits(&i.grade, grade)? + fits(&i.age_class, age_class)? + fits(&i.zone, zone)?;
+                let score = fits(i.grade.as_deref(), grade)?
+                    + fits(i.age_class.as_deref(), age_class)?
+                    + fits(i.zone.as_deref(), zone)?;
                 Some((score, i))
             })
             .max_by_key(|(score, _)| *score)
@@ -424,99 +425,90 @@ pub fn check_caps(e: &Entitlements) -> Result<(), CalcError> {
     Ok(())
 }
 
-/// The plan of a household: every line with its article, then the totals. `floor` is the
-/// approved plan a revision replaces: no line's price may fall below its approved one.
-pub fn compute(
-    inv: &Inventory,
-    book: &PriceBook,
-    e: &Entitlements,
-    floor: Option<&[Line]>,
-) -> Result<Plan, CalcError> {
-    use crate::domain::PlanGroup as G;
-    check_caps(e)?;
-    if inv.members_counted < 0 {
-        return Err(CalcError::Invalid(
-            "members_counted must not be negative".into(),
-        ));
-    }
-    let coefficient = if book.land_coefficient > 0 {
-        book.land_coefficient
-    } else {
-        ONE
-    };
-    let mut b = Builder { lines: Vec::new() };
-    let mut limit_left = (e.allocation_limit_centi > 0).then_some(e.allocation_limit_centi);
-    let mut farmland_lost: i64 = 0;
+/// The running state of one plan's computation.
+struct Calc<'a> {
+    b: Builder,
+    book: &'a PriceBook,
+    e: &'a Entitlements,
+    coefficient: i32,
+    limit_left: Option<i64>,
+    farmland_lost: i64,
+}
 
-    for (i, a) in inv.assets.iter().enumerate() {
-        if a.quantity_centi < 0 {
-            return Err(CalcError::Invalid(format!(
-                "quantity of `{}` must not be negative",
-                a.code
-            )));
-        }
-        let Some(category) = a.category else {
-            return Err(CalcError::Invalid(format!("`{}` has no category", a.code)));
+impl Calc<'_> {
+    /// Land at the table's price × the coefficient, within the allocation limit; the farmland
+    /// also earns job-change support.
+    fn land(&mut self, a: &Asset, k: &str) -> Result<(), CalcError> {
+        use crate::domain::PlanGroup as G;
+        let (b, e, coefficient) = (&mut self.b, self.e, self.coefficient);
+        let category = AssetCategory::Land;
+        let book = self.book;
+        let limit_left = &mut self.limit_left;
+        let farmland_lost = &mut self.farmland_lost;
+        let price = price_of(book, a, category)?;
+        let agricultural =
+            crate::legal::LandKind::of(&a.code) == crate::legal::LandKind::Agricultural;
+        let (within, excess) = match (limit_left, agricultural) {
+            (Some(left), true) => {
+                let w = a.quantity_centi.min(*left);
+                *left -= w;
+                (w, a.quantity_centi - w)
+            }
+            _ => (a.quantity_centi, 0),
         };
-        let k = key(a, i);
-        match category {
-            AssetCategory::Land => {
-                let price = price_of(book, a, category)?;
-                let agricultural =
-                    crate::legal::LandKind::of(&a.code) == crate::legal::LandKind::Agricultural;
-                let (within, excess) = match (&mut limit_left, agricultural) {
-                    (Some(left), true) => {
-                        let w = a.quantity_centi.min(*left);
-                        *left -= w;
-                        (w, a.quantity_centi - w)
-                    }
-                    _ => (a.quantity_centi, 0),
-                };
+        b.push(
+            G::Land,
+            format!("land:{k}"),
+            format!("Bồi thường đất {}{}", a.code, on_parcel(a)),
+            Some(a),
+            within,
+            "m²",
+            price.unit_price,
+            coefficient,
+            articles::LAND,
+        );
+        if excess > 0 && e.excess_land_support > 0 {
+            b.push(
+                G::Support,
+                format!("excess_land:{k}"),
+                format!("Hỗ trợ đất {} vượt hạn mức{}", a.code, on_parcel(a)),
+                Some(a),
+                excess,
+                "m²",
+                price.unit_price,
+                e.excess_land_support,
+                articles::EXCESS_LAND,
+            );
+        }
+        if agricultural {
+            *farmland_lost += a.quantity_centi;
+            if e.job_change_multiple > 0 && within > 0 {
                 b.push(
-                    G::Land,
-                    format!("land:{k}"),
-                    format!("Bồi thường đất {}{}", a.code, on_parcel(a)),
+                    G::Support,
+                    format!("job_change:{k}"),
+                    format!(
+                        "Hỗ trợ đào tạo, chuyển đổi nghề và tìm kiếm việc làm (đất {}{})",
+                        a.code,
+                        on_parcel(a)
+                    ),
                     Some(a),
                     within,
                     "m²",
                     price.unit_price,
-                    coefficient,
-                    articles::LAND,
+                    e.job_change_multiple,
+                    articles::JOB_CHANGE,
                 );
-                if excess > 0 && e.excess_land_support > 0 {
-                    b.push(
-                        G::Support,
-                        format!("excess_land:{k}"),
-                        format!("Hỗ trợ đất {} vượt hạn mức{}", a.code, on_parcel(a)),
-                        Some(a),
-                        excess,
-                        "m²",
-                        price.unit_price,
-                        e.excess_land_support,
-                        articles::EXCESS_LAND,
-                    );
-                }
-                if agricultural {
-                    farmland_lost += a.quantity_centi;
-                    if e.job_change_multiple > 0 && within > 0 {
-                        b.push(
-                            G::Support,
-                            format!("job_change:{k}"),
-                            format!(
-                                "Hỗ trợ đào tạo, chuyển đổi nghề và tìm kiếm việc làm (đất {}{})",
-                                a.code,
-                                on_parcel(a)
-                            ),
-                            Some(a),
-                            within,
-                            "m²",
-                            price.unit_price,
-                            e.job_change_multiple,
-                            articles::JOB_CHANGE,
-                        );
-                    }
-                }
             }
+        }
+        Ok(())
+    }
+
+    /// Every asset other than land.
+    fn asset(&mut self, a: &Asset, category: AssetCategory, k: &str) -> Result<(), CalcError> {
+        use crate::domain::PlanGroup as G;
+        let (b, e, book) = (&mut self.b, self.e, self.book);
+        match category {
+            AssetCategory::Land => {}
             AssetCategory::Structure => {
                 let price = price_of(book, a, category)?;
                 let remaining = a.remaining_percent.unwrap_or(100).clamp(0, 100);
@@ -607,127 +599,185 @@ pub fn compute(
                 );
             }
         }
+        Ok(())
     }
 
-    if inv.members_counted > 0 && farmland_lost > 0 {
-        let band = loss_band(farmland_lost, inv.farmland_held_centi);
-        let months = stabilisation_months(
-            band,
-            inv.relocating,
-            inv.hard_area,
-            e.stabilisation_months_under_30,
-        );
-        if months > 0 {
-            b.push(G::Support, "stabilisation".into(),
+    /// The supports that follow from the household, not from one asset.
+    fn supports(&mut self, inv: &Inventory) {
+        use crate::domain::PlanGroup as G;
+        let (b, e, farmland_lost) = (&mut self.b, self.e, self.farmland_lost);
+        if inv.members_counted > 0 && farmland_lost > 0 {
+            let band = loss_band(farmland_lost, inv.farmland_held_centi);
+            let months = stabilisation_months(
+                band,
+                inv.relocating,
+                inv.hard_area,
+                e.stabilisation_months_under_30,
+            );
+            if months > 0 {
+                b.push(G::Support, "stabilisation".into(),
                 format!("Hỗ trợ ổn định đời sống: {} nhân khẩu × {months} tháng × {RICE_KG_PER_PERSON_MONTH} kg gạo", inv.members_counted),
                 None, i64::from(inv.members_counted) * i64::from(months) * 100, "người·tháng",
                 RICE_KG_PER_PERSON_MONTH * e.rice_price_per_kg, ONE, articles::STABILISATION);
+            }
         }
-    }
-    if inv.business_income > 0 && e.business_support > 0 {
-        b.push(
-            G::Support,
-            "business".into(),
-            "Hỗ trợ ổn định sản xuất, kinh doanh".into(),
-            None,
-            100,
-            "năm",
-            inv.business_income,
-            e.business_support,
-            articles::BUSINESS,
-        );
-    }
-    if inv.relocating && e.relocation_support > 0 {
-        b.push(
-            G::Support,
-            "relocation".into(),
-            "Hỗ trợ di chuyển chỗ ở".into(),
-            None,
-            100,
-            "hộ",
-            e.relocation_support,
-            ONE,
-            articles::RELOCATION,
-        );
-    }
-    if e.early_handover_bonus > 0 {
-        b.push(
-            G::Support,
-            "early_handover_bonus".into(),
-            "Thưởng bàn giao mặt bằng đúng hoặc trước hạn".into(),
-            None,
-            100,
-            "hộ",
-            e.early_handover_bonus,
-            ONE,
-            articles::BONUS,
-        );
-    }
-    if e.other_support > 0 {
-        b.push(
-            G::Support,
-            "other_support".into(),
-            "Hỗ trợ khác (quyết định của dự án)".into(),
-            None,
-            100,
-            "hộ",
-            e.other_support,
-            ONE,
-            articles::OTHER,
-        );
-    }
-
-    if let Some(floor) = floor {
-        apply_floor(&mut b.lines, floor);
-    }
-
-    // Lines that depend on the others come last, after the floor.
-    if inv.relocating && e.resettlement_plot_centi > 0 {
-        let land = b.sum(G::Land);
-        if e.resettlement_min_value > land {
+        if inv.business_income > 0 && e.business_support > 0 {
             b.push(
                 G::Support,
-                "resettlement_min".into(),
-                "Hỗ trợ để đủ suất tái định cư tối thiểu".into(),
+                "business".into(),
+                "Hỗ trợ ổn định sản xuất, kinh doanh".into(),
                 None,
                 100,
-                "suất",
-                e.resettlement_min_value - land,
+                "năm",
+                inv.business_income,
+                e.business_support,
+                articles::BUSINESS,
+            );
+        }
+        if inv.relocating && e.relocation_support > 0 {
+            b.push(
+                G::Support,
+                "relocation".into(),
+                "Hỗ trợ di chuyển chỗ ở".into(),
+                None,
+                100,
+                "hộ",
+                e.relocation_support,
                 ONE,
+                articles::RELOCATION,
+            );
+        }
+        if e.early_handover_bonus > 0 {
+            b.push(
+                G::Support,
+                "early_handover_bonus".into(),
+                "Thưởng bàn giao mặt bằng đúng hoặc trước hạn".into(),
+                None,
+                100,
+                "hộ",
+                e.early_handover_bonus,
+                ONE,
+                articles::BONUS,
+            );
+        }
+        if e.other_support > 0 {
+            b.push(
+                G::Support,
+                "other_support".into(),
+                "Hỗ trợ khác (quyết định của dự án)".into(),
+                None,
+                100,
+                "hộ",
+                e.other_support,
+                ONE,
+                articles::OTHER,
+            );
+        }
+    }
+
+    /// Lines worked out from the others: the minimum resettlement unit, the plot's fee and
+    /// the deductions.
+    fn derived(&mut self, inv: &Inventory) {
+        use crate::domain::PlanGroup as G;
+        let (b, e) = (&mut self.b, self.e);
+        // Lines that depend on the others come last, after the floor.
+        if inv.relocating && e.resettlement_plot_centi > 0 {
+            let land = b.sum(G::Land);
+            if e.resettlement_min_value > land {
+                b.push(
+                    G::Support,
+                    "resettlement_min".into(),
+                    "Hỗ trợ để đủ suất tái định cư tối thiểu".into(),
+                    None,
+                    100,
+                    "suất",
+                    e.resettlement_min_value - land,
+                    ONE,
+                    articles::RESETTLEMENT,
+                );
+            }
+            b.push(
+                G::Resettlement,
+                "resettlement_fee".into(),
+                "Tiền sử dụng đất nền tái định cư (khấu trừ)".into(),
+                None,
+                e.resettlement_plot_centi,
+                "m²",
+                e.resettlement_plot_price,
+                -ONE,
                 articles::RESETTLEMENT,
             );
         }
-        b.push(
-            G::Resettlement,
-            "resettlement_fee".into(),
-            "Tiền sử dụng đất nền tái định cư (khấu trừ)".into(),
-            None,
-            e.resettlement_plot_centi,
-            "m²",
-            e.resettlement_plot_price,
-            -ONE,
-            articles::RESETTLEMENT,
-        );
-    }
-    if inv.obligations > 0 {
-        // Only from land and remaining-investment compensation (Art. 94(6)).
-        let base = (b.sum(G::Land) + b.sum(G::Investment)).max(0);
-        let deducted = inv.obligations.min(base);
-        if deducted > 0 {
-            b.push(
-                G::Deduction,
-                "obligations".into(),
-                "Khấu trừ nghĩa vụ tài chính về đất đai chưa thực hiện".into(),
-                None,
-                100,
-                "lần",
-                deducted,
-                -ONE,
-                articles::DEDUCTION,
-            );
+        if inv.obligations > 0 {
+            // Only from land and remaining-investment compensation (Art. 94(6)).
+            let base = (b.sum(G::Land) + b.sum(G::Investment)).max(0);
+            let deducted = inv.obligations.min(base);
+            if deducted > 0 {
+                b.push(
+                    G::Deduction,
+                    "obligations".into(),
+                    "Khấu trừ nghĩa vụ tài chính về đất đai chưa thực hiện".into(),
+                    None,
+                    100,
+                    "lần",
+                    deducted,
+                    -ONE,
+                    articles::DEDUCTION,
+                );
+            }
         }
     }
+}
 
+/// The plan of a household: every line with its article, then the totals. `floor` is the
+/// approved plan a revision replaces: no line's price may fall below its approved one.
+pub fn compute(
+    inv: &Inventory,
+    book: &PriceBook,
+    e: &Entitlements,
+    floor: Option<&[Line]>,
+) -> Result<Plan, CalcError> {
+    use crate::domain::PlanGroup as G;
+    check_caps(e)?;
+    if inv.members_counted < 0 {
+        return Err(CalcError::Invalid(
+            "members_counted must not be negative".into(),
+        ));
+    }
+    let mut c = Calc {
+        b: Builder { lines: Vec::new() },
+        book,
+        e,
+        coefficient: if book.land_coefficient > 0 {
+            book.land_coefficient
+        } else {
+            ONE
+        },
+        limit_left: (e.allocation_limit_centi > 0).then_some(e.allocation_limit_centi),
+        farmland_lost: 0,
+    };
+    for (i, a) in inv.assets.iter().enumerate() {
+        if a.quantity_centi < 0 {
+            return Err(CalcError::Invalid(format!(
+                "quantity of `{}` must not be negative",
+                a.code
+            )));
+        }
+        let Some(category) = a.category else {
+            return Err(CalcError::Invalid(format!("`{}` has no category", a.code)));
+        };
+        let k = key(a, i);
+        match category {
+            AssetCategory::Land => c.land(a, &k)?,
+            other => c.asset(a, other, &k)?,
+        }
+    }
+    c.supports(inv);
+    if let Some(floor) = floor {
+        apply_floor(&mut c.b.lines, floor);
+    }
+    c.derived(inv);
+    let b = c.b;
     let lines = b.lines;
     let deductions = -lines
         .iter()
@@ -835,7 +885,7 @@ pub fn format_dong(v: Dong) -> String {
     let digits = v.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -1248,8 +1298,7 @@ mod tests {
             p.lines
                 .iter()
                 .find(|l| l.code.starts_with("land:CLN"))
-                .map(|l| l.amount)
-                .unwrap_or(0)
+                .map_or(0, |l| l.amount)
         };
         assert_eq!(
             cln(&revised),

@@ -3,3 +3,22 @@
 //! what the household is offered (plan versions, line by line) and what it was paid (payments
 //! and deposits). `calc` is pure and holds every formula; the other modules read and write.
 pub mod calc;
+pub mod dto;
+pub mod handlers;
+pub mod service;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::compensation))
+        .routes(routes!(handlers::put_inventory))
+        .routes(routes!(handlers::compute))
+        .routes(routes!(handlers::get_plan))
+        .routes(routes!(handlers::post))
+        .routes(routes!(handlers::approve))
+        .routes(routes!(handlers::pay))
+}

@@ -20,7 +20,7 @@ use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
+pub fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
     let Some(raw) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };

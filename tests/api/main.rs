@@ -19,6 +19,7 @@ mod bulk_stages;
 mod cases;
 mod cli;
 mod common;
+mod compensation;
 mod dashboard;
 mod demo;
 mod errors;

@@ -1,0 +1,523 @@
+//! Compensation over HTTP (issue 17): inventory → plan → posting → approval → payments, the
+//! revision floor, the ledger's interest, idempotent writes, and the area scope on every id.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::common;
+
+use chrono::{Duration, NaiveDate};
+use common::{assert_error, TestApp};
+use gpmb::compensation::calc;
+use gpmb::legal;
+use reqwest::{Client, StatusCode};
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::{json, Value};
+
+async fn parcel_in(app: &TestApp, commune: &str, land_use: &str, nth: i64) -> i64 {
+    app.count(&format!(
+        "SELECT CAST(p.id AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
+         WHERE u.code = '{commune}' AND u.valid_to IS NOT NULL AND p.land_use = '{land_use}' AND p.retired_at IS NULL \
+         ORDER BY p.id LIMIT 1 OFFSET {nth}"
+    ))
+    .await
+}
+
+/// A household of member_a's commune holding `parcels`, briefed and noticed `days_ago`.
+async fn noticed_household(app: &TestApp, admin: &Client, parcels: &[i64], days_ago: i64) -> i64 {
+    let body = json!({
+        "project": "HPDQ2", "head_name": "Nguyễn Thị Bồi Thường", "commune": "21043",
+        "parcels": parcels.iter().map(|p| json!({"parcel_id": p})).collect::<Vec<_>>(),
+    });
+    let (status, h) = app.post_json(admin, "/api/v1/households", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let id = h["id"].as_i64().unwrap();
+    let today = legal::today_vn();
+    for (stage, ago) in [("briefing", days_ago + 10), ("notice", days_ago)] {
+        let (status, body) = app
+            .post_json(
+                admin,
+                &format!("/api/v1/households/{id}/stages"),
+                &json!({"stage": stage, "occurred_on": today - Duration::days(ago), "document_no": "01/TB-UBND"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{stage}: {body}");
+    }
+    id
+}
+
+/// A price table straight into the database (the import has its own tests).
+async fn price_table(
+    app: &TestApp,
+    name: &str,
+    coefficient: i32,
+    prices: &[(&str, &str, i64, Option<&str>)],
+) -> i32 {
+    use gpmb::entities::{price_items, price_tables};
+    let t = price_tables::ActiveModel {
+        province_code: Set("51".into()),
+        name: Set(name.into()),
+        legal_basis: Set("QĐ 45/2025/QĐ-UBND".into()),
+        issued_on: Set(None),
+        valid_from: Set(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()),
+        valid_until: Set(None),
+        land_coefficient: Set(coefficient),
+        coefficient_basis: Set(None),
+        version: Set(1),
+        supersedes_id: Set(None),
+        created_by: Set(None),
+        created_at: Set(chrono::Utc::now().fixed_offset()),
+        ..Default::default()
+    }
+    .insert(&app.db.conn)
+    .await
+    .unwrap();
+    for (category, code, price, grade) in prices {
+        price_items::ActiveModel {
+            price_table_id: Set(t.id),
+            category: Set(category.to_string()),
+            code: Set(code.to_string()),
+            name: Set(code.to_string()),
+            unit: Set("m²".into()),
+            unit_price: Set(*price),
+            grade: Set(grade.map(str::to_string)),
+            age_class: Set(None),
+            zone: Set(None),
+            ..Default::default()
+        }
+        .insert(&app.db.conn)
+        .await
+        .unwrap();
+    }
+    t.id
+}
+
+const PRICES: &[(&str, &str, i64, Option<&str>)] = &[
+    ("land", "LUC", 60_000, None),
+    ("land", "ONT", 2_000_000, None),
+    ("structure", "nha_cap_4", 3_000_000, None),
+    ("tree", "keo", 15_000, None),
+];
+
+async fn put(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    body: &Value,
+    headers: &[(&str, String)],
+) -> (StatusCode, Value) {
+    let mut req = client.put(app.url(path)).json(body);
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    common::json_of(req.send().await.unwrap()).await
+}
+
+async fn post_with(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    body: &Value,
+    headers: &[(&str, String)],
+) -> (StatusCode, Value) {
+    let mut req = client.post(app.url(path)).json(body);
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    common::json_of(req.send().await.unwrap()).await
+}
+
+fn inventory(luc: i64, on: NaiveDate) -> Value {
+    json!({
+        "record_no": "125/BB-KĐ", "inventoried_on": on, "members_counted": 4,
+        "farmland_held_m2": 1000.0, "obligations": 2_000_000,
+        "items": [
+            {"parcel_id": luc, "category": "land", "code": "LUC", "quantity": 400.5},
+            {"parcel_id": luc, "category": "structure", "code": "nha_cap_4", "quantity": 60, "remaining_percent": 50,
+             "description": "Nhà cấp 4 mái tôn", "year_built": 2004},
+            {"parcel_id": luc, "category": "tree", "code": "keo", "quantity": 120},
+        ]
+    })
+}
+
+fn date(v: &Value) -> NaiveDate {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not a date: {v}"))
+}
+
+#[tokio::test]
+async fn inventory_plan_approval_and_payments() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let member_a = app.login("member_a").await;
+    let member_b = app.login("member_b").await;
+    let today = legal::today_vn();
+    let luc = parcel_in(&app, "21043", "LUC", 0).await;
+    let h = noticed_household(&app, &admin, &[luc], 200).await;
+    let table = price_table(&app, "Bảng giá đất 2025", 11_500, PRICES).await;
+
+    // Inventory by the member in the field: exactly once under one key.
+    let path = format!("/api/v1/households/{h}/inventory");
+    let key = ("Idempotency-Key", "inv-7f3a".to_string());
+    let (status, inv) = put(
+        &app,
+        &member_a,
+        &path,
+        &inventory(luc, today - Duration::days(150)),
+        std::slice::from_ref(&key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    assert_eq!(inv["items"].as_array().unwrap().len(), 3);
+    assert_eq!(inv["items"][0]["quantity"], 400.5);
+    let (status, again) = put(
+        &app,
+        &member_a,
+        &path,
+        &inventory(luc, today - Duration::days(150)),
+        &[key],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(again["id"], inv["id"]);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM inventory_items WHERE household_id = {h}"
+        ))
+        .await,
+        3
+    );
+    // The inventory stage followed.
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM case_stage_events WHERE household_id = {h} AND stage = 'inventory'")).await, 1);
+    // A change needs the version read.
+    let (status, body) = put(
+        &app,
+        &member_a,
+        &path,
+        &inventory(luc, today - Duration::days(150)),
+        &[],
+    )
+    .await;
+    assert_error(status, &body, StatusCode::PRECONDITION_REQUIRED);
+    let (status, body) = put(
+        &app,
+        &member_a,
+        &path,
+        &inventory(luc, today - Duration::days(150)),
+        &[("If-Match", "\"9\"".into())],
+    )
+    .await;
+    assert_error(status, &body, StatusCode::PRECONDITION_FAILED);
+    // Another area's member sees nothing of it.
+    let (status, body) = app
+        .get_json(&member_b, &format!("/api/v1/households/{h}/compensation"))
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+
+    // Members count assets; they do not compute plans.
+    let plans = format!("/api/v1/households/{h}/plans");
+    let (status, body) = app.post_json(&member_a, &plans, &json!({})).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+    let (status, dry) = app
+        .post_json(&admin, &plans, &json!({"dry_run": true}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM compensation_plans WHERE household_id = {h}"
+        ))
+        .await,
+        0
+    );
+    let (status, plan) = app
+        .post_json(
+            &admin,
+            &plans,
+            &json!({"computed_on": today - Duration::days(110)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{plan}");
+    assert_eq!(plan["price_table"]["id"], table);
+    assert_eq!(plan["net"], dry["net"]);
+    let lines = plan["lines"].as_array().unwrap();
+    let sum: i64 = lines.iter().map(|l| l["amount"].as_i64().unwrap()).sum();
+    assert_eq!(
+        plan["net"].as_i64().unwrap(),
+        sum,
+        "the net is the sum of the lines"
+    );
+    let land = lines.iter().find(|l| l["group"] == "land").unwrap();
+    // 400.5 m² × 60 000 × 1.15, in whole đồng.
+    assert_eq!(land["amount"], 27_634_500);
+    assert_eq!(
+        land["article"],
+        "LĐĐ 2024 Điều 91; NĐ 88/2024 Điều 4, 12, 13"
+    );
+    let house = lines
+        .iter()
+        .find(|l| l["code"].as_str().unwrap().starts_with("structure"))
+        .unwrap();
+    assert_eq!(
+        house["amount"],
+        60 * 3_000_000,
+        "50 % remaining + 60 % top-up, capped at new-build"
+    );
+    // 40 % of 1 000 m² farmland lost, no move: 6 months × 4 people × 30 kg × 15 000 đ.
+    let stab = lines.iter().find(|l| l["code"] == "stabilisation").unwrap();
+    assert_eq!(stab["amount"], 6 * 4 * 30 * 15_000);
+    let deduction = lines.iter().find(|l| l["group"] == "deduction").unwrap();
+    assert_eq!(deduction["amount"], -2_000_000);
+    assert_eq!(plan["deductions"], 2_000_000);
+    let plan_id = plan["id"].as_i64().unwrap();
+
+    // Posting, then approval no earlier than the posting period allows.
+    let posted_on = today - Duration::days(100);
+    let (status, body) = post_with(
+        &app,
+        &admin,
+        &format!("/api/v1/plans/{plan_id}/post"),
+        &json!({"posted_on": posted_on}),
+        &[],
+    )
+    .await;
+    assert_error(status, &body, StatusCode::PRECONDITION_REQUIRED);
+    let v = plan["version"].to_string();
+    let (status, posted) = post_with(
+        &app,
+        &admin,
+        &format!("/api/v1/plans/{plan_id}/post"),
+        &json!({"posted_on": posted_on}),
+        &[("If-Match", v)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{posted}");
+    assert_eq!(posted["status"], "posted");
+    let ends = date(&posted["posting_ends_on"]);
+    assert!(ends > posted_on, "{posted}");
+    assert!(
+        posted["posting_rule"]["article"]
+            .as_str()
+            .unwrap()
+            .contains("87(3)")
+            || posted["posting_rule"]["article"]
+                .as_str()
+                .unwrap()
+                .contains("254")
+    );
+    let v = posted["version"].to_string();
+    let approve = format!("/api/v1/plans/{plan_id}/approve");
+    let (status, body) = post_with(
+        &app,
+        &admin,
+        &approve,
+        &json!({"approved_on": ends - Duration::days(1), "decision_no": "1234/QĐ-UBND"}),
+        &[("If-Match", v.clone())],
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "posting_not_over");
+    let approved_on = ends + Duration::days(5);
+    let (status, approved) = post_with(
+        &app,
+        &admin,
+        &approve,
+        &json!({"approved_on": approved_on, "decision_no": "1234/QĐ-UBND"}),
+        &[("If-Match", v)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    assert!(!approved["approving_body"].as_str().unwrap().is_empty());
+    let due = date(&approved["payment_due_on"]);
+    assert!(due >= approved_on + Duration::days(30));
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM case_stage_events WHERE household_id = {h} AND stage IN ('plan_posted','plan_approved')")).await, 2);
+
+    // Payments: one on the last day, one late with interest, a deposit of the disputed rest.
+    let net = approved["net"].as_i64().unwrap();
+    let pay = format!("/api/v1/plans/{plan_id}/payments");
+    let first = net / 2;
+    let (status, p1) = post_with(
+        &app,
+        &admin,
+        &pay,
+        &json!({"kind": "payment", "amount": first, "paid_on": due,
+        "method": "transfer", "receipt_no": "PC-001"}),
+        &[("Idempotency-Key", "pay-1".into())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{p1}");
+    assert_eq!(
+        (p1["days_late"].as_i64(), p1["interest"].as_i64()),
+        (Some(0), Some(0)),
+        "the last day is on time"
+    );
+    let (_, replay) = post_with(
+        &app,
+        &admin,
+        &pay,
+        &json!({"kind": "payment", "amount": first, "paid_on": due,
+        "method": "transfer", "receipt_no": "PC-001"}),
+        &[("Idempotency-Key", "pay-1".into())],
+    )
+    .await;
+    assert_eq!(replay["id"], p1["id"]);
+    let late_day = due + Duration::days(10);
+    let second = 1_000_000;
+    let (status, p2) = post_with(
+        &app,
+        &admin,
+        &pay,
+        &json!({"kind": "payment", "amount": second, "paid_on": late_day,
+        "method": "cash", "receipt_no": "PC-002"}),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{p2}");
+    assert_eq!(p2["days_late"], 10);
+    assert_eq!(p2["interest"], second * 3 * 10 / 10_000);
+    let rest = net - first - second;
+    let (status, body) = app
+        .post_json(
+            &admin,
+            &pay,
+            &json!({"kind": "payment", "amount": rest + 1, "paid_on": late_day,
+        "method": "cash", "receipt_no": "PC-003"}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "amount_above_balance");
+    let (status, body) = app
+        .post_json(
+            &admin,
+            &pay,
+            &json!({"kind": "deposit", "amount": rest, "paid_on": late_day,
+        "method": "deposit", "receipt_no": "GNT-01"}),
+        )
+        .await;
+    assert_eq!(
+        body["error"]["code"], "deposit_needs_bank",
+        "{status} {body}"
+    );
+    let (status, dep) = app
+        .post_json(
+            &admin,
+            &pay,
+            &json!({"kind": "deposit", "amount": rest, "paid_on": late_day,
+        "method": "deposit", "receipt_no": "GNT-01", "bank": "Kho bạc Nhà nước Bình Sơn"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{dep}");
+    let (status, all) = app
+        .get_json(&member_a, &format!("/api/v1/households/{h}/compensation"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let ledger = &all["current"]["ledger"];
+    assert_eq!(ledger["balance"], 0);
+    assert_eq!(ledger["paid"], first + second);
+    assert_eq!(ledger["deposited"], rest);
+    // The deposit too came 10 days late: both owe interest, nothing accrues on a zero balance.
+    assert_eq!(dep["interest"], calc::late_interest(rest, 10));
+    assert_eq!(
+        ledger["interest_owed"].as_i64().unwrap(),
+        3_000 + calc::late_interest(rest, 10)
+    );
+    assert_eq!(all["payments"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM case_stage_events WHERE household_id = {h} AND stage = 'paid'"
+        ))
+        .await,
+        1
+    );
+    // Another area's district member cannot name the plan.
+    let (status, body) = app
+        .get_json(&member_b, &format!("/api/v1/plans/{plan_id}"))
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'payment'")
+            .await
+            >= 3
+    );
+
+    // A revision with a cheaper table keeps the approved prices, and says what changed.
+    let cheaper = price_table(
+        &app,
+        "Bảng giá điều chỉnh",
+        10_000,
+        &[
+            ("land", "LUC", 50_000, None),
+            ("structure", "nha_cap_4", 3_500_000, None),
+            ("tree", "keo", 15_000, None),
+        ],
+    )
+    .await;
+    let (status, revision) = app
+        .post_json(&admin, &plans, &json!({"price_table_id": cheaper}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{revision}");
+    assert_eq!(revision["number"], 2);
+    assert_eq!(revision["revision_of"], plan_id);
+    let rl = revision["lines"].as_array().unwrap();
+    let land2 = rl.iter().find(|l| l["group"] == "land").unwrap();
+    assert_eq!(
+        land2["amount"], 27_634_500,
+        "never below the approved land price"
+    );
+    assert!(land2["note"].as_str().unwrap().contains("94(5)"));
+    let changes = revision["changes"].as_array().unwrap();
+    let changed = changes
+        .iter()
+        .find(|c| c["code"].as_str().unwrap().starts_with("structure"))
+        .unwrap();
+    assert_eq!(changed["change"], "changed");
+    assert_eq!(changed["difference"], 60 * 500_000);
+}
+
+#[tokio::test]
+async fn inventory_ids_pass_the_scope() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let member_a = app.login("member_a").await;
+    let today = legal::today_vn();
+    let luc = parcel_in(&app, "21043", "LUC", 0).await;
+    let other_area = parcel_in(&app, "21067", "LUC", 0).await;
+    let not_held = parcel_in(&app, "21043", "LUC", 1).await;
+    let h = noticed_household(&app, &admin, &[luc], 200).await;
+    let path = format!("/api/v1/households/{h}/inventory");
+    let with = |parcel: i64| {
+        let mut body = inventory(luc, today - Duration::days(3));
+        body["items"][0]["parcel_id"] = json!(parcel);
+        body
+    };
+    let (status, body) = put(&app, &member_a, &path, &with(other_area), &[]).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = put(&app, &member_a, &path, &with(not_held), &[]).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "parcel_not_held");
+    let mut bad = inventory(luc, today);
+    bad["items"][1]["quantity"] = json!(-1);
+    let (status, body) = put(&app, &member_a, &path, &bad, &[]).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["details"]["field"], "items[1].quantity");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM inventories WHERE household_id = {h}"
+        ))
+        .await,
+        0
+    );
+    // No price table yet: the plan says what to do.
+    let (status, body) = put(&app, &member_a, &path, &inventory(luc, today), &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = app
+        .post_json(&admin, &format!("/api/v1/households/{h}/plans"), &json!({}))
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "no_price_table");
+    // A price table without the tree's species names it.
+    price_table(&app, "Bảng giá thiếu", 10_000, &PRICES[..3]).await;
+    let (status, body) = app
+        .post_json(&admin, &format!("/api/v1/households/{h}/plans"), &json!({}))
+        .await;
+    assert_eq!(body["error"]["code"], "no_price", "{status} {body}");
+    assert_eq!(body["error"]["details"]["code"], "keo");
+}

@@ -157,7 +157,7 @@ struct LandRow {
 
 /// The land kind that sets the notice period: of one parcel, or the strictest of the
 /// household's parcels.
-async fn land_kind(
+pub(crate) async fn land_kind(
     conn: &impl ConnectionTrait,
     household: Scoped<HouseholdId>,
     parcel_id: Option<i32>,
@@ -242,7 +242,7 @@ fn open_deadlines(events: &[&EventRow], today: NaiveDate) -> Vec<DeadlineDto> {
             if met {
                 return None;
             }
-            let rule = open_rule(e.stage, stage);
+            let rule = open_rule(e, stage, events);
             let left = days_left(due_on, today);
             Some(DeadlineDto {
                 stage,
@@ -259,16 +259,26 @@ fn open_deadlines(events: &[&EventRow], today: NaiveDate) -> Vec<DeadlineDto> {
 }
 
 /// The rule behind a stored deadline (recomputed from the two stages, so changing the table
-/// changes what is shown).
-fn open_rule(from: CaseStage, due: CaseStage) -> &'static legal::Rule {
-    use CaseStage::{HandedOver, Notice, Paid, PlanApproved, RecoveryDecision};
-    match (from, due) {
-        (Notice, RecoveryDecision) => &legal::rules::NOTICE_LAPSE,
-        (PlanApproved, RecoveryDecision) => &legal::rules::DECISION_AFTER_APPROVAL,
-        (_, Paid) => &legal::rules::PAYMENT_AFTER_APPROVAL,
-        (_, HandedOver) => &legal::rules::HANDOVER_AFTER_COMPLIANCE,
-        (_, s) => legal::stage_rule(s),
-    }
+/// changes what is shown), in the version in force on the date the deadline counts from: the
+/// event's own date, or for payment the plan's approval before it.
+fn open_rule(from: &EventRow, due: CaseStage, events: &[&EventRow]) -> &'static legal::Rule {
+    let on = if due == CaseStage::Paid {
+        events
+            .iter()
+            .filter(|x| {
+                x.stage == CaseStage::PlanApproved
+                    && x.occurred_on <= from.occurred_on
+                    && (x.parcel_id.is_none()
+                        || from.parcel_id.is_none()
+                        || x.parcel_id == from.parcel_id)
+            })
+            .map(|x| x.occurred_on)
+            .max()
+            .unwrap_or(from.occurred_on)
+    } else {
+        from.occurred_on
+    };
+    legal::deadline_rule(from.stage, due, on)
 }
 
 fn next_step(
@@ -294,7 +304,8 @@ fn next_step(
             _ => None,
         },
         rule: deadline.map_or_else(
-            || RuleDto::from(legal::stage_rule(next)),
+            // No deadline runs: the rule as it stands today, when the stage would be recorded.
+            || RuleDto::from(legal::stage_rule_on(next, today)),
             |d| d.rule.clone(),
         ),
     })

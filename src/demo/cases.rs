@@ -188,7 +188,8 @@ async fn backfill(
     }
     // Payment: 30 days from the approval of the same household's plan.
     for approved in distinct_dates(db, project_id, CaseStage::PlanApproved).await? {
-        let due = legal::term_end(approved, legal::rules::PAYMENT_AFTER_APPROVAL.days());
+        let payment = legal::in_force(legal::rules::PAYMENT_AFTER_APPROVAL.topic, approved);
+        let due = legal::term_end(approved, payment.days());
         let approvals = with_stage("x", project_id, CaseStage::PlanApproved)
             .and_where(ev("x", events::Column::OccurredOn).eq(approved))
             .to_owned();
@@ -331,8 +332,9 @@ async fn recent_stages(
     ];
     // Households whose plan is not approved yet: an agreed household may hold another parcel
     // whose story already went past the approval (seen with 400 parcels).
-    // The plan must have been posted 30 days before its approval (LĐĐ 2024 Art. 87(3)(a)):
-    // each approval goes to a household whose plan was posted early enough.
+    // Each approval (and decision) goes to a household whose story lets it through the legal
+    // order: the plan posted long enough before (30 days, 10 for a plan posted from 2026) and
+    // the notice long enough before the decision, each by the rule in force on its own date.
     let mut candidates = Vec::new();
     for h in &agreed {
         let household = crate::scoped::household(db, &who.scope, h.id).await?;
@@ -340,20 +342,46 @@ async fn recent_stages(
         if events.iter().any(|e| e.stage == CaseStage::PlanApproved) {
             continue;
         }
-        if let Some(posted) = events
-            .iter()
-            .filter(|e| e.stage == CaseStage::PlanPosted)
-            .map(|e| e.occurred_on)
-            .max()
-        {
-            candidates.push((h, household, posted));
+        if events.iter().any(|e| e.stage == CaseStage::PlanPosted) {
+            let history: Vec<legal::Recorded> = events
+                .iter()
+                .map(|e| legal::Recorded {
+                    stage: e.stage,
+                    parcel_id: e.parcel_id,
+                    occurred_on: e.occurred_on,
+                })
+                .collect();
+            let (kind, _) = crate::cases::service::land_kind(db, household, None).await?;
+            candidates.push((h, household, history, kind));
         }
     }
+    let fits = |history: &[legal::Recorded], kind, approved: i64, decided: Option<i64>| {
+        let approval = legal::Recorded {
+            stage: CaseStage::PlanApproved,
+            parcel_id: None,
+            occurred_on: days(approved),
+        };
+        if legal::check_stage(history, &approval, kind).is_err() {
+            return false;
+        }
+        decided.is_none_or(|decided| {
+            let mut after = history.to_vec();
+            after.push(approval);
+            let decision = legal::Recorded {
+                stage: CaseStage::RecoveryDecision,
+                parcel_id: None,
+                occurred_on: days(decided),
+            };
+            legal::check_stage(&after, &decision, kind).is_ok()
+        })
+    };
     let mut pending = Vec::with_capacity(plan.len());
     for (approved, decided) in plan {
-        let latest_post = days(approved) - Duration::days(legal::rules::PLAN_POSTING.days());
-        if let Some(i) = candidates.iter().position(|c| c.2 <= latest_post) {
-            let (h, household, _) = candidates.remove(i);
+        if let Some(i) = candidates
+            .iter()
+            .position(|c| fits(&c.2, c.3, approved, decided))
+        {
+            let (h, household, _, _) = candidates.remove(i);
             pending.push(((h, household), (approved, decided)));
         }
     }

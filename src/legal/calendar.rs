@@ -117,7 +117,8 @@ pub fn roll_to_working_day(mut date: NaiveDate) -> NaiveDate {
 /// Tết holiday to 15 days after the last one, inclusive.
 pub fn tet_quiet_period(year: i32) -> Option<(NaiveDate, NaiveDate)> {
     let days = tet_holidays(year);
-    let margin = Duration::days(rules::ENFORCEMENT_TET.days());
+    let rule = rules::in_force(rules::ENFORCEMENT_TET.topic, days.first().copied()?);
+    let margin = Duration::days(rule.days());
     Some((*days.first()? - margin, *days.last()? + margin))
 }
 
@@ -134,12 +135,14 @@ pub struct Refusal {
 /// The reason, if any, a local (Vietnam) date-time is closed to enforcement.
 fn closed(at: NaiveDateTime) -> Option<(&'static Rule, String)> {
     let date = at.date();
+    // The enforcement rules in force on the day asked for.
+    let on = |rule: &'static Rule| rules::in_force(rule.topic, date);
     let hour = at.time().hour_of_day();
     if let Some((from, to)) =
         tet_quiet_period(date.year()).filter(|(f, t)| (*f..=*t).contains(&date))
     {
         return Some((
-            &rules::ENFORCEMENT_TET,
+            on(&rules::ENFORCEMENT_TET),
             format!(
                 "{date} is within 15 days before or after the Tết holiday ({from} to {to} is closed to enforcement)"
             ),
@@ -147,19 +150,19 @@ fn closed(at: NaiveDateTime) -> Option<(&'static Rule, String)> {
     }
     if is_holiday(date) {
         return Some((
-            &rules::ENFORCEMENT_HOLIDAYS,
+            on(&rules::ENFORCEMENT_HOLIDAYS),
             format!("{date} is a public holiday"),
         ));
     }
     if is_weekend(date) {
         return Some((
-            &rules::ENFORCEMENT_HOLIDAYS,
+            on(&rules::ENFORCEMENT_HOLIDAYS),
             format!("{date} is a weekend rest day"),
         ));
     }
     if !(6..22).contains(&hour) {
         return Some((
-            &rules::ENFORCEMENT_HOURS,
+            on(&rules::ENFORCEMENT_HOURS),
             format!(
                 "{} is at night: enforcement may not take place from 22:00 to 06:00",
                 at.format("%H:%M")

@@ -54,8 +54,13 @@ pub struct Deadlines {
     pub resolve_by: Option<Due>,
 }
 
-fn resolve_rule(round: i32, complex: bool, remote: bool) -> &'static Rule {
-    match (round >= 2, complex, remote) {
+/// The version of `rule` in force on `day`, the date the term counts from.
+fn on(rule: &'static Rule, day: NaiveDate) -> &'static Rule {
+    rules::in_force(rule.topic, day)
+}
+
+fn resolve_rule(round: i32, complex: bool, remote: bool, from: NaiveDate) -> &'static Rule {
+    let first = match (round >= 2, complex, remote) {
         (false, false, false) => &rules::COMPLAINT_RESOLVE_1,
         (false, true, false) => &rules::COMPLAINT_RESOLVE_1_COMPLEX,
         (false, false, true) => &rules::COMPLAINT_RESOLVE_1_REMOTE,
@@ -64,19 +69,26 @@ fn resolve_rule(round: i32, complex: bool, remote: bool) -> &'static Rule {
         (true, true, false) => &rules::COMPLAINT_RESOLVE_2_COMPLEX,
         (true, false, true) => &rules::COMPLAINT_RESOLVE_2_REMOTE,
         (true, true, true) => &rules::COMPLAINT_RESOLVE_2_REMOTE_COMPLEX,
-    }
+    };
+    on(first, from)
 }
 
 /// The deadlines of a grievance.
 pub fn grievance_deadlines(f: &GrievanceFacts) -> Deadlines {
     match f.kind {
         GrievanceKind::Complaint => {
+            let accept_rule = on(&rules::COMPLAINT_ACCEPT, f.received_on);
             let accept = Due {
-                on: term_end(f.received_on, rules::COMPLAINT_ACCEPT.days()),
-                rule: &rules::COMPLAINT_ACCEPT,
+                on: term_end(f.received_on, accept_rule.days()),
+                rule: accept_rule,
             };
             let from = f.accepted_on.unwrap_or(accept.on);
-            let rule = resolve_rule(f.round, f.complexity != Complexity::Normal, f.remote_area);
+            let rule = resolve_rule(
+                f.round,
+                f.complexity != Complexity::Normal,
+                f.remote_area,
+                from,
+            );
             Deadlines {
                 accept_by: Some(accept),
                 notify_by: None,
@@ -87,9 +99,10 @@ pub fn grievance_deadlines(f: &GrievanceFacts) -> Deadlines {
             }
         }
         GrievanceKind::Denunciation => {
+            let accept_rule = on(&rules::DENUNCIATION_ACCEPT, f.received_on);
             let accept = Due {
-                on: working_days_after(f.received_on, rules::DENUNCIATION_ACCEPT.days() as u32),
-                rule: &rules::DENUNCIATION_ACCEPT,
+                on: working_days_after(f.received_on, accept_rule.days() as u32),
+                rule: accept_rule,
             };
             let from = f.accepted_on.unwrap_or(accept.on);
             let extensions = match f.complexity {
@@ -97,21 +110,23 @@ pub fn grievance_deadlines(f: &GrievanceFacts) -> Deadlines {
                 Complexity::Complex => 1,
                 Complexity::EspeciallyComplex => 2,
             };
-            let days = rules::DENUNCIATION_RESOLVE.days()
-                + extensions * rules::DENUNCIATION_EXTENSION.days();
+            let (resolve, extension) = (
+                on(&rules::DENUNCIATION_RESOLVE, from),
+                on(&rules::DENUNCIATION_EXTENSION, from),
+            );
+            let days = resolve.days() + extensions * extension.days();
             Deadlines {
                 accept_by: Some(accept),
-                notify_by: f.accepted_on.map(|a| Due {
-                    on: working_days_after(a, rules::DENUNCIATION_NOTIFY.days() as u32),
-                    rule: &rules::DENUNCIATION_NOTIFY,
+                notify_by: f.accepted_on.map(|a| {
+                    let rule = on(&rules::DENUNCIATION_NOTIFY, a);
+                    Due {
+                        on: working_days_after(a, rule.days() as u32),
+                        rule,
+                    }
                 }),
                 resolve_by: Some(Due {
                     on: term_end(from, days),
-                    rule: if extensions == 0 {
-                        &rules::DENUNCIATION_RESOLVE
-                    } else {
-                        &rules::DENUNCIATION_EXTENSION
-                    },
+                    rule: if extensions == 0 { resolve } else { extension },
                 }),
             }
         }
@@ -120,7 +135,7 @@ pub fn grievance_deadlines(f: &GrievanceFacts) -> Deadlines {
             notify_by: None,
             resolve_by: Some(Due {
                 on: term_end(f.received_on, f.petition_days),
-                rule: &rules::PETITION_ANSWER,
+                rule: on(&rules::PETITION_ANSWER, f.received_on),
             }),
         },
     }
@@ -136,16 +151,19 @@ pub fn appeal_by(
     remote_area: bool,
     on: NaiveDate,
 ) -> Option<Due> {
-    let rule = if remote_area {
-        &rules::COMPLAINT_FILE_2_REMOTE
-    } else {
-        &rules::COMPLAINT_FILE_2
-    };
     let from = match decided_on {
         Some(d) => d,
         None if on > first_resolve_by => first_resolve_by,
         None => return None,
     };
+    let rule = rules::in_force(
+        if remote_area {
+            rules::COMPLAINT_FILE_2_REMOTE.topic
+        } else {
+            rules::COMPLAINT_FILE_2.topic
+        },
+        from,
+    );
     Some(Due {
         on: term_end(from, rule.days()),
         rule,

@@ -14,10 +14,10 @@ pub use calendar::{
 pub use grievance::{
     appeal_by, grievance_deadlines, Complexity, Deadlines, Due, GrievanceFacts, GrievanceKind,
 };
-pub use rules::{Rule, Term};
+pub use rules::{in_force, plan_approver, plan_posting, Rule, Term};
 pub use stages::{
-    check_stage, deadline, deadline_in, prerequisite, stage_rule, Deadline, LandKind, Recorded,
-    Violation,
+    check_stage, deadline, deadline_in, deadline_rule, decision_allowed_from, plan_approvable_from,
+    prerequisite, stage_rule, stage_rule_on, Deadline, LandKind, Recorded, Violation,
 };
 
 /// Tết Nguyên Đán of `year` (the first day of the first lunar month, Vietnamese calendar).
@@ -44,26 +44,35 @@ pub fn today_vn() -> chrono::NaiveDate {
         .unwrap_or_else(|| (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive())
 }
 
-/// A rule as the API shows it.
+/// A rule as the API shows it: the version in force on the date of the event it governs.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct RuleDto {
     pub code: String,
+    /// Shared by the versions of one rule, e.g. `notice_min_agricultural`.
+    pub topic: String,
     /// E.g. `LĐĐ 2024 Điều 87(5)`.
     pub article: String,
     /// i18n key of the description.
     pub key: String,
     pub vi: String,
     pub en: String,
+    /// First day this version is in force (inclusive); null: open.
+    pub valid_from: Option<chrono::NaiveDate>,
+    /// Last day this version is in force (inclusive); null: still in force.
+    pub valid_until: Option<chrono::NaiveDate>,
 }
 
 impl From<&Rule> for RuleDto {
     fn from(r: &Rule) -> Self {
         RuleDto {
             code: r.code.into(),
+            topic: r.topic.into(),
             article: r.article.into(),
             key: r.key.into(),
             vi: r.vi.into(),
             en: r.en.into(),
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
         }
     }
 }

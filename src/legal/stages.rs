@@ -4,11 +4,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::calendar::{term_end, term_end_months};
+use super::calendar::{term_end, term_end_months, working_days_after};
 use super::rules::{self, Rule};
 use crate::domain::CaseStage;
 
-/// Agricultural land needs 90 days of notice, non-agricultural 180.
+/// Agricultural land needs 90 days of notice, non-agricultural 180 (60 and 120 for notices
+/// from 1 Jan 2026).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LandKind {
@@ -37,12 +38,26 @@ impl LandKind {
         }
     }
 
-    fn notice_rule(self) -> &'static Rule {
-        match self {
-            LandKind::Agricultural => &rules::NOTICE_MIN_AGRICULTURAL,
-            LandKind::NonAgricultural => &rules::NOTICE_MIN_NON_AGRICULTURAL,
-        }
+    /// The notice minimum for this kind of land, in force on the notice's date.
+    pub fn notice_rule(self, notice_on: NaiveDate) -> &'static Rule {
+        let topic = match self {
+            LandKind::Agricultural => rules::NOTICE_MIN_AGRICULTURAL.topic,
+            LandKind::NonAgricultural => rules::NOTICE_MIN_NON_AGRICULTURAL.topic,
+        };
+        rules::in_force(topic, notice_on)
     }
+}
+
+/// The earliest recovery decision after a notice of `notice_on` on `land`: the notice minimum
+/// in force on the notice's date (the decision's own date does not choose the rule).
+pub fn decision_allowed_from(land: LandKind, notice_on: NaiveDate) -> NaiveDate {
+    term_days(notice_on, land.notice_rule(notice_on).days())
+}
+
+/// The earliest approval of a plan posted on `posted_on`: the posting period in force on the
+/// posting date ([`rules::plan_posting`]).
+pub fn plan_approvable_from(posted_on: NaiveDate) -> NaiveDate {
+    term_days(posted_on, rules::plan_posting(posted_on).days())
 }
 
 /// The stage that must be recorded before `stage`, if any.
@@ -65,7 +80,8 @@ pub fn prerequisite(stage: CaseStage) -> Option<CaseStage> {
     }
 }
 
-/// The rule that governs a stage (its article and what it says).
+/// The rule that governs a stage (its article and what it says), as the table first states it;
+/// [`stage_rule_on`] gives the version in force on a date.
 pub fn stage_rule(stage: CaseStage) -> &'static Rule {
     use CaseStage::{
         Briefing, Enforcement, HandedOver, Inventory, Notice, Paid, PlanApproved, PlanPosted,
@@ -83,6 +99,25 @@ pub fn stage_rule(stage: CaseStage) -> &'static Rule {
         Resettled => &rules::RESETTLEMENT,
         Enforcement => &rules::ENFORCEMENT_PREREQUISITE,
     }
+}
+
+/// The rule that governs a stage recorded on `on`: the version in force that day.
+pub fn stage_rule_on(stage: CaseStage, on: NaiveDate) -> &'static Rule {
+    rules::in_force(stage_rule(stage).topic, on)
+}
+
+/// The rule behind a deadline that a `from` stage started for the `due` stage, in force on
+/// `on`: the date of the event the deadline counts from (for payment, the plan's approval).
+pub fn deadline_rule(from: CaseStage, due: CaseStage, on: NaiveDate) -> &'static Rule {
+    use CaseStage::{HandedOver, Notice, Paid, PlanApproved, RecoveryDecision};
+    let first = match (from, due) {
+        (Notice, RecoveryDecision) => &rules::NOTICE_LAPSE,
+        (PlanApproved, RecoveryDecision) => &rules::DECISION_AFTER_APPROVAL,
+        (_, Paid) => &rules::PAYMENT_AFTER_APPROVAL,
+        (_, HandedOver) => &rules::HANDOVER_AFTER_COMPLIANCE,
+        (_, s) => stage_rule(s),
+    };
+    rules::in_force(first.topic, on)
 }
 
 /// Stages that may be recorded more than once for the same household or parcel: a lapsed
@@ -111,13 +146,18 @@ impl Recorded {
 /// Why a stage may not be recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Violation {
-    /// `needs` has not been recorded.
-    MissingPrerequisite { stage: CaseStage, needs: CaseStage },
-    /// `needs` was recorded, but only after the date given.
+    /// `needs` has not been recorded (for `stage` dated `on`).
+    MissingPrerequisite {
+        stage: CaseStage,
+        needs: CaseStage,
+        on: NaiveDate,
+    },
+    /// `needs` was recorded, but only after the date given (`on`: the refused stage's date).
     BeforePrerequisite {
         stage: CaseStage,
         needs: CaseStage,
         needs_on: NaiveDate,
+        on: NaiveDate,
     },
     /// The law sets a minimum time after an earlier stage.
     TooEarly {
@@ -147,22 +187,27 @@ impl Violation {
         }
     }
 
+    /// The rule refused by, in the version in force on the date that governs it.
     pub fn rule(&self) -> &'static Rule {
         match self {
             // The briefing-first rule is the notice's order rule (Art. 87(1)).
             Violation::MissingPrerequisite {
                 stage: CaseStage::Notice,
+                on,
                 ..
             }
             | Violation::BeforePrerequisite {
                 stage: CaseStage::Notice,
+                on,
                 ..
-            } => &rules::BRIEFING_FIRST,
-            Violation::MissingPrerequisite { stage, .. }
-            | Violation::BeforePrerequisite { stage, .. }
-            | Violation::Duplicate { stage, .. } => stage_rule(*stage),
+            } => rules::in_force(rules::BRIEFING_FIRST.topic, *on),
+            Violation::MissingPrerequisite { stage, on, .. }
+            | Violation::BeforePrerequisite { stage, on, .. }
+            | Violation::Duplicate { stage, on } => stage_rule_on(*stage, *on),
             Violation::TooEarly { rule, .. } => rule,
-            Violation::NoticeLapsed { .. } => &rules::NOTICE_LAPSE,
+            Violation::NoticeLapsed { notice_on, .. } => {
+                rules::in_force(rules::NOTICE_LAPSE.topic, *notice_on)
+            }
         }
     }
 
@@ -171,13 +216,14 @@ impl Violation {
     pub fn details(&self) -> serde_json::Value {
         use serde_json::json;
         match self {
-            Violation::MissingPrerequisite { stage, needs } => {
+            Violation::MissingPrerequisite { stage, needs, .. } => {
                 json!({"field": "stage", "stage": stage, "needs": needs})
             }
             Violation::BeforePrerequisite {
                 stage,
                 needs,
                 needs_on,
+                ..
             } => {
                 json!({"field": "occurred_on", "stage": stage, "needs": needs, "needs_on": needs_on})
             }
@@ -206,11 +252,11 @@ impl Violation {
     /// What is wrong and what to do, in English.
     pub fn message(&self) -> String {
         match self {
-            Violation::MissingPrerequisite { stage, needs } => format!(
+            Violation::MissingPrerequisite { stage, needs, .. } => format!(
                 "`{needs}` must be recorded before `{stage}` ({}): record {needs} first",
                 self.rule().article
             ),
-            Violation::BeforePrerequisite { stage, needs, needs_on } => format!(
+            Violation::BeforePrerequisite { stage, needs, needs_on, .. } => format!(
                 "`{stage}` cannot be dated before `{needs}`, recorded on {needs_on}: `{needs}` must come first"
             ),
             Violation::TooEarly { stage, earliest, rule, after, after_on } => format!(
@@ -219,7 +265,7 @@ impl Violation {
             ),
             Violation::NoticeLapsed { notice_on, lapsed_on } => format!(
                 "the land-recovery notice of {notice_on} lapsed on {lapsed_on} ({}): record a new notice first",
-                rules::NOTICE_LAPSE.article
+                self.rule().article
             ),
             Violation::Duplicate { stage, on } => format!(
                 "`{stage}` is already recorded (on {on}) for this household or parcel"
@@ -248,6 +294,7 @@ pub fn check_stage(history: &[Recorded], new: &Recorded, land: LandKind) -> Resu
         return Err(Violation::MissingPrerequisite {
             stage: new.stage,
             needs,
+            on: new.occurred_on,
         });
     }
     let Some(prior) = before
@@ -264,16 +311,18 @@ pub fn check_stage(history: &[Recorded], new: &Recorded, land: LandKind) -> Resu
             stage: new.stage,
             needs,
             needs_on,
+            on: new.occurred_on,
         });
     };
     match new.stage {
         CaseStage::PlanApproved => {
-            let earliest = term_days(prior.occurred_on, rules::PLAN_POSTING.days());
+            // The posting period in force on the posting date, whenever the approval comes.
+            let earliest = plan_approvable_from(prior.occurred_on);
             if new.occurred_on < earliest {
                 return Err(Violation::TooEarly {
                     stage: new.stage,
                     earliest,
-                    rule: &rules::PLAN_POSTING,
+                    rule: rules::plan_posting(prior.occurred_on),
                     after: CaseStage::PlanPosted,
                     after_on: prior.occurred_on,
                 });
@@ -285,8 +334,9 @@ pub fn check_stage(history: &[Recorded], new: &Recorded, land: LandKind) -> Resu
                 .filter(|e| e.stage == CaseStage::Notice && e.occurred_on <= new.occurred_on)
                 .max_by_key(|e| e.occurred_on)
             {
-                let rule = land.notice_rule();
-                let earliest = term_days(notice.occurred_on, rule.days());
+                // The minimum in force on the notice's date, not on the decision's.
+                let rule = land.notice_rule(notice.occurred_on);
+                let earliest = decision_allowed_from(land, notice.occurred_on);
                 if new.occurred_on < earliest {
                     return Err(Violation::TooEarly {
                         stage: new.stage,
@@ -315,9 +365,10 @@ fn term_days(from: NaiveDate, days: i64) -> NaiveDate {
     from + chrono::Duration::days(days)
 }
 
-/// The last day a notice of `notice_on` is in force: 12 months (Art. 85).
+/// The last day a notice of `notice_on` is in force: 12 months (Art. 85), by the rule in force
+/// on the notice's date.
 pub fn notice_lapses_on(notice_on: NaiveDate) -> NaiveDate {
-    match rules::NOTICE_LAPSE.term {
+    match rules::in_force(rules::NOTICE_LAPSE.topic, notice_on).term {
         rules::Term::Months(m) => notice_on
             .checked_add_months(chrono::Months::new(m))
             .unwrap_or(notice_on),
@@ -333,47 +384,46 @@ pub struct Deadline {
     pub rule: &'static Rule,
 }
 
-/// The deadline a stage recorded on `occurred_on` starts, from its own date alone. The
-/// payment deadline runs from the plan's approval: for `recovery_decision` use
-/// [`deadline_in`], which finds the approval in the history.
+/// The deadline a stage recorded on `occurred_on` starts, from its own date alone, under the
+/// rule in force on that date. The payment deadline runs from the plan's approval: for
+/// `recovery_decision` use [`deadline_in`], which finds the approval in the history.
 pub fn deadline(stage: CaseStage, occurred_on: NaiveDate, _land: LandKind) -> Option<Deadline> {
     use CaseStage::{
         Briefing, Enforcement, HandedOver, Inventory, Notice, Paid, PlanApproved, PlanPosted,
         RecoveryDecision, Resettled,
     };
-    let (next, due_on, rule) = match stage {
-        Notice => (
-            RecoveryDecision,
-            term_end_months(occurred_on, 12),
-            &rules::NOTICE_LAPSE,
-        ),
-        PlanApproved => (
-            RecoveryDecision,
-            term_end(occurred_on, rules::DECISION_AFTER_APPROVAL.days()),
-            &rules::DECISION_AFTER_APPROVAL,
-        ),
+    let next = match stage {
+        Notice | PlanApproved => RecoveryDecision,
         // Without the approval date: counted from the decision itself.
-        RecoveryDecision => (
-            Paid,
-            term_end(occurred_on, rules::PAYMENT_AFTER_APPROVAL.days()),
-            &rules::PAYMENT_AFTER_APPROVAL,
-        ),
-        Enforcement => (
-            HandedOver,
-            term_end(occurred_on, rules::HANDOVER_AFTER_COMPLIANCE.days()),
-            &rules::HANDOVER_AFTER_COMPLIANCE,
-        ),
+        RecoveryDecision => Paid,
+        Enforcement => HandedOver,
         Briefing | Inventory | PlanPosted | Paid | HandedOver | Resettled => return None,
     };
-    Some(Deadline {
+    Some(counted_from(
+        next,
+        deadline_rule(stage, next, occurred_on),
+        occurred_on,
+    ))
+}
+
+/// The deadline `rule` sets for `next`, counted from `from` (the rule's term; a term end on a
+/// rest day moves to the next working day).
+fn counted_from(next: CaseStage, rule: &'static Rule, from: NaiveDate) -> Deadline {
+    let due_on = match rule.term {
+        rules::Term::Months(m) => term_end_months(from, m),
+        rules::Term::WorkingDays(n) => working_days_after(from, n as u32),
+        rules::Term::Days(_) | rules::Term::None => term_end(from, rule.days()),
+    };
+    Deadline {
         stage: next,
         due_on,
         rule,
-    })
+    }
 }
 
 /// The deadline `new` starts given the household's history: as [`deadline`], except that
-/// payment is due 30 days after the plan's approval (Art. 94(3)), not after the decision.
+/// payment is due 30 days after the plan's approval (Art. 94(3)), not after the decision, by
+/// the rule in force on the approval date.
 pub fn deadline_in(history: &[Recorded], new: &Recorded, land: LandKind) -> Option<Deadline> {
     if new.stage == CaseStage::RecoveryDecision {
         if let Some(approved) = history
@@ -385,11 +435,8 @@ pub fn deadline_in(history: &[Recorded], new: &Recorded, land: LandKind) -> Opti
             })
             .max_by_key(|e| e.occurred_on)
         {
-            return Some(Deadline {
-                stage: CaseStage::Paid,
-                due_on: term_end(approved.occurred_on, rules::PAYMENT_AFTER_APPROVAL.days()),
-                rule: &rules::PAYMENT_AFTER_APPROVAL,
-            });
+            let rule = deadline_rule(new.stage, CaseStage::Paid, approved.occurred_on);
+            return Some(counted_from(CaseStage::Paid, rule, approved.occurred_on));
         }
     }
     deadline(new.stage, new.occurred_on, land)
@@ -399,8 +446,10 @@ pub fn deadline_in(history: &[Recorded], new: &Recorded, land: LandKind) -> Opti
 /// compulsory inventory decision may come 10 days after that. Returns (persuasion ends,
 /// compulsory inventory allowed from).
 pub fn compulsory_inventory_from(started_on: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let ends = term_days(started_on, rules::INVENTORY_PERSUASION.days());
-    (ends, term_days(ends, rules::COMPULSORY_INVENTORY.days()))
+    let persuasion = rules::in_force(rules::INVENTORY_PERSUASION.topic, started_on);
+    let ends = term_days(started_on, persuasion.days());
+    let compulsory = rules::in_force(rules::COMPULSORY_INVENTORY.topic, ends);
+    (ends, term_days(ends, compulsory.days()))
 }
 
 /// The stages in legal order that a case normally passes (enforcement is not one of them).
@@ -478,7 +527,8 @@ mod tests {
             err,
             Violation::MissingPrerequisite {
                 stage: RecoveryDecision,
-                needs: PlanApproved
+                needs: PlanApproved,
+                on: d(2025, 4, 15),
             }
         );
         assert!(err
@@ -684,6 +734,168 @@ mod tests {
         assert_eq!(dl.due_on, d(2023, 3, 2));
     }
 
+    /// A household's story up to the posting, with the notice on `notice` and the plan posted
+    /// on `posted`.
+    fn story(notice: NaiveDate, posted: NaiveDate) -> Vec<Recorded> {
+        vec![
+            rec(Briefing, notice - chrono::Duration::days(7)),
+            rec(Notice, notice),
+            rec(Inventory, notice + chrono::Duration::days(1)),
+            rec(PlanPosted, posted),
+        ]
+    }
+
+    /// Approved the day after the posting period, whatever the period.
+    fn approved(mut hist: Vec<Recorded>) -> Vec<Recorded> {
+        let posted = hist[3].occurred_on;
+        hist.push(rec(PlanApproved, plan_approvable_from(posted)));
+        hist
+    }
+
+    #[test]
+    fn the_notice_minimum_is_the_one_in_force_on_the_notice_date() {
+        let ag = LandKind::Agricultural;
+        // Noticed on the last day of 2025: 90 days, even though the decision is in 2026.
+        let hist = approved(story(d(2025, 12, 31), d(2026, 1, 5)));
+        assert_eq!(decision_allowed_from(ag, d(2025, 12, 31)), d(2026, 3, 31));
+        let err = check_stage(&hist, &rec(RecoveryDecision, d(2026, 3, 30)), ag).unwrap_err();
+        let Violation::TooEarly {
+            earliest,
+            rule,
+            after,
+            ..
+        } = err.clone()
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!((earliest, after), (d(2026, 3, 31), Notice));
+        assert_eq!(rule.code, "notice_min_agricultural");
+        assert!(
+            err.message().contains("LĐĐ 2024 Điều 85(1),(2),(5)"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(err.rule().code, "notice_min_agricultural");
+        assert_eq!(
+            check_stage(&hist, &rec(RecoveryDecision, d(2026, 3, 31)), ag),
+            Ok(())
+        );
+
+        // Noticed on the first day of 2026: 60 days.
+        let hist = approved(story(d(2026, 1, 1), d(2026, 1, 5)));
+        assert_eq!(decision_allowed_from(ag, d(2026, 1, 1)), d(2026, 3, 2));
+        let err = check_stage(&hist, &rec(RecoveryDecision, d(2026, 3, 1)), ag).unwrap_err();
+        assert!(matches!(err, Violation::TooEarly { earliest, rule, .. }
+            if earliest == d(2026, 3, 2) && rule.code == "notice_min_agricultural_2026"));
+        assert!(
+            err.message().contains("Nghị quyết 254/2025/QH15 Điều 3(9)"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(
+            check_stage(&hist, &rec(RecoveryDecision, d(2026, 3, 2)), ag),
+            Ok(())
+        );
+
+        // Non-agricultural land: 180 days for a notice of 2025, 120 for one of 2026.
+        let non = LandKind::NonAgricultural;
+        assert_eq!(decision_allowed_from(non, d(2025, 12, 31)), d(2026, 6, 29));
+        assert_eq!(decision_allowed_from(non, d(2026, 1, 1)), d(2026, 5, 1));
+        assert_eq!(
+            non.notice_rule(d(2026, 1, 1)).code,
+            "notice_min_non_agricultural_2026"
+        );
+    }
+
+    #[test]
+    fn the_posting_period_is_the_one_in_force_on_the_posting_date() {
+        let ag = LandKind::Agricultural;
+        // Posted on the last day of 2025: 30 days.
+        let hist = story(d(2025, 10, 1), d(2025, 12, 31));
+        assert_eq!(plan_approvable_from(d(2025, 12, 31)), d(2026, 1, 30));
+        let err = check_stage(&hist, &rec(PlanApproved, d(2026, 1, 29)), ag).unwrap_err();
+        assert!(
+            matches!(err, Violation::TooEarly { earliest, rule, after: PlanPosted, .. }
+            if earliest == d(2026, 1, 30) && rule.code == "plan_posting")
+        );
+        assert!(err.message().contains("LĐĐ 2024 Điều 87(3)(a)"));
+        assert_eq!(
+            check_stage(&hist, &rec(PlanApproved, d(2026, 1, 30)), ag),
+            Ok(())
+        );
+        // Posted on the first day of 2026: 10 days.
+        let hist = story(d(2025, 10, 1), d(2026, 1, 1));
+        assert_eq!(plan_approvable_from(d(2026, 1, 1)), d(2026, 1, 11));
+        let err = check_stage(&hist, &rec(PlanApproved, d(2026, 1, 10)), ag).unwrap_err();
+        assert!(matches!(err, Violation::TooEarly { earliest, rule, .. }
+            if earliest == d(2026, 1, 11) && rule.code == "plan_posting_2026"));
+        assert!(err.message().contains("Nghị quyết 254/2025/QH15 Điều 3(9)"));
+        assert_eq!(
+            check_stage(&hist, &rec(PlanApproved, d(2026, 1, 11)), ag),
+            Ok(())
+        );
+        // An order refusal of a 2026 posting cites the 2026 posting rule too.
+        let err = check_stage(&hist[..2], &rec(PlanPosted, d(2026, 1, 2)), ag).unwrap_err();
+        assert_eq!(err.code(), "stage_prerequisite_missing");
+        assert_eq!(err.rule().code, "plan_posting_2026");
+    }
+
+    #[test]
+    fn a_project_across_the_change_takes_each_events_own_rule() {
+        let ag = LandKind::Agricultural;
+        // Noticed in 2025 (90 days), plan posted in 2026 (10 days).
+        let mut hist = story(d(2025, 11, 3), d(2026, 1, 5));
+        // The posting: 10 days, as posted in 2026.
+        assert!(check_stage(&hist, &rec(PlanApproved, d(2026, 1, 14)), ag).is_err());
+        let approval = rec(PlanApproved, d(2026, 1, 15));
+        assert_eq!(check_stage(&hist, &approval, ag), Ok(()));
+        hist.push(approval);
+        // The decision: 90 days from the 2025 notice (1 Feb 2026), not the 60 of 2026.
+        let err = check_stage(&hist, &rec(RecoveryDecision, d(2026, 1, 31)), ag).unwrap_err();
+        assert!(
+            matches!(err, Violation::TooEarly { earliest, rule, after: Notice, .. }
+            if earliest == d(2026, 2, 1) && rule.code == "notice_min_agricultural")
+        );
+        assert_eq!(
+            check_stage(&hist, &rec(RecoveryDecision, d(2026, 2, 1)), ag),
+            Ok(())
+        );
+        // A notice issued again in 2026 brings the 2026 minimum with it.
+        hist.push(rec(Notice, d(2026, 1, 20)));
+        let err = check_stage(&hist, &rec(RecoveryDecision, d(2026, 3, 20)), ag).unwrap_err();
+        assert!(matches!(err, Violation::TooEarly { earliest, rule, .. }
+            if earliest == d(2026, 3, 21) && rule.code == "notice_min_agricultural_2026"));
+    }
+
+    #[test]
+    fn deadlines_cite_the_rule_in_force_on_the_event_date() {
+        let ag = LandKind::Agricultural;
+        for on in [d(2025, 12, 31), d(2026, 1, 1)] {
+            for stage in [Notice, PlanApproved, RecoveryDecision, Enforcement] {
+                let dl = deadline(stage, on, ag).unwrap();
+                assert!(dl.rule.is_in_force(on), "{stage} {on}: {}", dl.rule.code);
+                assert_eq!(deadline_rule(stage, dl.stage, on), dl.rule);
+            }
+        }
+        assert_eq!(
+            stage_rule_on(PlanPosted, d(2025, 12, 31)).code,
+            "plan_posting"
+        );
+        assert_eq!(
+            stage_rule_on(PlanPosted, d(2026, 1, 1)).code,
+            "plan_posting_2026"
+        );
+        // Payment counts from the approval, under the rule of the approval's date.
+        let dl = deadline_in(
+            &[rec(PlanApproved, d(2025, 12, 31))],
+            &rec(RecoveryDecision, d(2026, 1, 5)),
+            ag,
+        )
+        .unwrap();
+        assert_eq!((dl.stage, dl.due_on), (Paid, d(2026, 1, 30)));
+        assert_eq!(dl.rule.code, "payment_after_approval");
+    }
+
     #[test]
     fn persuasion_then_compulsory_inventory() {
         assert_eq!(
@@ -735,6 +947,35 @@ mod tests {
                     }
                     history.push(e);
                 }
+            }
+        }
+
+        /// Across the change of 1 Jan 2026: a decision is refused exactly when it comes before
+        /// the minimum in force on the notice's date, and the refusal names that version.
+        #[test]
+        fn the_notice_minimum_follows_the_notice_date(
+            notice_day in 0..730i64,
+            gap in 0..200i64,
+            non_agricultural: bool,
+        ) {
+            let land = if non_agricultural { LandKind::NonAgricultural } else { LandKind::Agricultural };
+            let notice = d(2025, 1, 1) + chrono::Duration::days(notice_day);
+            let hist = approved(story(notice, notice + chrono::Duration::days(2)));
+            let decided = (notice + chrono::Duration::days(gap)).max(hist[4].occurred_on);
+            let min = match (land, notice < d(2026, 1, 1)) {
+                (LandKind::Agricultural, true) => 90,
+                (LandKind::Agricultural, false) => 60,
+                (LandKind::NonAgricultural, true) => 180,
+                (LandKind::NonAgricultural, false) => 120,
+            };
+            let r = check_stage(&hist, &rec(RecoveryDecision, decided), land);
+            if (decided - notice).num_days() < min {
+                let err = r.unwrap_err();
+                prop_assert_eq!(err.code(), "stage_too_early");
+                prop_assert!(err.rule().is_in_force(notice));
+                prop_assert_eq!(err.rule().days(), min);
+            } else {
+                prop_assert_eq!(r, Ok(()));
             }
         }
 

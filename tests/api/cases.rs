@@ -62,7 +62,9 @@ async fn stages_follow_the_legal_order_with_deadlines() {
     let parcel = parcel_in(&app, "21043", "LUC", 0).await;
     let h = new_household(&app, &admin, &[parcel]).await;
     let today = legal::today_vn();
-    let base = today - Duration::days(400);
+    // A fixed year, all under the rules of 2025 (30 days of posting, 90 of notice): dates
+    // relative to today would cross into 2026's shorter periods as time goes by.
+    let base = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
 
     // Nothing recorded: the recovery decision needs the plan approved first.
     let (status, body) = record(&app, &member_a, h, stage("recovery_decision", base)).await;
@@ -235,6 +237,88 @@ async fn stages_follow_the_legal_order_with_deadlines() {
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_events WHERE entity = 'case_stage' AND action = 'create' AND actor = 'user:member_a'").await,
         6
+    );
+}
+
+/// Records the legal order up to the plan's approval for `h`, the notice on `notice`, the
+/// plan posted 9 days later and approved once its posting period ran.
+async fn noticed_and_approved(app: &TestApp, client: &Client, h: i64, notice: NaiveDate) {
+    let posted = notice + Duration::days(9);
+    for (name, on) in [
+        ("briefing", notice - Duration::days(5)),
+        ("notice", notice),
+        ("inventory", notice + Duration::days(4)),
+        ("plan_posted", posted),
+        ("plan_approved", legal::stages::plan_approvable_from(posted)),
+    ] {
+        let (status, ev) = record(app, client, h, stage(name, on)).await;
+        assert_eq!(status, StatusCode::CREATED, "{name} on {on}: {ev}");
+    }
+}
+
+#[tokio::test]
+async fn the_notice_minimum_is_the_one_in_force_on_the_notice_date() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let member_a = app.login("member_a").await;
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+
+    // Agricultural land noticed in 2026: 60 days (Resolution 254/2025/QH15 Art. 3(9)).
+    let h2026 = new_household(&app, &admin, &[parcel_in(&app, "21043", "LUC", 6).await]).await;
+    let notice = d(2026, 3, 2);
+    noticed_and_approved(&app, &member_a, h2026, notice).await;
+    let (status, body) = record(
+        &app,
+        &member_a,
+        h2026,
+        stage("recovery_decision", notice + Duration::days(59)),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    let rule = &body["error"]["details"]["rule"];
+    assert_eq!(rule["code"], "notice_min_agricultural_2026", "{body}");
+    assert_eq!(rule["article"], "Nghị quyết 254/2025/QH15 Điều 3(9)");
+    assert_eq!(rule["valid_from"], "2026-01-01");
+    assert_eq!(rule["valid_until"], Value::Null);
+    assert_eq!(
+        date(&body["error"]["details"]["earliest"]),
+        notice + Duration::days(60)
+    );
+    let (status, ev) = record(
+        &app,
+        &member_a,
+        h2026,
+        stage("recovery_decision", notice + Duration::days(61)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{ev}");
+
+    // The same 61 days after a notice of 2025: refused, the 90 days of the Land Law.
+    let h2025 = new_household(&app, &admin, &[parcel_in(&app, "21043", "LUC", 7).await]).await;
+    let notice = d(2025, 10, 6);
+    noticed_and_approved(&app, &member_a, h2025, notice).await;
+    let (status, body) = record(
+        &app,
+        &member_a,
+        h2025,
+        stage("recovery_decision", notice + Duration::days(61)),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "stage_too_early");
+    let rule = &body["error"]["details"]["rule"];
+    assert_eq!(rule["code"], "notice_min_agricultural", "{body}");
+    assert_eq!(rule["article"], "LĐĐ 2024 Điều 85(1),(2),(5)");
+    assert_eq!(rule["valid_until"], "2025-12-31");
+    assert_eq!(
+        date(&body["error"]["details"]["earliest"]),
+        notice + Duration::days(90)
+    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("LĐĐ 2024 Điều 85(1),(2),(5)"), "{message}");
+    assert!(
+        message.contains(&(notice + Duration::days(90)).to_string()),
+        "{message}"
     );
 }
 
@@ -538,6 +622,24 @@ async fn the_rules_table_and_the_legal_calendar_are_served() {
         .find(|r| r["code"] == "denunciation_notify")
         .unwrap();
     assert_eq!(notify["term"], json!({"unit": "working_days", "value": 5}));
+    // A rule a later law changed is listed in every version, each with its period.
+    let notice: Vec<&Value> = items
+        .iter()
+        .filter(|r| r["topic"] == "notice_min_agricultural")
+        .collect();
+    assert_eq!(notice.len(), 2, "{notice:?}");
+    assert_eq!(notice[0]["code"], "notice_min_agricultural");
+    assert_eq!(notice[0]["term"], json!({"unit": "days", "value": 90}));
+    assert_eq!(
+        (&notice[0]["valid_from"], &notice[0]["valid_until"]),
+        (&Value::Null, &json!("2025-12-31"))
+    );
+    assert_eq!(notice[1]["term"], json!({"unit": "days", "value": 60}));
+    assert_eq!(
+        (&notice[1]["valid_from"], &notice[1]["valid_until"]),
+        (&json!("2026-01-01"), &Value::Null)
+    );
+    assert_eq!(decision["valid_from"], Value::Null);
 
     let (status, cal) = app
         .get_json(&leader, "/api/v1/legal/calendar?year=2025")

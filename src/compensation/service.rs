@@ -664,14 +664,12 @@ pub async fn price_book(
 
 /// The posting rule in force on the posting date.
 fn posting_rule(on: NaiveDate) -> &'static crate::legal::Rule {
-    let _ = on;
-    &crate::legal::rules::PLAN_POSTING
+    crate::legal::rules::plan_posting(on)
 }
 
 /// Who approves plans on the approval date.
 fn approver_rule(on: NaiveDate) -> &'static crate::legal::Rule {
-    let _ = on;
-    &crate::legal::rules::PLAN_APPROVAL
+    crate::legal::rules::plan_approver(on)
 }
 
 fn rule_dto(code: Option<&str>) -> Option<RuleDto> {
@@ -1198,7 +1196,7 @@ pub async fn post_plan(
     }
     let household = scoped::household(conn, &who.scope, p.household_id).await?;
     let rule = posting_rule(input.posted_on);
-    let ends = input.posted_on + chrono::Duration::days(rule.days());
+    let ends = crate::legal::plan_approvable_from(input.posted_on);
     record_stage(
         conn,
         who,
@@ -1299,7 +1297,13 @@ pub async fn approve_plan(
     am.status = Set(PlanStatus::Approved.as_str().into());
     am.approved_on = Set(Some(input.approved_on));
     am.decision_no = Set(Some(decision.clone()));
-    am.approving_body = Set(Some(body.unwrap_or_else(|| approver.vi.to_string())));
+    // The body the rule names: "Chủ tịch Ủy ban nhân dân cấp xã" (before "phê duyệt…").
+    let named = approver
+        .vi
+        .split(" phê duyệt")
+        .next()
+        .unwrap_or(approver.vi);
+    am.approving_body = Set(Some(body.unwrap_or_else(|| named.to_string())));
     am.approver_rule = Set(Some(approver.code.to_string()));
     am.payment_due_on = Set(Some(due));
     am.version = Set(p.version + 1);

@@ -325,7 +325,21 @@ async fn inventory_plan_approval_and_payments() {
     .await;
     assert_eq!(status, StatusCode::OK, "{approved}");
     assert_eq!(approved["status"], "approved");
-    assert!(!approved["approving_body"].as_str().unwrap().is_empty());
+    // Since 1 July 2025 the commune chairman approves (Decree 151/2025).
+    assert_eq!(
+        approved["approving_body"],
+        "Chủ tịch Ủy ban nhân dân cấp xã"
+    );
+    assert_eq!(
+        approved["approver_rule"]["article"],
+        "Nghị định 151/2025/NĐ-CP Điều 5"
+    );
+    assert_eq!(
+        ends,
+        posted_on + Duration::days(10),
+        "posted in 2026: 10 days"
+    );
+    assert_eq!(posted["posting_rule"]["code"], "plan_posting_2026");
     let due = date(&approved["payment_due_on"]);
     assert!(due >= approved_on + Duration::days(30));
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM case_stage_events WHERE household_id = {h} AND stage IN ('plan_posted','plan_approved')")).await, 2);

@@ -3,3 +3,25 @@
 //! what the household is offered (plan versions, line by line) and what it was paid (payments
 //! and deposits). `calc` is pure and holds every formula; the other modules read and write.
 pub mod calc;
+pub mod prices;
+pub mod settings;
+
+use axum::extract::DefaultBodyLimit;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// The compensation routes: price tables and the projects' entitlement settings.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(prices::list))
+        .routes(routes!(prices::template))
+        .routes(routes!(prices::get, prices::delete))
+        .routes(routes!(settings::get_settings, settings::put_settings))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(prices::import_table))
+                .layer(DefaultBodyLimit::max(prices::UPLOAD_LIMIT)),
+        )
+}

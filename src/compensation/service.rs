@@ -603,25 +603,24 @@ pub async fn price_book(
     id: Option<i32>,
     on: NaiveDate,
 ) -> AppResult<(price_tables::Model, PriceBook)> {
-    let table = match id {
-        Some(id) => price_tables::Entity::find_by_id(id)
+    let table = if let Some(id) = id {
+        price_tables::Entity::find_by_id(id)
             .one(conn)
             .await?
-            .ok_or_else(|| AppError::not_found("price table"))?,
-        None => {
-            let province = super::settings::project_province(conn, project_id).await?;
-            super::prices::table_in_force(conn, &province, on)
-                .await?
-                .ok_or_else(|| {
-                    invalid(
-                        "no_price_table",
-                        format!(
-                            "no price table of province {province} is in force on {on}: import the province's table first"
-                        ),
-                        json!({"field": "price_table_id", "on": on, "province_code": province}),
-                    )
-                })?
-        }
+            .ok_or_else(|| AppError::not_found("price table"))?
+    } else {
+        let province = super::settings::project_province(conn, project_id).await?;
+        super::prices::table_in_force(conn, &province, on)
+            .await?
+            .ok_or_else(|| {
+                invalid(
+                    "no_price_table",
+                    format!(
+                        "no price table of province {province} is in force on {on}: import the province's table first"
+                    ),
+                    json!({"field": "price_table_id", "on": on, "province_code": province}),
+                )
+            })?
     };
     let book = super::prices::price_book(conn, table.id).await?;
     Ok((table, book))

@@ -177,7 +177,14 @@ export function compensationSection({ householdId, household, role, stageRefusal
       .flatMap(([k, v]) => [h('dt', { textContent: k }), h('dd', {}, v)]));
   }
 
-  function table(id, headers, rows, className = '') {
+  /**
+   * A table that scrolls on its own when wide; on a phone its rows stack (`comp-stack`), each
+   * cell after its column's name (`data-label`).
+   */
+  function table(id, headers, rows, className = 'comp-stack') {
+    for (const tr of rows) {
+      [...tr.children].forEach((cell, i) => { if (cell.colSpan === 1 && headers[i]) cell.dataset.label = headers[i]; });
+    }
     return h('div', { className: 'table-box' }, h('table', { id, className: `hh-table comp-table ${className}` },
       h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col', textContent: x })))),
       h('tbody', {}, ...rows)));

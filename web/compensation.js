@@ -59,6 +59,23 @@ export function parseDecimal(text) {
 /** A decimal number typed back into a field: `400,5` in Vietnamese, `400.5` in English, no grouping. */
 const decimalInputValue = (n) => (n === null || n === undefined ? '' : String(n).replace('.', lang() === 'vi' ? ',' : '.'));
 
+/**
+ * Line by line, what changed from `before` to `after` (by line code; unchanged lines left
+ * out): the server's comparison of two versions, for a draft recomputed in place.
+ */
+export function diffLines(before, after) {
+  const out = [];
+  for (const a of after) {
+    const b = before.find((x) => x.code === a.code);
+    if (!b) out.push({ code: a.code, label: a.label, change: 'added', before: null, after: a.amount, difference: a.amount });
+    else if (b.amount !== a.amount) out.push({ code: a.code, label: a.label, change: 'changed', before: b.amount, after: a.amount, difference: a.amount - b.amount });
+  }
+  for (const b of before) {
+    if (!after.some((a) => a.code === b.code)) out.push({ code: b.code, label: b.label, change: 'removed', before: b.amount, after: null, difference: -b.amount });
+  }
+  return out;
+}
+
 const parseWhole = (text) => (/^\s*\d+\s*$/.test(String(text ?? '')) ? Number(text) : null);
 
 /**
@@ -162,7 +179,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
       state.editing ? inventoryForm() : null,
       h('h4', { textContent: t('comp.plan.title') }),
       planBlock(),
-      approvedId ? h('h4', { textContent: t('comp.ledger.title') }) : null,
+      approvedId ? h('h4', { id: 'ledger-title', textContent: t('comp.ledger.title', { number: d.current?.id === approvedId ? d.current.number : d.approved?.number }) }) : null,
       approvedId ? ledgerBlock(approvedId) : null,
       d.plans.length ? h('h4', { textContent: t('comp.history.title') }) : null,
       d.plans.length ? historyBlock() : null,
@@ -439,9 +456,13 @@ export function compensationSection({ householdId, household, role, stageRefusal
         t('comp.plan.approved_text', { date: fmtDate(plan.approved_on), decision: plan.decision_no || '', body: plan.approving_body || '' }),
         plan.approver_rule ? h('span', { className: 'muted', textContent: ` (${plan.approver_rule.article})` }) : null)] : null,
     ].filter(Boolean));
+    // A draft recomputed in place has no version before it on the server: its preview is
+    // compared with the draft it will replace.
+    const draft = preview && !plan.changes?.length && state.data.current?.status === 'draft' ? state.data.current : null;
+    const changes = draft ? diffLines(draft.lines, plan.lines) : plan.changes || [];
     return h('div', { className: preview ? 'comp-plan comp-plan-preview' : 'comp-plan', id: preview ? 'plan-preview' : 'plan' },
       head, info, linesTable(plan, preview ? 'preview-lines' : 'plan-lines'),
-      plan.changes?.length ? changesTable(plan.changes, preview ? 'preview-changes' : 'plan-changes') : null);
+      changes.length ? changesTable(changes, preview ? 'preview-changes' : 'plan-changes', draft ? 'comp.changes.title_draft' : 'comp.changes.title') : null);
   }
 
   function linesTable(plan, id) {
@@ -474,8 +495,8 @@ export function compensationSection({ householdId, household, role, stageRefusal
     return table(id, [t('comp.line.label'), t('comp.line.quantity'), t('comp.line.unit_price'), t('comp.line.factor'), t('comp.line.amount'), t('comp.line.article')], rows, 'comp-lines');
   }
 
-  function changesTable(changes, id) {
-    return h('div', {}, h('strong', { textContent: t('comp.changes.title') }),
+  function changesTable(changes, id, title) {
+    return h('div', {}, h('strong', { textContent: t(title) }),
       table(id, [t('comp.line.label'), t('comp.changes.change'), t('comp.changes.before'), t('comp.changes.after'), t('comp.changes.difference')],
         changes.map((c) => h('tr', { className: `comp-change-${c.change}` },
           h('td', { textContent: c.label }),
@@ -507,7 +528,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
 
   function computeForm() {
     const plan = state.data.current;
-    const hint = plan?.status === 'approved' ? t('comp.compute.hint_revision')
+    const hint = plan?.status === 'approved' || plan?.revision_of ? t('comp.compute.hint_revision')
       : plan?.status === 'posted' ? t('comp.compute.hint_posted')
         : plan?.status === 'draft' ? t('comp.compute.hint_draft') : t('comp.compute.hint_first');
     const form = h('form', { id: 'compute-form', className: 'hh-form comp-form' },

@@ -126,6 +126,13 @@ test('an admin computes, posts, approves and pays a plan; a member reads it with
   await page.click('#compute-run');
   await page.waitForSelector('#plan-preview');
   assert.match(await page.textContent('#preview-lines'), /Xoài/);
+  const added = await page.$$eval('#preview-changes tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  const tree = added.find((r) => /Xoài/.test(r[0]));
+  assert.ok(tree, JSON.stringify(added));
+  assert.equal(tree[1], 'Thêm');
+  assert.match(tree[4], /^\+\d{1,3}(\.\d{3})* đ$/);
+  assert.ok(await page.$('#preview-changes td.comp-up'), 'an increase shows in green');
+  await page.screenshot({ path: artifact('compensation-preview-desktop-vi.png'), fullPage: true });
   await page.click('#plan-save');
   await page.waitForFunction(() => /Đã lưu dự thảo/.test(document.getElementById('comp-done')?.textContent));
   const secondNet = (await page.textContent('#plan-lines-net')).trim();

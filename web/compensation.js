@@ -89,11 +89,16 @@ export function compensationSection({ householdId, household, role, stageRefusal
   const mayCount = INVENTORY_WRITERS.includes(role);
   const body = h('div', { className: 'comp-body' }, h('p', { className: 'muted', textContent: t('comp.loading') }));
   const element = h('section', { id: 'compensation', className: 'comp' }, h('h3', { textContent: t('comp.title') }), body);
-  const state = { data: null, preview: null, previewOn: null, editing: false, flash: null, rules: null };
+  // `forms`: forms kept across renders so what was typed survives a re-render (dropped when
+  // the data they were built from is reloaded; the inventory form stays until it is saved or
+  // cancelled: its If-Match is the version read when it was opened).
+  const state = { data: null, preview: null, previewOn: null, editing: false, flash: null, rules: null, forms: {}, inventoryForm: null };
+  const keep = (name, build) => (state.forms[name] ||= build());
 
   async function refresh() {
     try {
       state.data = await api(`/api/v1/households/${householdId}/compensation`);
+      state.forms = {};
     } catch (err) {
       body.replaceChildren(h('p', { className: 'error', role: 'alert', id: 'comp-error', textContent: err.message }));
       return;
@@ -176,7 +181,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
       state.flash ? h('p', { id: 'comp-done', className: 'ok', role: 'status', textContent: state.flash }) : null,
       h('h4', { textContent: t('comp.inventory.title') }),
       inventoryBlock(),
-      state.editing ? inventoryForm() : null,
+      state.editing ? (state.inventoryForm ||= inventoryForm()) : null,
       h('h4', { textContent: t('comp.plan.title') }),
       planBlock(),
       approvedId ? h('h4', { id: 'ledger-title', textContent: t('comp.ledger.title', { number: d.current?.id === approvedId ? d.current.number : d.approved?.number }) }) : null,
@@ -318,7 +323,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
     const add = h('button', { type: 'button', className: 'link', id: 'inventory-add', textContent: t('comp.item.add') });
     add.addEventListener('click', () => addRow().querySelector('select').focus());
     const cancel = h('button', { type: 'button', className: 'link', id: 'inventory-cancel', textContent: t('comp.cancel') });
-    cancel.addEventListener('click', () => { state.editing = false; render(); });
+    cancel.addEventListener('click', () => { state.editing = false; state.inventoryForm = null; render(); });
     const input = (name, value, extra = {}) => h('label', { htmlFor: `inv-${name}` }, h('span', { textContent: t(`comp.inventory.${name}`) }),
       h('input', { name, id: `inv-${name}`, value: value ?? '', autocomplete: 'off', ...extra }));
     const check = (name, checked) => h('label', {}, h('input', { type: 'checkbox', name, id: `inv-${name}`, checked: Boolean(checked) }), ' ', t(`comp.inventory.${name}`));
@@ -359,6 +364,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
     }, async (saved) => {
       if (!saved) return;
       state.editing = false;
+      state.inventoryForm = null;
       await afterWrite(t('comp.inventory.saved', { version: saved.version }), { caseChanged: saved.version === 1 });
     });
     return form;
@@ -519,10 +525,10 @@ export function compensationSection({ householdId, household, role, stageRefusal
     const d = state.data;
     const plan = d.current;
     const box = h('div', { id: 'plan-actions', className: 'comp-actions' });
-    if (state.preview) box.append(saveDraftForm());
-    else if (d.inventory) box.append(computeForm());
-    if (plan?.status === 'draft' && plan.id && !state.preview) box.append(postForm(plan));
-    if (plan?.status === 'posted' && !state.preview) box.append(approveForm(plan));
+    if (state.preview) box.append(keep('save', saveDraftForm));
+    else if (d.inventory) box.append(keep('compute', computeForm));
+    if (plan?.status === 'draft' && plan.id && !state.preview) box.append(keep('post', () => postForm(plan)));
+    if (plan?.status === 'posted' && !state.preview) box.append(keep('approve', () => approveForm(plan)));
     return box;
   }
 
@@ -545,6 +551,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
     }, (preview) => {
       state.preview = preview;
       state.previewOn = preview.computed_on;
+      delete state.forms.save;
       render();
       document.getElementById('plan-preview')?.scrollIntoView({ block: 'nearest' });
     });
@@ -554,7 +561,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
   function saveDraftForm() {
     const p = state.preview;
     const discard = h('button', { type: 'button', className: 'link', id: 'plan-discard', textContent: t('comp.compute.discard') });
-    discard.addEventListener('click', () => { state.preview = null; render(); });
+    discard.addEventListener('click', () => { state.preview = null; delete state.forms.save; render(); });
     const form = h('form', { id: 'save-form', className: 'hh-form comp-form' },
       h('p', { textContent: t('comp.compute.preview_hint', { net: fmtMoney(p.net), date: fmtDate(p.computed_on) }) }),
       h('div', { className: 'comp-buttons' }, h('button', { type: 'submit', id: 'plan-save', textContent: t('comp.compute.save') }), discard),
@@ -678,7 +685,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
         ? table('payments', [t('comp.payment.paid_on'), t('comp.payment.kind_label'), t('comp.payment.method_label'), t('comp.payment.receipt_no'),
           t('comp.payment.amount'), t('comp.payment.days_late'), t('comp.payment.interest'), t('comp.payment.recorded_by')], rows)
         : h('p', { className: 'muted', id: 'payments-none', textContent: t('comp.payment.none') }),
-      mayPlan && l.balance > 0 ? paymentForm(approvedId, l.balance) : null);
+      mayPlan && l.balance > 0 ? keep('payment', () => paymentForm(approvedId, l.balance)) : null);
   }
 
   function paymentForm(planId, balance) {

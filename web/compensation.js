@@ -107,26 +107,21 @@ export function compensationSection({ householdId, household, role, stageRefusal
   }
 
   /** The rules table, once per page, for the forms that name the rule of a typed date. */
-  async function rules() {
-    if (!state.rules) {
-      try {
-        state.rules = (await api('/api/v1/legal/rules')).items;
-      } catch {
-        state.rules = [];
-      }
-    }
+  function rules() {
+    state.rules ||= api('/api/v1/legal/rules').then((page) => page.items, () => []);
     return state.rules;
   }
-  const inForce = (topic, on) => (state.rules || []).find((r) => r.topic === topic
+  const inForce = (list, topic, on) => list.find((r) => r.topic === topic
     && (!r.valid_from || r.valid_from <= on) && (!r.valid_until || on <= r.valid_until));
 
   /** An API refusal in the user's language: `comp.error.<code>` with its facts, else the case file's wording. */
   function explain(err) {
     if (!(err instanceof ApiError)) return err;
     const d = { ...(err.details || {}) };
-    for (const k of ['balance', 'cap']) if (typeof d[k] === 'number') d[k] = fmtMoney(d[k]);
+    if (typeof d.balance === 'number') d.balance = fmtMoney(d.balance);
     for (const k of ['earliest', 'posted_on', 'on']) if (d[k]) d[k] = fmtDate(d[k]);
     if (d.category) d.category = t(`comp.category.${d.category}`);
+    if (d.setting) d.setting = t(`comp.setting.${d.setting}`) !== `comp.setting.${d.setting}` ? t(`comp.setting.${d.setting}`) : d.setting;
     if (d.rule) {
       d.article = d.rule.article;
       d.rule = ruleText(d.rule);
@@ -578,8 +573,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
     const date = dateInput({ name: 'posted_on', value: todayIso(), required: true, id: 'post-on' });
     const rule = h('p', { className: 'muted', id: 'post-rule' });
     const showRule = async () => {
-      await rules();
-      const r = inForce('plan_posting', textToIso(date.value) || todayIso());
+      const r = inForce(await rules(), 'plan_posting', textToIso(date.value) || todayIso());
       rule.textContent = r ? t('comp.post.rule', { rule: ruleText(r) }) : '';
     };
     date.addEventListener('input', showRule);
@@ -605,8 +599,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
     const bodyInput = h('input', { name: 'approving_body', id: 'approve-body', maxLength: 500, size: 34, autocomplete: 'off' });
     const rule = h('p', { className: 'muted', id: 'approve-rule' });
     const showRule = async () => {
-      await rules();
-      const r = inForce('plan_approver', textToIso(date.value) || todayIso());
+      const r = inForce(await rules(), 'plan_approver', textToIso(date.value) || todayIso());
       if (!r) return;
       // The body the rule names, as the server stores it: the Vietnamese text before "phê duyệt".
       bodyInput.placeholder = r.vi.split(' phê duyệt')[0];

@@ -184,6 +184,16 @@ test('an admin computes, posts, approves and pays a plan; a member reads it with
   assert.equal(await page.$$eval('#payments tbody tr', (r) => r.length), 1);
   assert.match(await page.textContent('#payments'), /PC-001/);
   assert.equal(await page.$$eval('#plan-history tbody tr', (r) => r.length), 1);
+  // A deposit of the disputed rest names its bank: the field shows for a deposit only.
+  assert.equal(await page.isVisible('#pay-bank'), false);
+  await page.selectOption('#pay-kind', 'deposit');
+  assert.equal(await page.isVisible('#pay-bank'), true);
+  assert.equal(await page.inputValue('#pay-method'), 'deposit');
+  await page.fill('#pay-receipt', 'GNT-01');
+  await page.click('#pay-run');
+  const bank = await page.waitForSelector('#payment-form .field-error');
+  assert.match(await bank.textContent(), /phải ghi tên ngân hàng hoặc Kho bạc/);
+  assert.equal(dong(await page.textContent('#ledger-balance')), net - half, 'nothing deposited');
   await page.screenshot({ path: artifact('compensation-desktop-vi.png'), fullPage: true });
 
   // English, then a phone in both languages.

@@ -200,7 +200,12 @@ export function compensationSection({ householdId, household, role, stageRefusal
    */
   function table(id, headers, rows, className = 'comp-stack') {
     for (const tr of rows) {
-      [...tr.children].forEach((cell, i) => { if (cell.colSpan === 1 && headers[i]) cell.dataset.label = headers[i]; });
+      [...tr.children].forEach((cell, i) => {
+        if (cell.colSpan !== 1 || !headers[i]) return;
+        cell.dataset.label = headers[i];
+        // One box beside the label when stacked, whatever the cell holds.
+        if (cell.childNodes.length > 1) cell.replaceChildren(h('span', {}, ...cell.childNodes));
+      });
     }
     return h('div', { className: 'table-box' }, h('table', { id, className: `hh-table comp-table ${className}` },
       h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col', textContent: x })))),

@@ -638,24 +638,15 @@ export function compensationSection({ householdId, household, role, stageRefusal
 
   // ---- ledger and payments ---------------------------------------------------------------
 
-  /**
-   * Where the approved plan's money stands. The newest version carries the ledger when it is
-   * the approved one; when a revision is being drafted the approved plan's summary and the
-   * payments give the sums (the interest and the limit come with the approved version only).
-   */
-  function ledgerOf(approvedId) {
+  /** Where the approved plan's money stands: the server's ledger of the approved version. */
+  function ledgerOf() {
     const d = state.data;
-    if (d.current?.id === approvedId && d.current.ledger) return { net: d.current.net, ...d.current.ledger };
-    const sum = (kind) => d.payments.filter((p) => p.plan_id === approvedId && p.kind === kind).reduce((s, p) => s + p.amount, 0);
-    const paid = sum('payment');
-    const deposited = sum('deposit');
-    const net = d.approved?.net ?? 0;
-    return { net, paid, deposited, balance: Math.max(0, net - paid - deposited), due_on: null, days_overdue: 0,
-      interest_owed: d.payments.reduce((s, p) => s + p.interest, 0), partial: true };
+    const net = d.current?.status === 'approved' ? d.current.net : (d.approved?.net ?? 0);
+    return { net, ...(d.ledger || { paid: 0, deposited: 0, balance: net, due_on: null, days_overdue: 0, interest_owed: 0 }) };
   }
 
   function ledgerBlock(approvedId) {
-    const l = ledgerOf(approvedId);
+    const l = ledgerOf();
     const d = state.data;
     const overdue = l.days_overdue > 0;
     const rows = d.payments.map((p) => h('tr', {},
@@ -678,7 +669,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
         [t('comp.ledger.interest'), h('span', { id: 'ledger-interest' }, money(l.interest_owed),
           h('span', { className: 'muted', textContent: ` (${t('comp.ledger.interest_rule', { article: INTEREST_ARTICLE })})` }))],
       ], 'ledger'),
-      l.partial ? h('p', { className: 'muted', textContent: t('comp.ledger.partial') }) : null,
+      d.current && d.current.status !== 'approved' ? h('p', { className: 'muted', textContent: t('comp.ledger.partial') }) : null,
       rows.length
         ? table('payments', [t('comp.payment.paid_on'), t('comp.payment.kind_label'), t('comp.payment.method_label'), t('comp.payment.receipt_no'),
           t('comp.payment.amount'), t('comp.payment.days_late'), t('comp.payment.interest'), t('comp.payment.recorded_by')], rows)

@@ -1509,12 +1509,14 @@ pub async fn compensation(
         Some(p) => Some(plan_dto(conn, scope, p.id, today).await?),
         None => None,
     };
-    let approved = all
+    let approved_row = all
         .iter()
-        .find(|p| p.status == PlanStatus::Approved.as_str())
+        .find(|p| p.status == PlanStatus::Approved.as_str());
+    let approved = approved_row
         .filter(|p| Some(p.id) != current.as_ref().and_then(|c| c.id))
         .map(summary);
     let rows = payment_rows(conn, scope, household.id()).await?;
+    let ledger = approved_row.map(|p| ledger_of(p, &rows, today));
     let names = user_names(conn, rows.iter().map(|r| r.recorded_by)).await?;
     Ok(CompensationDto {
         household_id: household.id(),
@@ -1522,6 +1524,7 @@ pub async fn compensation(
         plans: all.iter().map(summary).collect(),
         current,
         approved,
+        ledger,
         payments: rows.into_iter().map(|r| payment_dto(r, &names)).collect(),
     })
 }

@@ -20,7 +20,11 @@ test('admin imports the price template after a check and sets a project level wi
   const page = await context.newPage();
   const errors = collectPageErrors(page);
   await page.goto(`${server.url}/admin/prices?lang=vi`);
-  await page.waitForSelector('#no-price-tables');
+  // The demo holds the province's 2025 table and its 2026 version.
+  await page.waitForSelector('#price-tables-table tbody tr');
+  const rowsBefore = await page.locator('#price-tables-table tbody tr').count();
+  assert.equal(rowsBefore, 2);
+  assert.match(await page.textContent('#price-tables-table'), /Đang áp dụng/);
   assert.equal(await page.getAttribute('.shell-nav a[aria-current="page"]', 'href'), '/admin/prices');
 
   // The template, downloaded as the link gives it.
@@ -36,21 +40,20 @@ test('admin imports the price template after a check and sets a project level wi
   await page.waitForSelector('#import-summary');
   assert.match(await page.textContent('#import-summary'),
     /Kiểm tra mau-bang-gia\.xlsx: không có lỗi\. Nếu nhập sẽ tạo ".*" phiên bản 1 với 14 đơn giá, hệ số 1,15\. Chưa lưu gì\./);
-  assert.ok(await page.isVisible('#no-price-tables'), 'a check stores nothing');
+  assert.equal(await page.locator('#price-tables-table tbody tr').count(), rowsBefore, 'a check stores nothing');
   assert.equal(await page.isDisabled('#price-run'), false);
   await page.click('#price-run');
-  await page.waitForSelector('#price-tables-table tbody tr');
-  const row = await page.textContent('#price-tables-table tbody tr');
+  await page.waitForSelector('#price-tables-table tbody tr:has-text("(ví dụ)")');
+  const row = await page.textContent('#price-tables-table tbody tr:has-text("(ví dụ)")');
   assert.match(row, /Đơn giá bồi thường tỉnh Quảng Ngãi năm 2026 \(ví dụ\)/);
   assert.match(row, /QĐ 45\/2025\/QĐ-UBND/);
   assert.match(row, /từ 01\/01\/2026/);
   assert.match(row, /1,15/);
-  assert.match(row, /Đang áp dụng/);
   assert.match(row, /Chưa dùng/);
   assert.match(await page.textContent('#import-summary'), /Đã nhập ".*" phiên bản 1: 14 đơn giá/);
 
   // Its prices, money as đồng.
-  await page.click('#price-tables-table button.view');
+  await page.click('#price-tables-table tbody tr:has-text("(ví dụ)") button.view');
   await page.waitForSelector('#price-items-table');
   const items = await page.textContent('#price-items-table');
   assert.match(items, /Đất chuyên trồng lúa nước/);

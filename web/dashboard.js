@@ -4,6 +4,7 @@ import { t, lang, fmtNumber, fmtHa, fmtDate } from './lib/i18n.js';
 import { api } from './lib/api.js';
 import { startPage } from './lib/shell.js';
 import { todayIso } from './lib/dates.js';
+import { fmtMoney } from './lib/money.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -100,6 +101,15 @@ async function showProject(code) {
     tile(t('dashboard.handed_over'), fmtNumber(handed), `${pct(handed, total)} · ${fmtHa(d.area_m2.by_status.handed_over ?? 0)} ha`),
     targetTile(d.project.target_handover_date, handed, total),
   ];
+  // Compensation, from the payment ledger: what approved plans owe, and how much is settled.
+  const m = d.compensation;
+  if (m && m.approved_total > 0) {
+    const settled = m.approved_total - m.outstanding;
+    figures.push(
+      tile(t('dashboard.money_approved'), fmtMoney(m.approved_total), t('dashboard.money_settled', { amount: fmtMoney(settled), percent: pct(settled, m.approved_total) })),
+      tile(t('dashboard.money_overdue'), fmtMoney(m.overdue), t('dashboard.money_overdue_plans', { n: fmtNumber(m.plans_overdue) }), m.overdue > 0 ? 'late' : ''),
+    );
+  }
   $('figures').replaceChildren(...figures);
   $('figures').dataset.total = String(total);
 

@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod prices;
 pub mod service;
 pub mod settings;
+pub mod totals;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;

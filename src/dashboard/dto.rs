@@ -80,6 +80,8 @@ pub struct Dashboard {
     pub projection: Option<ProjectionDto>,
     /// SVG charts of these figures.
     pub charts: ChartLinks,
+    /// The compensation ledger's sums to today (đồng), no household named.
+    pub compensation: crate::compensation::totals::Money,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -58,6 +58,15 @@ pub async fn dashboard(
     let weeks = fill_weeks(progress.over_time);
     let projection = projection_of(progress.parcels.total, &weeks, project.target_handover_date);
     let base = format!("/api/v1/projects/{}/charts", project.code);
+    let money = crate::compensation::totals::by_commune(
+        conn,
+        &crate::auth::Scope::cli(),
+        project.id,
+        chrono::NaiveDate::MIN,
+        crate::legal::today_vn(),
+    )
+    .await?;
+    let compensation = crate::compensation::totals::total(&money);
     Ok(Dashboard {
         project: ProjectSummary {
             code: project.code,
@@ -75,6 +84,7 @@ pub async fn dashboard(
         working_groups,
         over_time: weeks,
         projection,
+        compensation,
         charts: ChartLinks {
             progress: format!("{base}/progress.svg"),
             progress_area: format!("{base}/progress-area.svg"),

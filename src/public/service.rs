@@ -63,9 +63,46 @@ pub struct PublicProject {
     pub headline: String,
     pub as_of: String,
     pub communes: Vec<CommuneLine>,
+    /// Compensation as sums only (approved, paid or deposited), when plans are approved.
+    pub money: Option<String>,
     /// Inline SVG made here from numbers and geometry only.
     pub chart_svg: String,
     pub map_svg: Option<String>,
+}
+
+/// "Approved X đ; paid Y đ (Z %)": the ledger's sums over the project, no household.
+async fn money_line(
+    conn: &impl ConnectionTrait,
+    project_id: i32,
+    t: &Catalogue,
+    lang: Lang,
+    today: NaiveDate,
+) -> AppResult<Option<String>> {
+    let by = crate::compensation::totals::by_commune(
+        conn,
+        &crate::auth::Scope::cli(),
+        project_id,
+        NaiveDate::MIN,
+        today,
+    )
+    .await?;
+    let m = crate::compensation::totals::total(&by);
+    if m.approved_total == 0 {
+        return Ok(None);
+    }
+    let settled = (m.approved_total - m.outstanding) as f64;
+    let money = |v: f64| match lang {
+        Lang::Vi => format!("{} đ", number(lang, v, 0)),
+        Lang::En => format!("{} VND", number(lang, v, 0)),
+    };
+    Ok(Some(t.fill(
+        "public.money",
+        &[
+            ("approved", &money(m.approved_total as f64)),
+            ("paid", &money(settled)),
+            ("percent", &percent(lang, settled, m.approved_total as f64)),
+        ],
+    )))
 }
 
 fn dmy(d: NaiveDate) -> String {
@@ -292,6 +329,7 @@ pub async fn load(
         headline,
         as_of: t.fill("public.as_of", &[("date", &dmy(today))]),
         communes: commune_lines(&progress, lang),
+        money: money_line(conn, project.id, t, lang, today).await?,
         chart_svg,
         map_svg: status_map(conn, &project, &progress, t).await?,
         code: project.code,

@@ -34,6 +34,10 @@ pub struct Numbers {
     /// Household splits and parcel splits recorded in the range after the project's notice date.
     pub household_splits_after_cutoff: i64,
     pub parcel_splits_after_cutoff: i64,
+    /// Compensation money (đồng): approved, paid and deposited in the range; in force,
+    /// outstanding and past the 30-day limit at its end — the sums of the payment ledger.
+    #[serde(default)]
+    pub compensation: crate::compensation::totals::Money,
 }
 
 /// The numbers of one commune or working group.

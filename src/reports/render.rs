@@ -153,7 +153,7 @@ const LEADING: [(&str, &str, &str, Getter); 2] = [
 ];
 
 /// …then those that follow the breakdowns by kind, stance, stage and status.
-const TRAILING: [(&str, &str, &str, Getter); 8] = [
+const TRAILING: [(&str, &str, &str, Getter); 14] = [
     ("handover", "parcels_handed_over", "parcels", |n| {
         n.parcels_handed_over as f64
     }),
@@ -178,6 +178,24 @@ const TRAILING: [(&str, &str, &str, Getter); 8] = [
     ),
     ("watch", "parcel_splits_after_cutoff", "parcels", |n| {
         n.parcel_splits_after_cutoff as f64
+    }),
+    ("money", "compensation.approved", "dong", |n| {
+        n.compensation.approved as f64
+    }),
+    ("money", "compensation.paid", "dong", |n| {
+        n.compensation.paid as f64
+    }),
+    ("money", "compensation.deposited", "dong", |n| {
+        n.compensation.deposited as f64
+    }),
+    ("money", "compensation.outstanding", "dong", |n| {
+        n.compensation.outstanding as f64
+    }),
+    ("money", "compensation.overdue", "dong", |n| {
+        n.compensation.overdue as f64
+    }),
+    ("money", "compensation.plans_overdue", "plans", |n| {
+        n.compensation.plans_overdue as f64
     }),
 ];
 
@@ -269,23 +287,26 @@ pub fn metrics(cat: &Catalogue) -> Vec<Metric> {
     out
 }
 
-pub const SECTIONS: [&str; 7] = [
+pub const SECTIONS: [&str; 8] = [
     "mobilisation",
     "stances",
     "stages",
     "parcels",
     "handover",
+    "money",
     "grievances",
     "watch",
 ];
 
 /// The metrics the per-commune and per-group tables show (the printed page has room for these).
-pub const UNIT_COLUMNS: [&str; 9] = [
+pub const UNIT_COLUMNS: [&str; 11] = [
     "households_visited",
     "visits",
     "stances.agrees",
     "parcels_handed_over",
     "area_handed_over_m2",
+    "compensation.paid",
+    "compensation.overdue",
     "grievances_received",
     "grievances_resolved",
     "grievances_overdue",

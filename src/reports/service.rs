@@ -675,7 +675,27 @@ async fn tally(
     count_parcels(conn, &c, &mut t).await?;
     count_splits(conn, &c, &mut t).await?;
     count_grievances(conn, &c, today, &mut t).await?;
+    count_money(conn, &c, today, &mut t).await?;
     Ok(t)
+}
+
+/// The compensation ledger's sums by commune, to the end of the range (or today).
+async fn count_money(
+    conn: &impl ConnectionTrait,
+    c: &Counting<'_>,
+    today: NaiveDate,
+    t: &mut Tally,
+) -> AppResult<()> {
+    let to = c.range.to.min(today);
+    let money =
+        crate::compensation::totals::by_commune(conn, c.scope, c.pid(), c.range.from, to).await?;
+    for (commune, m) in &money {
+        t.totals.compensation.add(m);
+        if let Some(n) = t.commune(Some(*commune)) {
+            n.compensation.add(m);
+        }
+    }
+    Ok(())
 }
 
 /// Numbers counted by place (everything but visits, households visited and stances) are
@@ -695,6 +715,7 @@ fn merge_place_numbers(into: &mut Numbers, from: &Numbers) {
     into.hot_spots += from.hot_spots;
     into.household_splits_after_cutoff += from.household_splits_after_cutoff;
     into.parcel_splits_after_cutoff += from.parcel_splits_after_cutoff;
+    into.compensation.add(&from.compensation);
 }
 
 /// The units reports list, with names.

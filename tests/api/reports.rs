@@ -26,6 +26,7 @@ fn metric(numbers: &Value, key: &str) -> f64 {
         Some(("stances", k)) => &numbers["stances"][k],
         Some(("stages", k)) => &numbers["stages_reached"][k],
         Some(("parcels", k)) => &numbers["parcels_by_status"][k],
+        Some(("compensation", k)) => &numbers["compensation"][k],
         Some(_) => panic!("unknown metric {key}"),
         None => &numbers[key],
     };

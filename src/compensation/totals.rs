@@ -42,6 +42,9 @@ impl Money {
     }
 }
 
+/// id, household, revision of, approved on, payment due on, net.
+type PlanRow = (i32, i32, Option<i32>, NaiveDate, Option<NaiveDate>, Dong);
+
 /// The project's money from `from` to `to` (inclusive) by commune id, as `scope` may see it.
 pub async fn by_commune(
     conn: &impl ConnectionTrait,
@@ -54,22 +57,21 @@ pub async fn by_commune(
         PlanStatus::Approved.as_str(),
         PlanStatus::Superseded.as_str(),
     ];
-    let plan_rows: Vec<(i32, i32, Option<i32>, NaiveDate, Option<NaiveDate>, Dong)> =
-        scoped::compensation_plans(scope)
-            .select_only()
-            .column(plans::Column::Id)
-            .column(plans::Column::HouseholdId)
-            .column(plans::Column::RevisionOf)
-            .column(plans::Column::ApprovedOn)
-            .column(plans::Column::PaymentDueOn)
-            .column(plans::Column::Net)
-            .filter(plans::Column::ProjectId.eq(project_id))
-            .filter(plans::Column::Status.is_in(approved))
-            .filter(plans::Column::ApprovedOn.is_not_null())
-            .filter(plans::Column::ApprovedOn.lte(to))
-            .into_tuple()
-            .all(conn)
-            .await?;
+    let plan_rows: Vec<PlanRow> = scoped::compensation_plans(scope)
+        .select_only()
+        .column(plans::Column::Id)
+        .column(plans::Column::HouseholdId)
+        .column(plans::Column::RevisionOf)
+        .column(plans::Column::ApprovedOn)
+        .column(plans::Column::PaymentDueOn)
+        .column(plans::Column::Net)
+        .filter(plans::Column::ProjectId.eq(project_id))
+        .filter(plans::Column::Status.is_in(approved))
+        .filter(plans::Column::ApprovedOn.is_not_null())
+        .filter(plans::Column::ApprovedOn.lte(to))
+        .into_tuple()
+        .all(conn)
+        .await?;
     if plan_rows.is_empty() {
         return Ok(HashMap::new());
     }

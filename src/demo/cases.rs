@@ -573,6 +573,7 @@ async fn grievances(
             db,
             &who,
             NewGrievance {
+                plan_line_id: None,
                 project: project_code.into(),
                 kind: f.kind,
                 channel: f.channel,
@@ -678,6 +679,7 @@ async fn grievances(
         db,
         &who,
         NewGrievance {
+            plan_line_id: None,
             project: project_code.into(),
             kind: GrievanceKind::Petition,
             channel: Channel::Meeting,

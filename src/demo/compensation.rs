@@ -541,6 +541,7 @@ pub async fn load(
             Err(e) => tracing::warn!(household = h.id, error = %e, "demo compensation skipped"),
         }
     }
+    objection(&txn, &who, today).await?;
     tracing::info!(
         approved = done.approved,
         posted = done.posted,
@@ -548,6 +549,65 @@ pub async fn load(
         "demo compensation loaded"
     );
     txn.commit().await?;
+    Ok(())
+}
+
+/// A household objects to the land price of its posted plan: a petition pointing at the line.
+async fn objection(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    use crate::scoped::{compensation_plans as plans, plan_lines as lines};
+    let Some(plan) = scoped::compensation_plans(&Scope::cli())
+        .filter(plans::Column::Status.eq(crate::domain::PlanStatus::Posted.as_str()))
+        .order_by_asc(plans::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let Some(line) = scoped::plan_lines(&Scope::cli())
+        .filter(lines::Column::PlanId.eq(plan.id))
+        .filter(lines::Column::Grp.eq(crate::domain::PlanGroup::Land.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let project = crate::entities::projects::Entity::find_by_id(plan.project_id)
+        .one(db)
+        .await?
+        .context("demo project")?;
+    let input = crate::grievances::dto::NewGrievance {
+        project: project.code,
+        kind: crate::legal::GrievanceKind::Petition,
+        channel: crate::domain::Channel::Direct,
+        received_on: plan.posted_on.unwrap_or(today).max(today - Duration::days(2)),
+        content: format!(
+            "Hộ đề nghị xem lại đơn giá bồi thường đất ở dòng “{}” của phương án niêm yết: giá thấp hơn giá chuyển nhượng thực tế trong khu vực.",
+            line.label
+        ),
+        households: vec![crate::grievances::dto::GrievanceHouseholdInput {
+            household_id: plan.household_id,
+            parcel_id: line.parcel_id,
+        }],
+        remote_area: false,
+        complex: false,
+        especially_complex: false,
+        signers: None,
+        document_no: None,
+        plan_line_id: Some(line.id),
+    };
+    crate::grievances::service::create(
+        db,
+        who,
+        input,
+        crate::legal::rules::PETITION_ANSWER.days(),
+        today,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo objection: {e}"))?;
     Ok(())
 }
 

@@ -71,6 +71,8 @@ pub struct GrievanceDto {
     pub document_no: Option<String>,
     /// The acceptance's (thụ lý) document number.
     pub accept_no: Option<String>,
+    /// The compensation plan line the grievance disputes, if any.
+    pub plan_line_id: Option<i32>,
     pub created_at: String,
     /// The next deadline of an open grievance, with days left and its rule.
     pub next_deadline: Option<DueDto>,
@@ -106,6 +108,8 @@ pub struct NewGrievance {
     /// People who signed; at least the number of households (the default).
     pub signers: Option<i32>,
     pub document_no: Option<String>,
+    /// An objection to the compensation plan: the line it disputes (`GET /plans/{id}` ids).
+    pub plan_line_id: Option<i32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]

@@ -52,6 +52,7 @@ struct Row {
     outcome: Option<String>,
     document_no: Option<String>,
     accept_no: Option<String>,
+    plan_line_id: Option<i32>,
     created_at: DateTime<FixedOffset>,
 }
 
@@ -106,6 +107,7 @@ fn select_rows(scope: &Scope) -> SelectStatement {
         (g.clone(), G::Outcome),
         (g.clone(), G::DocumentNo),
         (g.clone(), G::AcceptNo),
+        (g.clone(), G::PlanLineId),
         (g.clone(), G::CreatedAt),
     ])
     .expr_as(
@@ -226,6 +228,7 @@ fn to_dto(r: Row, signers: Signers, petition_days: i64, today: NaiveDate) -> Gri
         outcome: r.outcome,
         document_no: r.document_no,
         accept_no: r.accept_no,
+        plan_line_id: r.plan_line_id,
         created_at: r.created_at.to_rfc3339(),
         next_deadline,
         appeal_by,
@@ -681,7 +684,8 @@ pub async fn create(
     let document_no = clean("document_no", input.document_no.clone(), 100, false)?;
     let signers = check_new(&input, today)?;
     let households = check_signers(conn, &who.scope, &input, project.id).await?;
-    let row = new_row(
+    let plan_line = plan_line_of(conn, &who.scope, input.plan_line_id, &households).await?;
+    let mut row = new_row(
         Insert {
             project_id: project.id,
             kind: input.kind,
@@ -698,7 +702,33 @@ pub async fn create(
         },
         petition_days,
     );
+    row.plan_line_id = Set(plan_line);
     scoped::insert_grievance(conn, row, &households).await
+}
+
+/// The plan line an objection disputes: one the caller may see (else 404, as unknown), of a
+/// household that signed (else 422).
+async fn plan_line_of(
+    conn: &impl ConnectionTrait,
+    scope: &crate::auth::Scope,
+    id: Option<i32>,
+    signers: &[(Scoped<scoped::HouseholdId>, Option<i32>)],
+) -> AppResult<Option<i32>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let Some(id) = id else { return Ok(None) };
+    let line = scoped::plan_lines(scope)
+        .filter(scoped::plan_lines::Column::Id.eq(id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("plan line"))?;
+    if !signers.iter().any(|(h, _)| h.id() == line.household_id) {
+        return Err(invalid(
+            "plan_line_of_another_household",
+            "plan_line_id",
+            format!("plan line {id} belongs to a household that did not sign this grievance"),
+        ));
+    }
+    Ok(Some(id))
 }
 
 fn conflict(message: String) -> AppError {

@@ -14,6 +14,7 @@ pub async fn load(
     super::cases::load(db, project_id, today).await?;
     super::public::load(db, project_id, today).await?;
     super::field::load(db, project_id, today).await?;
+    super::compensation::load(db, project_id, today).await?;
     // Last: the hot spots it flags count the grievances loaded above.
     super::alerts::load(db, project_id, today).await?;
     Ok(())

@@ -9,6 +9,7 @@
 //! writes the current one.
 mod alerts;
 mod cases;
+mod compensation;
 mod extras;
 mod field;
 mod gen;

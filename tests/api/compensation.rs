@@ -217,7 +217,11 @@ async fn inventory_plan_approval_and_payments() {
     let (status, body) = app.post_json(&member_a, &plans, &json!({})).await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
     let (status, dry) = app
-        .post_json(&admin, &plans, &json!({"dry_run": true}))
+        .post_json(
+            &admin,
+            &plans,
+            &json!({"dry_run": true, "price_table_id": table}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{dry}");
     assert_eq!(
@@ -231,7 +235,7 @@ async fn inventory_plan_approval_and_payments() {
         .post_json(
             &admin,
             &plans,
-            &json!({"computed_on": today - Duration::days(110)}),
+            &json!({"computed_on": today - Duration::days(110), "price_table_id": table}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{plan}");
@@ -262,7 +266,10 @@ async fn inventory_plan_approval_and_payments() {
     );
     // 40 % of 1 000 m² farmland lost, no move: 6 months × 4 people × 30 kg × 15 000 đ.
     let stab = lines.iter().find(|l| l["code"] == "stabilisation").unwrap();
-    assert_eq!(stab["amount"], 6 * 4 * 30 * 15_000);
+    let rice = app
+        .count("SELECT COALESCE(MAX(value), 15000) FROM compensation_settings WHERE code = 'rice_price_per_kg'")
+        .await;
+    assert_eq!(stab["amount"].as_i64().unwrap(), 6 * 4 * 30 * rice);
     let deduction = lines.iter().find(|l| l["group"] == "deduction").unwrap();
     assert_eq!(deduction["amount"], -2_000_000);
     assert_eq!(plan["deductions"], 2_000_000);
@@ -519,19 +526,102 @@ async fn inventory_ids_pass_the_scope() {
         .await,
         0
     );
-    // No price table yet: the plan says what to do.
+    // No price table in force on the day: the plan says what to do.
     let (status, body) = put(&app, &member_a, &path, &inventory(luc, today), &[]).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = app
-        .post_json(&admin, &format!("/api/v1/households/{h}/plans"), &json!({}))
+        .post_json(
+            &admin,
+            &format!("/api/v1/households/{h}/plans"),
+            &json!({"computed_on": "2024-06-01"}),
+        )
         .await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "no_price_table");
     // A price table without the tree's species names it.
-    price_table(&app, "Bảng giá thiếu", 10_000, &PRICES[..3]).await;
+    let partial = price_table(&app, "Bảng giá thiếu", 10_000, &PRICES[..3]).await;
     let (status, body) = app
-        .post_json(&admin, &format!("/api/v1/households/{h}/plans"), &json!({}))
+        .post_json(
+            &admin,
+            &format!("/api/v1/households/{h}/plans"),
+            &json!({"price_table_id": partial}),
+        )
         .await;
     assert_eq!(body["error"]["code"], "no_price", "{status} {body}");
     assert_eq!(body["error"]["details"]["code"], "keo");
+}
+
+#[tokio::test]
+async fn the_demo_shows_every_part_of_compensation() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let per_commune = |sql: &str| {
+        format!(
+            "SELECT COUNT(DISTINCT h.commune_id) FROM compensation_plans p JOIN households h ON h.id = p.household_id WHERE {sql}"
+        )
+    };
+    let communes = app
+        .count("SELECT COUNT(DISTINCT commune_id) FROM households")
+        .await;
+    assert!(communes >= 6, "{communes}");
+    // A posted and an approved plan in every commune.
+    assert_eq!(
+        app.count(&per_commune("p.status = 'approved'")).await,
+        communes
+    );
+    assert!(app.count(&per_commune("p.status = 'posted'")).await >= communes - 1);
+    assert!(app.count("SELECT COUNT(*) FROM inventories").await >= 3 * communes);
+    assert!(
+        app.count("SELECT COUNT(*) FROM compensation_plans WHERE status = 'draft'")
+            .await
+            > 0
+    );
+    assert!(
+        app.count("SELECT COUNT(*) FROM compensation_plans WHERE revision_of IS NOT NULL")
+            .await
+            > 0
+    );
+    // Payments on time and late, and a deposit.
+    assert!(
+        app.count("SELECT COUNT(*) FROM payments WHERE kind = 'payment' AND days_late = 0")
+            .await
+            > 0
+    );
+    assert!(app.count("SELECT COUNT(*) FROM payments WHERE kind = 'payment' AND days_late > 0 AND interest > 0").await > 0);
+    assert!(
+        app.count("SELECT COUNT(*) FROM payments WHERE kind = 'deposit'")
+            .await
+            > 0
+    );
+    // Two versions of the province's price table, the second superseding the first.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM price_tables WHERE supersedes_id IS NOT NULL")
+            .await,
+        1
+    );
+    // Every plan's net is the sum of its lines.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM compensation_plans p WHERE p.net <> \
+             (SELECT COALESCE(SUM(l.amount), 0) FROM plan_lines l WHERE l.plan_id = p.id)"
+        )
+        .await,
+        0
+    );
+    // A leader reads an approved plan with its ledger.
+    let id = app
+        .count("SELECT MIN(household_id) FROM compensation_plans WHERE status = 'approved'")
+        .await;
+    let (status, body) = app
+        .get_json(&leader, &format!("/api/v1/households/{id}/compensation"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["inventory"]["items"]
+        .as_array()
+        .is_some_and(|i| !i.is_empty()));
+    let current = &body["current"];
+    assert!(
+        current["lines"].as_array().is_some_and(|l| !l.is_empty()),
+        "{current}"
+    );
 }

@@ -1,0 +1,791 @@
+//! The demo's compensation (issue 17): the province's price tables for 2025 and 2026 (the
+//! second a new version of the first), the project's entitlement settings with their
+//! decisions, and in every commune inventories, drafts, a posted plan, approved plans paid on
+//! time and late, unpaid ones near and past the 30-day limit, a deposit of disputed money and a
+//! revision. Plans go through the same service as the API, so every number is one the
+//! calculator gives; the dates come from the case stages the demo already holds.
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::Context;
+use chrono::{Duration, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use crate::auth::{Principal, Scope};
+use crate::compensation::dto::{
+    ApproveInput, ComputeInput, InventoryInput, ItemInput, PaymentInput, PostInput,
+};
+use crate::compensation::service;
+use crate::domain::{AssetCategory, CaseStage, PaymentKind, PaymentMethod, Role};
+use crate::entities::{compensation_settings, parcels, price_items, price_tables, users};
+use crate::scoped::{self, case_stage_events as events, household_parcels, households};
+
+/// Households per commune given each kind of compensation work.
+const APPROVED_PER_COMMUNE: usize = 4;
+const POSTED_PER_COMMUNE: usize = 1;
+const INVENTORIED_PER_COMMUNE: usize = 3;
+/// The slot key for "anywhere in the project".
+const ANYWHERE: i32 = 0;
+
+fn day(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, d).context("demo date")
+}
+
+/// (category, code, name, unit, price, grade, age class)
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// The 2026 prices; the 2025 table is the same at 92 %.
+const PRICES: &[Row] = &[
+    (
+        "land",
+        "LUC",
+        "Đất chuyên trồng lúa nước",
+        "m²",
+        65_000,
+        None,
+        None,
+    ),
+    (
+        "land",
+        "LUK",
+        "Đất trồng lúa còn lại",
+        "m²",
+        60_000,
+        None,
+        None,
+    ),
+    (
+        "land",
+        "BHK",
+        "Đất bằng trồng cây hằng năm khác",
+        "m²",
+        55_000,
+        None,
+        None,
+    ),
+    (
+        "land",
+        "NHK",
+        "Đất nương rẫy trồng cây hằng năm khác",
+        "m²",
+        45_000,
+        None,
+        None,
+    ),
+    (
+        "land",
+        "CLN",
+        "Đất trồng cây lâu năm",
+        "m²",
+        58_000,
+        None,
+        None,
+    ),
+    ("land", "RSX", "Đất rừng sản xuất", "m²", 28_000, None, None),
+    (
+        "land",
+        "NTS",
+        "Đất nuôi trồng thủy sản",
+        "m²",
+        52_000,
+        None,
+        None,
+    ),
+    (
+        "land",
+        "ONT",
+        "Đất ở tại nông thôn",
+        "m²",
+        1_850_000,
+        None,
+        None,
+    ),
+    (
+        "land",
+        "ODT",
+        "Đất ở tại đô thị",
+        "m²",
+        3_200_000,
+        None,
+        None,
+    ),
+    (
+        "land",
+        "NTD",
+        "Đất nghĩa trang, nhà tang lễ",
+        "m²",
+        400_000,
+        None,
+        None,
+    ),
+    ("land", "DGT", "Đất giao thông", "m²", 350_000, None, None),
+    ("land", "DTL", "Đất thủy lợi", "m²", 300_000, None, None),
+    (
+        "land",
+        "SKC",
+        "Đất cơ sở sản xuất phi nông nghiệp",
+        "m²",
+        900_000,
+        None,
+        None,
+    ),
+    (
+        "land",
+        "TMD",
+        "Đất thương mại, dịch vụ",
+        "m²",
+        1_200_000,
+        None,
+        None,
+    ),
+    (
+        "land",
+        "DCS",
+        "Đất bằng chưa sử dụng",
+        "m²",
+        20_000,
+        None,
+        None,
+    ),
+    (
+        "structure",
+        "nha_cap_4",
+        "Nhà cấp IV",
+        "m²",
+        3_650_000,
+        Some("A"),
+        None,
+    ),
+    (
+        "structure",
+        "nha_cap_4",
+        "Nhà cấp IV",
+        "m²",
+        3_150_000,
+        Some("B"),
+        None,
+    ),
+    (
+        "structure",
+        "nha_cap_4",
+        "Nhà cấp IV",
+        "m²",
+        2_600_000,
+        Some("C"),
+        None,
+    ),
+    (
+        "structure",
+        "nha_tam",
+        "Nhà tạm, vật kiến trúc khác",
+        "m²",
+        950_000,
+        None,
+        None,
+    ),
+    (
+        "structure",
+        "tuong_rao",
+        "Tường rào xây gạch",
+        "m²",
+        420_000,
+        None,
+        None,
+    ),
+    ("tree", "keo", "Keo lai", "cây", 12_000, None, Some("1-2")),
+    ("tree", "keo", "Keo lai", "cây", 38_000, None, Some("3-5")),
+    ("tree", "dua", "Dừa", "cây", 650_000, None, None),
+    ("tree", "xoai", "Xoài", "cây", 720_000, None, None),
+    ("crop", "lua", "Lúa", "m²", 9_500, None, None),
+    ("crop", "hoa_mau", "Hoa màu", "m²", 7_000, None, None),
+    ("grave", "mo_dat", "Mộ đất", "mộ", 8_000_000, None, None),
+    ("grave", "mo_xay", "Mộ xây", "mộ", 14_500_000, None, None),
+    (
+        "livestock",
+        "gia_suc",
+        "Gia súc",
+        "con",
+        500_000,
+        None,
+        None,
+    ),
+    (
+        "moving",
+        "di_chuyen_ho",
+        "Chi phí di chuyển chỗ ở",
+        "hộ",
+        6_000_000,
+        None,
+        None,
+    ),
+];
+
+async fn price_table(
+    db: &impl sea_orm::ConnectionTrait,
+    version: i32,
+    supersedes: Option<i32>,
+    (from, until): (NaiveDate, Option<NaiveDate>),
+    (name, basis, coefficient, percent): (&str, &str, i32, i64),
+) -> anyhow::Result<i32> {
+    let t = price_tables::ActiveModel {
+        province_code: Set("51".into()),
+        name: Set(name.into()),
+        legal_basis: Set(basis.into()),
+        issued_on: Set(Some(from - Duration::days(12))),
+        valid_from: Set(from),
+        valid_until: Set(until),
+        land_coefficient: Set(coefficient),
+        coefficient_basis: Set(Some(format!("Hệ số điều chỉnh giá đất kèm {basis}"))),
+        version: Set(version),
+        supersedes_id: Set(supersedes),
+        created_by: Set(None),
+        created_at: Set(Utc::now().fixed_offset()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    for (category, code, item, unit, price, grade, age) in PRICES {
+        price_items::ActiveModel {
+            price_table_id: Set(t.id),
+            category: Set((*category).into()),
+            code: Set((*code).into()),
+            name: Set((*item).into()),
+            unit: Set((*unit).into()),
+            // Round to the thousand, as the tables print.
+            unit_price: Set((price * percent / 100 + 500) / 1000 * 1000),
+            grade: Set(grade.map(str::to_string)),
+            age_class: Set(age.map(str::to_string)),
+            zone: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(t.id)
+}
+
+async fn settings(
+    db: &impl sea_orm::ConnectionTrait,
+    project_id: i32,
+    decided_on: NaiveDate,
+) -> anyhow::Result<()> {
+    let rows: [(&str, i64, &str); 7] = [
+        ("job_change_multiple", 30_000, "QĐ 15/2026/QĐ-UBND"),
+        ("rice_price_per_kg", 16_000, "QĐ 15/2026/QĐ-UBND"),
+        ("structure_top_up_percent", 6_000, "QĐ 15/2026/QĐ-UBND"),
+        ("relocation_support", 6_000_000, "QĐ 15/2026/QĐ-UBND"),
+        ("early_handover_bonus", 5_000_000, "QĐ 15/2026/QĐ-UBND"),
+        ("other_support", 3_000_000, "NQ 08/2026/NQ-HĐND xã Bình Sơn"),
+        ("allocation_limit_m2", 3_000 * 100, "QĐ 15/2026/QĐ-UBND"),
+    ];
+    for (code, value, decision) in rows {
+        compensation_settings::ActiveModel {
+            project_id: Set(project_id),
+            code: Set(code.into()),
+            value: Set(value),
+            decision_no: Set(Some(decision.into())),
+            decided_on: Set(Some(decided_on)),
+            updated_by: Set(None),
+            updated_at: Set(Utc::now().fixed_offset()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The stage dates of every household that reached one of the compensation stages.
+async fn stage_dates(
+    db: &impl sea_orm::ConnectionTrait,
+    project_id: i32,
+) -> anyhow::Result<HashMap<i32, BTreeMap<&'static str, NaiveDate>>> {
+    let wanted = [
+        CaseStage::Inventory,
+        CaseStage::PlanPosted,
+        CaseStage::PlanApproved,
+        CaseStage::Paid,
+    ];
+    let rows = scoped::case_stage_events(&Scope::cli())
+        .filter(events::Column::ProjectId.eq(project_id))
+        .filter(events::Column::Stage.is_in(wanted.iter().map(|s| s.as_str())))
+        .filter(events::Column::ParcelId.is_null())
+        .order_by_asc(events::Column::OccurredOn)
+        .all(db)
+        .await?;
+    let mut out: HashMap<i32, BTreeMap<&'static str, NaiveDate>> = HashMap::new();
+    for r in rows {
+        if let Some(s) = wanted.iter().find(|s| s.as_str() == r.stage) {
+            out.entry(r.household_id)
+                .or_default()
+                .entry(s.as_str())
+                .or_insert(r.occurred_on);
+        }
+    }
+    Ok(out)
+}
+
+/// What a household has on its parcels: the land, and by the land's use a house, trees, a
+/// crop or a grave (deterministic from the household's id).
+fn inventory_of(
+    h: &households::Model,
+    parcels: &[parcels::Model],
+    on: NaiveDate,
+) -> InventoryInput {
+    let mut items = Vec::new();
+    let mut relocating = false;
+    for p in parcels {
+        let area = if p.recovered_area_m2 > 0.0 {
+            p.recovered_area_m2
+        } else {
+            p.area_m2
+        };
+        let area = (area * 10.0).round() / 10.0;
+        let item = |category, code: &str, quantity: f64| ItemInput {
+            parcel_id: Some(p.id),
+            category,
+            code: code.into(),
+            description: None,
+            unit: None,
+            quantity,
+            grade: None,
+            year_built: None,
+            age_class: None,
+            remaining_percent: None,
+            cost: 0,
+            term_total: None,
+            term_remaining: None,
+        };
+        items.push(item(AssetCategory::Land, &p.land_use, area));
+        let n = i64::from(h.id + p.id);
+        match p.land_use.as_str() {
+            "ONT" | "ODT" => {
+                relocating = true;
+                items.push(ItemInput {
+                    grade: Some(["A", "B", "C"][(n % 3) as usize].into()),
+                    year_built: Some(1995 + (n % 25) as i32),
+                    remaining_percent: Some(40 + (n % 5) as i32 * 10),
+                    description: Some("Nhà cấp IV mái ngói".into()),
+                    ..item(AssetCategory::Structure, "nha_cap_4", (60 + n % 60) as f64)
+                });
+                items.push(item(
+                    AssetCategory::Structure,
+                    "tuong_rao",
+                    (20 + n % 30) as f64,
+                ));
+                items.push(item(AssetCategory::Tree, "dua", (2 + n % 6) as f64));
+            }
+            "CLN" | "RSX" => items.push(ItemInput {
+                age_class: Some(if n % 2 == 0 { "3-5" } else { "1-2" }.into()),
+                ..item(AssetCategory::Tree, "keo", (area / 4.0).round().max(10.0))
+            }),
+            "LUC" | "LUK" | "BHK" => items.push(item(AssetCategory::Crop, "lua", area)),
+            _ => {}
+        }
+        if n % 7 == 0 {
+            items.push(item(
+                AssetCategory::Grave,
+                if n % 2 == 0 { "mo_xay" } else { "mo_dat" },
+                1.0,
+            ));
+        }
+    }
+    if relocating {
+        items.push(ItemInput {
+            parcel_id: None,
+            category: AssetCategory::Moving,
+            code: "di_chuyen_ho".into(),
+            description: None,
+            unit: None,
+            quantity: 1.0,
+            grade: None,
+            year_built: None,
+            age_class: None,
+            remaining_percent: None,
+            cost: 0,
+            term_total: None,
+            term_remaining: None,
+        });
+    }
+    let members: Vec<serde_json::Value> = serde_json::from_str(&h.members).unwrap_or_default();
+    InventoryInput {
+        record_no: format!("{}/BB-KĐ", 100 + h.id),
+        inventoried_on: on,
+        members_counted: i32::try_from(members.len()).unwrap_or(4).clamp(1, 9),
+        relocating,
+        hard_area: false,
+        farmland_held_m2: None,
+        obligations: if h.id % 5 == 0 { 1_500_000 } else { 0 },
+        business_income: 0,
+        note: None,
+        items,
+    }
+}
+
+/// A district official of the demo: the plans are hers.
+async fn official(db: &impl sea_orm::ConnectionTrait) -> anyhow::Result<Principal> {
+    let user = users::Entity::find()
+        .filter(users::Column::Username.eq(super::DISTRICT_LEADER.0))
+        .one(db)
+        .await?
+        .context("the demo's district leader")?;
+    Ok(Principal {
+        user_id: Some(user.id),
+        username: user.username,
+        role: Role::DistrictLeader,
+        scope: Scope::cli(),
+        groups: std::sync::Arc::new(Vec::new()),
+        token: None,
+    })
+}
+
+/// What the demo did, for the log.
+#[derive(Debug, Default)]
+struct Done {
+    approved: usize,
+    posted: usize,
+    paid: usize,
+}
+
+#[tracing::instrument(skip_all, fields(project_id))]
+pub async fn load(
+    db: &DatabaseConnection,
+    project_id: i32,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let txn = db.begin().await?;
+    let old = price_table(
+        &txn,
+        1,
+        None,
+        (day(2025, 1, 1)?, Some(day(2025, 12, 31)?)),
+        (
+            "Bảng giá đất và đơn giá bồi thường tỉnh Quảng Ngãi",
+            "QĐ 48/2024/QĐ-UBND",
+            10_000,
+            92,
+        ),
+    )
+    .await?;
+    price_table(
+        &txn,
+        2,
+        Some(old),
+        (day(2026, 1, 1)?, None),
+        (
+            "Bảng giá đất và đơn giá bồi thường tỉnh Quảng Ngãi",
+            "QĐ 02/2026/QĐ-UBND",
+            11_000,
+            100,
+        ),
+    )
+    .await?;
+    settings(&txn, project_id, day(2026, 1, 15)?).await?;
+    let who = official(&txn).await?;
+    let dates = stage_dates(&txn, project_id).await?;
+    let mut ids: Vec<i32> = dates.keys().copied().collect();
+    ids.sort_unstable();
+    let rows = scoped::households(&Scope::cli())
+        .filter(households::Column::Id.is_in(ids.clone()))
+        .order_by_asc(households::Column::Id)
+        .all(&txn)
+        .await?;
+    let mut per_commune: HashMap<(i32, &str), usize> = HashMap::new();
+    let mut done = Done::default();
+    let mut slots = HashSet::new();
+    for h in rows {
+        let Some(d) = dates.get(&h.id) else { continue };
+        let Some(&inventoried) = d.get(CaseStage::Inventory.as_str()) else {
+            continue;
+        };
+        let kind = if d.contains_key(CaseStage::PlanApproved.as_str()) {
+            "approved"
+        } else if d.contains_key(CaseStage::PlanPosted.as_str()) {
+            "posted"
+        } else {
+            "inventoried"
+        };
+        let quota = match kind {
+            "approved" => APPROVED_PER_COMMUNE,
+            "posted" => POSTED_PER_COMMUNE,
+            _ => INVENTORIED_PER_COMMUNE,
+        };
+        let taken = per_commune.entry((h.commune_id, kind)).or_default();
+        if *taken >= quota {
+            continue;
+        }
+        let nth = *taken;
+        match household(&txn, &who, &h, d, inventoried, nth, &mut slots, today).await {
+            Ok(outcome) => {
+                *taken += 1;
+                match outcome {
+                    Outcome::Approved { paid } => {
+                        done.approved += 1;
+                        done.paid += usize::from(paid);
+                    }
+                    Outcome::Posted => done.posted += 1,
+                    Outcome::Inventoried => {}
+                }
+            }
+            // A household whose recorded dates the service refuses is skipped, not fatal.
+            Err(e) => tracing::warn!(household = h.id, error = %e, "demo compensation skipped"),
+        }
+    }
+    tracing::info!(
+        approved = done.approved,
+        posted = done.posted,
+        paid = done.paid,
+        "demo compensation loaded"
+    );
+    txn.commit().await?;
+    Ok(())
+}
+
+enum Outcome {
+    Approved { paid: bool },
+    Posted,
+    Inventoried,
+}
+
+/// One household's compensation, from the dates its case reached.
+#[allow(clippy::too_many_arguments)]
+async fn household(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    h: &households::Model,
+    d: &BTreeMap<&'static str, NaiveDate>,
+    inventoried: NaiveDate,
+    nth: usize,
+    slots: &mut HashSet<(i32, &'static str)>,
+    today: NaiveDate,
+) -> anyhow::Result<Outcome> {
+    let scope = Scope::cli();
+    let id = scoped::household(db, &scope, h.id).await?;
+    let held: Vec<i32> = scoped::household_parcels(&scope)
+        .filter(household_parcels::Column::HouseholdId.eq(h.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.parcel_id)
+        .collect();
+    let parcels = parcels::Entity::find()
+        .filter(parcels::Column::Id.is_in(held))
+        .filter(parcels::Column::RetiredAt.is_null())
+        .order_by_asc(parcels::Column::Id)
+        .all(db)
+        .await?;
+    if parcels.is_empty() {
+        anyhow::bail!("no current parcel");
+    }
+    service::save_inventory(
+        db,
+        who,
+        id,
+        inventory_of(h, &parcels, inventoried),
+        None,
+        None,
+        today,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("inventory: {e}"))?;
+    let Some(&posted) = d.get(CaseStage::PlanPosted.as_str()) else {
+        // One posted these days (its posting still running), one draft, one not yet computed.
+        let on = inventoried.max(today - Duration::days(4));
+        return match nth {
+            0 => {
+                let (plan, version) = compute(db, who, id, on, today).await?;
+                service::post_plan(db, who, plan, version, PostInput { posted_on: on }, today)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("post: {e}"))?;
+                Ok(Outcome::Posted)
+            }
+            1 => {
+                compute(db, who, id, on, today).await?;
+                Ok(Outcome::Inventoried)
+            }
+            _ => Ok(Outcome::Inventoried),
+        };
+    };
+    let computed = (posted - Duration::days(5)).max(inventoried);
+    let plan = compute(db, who, id, computed, today).await?;
+    let plan = service::post_plan(
+        db,
+        who,
+        plan.0,
+        plan.1,
+        PostInput { posted_on: posted },
+        today,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("post: {e}"))?;
+    let (Some(plan_id), Some(&approved)) = (plan.id, d.get(CaseStage::PlanApproved.as_str()))
+    else {
+        return Ok(Outcome::Posted);
+    };
+    let approved_plan = service::approve_plan(
+        db,
+        who,
+        plan_id,
+        plan.version,
+        ApproveInput {
+            approved_on: approved,
+            decision_no: format!("{}/QĐ-UBND", 2000 + h.id),
+            approving_body: None,
+        },
+        today,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("approve: {e}"))?;
+    let paid = settle(db, who, h, d, &approved_plan, approved, slots, today).await?;
+    Ok(Outcome::Approved { paid })
+}
+
+/// The plan's money: payments as the case stages say, or, for the unpaid, one paid late, one
+/// deposited, one revised, the rest left near or past the limit. Returns whether all is paid.
+#[allow(clippy::too_many_arguments)]
+async fn settle(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    h: &households::Model,
+    d: &BTreeMap<&'static str, NaiveDate>,
+    approved_plan: &crate::compensation::dto::PlanDto,
+    approved: NaiveDate,
+    slots: &mut HashSet<(i32, &'static str)>,
+    today: NaiveDate,
+) -> anyhow::Result<bool> {
+    let plan_id = approved_plan.id.context("stored plan")?;
+    let id = scoped::household(db, &Scope::cli(), h.id).await?;
+    let due = approved_plan.payment_due_on.context("due date")?;
+    let net = approved_plan.net;
+    let pay = |kind, amount, on, method, receipt: String, bank: Option<&str>| PaymentInput {
+        kind,
+        amount,
+        paid_on: on,
+        method,
+        receipt_no: receipt,
+        bank: bank.map(str::to_string),
+        note: None,
+    };
+    let mut paid = false;
+    if let Some(&paid_on) = d.get(CaseStage::Paid.as_str()) {
+        // The generated payment day, on or after the approval.
+        let on = paid_on.max(approved).min(today);
+        service::pay(
+            db,
+            who,
+            plan_id,
+            pay(
+                PaymentKind::Payment,
+                net,
+                on,
+                PaymentMethod::Transfer,
+                format!("PC-{:04}", h.id),
+                None,
+            ),
+            None,
+            today,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("pay: {e}"))?;
+        paid = true;
+    } else if due < today
+        && slots.contains(&(ANYWHERE, "late"))
+        && slots.insert((ANYWHERE, "deposit"))
+    {
+        deposit(db, who, h, plan_id, net, due, today).await?;
+        paid = true;
+    } else if due < today && slots.insert((h.commune_id, "late")) {
+        slots.insert((ANYWHERE, "late"));
+        // Paid in part on time, the rest late: interest for the days after the limit.
+        let first = net * 6 / 10;
+        let early = (due - Duration::days(3)).max(approved);
+        let late = (due + Duration::days(12)).min(today);
+        for (amount, on, method, receipt) in [
+            (first, early, PaymentMethod::Cash, format!("PC-{:04}", h.id)),
+            (
+                net - first,
+                late,
+                PaymentMethod::Transfer,
+                format!("PC-{:04}B", h.id),
+            ),
+        ] {
+            service::pay(
+                db,
+                who,
+                plan_id,
+                pay(PaymentKind::Payment, amount, on, method, receipt, None),
+                None,
+                today,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("pay: {e}"))?;
+        }
+        paid = true;
+    } else if due < today && slots.insert((h.commune_id, "deposit")) {
+        deposit(db, who, h, plan_id, net, due, today).await?;
+        paid = true;
+    } else if slots.insert((h.commune_id, "revision")) {
+        // Revised after approval: a new draft at today's prices, never below the approved.
+        compute(db, who, id, today, today).await?;
+    }
+    // The others stay unpaid: near the 30-day limit or past it, for the alerts.
+    Ok(paid)
+}
+
+/// Refused money deposited at the State Treasury (LĐĐ 2024 Art. 94(4)).
+async fn deposit(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    h: &households::Model,
+    plan_id: i32,
+    net: i64,
+    due: NaiveDate,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let input = PaymentInput {
+        kind: PaymentKind::Deposit,
+        amount: net,
+        paid_on: due,
+        method: PaymentMethod::Deposit,
+        receipt_no: format!("GNT-{:04}", h.id),
+        bank: Some("Kho bạc Nhà nước khu vực XIII – Bình Sơn".into()),
+        note: Some("Hộ không nhận tiền, gửi vào tài khoản tạm giữ".into()),
+    };
+    service::pay(db, who, plan_id, input, None, today)
+        .await
+        .map_err(|e| anyhow::anyhow!("deposit: {e}"))?;
+    Ok(())
+}
+
+async fn compute(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    id: scoped::Scoped<scoped::HouseholdId>,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> anyhow::Result<(i32, i32)> {
+    let plan = service::compute_plan(
+        db,
+        who,
+        id,
+        ComputeInput {
+            price_table_id: None,
+            computed_on: Some(on),
+            dry_run: false,
+        },
+        today,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("compute: {e}"))?;
+    Ok((plan.id.context("stored plan")?, plan.version))
+}

@@ -44,7 +44,7 @@ async fn noticed_household(app: &TestApp, admin: &Client, name: &str, parcels: &
 }
 
 /// The province's price table, straight into the database (the import has its own tests).
-async fn price_table(app: &TestApp) {
+async fn price_table(app: &TestApp) -> i32 {
     use gpmb::entities::{price_items, price_tables};
     let t = price_tables::ActiveModel {
         province_code: Set("51".into()),
@@ -85,6 +85,7 @@ async fn price_table(app: &TestApp) {
         .await
         .unwrap();
     }
+    t.id
 }
 
 async fn send(mut req: reqwest::RequestBuilder, headers: &[(&str, String)]) -> (StatusCode, Value) {
@@ -96,7 +97,14 @@ async fn send(mut req: reqwest::RequestBuilder, headers: &[(&str, String)]) -> (
 
 /// Inventory by member_a, plan computed, posted and approved by the administrator, half paid.
 /// Returns the approved plan.
-async fn approved_plan(app: &TestApp, admin: &Client, member: &Client, h: i64, luc: i64) -> Value {
+async fn approved_plan(
+    app: &TestApp,
+    admin: &Client,
+    member: &Client,
+    h: i64,
+    luc: i64,
+    table: i32,
+) -> Value {
     let today = legal::today_vn();
     let inventory = json!({
         "record_no": "125/BB-KĐ", "inventoried_on": today - Duration::days(150), "members_counted": 4,
@@ -119,7 +127,7 @@ async fn approved_plan(app: &TestApp, admin: &Client, member: &Client, h: i64, l
         .post_json(
             admin,
             &format!("/api/v1/households/{h}/plans"),
-            &json!({"computed_on": today - Duration::days(110)}),
+            &json!({"computed_on": today - Duration::days(110), "price_table_id": table}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{plan}");
@@ -204,8 +212,9 @@ async fn the_field_bundle_carries_the_plan_summary_inside_the_area() {
     let other = parcel_in(&app, "21043", "LUC", 1).await;
     let h = noticed_household(&app, &admin, "Nguyễn Thị Bồi Thường", &[luc]).await;
     let bare = noticed_household(&app, &admin, "Trần Văn Chưa Kiểm", &[other]).await;
-    price_table(&app).await;
-    let plan = approved_plan(&app, &admin, &member_a, h, luc).await;
+    // The demo has its own tables; this one prices exactly what the inventory counts.
+    let table = price_table(&app).await;
+    let plan = approved_plan(&app, &admin, &member_a, h, luc, table).await;
     let net = plan["net"].as_i64().unwrap();
 
     // The work list: every household of the page in one answer, with its summary.
@@ -253,7 +262,11 @@ async fn the_field_bundle_carries_the_plan_summary_inside_the_area() {
 
     // A revision in the works: the newest is a draft, the approved one is still being paid.
     let (status, draft) = app
-        .post_json(&admin, &format!("/api/v1/households/{h}/plans"), &json!({}))
+        .post_json(
+            &admin,
+            &format!("/api/v1/households/{h}/plans"),
+            &json!({"price_table_id": table}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{draft}");
     let work = app.all_pages(&member_a, "/api/v1/my-work?limit=500").await;

@@ -180,8 +180,8 @@ function planStatus(p) {
 }
 
 /** "Phương án bồi thường: 1.234.567 đ (đã phê duyệt QĐ 1234/QĐ-UBND ngày 05/03/2026)". */
-function planHead(p, key = 'field.plan.head') {
-  const [before, after] = t(p.number > 1 ? `${key}_n` : key, { n: p.number }).split('{net}');
+function planHead(p, key = 'field.plan.head', numbered = p.number > 1) {
+  const [before, after] = t(numbered ? `${key}_n` : key, { n: p.number }).split('{net}');
   return h('p', { class: 'plan-head' }, h('strong', {}, before, money(p.net), after || ''), ` (${planStatus(p)})`);
 }
 
@@ -223,12 +223,12 @@ function inventoryLine(inv) {
  * its decision, the totals per group, the ledger, the approved plan still being paid during a
  * revision, and the inventory record. "No plan yet" when there is none.
  */
-function planSummary(comp, { id = 'plan-summary', heading = true } = {}) {
+function planSummary(comp, { id = 'plan-summary' } = {}) {
   const p = comp?.plan;
-  return h('section', { id, class: 'plan', 'aria-labelledby': heading ? `${id}-h` : null },
-    heading ? h('h2', { id: `${id}-h` }, t('field.plan.title')) : null,
+  // The first line says what it is ("Phương án bồi thường: …"): no heading above it.
+  return h('section', { id, class: 'plan', 'aria-label': t('field.plan.title') },
     p ? [planHead(p), planTotals(p), ledgerLine(p)] : h('p', { class: 'plan-head' }, h('strong', {}, t('field.plan.none'))),
-    comp?.approved ? h('div', { class: 'paying' }, planHead(comp.approved, 'field.plan.paying'), ledgerLine(comp.approved)) : null,
+    comp?.approved ? h('div', { class: 'paying' }, planHead(comp.approved, 'field.plan.paying', true), ledgerLine(comp.approved)) : null,
     inventoryLine(comp?.inventory));
 }
 
@@ -765,8 +765,7 @@ async function renderVisitForm(id, visitId, queuedKey) {
     h('p', {}, h('a', { href: `#/h/${id}` }, `← ${name}`)),
     h('h1', {}, editing ? t('field.edit_visit') : queued ? t('field.fix_queued') : t('field.log_visit_for', { name })),
     editing ? h('p', { class: 'muted small' }, t('field.edit_rule')) : null,
-    household || item ? h('details', { class: 'plan-box', id: 'visit-plan', open: true },
-      h('summary', {}, t('field.plan.title')), planSummary(comp, { id: 'visit-plan-summary', heading: false })) : null,
+    household || item ? planSummary(comp, { id: 'visit-plan' }) : null,
     form);
   focusHeading();
 }
@@ -797,14 +796,15 @@ function inventoryRow(n, item, parcels) {
     h('p', { id: id('code-help'), class: 'muted small' }, t(category === 'land' ? 'field.inventory.code_help_land' : 'field.inventory.code_help')),
     h('div', { class: 'pair' },
       h('span', {}, h('label', { for: id('quantity') }, t('field.inventory.quantity')),
-        h('input', { id: id('quantity'), name: 'quantity', inputmode: 'decimal', autocomplete: 'off', value: item.quantity ?? '' })),
+        h('input', { id: id('quantity'), name: 'quantity', inputmode: 'decimal', autocomplete: 'off', value: showDecimal(item.quantity) })),
       h('span', {}, h('label', { for: id('unit') }, t('field.inventory.unit')),
         h('input', { id: id('unit'), name: 'unit', value: item.unit || '', placeholder: DEFAULT_UNIT[category] }))),
     h('label', { for: id('parcel') }, t('field.inventory.parcel')),
     h('select', { id: id('parcel'), name: 'parcel_id' },
       h('option', { value: '' }, t('field.inventory.no_parcel')),
       parcels.map((p) => h('option', { value: p.id, selected: p.id === item.parcel_id },
-        `${t('field.sheet')} ${p.map_sheet} ${t('field.parcel')} ${p.parcel_no} · ${p.land_use} · ${fmtNumber(p.area_m2)} m²`))),
+        [`${t('field.sheet')} ${p.map_sheet} ${t('field.parcel')} ${p.parcel_no}`, p.land_use, p.area_m2 ? `${fmtNumber(p.area_m2)} m²` : null]
+          .filter(Boolean).join(' · ')))),
     h('div', { class: 'pair' },
       h('span', {}, h('label', { for: id('grade'), id: id('grade-label') }, t(byAge(category) ? 'field.inventory.age_class' : 'field.inventory.grade')),
         h('input', { id: id('grade'), name: 'grade', value: (byAge(category) ? item.age_class : item.grade) || '' })),
@@ -825,21 +825,28 @@ function inventoryRow(n, item, parcels) {
   // Land on a parcel: its land use and area unless the member typed something else.
   fs.querySelector('select[name=parcel_id]').addEventListener('change', (e) => {
     const p = parcels.find((x) => String(x.id) === e.target.value);
-    if (!p || select.value !== 'land') return;
+    if (!p?.land_use || select.value !== 'land') return;
     const code = fs.querySelector('input[name=code]');
     const qty = fs.querySelector('input[name=quantity]');
     if (!code.value) code.value = p.land_use;
-    if (!qty.value) qty.value = String(p.area_m2);
+    if (!qty.value) qty.value = showDecimal(p.area_m2);
   });
   return fs;
 }
 
-/** A decimal typed with a comma or a point (`12,5`), or null when it is not a number. */
-function readDecimal(text) {
-  const v = String(text ?? '').trim().replace(/\s/g, '').replace(',', '.');
-  if (!/^\d+(\.\d+)?$/.test(v)) return null;
-  return Number(v);
+/**
+ * A quantity as typed on a phone, with at most two decimals: `12,5` or `12.5`; `1.000` or
+ * `1,000` (a separator before three digits groups thousands); `1.000,5`. Null when it is not one.
+ */
+export function readDecimal(text) {
+  const v = String(text ?? '').replace(/\s/g, '');
+  const m = /^(\d{1,3}(?:[.,]\d{3})+|\d+)(?:[.,](\d{1,2}))?$/.exec(v);
+  if (!m) return null;
+  return Number(`${m[1].replace(/[.,]/g, '')}.${m[2] || '0'}`);
 }
+
+/** A quantity written back the way the language writes decimals (`62,5` in Vietnamese). */
+const showDecimal = (n) => (n === null || n === undefined || n === '' ? '' : String(Math.round(Number(n) * 100) / 100).replace('.', lang() === 'vi' ? ',' : '.'));
 
 /** The input of the form that a server's `details.field` names (`record_no`, `items[2].quantity`). */
 function inputForField(form, field) {
@@ -884,7 +891,7 @@ async function renderInventoryForm(id, queuedKey) {
     return;
   }
   const v = queued?.body || existing || {};
-  const parcels = household?.parcels || (item?.parcels || []).map((p) => ({ ...p, area_m2: p.area_m2 ?? 0 }));
+  const parcels = household?.parcels || item?.parcels || [];
   const rows = h('div', { id: 'inv-items' });
   let n = 0;
   const addRow = (it = {}) => { n += 1; rows.append(inventoryRow(n, it, parcels)); };
@@ -902,8 +909,8 @@ async function renderInventoryForm(id, queuedKey) {
         dateInput({ id: 'inv-date', name: 'inventoried_on', required: true, value: v.inventoried_on || today() }))),
     h('label', { for: 'inv-members' }, t('field.inventory.members')),
     h('input', { id: 'inv-members', name: 'members_counted', inputmode: 'numeric', autocomplete: 'off', value: v.members_counted ?? (household?.household.members?.length || 0) }),
-    h('div', { class: 'opt' }, h('input', { type: 'checkbox', id: 'inv-relocating', name: 'relocating', checked: !!v.relocating }),
-      h('label', { for: 'inv-relocating' }, ` ${t('field.inventory.relocating')}`)),
+    h('label', { class: 'opt check' }, h('input', { type: 'checkbox', id: 'inv-relocating', name: 'relocating', checked: !!v.relocating }),
+      h('span', {}, t('field.inventory.relocating'))),
     h('section', { 'aria-labelledby': 'inv-items-h' },
       h('h2', { id: 'inv-items-h' }, t('field.inventory.items')),
       rows,
@@ -932,7 +939,7 @@ async function renderInventoryForm(id, queuedKey) {
       if (!code && !qtyText) continue; // an empty line is no line
       if (!code) return refuse(get('code'), 'field.inventory.code_required');
       const quantity = readDecimal(qtyText);
-      if (quantity === null || !/^\d+([.,]\d{1,2})?$/.test(qtyText) || quantity > 1e9) return refuse(get('quantity'), 'field.inventory.quantity_invalid');
+      if (quantity === null || quantity > 1e9) return refuse(get('quantity'), 'field.inventory.quantity_invalid');
       const category = get('category').value;
       const pctText = get('remaining_percent').value.trim();
       const pct = category === 'structure' && pctText ? readDecimal(pctText) : null;
@@ -957,17 +964,19 @@ async function renderInventoryForm(id, queuedKey) {
       if (kept.term_remaining !== undefined && kept.term_remaining !== null) line.term_remaining = kept.term_remaining;
       items.push(line);
     }
-    // What the form does not show goes back as it was (the PUT replaces the inventory whole).
+    // What the form does not show goes back as it was (the PUT replaces the inventory whole);
+    // resolving a conflict, as the newer record on the server has it.
+    const w = queued?.state === 'conflict' && fresh && existing ? existing : v;
     const body = {
       record_no: record,
       inventoried_on: on,
       members_counted: members,
       relocating: form.elements.relocating.checked,
-      hard_area: form.elements.relocating.checked && !!v.hard_area,
-      farmland_held_m2: v.farmland_held_m2 ?? null,
-      obligations: v.obligations ?? 0,
-      business_income: v.business_income ?? 0,
-      note: v.note ?? null,
+      hard_area: form.elements.relocating.checked && !!w.hard_area,
+      farmland_held_m2: w.farmland_held_m2 ?? null,
+      obligations: w.obligations ?? 0,
+      business_income: w.business_income ?? 0,
+      note: w.note ?? null,
       items,
     };
     const url = `/api/v1/households/${id}/inventory`;
@@ -993,7 +1002,12 @@ async function renderInventoryForm(id, queuedKey) {
   // 422: the field the server named is marked.
   if (queued?.state === 'conflict' && queued.error?.status === 422) {
     const input = inputForField(form, queued.error.details?.field);
-    if (input) fieldRefusal(err, input, conflict.text);
+    if (input) {
+      // Said beside the field too: the form is long on a phone.
+      input.after(h('p', { class: 'error small', id: 'inv-field-error' }, conflict.text));
+      input.setAttribute('aria-describedby', 'inv-field-error');
+      fieldRefusal(err, input, conflict.text);
+    }
   } else {
     focusHeading();
   }

@@ -197,6 +197,7 @@ vocabulary! {
         HotSpot = "hot_spot",
         GrievanceOverdue = "grievance_overdue",
         StageOverdue = "stage_overdue",
+        PaymentDue = "payment_due",
         SplitAfterCutoff = "split_after_cutoff",
         LandUseChangeAfterCutoff = "land_use_change_after_cutoff",
         CommitmentOverdue = "commitment_overdue",

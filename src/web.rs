@@ -37,6 +37,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/stages", "stages.html"),
     ("/grievances", "grievances.html"),
     ("/admin/projects", "admin/projects.html"),
+    ("/admin/prices", "admin/prices.html"),
     ("/admin/people", "admin/people.html"),
     ("/admin/audit", "admin/audit.html"),
 ];

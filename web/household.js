@@ -2,12 +2,14 @@
 // small map with their status, stance and visits, open commitments, grievances, document
 // numbers and case stages with their legal deadlines; record a stage (the server's refusals
 // shown in the user's language with their facts), edit the household with If-Match and see
-// its history, record a split.
+// its history, record a split. The compensation section (inventory, plan, payments) is its own
+// module, web/compensation.js, kept across re-renders of the rest of the page.
 import { startPage, bindForm, showFormError, clearFormErrors, h } from './lib/shell.js';
 import { api, ApiError } from './lib/api.js';
 import { t, fmtDate, fmtDateTime, fmtNumber, lang } from './lib/i18n.js';
 import { dateInput, timeInput, readDates, vnDateTime, todayIso } from './lib/dates.js';
 import { parcelStatusControl } from './lib/parcel-status.js';
+import { compensationSection } from './compensation.js';
 
 /** `h` with `_data` set as data-* attributes (the shell's `h` cannot assign `dataset`). */
 const hd = (tag, { _data = {}, ...props } = {}, ...children) => {
@@ -20,11 +22,11 @@ export const STAGES = ['briefing', 'notice', 'inventory', 'plan_posted', 'plan_a
 const VULNERABLE = ['poor', 'merit', 'ethnic_minority', 'elderly_alone'];
 const WRITERS = ['admin', 'district_leader', 'member'];
 
-const user = await startPage({ namespaces: ['households', 'legal', 'parcel-status'], roles: ['admin', 'leader', 'district_leader', 'member'] });
+const user = await startPage({ namespaces: ['households', 'legal', 'parcel-status', 'compensation'], roles: ['admin', 'leader', 'district_leader', 'member'] });
 const id = Number(location.pathname.split('/').filter(Boolean)[1]);
 const root = document.querySelector('main');
 const mayWrite = user && WRITERS.includes(user.user.role);
-const state = { household: null, kase: null, history: [], revealed: null };
+const state = { household: null, kase: null, history: [], revealed: null, compensation: null };
 
 const stageName = (s) => (s ? t(`legal.stage.${s}`) : '');
 const ruleText = (rule) => (rule ? `${t(rule.key) !== rule.key ? t(rule.key) : (lang() === 'vi' ? rule.vi : rule.en)} (${rule.article})` : '');
@@ -64,6 +66,17 @@ async function load() {
     root.replaceChildren(h('p', { className: 'error', role: 'alert', id: 'load-error', textContent: err.message }));
     return;
   }
+  // Loads itself (one request) and keeps its state when the page re-renders around it.
+  state.compensation = compensationSection({
+    householdId: id,
+    household: () => state.household,
+    role: user.user.role,
+    stageRefusal,
+    onCaseChanged: async () => {
+      state.kase = await api(`/api/v1/households/${id}/case`);
+      render();
+    },
+  });
   render();
 }
 
@@ -101,7 +114,7 @@ function render() {
     h('h3', { textContent: t('household.edit') }), mayWrite ? editForm() : h('p', { className: 'muted', textContent: t('household.read_only') }),
     h('h3', { textContent: t('household.history') }), historySection(),
     mayWrite ? h('h3', { textContent: t('household.split') }) : null, mayWrite ? splitForm() : null);
-  root.replaceChildren(head, h('div', { className: 'hh-grid' }, left, right));
+  root.replaceChildren(head, h('div', { className: 'hh-grid' }, left, right), state.compensation.element);
   drawMap();
 }
 

@@ -44,6 +44,7 @@ enum Stream {
     HotSpot,
     GrievanceOverdue,
     StageOverdue,
+    PaymentDue,
     HouseholdSplit,
     ParcelSplit,
     LandUseChange,
@@ -53,10 +54,11 @@ enum Stream {
     NeverVisited,
 }
 
-const STREAMS: [Stream; 10] = [
+const STREAMS: [Stream; 11] = [
     Stream::HotSpot,
     Stream::GrievanceOverdue,
     Stream::StageOverdue,
+    Stream::PaymentDue,
     Stream::HouseholdSplit,
     Stream::ParcelSplit,
     Stream::LandUseChange,
@@ -74,6 +76,7 @@ impl Stream {
             Stream::HotSpot => "hot_spot",
             Stream::GrievanceOverdue | Stream::GrievanceDue => "grievance",
             Stream::StageOverdue => "stage_deadline",
+            Stream::PaymentDue => "payment",
             Stream::HouseholdSplit => "household_split",
             Stream::ParcelSplit => "parcel_split",
             Stream::LandUseChange => "land_use_change",
@@ -87,6 +90,7 @@ impl Stream {
             Stream::HotSpot => AlertKind::HotSpot,
             Stream::GrievanceOverdue => AlertKind::GrievanceOverdue,
             Stream::StageOverdue => AlertKind::StageOverdue,
+            Stream::PaymentDue => AlertKind::PaymentDue,
             Stream::HouseholdSplit | Stream::ParcelSplit => AlertKind::SplitAfterCutoff,
             Stream::LandUseChange => AlertKind::LandUseChangeAfterCutoff,
             Stream::CommitmentOverdue => AlertKind::CommitmentOverdue,
@@ -314,6 +318,58 @@ fn stage_stream(ctx: &Ctx) -> StreamQuery {
     }
 }
 
+/// Approved plans with money left to pay, the 30-day limit (LĐĐ 2024 Art. 94(3)) within a
+/// week or past.
+fn payment_stream(ctx: &Ctx) -> StreamQuery {
+    let mut stmt = scoped::select_through_household(
+        &ctx.scope,
+        Personal::CompensationPlans,
+        "cp",
+        JoinType::InnerJoin,
+        "h",
+    );
+    let paid = scoped::select_from(&ctx.scope, Personal::Payments, "pay")
+        .expr(Func::coalesce([
+            Func::sum(Expr::col(column("pay", "amount"))).into(),
+            Expr::val(0i64).into(),
+        ]))
+        .and_where(Expr::col(column("pay", "plan_id")).equals(column("cp", "id")))
+        .to_owned();
+    stmt.and_where(in_projects(ctx, "cp"))
+        .and_where(
+            Expr::col(column("cp", "status")).eq(crate::domain::PlanStatus::Approved.as_str()),
+        )
+        .and_where(
+            Expr::col(column("cp", "payment_due_on"))
+                .lte(ctx.today + Duration::days(PAYMENT_DUE_WARNING_DAYS)),
+        )
+        .and_where(Expr::col(column("cp", "net")).gt(SimpleExpr::SubQuery(
+            None,
+            Box::new(paid.into_sub_query_statement()),
+        )))
+        .and_where_option(in_communes(ctx, "h"));
+    StreamQuery {
+        stmt,
+        id: column("cp", "id"),
+        columns: [
+            col("cp", "project_id"),
+            col("cp", "household_id"),
+            null_of(INT),
+            null_of(INT),
+            col("h", "commune_id"),
+            col("cp", "id"),
+            col("cp", "payment_due_on"),
+            col("cp", "approved_on"),
+            null_of(TS),
+            col("cp", "decision_no"),
+            null_of(TEXT),
+        ],
+    }
+}
+
+/// An approved plan unpaid this many days before its limit is already an alert.
+const PAYMENT_DUE_WARNING_DAYS: i64 = 7;
+
 /// `… JOIN projects p ON p.id = alias.project_id`, and `alias.created` on or after the
 /// project's notice date (the cut-off).
 fn after_notice(stmt: &mut SelectStatement, alias: &'static str, created: &'static str) {
@@ -498,6 +554,7 @@ fn stream_query_unsnoozed(s: Stream, ctx: &Ctx) -> StreamQuery {
         Stream::HotSpot => hot_spot_stream(ctx),
         Stream::GrievanceOverdue | Stream::GrievanceDue => grievance_stream(s, ctx),
         Stream::StageOverdue => stage_stream(ctx),
+        Stream::PaymentDue => payment_stream(ctx),
         Stream::HouseholdSplit => household_split_stream(ctx),
         Stream::ParcelSplit => parcel_split_stream(ctx),
         Stream::LandUseChange => land_use_stream(ctx),
@@ -1171,6 +1228,20 @@ fn build(
             a.days = (today - due).num_days();
             p.insert("days".into(), a.days.to_string());
             "alerts.reason.stage_overdue"
+        }
+        Stream::PaymentDue => {
+            let due = r.due_on.unwrap_or(today);
+            p.insert("decision".into(), text(&r.a));
+            p.insert("due_on".into(), vn_date(due));
+            a.due_on = Some(due.to_string());
+            a.since = since.map(|d| d.to_string());
+            a.days = (today - due).num_days();
+            p.insert("days".into(), a.days.abs().to_string());
+            if a.days > 0 {
+                "alerts.reason.payment_overdue"
+            } else {
+                "alerts.reason.payment_due"
+            }
         }
         Stream::CommitmentOverdue => {
             let due = r.due_on.unwrap_or(today);

@@ -24,10 +24,11 @@ use crate::error::{AppError, AppResult};
 use crate::scoped;
 
 /// The subjects triage accepts (a review takes the split and land-use subjects).
-pub const SUBJECTS: [&str; 8] = [
+pub const SUBJECTS: [&str; 9] = [
     "hot_spot",
     "grievance",
     "stage_deadline",
+    "payment",
     "commitment",
     "not_visited",
     "household_split",
@@ -305,6 +306,15 @@ pub(super) async fn subject_project(
                 .select_only()
                 .column(E::Column::ProjectId)
                 .filter(E::Column::Id.eq(id))
+                .into_tuple()
+                .one(conn)
+                .await?
+        }
+        "payment" => {
+            scoped::compensation_plans(scope)
+                .select_only()
+                .column(scoped::compensation_plans::Column::ProjectId)
+                .filter(scoped::compensation_plans::Column::Id.eq(id))
                 .into_tuple()
                 .one(conn)
                 .await?

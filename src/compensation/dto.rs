@@ -274,5 +274,7 @@ pub struct CompensationDto {
     pub current: Option<PlanDto>,
     /// The approved version being paid, if not the newest.
     pub approved: Option<PlanSummaryDto>,
+    /// The ledger of the approved version (whichever version is the newest).
+    pub ledger: Option<LedgerDto>,
     pub payments: Vec<PaymentDto>,
 }

@@ -5,13 +5,18 @@
 pub mod calc;
 pub mod dto;
 pub mod handlers;
+pub mod prices;
 pub mod service;
+pub mod settings;
 
+use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::state::AppState;
 
+/// The compensation routes: inventories, plans and payments; price tables and the projects'
+/// entitlement settings.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::compensation))
@@ -21,4 +26,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::post))
         .routes(routes!(handlers::approve))
         .routes(routes!(handlers::pay))
+        .routes(routes!(prices::list))
+        .routes(routes!(prices::template))
+        .routes(routes!(prices::get, prices::delete))
+        .routes(routes!(settings::get_settings, settings::put_settings))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(prices::import_table))
+                .layer(DefaultBodyLimit::max(prices::UPLOAD_LIMIT)),
+        )
 }

@@ -12,7 +12,7 @@ use super::calc::{self, Dong, Entitlements, PriceBook, ONE};
 use super::dto::*;
 use crate::auth::{Principal, Scope};
 use crate::domain::{AssetCategory, CaseStage, PaymentKind, PaymentMethod, PlanGroup, PlanStatus};
-use crate::entities::{compensation_settings, parcels, price_items, price_tables, users};
+use crate::entities::{parcels, price_tables, users};
 use crate::error::{AppError, AppResult};
 use crate::legal::RuleDto;
 use crate::scoped::{
@@ -572,91 +572,57 @@ async fn record_stage_if_allowed(
 
 // ---- prices and settings ----------------------------------------------------------------
 
-/// The project's entitlement values (settings with their decisions), defaults filled.
+/// The project's entitlement values as the calculator reads them (settings with their
+/// decisions, defaults filled).
 pub async fn entitlements(conn: &impl ConnectionTrait, project_id: i32) -> AppResult<Entitlements> {
-    let rows = compensation_settings::Entity::find()
-        .filter(compensation_settings::Column::ProjectId.eq(project_id))
-        .all(conn)
-        .await?;
-    let mut e = Entitlements::default();
-    for r in rows {
-        let v = r.value;
-        let small = || i32::try_from(v).unwrap_or(i32::MAX);
-        match r.code.as_str() {
-            "job_change_multiple" => e.job_change_multiple = small(),
-            "rice_price_per_kg" => e.rice_price_per_kg = v,
-            "structure_top_up_percent" => e.structure_top_up = small(),
-            "stabilisation_months_under_30" => e.stabilisation_months_under_30 = small(),
-            "business_support_percent" => e.business_support = small(),
-            "relocation_support" => e.relocation_support = v,
-            "early_handover_bonus" => e.early_handover_bonus = v,
-            "other_support" => e.other_support = v,
-            "allocation_limit_m2" => e.allocation_limit_centi = v,
-            "excess_land_support_percent" => e.excess_land_support = small(),
-            "resettlement_plot_area" => e.resettlement_plot_centi = v,
-            "resettlement_plot_price" => e.resettlement_plot_price = v,
-            "resettlement_min_value" => e.resettlement_min_value = v,
-            _ => {}
-        }
-    }
-    Ok(e)
+    let s = super::settings::project_settings(conn, project_id).await?;
+    // Values are bounded when set; saturate rather than wrap if a row was written otherwise.
+    let small = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
+    Ok(Entitlements {
+        job_change_multiple: small(s.job_change_multiple),
+        rice_price_per_kg: s.rice_price_per_kg,
+        structure_top_up: small(s.structure_top_up_percent),
+        stabilisation_months_under_30: small(s.stabilisation_months_under_30),
+        business_support: small(s.business_support_percent),
+        relocation_support: s.relocation_support,
+        early_handover_bonus: s.early_handover_bonus,
+        other_support: s.other_support,
+        allocation_limit_centi: s.allocation_limit_m2,
+        excess_land_support: small(s.excess_land_support_percent),
+        resettlement_plot_centi: s.resettlement_plot_area,
+        resettlement_plot_price: s.resettlement_plot_price,
+        resettlement_min_value: s.resettlement_min_value,
+    })
 }
 
-/// A price table (the one asked for, or the latest version in force on `on`) and its rows.
+/// A price table (the one asked for, or the latest version in force in the project's province
+/// on `on`) and its rows.
 pub async fn price_book(
     conn: &impl ConnectionTrait,
+    project_id: i32,
     id: Option<i32>,
     on: NaiveDate,
 ) -> AppResult<(price_tables::Model, PriceBook)> {
-    let table = match id {
-        Some(id) => price_tables::Entity::find_by_id(id)
+    let table = if let Some(id) = id {
+        price_tables::Entity::find_by_id(id)
             .one(conn)
             .await?
-            .ok_or_else(|| AppError::not_found("price table"))?,
-        None => price_tables::Entity::find()
-            .filter(price_tables::Column::ValidFrom.lte(on))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(price_tables::Column::ValidUntil.is_null())
-                    .add(price_tables::Column::ValidUntil.gte(on)),
-            )
-            .order_by_desc(price_tables::Column::ValidFrom)
-            .order_by_desc(price_tables::Column::Version)
-            .one(conn)
+            .ok_or_else(|| AppError::not_found("price table"))?
+    } else {
+        let province = super::settings::project_province(conn, project_id).await?;
+        super::prices::table_in_force(conn, &province, on)
             .await?
             .ok_or_else(|| {
                 invalid(
                     "no_price_table",
                     format!(
-                        "no price table is in force on {on}: import the province's table first"
+                        "no price table of province {province} is in force on {on}: import the province's table first"
                     ),
-                    json!({"field": "price_table_id", "on": on}),
+                    json!({"field": "price_table_id", "on": on, "province_code": province}),
                 )
-            })?,
+            })?
     };
-    let rows = price_items::Entity::find()
-        .filter(price_items::Column::PriceTableId.eq(table.id))
-        .all(conn)
-        .await?;
-    let book = PriceBook {
-        table_id: table.id,
-        land_coefficient: table.land_coefficient,
-        items: rows
-            .into_iter()
-            .filter_map(|r| {
-                Some(calc::PriceItem {
-                    category: AssetCategory::parse(&r.category)?,
-                    code: r.code,
-                    name: r.name,
-                    unit: r.unit,
-                    unit_price: r.unit_price,
-                    grade: r.grade,
-                    age_class: r.age_class,
-                    zone: r.zone,
-                })
-            })
-            .collect(),
-    };
+    let book = super::prices::price_book(conn, table.id).await?;
     Ok((table, book))
 }
 
@@ -997,7 +963,7 @@ pub async fn compute_plan(
         ));
     }
     let inv = calc_inventory(conn, scope, household).await?;
-    let (table, book) = price_book(conn, input.price_table_id, on).await?;
+    let (table, book) = price_book(conn, h.project_id, input.price_table_id, on).await?;
     let ent = entitlements(conn, h.project_id).await?;
     let all = versions(conn, scope, household).await?;
     let approved = all
@@ -1543,12 +1509,14 @@ pub async fn compensation(
         Some(p) => Some(plan_dto(conn, scope, p.id, today).await?),
         None => None,
     };
-    let approved = all
+    let approved_row = all
         .iter()
-        .find(|p| p.status == PlanStatus::Approved.as_str())
+        .find(|p| p.status == PlanStatus::Approved.as_str());
+    let approved = approved_row
         .filter(|p| Some(p.id) != current.as_ref().and_then(|c| c.id))
         .map(summary);
     let rows = payment_rows(conn, scope, household.id()).await?;
+    let ledger = approved_row.map(|p| ledger_of(p, &rows, today));
     let names = user_names(conn, rows.iter().map(|r| r.recorded_by)).await?;
     Ok(CompensationDto {
         household_id: household.id(),
@@ -1556,6 +1524,7 @@ pub async fn compensation(
         plans: all.iter().map(summary).collect(),
         current,
         approved,
+        ledger,
         payments: rows.into_iter().map(|r| payment_dto(r, &names)).collect(),
     })
 }

@@ -87,17 +87,34 @@ fn too_big(code: &'static str, message: String) -> AppError {
 /// The cells of a worksheet, row by row, read as a stream: a cell beyond the row or column
 /// caps stops the read with a 422 before anything is allocated for it.
 pub fn check_cell(row: u32, column: u32) -> AppResult<()> {
-    if row >= MAX_SHEET_ROWS || column >= MAX_SHEET_COLUMNS {
+    check_cell_within(
+        row,
+        column,
+        MAX_SHEET_ROWS,
+        MAX_SHEET_COLUMNS,
+        "a household register",
+    )
+}
+
+/// [`check_cell`] with the caps of another kind of sheet (`what` names it in the message).
+pub fn check_cell_within(
+    row: u32,
+    column: u32,
+    max_rows: u32,
+    max_columns: u32,
+    what: &str,
+) -> AppResult<()> {
+    if row >= max_rows || column >= max_columns {
         return Err(AppError::Unprocessable {
             code: "sheet_too_large",
             message: format!(
-                "the worksheet has a cell at row {}, column {}; a household register may have at most {MAX_SHEET_ROWS} rows and {MAX_SHEET_COLUMNS} columns (delete the stray cells far below or to the right)",
+                "the worksheet has a cell at row {}, column {}; {what} may have at most {max_rows} rows and {max_columns} columns (delete the stray cells far below or to the right)",
                 row + 1,
                 column + 1
             ),
             details: Some(serde_json::json!({
                 "row": row + 1, "column": column + 1,
-                "max_rows": MAX_SHEET_ROWS, "max_columns": MAX_SHEET_COLUMNS,
+                "max_rows": max_rows, "max_columns": max_columns,
             })),
         });
     }

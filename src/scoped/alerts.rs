@@ -39,6 +39,8 @@ impl Personal {
                 | Personal::NextVisitAssignments
                 | Personal::GrievanceHouseholds
                 | Personal::CaseStageEvents
+                | Personal::CompensationPlans
+                | Personal::Payments
         )
     }
 }

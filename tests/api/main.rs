@@ -33,6 +33,7 @@ mod imports;
 mod ogc;
 mod parcel_lineage;
 mod parcels;
+mod prices;
 mod privacy;
 mod projects;
 mod public;

@@ -283,9 +283,10 @@ test('a field the server refuses is marked in the form; corrected, it is sent on
   await context.close();
 });
 
+/** `1.234.567 đ` / `1,234,567 VND`, negative with a real minus sign (web/lib/money.js). */
 const money = (n, lang) => {
   const digits = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, lang === 'en' ? ',' : '.');
-  return `${n < 0 ? '-' : ''}${digits} ${lang === 'en' ? 'VND' : 'đ'}`;
+  return `${n < 0 ? '−' : ''}${digits} ${lang === 'en' ? 'VND' : 'đ'}`;
 };
 
 for (const lang of ['vi', 'en']) {

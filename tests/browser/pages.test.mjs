@@ -34,6 +34,7 @@ const pages = () => [
   ['/field', 'member_a'],
   ['/data', 'leader'],
   ['/admin/projects', 'admin'],
+  ['/admin/prices', 'admin'],
   ['/admin/people', 'admin'],
   ['/admin/audit', 'admin'],
   ['/public/projects/HPDQ2', null],

@@ -9,7 +9,7 @@ const ACTIONS = ['read', 'create', 'update', 'override', 'revoke', 'reset_passwo
   'import', 'export', 'report', 'done', 'reopen'];
 const P = 'admin_audit.';
 /** Detail fields whose values are vocabulary words (shown through the catalogue). */
-const VOCABULARY_FIELDS = ['role', 'access', 'scope'];
+const VOCABULARY_FIELDS = ['role', 'access', 'scope', 'kind', 'method'];
 const tr = (key, vars) => t(P + key, vars);
 /** A word from another namespace's catalogue, or `fallback`. */
 const shared = (key, fallback) => (t(key) === key ? fallback : t(key));

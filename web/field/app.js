@@ -5,7 +5,7 @@
 import { loadCatalogue, t, lang, fmtDate, fmtDateTime, fmtNumber, languageSwitch } from '../lib/i18n.js';
 import { api, ApiError, login, logout } from '../lib/api.js';
 import { dateInput, timeInput, textToIso, textToTime, todayIso, vnDateTime } from '../lib/dates.js';
-import { formatMoney } from '../lib/money.js';
+import { fmtMoney } from '../lib/money.js';
 import * as outbox from './outbox.js';
 
 const API_CACHE = 'gpmb-field-api';
@@ -164,7 +164,7 @@ const stanceBadge = (s) => h('span', { class: `badge stance-${s || 'none'}` }, t
 // ---- compensation summary ------------------------------------------------------------
 
 /** Whole đồng as the language writes them (`1.234.567 đ`, `1,234,567 VND`), kept on one line. */
-const money = (n) => h('span', { class: 'money' }, formatMoney(n, lang()));
+const money = (n) => h('span', { class: 'money' }, fmtMoney(n));
 
 /** Where a plan version stands, in words: draft, posted until…, approved by decision… of… */
 function planStatus(p) {

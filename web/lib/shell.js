@@ -19,6 +19,7 @@ export const PAGES = [
   { href: '/field', key: 'nav.field', roles: ['admin', 'leader', 'district_leader', 'member'] },
   { href: '/data', key: 'nav.data' },
   { href: '/admin/projects', key: 'nav.admin_projects', roles: ['admin'] },
+  { href: '/admin/prices', key: 'nav.admin_prices', roles: ['admin'] },
   { href: '/admin/people', key: 'nav.admin_people', roles: ['admin'] },
   { href: '/admin/audit', key: 'nav.admin_audit', roles: ['admin'] },
 ];

@@ -2,7 +2,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{Channel, GrievanceKind, GrievanceStatus, ParcelStatus, Stance};
+use crate::compensation::calc::Dong;
+use crate::compensation::dto::{GroupTotal, InventoryDto, LedgerDto};
+use crate::domain::{Channel, GrievanceKind, GrievanceStatus, ParcelStatus, PlanStatus, Stance};
 use crate::households::dto::{CommuneRef, HouseholdDto, HouseholdParcelDto};
 use crate::visits::dto::VisitDto;
 use crate::working_groups::dto::UserRef;
@@ -78,6 +80,53 @@ pub struct WorkItemDto {
     pub reasons: Vec<Reason>,
     /// The caller's open next-visit assignment for this household.
     pub assignment: Option<AssignmentDto>,
+    /// The household's inventory and plan in short; null when it has neither.
+    pub compensation: Option<CompensationSummaryDto>,
+}
+
+/// The household's inventory (biên bản kiểm đếm) in short.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct InventoryRefDto {
+    pub record_no: String,
+    pub inventoried_on: NaiveDate,
+    /// Send it in `If-Match` to change the inventory.
+    pub version: i32,
+    /// How many lines it counts.
+    pub items: i64,
+}
+
+/// A compensation plan version in short, for the working group to explain its numbers.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PlanBriefDto {
+    pub id: i32,
+    /// The version's number for the household (1, 2…).
+    pub number: i32,
+    pub status: PlanStatus,
+    /// What the household receives, in đồng.
+    pub net: Dong,
+    /// Per group of lines, in the order the plan prints them (deductions negative).
+    pub totals: Vec<GroupTotal>,
+    pub posted_on: Option<NaiveDate>,
+    /// The last day of the posting at the commune.
+    pub posting_ends_on: Option<NaiveDate>,
+    pub approved_on: Option<NaiveDate>,
+    /// The approval decision, e.g. `1234/QĐ-UBND`.
+    pub decision_no: Option<String>,
+    pub approving_body: Option<String>,
+    /// The last day of the 30-day payment limit.
+    pub payment_due_on: Option<NaiveDate>,
+    /// Approved plans: paid, deposited, balance and days overdue today.
+    pub ledger: Option<LedgerDto>,
+}
+
+/// What the household has (inventory) and is offered (plan), as the field app shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CompensationSummaryDto {
+    pub inventory: Option<InventoryRefDto>,
+    /// The newest plan version.
+    pub plan: Option<PlanBriefDto>,
+    /// The approved version still being paid, when a newer version (a revision) exists.
+    pub approved: Option<PlanBriefDto>,
 }
 
 /// Who must visit, by when. `assignee` is a username or a user id.
@@ -161,4 +210,9 @@ pub struct FieldHouseholdDto {
     pub can_assign: bool,
     /// Who can be assigned: members of the covering groups the caller leads.
     pub assignable: Vec<UserRef>,
+    /// The household's inventory and plan in short; null when it has neither.
+    pub compensation: Option<CompensationSummaryDto>,
+    /// The inventory in full, for the field app's inventory form (its `version` goes in
+    /// `If-Match`).
+    pub inventory: Option<InventoryDto>,
 }

@@ -1,6 +1,7 @@
 //! The field app's API: a member's work list, the household page in one answer, and
 //! next-visit assignments by group leaders (issue 5). Visit edits and commitment ticks are in
 //! `visits`.
+pub mod compensation;
 pub mod dto;
 pub mod handlers;
 pub mod service;

@@ -13,8 +13,9 @@ use sea_orm::{
 };
 
 use super::dto::{
-    AssignmentDto, FieldHouseholdDto, FieldParcelDto, FieldVisitDto, GrievanceRefDto, GroupRef,
-    MyWorkQuery, NewAssignment, OpenCommitmentDto, Reason, ReasonKind, WorkItemDto,
+    AssignmentDto, CompensationSummaryDto, FieldHouseholdDto, FieldParcelDto, FieldVisitDto,
+    GrievanceRefDto, GroupRef, MyWorkQuery, NewAssignment, OpenCommitmentDto, Reason, ReasonKind,
+    WorkItemDto,
 };
 use crate::auth::{Principal, Scope};
 use crate::domain::{Channel, GrievanceKind, GrievanceStatus, ParcelStatus, Role, Stance};
@@ -373,6 +374,7 @@ impl WorkRow {
         parcels: Vec<crate::households::dto::HouseholdParcelDto>,
         reasons: Vec<Reason>,
         assignment: Option<AssignmentDto>,
+        compensation: Option<CompensationSummaryDto>,
     ) -> WorkItemDto {
         let members = self.household.members_json();
         let h = self.household;
@@ -397,6 +399,7 @@ impl WorkRow {
             parcels,
             reasons,
             assignment,
+            compensation,
         }
     }
 }
@@ -446,6 +449,8 @@ pub async fn my_work(
     let next = offset + page.len();
     let ids: Vec<i32> = page.iter().map(|(_, _, id, _, _)| *id).collect();
     let mut parcels = crate::households::service::parcels_of(conn, &who.scope, &ids).await?;
+    let mut money =
+        super::compensation::summaries(conn, &who.scope, &ids, crate::legal::today_vn()).await?;
     let items = page
         .into_iter()
         .map(|(_, _, id, reasons, r)| {
@@ -453,6 +458,7 @@ pub async fn my_work(
                 parcels.remove(&id).unwrap_or_default(),
                 reasons,
                 assignments.remove(&id),
+                money.remove(&id),
             )
         })
         .collect();
@@ -889,6 +895,11 @@ pub async fn household(
             name: g.name.clone(),
         })
         .collect();
+    let compensation =
+        super::compensation::summaries(conn, scope, &[id.id()], crate::legal::today_vn())
+            .await?
+            .remove(&id.id());
+    let inventory = crate::compensation::service::inventory(conn, scope, id).await?;
     Ok(FieldHouseholdDto {
         household,
         reasons,
@@ -900,6 +911,8 @@ pub async fn household(
         my_groups,
         can_assign: rights.can_assign,
         assignable: rights.assignable,
+        compensation,
+        inventory,
     })
 }
 

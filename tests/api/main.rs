@@ -25,6 +25,7 @@ mod demo;
 mod errors;
 mod exports;
 mod field;
+mod field_compensation;
 mod fuzz_imports;
 mod grievances;
 mod households;

@@ -1,9 +1,11 @@
 // The field app of working groups (tổ công tác): "My work", the household page, the visit
-// form. Mobile first, Vietnamese first, usable offline: the shell is cached by the service
-// worker (sw.js), API answers are kept in Cache Storage, visits wait in the outbox.
+// form, the inventory (kiểm đếm) form. Mobile first, Vietnamese first, usable offline: the
+// shell is cached by the service worker (sw.js), API answers are kept in Cache Storage, visits
+// and inventories wait in the outbox.
 import { loadCatalogue, t, lang, fmtDate, fmtDateTime, fmtNumber, languageSwitch } from '../lib/i18n.js';
 import { api, ApiError, login, logout } from '../lib/api.js';
 import { dateInput, timeInput, textToIso, textToTime, todayIso, vnDateTime } from '../lib/dates.js';
+import { fmtMoney } from '../lib/money.js';
 import * as outbox from './outbox.js';
 
 const API_CACHE = 'gpmb-field-api';
@@ -159,39 +161,133 @@ const landUse = (code) => (t(`field.land_use.${code}`) === `field.land_use.${cod
 
 const stanceBadge = (s) => h('span', { class: `badge stance-${s || 'none'}` }, t(`stance.${s || 'none'}`));
 
+// ---- compensation summary ------------------------------------------------------------
+
+/** Whole đồng as the language writes them (`1.234.567 đ`, `1,234,567 VND`), kept on one line. */
+const money = (n) => h('span', { class: 'money' }, fmtMoney(n));
+
+/** Where a plan version stands, in words: draft, posted until…, approved by decision… of… */
+function planStatus(p) {
+  if (p.status === 'approved') {
+    return t('field.plan.status.approved', { decision: p.decision_no || '', date: fmtDate(p.approved_on) });
+  }
+  if (p.status === 'posted') {
+    return p.posting_ends_on && p.posting_ends_on < today()
+      ? t('field.plan.status.posted_over', { from: fmtDate(p.posted_on), until: fmtDate(p.posting_ends_on) })
+      : t('field.plan.status.posted', { until: fmtDate(p.posting_ends_on) });
+  }
+  return t(`field.plan.status.${p.status}`);
+}
+
+/** "Phương án bồi thường: 1.234.567 đ (đã phê duyệt QĐ 1234/QĐ-UBND ngày 05/03/2026)". */
+function planHead(p, key = 'field.plan.head', numbered = p.number > 1) {
+  const [before, after] = t(numbered ? `${key}_n` : key, { n: p.number }).split('{net}');
+  return h('p', { class: 'plan-head' }, h('strong', {}, before, money(p.net), after || ''), ` (${planStatus(p)})`);
+}
+
+/** The approved plan's money: due date, paid, deposited, balance, days late. */
+function ledgerLine(p) {
+  const l = p.ledger;
+  if (!l) return null;
+  const parts = [];
+  if (l.due_on) parts.push(t('field.plan.due', { date: fmtDate(l.due_on) }));
+  const amount = (key, n) => { const [a, b] = t(key).split('{amount}'); return [a, money(n), b || '']; };
+  const items = [
+    ...parts.map((x) => h('li', {}, x)),
+    h('li', {}, amount('field.plan.paid', l.paid)),
+    l.deposited ? h('li', {}, amount('field.plan.deposited', l.deposited)) : null,
+    l.balance ? h('li', {}, amount('field.plan.balance', l.balance)) : h('li', { class: 'ok' }, t('field.plan.settled')),
+    l.days_overdue > 0 ? h('li', { class: 'error' }, h('strong', {}, t('field.plan.overdue', { n: l.days_overdue }))) : null,
+  ];
+  return h('ul', { class: 'ledger small' }, items);
+}
+
+/** Group totals of a plan version, in the order the plan prints them. */
+function planTotals(p) {
+  if (!p.totals?.length) return null;
+  return h('table', { class: 'plan-totals' },
+    h('tbody', {}, p.totals.map((g) => h('tr', { class: g.amount < 0 ? 'minus' : '' },
+      h('th', { scope: 'row' }, tr(`field.plan.group.${g.group}`, g.group)), h('td', {}, money(g.amount))))),
+    h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, t('field.plan.net')), h('td', {}, money(p.net)))));
+}
+
+/** The inventory record in one line, or "not counted yet". */
+function inventoryLine(inv) {
+  return h('p', { class: 'small muted inventory-line' }, inv
+    ? t('field.plan.inventory', { no: inv.record_no, date: fmtDate(inv.inventoried_on), n: fmtNumber(inv.items) })
+    : t('field.plan.no_inventory'));
+}
+
+/**
+ * The household's compensation as the working group explains it (issue 17): the plan's net with
+ * its decision, the totals per group, the ledger, the approved plan still being paid during a
+ * revision, and the inventory record. "No plan yet" when there is none.
+ */
+function planSummary(comp, { id = 'plan-summary' } = {}) {
+  const p = comp?.plan;
+  // The first line says what it is ("Phương án bồi thường: …"): no heading above it.
+  return h('section', { id, class: 'plan', 'aria-label': t('field.plan.title') },
+    p ? [planHead(p), planTotals(p), ledgerLine(p)] : h('p', { class: 'plan-head' }, h('strong', {}, t('field.plan.none'))),
+    comp?.approved ? h('div', { class: 'paying' }, planHead(comp.approved, 'field.plan.paying', true), ledgerLine(comp.approved)) : null,
+    inventoryLine(comp?.inventory));
+}
+
 // ---- outbox bar ----------------------------------------------------------------------
 
 async function renderSyncBar() {
   const bar = document.getElementById('sync');
   const queued = await outbox.all();
+  const count = (state, kind) => queued.filter((r) => r.state === state && (r.kind || 'visit') === kind).length;
   const pending = queued.filter((r) => r.state === 'pending').length;
   const conflicts = queued.filter((r) => r.state === 'conflict').length;
+  const say = (key, n) => (n ? t(key, { n }) : null);
   bar.hidden = queued.length === 0;
   bar.replaceChildren(
-    pending ? h('span', { class: 'pending' }, t('field.sync.pending', { n: pending })) : '',
-    conflicts ? h('a', { href: '#/outbox', class: 'conflict' }, t('field.sync.conflicts', { n: conflicts })) : '',
+    pending ? h('span', { class: 'pending' }, [say('field.sync.pending', count('pending', 'visit')),
+      say('field.sync.pending_inventory', count('pending', 'inventory'))].filter(Boolean).join(' · ')) : '',
+    conflicts ? h('a', { href: '#/outbox', class: 'conflict' }, [say('field.sync.conflicts', count('conflict', 'visit')),
+      say('field.sync.conflicts_inventory', count('conflict', 'inventory'))].filter(Boolean).join(' · ')) : '',
     pending ? h('button', { type: 'button', class: 'small', onclick: () => outbox.sync({ force: true }) }, t('field.sync.now')) : '',
   );
 }
 
+/** Why the server refused a queued record, in the member's words (kind-specific first). */
+function conflictText(rec) {
+  const code = rec.error?.code;
+  const d = rec.error?.details || {};
+  const vars = { who: d.updated_by || t('field.someone'), at: d.updated_at ? fmtDateTime(d.updated_at) : '', v: d.version ?? '' };
+  const kind = rec.kind || 'visit';
+  for (const key of [`field.conflict.${kind}.${code}`, `field.conflict.${code}`]) {
+    if (t(key) !== key) return { text: t(key, vars), known: true };
+  }
+  return { text: kind === 'inventory' ? t('field.conflict.inventory.other') : t('field.conflict.other'), known: false };
+}
+
 function pendingCard(rec) {
   const b = rec.body;
-  return h('li', { class: `pending-visit ${rec.state}`, 'data-key': rec.key },
-    h('strong', {}, rec.label || `#${b.household_id}`), ' ',
+  const hid = outbox.householdOf(rec);
+  const inventory = rec.kind === 'inventory';
+  const why = rec.state === 'conflict' ? conflictText(rec) : null;
+  return h('li', { class: `pending-visit ${inventory ? 'pending-inventory' : ''} ${rec.state}`, 'data-key': rec.key },
+    h('strong', {}, rec.label || `#${hid}`), ' ',
     h('span', { class: 'badge unsynced' }, rec.state === 'conflict' ? t('field.conflict') : t('field.unsynced')),
-    h('div', { class: 'muted' }, `${fmtDateTime(b.visited_at)} · ${t(`field.kind.${b.kind}`)} · ${t(`stance.${b.stance}`)}`),
-    rec.state === 'conflict' ? h('div', { class: 'error', role: 'alert' },
-      h('p', {}, tr(`field.conflict.${rec.error?.code}`, t('field.conflict.other'))),
+    h('div', { class: 'muted' }, inventory
+      ? t('field.inventory.queued_line', { no: b.record_no, date: fmtDate(b.inventoried_on), n: fmtNumber(b.items.length) })
+      : `${fmtDateTime(b.visited_at)} · ${t(`field.kind.${b.kind}`)} · ${t(`stance.${b.stance}`)}`),
+    why ? h('div', { class: 'error', role: 'alert' },
+      h('p', {}, why.text),
       // The server's own words only when the catalogue has none for its code (shown as said).
-      t(`field.conflict.${rec.error?.code}`) === `field.conflict.${rec.error?.code}`
+      !why.known
         ? h('p', { class: 'small server-message' }, t('field.conflict_reason', { status: rec.error?.status ?? '' }), ' ', rec.error?.message || '')
         : h('p', { class: 'small muted' }, t('field.conflict_code', { status: rec.error?.status ?? '' }))) : null,
     rec.state === 'conflict' ? h('div', { class: 'row' },
-      h('a', { class: 'button small', href: `#/h/${b.household_id}/queued/${rec.key}` }, t('field.fix')),
-      h('button', { type: 'button', class: 'small secondary', onclick: () => outbox.retry(rec.key) }, t('field.retry')),
+      h('a', { class: 'button small', href: inventory ? `#/h/${hid}/inventory/${rec.key}` : `#/h/${hid}/queued/${rec.key}` }, t('field.fix')),
+      // A version conflict only goes through once the member has looked at the newer record.
+      ['version_conflict', 'precondition_required'].includes(rec.error?.code) ? null
+        : h('button', { type: 'button', class: 'small secondary', onclick: () => outbox.retry(rec.key) }, t('field.retry')),
       h('button', { type: 'button', class: 'small secondary', onclick: async () => {
-        if (confirm(t('field.discard_confirm'))) await outbox.remove(rec.key);
-      } }, t('field.discard'))) : null);
+        if (confirm(t(inventory ? 'field.discard_inventory_confirm' : 'field.discard_confirm'))) await outbox.remove(rec.key);
+      } }, t(inventory ? 'field.discard_inventory' : 'field.discard'))) : null);
 }
 
 // ---- login -------------------------------------------------------------------------------
@@ -304,6 +400,8 @@ function workItem(i) {
       h('span', { class: 'muted' }, ` · ${i.code}`),
       h('div', { class: 'muted small' }, `${i.address || i.commune.name}${parcels ? ` · ${t('field.parcels_short')} ${parcels}` : ''}`)),
     h('div', { class: 'meta' }, stanceBadge(i.stance)),
+    i.compensation?.plan ? h('p', { class: 'small plan-line' }, t('field.plan.short', { status: t(`field.plan.short.${i.compensation.plan.status}`) }).split('{net}')
+      .flatMap((part, k) => (k ? [money(i.compensation.plan.net), part] : [part]))) : null,
     reasonChips(i.reasons),
     i.assignment?.note ? h('p', { class: 'small note' }, `${t('field.assigned_note')}: ${i.assignment.note}`) : null);
 }
@@ -402,7 +500,7 @@ async function renderHousehold(id) {
   // This household's visits still on the phone; redrawn when the outbox changes.
   const queuedBox = h('section', { 'aria-labelledby': 'q-h', id: 'queued' });
   const showQueued = async () => {
-    const queued = (await outbox.all()).filter((r) => r.body.household_id === id);
+    const queued = (await outbox.all()).filter((r) => outbox.householdOf(r) === id);
     queuedBox.hidden = !queued.length;
     queuedBox.replaceChildren(h('h2', { id: 'q-h' }, t('field.outbox')), h('ul', { class: 'pending-list' }, queued.map(pendingCard)));
   };
@@ -459,8 +557,11 @@ async function renderHousehold(id) {
     offline ? h('p', { class: 'note' }, t('field.from_cache', { at: '' })) : null,
     h('p', {}, stanceBadge(hh.stance), hh.phone ? [' · ', h('a', { href: `tel:${hh.phone}` }, hh.phone)] : ''),
     reasonChips(data.reasons),
-    h('a', { class: 'button', href: `#/h/${id}/visit`, id: 'log-visit' }, t('field.log_visit')),
+    h('div', { class: 'row actions' },
+      h('a', { class: 'button', href: `#/h/${id}/visit`, id: 'log-visit' }, t('field.log_visit')),
+      h('a', { class: 'button secondary', href: `#/h/${id}/inventory`, id: 'record-inventory' }, t('field.inventory.button'))),
     queuedBox,
+    planSummary(data.compensation),
     await caseSection(id),
     sec('commitments', commitments.length ? h('ul', { class: 'commitments' }, commitments) : h('p', { class: 'muted' }, t('field.none'))),
     sec('visits', visits.length ? h('ol', { class: 'timeline' }, visits) : h('p', { class: 'muted' }, t('field.none'))),
@@ -658,12 +759,258 @@ async function renderVisitForm(id, visitId, queuedKey) {
     location_go(`#/h/${id}`);
   });
 
+  // The numbers the working group explains at the visit (from the kept page when offline).
+  const comp = household ? household.compensation : item?.compensation;
   show(
     h('p', {}, h('a', { href: `#/h/${id}` }, `← ${name}`)),
     h('h1', {}, editing ? t('field.edit_visit') : queued ? t('field.fix_queued') : t('field.log_visit_for', { name })),
     editing ? h('p', { class: 'muted small' }, t('field.edit_rule')) : null,
+    household || item ? planSummary(comp, { id: 'visit-plan' }) : null,
     form);
   focusHeading();
+}
+
+// ---- inventory (kiểm đếm) form -----------------------------------------------------------
+
+// Categories a member counts in the field; remaining investment (costs and terms) is desk work,
+// shown only when a line already has it.
+const ASSET_CATEGORIES = ['land', 'structure', 'crop', 'tree', 'grave', 'livestock', 'moving', 'other', 'investment'];
+const FIELD_CATEGORIES = ASSET_CATEGORIES.filter((c) => c !== 'investment');
+const LAND_USES = ['LUC', 'LUK', 'BHK', 'NHK', 'CLN', 'RSX', 'NTS', 'ONT', 'ODT', 'NTD', 'DGT', 'DTL', 'SKC', 'TMD', 'DCS'];
+const DEFAULT_UNIT = { land: 'm²', structure: 'm²', crop: 'm²', tree: 'cây', grave: 'mộ', livestock: 'con', moving: 'lần', other: 'lần', investment: 'lần' };
+/** Trees and crops are priced by age class; land by its position, structures by grade. */
+const byAge = (category) => category === 'tree' || category === 'crop';
+
+/** One line of the inventory: its controls, and what the form does not show kept as it was. */
+function inventoryRow(n, item, parcels) {
+  const category = item.category || 'structure';
+  const choices = category === 'investment' ? ASSET_CATEGORIES : FIELD_CATEGORIES;
+  const id = (f) => `inv-${f}-${n}`;
+  const fs = h('fieldset', { class: 'inv-item', 'data-n': n },
+    h('legend', {}, t('field.inventory.item_n', { n })),
+    h('label', { for: id('category') }, t('field.inventory.category')),
+    h('select', { id: id('category'), name: 'category' },
+      choices.map((c) => h('option', { value: c, selected: c === category }, t(`field.asset.${c}`)))),
+    h('label', { for: id('code') }, t('field.inventory.code')),
+    h('input', { id: id('code'), name: 'code', value: item.code || '', autocomplete: 'off', autocapitalize: 'none', list: category === 'land' ? 'land-uses' : null, 'aria-describedby': id('code-help') }),
+    h('p', { id: id('code-help'), class: 'muted small' }, t(category === 'land' ? 'field.inventory.code_help_land' : 'field.inventory.code_help')),
+    h('div', { class: 'pair' },
+      h('span', {}, h('label', { for: id('quantity') }, t('field.inventory.quantity')),
+        h('input', { id: id('quantity'), name: 'quantity', inputmode: 'decimal', autocomplete: 'off', value: showDecimal(item.quantity) })),
+      h('span', {}, h('label', { for: id('unit') }, t('field.inventory.unit')),
+        h('input', { id: id('unit'), name: 'unit', value: item.unit || '', placeholder: DEFAULT_UNIT[category] }))),
+    h('label', { for: id('parcel') }, t('field.inventory.parcel')),
+    h('select', { id: id('parcel'), name: 'parcel_id' },
+      h('option', { value: '' }, t('field.inventory.no_parcel')),
+      parcels.map((p) => h('option', { value: p.id, selected: p.id === item.parcel_id },
+        [`${t('field.sheet')} ${p.map_sheet} ${t('field.parcel')} ${p.parcel_no}`, p.land_use, p.area_m2 ? `${fmtNumber(p.area_m2)} m²` : null]
+          .filter(Boolean).join(' · ')))),
+    h('div', { class: 'pair' },
+      h('span', {}, h('label', { for: id('grade'), id: id('grade-label') }, t(byAge(category) ? 'field.inventory.age_class' : 'field.inventory.grade')),
+        h('input', { id: id('grade'), name: 'grade', value: (byAge(category) ? item.age_class : item.grade) || '' })),
+      h('span', { class: 'remaining', hidden: category !== 'structure' }, h('label', { for: id('remaining') }, t('field.inventory.remaining')),
+        h('input', { id: id('remaining'), name: 'remaining_percent', inputmode: 'numeric', value: item.remaining_percent ?? '' }))),
+    h('button', { type: 'button', class: 'small secondary remove', onclick: () => { fs.remove(); } }, t('field.inventory.remove_item')));
+  fs._kept = item;
+  const select = fs.querySelector('select[name=category]');
+  select.addEventListener('change', () => {
+    const c = select.value;
+    fs.querySelector('input[name=unit]').placeholder = DEFAULT_UNIT[c];
+    fs.querySelector('.remaining').hidden = c !== 'structure';
+    fs.querySelector(`#${id('grade-label')}`).textContent = t(byAge(c) ? 'field.inventory.age_class' : 'field.inventory.grade');
+    const code = fs.querySelector('input[name=code]');
+    if (c === 'land') code.setAttribute('list', 'land-uses'); else code.removeAttribute('list');
+    fs.querySelector(`#${id('code-help')}`).textContent = t(c === 'land' ? 'field.inventory.code_help_land' : 'field.inventory.code_help');
+  });
+  // Land on a parcel: its land use and area unless the member typed something else.
+  fs.querySelector('select[name=parcel_id]').addEventListener('change', (e) => {
+    const p = parcels.find((x) => String(x.id) === e.target.value);
+    if (!p?.land_use || select.value !== 'land') return;
+    const code = fs.querySelector('input[name=code]');
+    const qty = fs.querySelector('input[name=quantity]');
+    if (!code.value) code.value = p.land_use;
+    if (!qty.value) qty.value = showDecimal(p.area_m2);
+  });
+  return fs;
+}
+
+/**
+ * A quantity as typed on a phone, with at most two decimals: `12,5` or `12.5`; `1.000` or
+ * `1,000` (a separator before three digits groups thousands); `1.000,5`. Null when it is not one.
+ */
+export function readDecimal(text) {
+  const v = String(text ?? '').replace(/\s/g, '');
+  const m = /^(\d{1,3}(?:[.,]\d{3})+|\d+)(?:[.,](\d{1,2}))?$/.exec(v);
+  if (!m) return null;
+  return Number(`${m[1].replace(/[.,]/g, '')}.${m[2] || '0'}`);
+}
+
+/** A quantity written back the way the language writes decimals (`62,5` in Vietnamese). */
+const showDecimal = (n) => (n === null || n === undefined || n === '' ? '' : String(Math.round(Number(n) * 100) / 100).replace('.', lang() === 'vi' ? ',' : '.'));
+
+/** The input of the form that a server's `details.field` names (`record_no`, `items[2].quantity`). */
+function inputForField(form, field) {
+  if (!field) return null;
+  const m = /^items\[(\d+)\]\.(\w+)$/.exec(field);
+  if (!m) return form.querySelector(`[name="${field}"]`);
+  const row = form.querySelectorAll('fieldset.inv-item')[Number(m[1])];
+  const name = { age_class: 'grade', description: 'code', term_total: 'code', term_remaining: 'code', cost: 'code' }[m[2]] || m[2];
+  return row?.querySelector(`[name="${name}"]`) || row?.querySelector('select');
+}
+
+/**
+ * The inventory form: record number and date, members counted, relocation, and one line per
+ * asset. Saved into the outbox with an Idempotency-Key made once, and `If-Match` with the
+ * version the member started from; it replaces the household's inventory whole, so lines it
+ * does not show (costs, terms, notes) are sent back as they were.
+ */
+async function renderInventoryForm(id, queuedKey) {
+  show(h('p', {}, t('field.loading')));
+  let household = null;
+  let fresh = false;
+  try {
+    const r = await cachedGet(`/api/v1/field/households/${id}`);
+    household = r.data;
+    fresh = !r.offline;
+  } catch (err) {
+    if (err.status === 401) return renderLogin();
+    if (!err.offline) { show(h('p', {}, h('a', { href: '#/' }, `← ${t('field.back')}`)), errorBox(err)); return; }
+  }
+  const item = (state.work || []).find((i) => i.id === id);
+  const name = household?.household.head_name || item?.head_name || `#${id}`;
+  const back = h('p', {}, h('a', { href: `#/h/${id}` }, `← ${name}`));
+  const queuedAll = (await outbox.all()).filter((r) => r.kind === 'inventory' && outbox.householdOf(r) === id);
+  const queued = queuedKey ? queuedAll.find((r) => r.key === queuedKey) : queuedAll[0];
+  if (queuedKey && !queued) { show(back, errorBox({ message: t('field.edit_unavailable') })); return; }
+  const existing = household?.inventory || null;
+  const known = existing?.version ?? (household ? household.compensation?.inventory?.version : item?.compensation?.inventory?.version) ?? null;
+  // An inventory on the server that this phone does not hold: saving blind would wipe its lines.
+  if (!queued && known !== null && !existing) {
+    show(back, h('h1', {}, t('field.inventory.title', { name })), errorBox({ message: t('field.inventory.needs_existing') }));
+    focusHeading();
+    return;
+  }
+  const v = queued?.body || existing || {};
+  const parcels = household?.parcels || item?.parcels || [];
+  const rows = h('div', { id: 'inv-items' });
+  let n = 0;
+  const addRow = (it = {}) => { n += 1; rows.append(inventoryRow(n, it, parcels)); };
+  for (const it of v.items || []) addRow(it);
+  if (!n) addRow({ category: 'land' });
+  const err = h('p', { class: 'error', role: 'alert', id: 'inventory-error' });
+  const conflict = queued?.state === 'conflict' ? conflictText(queued) : null;
+  const form = h('form', { id: 'inventory-form', class: 'card', novalidate: true },
+    h('datalist', { id: 'land-uses' }, LAND_USES.map((c) => h('option', { value: c }, t(`field.land_use.${c}`)))),
+    h('div', { class: 'pair' },
+      h('span', {}, h('label', { for: 'inv-record' }, t('field.inventory.record_no'), ' ', h('span', { class: 'req' }, t('field.required'))),
+        h('input', { id: 'inv-record', name: 'record_no', value: v.record_no || '', autocomplete: 'off', 'aria-describedby': 'inv-record-help' }),
+        h('p', { id: 'inv-record-help', class: 'muted small' }, t('field.inventory.record_help'))),
+      h('span', {}, h('label', { for: 'inv-date' }, t('field.inventory.date'), ' ', h('span', { class: 'req' }, t('field.required'))),
+        dateInput({ id: 'inv-date', name: 'inventoried_on', required: true, value: v.inventoried_on || today() }))),
+    h('label', { for: 'inv-members' }, t('field.inventory.members')),
+    h('input', { id: 'inv-members', name: 'members_counted', inputmode: 'numeric', autocomplete: 'off', value: v.members_counted ?? (household?.household.members?.length || 0) }),
+    h('label', { class: 'opt check' }, h('input', { type: 'checkbox', id: 'inv-relocating', name: 'relocating', checked: !!v.relocating }),
+      h('span', {}, t('field.inventory.relocating'))),
+    h('section', { 'aria-labelledby': 'inv-items-h' },
+      h('h2', { id: 'inv-items-h' }, t('field.inventory.items')),
+      rows,
+      h('button', { type: 'button', class: 'secondary', id: 'add-item', onclick: () => { addRow({ category: 'structure' }); rows.lastChild.querySelector('input[name=code]').focus(); } }, t('field.inventory.add_item'))),
+    existing && !queued ? h('p', { class: 'note small' }, t('field.inventory.replaces', { v: existing.version, no: existing.record_no })) : null,
+    h('button', { type: 'submit', id: 'save-inventory' }, t('field.inventory.save')),
+    err);
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    const refuse = (input, key) => { fieldRefusal(err, input, t(key)); };
+    const record = form.elements.record_no.value.trim();
+    if (!record) return refuse(form.elements.record_no, 'field.inventory.record_required');
+    let on;
+    try { on = readDate(form.elements.inventoried_on, true); } catch (ex) { return fieldRefusal(err, ex.input, ex.message); }
+    if (on > today()) return refuse(form.elements.inventoried_on, 'field.inventory.date_future');
+    const members = readDecimal(form.elements.members_counted.value || '0');
+    if (members === null || !Number.isInteger(members) || members > 100) return refuse(form.elements.members_counted, 'field.inventory.members_invalid');
+    const items = [];
+    for (const fs of form.querySelectorAll('fieldset.inv-item')) {
+      const get = (nm) => fs.querySelector(`[name=${nm}]`);
+      const code = get('code').value.trim();
+      const qtyText = get('quantity').value.trim();
+      if (!code && !qtyText) continue; // an empty line is no line
+      if (!code) return refuse(get('code'), 'field.inventory.code_required');
+      const quantity = readDecimal(qtyText);
+      if (quantity === null || quantity > 1e9) return refuse(get('quantity'), 'field.inventory.quantity_invalid');
+      const category = get('category').value;
+      const pctText = get('remaining_percent').value.trim();
+      const pct = category === 'structure' && pctText ? readDecimal(pctText) : null;
+      if (category === 'structure' && pctText && (pct === null || !Number.isInteger(pct) || pct > 100)) return refuse(get('remaining_percent'), 'field.inventory.percent_invalid');
+      const grade = get('grade').value.trim() || null;
+      const kept = fs._kept || {};
+      const parcel = get('parcel_id').value;
+      const line = {
+        parcel_id: parcel ? Number(parcel) : null,
+        category,
+        code,
+        description: kept.description ?? null,
+        unit: get('unit').value.trim() || null,
+        quantity,
+        grade: byAge(category) ? (kept.grade ?? null) : grade,
+        year_built: kept.year_built ?? null,
+        age_class: byAge(category) ? grade : (kept.age_class ?? null),
+        remaining_percent: category === 'structure' ? pct : (kept.remaining_percent ?? null),
+      };
+      if (kept.cost) line.cost = kept.cost;
+      if (kept.term_total !== undefined && kept.term_total !== null) line.term_total = kept.term_total;
+      if (kept.term_remaining !== undefined && kept.term_remaining !== null) line.term_remaining = kept.term_remaining;
+      items.push(line);
+    }
+    // What the form does not show goes back as it was (the PUT replaces the inventory whole);
+    // resolving a conflict, as the newer record on the server has it.
+    const w = queued?.state === 'conflict' && fresh && existing ? existing : v;
+    const body = {
+      record_no: record,
+      inventoried_on: on,
+      members_counted: members,
+      relocating: form.elements.relocating.checked,
+      hard_area: form.elements.relocating.checked && !!w.hard_area,
+      farmland_held_m2: w.farmland_held_m2 ?? null,
+      obligations: w.obligations ?? 0,
+      business_income: w.business_income ?? 0,
+      note: w.note ?? null,
+      items,
+    };
+    const url = `/api/v1/households/${id}/inventory`;
+    if (queued?.state === 'conflict') {
+      // The member has now seen the newer record: send over the version the server named (412),
+      // or the one this page just read. The key stays: the server stored nothing under it.
+      const newer = queued.error?.details?.version ?? (fresh ? existing?.version : null) ?? queued.if_match;
+      await outbox.retry(queued.key, body, { if_match: newer ?? null });
+    } else {
+      // A pending copy is replaced by this one under a new key (it may already be on its way).
+      if (queued) await outbox.remove(queued.key);
+      await outbox.enqueue(body, name, { kind: 'inventory', method: 'PUT', url, household_id: id, if_match: queued ? queued.if_match : (existing?.version ?? null) });
+    }
+    state.work = null;
+    location_go(`#/h/${id}`);
+  });
+
+  show(back,
+    h('h1', {}, queued?.state === 'conflict' ? t('field.inventory.fix_title') : t('field.inventory.title', { name })),
+    queued ? h('p', { class: 'note small' }, t(queued.state === 'conflict' ? 'field.inventory.fixing' : 'field.inventory.queued_exists')) : null,
+    conflict ? h('div', { class: 'error', role: 'alert', id: 'inventory-conflict' }, h('p', {}, conflict.text)) : null,
+    form);
+  // 422: the field the server named is marked.
+  if (queued?.state === 'conflict' && queued.error?.status === 422) {
+    const input = inputForField(form, queued.error.details?.field);
+    if (input) {
+      // Said beside the field too: the form is long on a phone.
+      input.after(h('p', { class: 'error small', id: 'inv-field-error' }, conflict.text));
+      input.setAttribute('aria-describedby', 'inv-field-error');
+      fieldRefusal(err, input, conflict.text);
+    }
+  } else {
+    focusHeading();
+  }
 }
 
 function location_go(hash) {
@@ -687,6 +1034,8 @@ async function route() {
   if ((m = hash.match(/^#\/h\/(\d+)\/visit$/))) return renderVisitForm(Number(m[1]));
   if ((m = hash.match(/^#\/h\/(\d+)\/edit\/(\d+)$/))) return renderVisitForm(Number(m[1]), Number(m[2]));
   if ((m = hash.match(/^#\/h\/(\d+)\/queued\/([\w-]+)$/))) return renderVisitForm(Number(m[1]), null, m[2]);
+  if ((m = hash.match(/^#\/h\/(\d+)\/inventory$/))) return renderInventoryForm(Number(m[1]));
+  if ((m = hash.match(/^#\/h\/(\d+)\/inventory\/([\w-]+)$/))) return renderInventoryForm(Number(m[1]), m[2]);
   if ((m = hash.match(/^#\/h\/(\d+)$/))) return renderHousehold(Number(m[1]));
   if (hash === '#/outbox') return renderOutbox();
   return renderWork();
@@ -712,7 +1061,7 @@ outbox.onChange(async ({ sent } = {}) => {
     state.work = null;
     // Refresh the household shown when its visits arrived.
     const m = (location.hash || '').match(/^#\/h\/(\d+)$/);
-    if (m && sent.some((r) => r.body.household_id === Number(m[1]))) renderHousehold(Number(m[1]));
+    if (m && sent.some((r) => outbox.householdOf(r) === Number(m[1]))) renderHousehold(Number(m[1]));
   }
   main._refresh?.();
 });

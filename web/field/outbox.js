@@ -1,11 +1,12 @@
-// The outbox: visits logged on the phone wait here (IndexedDB) until the server has them.
-// Each keeps the Idempotency-Key made when it was logged, so however often it is resent the
-// server stores it once. Network failures retry with exponential backoff; a refusal by the
-// server (403/404/409/422: household reassigned, data changed) is kept as a conflict with the
-// server's message for the member to see, never dropped silently.
+// The outbox: visits and inventories (kiểm đếm) recorded on the phone wait here (IndexedDB)
+// until the server has them. Each keeps the Idempotency-Key made when it was queued, so however
+// often it is resent the server stores it once. Network failures retry with exponential
+// backoff; a refusal by the server (403/404/409/422: household reassigned, data changed; 412/428:
+// someone changed the inventory since it was read) is kept as a conflict with the server's
+// message for the member to see, never dropped silently.
 const DB_NAME = 'gpmb-field';
 const STORE = 'outbox';
-const CONFLICT = new Set([400, 403, 404, 409, 410, 422]);
+const CONFLICT = new Set([400, 403, 404, 409, 410, 412, 413, 422, 428]);
 const MAX_DELAY_MS = 5 * 60 * 1000;
 
 let dbPromise;
@@ -30,7 +31,7 @@ async function tx(mode, fn) {
   });
 }
 
-/** Every queued visit, oldest first. */
+/** Every queued record, oldest first. */
 export async function all() {
   const rows = await tx('readonly', (s) => s.getAll());
   return (rows || []).sort((a, b) => a.queued_at.localeCompare(b.queued_at));
@@ -49,10 +50,17 @@ export function newKey() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** Queues a visit (`body` as POST /api/v1/visits takes it) and tries to send it at once. */
-export async function enqueue(body, label) {
+/** The household a queued record is about. */
+export const householdOf = (rec) => rec.household_id ?? rec.body?.household_id;
+
+/**
+ * Queues a record and tries to send it at once: a visit (`body` as POST /api/v1/visits takes
+ * it) by default, or with `{ kind, url, method, if_match, household_id }` another write, e.g.
+ * `{ kind: 'inventory', method: 'PUT', url: '/api/v1/households/7/inventory', if_match: 2 }`.
+ */
+export async function enqueue(body, label, { kind = 'visit', url = null, method = null, if_match = null, household_id = null } = {}) {
   const rec = {
-    key: newKey(), body, label, state: 'pending', attempts: 0, next_try: 0,
+    key: newKey(), kind, url, method, if_match, household_id, body, label, state: 'pending', attempts: 0, next_try: 0,
     queued_at: new Date().toISOString(), error: null,
   };
   await put(rec);
@@ -61,17 +69,18 @@ export async function enqueue(body, label) {
   return rec;
 }
 
-/** One queued visit. */
+/** One queued record. */
 export const get = async (key) => (await all()).find((r) => r.key === key);
 
 /**
- * Puts a conflicting visit back in line, with `body` when the member corrected it. The key
- * stays: the server stored nothing under it, and a resend must still be recognised.
+ * Puts a conflicting record back in line, with `body` when the member corrected it (and
+ * `changes`, e.g. `{ if_match }` once the member has seen the newer version). The key stays:
+ * the server stored nothing under it, and a resend must still be recognised.
  */
-export async function retry(key, body) {
+export async function retry(key, body, changes = {}) {
   const rec = await get(key);
   if (!rec) return;
-  Object.assign(rec, { state: 'pending', attempts: 0, next_try: 0, error: null });
+  Object.assign(rec, { state: 'pending', attempts: 0, next_try: 0, error: null }, changes);
   if (body) rec.body = body;
   await put(rec);
   changed();
@@ -84,7 +93,7 @@ export const onChange = (fn) => listeners.add(fn);
 function changed(detail = {}) { for (const fn of listeners) fn(detail); }
 
 let running = null;
-/** Sends every due pending visit, one at a time; concurrent calls share one run. */
+/** Sends every due pending record, one at a time; concurrent calls share one run. */
 export function sync({ force = false } = {}) {
   running ??= run(force).finally(() => { running = null; });
   return running;
@@ -105,11 +114,14 @@ async function run(force) {
     if (!navigator.onLine) break;
     if (!force && rec.next_try > Date.now()) continue;
     let res;
+    const headers = { 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': rec.key };
+    // The version the member's data was based on: the server refuses (412) if it changed since.
+    if (rec.if_match !== null && rec.if_match !== undefined) headers['if-match'] = `"${rec.if_match}"`;
     try {
-      res = await fetch('/api/v1/visits', {
-        method: 'POST',
+      res = await fetch(rec.url || '/api/v1/visits', {
+        method: rec.method || 'POST',
         credentials: 'same-origin',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': rec.key },
+        headers,
         body: JSON.stringify(rec.body),
       });
     } catch {
@@ -119,7 +131,7 @@ async function run(force) {
     const data = await res.json().catch(() => ({}));
     if (res.ok) {
       await tx('readwrite', (s) => s.delete(rec.key));
-      sent.push({ ...rec, visit: data });
+      sent.push({ ...rec, visit: data, result: data });
     } else if (res.status === 401) {
       // The session ended: keep everything and wait for a new login.
       rec.error = { status: 401, code: data?.error?.code, message: data?.error?.message };
@@ -127,7 +139,10 @@ async function run(force) {
       break;
     } else if (CONFLICT.has(res.status)) {
       rec.state = 'conflict';
-      rec.error = { status: res.status, code: data?.error?.code, message: data?.error?.message || res.statusText };
+      rec.error = {
+        status: res.status, code: data?.error?.code || `http_${res.status}`,
+        message: data?.error?.message || res.statusText, details: data?.error?.details ?? null,
+      };
       await put(rec);
     } else {
       await backoff(rec, { status: res.status, message: data?.error?.message });

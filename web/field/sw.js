@@ -2,7 +2,7 @@
 // (page, scripts, styles, i18n catalogues) so the app opens with no network, and answers the
 // member's work list and household pages from the last copy when the network fails.
 // Writes (POST/PATCH) are never touched here: the outbox in the page sends them.
-const VERSION = 'gpmb-field-v2';
+const VERSION = 'gpmb-field-v3';
 const SHELL_CACHE = `${VERSION}-shell`;
 const API_CACHE = 'gpmb-field-api';
 const SHELL = [
@@ -15,6 +15,7 @@ const SHELL = [
   '/static/lib/api.js',
   '/static/lib/i18n.js',
   '/static/lib/dates.js',
+  '/static/lib/money.js',
   '/static/i18n/vi/common.json',
   '/static/i18n/vi/field.json',
   '/static/i18n/en/common.json',

@@ -106,8 +106,8 @@ async function showProject(code) {
   if (m && m.approved_total > 0) {
     const settled = m.approved_total - m.outstanding;
     figures.push(
-      tile(t('dashboard.money_approved'), fmtMoney(m.approved_total), t('dashboard.money_settled', { amount: fmtMoney(settled), percent: pct(settled, m.approved_total) })),
-      tile(t('dashboard.money_overdue'), fmtMoney(m.overdue), t('dashboard.money_overdue_plans', { n: fmtNumber(m.plans_overdue) }), m.overdue > 0 ? 'late' : ''),
+      tile(t('dashboard.money_approved'), fmtMoney(m.approved_total), t('dashboard.money_settled', { amount: fmtMoney(settled), percent: pct(settled, m.approved_total) }), 'money'),
+      tile(t('dashboard.money_overdue'), fmtMoney(m.overdue), t('dashboard.money_overdue_plans', { n: fmtNumber(m.plans_overdue) }), m.overdue > 0 ? 'money late' : 'money'),
     );
   }
   $('figures').replaceChildren(...figures);

@@ -610,7 +610,7 @@ async fn the_demo_shows_every_part_of_compensation() {
     );
     // A leader reads an approved plan with its ledger.
     let id = app
-        .count("SELECT MIN(household_id) FROM compensation_plans WHERE status = 'approved'")
+        .count("SELECT CAST(MIN(household_id) AS BIGINT) FROM compensation_plans WHERE status = 'approved'")
         .await;
     let (status, body) = app
         .get_json(&leader, &format!("/api/v1/households/{id}/compensation"))
@@ -624,4 +624,186 @@ async fn the_demo_shows_every_part_of_compensation() {
         current["lines"].as_array().is_some_and(|l| !l.is_empty()),
         "{current}"
     );
+}
+
+/// `SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE …` (PostgreSQL sums a
+/// BIGINT as NUMERIC).
+fn paid_sql(filter: &str) -> String {
+    format!("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE {filter}")
+}
+
+#[tokio::test]
+async fn alerts_reports_dashboard_and_public_page_read_the_ledger() {
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let today = legal::today_vn();
+
+    // Approved plans with money left, due within a week or past, are alerts.
+    let (status, alerts) = app
+        .get_json(
+            &leader,
+            "/api/v1/alerts?project=HPDQ2&kind=payment_due&limit=500",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{alerts}");
+    let items = alerts["items"].as_array().unwrap().clone();
+    let unpaid = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM compensation_plans p WHERE p.status = 'approved' \
+             AND p.payment_due_on <= '{}' AND p.net > \
+             (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE plan_id = p.id)",
+            today + Duration::days(7)
+        ))
+        .await;
+    assert!(
+        unpaid > 0,
+        "the demo leaves plans unpaid near or past the limit"
+    );
+    assert_eq!(items.len() as i64, unpaid);
+    assert_eq!(alerts["counts"]["payment_due"].as_i64(), Some(unpaid));
+    for a in &items {
+        let msg = a["message"].as_str().unwrap();
+        if a["days"].as_i64().unwrap() > 0 {
+            assert!(msg.starts_with("Quá hạn chi trả"), "{msg}");
+        } else {
+            assert!(msg.contains("đến hạn chi trả"), "{msg}");
+        }
+        assert!(a["link"].as_str().unwrap().starts_with("/households/"));
+    }
+    // A member sees her own commune's only.
+    let member_a = app.login("member_a").await;
+    let (_, mine) = app
+        .get_json(
+            &member_a,
+            "/api/v1/alerts?project=HPDQ2&kind=payment_due&limit=500",
+        )
+        .await;
+    for a in mine["items"].as_array().unwrap() {
+        let h = a["household_id"].as_i64().unwrap();
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM households h JOIN admin_units u ON u.id = h.commune_id \
+                 WHERE h.id = {h} AND u.code = '21043'"
+            ))
+            .await,
+            1
+        );
+    }
+
+    // The period report's money columns are the ledger's sums.
+    let year = today.format("%Y").to_string();
+    let (status, stats) = app
+        .get_json(
+            &leader,
+            &format!("/api/v1/projects/HPDQ2/stats?period={year}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    let money = &stats["current"]["totals"]["compensation"];
+    let in_year = |kind: &str| {
+        paid_sql(&format!(
+            "kind = '{kind}' AND paid_on >= '{year}-01-01' AND paid_on <= '{today}'"
+        ))
+    };
+    assert_eq!(
+        money["paid"].as_i64(),
+        Some(app.count(&in_year("payment")).await)
+    );
+    assert_eq!(
+        money["deposited"].as_i64(),
+        Some(app.count(&in_year("deposit")).await)
+    );
+    assert!(money["paid"].as_i64().unwrap() > 0, "{money}");
+    assert!(money["deposited"].as_i64().unwrap() > 0, "{money}");
+    let communes_paid: i64 = stats["current"]["by_commune"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["numbers"]["compensation"]["paid"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        communes_paid,
+        money["paid"].as_i64().unwrap(),
+        "communes add up"
+    );
+    let overdue_alerts = items
+        .iter()
+        .filter(|a| a["days"].as_i64().unwrap() > 0)
+        .count() as i64;
+    assert_eq!(money["plans_overdue"].as_i64(), Some(overdue_alerts));
+
+    // The dashboard and the public page show the sums, never a household.
+    let (status, dash) = app
+        .get_json(&leader, "/api/v1/projects/HPDQ2/dashboard")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let m = &dash["compensation"];
+    assert_eq!(
+        m["paid"].as_i64().unwrap() + m["deposited"].as_i64().unwrap(),
+        app.count(&paid_sql("1 = 1")).await
+    );
+    assert!(m["approved_total"].as_i64().unwrap() > m["outstanding"].as_i64().unwrap());
+    let page = app
+        .anonymous()
+        .get(app.url("/public/projects/HPDQ2"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Kinh phí bồi thường, hỗ trợ theo các phương án đã phê duyệt"),
+        "{page}"
+    );
+    assert!(!page.contains("PC-0") && !page.contains("GNT-"));
+}
+
+#[tokio::test]
+async fn an_objection_points_at_a_line_of_a_signers_plan() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let (_, list) = app
+        .get_json(&admin, "/api/v1/grievances?project=HPDQ2&limit=500")
+        .await;
+    let objection = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["plan_line_id"].is_i64())
+        .cloned()
+        .expect("the demo's objection to a plan line");
+    let line = objection["plan_line_id"].as_i64().unwrap();
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM plan_lines WHERE id = {line} AND grp = 'land'"
+        ))
+        .await,
+        1
+    );
+    let signer = objection["households"][0]["household_id"].as_i64().unwrap();
+    let other_line = app
+        .count(&format!(
+            "SELECT CAST(MIN(id) AS BIGINT) FROM plan_lines WHERE household_id <> {signer}"
+        ))
+        .await;
+    let body = |line: i64| {
+        json!({"project": "HPDQ2", "kind": "petition", "channel": "direct",
+        "received_on": legal::today_vn(), "content": "Đề nghị xem lại đơn giá đất",
+        "households": [{"household_id": signer}], "plan_line_id": line})
+    };
+    let (status, refused) = app
+        .post_json(&admin, "/api/v1/grievances", &body(other_line))
+        .await;
+    assert_error(status, &refused, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused["error"]["code"], "plan_line_of_another_household");
+    let (status, body_) = app
+        .post_json(&admin, "/api/v1/grievances", &body(999_999))
+        .await;
+    assert_error(status, &body_, StatusCode::NOT_FOUND);
+    let (status, created) = app
+        .post_json(&admin, "/api/v1/grievances", &body(line))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["plan_line_id"], line);
 }

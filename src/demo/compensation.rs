@@ -23,7 +23,9 @@ use crate::entities::{compensation_settings, parcels, price_items, price_tables,
 use crate::scoped::{self, case_stage_events as events, household_parcels, households};
 
 /// Households per commune given each kind of compensation work.
-const APPROVED_PER_COMMUNE: usize = 4;
+/// Approved plans per commune: some the case stages say are paid, some not yet (of which one
+/// is paid late, one deposited, one revised, the rest left near or past the limit).
+const APPROVED_PER_COMMUNE: usize = 3;
 const POSTED_PER_COMMUNE: usize = 1;
 const INVENTORIED_PER_COMMUNE: usize = 3;
 /// The slot key for "anywhere in the project".
@@ -495,11 +497,18 @@ pub async fn load(
     let dates = stage_dates(&txn, project_id).await?;
     let mut ids: Vec<i32> = dates.keys().copied().collect();
     ids.sort_unstable();
-    let rows = scoped::households(&Scope::cli())
+    let mut rows = scoped::households(&Scope::cli())
         .filter(households::Column::Id.is_in(ids.clone()))
         .order_by_asc(households::Column::Id)
         .all(&txn)
         .await?;
+    // The oldest approvals first: among the unpaid, those past their limit are the ones to show.
+    rows.sort_by_key(|h| {
+        let approved = dates
+            .get(&h.id)
+            .and_then(|d| d.get(CaseStage::PlanApproved.as_str()).copied());
+        (approved.unwrap_or(NaiveDate::MAX), h.id)
+    });
     let mut per_commune: HashMap<(i32, &str), usize> = HashMap::new();
     let mut done = Done::default();
     let mut slots = HashSet::new();
@@ -509,14 +518,18 @@ pub async fn load(
             continue;
         };
         let kind = if d.contains_key(CaseStage::PlanApproved.as_str()) {
-            "approved"
+            if d.contains_key(CaseStage::Paid.as_str()) {
+                "approved_paid"
+            } else {
+                "approved_unpaid"
+            }
         } else if d.contains_key(CaseStage::PlanPosted.as_str()) {
             "posted"
         } else {
             "inventoried"
         };
         let quota = match kind {
-            "approved" => APPROVED_PER_COMMUNE,
+            "approved_paid" | "approved_unpaid" => APPROVED_PER_COMMUNE,
             "posted" => POSTED_PER_COMMUNE,
             _ => INVENTORIED_PER_COMMUNE,
         };

@@ -14,19 +14,9 @@ use crate::error::AppResult;
 use crate::extract::{if_match, ApiJson, ApiPath};
 use crate::scoped;
 use crate::state::AppState;
-use crate::visits::handlers::idempotency_key;
+use crate::visits::handlers::{created, idempotency_key};
 
 type Envelope = crate::error::ErrorEnvelope;
-
-fn created<T: serde::Serialize>(dto: T, replayed: bool) -> Response {
-    let mut response = (StatusCode::CREATED, Json(dto)).into_response();
-    if replayed {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    response
-}
 
 /// A household's inventory, plan versions (the newest with its lines and its changes from
 /// the one before), the approved plan's ledger and the payments: what the case file and the

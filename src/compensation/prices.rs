@@ -32,7 +32,7 @@ use super::calc::{PriceBook, PriceItem};
 use crate::admin_units::seed::LEVEL_PROVINCE;
 use crate::auth::{Principal, Scope};
 use crate::domain::{AssetCategory, Permission};
-use crate::entities::{admin_units, price_items, price_tables, users};
+use crate::entities::{admin_units, price_items, price_tables};
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::i18n::Lang;
@@ -454,20 +454,7 @@ async fn dtos(
     };
     let used = used_tables(conn).await?;
     let creators: Vec<i32> = tables.iter().filter_map(|t| t.created_by).collect();
-    let names: HashMap<i32, String> = if creators.is_empty() {
-        HashMap::new()
-    } else {
-        users::Entity::find()
-            .select_only()
-            .column(users::Column::Id)
-            .column(users::Column::DisplayName)
-            .filter(users::Column::Id.is_in(creators))
-            .into_tuple::<(i32, String)>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let names = crate::users::service::display_names(conn, creators.into_iter().map(Some)).await?;
     // Which version replaced which, and each province's table in force today, from every
     // table of the provinces listed (a filtered list still knows its successors).
     let provinces: HashSet<&str> = tables.iter().map(|t| t.province_code.as_str()).collect();

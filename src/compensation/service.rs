@@ -12,7 +12,7 @@ use super::calc::{self, Dong, Entitlements, PriceBook, ONE};
 use super::dto::*;
 use crate::auth::{Principal, Scope};
 use crate::domain::{AssetCategory, CaseStage, PaymentKind, PaymentMethod, PlanGroup, PlanStatus};
-use crate::entities::{parcels, price_tables, users};
+use crate::entities::{parcels, price_tables};
 use crate::error::{AppError, AppResult};
 use crate::legal::RuleDto;
 use crate::scoped::{
@@ -129,23 +129,6 @@ async fn parcel_labels(
         .collect())
 }
 
-async fn user_names(
-    conn: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = Option<i32>>,
-) -> AppResult<HashMap<i32, String>> {
-    let ids: Vec<i32> = ids.into_iter().flatten().collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(users::Entity::find()
-        .filter(users::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect())
-}
-
 // ---- inventory ------------------------------------------------------------------------
 
 pub async fn inventory(
@@ -166,7 +149,7 @@ pub async fn inventory(
         .all(conn)
         .await?;
     let labels = parcel_labels(conn, scope, household).await?;
-    let names = user_names(conn, [inv.inventoried_by]).await?;
+    let names = crate::users::service::display_names(conn, [inv.inventoried_by]).await?;
     Ok(Some(InventoryDto {
         id: inv.id,
         household_id: inv.household_id,
@@ -400,7 +383,7 @@ async fn check_inventory_version(
         ));
     };
     if v != row.version {
-        let names = user_names(conn, [row.inventoried_by]).await?;
+        let names = crate::users::service::display_names(conn, [row.inventoried_by]).await?;
         return Err(AppError::PreconditionFailed {
             code: "version_conflict",
             message: format!(
@@ -1426,7 +1409,7 @@ pub async fn pay(
                     message: "this Idempotency-Key was used for another payment".into(),
                 });
             }
-            let names = user_names(conn, [done.recorded_by]).await?;
+            let names = crate::users::service::display_names(conn, [done.recorded_by]).await?;
             return Ok((payment_dto(done, &names), true));
         }
     }
@@ -1493,7 +1476,7 @@ pub async fn pay(
                "paid_on": input.paid_on, "receipt_no": receipt, "days_late": late, "interest": interest}),
     )
     .await?;
-    let names = user_names(conn, [who.user_id]).await?;
+    let names = crate::users::service::display_names(conn, [who.user_id]).await?;
     Ok((payment_dto(row, &names), false))
 }
 
@@ -1517,7 +1500,8 @@ pub async fn compensation(
         .map(summary);
     let rows = payment_rows(conn, scope, household.id()).await?;
     let ledger = approved_row.map(|p| ledger_of(p, &rows, today));
-    let names = user_names(conn, rows.iter().map(|r| r.recorded_by)).await?;
+    let names =
+        crate::users::service::display_names(conn, rows.iter().map(|r| r.recorded_by)).await?;
     Ok(CompensationDto {
         household_id: household.id(),
         inventory: inventory(conn, scope, household).await?,

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use crate::admin_units::seed::LEVEL_PROVINCE;
 use crate::auth::Principal;
 use crate::domain::Permission;
-use crate::entities::{admin_units, compensation_settings as rows, parcels, users};
+use crate::entities::{admin_units, compensation_settings as rows, parcels};
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -422,20 +422,7 @@ async fn dto_of(
 ) -> AppResult<CompensationSettingsDto> {
     let stored = stored(conn, project.id).await?;
     let ids: Vec<i32> = stored.iter().filter_map(|r| r.updated_by).collect();
-    let names: HashMap<i32, String> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        users::Entity::find()
-            .select_only()
-            .column(users::Column::Id)
-            .column(users::Column::DisplayName)
-            .filter(users::Column::Id.is_in(ids))
-            .into_tuple::<(i32, String)>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let names = crate::users::service::display_names(conn, ids.into_iter().map(Some)).await?;
     let by_code: HashMap<&str, &rows::Model> =
         stored.iter().map(|r| (r.code.as_str(), r)).collect();
     let settings = SETTINGS

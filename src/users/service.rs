@@ -275,6 +275,29 @@ pub async fn reset_password(
     Ok(active.update(conn).await?)
 }
 
+/// Display names of the users with these ids (ids may repeat or be absent): one query, none
+/// for an empty list.
+pub async fn display_names(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Option<i32>>,
+) -> AppResult<std::collections::HashMap<i32, String>> {
+    use sea_orm::QuerySelect;
+    let ids: std::collections::HashSet<i32> = ids.into_iter().flatten().collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .column(users::Column::DisplayName)
+        .filter(users::Column::Id.is_in(ids))
+        .into_tuple::<(i32, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

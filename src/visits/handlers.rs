@@ -38,7 +38,9 @@ pub fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
     Ok(Some(key.to_string()))
 }
 
-fn created(dto: VisitDto, replayed: bool) -> Response {
+/// 201 with the body; `Idempotent-Replayed: true` when the `Idempotency-Key` was seen before and
+/// the body is what the first request stored.
+pub fn created<T: serde::Serialize>(dto: T, replayed: bool) -> Response {
     let mut response = (StatusCode::CREATED, Json(dto)).into_response();
     if replayed {
         response

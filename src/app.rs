@@ -17,52 +17,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::envelope;
 pub use crate::state::AppState;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "gpmb",
-        description = "Land-clearance mobilisation case tracker: projects, parcels, households, working groups, visits."
-    ),
-    components(schemas(crate::error::ErrorEnvelope)),
-    modifiers(&SecuritySchemes),
-    security(("bearer" = []), ("basic" = []), ("session" = []))
-)]
-struct ApiDoc;
-
-struct SecuritySchemes;
-
-impl utoipa::Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{
-            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-        };
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        // QGIS and GDAL_HTTP_AUTH=BASIC: any user name, the API token as the password.
-        components.add_security_scheme(
-            "basic",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Basic)
-                    .description(Some("any user name, the API token as the password"))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-                crate::auth::SESSION_COOKIE,
-            ))),
-        );
-    }
-}
-
 /// Every API route with its OpenAPI description, from the resource modules.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .merge(crate::auth::routes())
         .merge(crate::audit::routes())
         .merge(crate::projects::routes())
@@ -84,35 +41,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::users::routes())
         .merge(crate::tokens::routes())
         .split_for_parts();
-    (router, with_unique_operation_ids(doc))
-}
-
-/// Handlers are named `list`, `get`, `create` in every resource module; clients generated from
-/// the document need operation ids unique across it, so each becomes `<tag>_<handler>`.
-fn with_unique_operation_ids(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-            &mut item.head,
-            &mut item.options,
-            &mut item.trace,
-        ];
-        for op in operations.into_iter().flatten() {
-            let tag = op
-                .tags
-                .as_ref()
-                .and_then(|t| t.first())
-                .map(|t| t.replace('-', "_"));
-            if let (Some(tag), Some(id)) = (tag, op.operation_id.as_ref()) {
-                op.operation_id = Some(format!("{tag}_{id}"));
-            }
-        }
-    }
-    doc
+    (router, crate::openapi::finish(doc))
 }
 
 pub fn router(state: AppState) -> Router {

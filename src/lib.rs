@@ -30,6 +30,7 @@ pub mod imports;
 pub mod legal;
 pub mod metrics;
 pub mod ogc;
+pub mod openapi;
 pub mod pagination;
 pub mod parcels;
 pub mod progress;

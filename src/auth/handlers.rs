@@ -37,7 +37,7 @@ pub struct MeResponse {
 }
 
 /// Log in with a password; answers with a session cookie.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, security(()),
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorEnvelope),
         (status = 413, body = crate::error::ErrorEnvelope),
         (status = 429, description = "Too many failed attempts for this name or address; `Retry-After` says when to try again", body = crate::error::ErrorEnvelope)))]
@@ -82,7 +82,7 @@ pub async fn login(
 }
 
 /// End the session.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(()), responses((status = 204)))]
 #[tracing::instrument(skip_all)]
 pub async fn logout(
     State(state): State<AppState>,

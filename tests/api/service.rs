@@ -174,3 +174,43 @@ fn openapi_parameters_are_where_the_server_reads_them_and_operation_ids_are_uniq
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// A generated client must know every status the shared layers answer (issue 14.3): a
+/// malformed or unknown id, a missing login, a refused role, a closed project.
+#[test]
+fn openapi_lists_the_error_answers_of_every_operation() {
+    let (_, doc) = gpmb::app::api();
+    let doc = serde_json::to_value(&doc).unwrap();
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let has = |status: &str| op["responses"].get(status).is_some();
+            let open = path.ends_with("/auth/login") || path.ends_with("/auth/logout");
+            let mut expected = Vec::new();
+            if !open {
+                expected.extend(["401", "403"]);
+            }
+            if op
+                .get("parameters")
+                .is_some_and(|p| !p.as_array().unwrap().is_empty())
+            {
+                expected.extend(["400", "404", "422"]);
+            }
+            if op.get("requestBody").is_some() {
+                expected.extend(["400", "413", "422"]);
+            }
+            if method != "get" && !open {
+                expected.push("409");
+            }
+            for status in expected {
+                if !has(status) {
+                    missing.push(format!("{method} {path}: {status}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+    // Shared answers are components, each with the error envelope.
+    let bad = &doc["components"]["responses"]["NotFound"]["content"]["application/json"]["schema"];
+    assert_eq!(bad["$ref"], "#/components/schemas/ErrorEnvelope");
+}

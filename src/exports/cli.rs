@@ -40,16 +40,39 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         crate::projects::service::visible_project(&db.conn, &system, &args.project).await?;
     let lang = crate::i18n::Lang::parse(Some(&args.lang));
     let reveal = args.reveal.as_deref() == Some("id_number");
-    let out = service::export(&db.conn, &system, &project, what, format, lang, reveal).await?;
-    std::fs::write(&args.out, &out.bytes)
+    let req = service::Request {
+        who: &system,
+        project: &project,
+        what,
+        format,
+        lang,
+        reveal_id_number: reveal,
+    };
+    // Written beside the target and renamed at the end: a failed export leaves no half file.
+    let partial = args.out.with_extension(format!("{}.partial", format.extension()));
+    let bar = crate::cli::progress_bar();
+    let label = what.as_str();
+    let out = service::export(&db.conn, &req, &partial, &|done, total| {
+        bar(label, done, total);
+    })
+    .await;
+    let out = match out {
+        Ok(out) => out,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e.into());
+        }
+    };
+    std::fs::rename(&partial, &args.out)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let bytes = std::fs::metadata(&args.out).map_or(0, |m| m.len());
     println!(
         "exported {} {} of {} to {} ({} bytes)",
         out.rows,
         what.as_str(),
         project.code,
         args.out.display(),
-        out.bytes.len()
+        bytes
     );
     Ok(())
 }

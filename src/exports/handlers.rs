@@ -1,6 +1,8 @@
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use tokio_util::io::ReaderStream;
 
 use super::service::{self, Format, What};
 use crate::auth::Principal;
@@ -54,16 +56,39 @@ pub async fn export(
     let project = crate::projects::service::visible_project(conn, &principal, &code).await?;
     let lang = Lang::parse(q.lang.as_deref());
     let reveal = crate::households::privacy::wants_id_number(q.reveal.as_deref())?;
-    let out = service::export(conn, &principal, &project, what, format, lang, reveal).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", out.filename),
-            ),
-        ],
-        out.bytes,
-    )
-        .into_response())
+    let req = service::Request {
+        who: &principal,
+        project: &project,
+        what,
+        format,
+        lang,
+        reveal_id_number: reveal,
+    };
+    // Written to a temp file and streamed from it: a million parcels never sit in memory.
+    let path = service::temp_path(format.extension());
+    let written = service::export(conn, &req, &path, &|_, _| {}).await;
+    let opened = match written {
+        Ok(out) => tokio::fs::File::open(&path)
+            .await
+            .map(|f| (out, f))
+            .map_err(|e| AppError::Internal(anyhow::Error::from(e).context("reading the export"))),
+        Err(e) => Err(e),
+    };
+    // Unlinked at once: the open handle keeps the bytes until the body is sent.
+    let _ = std::fs::remove_file(&path);
+    let (out, file) = opened?;
+    let len = file.metadata().await.map(|m| m.len()).ok();
+    let mut response = Body::from_stream(ReaderStream::with_capacity(file, 1 << 16)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", out.filename)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Some(len) = len {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    Ok(response)
 }

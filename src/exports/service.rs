@@ -108,25 +108,48 @@ impl Format {
     }
 }
 
-/// A finished export.
+/// A finished export, written to a file.
 pub struct Export {
-    pub bytes: Vec<u8>,
-    pub rows: usize,
+    pub rows: u64,
     pub personal: bool,
     pub filename: String,
 }
 
-/// Builds the export, writes it in `format` and records it in the audit trail.
-#[tracing::instrument(skip_all, fields(project = %project.code, what = what.as_str()))]
+/// Parcels are read and written this many at a time: memory stays flat at any project size.
+const PAGE: u64 = 5_000;
+
+impl Format {
+    fn file_kind(self) -> formats::FileKind {
+        match self {
+            Format::Csv => formats::FileKind::Csv,
+            Format::Xlsx => formats::FileKind::Xlsx,
+            Format::GeoJson => formats::FileKind::GeoJson,
+            Format::Gpkg => formats::FileKind::Gpkg,
+        }
+    }
+}
+
+/// What to export, for whom, and in which language.
+pub struct Request<'a> {
+    pub who: &'a Principal,
+    pub project: &'a projects::Model,
+    pub what: What,
+    pub format: Format,
+    pub lang: Lang,
+    /// The CCCD in full (`reveal=id_number`, audited).
+    pub reveal_id_number: bool,
+}
+
+/// Builds the export into the file at `path` and records it in the audit trail. Parcels are
+/// streamed page by page; `progress(done, total)` is called after each page.
+#[tracing::instrument(skip_all, fields(project = %req.project.code, what = req.what.as_str()))]
 pub async fn export(
     conn: &impl ConnectionTrait,
-    who: &Principal,
-    project: &projects::Model,
-    what: What,
-    format: Format,
-    lang: Lang,
-    reveal_id_number: bool,
+    req: &Request<'_>,
+    path: &std::path::Path,
+    progress: &(dyn Fn(u64, u64) + Sync),
 ) -> AppResult<Export> {
+    let (who, project, what, format) = (req.who, req.project, req.what, req.format);
     format.check(what)?;
     // A project board (an API token) sees parcels and aggregates, never a household's rows.
     if what != What::Parcels && !who.scope.sees_personal_data() {
@@ -136,26 +159,39 @@ pub async fn export(
         )));
     }
     let personal = who.require(Permission::ReadPersonal).is_ok();
-    if reveal_id_number && !personal {
+    if req.reveal_id_number && !personal {
         return Err(AppError::Forbidden(
             "reveal=id_number needs the right to read personal data".to_string(),
         ));
     }
     // Only the households export has a CCCD column to reveal.
-    let reveal_id_number = reveal_id_number && what == What::Households;
-    let table = table(conn, who, project, what, personal, reveal_id_number, lang).await?;
+    let reveal_id_number = req.reveal_id_number && what == What::Households;
     let internal = |e: anyhow::Error| AppError::Internal(e.context("writing the export"));
-    let bytes = match format {
-        Format::Csv => formats::csv(&table).map_err(internal)?,
-        Format::Xlsx => formats::xlsx(&table).map_err(internal)?,
-        Format::GeoJson => formats::geojson(&table).map_err(internal)?,
-        Format::Gpkg => {
-            let path = temp_path("gpkg");
-            let written = formats::gpkg(&table, &path).await;
-            let bytes = written.and_then(|()| Ok(std::fs::read(&path)?));
-            let _ = std::fs::remove_file(&path);
-            bytes.map_err(internal)?
+    let rows = if what == What::Parcels {
+        let cat = Catalogue::load(req.lang);
+        let mut b = Builder::new(&cat, personal, false);
+        parcel_columns(&mut b);
+        let mut out = formats::Writer::create(format.file_kind(), b.head("parcels"), path)
+            .await
+            .map_err(internal)?;
+        let total = count_parcels(conn, &who.scope, project.id).await?;
+        let mut pages = ParcelPages::new(&who.scope, project.id);
+        let mut done = 0;
+        while let Some(page) = pages.next(conn, &b).await? {
+            for (cells, shape) in &page {
+                out.row(cells, Some(shape)).await.map_err(internal)?;
+            }
+            done += page.len() as u64;
+            progress(done, total);
         }
+        out.finish().await.map_err(internal)?
+    } else {
+        let table = table(conn, who, project, what, personal, reveal_id_number, req.lang).await?;
+        let rows = formats::write_table(&table, format.file_kind(), path)
+            .await
+            .map_err(internal)?;
+        progress(rows, rows);
+        rows
     };
     crate::audit::record(
         conn,
@@ -166,21 +202,21 @@ pub async fn export(
         serde_json::json!({
             "project": project.code,
             "format": format.extension(),
-            "rows": table.rows.len(),
+            "rows": rows,
             "personal_data": personal,
             "reveal": if reveal_id_number { vec!["id_number"] } else { Vec::new() },
         }),
     )
     .await?;
     Ok(Export {
-        rows: table.rows.len(),
+        rows,
         personal,
         filename: format!("{}-{}.{}", project.code, what.as_str(), format.extension()),
-        bytes,
     })
 }
 
-fn temp_path(ext: &str) -> std::path::PathBuf {
+/// A file in the temp directory for an export in progress.
+pub fn temp_path(ext: &str) -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
@@ -203,12 +239,7 @@ pub async fn table(
     lang: Lang,
 ) -> AppResult<Table> {
     let cat = Catalogue::load(lang);
-    let mut b = Builder {
-        cat: &cat,
-        personal,
-        reveal_id_number,
-        columns: Vec::new(),
-    };
+    let mut b = Builder::new(&cat, personal, reveal_id_number);
     let scope = &who.scope;
     match what {
         What::Parcels => parcels_table(conn, scope, project, &mut b).await,
@@ -228,7 +259,30 @@ struct Builder<'a> {
     columns: Vec<(Column, bool)>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(cat: &'a Catalogue, personal: bool, reveal_id_number: bool) -> Self {
+        Builder {
+            cat,
+            personal,
+            reveal_id_number,
+            columns: Vec::new(),
+        }
+    }
+
+    /// The sheet and the columns this principal may see, before any row.
+    fn head(&self, name: &'static str) -> formats::Head {
+        formats::Head {
+            name,
+            sheet: self.cat.t(&format!("data.sheet.{name}")).to_string(),
+            columns: self
+                .columns
+                .iter()
+                .filter(|(_, p)| self.personal || !p)
+                .map(|(c, _)| c.clone())
+                .collect(),
+        }
+    }
+
     fn col(&mut self, key: &'static str, kind: ColumnType) {
         self.push(key, kind, false);
     }
@@ -251,17 +305,11 @@ impl Builder<'_> {
     }
 
     fn finish(self, name: &'static str, rows: Vec<Vec<Cell>>, shapes: Vec<Shape>) -> Table {
-        let sheet = self.cat.t(&format!("data.sheet.{name}")).to_string();
-        let personal = self.personal;
+        let head = self.head(name);
         Table {
             name,
-            sheet,
-            columns: self
-                .columns
-                .into_iter()
-                .filter(|(_, p)| personal || !p)
-                .map(|(c, _)| c)
-                .collect(),
+            sheet: head.sheet,
+            columns: head.columns,
             rows,
             shapes,
         }
@@ -363,11 +411,12 @@ struct ParcelRow {
     updated_at: DateTime<FixedOffset>,
 }
 
-/// The project's parcels inside the scope, with their commune.
+/// A page of the project's parcels inside the scope (ids after `after`), with their commune.
 async fn parcel_rows(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     project_id: i32,
+    after: i32,
 ) -> AppResult<Vec<ParcelRow>> {
     use parcels::Column as P;
     let mut stmt = scoped::parcels(scope)
@@ -391,7 +440,9 @@ async fn parcel_rows(
             P::UpdatedAt,
         ])
         .filter(P::ProjectId.eq(project_id))
+        .filter(P::Id.gt(after))
         .order_by_asc(P::Id)
+        .limit(PAGE)
         .into_query();
     stmt.expr_as(unit_code(), Alias::new("commune_code"))
         .expr_as(unit_name(), Alias::new("commune_name"));
@@ -409,11 +460,26 @@ struct HolderRow {
     parcel_no: String,
 }
 
-/// Who holds which parcel, for the households of the project inside the scope.
+/// The project's parcels inside the scope.
+async fn count_parcels(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project_id: i32,
+) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(scoped::parcels(scope)
+        .filter(parcels::Column::ProjectId.eq(project_id))
+        .count(conn)
+        .await?)
+}
+
+/// Who holds which parcel (of ids `first..=last` when given), for the households of the
+/// project inside the scope.
 async fn holders(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     project_id: i32,
+    ids: Option<(i32, i32)>,
 ) -> AppResult<Vec<HolderRow>> {
     use household_parcels::Column as HP;
     let hp = Alias::new("hp");
@@ -438,24 +504,13 @@ async fn holders(
         Expr::col((parcels::Entity, parcels::Column::Id)).equals((hp.clone(), HP::ParcelId)),
     )
     .and_where(Expr::col((h(), households::Column::ProjectId)).eq(project_id))
-    .order_by((hp, HP::ParcelId), Order::Asc)
+    .and_where_option(ids.map(|(first, last)| Expr::col((hp.clone(), HP::ParcelId)).between(first, last)))
+    .order_by((hp.clone(), HP::ParcelId), Order::Asc)
     .order_by((h(), households::Column::Code), Order::Asc);
     fetch(conn, &stmt).await
 }
 
-async fn parcels_table(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project: &projects::Model,
-    b: &mut Builder<'_>,
-) -> AppResult<Table> {
-    let list = parcel_rows(conn, scope, project.id).await?;
-    let mut by_parcel: HashMap<i32, (Vec<String>, Vec<String>)> = HashMap::new();
-    for h in holders(conn, scope, project.id).await? {
-        let e = by_parcel.entry(h.parcel_id).or_default();
-        e.0.push(h.code);
-        e.1.push(h.head_name);
-    }
+fn parcel_columns(b: &mut Builder<'_>) {
     b.col("id", ColumnType::Integer);
     b.col("map_sheet", ColumnType::Text);
     b.col("parcel_no", ColumnType::Text);
@@ -472,36 +527,97 @@ async fn parcels_table(
     b.col("source_crs", ColumnType::Text);
     b.col("version", ColumnType::Integer);
     b.col("updated_at", ColumnType::DateTime);
-    let mut out = Vec::with_capacity(list.len());
-    let mut shapes = Vec::with_capacity(list.len());
-    for p in list {
-        let (codes, names) = by_parcel.remove(&p.id).unwrap_or_default();
-        let status_label = b.label("status", p.status.as_str());
-        out.push(b.row(vec![
-            Cell::Int(p.id.into()),
-            Cell::text(p.map_sheet),
-            Cell::text(p.parcel_no),
-            Cell::text(p.commune_code),
-            Cell::text(p.commune_name),
-            Cell::text(p.land_use),
-            Cell::Num(p.area_m2),
-            Cell::Num(p.recovered_area_m2),
-            Cell::text(p.status.as_str()),
-            Cell::text(status_label),
-            Cell::text(codes.join("; ")),
-            Cell::text(names.join("; ")),
-            p.parent_parcel_id
-                .map_or(Cell::Empty, |i| Cell::Int(i.into())),
-            Cell::text(p.source_crs),
-            Cell::Int(p.version.into()),
-            Cell::Time(p.updated_at),
-        ]));
-        shapes.push(Shape {
-            geojson: p.geometry,
-            bbox: [p.min_lon, p.min_lat, p.max_lon, p.max_lat],
-        });
+}
+
+/// The parcels of a project, a page at a time, as rows and shapes.
+struct ParcelPages<'s> {
+    scope: &'s Scope,
+    project_id: i32,
+    after: i32,
+    done: bool,
+}
+
+impl<'s> ParcelPages<'s> {
+    fn new(scope: &'s Scope, project_id: i32) -> Self {
+        ParcelPages {
+            scope,
+            project_id,
+            after: 0,
+            done: false,
+        }
     }
-    Ok(take(b).finish("parcels", out, shapes))
+
+    async fn next(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        b: &Builder<'_>,
+    ) -> AppResult<Option<Vec<(Vec<Cell>, Shape)>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let list = parcel_rows(conn, self.scope, self.project_id, self.after).await?;
+        let (Some(first), Some(last)) = (list.first(), list.last()) else {
+            self.done = true;
+            return Ok(None);
+        };
+        let range = (first.id, last.id);
+        self.after = last.id;
+        self.done = (list.len() as u64) < PAGE;
+        let mut by_parcel: HashMap<i32, (Vec<String>, Vec<String>)> = HashMap::new();
+        for h in holders(conn, self.scope, self.project_id, Some(range)).await? {
+            let e = by_parcel.entry(h.parcel_id).or_default();
+            e.0.push(h.code);
+            e.1.push(h.head_name);
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for p in list {
+            let (codes, names) = by_parcel.remove(&p.id).unwrap_or_default();
+            let status_label = b.label("status", p.status.as_str());
+            let cells = b.row(vec![
+                Cell::Int(p.id.into()),
+                Cell::text(p.map_sheet),
+                Cell::text(p.parcel_no),
+                Cell::text(p.commune_code),
+                Cell::text(p.commune_name),
+                Cell::text(p.land_use),
+                Cell::Num(p.area_m2),
+                Cell::Num(p.recovered_area_m2),
+                Cell::text(p.status.as_str()),
+                Cell::text(status_label),
+                Cell::text(codes.join("; ")),
+                Cell::text(names.join("; ")),
+                p.parent_parcel_id
+                    .map_or(Cell::Empty, |i| Cell::Int(i.into())),
+                Cell::text(p.source_crs),
+                Cell::Int(p.version.into()),
+                Cell::Time(p.updated_at),
+            ]);
+            let shape = Shape {
+                geojson: p.geometry,
+                bbox: [p.min_lon, p.min_lat, p.max_lon, p.max_lat],
+            };
+            out.push((cells, shape));
+        }
+        Ok(Some(out))
+    }
+}
+
+async fn parcels_table(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    project: &projects::Model,
+    b: &mut Builder<'_>,
+) -> AppResult<Table> {
+    parcel_columns(b);
+    let (mut rows, mut shapes) = (Vec::new(), Vec::new());
+    let mut pages = ParcelPages::new(scope, project.id);
+    while let Some(page) = pages.next(conn, b).await? {
+        for (cells, shape) in page {
+            rows.push(cells);
+            shapes.push(shape);
+        }
+    }
+    Ok(take(b).finish("parcels", rows, shapes))
 }
 
 #[derive(FromQueryResult)]
@@ -574,7 +690,7 @@ async fn households_table(
 ) -> AppResult<Table> {
     let list = household_rows(conn, scope, project.id).await?;
     let mut parcels_of: HashMap<i32, Vec<String>> = HashMap::new();
-    for h in holders(conn, scope, project.id).await? {
+    for h in holders(conn, scope, project.id, None).await? {
         parcels_of
             .entry(h.household_id)
             .or_default()

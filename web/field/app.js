@@ -152,6 +152,7 @@ async function endSession() {
   state.groups = null;
   document.getElementById('logout').hidden = true;
   if (wiped) state.notice = 'field.wiped.ended';
+  renderSyncBar();
 }
 
 /** The server's keys for this session (GET /api/v1/field/key); throws ApiError or a network error. */
@@ -281,6 +282,8 @@ async function renderSyncBar() {
   const conflicts = queued.filter((r) => r.state === 'conflict').length;
   // Sealed under another account's key: they go when that account logs in on this phone.
   const locked = state.user ? await outbox.locked() : 0;
+  // Logged out (or the session ended meanwhile): the login page says what waits.
+  if (!state.user || (vault.available() && !vault.unlocked())) { bar.hidden = true; return; }
   const say = (key, n) => (n ? t(key, { n }) : null);
   bar.hidden = queued.length === 0 && locked === 0;
   bar.replaceChildren(

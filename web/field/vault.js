@@ -159,16 +159,20 @@ export async function wipe() {
 
 /** The kept answer for `url`: `{ data, at }`, or null when there is none this session can open. */
 export async function cacheGet(url) {
-  if (!keys) return null;
+  const k = keys; // the keys of this call, whatever a wipe meanwhile does
+  if (!k) return null;
   const rec = await tx(CACHE, 'readonly', (s) => s.get(url));
-  const data = await open(keys.cache, keys.cache_id, rec, url);
+  const data = await open(k.cache, k.cache_id, rec, url);
   return data === undefined ? null : { data, at: rec.at };
 }
 
 /** Keeps `data` as the answer for `url`, sealed under the session key. */
 export async function cachePut(url, data) {
-  if (!keys) return;
-  const sealed = await seal(keys.cache, keys.cache_id, data, url);
+  const k = keys;
+  if (!k) return;
+  const sealed = await seal(k.cache, k.cache_id, data, url);
+  // Not written if the keys went meanwhile (a wipe): it would outlive the session.
+  if (keys !== k) return;
   await tx(CACHE, 'readwrite', (s) => s.put({ url, at: new Date().toISOString(), ...sealed }));
 }
 
@@ -181,10 +185,11 @@ export async function cacheDelete(url) {
 /** Every outbox record this account can open, decrypted. */
 export async function outboxAll() {
   if (!available()) return [...memory.values()];
-  if (!keys) return [];
+  const k = keys;
+  if (!k) return [];
   const out = [];
   for (const rec of (await tx(OUTBOX, 'readonly', (s) => s.getAll())) || []) {
-    const secret = await open(keys.outbox, keys.outbox_id, rec, rec.key);
+    const secret = await open(k.outbox, k.outbox_id, rec, rec.key);
     if (secret === undefined) continue;
     const plain = Object.fromEntries(CLEAR.map((f) => [f, rec[f] ?? null]));
     out.push({ ...plain, ...secret });
@@ -195,16 +200,18 @@ export async function outboxAll() {
 /** How many outbox records wait that this phone cannot open now (no key, or another account's). */
 export async function outboxLocked() {
   if (!available()) return 0;
+  const k = keys;
   const all = (await tx(OUTBOX, 'readonly', (s) => s.getAll())) || [];
-  return all.filter((r) => !keys || r.key_id !== keys.outbox_id).length;
+  return all.filter((r) => !k || r.key_id !== k.outbox_id).length;
 }
 
 /** Writes an outbox record: its ids in clear, its body, label and error sealed. */
 export async function outboxPut(rec) {
   if (!available()) { memory.set(rec.key, rec); return; }
-  if (!keys) throw new Error('locked');
+  const k = keys;
+  if (!k) throw new Error('locked');
   const { body = null, label = null, error = null } = rec;
-  const sealed = await seal(keys.outbox, keys.outbox_id, { body, label, error }, rec.key);
+  const sealed = await seal(k.outbox, k.outbox_id, { body, label, error }, rec.key);
   const plain = Object.fromEntries(CLEAR.map((f) => [f, rec[f] ?? null]));
   await tx(OUTBOX, 'readwrite', (s) => s.put({ ...plain, ...sealed }));
 }

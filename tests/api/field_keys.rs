@@ -34,7 +34,7 @@ fn raw(body: &Value, field: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_field_key_belongs_to_the_session_and_ends_with_it() {
     let app = TestApp::spawn_configured(common::DEMO_PARCELS, common::demo_today(), |s| {
-        s.field_wipe_days = 3
+        s.field_wipe_days = 3;
     })
     .await;
     let (s, body, _) = key(&app, &app.anonymous()).await;

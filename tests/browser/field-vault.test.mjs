@@ -4,10 +4,10 @@
 // wipes the copy at the next online request, while a visit recorded offline stays sealed and is
 // sent once after the member logs in again; logging out wipes the copy (a visit queued offline
 // waits for the next login); not opened for the server's days (GPMB_FIELD_WIPE_DAYS), the app
-// wipes at start.
+// wipes at start; served over plain http (no WebCrypto), nothing personal is written.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, login, devices, collectPageErrors, artifact } from './lib.mjs';
+import { startServer, launchBrowser, login, devices, collectPageErrors, artifact, chromium, CHROMIUM_ARGS } from './lib.mjs';
 
 const WIPE_DAYS = 3;
 let server;
@@ -360,4 +360,53 @@ test('logging out wipes the copy; a visit queued offline is kept sealed and sent
   assert.equal((await serverVisits(id)).filter((v) => v.concerns === second).length, 1);
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('served over plain http to a phone (no WebCrypto), nothing personal is written and the app says so', async () => {
+  // Not localhost: a host name the browser resolves to the test server, so the page is not a
+  // secure context (as on a LAN without TLS).
+  const port = new URL(server.url).port;
+  const lan = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP gpmb-lan.test 127.0.0.1'],
+  });
+  try {
+    const context = await lan.newContext(phone());
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    const base = `http://gpmb-lan.test:${port}`;
+    await page.goto(`${base}/field`);
+    assert.equal(await page.evaluate(() => isSecureContext || !!crypto.subtle), false);
+    await page.fill('#login-user', 'member_a');
+    await page.fill('#login-pass', 'demo');
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#work-list li');
+    assert.match(await page.textContent('#no-crypto'), /^Trang không được mở qua HTTPS nên máy không giữ dữ liệu/);
+    await page.screenshot({ path: artifact('field-no-crypto-phone-vi.png') });
+    // A visit still goes (the outbox holds it in memory while the page is open).
+    const link = page.locator('#work-list li.item a').nth(5);
+    const id = Number((await link.getAttribute('href')).match(/\d+/)[0]);
+    await link.click();
+    const before = (await serverVisits(id)).length;
+    await fillVisit(page, 'Trang http trong mạng nội bộ');
+    await page.waitForFunction(() => document.getElementById('sync').hidden, null, { timeout: 30_000 });
+    assert.equal((await serverVisits(id)).length, before + 1);
+    // Nothing at rest: no database with records, no kept API answer.
+    const stored = await page.evaluate(async () => {
+      const names = (await indexedDB.databases()).map((d) => d.name);
+      if (!names.includes('gpmb-field')) return 0;
+      const d = await new Promise((ok) => { indexedDB.open('gpmb-field').onsuccess = (e) => ok(e.target.result); });
+      let n = 0;
+      for (const s of d.objectStoreNames) n += await new Promise((ok) => { d.transaction(s).objectStore(s).count().onsuccess = (e) => ok(e.target.result); });
+      return n;
+    });
+    assert.equal(stored, 0);
+    await page.goto(`${base}/field?lang=en`);
+    await page.waitForSelector('#no-crypto');
+    assert.match(await page.textContent('#no-crypto'), /^This page is not served over HTTPS, so nothing is kept for use offline/);
+    await page.screenshot({ path: artifact('field-no-crypto-phone-en.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await lan.close();
+  }
 });

@@ -103,8 +103,8 @@ async function open(key, keyId, rec, aad) {
 /**
  * Takes the server's keys (`GET /api/v1/field/key`): imported as non-extractable, kept in
  * memory and, for offline starts, in IndexedDB. A copy of households sealed under another
- * session's key cannot be opened any more and goes. Outbox records of an earlier version kept
- * in clear are sealed now.
+ * session's key cannot be opened any more and goes. What an earlier version kept in clear goes
+ * too: outbox records are sealed now, its Cache Storage copy of API answers is deleted.
  */
 export async function unlock(k) {
   if (!available()) return;
@@ -119,6 +119,7 @@ export async function unlock(k) {
   keys = next;
   await touch();
   await sealLegacy();
+  if ('caches' in self) await caches.delete(LEGACY_CACHE);
 }
 
 /** The keys kept by `unlock`, for a start with no network; false when there are none. */

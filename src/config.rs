@@ -53,6 +53,10 @@ pub struct Settings {
         global = true
     )]
     pub not_visited_days: i64,
+    /// The field app deletes its offline copy of households (and its keys) when it has not
+    /// been opened for this many days.
+    #[arg(long, env = "GPMB_FIELD_WIPE_DAYS", default_value_t = 7, global = true)]
+    pub field_wipe_days: i64,
     /// A grievance signed by at least this many households is a hot spot.
     #[arg(
         long,

@@ -30,6 +30,7 @@ mod m20261204_people_access;
 mod m20261204_projects_version;
 mod m20261204_reports_settings;
 mod m20261205_compensation;
+mod m20261205_field_keys;
 mod m20261205_parcel_retirement;
 mod m20261205_sessions_idle;
 mod util;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_parcel_retirement::Migration),
             Box::new(m20261205_sessions_idle::Migration),
             Box::new(m20261205_compensation::Migration),
+            Box::new(m20261205_field_keys::Migration),
         ]
     }
 }

@@ -12,6 +12,9 @@ pub struct Model {
     pub disabled: bool,
     pub created_at: DateTimeWithTimeZone,
     pub last_login_at: Option<DateTimeWithTimeZone>,
+    /// The field app's key for this user's outbox of unsent records (base64 of 256 random
+    /// bits): it outlives sessions, so what was queued offline is sent after the next login.
+    pub field_outbox_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -216,3 +216,17 @@ pub struct FieldHouseholdDto {
     /// `If-Match`).
     pub inventory: Option<InventoryDto>,
 }
+
+/// The keys of the field app's encrypted offline store (`GET /api/v1/field/key`): AES-GCM, 256
+/// bits, base64. `key` seals the copy of households and ends with the session; `outbox_key`
+/// seals the visits and inventories waiting to be sent and is the same for every session of
+/// the user. The ids name the keys (a record sealed under another key cannot be opened).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldKeyDto {
+    pub key: String,
+    pub key_id: String,
+    pub outbox_key: String,
+    pub outbox_key_id: String,
+    /// The app deletes its copy of households and both keys when not opened for this long.
+    pub wipe_after_days: i64,
+}

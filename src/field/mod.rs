@@ -4,6 +4,7 @@
 pub mod compensation;
 pub mod dto;
 pub mod handlers;
+pub mod keys;
 pub mod service;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -16,6 +17,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::my_work))
         .routes(routes!(handlers::household))
         .routes(routes!(handlers::assign))
+        .routes(routes!(keys::key))
         // Work lists run to hundreds of households; phones fetch them over 3G.
         .layer(tower_http::compression::CompressionLayer::new())
 }

@@ -26,6 +26,7 @@ mod errors;
 mod exports;
 mod field;
 mod field_compensation;
+mod field_keys;
 mod fuzz_imports;
 mod grievances;
 mod households;

@@ -61,14 +61,8 @@ async function openHousehold(page, id) {
   await page.waitForSelector('#plan-summary');
 }
 
-const queuedRecords = (page) => page.evaluate(() => new Promise((ok, fail) => {
-  const req = indexedDB.open('gpmb-field');
-  req.onsuccess = () => {
-    const get = req.result.transaction('outbox').objectStore('outbox').getAll();
-    get.onsuccess = () => ok(get.result);
-    get.onerror = () => fail(get.error);
-  };
-}));
+/** The outbox as the app reads it (the records are stored encrypted; the app's module opens them). */
+const queuedRecords = (page) => page.evaluate(async () => (await import('/static/field/outbox.js')).all());
 
 /** A full-page screenshot from the top (the sticky header where it belongs). */
 async function shot(page, name) {

@@ -65,6 +65,9 @@ async function fillVisitedAt(page, offsetMs) {
   await page.fill('#visited-time', vn.slice(11, 16));
 }
 
+/** The outbox as the app reads it (the records are stored encrypted; the app's module opens them). */
+const queuedRecords = (page) => page.evaluate(async () => (await import('/static/field/outbox.js')).all());
+
 async function syncBar(page) {
   return page.evaluate(() => {
     const el = document.getElementById('sync');
@@ -156,14 +159,7 @@ test('a retry storm of one queued visit (10 sends, some responses dropped) store
   await context.setOffline(true);
   await page.click('#log-visit');
   await fillVisit(page, { stance: 'considering', concerns: 'Bão gửi lại' });
-  const queued = await page.evaluate(() => new Promise((ok, fail) => {
-    const req = indexedDB.open('gpmb-field');
-    req.onsuccess = () => {
-      const get = req.result.transaction('outbox').objectStore('outbox').getAll();
-      get.onsuccess = () => ok(get.result);
-      get.onerror = () => fail(get.error);
-    };
-  }));
+  const queued = await queuedRecords(page);
   assert.equal(queued.length, 1);
   const { key, body } = queued[0];
 
@@ -215,11 +211,7 @@ test('a visit the server refuses is kept with its reason, corrected and sent onc
   await page.waitForSelector('#visit-form');
   await fillVisitedAt(page, 3 * 86400e3);
   await fillVisit(page, { stance: 'agrees', concerns: 'Đồng hồ sai' });
-  const [{ key }] = await page.evaluate(() => new Promise((ok) => {
-    indexedDB.open('gpmb-field').onsuccess = (e) => {
-      e.target.result.transaction('outbox').objectStore('outbox').getAll().onsuccess = (g) => ok(g.target.result);
-    };
-  }));
+  const [{ key }] = await queuedRecords(page);
 
   // Online: the server says 422; the visit stays, with the server's reason.
   await context.setOffline(false);

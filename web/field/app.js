@@ -1,18 +1,18 @@
 // The field app of working groups (tổ công tác): "My work", the household page, the visit
 // form, the inventory (kiểm đếm) form. Mobile first, Vietnamese first, usable offline: the
-// shell is cached by the service worker (sw.js), API answers are kept in Cache Storage, visits
-// and inventories wait in the outbox.
+// shell is cached by the service worker (sw.js), API answers are kept encrypted in IndexedDB
+// (vault.js) and wiped when the session ends, visits and inventories wait in the outbox.
 import { loadCatalogue, t, lang, fmtDate, fmtDateTime, fmtNumber, languageSwitch } from '../lib/i18n.js';
 import { api, ApiError, login, logout } from '../lib/api.js';
 import { dateInput, timeInput, textToIso, textToTime, todayIso, vnDateTime } from '../lib/dates.js';
 import { fmtMoney } from '../lib/money.js';
 import * as outbox from './outbox.js';
+import * as vault from './vault.js';
 
-const API_CACHE = 'gpmb-field-api';
 const WORK_URL = '/api/v1/my-work?limit=500';
 const PREFETCH = 20;
 const main = document.getElementById('main');
-const state = { user: null, work: null, workFrom: null, groups: null };
+const state = { user: null, work: null, workFrom: null, groups: null, notice: null };
 
 // ---- small helpers ---------------------------------------------------------------------
 
@@ -95,24 +95,26 @@ function fieldRefusal(box, input, message) {
 }
 
 /**
- * GET through the API cache: the network when it answers (the answer is kept), else the last
- * kept answer. Returns {data, offline, at} or throws (ApiError, or 'offline' with nothing kept).
+ * GET through the encrypted copy: the network when it answers (the answer is kept, sealed),
+ * else the last kept answer. Returns {data, offline, at} or throws (ApiError, or 'offline' with
+ * nothing kept). A 401 means the session ended: the copy and the keys are wiped first.
  */
 async function cachedGet(url, { timeoutMs = 10_000 } = {}) {
-  const cache = 'caches' in self ? await caches.open(API_CACHE) : null;
   if (navigator.onLine) {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), timeoutMs);
     try {
-      const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' }, signal: ctl.signal });
+      // Never into the browser's HTTP cache, where it would sit in clear.
+      const res = await fetch(url, { credentials: 'same-origin', cache: 'no-store', headers: { accept: 'application/json' }, signal: ctl.signal });
       if (res.ok) {
-        const stamped = new Response(await res.clone().blob(), { headers: { 'content-type': 'application/json', 'x-fetched-at': new Date().toISOString() } });
-        await cache?.put(url, stamped);
-        return { data: await res.json(), offline: false };
+        const data = await res.json();
+        await vault.cachePut(url, data);
+        return { data, offline: false };
       }
+      if (res.status === 401) await endSession();
       if (res.status < 500) {
         // 401/403/404 are answers, not outages: forget what was kept.
-        await cache?.delete(url);
+        await vault.cacheDelete(url);
         const body = await res.json().catch(() => ({}));
         const code = body?.error?.code || `http_${res.status}`;
         const key = `error.${code}`;
@@ -124,9 +126,47 @@ async function cachedGet(url, { timeoutMs = 10_000 } = {}) {
       clearTimeout(timer);
     }
   }
-  const kept = await cache?.match(url);
-  if (kept) return { data: await kept.json(), offline: true, at: kept.headers.get('x-fetched-at') };
+  const kept = await vault.cacheGet(url);
+  if (kept) return { data: kept.data, offline: true, at: kept.at };
   throw Object.assign(new Error('offline'), { offline: true });
+}
+
+/** `api()` of lib/api.js; a 401 (the session ended) wipes the copy and shows the login. */
+async function apiCall(...args) {
+  try {
+    return await api(...args);
+  } catch (err) {
+    if (err.status === 401) { await endSession(); renderLogin(); }
+    throw err;
+  }
+}
+
+/**
+ * The session has ended (the server said 401) or the member logged out: the copy of households
+ * and both keys go; records waiting in the outbox stay sealed for the next login.
+ */
+async function endSession() {
+  const wiped = await vault.wipe();
+  state.user = null;
+  state.work = null;
+  state.groups = null;
+  document.getElementById('logout').hidden = true;
+  if (wiped) state.notice = 'field.wiped.ended';
+  renderSyncBar();
+}
+
+/** The server's keys for this session (GET /api/v1/field/key); throws ApiError or a network error. */
+async function fetchKeys(timeoutMs = 8000) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  try {
+    const res = await fetch('/api/v1/field/key', { credentials: 'same-origin', cache: 'no-store', headers: { accept: 'application/json' }, signal: ctl.signal });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new ApiError(res.status, body?.error?.code || `http_${res.status}`, body?.error?.message || res.statusText);
+    return body;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function netStatus() {
@@ -240,9 +280,14 @@ async function renderSyncBar() {
   const count = (state, kind) => queued.filter((r) => r.state === state && (r.kind || 'visit') === kind).length;
   const pending = queued.filter((r) => r.state === 'pending').length;
   const conflicts = queued.filter((r) => r.state === 'conflict').length;
+  // Sealed under another account's key: they go when that account logs in on this phone.
+  const locked = state.user ? await outbox.locked() : 0;
+  // Logged out (or the session ended meanwhile): the login page says what waits.
+  if (!state.user || (vault.available() && !vault.unlocked())) { bar.hidden = true; return; }
   const say = (key, n) => (n ? t(key, { n }) : null);
-  bar.hidden = queued.length === 0;
+  bar.hidden = queued.length === 0 && locked === 0;
   bar.replaceChildren(
+    locked ? h('span', { class: 'locked' }, t('field.sync.locked', { n: locked })) : '',
     pending ? h('span', { class: 'pending' }, [say('field.sync.pending', count('pending', 'visit')),
       say('field.sync.pending_inventory', count('pending', 'inventory'))].filter(Boolean).join(' · ')) : '',
     conflicts ? h('a', { href: '#/outbox', class: 'conflict' }, [say('field.sync.conflicts', count('conflict', 'visit')),
@@ -292,10 +337,14 @@ function pendingCard(rec) {
 
 // ---- login -------------------------------------------------------------------------------
 
-function renderLogin() {
+async function renderLogin() {
   const err = h('p', { class: 'error', role: 'alert', id: 'login-error' });
+  // Why the phone's copy is gone, and what still waits to be sent (sealed for this account).
+  const locked = await outbox.locked().catch(() => 0);
   const form = h('form', { id: 'login', class: 'card' },
     h('h1', {}, t('login.title')),
+    state.notice ? h('p', { class: 'note', id: 'wipe-note', role: 'status' }, t(state.notice, { days: state.noticeDays ?? '' })) : null,
+    locked ? h('p', { class: 'note', id: 'locked-note' }, t('field.locked_outbox', { n: locked })) : null,
     h('label', { for: 'login-user' }, t('login.username')),
     h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none' }),
     h('label', { for: 'login-pass' }, t('login.password')),
@@ -355,6 +404,7 @@ async function renderWork() {
   const pendingList = h('ul', { class: 'pending-list', id: 'pending-list' });
   show(
     h('h1', {}, t('field.title')),
+    vault.available() ? null : h('p', { class: 'note', id: 'no-crypto' }, t('field.no_crypto')),
     h('div', { class: 'search' },
       h('label', { for: 'search' }, t('field.search')),
       search,
@@ -518,7 +568,7 @@ async function renderHousehold(id) {
     box.addEventListener('change', async () => {
       box.disabled = true;
       try {
-        await api(`/api/v1/commitments/${c.id}/done`, { method: box.checked ? 'POST' : 'DELETE' });
+        await apiCall(`/api/v1/commitments/${c.id}/done`, { method: box.checked ? 'POST' : 'DELETE' });
         li.classList.toggle('done', box.checked);
       } catch (err) {
         box.checked = !box.checked;
@@ -596,7 +646,7 @@ function assignForm(id, people) {
       return;
     }
     try {
-      await api(`/api/v1/households/${id}/next-visit`, { method: 'POST', body: d });
+      await apiCall(`/api/v1/households/${id}/next-visit`, { method: 'POST', body: d });
       msg.textContent = t('field.assigned_ok');
       state.work = null;
       renderHousehold(id);
@@ -742,7 +792,7 @@ async function renderVisitForm(id, visitId, queuedKey) {
     };
     if (editing) {
       try {
-        await api(`/api/v1/visits/${visitId}`, { method: 'PATCH', body });
+        await apiCall(`/api/v1/visits/${visitId}`, { method: 'PATCH', body });
         location_go(`#/h/${id}`);
       } catch (ex) {
         err.textContent = navigator.onLine ? ex.message : t('field.needs_network');
@@ -1028,6 +1078,7 @@ async function renderOutbox() {
 
 async function route() {
   if (!state.user) return;
+  vault.touch();
   const hash = location.hash || '#/';
   let m;
   main._refresh = null;
@@ -1042,6 +1093,21 @@ async function route() {
 }
 
 async function start() {
+  // Not opened for the server's number of days: the copy and the keys go before anything shows.
+  const days = await vault.unusedTooLong();
+  if (days) {
+    await vault.wipe();
+    Object.assign(state, { notice: 'field.wiped.unused', noticeDays: days });
+  }
+  await vault.restore();
+  if (navigator.onLine && vault.available()) {
+    try {
+      await vault.unlock(await fetchKeys());
+    } catch (err) {
+      // 401: the session has ended. Anything else (no network after all): the kept keys serve.
+      if (err.status === 401) { await endSession(); return renderLogin(); }
+    }
+  }
   let user = null;
   try {
     user = (await cachedGet('/api/v1/auth/me', { timeoutMs: 8000 })).data;
@@ -1049,11 +1115,20 @@ async function start() {
     if (!(err.status === 401 || err.offline)) { show(errorBox(err)); return; }
   }
   if (!user) { renderLogin(); return; }
+  state.notice = null;
   state.user = { ...user.user, working_groups: user.working_groups };
   document.getElementById('logout').hidden = false;
   outbox.start();
+  renderSyncBar();
   route();
 }
+
+// A send answered 401: the session has ended.
+outbox.onSessionEnd(async () => {
+  if (!state.user) return;
+  await endSession();
+  renderLogin();
+});
 
 outbox.onChange(async ({ sent } = {}) => {
   await renderSyncBar();
@@ -1070,11 +1145,13 @@ async function boot() {
   await loadCatalogue(['field']);
   languageSwitch(document.getElementById('lang'));
   document.getElementById('logout').addEventListener('click', async () => {
+    // What waits goes out first while the session still lets it.
+    if (navigator.onLine) await outbox.sync({ force: true });
     const waiting = (await outbox.all()).length;
     if (waiting && !confirm(t('field.logout_pending', { n: waiting }))) return;
     try { await logout(); } catch { /* offline: the cookie stays until it expires */ }
-    if ('caches' in self) await caches.delete(API_CACHE);
-    sessionStorage.removeItem('field.q');
+    // The copy of households and the keys go; unsent records stay sealed for the next login.
+    await vault.wipe();
     location.hash = '#/';
     location.reload();
   });

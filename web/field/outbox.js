@@ -1,44 +1,27 @@
-// The outbox: visits and inventories (kiểm đếm) recorded on the phone wait here (IndexedDB)
-// until the server has them. Each keeps the Idempotency-Key made when it was queued, so however
+// The outbox: visits and inventories (kiểm đếm) recorded on the phone wait here (IndexedDB,
+// encrypted) until the server has them. Each keeps the Idempotency-Key made when it was queued, so however
 // often it is resent the server stores it once. Network failures retry with exponential
 // backoff; a refusal by the server (403/404/409/422: household reassigned, data changed; 412/428:
 // someone changed the inventory since it was read) is kept as a conflict with the server's
 // message for the member to see, never dropped silently.
-const DB_NAME = 'gpmb-field';
-const STORE = 'outbox';
+// Records are stored sealed (vault.js): only their ids and the queue's bookkeeping are in clear.
+import * as vault from './vault.js';
+
 const CONFLICT = new Set([400, 403, 404, 409, 410, 412, 413, 422, 428]);
 const MAX_DELAY_MS = 5 * 60 * 1000;
 
-let dbPromise;
-function db() {
-  dbPromise ??= new Promise((ok, fail) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: 'key' });
-    req.onsuccess = () => ok(req.result);
-    req.onerror = () => fail(req.error);
-  });
-  return dbPromise;
-}
-
-async function tx(mode, fn) {
-  const d = await db();
-  return new Promise((ok, fail) => {
-    const t = d.transaction(STORE, mode);
-    const result = fn(t.objectStore(STORE));
-    t.oncomplete = () => ok(result?.result);
-    t.onerror = () => fail(t.error);
-    t.onabort = () => fail(t.error);
-  });
-}
-
-/** Every queued record, oldest first. */
+/** Every queued record this account can open, oldest first. */
 export async function all() {
-  const rows = await tx('readonly', (s) => s.getAll());
-  return (rows || []).sort((a, b) => a.queued_at.localeCompare(b.queued_at));
+  const rows = await vault.outboxAll();
+  return rows.sort((a, b) => a.queued_at.localeCompare(b.queued_at));
 }
 
-const put = (rec) => tx('readwrite', (s) => s.put(rec));
-export const remove = (key) => tx('readwrite', (s) => s.delete(key)).then(changed);
+const put = (rec) => vault.outboxPut(rec);
+/** A send's outcome noted on its record; skipped when the keys went meanwhile (a wipe). */
+const note = (rec) => put(rec).catch((err) => { if (vault.unlocked() || !vault.available()) throw err; });
+export const remove = (key) => vault.outboxDelete(key).then(changed);
+/** How many records wait sealed under a key this phone does not hold now (log in again to send). */
+export const locked = () => vault.outboxLocked();
 
 /** A client-made idempotency key (crypto.randomUUID where the page is a secure context). */
 export function newKey() {
@@ -60,7 +43,7 @@ export const householdOf = (rec) => rec.household_id ?? rec.body?.household_id;
  */
 export async function enqueue(body, label, { kind = 'visit', url = null, method = null, if_match = null, household_id = null } = {}) {
   const rec = {
-    key: newKey(), kind, url, method, if_match, household_id, body, label, state: 'pending', attempts: 0, next_try: 0,
+    key: newKey(), kind, url, method, if_match, household_id: household_id ?? body?.household_id ?? null, body, label, state: 'pending', attempts: 0, next_try: 0,
     queued_at: new Date().toISOString(), error: null,
   };
   await put(rec);
@@ -104,11 +87,12 @@ async function backoff(rec, error) {
   const base = Math.min(MAX_DELAY_MS, 2000 * 2 ** (rec.attempts - 1));
   rec.next_try = Date.now() + base / 2 + Math.random() * base / 2;
   rec.error = error;
-  await put(rec);
+  await note(rec);
 }
 
 async function run(force) {
   const sent = [];
+  let ended = false;
   for (const rec of await all()) {
     if (rec.state !== 'pending') continue;
     if (!navigator.onLine) break;
@@ -130,12 +114,12 @@ async function run(force) {
     }
     const data = await res.json().catch(() => ({}));
     if (res.ok) {
-      await tx('readwrite', (s) => s.delete(rec.key));
+      await vault.outboxDelete(rec.key);
       sent.push({ ...rec, visit: data, result: data });
     } else if (res.status === 401) {
-      // The session ended: keep everything and wait for a new login.
-      rec.error = { status: 401, code: data?.error?.code, message: data?.error?.message };
-      await put(rec);
+      // The session ended: the record stays (sealed under the account's outbox key) and goes
+      // after the next login; the app wipes its copy of households.
+      ended = true;
       break;
     } else if (CONFLICT.has(res.status)) {
       rec.state = 'conflict';
@@ -143,14 +127,19 @@ async function run(force) {
         status: res.status, code: data?.error?.code || `http_${res.status}`,
         message: data?.error?.message || res.statusText, details: data?.error?.details ?? null,
       };
-      await put(rec);
+      await note(rec);
     } else {
       await backoff(rec, { status: res.status, message: data?.error?.message });
     }
   }
   changed({ sent });
+  if (ended) for (const fn of endListeners) await fn();
   return sent;
 }
+
+const endListeners = new Set();
+/** `fn()` runs when the server answers a send with 401 (the session has ended). */
+export const onSessionEnd = (fn) => endListeners.add(fn);
 
 /** Retries when the network comes back and every few seconds while anything waits. */
 let started = false;

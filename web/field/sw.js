@@ -1,14 +1,16 @@
 // Service worker of the field app (registered with scope /field). It keeps the app shell
-// (page, scripts, styles, i18n catalogues) so the app opens with no network, and answers the
-// member's work list and household pages from the last copy when the network fails.
+// (page, scripts, styles, i18n catalogues) so the app opens with no network. API answers are
+// not kept here: the page keeps its copy of households encrypted (vault.js), and the clear
+// copy earlier versions kept in Cache Storage is deleted on activation.
 // Writes (POST/PATCH) are never touched here: the outbox in the page sends them.
-const VERSION = 'gpmb-field-v3';
+const VERSION = 'gpmb-field-v4';
 const SHELL_CACHE = `${VERSION}-shell`;
-const API_CACHE = 'gpmb-field-api';
+const LEGACY_API_CACHE = 'gpmb-field-api';
 const SHELL = [
   '/field',
   '/static/field/app.js',
   '/static/field/outbox.js',
+  '/static/field/vault.js',
   '/static/field/field.css',
   '/static/field/manifest.webmanifest',
   '/static/field/icon.svg',
@@ -21,7 +23,6 @@ const SHELL = [
   '/static/i18n/en/common.json',
   '/static/i18n/en/field.json',
 ];
-const CACHED_API = [/^\/api\/v1\/my-work/, /^\/api\/v1\/field\/households\/\d+$/, /^\/api\/v1\/auth\/me$/, /^\/api\/v1\/working-groups/];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -30,7 +31,7 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
-      if (name.startsWith('gpmb-field-v') && name !== SHELL_CACHE) await caches.delete(name);
+      if ((name.startsWith('gpmb-field-v') && name !== SHELL_CACHE) || name === LEGACY_API_CACHE) await caches.delete(name);
     }
     await self.clients.claim();
   })());
@@ -74,7 +75,5 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(networkFirst(req, SHELL_CACHE, '/field'));
   } else if (SHELL.includes(url.pathname)) {
     event.respondWith(staleWhileRevalidate(event, SHELL_CACHE));
-  } else if (CACHED_API.some((re) => re.test(url.pathname))) {
-    event.respondWith(networkFirst(req, API_CACHE));
   }
 });

@@ -172,6 +172,10 @@ land_types! {
 
 /// Statistics' group codes and the parcel codes they total: offered when a file names one.
 const GROUP_CODES: &[(&str, &[LandUse])] = {
+    #[allow(
+        clippy::enum_glob_use,
+        reason = "a table of codes, read as the circular writes them"
+    )]
     use LandUse::*;
     &[
         ("LUA", &[Luc, Luk]),
@@ -183,10 +187,7 @@ const GROUP_CODES: &[(&str, &[LandUse])] = {
         ("CQA", &[Cqp, Can]),
         ("DSN", &[Dvh, Dxh, Dyt, Dgd, Dtt, Dkh, Dmt, Dkt, Dng, Dsk]),
         ("CSK", &[Skk, Skn, Tmd, Skc, Sks]),
-        (
-            "CCC",
-            &[Dgt, Dtl, Dct, Dpc, Ddd, Dra, Dnl, Dbv, Dch, Dkv],
-        ),
+        ("CCC", &[Dgt, Dtl, Dct, Dpc, Ddd, Dra, Dnl, Dbv, Dch, Dkv]),
         ("TVC", &[Son, Mnc]),
         ("SMN", &[Son, Mnc]),
         ("CSD", &[Bcs, Dcs, Ncs, Mcs]),
@@ -204,6 +205,7 @@ impl LandUse {
     }
 
     /// The code to record: the code itself, or for an old code the one that replaced it.
+    #[must_use]
     pub fn current(self) -> LandUse {
         self.info().replaced_by.unwrap_or(self)
     }
@@ -307,8 +309,8 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -340,21 +342,26 @@ mod tests {
         }
         let texts: HashSet<&str> = LandUse::ALL.iter().map(|l| l.as_str()).collect();
         assert_eq!(texts.len(), LandUse::ALL.len(), "codes are unique");
-        assert!(LandUse::ALL.iter().all(|l| l.as_str().len() == 3
-            && l.as_str().chars().all(|c| c.is_ascii_uppercase())));
+        assert!(LandUse::ALL
+            .iter()
+            .all(|l| l.as_str().len() == 3 && l.as_str().chars().all(|c| c.is_ascii_uppercase())));
     }
 
     #[test]
     fn every_group_of_article_9_has_its_codes() {
-        let count =
-            |g: LandGroup| LandUse::current_codes().filter(|l| l.group() == g).count();
+        let count = |g: LandGroup| LandUse::current_codes().filter(|l| l.group() == g).count();
         assert_eq!(count(LandGroup::Agricultural), 11);
         assert_eq!(count(LandGroup::NonAgricultural), 36);
         assert_eq!(count(LandGroup::Unused), 4);
         for code in ["LUC", "LUK", "HNK", "CNT", "RSX", "NTS", "LMU", "NKH"] {
-            assert_eq!(lookup(code).map(LandUse::group), Ok(LandGroup::Agricultural));
+            assert_eq!(
+                lookup(code).map(LandUse::group),
+                Ok(LandGroup::Agricultural)
+            );
         }
-        for code in ["ONT", "ODT", "DGT", "DTL", "TMD", "SKC", "NTD", "SON", "MNC", "PNK"] {
+        for code in [
+            "ONT", "ODT", "DGT", "DTL", "TMD", "SKC", "NTD", "SON", "MNC", "PNK",
+        ] {
             assert_eq!(
                 lookup(code).map(LandUse::group),
                 Ok(LandGroup::NonAgricultural)

@@ -480,8 +480,10 @@ async fn parcels_table(
         let status_label = b.label("status", p.status.as_str());
         // The code as stored, then its name in the export's language (the code itself if
         // the table does not know it).
-        let land_use_name = crate::domain::land_types::lookup(&p.land_use)
-            .map_or_else(|_| p.land_use.clone(), |l| l.info().name(b.cat.lang()).to_string());
+        let land_use_name = crate::domain::land_types::lookup(&p.land_use).map_or_else(
+            |_| p.land_use.clone(),
+            |l| l.info().name(b.cat.lang()).to_string(),
+        );
         out.push(b.row(vec![
             Cell::Int(p.id.into()),
             Cell::text(p.map_sheet),

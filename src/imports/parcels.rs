@@ -502,7 +502,7 @@ fn candidate(index: usize, raw: &RawFeature, crs: &Crs) -> Result<Candidate, Imp
         column: None,
         code: e.code,
         reason: e.reason,
-        details: e.details,
+        details: e.details.map(|d| *d).unwrap_or_default(),
     })?;
     Ok(Candidate {
         index,

@@ -149,6 +149,6 @@ pub struct InvalidFeature {
     pub code: String,
     /// The values the reason names, e.g. `{"value": "LUX", "suggestions": "LUC, LUK"}` for
     /// `unknown_land_use`.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub details: std::collections::BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Box<std::collections::BTreeMap<String, String>>>,
 }

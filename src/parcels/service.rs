@@ -830,7 +830,7 @@ fn reject(
         parcel_no: parcel_no.map(str::to_string),
         reason,
         code: code.to_string(),
-        details: std::collections::BTreeMap::new(),
+        details: None,
     }
 }
 
@@ -898,11 +898,12 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
     // Any official code, old codes recorded as the code that replaced them.
     let given = crate::domain::land_types::lookup(&land_use_raw).map_err(|e| {
         let mut f = fail("unknown_land_use", e.reason());
-        f.details.insert("value".into(), e.value.clone());
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("value".to_string(), e.value.clone());
         if !e.suggestions.is_empty() {
-            f.details
-                .insert("suggestions".into(), e.suggestions.join(", "));
+            details.insert("suggestions".to_string(), e.suggestions.join(", "));
         }
+        f.details = Some(Box::new(details));
         f
     })?;
     let land_use = given.current();

@@ -18,7 +18,12 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 /// Old codes put in the file, and what they must be recorded as.
-const OLD: [(&str, &str); 4] = [("BHK", "HNK"), ("LUN", "LUK"), ("DDT", "DDD"), ("NHK", "HNK")];
+const OLD: [(&str, &str); 4] = [
+    ("BHK", "HNK"),
+    ("LUN", "LUK"),
+    ("DDT", "DDD"),
+    ("NHK", "HNK"),
+];
 
 /// A WGS84 square of about 30 m, the `i`-th of a grid well away from the demo parcels.
 fn square(i: usize) -> Value {
@@ -82,7 +87,12 @@ fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// `land_use` of every parcel feature in the tile at (`lon`, `lat`), by parcel id.
-async fn tile_land_uses(app: &TestApp, client: &Client, lon: f64, lat: f64) -> HashMap<u64, String> {
+async fn tile_land_uses(
+    app: &TestApp,
+    client: &Client,
+    lon: f64,
+    lat: f64,
+) -> HashMap<u64, String> {
     let z = 16u8;
     let (x, y) = lonlat_to_tile(lon, lat, z);
     let res = client
@@ -125,7 +135,11 @@ async fn a_file_with_every_official_code_imports_and_old_codes_become_current() 
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["inserted"], refs.len());
     let warnings = report["warnings"].as_array().unwrap();
-    assert_eq!(warnings.len(), OLD.len(), "one line per old code: {warnings:?}");
+    assert_eq!(
+        warnings.len(),
+        OLD.len(),
+        "one line per old code: {warnings:?}"
+    );
     let bhk = warnings
         .iter()
         .find(|w| w["details"]["value"] == "BHK")
@@ -150,8 +164,10 @@ async fn a_file_with_every_official_code_imports_and_old_codes_become_current() 
         let p = &parcels[&(current.len() + k + 1)];
         assert_eq!(p["land_use"], *now, "{old} recorded as {now}");
     }
-    let distinct: std::collections::BTreeSet<&str> =
-        parcels.values().map(|p| p["land_use"].as_str().unwrap()).collect();
+    let distinct: std::collections::BTreeSet<&str> = parcels
+        .values()
+        .map(|p| p["land_use"].as_str().unwrap())
+        .collect();
     assert!(distinct.len() >= 30, "{distinct:?}");
 
     // Tiles carry the code as stored, not a name.
@@ -166,7 +182,11 @@ async fn a_file_with_every_official_code_imports_and_old_codes_become_current() 
             );
             seen.extend(tile_land_uses(&app, &admin, lon, lat).await);
         }
-        assert_eq!(seen[&id], p["land_use"].as_str().unwrap(), "tile of parcel {i}");
+        assert_eq!(
+            seen[&id],
+            p["land_use"].as_str().unwrap(),
+            "tile of parcel {i}"
+        );
     }
 
     // Exports: the code, then its name in the export's language.
@@ -180,7 +200,12 @@ async fn a_file_with_every_official_code_imports_and_old_codes_become_current() 
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         let (headers, rows) = csv_rows(&res.bytes().await.unwrap());
-        let col = |h: &str| headers.iter().position(|x| x == h).unwrap_or_else(|| panic!("{h} in {headers:?}"));
+        let col = |h: &str| {
+            headers
+                .iter()
+                .position(|x| x == h)
+                .unwrap_or_else(|| panic!("{h} in {headers:?}"))
+        };
         let (sheet, code, name) = if pick == 0 {
             (col("Số tờ"), col("Loại đất"), col("Tên loại đất"))
         } else {
@@ -201,7 +226,13 @@ async fn an_unknown_code_is_refused_with_the_nearest_codes_in_both_languages() {
     let admin = app.login("admin").await;
     let before = app.count("SELECT COUNT(*) FROM parcels").await;
 
-    let (status, body) = import(&app, &admin, cadastral_file(&["LUC", "LUX", "QQQ"], "78"), "").await;
+    let (status, body) = import(
+        &app,
+        &admin,
+        cadastral_file(&["LUC", "LUX", "QQQ"], "78"),
+        "",
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["code"], "invalid_import");
     let errors = body["error"]["details"]["errors"].as_array().unwrap();
@@ -212,7 +243,10 @@ async fn an_unknown_code_is_refused_with_the_nearest_codes_in_both_languages() {
     assert_eq!(lux["details"]["value"], "LUX");
     let suggestions = lux["details"]["suggestions"].as_str().unwrap();
     assert!(suggestions.starts_with("LUC, LUK"), "{suggestions}");
-    assert!(lux["reason"].as_str().unwrap().contains("did you mean LUC, LUK"));
+    assert!(lux["reason"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean LUC, LUK"));
     // Nothing close: no suggestion is made up.
     assert_eq!(errors[1]["details"]["value"], "QQQ");
     assert!(errors[1]["details"].get("suggestions").is_none());
@@ -225,11 +259,21 @@ async fn an_unknown_code_is_refused_with_the_nearest_codes_in_both_languages() {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
         .collect();
-    let vars: Vec<(&str, &str)> = details.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let vars: Vec<(&str, &str)> = details
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let vi = Catalogue::load(Lang::Vi).fill("import.detail.unknown_land_use", &vars);
     let en = Catalogue::load(Lang::En).fill("import.detail.unknown_land_use", &vars);
-    assert!(vi.contains("«LUX» không phải mã loại đất") && vi.contains("LUC, LUK"), "{vi}");
-    assert!(en.contains("“LUX” is not an official land-type code") && en.contains("did you mean LUC, LUK"), "{en}");
+    assert!(
+        vi.contains("«LUX» không phải mã loại đất") && vi.contains("LUC, LUK"),
+        "{vi}"
+    );
+    assert!(
+        en.contains("“LUX” is not an official land-type code")
+            && en.contains("did you mean LUC, LUK"),
+        "{en}"
+    );
     assert!(!vi.contains('{') && !en.contains('{'));
 
     // A statistics group code offers its members; the JSON API refuses the same way.
@@ -269,9 +313,15 @@ async fn the_land_type_table_is_served_in_both_languages() {
     assert_eq!(cnt["name"], "Đất chăn nuôi tập trung");
     assert_eq!(cnt["group"], "agricultural");
     assert_eq!(cnt["current"], true);
-    assert_eq!(by_code(&en, "CNT")["name"], "Concentrated livestock farming land");
+    assert_eq!(
+        by_code(&en, "CNT")["name"],
+        "Concentrated livestock farming land"
+    );
     let bhk = by_code(&vi, "BHK");
-    assert_eq!((bhk["current"].clone(), bhk["replaced_by"].clone()), (json!(false), json!("HNK")));
+    assert_eq!(
+        (bhk["current"].clone(), bhk["replaced_by"].clone()),
+        (json!(false), json!("HNK"))
+    );
     assert_eq!(by_code(&vi, "BCS")["group"], "unused");
     assert_eq!(vi["groups"][0]["name"], "Nhóm đất nông nghiệp");
     assert_eq!(en["groups"][2]["name"], "Unused land");

@@ -37,6 +37,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::alerts::routes())
         .merge(crate::imports::routes())
         .merge(crate::exports::routes())
+        .merge(crate::land_types::routes())
         .merge(crate::reports::routes())
         .merge(crate::users::routes())
         .merge(crate::tokens::routes())

@@ -125,26 +125,9 @@ vocabulary! {
     }
 }
 
-vocabulary! {
-    /// Land-use codes (Circular 08/2024/TT-BTNMT) seen in the project area.
-    LandUse {
-        Luc = "LUC",
-        Luk = "LUK",
-        Bhk = "BHK",
-        Nhk = "NHK",
-        Cln = "CLN",
-        Rsx = "RSX",
-        Nts = "NTS",
-        Ont = "ONT",
-        Odt = "ODT",
-        Ntd = "NTD",
-        Dgt = "DGT",
-        Dtl = "DTL",
-        Skc = "SKC",
-        Tmd = "TMD",
-        Dcs = "DCS",
-    }
-}
+// The land-type codes, their names and groups: one table (`land_types::TABLE`).
+pub mod land_types;
+pub use land_types::{LandGroup, LandType, LandUse};
 
 vocabulary! {
     /// Where a grievance stands; `received` and `accepted` are the open ones.

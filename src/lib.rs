@@ -27,6 +27,7 @@ pub mod grievances;
 pub mod households;
 pub mod i18n;
 pub mod imports;
+pub mod land_types;
 pub mod legal;
 pub mod metrics;
 pub mod ogc;

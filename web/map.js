@@ -4,7 +4,7 @@
 // to what they select, a legend whose counts follow the filters, a side panel per parcel
 // (linking to the household's case file), and tiles re-requested (revalidated by ETag) whenever
 // a parcel of the project changes status.
-import { t, fmtNumber, fmtHa, fmtDate, fmtDateTime } from './lib/i18n.js';
+import { t, lang, fmtNumber, fmtHa, fmtDate, fmtDateTime } from './lib/i18n.js';
 import { api } from './lib/api.js';
 import { startPage } from './lib/shell.js';
 import { parcelStatusControl } from './lib/parcel-status.js';
@@ -38,6 +38,7 @@ const state = {
   selected: null,      // parcel id in the panel
   hotSpots: [],
   markers: [],
+  landTypes: new Map(), // code → {code, name, group, current, replaced_by} (/api/v1/land-types)
   timer: null,
 };
 
@@ -136,6 +137,7 @@ function applyFilters() {
   map.setFilter('parcels', f);
   map.setFilter('parcels-outline', f);
   renderLegend();
+  renderLandTypes();
 }
 
 /** Parcels of the loaded tiles that pass `filter`, one per id. */
@@ -331,6 +333,7 @@ async function openProject(code) {
   map.on('mouseenter', 'parcels', () => { map.getCanvas().style.cursor = 'pointer'; });
   map.on('mouseleave', 'parcels', () => { map.getCanvas().style.cursor = ''; });
   await new Promise((ok) => map.once('load', ok));
+  map.on('idle', renderLandTypes);
   drawCommuneNames(map);
   showAttribution();
   applyFilters();
@@ -365,8 +368,32 @@ function table(headers, rows) {
   return el('div', { className: 'table-box' }, tbl);
 }
 
-/** `LUC — Đất chuyên trồng lúa`. */
-const landUse = (code) => `${code} — ${tr(`map.land_use.${code}`, code)}`;
+/**
+ * `LUC — Đất chuyên trồng lúa`, from the land-type table (`/api/v1/land-types`); an old code
+ * says what replaced it; a code the table does not know is shown as it is.
+ */
+function landUse(code) {
+  const lt = state.landTypes.get(code);
+  if (!lt) return code;
+  return lt.current ? `${code} — ${lt.name}` : `${code} — ${lt.name} (${t('map.land_use_old', { current: lt.replaced_by })})`;
+}
+
+/** The legend's land types: the codes of the parcels loaded and shown, with their names. */
+function renderLandTypes() {
+  const map = window.gpmbMap;
+  const list = $('legend-land-items');
+  if (!map || !list) return;
+  const codes = new Set(sourceParcels(parcelFilter()).map((f) => f.properties.land_use));
+  const order = [...state.landTypes.keys()];
+  const rank = (c) => (order.includes(c) ? order.indexOf(c) : order.length);
+  const sorted = [...codes].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  list.replaceChildren(...sorted.map((c) => {
+    const item = el('li', { textContent: landUse(c) });
+    item.dataset.code = c;
+    return item;
+  }));
+  $('legend-land').hidden = !sorted.length;
+}
 
 async function showPanel(id) {
   let data;
@@ -571,8 +598,10 @@ async function onSearch(event) {
 
 async function showWorkspace() {
   $('workspace').hidden = false;
-  const [{ items: statuses }, { items: projects }] = await Promise.all([api('/api/v1/parcel-statuses'), api('/api/v1/projects')]);
+  const [{ items: statuses }, { items: projects }, landTypes] = await Promise.all([
+    api('/api/v1/parcel-statuses'), api('/api/v1/projects'), api(`/api/v1/land-types?lang=${lang()}`)]);
   state.statuses = statuses;
+  state.landTypes = new Map(landTypes.items.map((lt) => [lt.code, lt]));
   const select = $('project');
   select.replaceChildren(...projects.map((p) => el('option', { value: p.code, textContent: `${p.code} — ${p.name}` })));
   const wanted = params.get('project');

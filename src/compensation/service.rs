@@ -247,10 +247,11 @@ async fn check_inventory(
         }
         let code = required(&field("code"), &item.code)?;
         if item.category == AssetCategory::Land && crate::domain::LandUse::parse(&code).is_none() {
+            let suggestions = crate::domain::land_types::suggest(&code);
             return Err(invalid(
                 "unknown_land_use",
                 format!("`{code}` is not a land-use code (e.g. LUC, ONT, CLN)"),
-                json!({"field": field("code"), "code": code}),
+                json!({"field": field("code"), "code": code, "suggestions": suggestions}),
             ));
         }
         for (f, v) in [

@@ -517,6 +517,7 @@ fn parcel_columns(b: &mut Builder<'_>) {
     b.col("commune_code", ColumnType::Text);
     b.col("commune_name", ColumnType::Text);
     b.col("land_use", ColumnType::Text);
+    b.col("land_use_name", ColumnType::Text);
     b.col("area_m2", ColumnType::Real);
     b.col("recovered_area_m2", ColumnType::Real);
     b.col("status", ColumnType::Text);
@@ -573,6 +574,12 @@ impl<'s> ParcelPages<'s> {
         for p in list {
             let (codes, names) = by_parcel.remove(&p.id).unwrap_or_default();
             let status_label = b.label("status", p.status.as_str());
+            // The code as stored, then its name in the export's language (the code itself if
+            // the table does not know it).
+            let land_use_name = crate::domain::land_types::lookup(&p.land_use).map_or_else(
+                |_| p.land_use.clone(),
+                |l| l.info().name(b.cat.lang()).to_string(),
+            );
             let cells = b.row(vec![
                 Cell::Int(p.id.into()),
                 Cell::text(p.map_sheet),
@@ -580,6 +587,7 @@ impl<'s> ParcelPages<'s> {
                 Cell::text(p.commune_code),
                 Cell::text(p.commune_name),
                 Cell::text(p.land_use),
+                Cell::text(land_use_name),
                 Cell::Num(p.area_m2),
                 Cell::Num(p.recovered_area_m2),
                 Cell::text(p.status.as_str()),

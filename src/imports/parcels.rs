@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::dto::{ImportProblem, ImportReport, LineageLink};
 use crate::auth::Principal;
+use crate::domain::LandUse;
 use crate::entities::projects;
 use crate::error::{AppError, AppResult};
 use crate::geo::vn2000::Crs;
@@ -501,7 +502,7 @@ fn candidate(index: usize, raw: &RawFeature, crs: &Crs) -> Result<Candidate, Imp
         column: None,
         code: e.code,
         reason: e.reason,
-        details: std::collections::BTreeMap::new(),
+        details: e.details.map(|d| *d).unwrap_or_default(),
     })?;
     Ok(Candidate {
         index,
@@ -652,6 +653,7 @@ pub async fn import(
             Err(e) => report.errors.push(e),
         }
     }
+    report.warnings.extend(old_code_warnings(&candidates));
 
     let keyed = key_by_commune(conn, candidates, &mut report.errors).await?;
     let crs_name = crs.name();
@@ -708,6 +710,47 @@ pub async fn import(
     std::thread::spawn(move || drop(planned));
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Features coded with pre-2024 land-type codes are recorded with the code that replaced
+/// it; the report says so, once per old code (`BHK` → `HNK`, its first feature and how many).
+fn old_code_warnings(candidates: &[Candidate]) -> Vec<ImportProblem> {
+    let mut seen: std::collections::BTreeMap<LandUse, (&Candidate, usize)> =
+        std::collections::BTreeMap::new();
+    for c in candidates {
+        if let Some(given) = c.draft.land_use_given {
+            seen.entry(given).or_insert((c, 0)).1 += 1;
+        }
+    }
+    seen.into_iter()
+        .map(|(given, (c, count))| {
+            let now = c.draft.land_use;
+            let d = &c.draft;
+            ImportProblem {
+                index: Some(c.index),
+                row: None,
+                key: Some(format!("{}/{}/{}", d.commune, d.map_sheet, d.parcel_no)),
+                column: None,
+                code: "old_land_use_code".into(),
+                reason: format!(
+                    "{count} parcel(s) coded `{given}` ({}), a land-type code from before 2024 ({}): recorded as `{now}` ({})",
+                    given.info().name_en,
+                    given.info().basis,
+                    now.info().name_en
+                ),
+                details: [
+                    ("value", given.as_str().to_string()),
+                    ("current", now.as_str().to_string()),
+                    ("name_vi", now.info().name_vi.to_string()),
+                    ("name_en", now.info().name_en.to_string()),
+                    ("count", count.to_string()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            }
+        })
+        .collect()
 }
 
 /// Resolves each candidate's commune and refuses keys the file gives twice.

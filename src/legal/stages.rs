@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::calendar::{term_end, term_end_months, working_days_after};
 use super::rules::{self, Rule};
-use crate::domain::CaseStage;
+use crate::domain::{CaseStage, LandGroup, LandUse};
 
 /// Agricultural land needs 90 days of notice, non-agricultural 180 (60 and 120 for notices
 /// from 1 Jan 2026).
@@ -18,13 +18,16 @@ pub enum LandKind {
 }
 
 impl LandKind {
-    /// The kind of a land-use code (Circular 08/2024): rice, annual and perennial crops,
-    /// forest and aquaculture land are agricultural; everything else is not.
+    /// The kind of a land-use code, from its group in the land-type table
+    /// ([`crate::domain::land_types`], LĐĐ 2024 Art. 9): the agricultural group is
+    /// agricultural; non-agricultural and unused land, and a code the table does not know,
+    /// take the longer notice ("other land", Art. 85(1)).
     pub fn of(land_use: &str) -> LandKind {
-        match land_use {
-            "LUC" | "LUK" | "LUN" | "BHK" | "NHK" | "CLN" | "RSX" | "RPH" | "RDD" | "NTS"
-            | "LMU" | "NKH" => LandKind::Agricultural,
-            _ => LandKind::NonAgricultural,
+        match crate::domain::land_types::lookup(land_use).map(LandUse::group) {
+            Ok(LandGroup::Agricultural) => LandKind::Agricultural,
+            Ok(LandGroup::NonAgricultural | LandGroup::Unused) | Err(_) => {
+                LandKind::NonAgricultural
+            }
         }
     }
 
@@ -913,6 +916,36 @@ mod tests {
             LandKind::NonAgricultural
         );
         assert_eq!(next_stage(&[Briefing, Notice]), Some(Inventory));
+    }
+
+    #[test]
+    fn the_notice_follows_the_group_of_the_land_type_table() {
+        use crate::domain::land_types::TABLE;
+        for row in TABLE {
+            let want = if row.group == LandGroup::Agricultural {
+                LandKind::Agricultural
+            } else {
+                LandKind::NonAgricultural
+            };
+            assert_eq!(LandKind::of(row.code.as_str()), want, "{}", row.code);
+        }
+        // Codes the old short list did not know: concentrated livestock (new in 2024) and
+        // other annual crops are agricultural; unused land takes the "other land" notice.
+        assert_eq!(LandKind::of("CNT"), LandKind::Agricultural);
+        assert_eq!(LandKind::of("HNK"), LandKind::Agricultural);
+        assert_eq!(LandKind::of("BCS"), LandKind::NonAgricultural);
+        // An old code counts as its current one; case does not matter; unknown is strict.
+        assert_eq!(LandKind::of("bhk"), LandKind::Agricultural);
+        assert_eq!(LandKind::of("LUX"), LandKind::NonAgricultural);
+        let notice = d(2025, 3, 1);
+        assert_eq!(
+            decision_allowed_from(LandKind::of("CNT"), notice),
+            decision_allowed_from(LandKind::Agricultural, notice)
+        );
+        assert!(
+            decision_allowed_from(LandKind::of("CNT"), notice)
+                < decision_allowed_from(LandKind::of("MCS"), notice)
+        );
     }
 
     fn arb_event() -> impl Strategy<Value = Recorded> {

@@ -147,4 +147,8 @@ pub struct InvalidFeature {
     pub parcel_no: Option<String>,
     pub reason: String,
     pub code: String,
+    /// The values the reason names, e.g. `{"value": "LUX", "suggestions": "LUC, LUK"}` for
+    /// `unknown_land_use`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Box<std::collections::BTreeMap<String, String>>>,
 }

@@ -739,7 +739,7 @@ async fn merged_piece(
         });
     }
     let land_use = match req.land_use {
-        Some(l) => l,
+        Some(l) => l.current(),
         None if parents.iter().all(|(_, r, _)| r.land_use == first.land_use) => first.land_use,
         None => {
             return Err(AppError::Unprocessable {
@@ -895,7 +895,7 @@ pub async fn split(
         .map(|((part, geometry), parcel_no)| Piece {
             map_sheet: row.map_sheet.clone(),
             parcel_no,
-            land_use: part.land_use.unwrap_or(row.land_use),
+            land_use: part.land_use.map_or(row.land_use, LandUse::current),
             geometry,
         })
         .collect::<Vec<_>>();

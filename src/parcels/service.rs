@@ -680,7 +680,8 @@ pub async fn update(
         return Ok(PatchOutcome::Conflict(current.version));
     }
     let new_status = patch.status.unwrap_or(current.status);
-    let new_land_use = patch.land_use.unwrap_or(current.land_use);
+    // An old code given is recorded as the code replacing it.
+    let new_land_use = patch.land_use.map_or(current.land_use, LandUse::current);
     let done = parcels::Entity::update_many()
         .col_expr(P::Status, Expr::value(new_status.as_str()))
         .col_expr(P::LandUse, Expr::value(new_land_use.as_str()))
@@ -712,8 +713,11 @@ pub async fn update(
     }
     if new_land_use != current.land_use {
         detail["land_use"] = json!({"from": current.land_use, "to": new_land_use});
-        // Land-use changes after a project's notice date are alerts (issue 6).
-        record_land_use_change(conn, who, &current, new_land_use, now).await?;
+        // Land-use changes after a project's notice date are alerts (issue 6); an old code
+        // replaced by its current one (BHK → HNK) is not a change of use.
+        if new_land_use != current.land_use.current() {
+            record_land_use_change(conn, who, &current, new_land_use, now).await?;
+        }
     }
     if let Some(r) = &patch.reason {
         detail["reason"] = json!(r);
@@ -783,6 +787,8 @@ pub struct Draft {
     pub parcel_no: String,
     pub commune: String,
     pub land_use: LandUse,
+    /// The old (pre-2024) code the feature gave, when `land_use` is the code replacing it.
+    pub land_use_given: Option<LandUse>,
     pub status: ParcelStatus,
     pub parent: Option<i32>,
 }
@@ -824,6 +830,7 @@ fn reject(
         parcel_no: parcel_no.map(str::to_string),
         reason,
         code: code.to_string(),
+        details: None,
     }
 }
 
@@ -888,16 +895,18 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
     let parcel_no_v = required("parcel_no")?;
     let commune = required("commune")?;
     let land_use_raw = required("land_use")?;
-    let land_use = LandUse::parse(&land_use_raw.to_uppercase()).ok_or_else(|| {
-        let known: Vec<&str> = LandUse::ALL.iter().map(|l| l.as_str()).collect();
-        fail(
-            "unknown_land_use",
-            format!(
-                "unknown land use `{land_use_raw}`; use one of {}",
-                known.join(", ")
-            ),
-        )
+    // Any official code, old codes recorded as the code that replaced them.
+    let given = crate::domain::land_types::lookup(&land_use_raw).map_err(|e| {
+        let mut f = fail("unknown_land_use", e.reason());
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("value".to_string(), e.value.clone());
+        if !e.suggestions.is_empty() {
+            details.insert("suggestions".to_string(), e.suggestions.join(", "));
+        }
+        f.details = Some(Box::new(details));
+        f
     })?;
+    let land_use = given.current();
     let status = match text_prop(props, "status") {
         Ok(None) => ParcelStatus::NotContacted,
         Ok(Some(s)) => ParcelStatus::parse(&s).ok_or_else(|| {
@@ -927,6 +936,7 @@ pub fn draft(index: usize, feature: &Json) -> Result<Draft, InvalidFeature> {
         parcel_no: parcel_no_v,
         commune,
         land_use,
+        land_use_given: (given != land_use).then_some(given),
         status,
         parent,
     })

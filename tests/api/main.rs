@@ -31,6 +31,7 @@ mod fuzz_imports;
 mod grievances;
 mod households;
 mod imports;
+mod land_types;
 mod ogc;
 mod parcel_lineage;
 mod parcels;

@@ -242,3 +242,37 @@ test('on a phone: the map, its search and the panel fit 360 px', async () => {
     await context.close();
   }
 });
+
+test('legend: the land types of the parcels on the map, named from the land-type table, in vi and en', async () => {
+  for (const lang of ['vi', 'en']) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    await login(context, server.url, 'leader');
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${server.url}/map?lang=${lang}`);
+    await page.waitForSelector('#workspace:not([hidden])');
+    await waitIdle(page);
+    const table = await (await context.request.get(`${server.url}/api/v1/land-types?lang=${lang}`)).json();
+    const byCode = new Map(table.items.map((i) => [i.code, i]));
+    // The codes the tiles carry, as they are: every one is in the legend, and only those.
+    const codes = await page.evaluate(() => [...new Set(window.gpmbMap.querySourceFeatures('parcels', { sourceLayer: 'parcels' })
+      .map((f) => f.properties.land_use))].sort());
+    assert.ok(codes.length >= 3, `land uses in the tiles: ${codes}`);
+    await page.waitForFunction((n) => document.querySelectorAll('#legend-land-items li').length === n, codes.length, { timeout: 10_000 });
+    await page.click('#legend-land summary');
+    const items = await page.$$eval('#legend-land-items li', (lis) => lis.map((li) => ({ code: li.dataset.code, text: li.textContent })));
+    assert.deepEqual(items.map((i) => i.code).sort(), codes);
+    for (const { code, text } of items) {
+      const lt = byCode.get(code);
+      assert.ok(lt, `${code} is in the table`);
+      assert.ok(text.startsWith(`${code} — ${lt.name}`), text);
+      if (!lt.current) assert.ok(text.includes(lt.replaced_by), `${text} names the current code`);
+    }
+    const luc = items.find((i) => i.code === 'LUC');
+    assert.ok(luc, 'the demo has rice land');
+    assert.equal(luc.text, lang === 'vi' ? 'LUC — Đất chuyên trồng lúa' : 'LUC — Specialised rice land');
+    await page.screenshot({ path: artifact(`map-land-types-${lang}.png`) });
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});

@@ -12,7 +12,7 @@ import { fmtMoney, parseMoney, moneyInputValue } from './lib/money.js';
 
 export const CATEGORIES = ['land', 'structure', 'crop', 'tree', 'grave', 'livestock', 'moving', 'investment', 'other'];
 export const GROUPS = ['land', 'assets', 'moving', 'investment', 'support', 'resettlement', 'deduction'];
-const LAND_USES = ['LUC', 'LUK', 'BHK', 'NHK', 'CLN', 'RSX', 'NTS', 'ONT', 'ODT', 'NTD', 'DGT', 'DTL', 'SKC', 'TMD', 'DCS'];
+const LAND_USES = ['LUC', 'LUK', 'HNK', 'CLN', 'RSX', 'NTS', 'ONT', 'ODT', 'NTD', 'DGT', 'DTL', 'SKC', 'TMD', 'BCS', 'DCS'];
 /** Who computes, posts, approves and records payments (WriteCompensation). */
 const PLAN_WRITERS = ['admin', 'district_leader'];
 /** Who records the inventory (WriteVisits or Administer). */

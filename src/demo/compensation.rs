@@ -68,19 +68,10 @@ const PRICES: &[Row] = &[
     ),
     (
         "land",
-        "BHK",
-        "Đất bằng trồng cây hằng năm khác",
+        "HNK",
+        "Đất trồng cây hằng năm khác",
         "m²",
         55_000,
-        None,
-        None,
-    ),
-    (
-        "land",
-        "NHK",
-        "Đất nương rẫy trồng cây hằng năm khác",
-        "m²",
-        45_000,
         None,
         None,
     ),
@@ -391,7 +382,7 @@ fn inventory_of(
                 age_class: Some(if n % 2 == 0 { "3-5" } else { "1-2" }.into()),
                 ..item(AssetCategory::Tree, "keo", (area / 4.0).round().max(10.0))
             }),
-            "LUC" | "LUK" | "BHK" => items.push(item(AssetCategory::Crop, "lua", area)),
+            "LUC" | "LUK" | "HNK" => items.push(item(AssetCategory::Crop, "lua", area)),
             _ => {}
         }
         if n % 7 == 0 {

@@ -83,8 +83,7 @@ pub(crate) const STATUS_MIX: &[(ParcelStatus, u32)] = &[
 /// Land-use mix, per mille of parcels, with the area range (m², at the 60 m cell) of each.
 pub(crate) const LAND_USE_MIX: &[(LandUse, u32, f64, f64)] = &[
     (LandUse::Luc, 350, 400.0, 2800.0),
-    (LandUse::Bhk, 100, 300.0, 2000.0),
-    (LandUse::Nhk, 100, 300.0, 2000.0),
+    (LandUse::Hnk, 200, 300.0, 2000.0),
     (LandUse::Cln, 100, 500.0, 3000.0),
     (LandUse::Ont, 150, 200.0, 600.0),
     (LandUse::Nts, 80, 800.0, 3000.0),

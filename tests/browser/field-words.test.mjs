@@ -59,7 +59,7 @@ for (const [vpName, viewport] of Object.entries(VIEWPORTS)) {
       for (const s of statuses) assert.ok(!WIRE.includes(s.trim()), `status in words: ${s}`);
       assert.ok(statuses.some((s) => (lang === 'vi' ? /Đã tiếp nhận|Đã thụ lý/ : /Received|Accepted/).test(s)), statuses.join(', '));
       // Land-use codes carry their names.
-      assert.match(text, lang === 'vi' ? /(ONT|ODT|LUC|LUK|BHK|CLN|NTS|RSX|NHK) — Đất/ : /(ONT|ODT|LUC|LUK|BHK|CLN|NTS|RSX|NHK) — \w/);
+      assert.match(text, lang === 'vi' ? /(ONT|ODT|LUC|LUK|HNK|CLN|NTS|RSX) — Đất/ : /(ONT|ODT|LUC|LUK|HNK|CLN|NTS|RSX) — \w/);
       await page.screenshot({ path: artifact(`field-household-${vpName}-${lang}.png`), fullPage: true });
 
       await page.click('#log-visit');

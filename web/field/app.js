@@ -826,7 +826,7 @@ async function renderVisitForm(id, visitId, queuedKey) {
 // shown only when a line already has it.
 const ASSET_CATEGORIES = ['land', 'structure', 'crop', 'tree', 'grave', 'livestock', 'moving', 'other', 'investment'];
 const FIELD_CATEGORIES = ASSET_CATEGORIES.filter((c) => c !== 'investment');
-const LAND_USES = ['LUC', 'LUK', 'BHK', 'NHK', 'CLN', 'RSX', 'NTS', 'ONT', 'ODT', 'NTD', 'DGT', 'DTL', 'SKC', 'TMD', 'DCS'];
+const LAND_USES = ['LUC', 'LUK', 'HNK', 'CLN', 'RSX', 'NTS', 'ONT', 'ODT', 'NTD', 'DGT', 'DTL', 'SKC', 'TMD', 'BCS', 'DCS'];
 const DEFAULT_UNIT = { land: 'm²', structure: 'm²', crop: 'm²', tree: 'cây', grave: 'mộ', livestock: 'con', moving: 'lần', other: 'lần', investment: 'lần' };
 /** Trees and crops are priced by age class; land by its position, structures by grade. */
 const byAge = (category) => category === 'tree' || category === 'crop';

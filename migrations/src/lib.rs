@@ -32,6 +32,7 @@ mod m20261204_reports_settings;
 mod m20261205_compensation;
 mod m20261205_parcel_retirement;
 mod m20261205_sessions_idle;
+mod m20261206_reference_data;
 mod util;
 
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_parcel_retirement::Migration),
             Box::new(m20261205_sessions_idle::Migration),
             Box::new(m20261205_compensation::Migration),
+            Box::new(m20261206_reference_data::Migration),
         ]
     }
 }

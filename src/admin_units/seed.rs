@@ -356,8 +356,9 @@ pub async fn seed_reference_data(db: &DatabaseConnection) -> Result<(), DbErr> {
     {
         return Ok(());
     }
-    let units = shipped_units()?;
     let started = std::time::Instant::now();
+    let units = shipped_units()?;
+    let read_ms = started.elapsed().as_millis();
     let txn = db.begin().await?;
     let counts = merge(&txn, units).await?;
     let now = crate::db::utc(chrono::Utc::now().fixed_offset());
@@ -384,6 +385,7 @@ pub async fn seed_reference_data(db: &DatabaseConnection) -> Result<(), DbErr> {
         inserted = counts.inserted,
         updated = counts.updated,
         unchanged = counts.unchanged,
+        read_ms,
         ms = started.elapsed().as_millis(),
         version = ADMIN_UNITS_VERSION,
         "administrative units loaded"

@@ -663,7 +663,10 @@ async fn the_commune_filter_tells_apart_units_that_share_a_code() {
     let vt_page = page(&app, &leader, &format!("commune_id={van_tuong}&limit=1")).await;
     assert_eq!(dated["total"], vt_page["total"]);
     let (status, body) = app
-        .get_json(&leader, "/api/v1/alerts?project=HPDQ2&commune=21061&limit=1")
+        .get_json(
+            &leader,
+            "/api/v1/alerts?project=HPDQ2&commune=21061&limit=1",
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["code"], "ambiguous_code");

@@ -72,6 +72,11 @@ pub enum Command {
     Export(crate::exports::cli::ExportArgs),
     /// Write the periodic report of a project (quarter, half-year, year).
     Report(crate::reports::cli::ReportArgs),
+    /// Administrative units: import an updated list (CSV).
+    AdminUnits {
+        #[command(subcommand)]
+        command: crate::admin_units::import::AdminUnitsCommand,
+    },
     /// Copy the whole database to FILE.
     Backup { file: std::path::PathBuf },
     /// Replace the database with the copy in FILE.
@@ -307,6 +312,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => crate::imports::cli::run(&settings, args).await?,
         Command::Export(args) => crate::exports::cli::run(&settings, args).await?,
         Command::Report(args) => crate::reports::cli::run(&settings, args).await?,
+        Command::AdminUnits { command } => {
+            crate::admin_units::import::run(&settings, command).await?;
+        }
         Command::Backup { file } => crate::backup::cli::backup(&settings, &file).await?,
         Command::Restore { file, force } => {
             crate::backup::cli::restore(&settings, &file, force).await?;

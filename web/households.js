@@ -26,7 +26,8 @@ async function main() {
   let communes = [];
   if (project) {
     const progress = await api(`/api/v1/projects/${encodeURIComponent(project.code)}/progress`).catch(() => null);
-    communes = (progress?.by_commune || []).filter((c) => c.code).map((c) => [c.code, c.name]);
+    // By id: a code may name two units (21061 is Bình Trị until 2025, Vạn Tường since).
+    communes = (progress?.by_commune || []).filter((c) => c.code).map((c) => [String(c.id), c.name]);
   }
   const projectSelect = h('select', { name: 'project', id: 'f-project' },
     ...projects.map((p) => h('option', { value: p.code, textContent: `${p.code} — ${p.name}` })));
@@ -35,7 +36,7 @@ async function main() {
     h('label', {}, h('span', { textContent: t('households.project') }), ' ', projectSelect),
     h('label', { className: 'hh-q' }, h('span', { textContent: t('households.search') }), ' ',
       h('input', { name: 'q', id: 'f-q', type: 'search', value: params.get('q') || '', placeholder: t('households.search_hint'), autocomplete: 'off' })),
-    select('commune', t('households.commune'), communes, params.get('commune') || ''),
+    select('commune_id', t('households.commune'), communes, params.get('commune_id') || ''),
     select('stance', t('households.stance'), STANCES.map((s) => [s, t(`stance.${s}`)]), params.get('stance') || ''),
     select('stage', t('households.stage'), STAGES.map((s) => [s, t(`legal.stage.${s}`)]), params.get('stage') || ''),
     h('button', { type: 'submit', textContent: t('households.find') }));

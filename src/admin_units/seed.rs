@@ -1,21 +1,37 @@
-//! Reference data: the administrative units of Quảng Ngãi (51) and Kon Tum (62) before the
-//! 2025 reform, and of the new Quảng Ngãi (51, merged with Kon Tum) after it.
+//! Reference data: the administrative units of the whole country before the 2025 reform (63
+//! provinces, their districts and communes) and after it (34 provinces and their communes),
+//! with the commune each old one went into.
 //!
-//! The CSVs in `fixtures/admin_units/` ship inside the binary. Codes collide between the two
-//! periods (21061 is Bình Trị before 1 July 2025 and Vạn Tường after), so rows are told apart by
-//! `id` and validity: a legacy row has `valid_to = 2025-06-30`, a current row `valid_to = NULL`.
-use std::collections::{BTreeMap, HashMap};
+//! The CSVs in `fixtures/admin_units/` (made by `scripts/admin-units-from-pypi.py`) ship inside
+//! the binary and are loaded once: into an empty table, or again when the binary ships a newer
+//! [`ADMIN_UNITS_VERSION`] than the database holds (`reference_data`). A load adds and updates,
+//! never deletes, and keeps every unit's id. Codes collide between the two periods (21061 is
+//! Bình Trị before 1 July 2025 and Vạn Tường after), so rows are told apart by `id` and
+//! validity: a legacy row has `valid_to = 2025-06-30`, a current row `valid_to = NULL`.
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Alias, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
 
-use crate::entities::admin_units;
+use super::import::{merge, Key, Unit};
+use super::source::{self, CurrentRow, LegacyRow, SuccessorRow};
+use crate::entities::{admin_units, reference_data};
 
 const LEGACY_CSV: &str = include_str!("../../fixtures/admin_units/admin_units_legacy.csv");
 const CURRENT_CSV: &str = include_str!("../../fixtures/admin_units/admin_units_2025.csv");
 const SUCCESSORS_CSV: &str =
     include_str!("../../fixtures/admin_units/admin_units_2025_successors.csv");
+
+/// The version of the shipped units. Raise it whenever the CSVs change (a unit test holds
+/// their digest): databases with an older version take the new data at their next start.
+/// 1: Quảng Ngãi and Kon Tum; 2: the whole country.
+pub const ADMIN_UNITS_VERSION: i32 = 2;
+/// The name of the shipped units in `reference_data`.
+pub const REFERENCE_NAME: &str = "admin_units";
 
 /// Unit levels as stored in `admin_units.level`.
 pub const LEVEL_PROVINCE: &str = "province";
@@ -32,10 +48,11 @@ pub fn reform_valid_from() -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or_default()
 }
 
-/// When the legacy province was (re-)established: Quảng Ngãi split from Nghĩa Bình on
-/// 1 July 1989, Kon Tum from Gia Lai – Kon Tum on 12 August 1991. The data carries no dates for
-/// districts and communes; they take their province's date as a floor.
-fn legacy_valid_from(province_code: &str) -> NaiveDate {
+/// When a legacy unit is taken to start. The data carries no dates: Kon Tum counts from its
+/// re-establishment (12 August 1991), every other province, Quảng Ngãi included (split from
+/// Nghĩa Bình on 1 July 1989), from 1 July 1989 — a floor, not a founding date; districts and
+/// communes take their province's.
+pub fn legacy_valid_from(province_code: &str) -> NaiveDate {
     match province_code {
         "62" => NaiveDate::from_ymd_opt(1991, 8, 12),
         _ => NaiveDate::from_ymd_opt(1989, 7, 1),
@@ -43,77 +60,7 @@ fn legacy_valid_from(province_code: &str) -> NaiveDate {
     .unwrap_or_default()
 }
 
-/// One row to insert.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct UnitRow {
-    pub id: i32,
-    pub code: String,
-    pub name: String,
-    pub level: &'static str,
-    pub parent_id: Option<i32>,
-    pub valid_from: NaiveDate,
-    pub valid_to: Option<NaiveDate>,
-    pub successor_id: Option<i32>,
-    pub lon: Option<f64>,
-    pub lat: Option<f64>,
-    pub bbox: Option<[f64; 4]>,
-}
-
-#[derive(Debug)]
-struct LegacyRow {
-    province_code: String,
-    province: String,
-    district_code: String,
-    district: String,
-    ward_code: String,
-    ward: String,
-    lon: Option<f64>,
-    lat: Option<f64>,
-    bbox: Option<[f64; 4]>,
-}
-
-fn parse_f64(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok()
-}
-
-fn bad(what: &str, e: impl std::fmt::Display) -> DbErr {
-    DbErr::Custom(format!("admin unit reference data ({what}): {e}"))
-}
-
-fn read_csv(
-    text: &str,
-    what: &str,
-) -> Result<(HashMap<String, usize>, Vec<csv::StringRecord>), DbErr> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let headers: HashMap<String, usize> = reader
-        .headers()
-        .map_err(|e| bad(what, e))?
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.to_string(), i))
-        .collect();
-    let mut rows = Vec::new();
-    for r in reader.records() {
-        rows.push(r.map_err(|e| bad(what, e))?);
-    }
-    Ok((headers, rows))
-}
-
-fn field<'a>(
-    headers: &HashMap<String, usize>,
-    rec: &'a csv::StringRecord,
-    name: &str,
-    what: &str,
-) -> Result<&'a str, DbErr> {
-    let i = headers
-        .get(name)
-        .ok_or_else(|| bad(what, format!("missing column {name}")))?;
-    Ok(rec.get(*i).unwrap_or("").trim())
-}
-
-fn union_bbox(a: Option<[f64; 4]>, b: Option<[f64; 4]>) -> Option<[f64; 4]> {
+pub(crate) fn union_bbox(a: Option<[f64; 4]>, b: Option<[f64; 4]>) -> Option<[f64; 4]> {
     match (a, b) {
         (Some(a), Some(b)) => Some([
             a[0].min(b[0]),
@@ -127,7 +74,7 @@ fn union_bbox(a: Option<[f64; 4]>, b: Option<[f64; 4]>) -> Option<[f64; 4]> {
 
 /// `Tỉnh Quảng Ngãi` + `Huyện Lý Sơn` → `tinhquangngai_huyenlyson_`, the key the successors file
 /// uses for rows without a legacy commune code (a district without communes).
-fn district_key(province: &str, district: &str) -> String {
+pub(crate) fn district_key(province: &str, district: &str) -> String {
     let squash = |s: &str| -> String {
         crate::text::fold(s)
             .chars()
@@ -137,296 +84,312 @@ fn district_key(province: &str, district: &str) -> String {
     format!("{}_{}_", squash(province), squash(district))
 }
 
-/// Builds every row, with ids from 1, from the embedded CSVs. Pure: no database.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the reference data is read as one pass over the three CSV files and their successors"
-)]
-pub(crate) fn build_rows() -> Result<Vec<UnitRow>, DbErr> {
-    // Legacy units.
-    let (h, recs) = read_csv(LEGACY_CSV, "legacy")?;
-    let mut legacy = Vec::with_capacity(recs.len());
-    for r in &recs {
-        let f = |n: &str| field(&h, r, n, "legacy");
-        let bbox = match (
-            parse_f64(f("ward_min_lon")?),
-            parse_f64(f("ward_min_lat")?),
-            parse_f64(f("ward_max_lon")?),
-            parse_f64(f("ward_max_lat")?),
-        ) {
-            (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
-            _ => None,
-        };
-        legacy.push(LegacyRow {
-            province_code: f("province_code")?.to_string(),
-            province: f("province")?.to_string(),
-            district_code: f("district_code")?.to_string(),
-            district: f("district")?.to_string(),
-            ward_code: f("ward_code")?.to_string(),
-            ward: f("ward")?.to_string(),
-            lon: parse_f64(f("ward_lon")?),
-            lat: parse_f64(f("ward_lat")?),
-            bbox,
-        });
-    }
-
-    // Current (2025) units.
-    let (h, recs) = read_csv(CURRENT_CSV, "2025")?;
-    let mut current = Vec::with_capacity(recs.len());
-    for r in &recs {
-        let f = |n: &str| field(&h, r, n, "2025");
-        current.push((
-            f("province_code")?.to_string(),
-            f("province")?.to_string(),
-            f("ward_code")?.to_string(),
-            f("ward")?.to_string(),
-            parse_f64(f("ward_lon")?),
-            parse_f64(f("ward_lat")?),
-        ));
-    }
-
-    // Successors: old commune code (or district key) → new commune code.
-    let (h, recs) = read_csv(SUCCESSORS_CSV, "successors")?;
-    let mut successor_of: HashMap<String, String> = HashMap::new();
-    let mut successor_of_key: HashMap<String, String> = HashMap::new();
-    // New commune code → old commune codes (every relation), to derive the new bounding box.
-    let mut predecessors: HashMap<String, Vec<String>> = HashMap::new();
-    for r in &recs {
-        let f = |n: &str| field(&h, r, n, "successors");
-        let old = f("legacy_ward_code")?.to_string();
-        let new = f("ward_code_2025")?.to_string();
-        let relation = f("relation")?;
-        if !old.is_empty() {
-            predecessors
-                .entry(new.clone())
-                .or_default()
-                .push(old.clone());
-        }
-        if relation == "whole" || relation == "part_default" {
-            if old.is_empty() {
-                successor_of_key.insert(f("legacy_key")?.to_string(), new);
-            } else {
-                successor_of.insert(old, new);
-            }
-        }
-    }
-
-    let mut rows: Vec<UnitRow> = Vec::new();
-    let mut next_id = 1;
-    let mut take_id = || {
-        let id = next_id;
-        next_id += 1;
-        id
-    };
-
-    // Provinces: legacy ones first, then the new 51.
-    let mut legacy_provinces: BTreeMap<String, (i32, String)> = BTreeMap::new();
-    for l in &legacy {
-        legacy_provinces
-            .entry(l.province_code.clone())
-            .or_insert_with(|| (0, l.province.clone()));
-    }
-    for (id, _) in legacy_provinces.values_mut() {
-        *id = take_id();
-    }
-    let new_province_id = take_id();
-    let new_province_name = current
-        .first()
-        .map_or_else(|| "Tỉnh Quảng Ngãi".to_string(), |c| c.1.clone());
-    for (code, (id, name)) in &legacy_provinces {
-        rows.push(UnitRow {
-            id: *id,
-            code: code.clone(),
-            name: name.clone(),
-            level: LEVEL_PROVINCE,
-            parent_id: None,
-            valid_from: legacy_valid_from(code),
+/// The units of a legacy file: provinces, districts and communes, each in file order; the
+/// provinces' and districts' boxes are the union of their communes'.
+pub(crate) fn legacy_units(rows: &[LegacyRow]) -> (Vec<Unit>, Vec<Unit>, Vec<Unit>) {
+    let mut provinces: Vec<Unit> = Vec::new();
+    let mut districts: Vec<Unit> = Vec::new();
+    let mut communes: Vec<Unit> = Vec::with_capacity(rows.len());
+    let mut province_at: HashMap<&str, usize> = HashMap::new();
+    let mut district_at: HashMap<&str, usize> = HashMap::new();
+    for r in rows {
+        let valid_from = legacy_valid_from(&r.province_code);
+        let unit = |level, code: &str, name: &str, parent: Option<Key>| Unit {
+            key: Key::legacy(level, code),
+            province: r.province_code.clone(),
+            name: name.to_string(),
+            parent,
+            successor: None,
+            valid_from,
             valid_to: Some(legacy_valid_to()),
-            successor_id: Some(new_province_id),
             lon: None,
             lat: None,
             bbox: None,
+            bbox_grows: level != LEVEL_COMMUNE,
+        };
+        let p = *province_at.entry(&r.province_code).or_insert_with(|| {
+            provinces.push(unit(LEVEL_PROVINCE, &r.province_code, &r.province, None));
+            provinces.len() - 1
+        });
+        let d = *district_at.entry(&r.district_code).or_insert_with(|| {
+            districts.push(unit(
+                LEVEL_DISTRICT,
+                &r.district_code,
+                &r.district,
+                Some(Key::legacy(LEVEL_PROVINCE, &r.province_code)),
+            ));
+            districts.len() - 1
+        });
+        if r.ward_code.is_empty() {
+            continue; // a district without communes (Lý Sơn, Côn Đảo, …)
+        }
+        provinces[p].bbox = union_bbox(provinces[p].bbox, r.bbox);
+        districts[d].bbox = union_bbox(districts[d].bbox, r.bbox);
+        communes.push(Unit {
+            lon: r.lon,
+            lat: r.lat,
+            bbox: r.bbox,
+            ..unit(
+                LEVEL_COMMUNE,
+                &r.ward_code,
+                &r.ward,
+                Some(Key::legacy(LEVEL_DISTRICT, &r.district_code)),
+            )
         });
     }
-    let new_province_index = rows.len();
-    rows.push(UnitRow {
-        id: new_province_id,
-        code: current
-            .first()
-            .map_or_else(|| "51".to_string(), |c| c.0.clone()),
-        name: new_province_name,
-        level: LEVEL_PROVINCE,
-        parent_id: None,
-        valid_from: reform_valid_from(),
-        valid_to: None,
-        successor_id: None,
-        lon: None,
-        lat: None,
-        bbox: None,
-    });
+    (provinces, districts, communes)
+}
 
-    // The 2025 communes.
-    let mut current_id: HashMap<String, i32> = HashMap::new();
-    let mut current_index: HashMap<String, usize> = HashMap::new();
-    for (_, _, code, name, lon, lat) in &current {
-        let id = take_id();
-        current_id.insert(code.clone(), id);
-        current_index.insert(code.clone(), rows.len());
-        rows.push(UnitRow {
-            id,
-            code: code.clone(),
-            name: name.clone(),
-            level: LEVEL_COMMUNE,
-            parent_id: Some(new_province_id),
+/// The units of a 2025 file: provinces and communes, each in file order. Boxes are not in
+/// the file (the shipped data derives them from the predecessors').
+pub(crate) fn current_units(rows: &[CurrentRow]) -> (Vec<Unit>, Vec<Unit>) {
+    let mut provinces: Vec<Unit> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut communes = Vec::with_capacity(rows.len());
+    for r in rows {
+        let unit = |level, code: &str, name: &str, parent| Unit {
+            key: Key::current(level, code),
+            province: r.province_code.clone(),
+            name: name.to_string(),
+            parent,
+            successor: Some(None),
             valid_from: reform_valid_from(),
             valid_to: None,
-            successor_id: None,
-            lon: *lon,
-            lat: *lat,
-            bbox: None,
-        });
-    }
-
-    // Legacy districts, in file order.
-    let mut district_index: HashMap<String, usize> = HashMap::new();
-    for l in &legacy {
-        if district_index.contains_key(&l.district_code) {
-            continue;
-        }
-        let Some((province_id, _)) = legacy_provinces.get(&l.province_code) else {
-            continue;
-        };
-        let successor_id = successor_of_key
-            .get(&district_key(&l.province, &l.district))
-            .and_then(|c| current_id.get(c))
-            .copied();
-        district_index.insert(l.district_code.clone(), rows.len());
-        rows.push(UnitRow {
-            id: take_id(),
-            code: l.district_code.clone(),
-            name: l.district.clone(),
-            level: LEVEL_DISTRICT,
-            parent_id: Some(*province_id),
-            valid_from: legacy_valid_from(&l.province_code),
-            valid_to: Some(legacy_valid_to()),
-            successor_id,
             lon: None,
             lat: None,
             bbox: None,
+            bbox_grows: true,
+        };
+        if seen.insert(&r.province_code) {
+            provinces.push(unit(LEVEL_PROVINCE, &r.province_code, &r.province, None));
+        }
+        communes.push(Unit {
+            lon: r.lon,
+            lat: r.lat,
+            ..unit(
+                LEVEL_COMMUNE,
+                &r.ward_code,
+                &r.ward,
+                Some(Key::current(LEVEL_PROVINCE, &r.province_code)),
+            )
         });
     }
+    (provinces, communes)
+}
 
-    // Legacy communes.
-    let mut legacy_bbox: HashMap<String, [f64; 4]> = HashMap::new();
-    for l in &legacy {
-        if l.ward_code.is_empty() {
-            continue; // a district without communes (Lý Sơn)
+/// Every unit of the three files with its successor, in the order that gives the ids of a
+/// fresh database: for each 2025 province in file order, its legacy provinces (by code), itself,
+/// its communes, then the legacy districts and communes that went into it. Quảng Ngãi comes
+/// first in the files, so its units keep the ids they had when gpmb shipped it alone.
+pub(crate) fn build_units(
+    legacy: &[LegacyRow],
+    current: &[CurrentRow],
+    links: &[SuccessorRow],
+) -> Vec<Unit> {
+    let (l_prov, mut l_dist, mut l_comm) = legacy_units(legacy);
+    let (mut c_prov, mut c_comm) = current_units(current);
+    let province_of_new: HashMap<&str, &str> = current
+        .iter()
+        .map(|c| (c.ward_code.as_str(), c.province_code.as_str()))
+        .collect();
+
+    let mut successor_of: HashMap<&str, &str> = HashMap::new();
+    let mut successor_of_key: HashMap<&str, &str> = HashMap::new();
+    // New commune code → old commune codes (every relation), to derive the new boxes.
+    let mut predecessors: HashMap<&str, Vec<&str>> = HashMap::new();
+    for l in links {
+        if !l.legacy_ward_code.is_empty() {
+            predecessors
+                .entry(&l.ward_code_2025)
+                .or_default()
+                .push(&l.legacy_ward_code);
         }
-        let Some(&di) = district_index.get(&l.district_code) else {
-            continue;
-        };
-        let district_id = rows[di].id;
-        rows[di].bbox = union_bbox(rows[di].bbox, l.bbox);
-        if let Some((pid, _)) = legacy_provinces.get(&l.province_code) {
-            if let Some(p) = rows.iter_mut().find(|r| r.id == *pid) {
-                p.bbox = union_bbox(p.bbox, l.bbox);
+        if l.is_successor() {
+            if l.legacy_ward_code.is_empty() {
+                successor_of_key.insert(&l.legacy_key, &l.ward_code_2025);
+            } else {
+                successor_of.insert(&l.legacy_ward_code, &l.ward_code_2025);
             }
         }
-        if let Some(b) = l.bbox {
-            legacy_bbox.insert(l.ward_code.clone(), b);
+    }
+    let to_new = |code: Option<&&str>| {
+        code.filter(|c| province_of_new.contains_key(**c))
+            .map(|c| Key::current(LEVEL_COMMUNE, c))
+    };
+
+    // The 2025 province each legacy province went into: that of its communes' successors.
+    let mut group_of: HashMap<String, String> = HashMap::new();
+    for c in &mut l_comm {
+        let next = successor_of.get(c.key.code.as_str());
+        if let Some(p) = next.and_then(|n| province_of_new.get(n)) {
+            group_of
+                .entry(c.province.clone())
+                .or_insert_with(|| (*p).to_string());
         }
-        let successor_id = successor_of
-            .get(&l.ward_code)
-            .and_then(|c| current_id.get(c))
-            .copied();
-        rows.push(UnitRow {
-            id: take_id(),
-            code: l.ward_code.clone(),
-            name: l.ward.clone(),
-            level: LEVEL_COMMUNE,
-            parent_id: Some(district_id),
-            valid_from: legacy_valid_from(&l.province_code),
-            valid_to: Some(legacy_valid_to()),
-            successor_id,
-            lon: l.lon,
-            lat: l.lat,
-            bbox: l.bbox,
-        });
+        c.successor = Some(to_new(next));
+    }
+    let province_names: HashMap<&str, &str> = legacy
+        .iter()
+        .map(|r| (r.district_code.as_str(), r.province.as_str()))
+        .collect();
+    for d in &mut l_dist {
+        let province = province_names.get(d.key.code.as_str()).copied();
+        let key = district_key(province.unwrap_or_default(), &d.name);
+        d.successor = Some(to_new(successor_of_key.get(key.as_str())));
     }
 
-    // The data gives the new communes a centroid and an area but no bounding box: take the
-    // union of their predecessors' boxes (exact where old communes went in whole; a little too
-    // large where one was divided).
-    let mut province_bbox = None;
-    for (code, idx) in &current_index {
-        let mut b = None;
-        for old in predecessors.get(code).map_or(&[][..], Vec::as_slice) {
-            b = union_bbox(b, legacy_bbox.get(old).copied());
+    // Boxes of the new units: the union of their predecessors' (exact where old communes went
+    // in whole; a little too large where one was divided).
+    let legacy_bbox: HashMap<&str, [f64; 4]> = legacy
+        .iter()
+        .filter_map(|r| r.bbox.map(|b| (r.ward_code.as_str(), b)))
+        .collect();
+    let mut province_bbox: HashMap<String, Option<[f64; 4]>> = HashMap::new();
+    for c in &mut c_comm {
+        for old in predecessors
+            .get(c.key.code.as_str())
+            .map_or(&[][..], Vec::as_slice)
+        {
+            c.bbox = union_bbox(c.bbox, legacy_bbox.get(old).copied());
         }
-        rows[*idx].bbox = b;
-        province_bbox = union_bbox(province_bbox, b);
+        let b = province_bbox.entry(c.province.clone()).or_default();
+        *b = union_bbox(*b, c.bbox);
     }
-    rows[new_province_index].bbox = province_bbox;
-    Ok(rows)
+    for p in &mut c_prov {
+        p.bbox = province_bbox.get(&p.province).copied().flatten();
+    }
+
+    in_id_order(l_prov, c_prov, c_comm, l_dist, l_comm, &group_of)
 }
 
-fn insert_statement(rows: &[UnitRow]) -> Result<sea_orm::sea_query::InsertStatement, DbErr> {
-    let mut stmt = Query::insert();
-    stmt.into_table(admin_units::Entity).columns(
-        [
-            "id",
-            "code",
-            "name",
-            "level",
-            "parent_id",
-            "valid_from",
-            "valid_to",
-            "successor_id",
-            "lon",
-            "lat",
-            "min_lon",
-            "min_lat",
-            "max_lon",
-            "max_lat",
-        ]
-        .map(Alias::new),
-    );
-    for r in rows {
-        let values: [SimpleExpr; 14] = [
-            r.id.into(),
-            r.code.clone().into(),
-            r.name.clone().into(),
-            r.level.into(),
-            r.parent_id.into(),
-            r.valid_from.into(),
-            r.valid_to.into(),
-            r.successor_id.into(),
-            r.lon.into(),
-            r.lat.into(),
-            r.bbox.map(|b| b[0]).into(),
-            r.bbox.map(|b| b[1]).into(),
-            r.bbox.map(|b| b[2]).into(),
-            r.bbox.map(|b| b[3]).into(),
-        ];
-        stmt.values(values)
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
+/// Grouped by 2025 province, in file order; legacy units of a province that went nowhere
+/// (none in the shipped data) come last.
+fn in_id_order(
+    l_prov: Vec<Unit>,
+    c_prov: Vec<Unit>,
+    c_comm: Vec<Unit>,
+    l_dist: Vec<Unit>,
+    l_comm: Vec<Unit>,
+    group_of: &HashMap<String, String>,
+) -> Vec<Unit> {
+    let mut by_group: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
+    let order: HashMap<String, usize> = c_prov
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.province.clone(), i))
+        .collect();
+    let rest = order.len();
+    let group = |province: &str| {
+        group_of
+            .get(province)
+            .and_then(|g| order.get(g))
+            .copied()
+            .unwrap_or(rest)
+    };
+    let mut l_prov_sorted = l_prov;
+    l_prov_sorted.sort_by(|a, b| a.key.code.cmp(&b.key.code));
+    for mut p in l_prov_sorted {
+        let g = group(&p.province);
+        p.successor = Some(
+            group_of
+                .get(&p.province)
+                .map(|n| Key::current(LEVEL_PROVINCE, n)),
+        );
+        by_group.entry(g).or_default().push(p);
     }
-    Ok(stmt)
+    for p in c_prov {
+        let g = order.get(&p.province).copied().unwrap_or(rest);
+        by_group.entry(g).or_default().push(p);
+    }
+    for c in c_comm {
+        let g = order.get(&c.province).copied().unwrap_or(rest);
+        by_group.entry(g).or_default().push(c);
+    }
+    for d in l_dist.into_iter().chain(l_comm) {
+        by_group.entry(group(&d.province)).or_default().push(d);
+    }
+    by_group.into_values().flatten().collect()
 }
 
-/// Loads the administrative units unless the table already has rows. All rows go in one
-/// multi-row INSERT, so the load is atomic without needing a transaction from the caller.
+/// The shipped units, read once per process.
+pub(crate) fn shipped_units() -> Result<&'static [Unit], DbErr> {
+    static UNITS: OnceLock<Result<Vec<Unit>, String>> = OnceLock::new();
+    let built = UNITS.get_or_init(|| {
+        let bad = |what: &str, e: Vec<source::RowError>| {
+            format!(
+                "admin unit reference data ({what}): {}",
+                e.first().map(ToString::to_string).unwrap_or_default()
+            )
+        };
+        let source::File::Legacy(legacy) =
+            source::read(LEGACY_CSV).map_err(|e| bad("legacy", e))?
+        else {
+            return Err("admin_units_legacy.csv is not in the legacy format".into());
+        };
+        let source::File::Current(current) =
+            source::read(CURRENT_CSV).map_err(|e| bad("2025", e))?
+        else {
+            return Err("admin_units_2025.csv is not in the 2025 format".into());
+        };
+        let source::File::Successors(links) =
+            source::read(SUCCESSORS_CSV).map_err(|e| bad("successors", e))?
+        else {
+            return Err("admin_units_2025_successors.csv is not the successors format".into());
+        };
+        Ok(build_units(&legacy, &current, &links))
+    });
+    built.as_deref().map_err(|e| DbErr::Custom(e.clone()))
+}
+
+/// Loads the shipped administrative units into an empty table, or brings a table loaded by an
+/// older binary up to [`ADMIN_UNITS_VERSION`] (a table without a version is version 1). One
+/// transaction; otherwise nothing to do beyond one read.
 #[tracing::instrument(skip_all)]
-pub async fn seed_reference_data(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    let existing = admin_units::Entity::find().count(db).await?;
-    if existing > 0 {
+pub async fn seed_reference_data(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let stored = reference_data::Entity::find()
+        .filter(reference_data::Column::Name.eq(REFERENCE_NAME))
+        .one(db)
+        .await?;
+    if stored
+        .as_ref()
+        .is_some_and(|s| s.version >= ADMIN_UNITS_VERSION)
+    {
         return Ok(());
     }
-    let rows = build_rows()?;
-    // One statement: about 400 rows × 14 values, well under SQLite's 32,766 bound values.
-    let stmt = insert_statement(&rows)?;
-    db.execute(db.get_database_backend().build(&stmt)).await?;
-    crate::db::dialect::reset_id_sequence(db, admin_units::Entity).await?;
+    let started = std::time::Instant::now();
+    let units = shipped_units()?;
+    let read_ms = started.elapsed().as_millis();
+    let txn = db.begin().await?;
+    let counts = merge(&txn, units).await?;
+    let now = crate::db::utc(chrono::Utc::now().fixed_offset());
+    match stored {
+        Some(s) => {
+            let mut row: reference_data::ActiveModel = s.into();
+            row.version = Set(ADMIN_UNITS_VERSION);
+            row.loaded_at = Set(now);
+            row.update(&txn).await?;
+        }
+        None => {
+            reference_data::ActiveModel {
+                name: Set(REFERENCE_NAME.to_string()),
+                version: Set(ADMIN_UNITS_VERSION),
+                loaded_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    tracing::info!(
+        inserted = counts.inserted,
+        updated = counts.updated,
+        unchanged = counts.unchanged,
+        read_ms,
+        ms = started.elapsed().as_millis(),
+        version = ADMIN_UNITS_VERSION,
+        "administrative units loaded"
+    );
     Ok(())
 }
 
@@ -451,61 +414,127 @@ pub async fn commune_by_code(
 #[cfg(test)]
 #[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
+    use sha2::Digest;
+
     use super::*;
 
     #[test]
-    fn rows_have_unique_ids_and_resolve_successors() {
-        let rows = build_rows().expect("reference data parses");
-        let mut ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), rows.len());
-        assert_eq!(rows.iter().filter(|r| r.level == LEVEL_PROVINCE).count(), 3);
-        let current: Vec<_> = rows
-            .iter()
-            .filter(|r| r.level == LEVEL_COMMUNE && r.valid_to.is_none())
-            .collect();
-        assert_eq!(current.len(), 96);
-        let legacy: Vec<_> = rows
-            .iter()
-            .filter(|r| r.level == LEVEL_COMMUNE && r.valid_to.is_some())
-            .collect();
-        assert!(legacy.len() > 250);
-        // Every legacy commune has a successor among the 2025 units.
-        for l in &legacy {
-            let s = l.successor_id.expect("successor");
-            assert!(current.iter().any(|c| c.id == s), "{} {}", l.code, l.name);
+    fn the_whole_country_with_unique_keys_and_resolved_successors() {
+        let units = shipped_units().expect("reference data parses");
+        let mut keys: Vec<&Key> = units.iter().map(|u| &u.key).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(
+            keys.len(),
+            units.len(),
+            "one unit per level, code and period"
+        );
+        let count = |level: &str, current: bool| {
+            units
+                .iter()
+                .filter(|u| u.key.level == level && u.key.current == current)
+                .count()
+        };
+        assert_eq!(count(LEVEL_PROVINCE, false), 63);
+        assert_eq!(count(LEVEL_PROVINCE, true), 34);
+        assert_eq!(count(LEVEL_DISTRICT, false), 696);
+        assert_eq!(count(LEVEL_DISTRICT, true), 0);
+        assert_eq!(count(LEVEL_COMMUNE, false), 10_035);
+        assert_eq!(count(LEVEL_COMMUNE, true), 3_321);
+        let by_key: HashMap<&Key, &Unit> = units.iter().map(|u| (&u.key, u)).collect();
+        // Every legacy commune and province has a successor among the 2025 units, and every
+        // parent exists.
+        for u in units {
+            if let Some(p) = &u.parent {
+                assert!(by_key.contains_key(p), "{:?} has no parent {p:?}", u.key);
+            }
+            if !u.key.current && u.key.level != LEVEL_DISTRICT {
+                let s = u.successor.clone().flatten().expect("successor");
+                assert!(s.current && by_key.contains_key(&s), "{:?}", u.key);
+            }
         }
         // Codes collide across periods: 21061 is Bình Trị before, Vạn Tường after.
-        let tri = legacy.iter().find(|r| r.code == "21061").expect("Bình Trị");
-        let van_tuong = current
-            .iter()
-            .find(|r| r.code == "21061")
-            .expect("Vạn Tường");
+        let tri = by_key[&Key::legacy(LEVEL_COMMUNE, "21061")];
+        let van_tuong = by_key[&Key::current(LEVEL_COMMUNE, "21061")];
         assert_eq!(tri.name, "Xã Bình Trị");
         assert_eq!(van_tuong.name, "Xã Vạn Tường");
-        assert_eq!(tri.successor_id, Some(van_tuong.id));
+        assert_eq!(tri.successor, Some(Some(van_tuong.key.clone())));
         assert!(van_tuong.bbox.is_some());
-        // Parents point at the right level.
-        for l in &legacy {
-            let parent = rows
-                .iter()
-                .find(|r| Some(r.id) == l.parent_id)
-                .expect("parent");
-            assert_eq!(parent.level, LEVEL_DISTRICT);
-        }
         // The divided commune (Trà Bùi) goes to its default successor.
-        let tra_bui = legacy.iter().find(|r| r.code == "21142").expect("Trà Bùi");
-        let ca_dam = current.iter().find(|r| r.code == "21136").expect("Cà Đam");
-        assert_eq!(tra_bui.successor_id, Some(ca_dam.id));
-        // Lý Sơn district went whole into the special zone.
-        let ly_son = rows
+        assert_eq!(
+            by_key[&Key::legacy(LEVEL_COMMUNE, "21142")].successor,
+            Some(Some(Key::current(LEVEL_COMMUNE, "21136")))
+        );
+        // Lý Sơn district went whole into the special zone; Hà Nội's Phúc Xá is there too.
+        assert_eq!(
+            by_key[&Key::legacy(LEVEL_DISTRICT, "536")].successor,
+            Some(Some(Key::current(LEVEL_COMMUNE, "21548")))
+        );
+        let phuc_xa = by_key[&Key::legacy(LEVEL_COMMUNE, "00001")];
+        assert_eq!(phuc_xa.name, "Phường Phúc Xá");
+        assert_eq!(phuc_xa.parent, Some(Key::legacy(LEVEL_DISTRICT, "001")));
+        // The five districts without communes (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo)
+        // found their successors by key.
+        let island_districts = units
             .iter()
-            .find(|r| r.level == LEVEL_DISTRICT && r.code == "536")
-            .expect("Lý Sơn");
-        let dac_khu = current.iter().find(|r| r.code == "21548").expect("đặc khu");
-        assert_eq!(ly_son.successor_id, Some(dac_khu.id));
-        // Everything fits one statement.
-        assert!(rows.len() * 14 < 30_000);
+            .filter(|u| u.key.level == LEVEL_DISTRICT && u.successor.clone().flatten().is_some())
+            .count();
+        assert_eq!(island_districts, 5);
+        // Kon Tum went into Quảng Ngãi.
+        assert_eq!(
+            by_key[&Key::legacy(LEVEL_PROVINCE, "62")].successor,
+            Some(Some(Key::current(LEVEL_PROVINCE, "51")))
+        );
+    }
+
+    /// The ids Quảng Ngãi and Kon Tum had when they shipped alone: the two legacy provinces,
+    /// the new Quảng Ngãi, its 96 communes, then the 14+10 districts and their communes.
+    #[test]
+    fn quang_ngai_and_kon_tum_come_first_in_their_old_order() {
+        let units = shipped_units().expect("reference data parses");
+        let first: Vec<(&str, &str, bool)> = units[..4]
+            .iter()
+            .map(|u| (u.key.level, u.key.code.as_str(), u.key.current))
+            .collect();
+        assert_eq!(
+            first,
+            [
+                (LEVEL_PROVINCE, "51", false),
+                (LEVEL_PROVINCE, "62", false),
+                (LEVEL_PROVINCE, "51", true),
+                (LEVEL_COMMUNE, "21025", true),
+            ]
+        );
+        // 3 provinces + 96 communes + districts + 272 communes of the old two provinces.
+        let block = units
+            .iter()
+            .position(|u| u.province != "51" && u.province != "62")
+            .expect("other provinces follow");
+        let districts = units[..block]
+            .iter()
+            .filter(|u| u.key.level == LEVEL_DISTRICT)
+            .count();
+        assert_eq!(block, 3 + 96 + districts + 272);
+        assert_eq!(units[3 + 96].key, Key::legacy(LEVEL_DISTRICT, "522"));
+        assert_eq!(
+            units[3 + 96 + districts].key,
+            Key::legacy(LEVEL_COMMUNE, "21010")
+        );
+    }
+
+    /// Changing the shipped CSVs without raising [`ADMIN_UNITS_VERSION`] would leave existing
+    /// databases on the old data: update both together.
+    #[test]
+    fn the_version_follows_the_data() {
+        let mut h = sha2::Sha256::new();
+        for text in [LEGACY_CSV, CURRENT_CSV, SUCCESSORS_CSV] {
+            h.update(text.as_bytes());
+        }
+        let digest = format!("{:x}", h.finalize());
+        assert_eq!(
+            (ADMIN_UNITS_VERSION, &digest[..16]),
+            (2, "bc94ab1ff6b8a8b9"),
+            "the CSVs changed: raise ADMIN_UNITS_VERSION and put the new digest here"
+        );
     }
 }

@@ -16,8 +16,9 @@ pub struct AlertQuery {
     /// Commune (admin-unit) id; the pre-2025 communes merged into it count as it. Preferred
     /// over `commune`: a pre-2025 and a post-2025 unit may share a code.
     pub commune_id: Option<i32>,
-    /// Commune code: the unit in force today (`CODE`) or on a day (`CODE@YYYY-MM-DD`); the
-    /// pre-2025 communes merged into it count as it. Ignored when `commune_id` is given.
+    /// Commune code: `CODE@YYYY-MM-DD` names the unit in force that day; a bare `CODE` only a
+    /// code one unit has (else 422 `ambiguous_code`). The pre-2025 communes merged into it
+    /// count as it. Ignored when `commune_id` is given.
     pub commune: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 500, default 100.

@@ -19,6 +19,7 @@ pub mod project_milestones;
 pub mod project_parties;
 pub mod project_report_settings;
 pub mod projects;
+pub mod reference_data;
 pub mod sessions;
 pub mod users;
 pub mod working_group_areas;

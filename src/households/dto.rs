@@ -97,8 +97,9 @@ pub struct HouseholdQuery {
     /// Commune (admin unit) id; also matches the communes merged into it in 2025. Preferred
     /// over `commune`.
     pub commune_id: Option<i32>,
-    /// Commune code: the unit in force today with this code (`CODE@YYYY-MM-DD`: the unit in
-    /// force that day), with the communes merged into it in 2025.
+    /// Commune code, with the communes merged into it in 2025: `CODE@YYYY-MM-DD` names the
+    /// unit in force that day; a bare `CODE` only a code one unit has (21061 was Bình Trị until
+    /// 2025 and is Vạn Tường since: 422 `ambiguous_code`).
     pub commune: Option<String>,
     /// Stance at the last visit.
     pub stance: Option<Stance>,

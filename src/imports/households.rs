@@ -631,25 +631,33 @@ struct Ready {
     parcel_keys: Vec<(String, String, String)>,
 }
 
-/// The communes a register may name: by code, or by name without its "Xã" prefix.
+/// The communes a register may name: by code, or by name without its "Xã" prefix (names only
+/// within the project's province: the country has many a "Bình Thuận").
 struct Communes {
     codes: HashSet<String>,
     by_name: HashMap<String, HashSet<String>>,
 }
 
 impl Communes {
-    async fn load(conn: &impl ConnectionTrait) -> AppResult<Self> {
-        let units: Vec<(String, String)> = admin_units::Entity::find()
+    async fn load(conn: &impl ConnectionTrait, project_id: i32) -> AppResult<Self> {
+        let units: Vec<(i32, String, String)> = admin_units::Entity::find()
             .select_only()
+            .column(admin_units::Column::Id)
             .column(admin_units::Column::Code)
             .column(admin_units::Column::Name)
             .filter(admin_units::Column::Level.eq(LEVEL_COMMUNE))
             .into_tuple()
             .all(conn)
             .await?;
+        let province = crate::compensation::settings::project_province(conn, project_id).await?;
+        let named: HashSet<i32> =
+            crate::admin_units::routes::province_unit_ids(conn, &province, None)
+                .await?
+                .into_iter()
+                .collect();
         let mut by_name: HashMap<String, HashSet<String>> = HashMap::new();
-        let codes: HashSet<String> = units.iter().map(|u| u.0.clone()).collect();
-        for (code, name) in units {
+        let codes: HashSet<String> = units.iter().map(|u| u.1.clone()).collect();
+        for (_, code, name) in units.into_iter().filter(|u| named.contains(&u.0)) {
             by_name
                 .entry(commune_name_key(&name))
                 .or_default()
@@ -1206,7 +1214,7 @@ pub async fn import(
     let started = std::time::Instant::now();
     let cols = find_columns(&rows)?;
     let mut report = empty_report(project, file_name, dry_run);
-    let communes = Communes::load(conn).await?;
+    let communes = Communes::load(conn, project.id).await?;
     let ready = check_rows(&rows, &cols, &communes, project, &mut report);
     let good = check_against_database(conn, project, &cols, ready, &mut report.errors).await?;
     let created = create_all(conn, who, &cols, good, &mut report.errors).await?;

@@ -54,8 +54,8 @@ pub struct ParcelQuery {
     /// Admin unit id (preferred): parcels of that commune, or of the pre-2025 communes merged
     /// into it.
     pub commune_id: Option<i32>,
-    /// Admin unit code, as `commune_id` (`CODE` = the unit in force today, `CODE@YYYY-MM-DD` =
-    /// the unit in force that day).
+    /// Admin unit code, as `commune_id`: `CODE@YYYY-MM-DD` = the unit in force that day; a
+    /// bare `CODE` only when one unit has it (else 422 `ambiguous_code`).
     pub commune: Option<String>,
     /// `minLon,minLat,maxLon,maxLat` (WGS84): parcels whose extent overlaps the box.
     pub bbox: Option<String>,

@@ -43,7 +43,8 @@ pub struct NewWorkingGroup {
     pub project: String,
     pub name: String,
     /// Codes of the administrative units covered. Codes are reused across the 2025 reform:
-    /// `CODE@YYYY-MM-DD` names the unit in force on that date; a bare code the unit in force now.
+    /// `CODE@YYYY-MM-DD` names the unit in force on that date; a bare code only a code one unit
+    /// has (otherwise 422 `ambiguous_code`).
     #[serde(default)]
     pub area: Vec<String>,
     /// Usernames.

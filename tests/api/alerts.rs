@@ -657,10 +657,19 @@ async fn the_commune_filter_tells_apart_units_that_share_a_code() {
     assert!(bt_not_visited
         .iter()
         .all(|i| vt_not_visited.contains(&i["household_id"].as_i64().unwrap())));
-    // A bare code names the unit in force today: Vạn Tường.
-    let bare = page(&app, &leader, "commune=21061&limit=1").await;
+    // The code with a day after the reform names Vạn Tường; the bare code names two units
+    // and is refused (422 ambiguous_code).
+    let dated = page(&app, &leader, "commune=21061@2025-07-01&limit=1").await;
     let vt_page = page(&app, &leader, &format!("commune_id={van_tuong}&limit=1")).await;
-    assert_eq!(bare["total"], vt_page["total"]);
+    assert_eq!(dated["total"], vt_page["total"]);
+    let (status, body) = app
+        .get_json(
+            &leader,
+            "/api/v1/alerts?project=HPDQ2&commune=21061&limit=1",
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "ambiguous_code");
     // An unknown id is an empty list, not every alert.
     let none = page(&app, &leader, "commune_id=999999&limit=1").await;
     assert_eq!(none["total"], 0);

@@ -188,3 +188,132 @@ async fn demo_today_pins_the_demo_calendar() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD"));
 }
+
+/// `gpmb admin-units import`: a new unit goes in, a second run changes nothing, a changed name
+/// is an update, successors can be reset, and a bad file is refused whole with the line and
+/// column of each bad cell.
+#[tokio::test]
+async fn admin_units_import_adds_updates_and_refuses_bad_rows() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| gpmb(dir.path()).args(args).output().unwrap();
+    let ok = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout.clone()).unwrap()
+    };
+    let header = "province_code,province,ward_code,ward,ward_type,ward_lon,ward_lat,area_km2\r\n";
+    let existing = "51,Tỉnh Quảng Ngãi,21061,Xã Vạn Tường,Xã,108.822,15.3351,109.28\r\n";
+    let write = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let new = write(
+        "new.csv",
+        format!("{header}{existing}51,Tỉnh Quảng Ngãi,21999,Xã Thử Nghiệm,Xã,108.5,15.0,12.5\r\n"),
+    );
+
+    let said = ok(&run(&["admin-units", "import", &new]));
+    assert!(
+        said.contains("1 inserted, 0 updated, 2 unchanged"),
+        "{said}"
+    );
+    let said = ok(&run(&["admin-units", "import", &new]));
+    assert!(
+        said.contains("0 inserted, 0 updated, 3 unchanged"),
+        "{said}"
+    );
+
+    let renamed = write(
+        "renamed.csv",
+        format!("{header}51,Tỉnh Quảng Ngãi,21999,Xã Thử Nghiệm Mới,Xã,108.5,15.0,12.5\r\n"),
+    );
+    let said = ok(&run(&["admin-units", "import", "--json", &renamed]));
+    let report: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(
+        (report["inserted"].as_u64(), report["updated"].as_u64()),
+        (Some(0), Some(1)),
+        "{report}"
+    );
+    assert_eq!(report["format"], "2025");
+
+    // Bình Thuận (21043) went into Vạn Tường; point it at the new unit, then again.
+    let links = write(
+        "links.csv",
+        "legacy_ward_code,legacy_key,ward_code_2025,key_2025,relation\r\n\
+         21043,tinhquangngai_huyenbinhson_xabinhthuan,21999,xathunghiem,whole\r\n"
+            .to_string(),
+    );
+    let said = ok(&run(&["admin-units", "import", &links]));
+    assert!(
+        said.contains("0 inserted, 1 updated, 0 unchanged"),
+        "{said}"
+    );
+    let said = ok(&run(&["admin-units", "import", &links]));
+    assert!(
+        said.contains("0 inserted, 0 updated, 1 unchanged"),
+        "{said}"
+    );
+
+    // A bad row: refused whole, with its line and column; nothing stored.
+    let bad = write(
+        "bad.csv",
+        format!(
+            "{header}51,Tỉnh Quảng Ngãi,21998,Xã Khác,Xã,108.5,15.0,1\r\n\
+             51,Tỉnh Quảng Ngãi,2199,Xã Sai Mã,Xã,108.5,15.0,1\r\n"
+        ),
+    );
+    let out = run(&["admin-units", "import", &bad]);
+    assert!(!out.status.success(), "a bad file is refused");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3, column ward_code"), "{err}");
+    let unknown = write(
+        "unknown.csv",
+        "legacy_ward_code,legacy_key,ward_code_2025,key_2025,relation\r\n\
+         21043,k,21999,x,whole\r\n\
+         21046,k,98765,x,whole\r\n"
+            .to_string(),
+    );
+    let out = run(&["admin-units", "import", &unknown]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3, column ward_code_2025"), "{err}");
+
+    let conn =
+        sea_orm::Database::connect(format!("sqlite://{}", dir.path().join("gpmb.db").display()))
+            .await
+            .unwrap();
+    let row = conn
+        .query_one(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT (SELECT name FROM admin_units WHERE code = '21999') AS name, \
+                    (SELECT COUNT(*) FROM admin_units WHERE code = '21998') AS other, \
+                    (SELECT s.code FROM admin_units o JOIN admin_units s ON s.id = o.successor_id \
+                      WHERE o.code = '21043' AND o.valid_to IS NOT NULL) AS successor, \
+                    (SELECT COUNT(*) FROM admin_units) AS total",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let name: String = row.try_get("", "name").unwrap();
+    let other: i64 = row.try_get("", "other").unwrap();
+    let successor: String = row.try_get("", "successor").unwrap();
+    let total: i64 = row.try_get("", "total").unwrap();
+    assert_eq!(name, "Xã Thử Nghiệm Mới");
+    assert_eq!(other, 0, "nothing of the refused file stored");
+    assert_eq!(successor, "21999");
+    assert_eq!(total, 14_149 + 1);
+    conn.close().await.unwrap();
+
+    // Too large a file is refused before it is read.
+    let big = dir.path().join("big.csv");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(17 * 1024 * 1024).unwrap();
+    let out = run(&["admin-units", "import", big.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at most"));
+}

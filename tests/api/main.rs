@@ -11,6 +11,7 @@
     reason = "a test is one scenario read top to bottom; expected numbers are exact on purpose"
 )]
 
+mod admin_units;
 mod alerts;
 mod auth;
 mod backup;

@@ -255,7 +255,7 @@ async fn filters_by_bbox_status_and_commune() {
         project_parcels(&app, "AND u.code = '21043'").await
     );
     // …and the 2025 unit it merged into (Vạn Tường, 21061) covers the merged communes too.
-    let vt = walk(&app, &leader, "commune=21061&limit=500").await;
+    let vt = walk(&app, &leader, "commune=21061@2025-07-01&limit=500").await;
     assert_eq!(
         vt.len() as i64,
         project_parcels(&app, "AND (u.code = '21061' OR s.code = '21061')").await

@@ -120,6 +120,8 @@ test('admin creates a token, sees the secret once, and revokes it', async () => 
 
 test('admin edits a working group\'s communes from the admin-unit tree', async () => {
   const { context, page, errors } = await adminPage();
+  const unitRequests = [];
+  page.on('request', (r) => { if (r.url().includes('/api/v1/admin-units')) unitRequests.push(r.url()); });
   await page.goto(server.url + '/admin/people#groups');
   await page.waitForSelector('#groups-table tbody tr');
   const groups = await (await context.request.get(`${server.url}/api/v1/working-groups`)).json();
@@ -127,6 +129,12 @@ test('admin edits a working group\'s communes from the admin-unit tree', async (
   await page.click(`#group-${group.id} button`);
   await page.waitForSelector('#group-form');
   assert.equal(await page.inputValue('#group-form input[name=name]'), group.name);
+  // The picker holds the project's province, not the country's 14,000 units: one request,
+  // by project; the new Quảng Ngãi and its 96 communes after the reform.
+  assert.equal(unitRequests.length, 1, unitRequests.join(' '));
+  assert.match(unitRequests[0], /project=HPDQ2/);
+  await page.check('#group-form input[name=era][value=after]');
+  assert.equal(await page.$$eval('#unit-tree input', (xs) => xs.length), 1 + 96);
 
   // After the reform: province → commune; the filter finds Vạn Tường without diacritics.
   await page.check('#group-form input[name=era][value=after]');

@@ -144,3 +144,18 @@ test('at 360 px no page scrolls sideways; every page is kept as a screenshot', a
   }
   assert.deepEqual(wide, []);
 });
+
+test('the households list filters by a commune whose code two units share (Bình Trị, 21061)', async () => {
+  const { ctx, page } = await openAs('leader', 'vi', { width: 1366, height: 768 });
+  await page.goto(`${server.url}/households`);
+  await page.waitForSelector('#households tbody tr');
+  // The choice goes by id: the code 21061 is Bình Trị until 2025 and Vạn Tường since.
+  await page.selectOption('#f-commune_id', { label: 'Xã Bình Trị' });
+  await page.click('#search button[type=submit]');
+  await page.waitForURL(/commune_id=\d+/);
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('#households tbody tr td:nth-child(4)')];
+    return cells.length > 0 && cells.every((c) => c.textContent === 'Xã Bình Trị');
+  });
+  await ctx.close();
+});

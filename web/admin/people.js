@@ -154,12 +154,21 @@ async function groupsTab(panel) {
   const note = h('p', { className: 'status', role: 'status', id: 'groups-status' });
   const list = h('div', { className: 'table-box' });
   const editor = h('div', { id: 'group-editor' });
-  const [projects, users, units] = await Promise.all([
+  const [projects, users] = await Promise.all([
     allPages('/api/v1/projects?limit=500'),
     allPages('/api/v1/users?limit=500'),
-    allPages('/api/v1/admin-units?limit=500'),
   ]);
-  const tree = unitTree(units);
+  // The units of each project's province (both periods), fetched when a form first needs
+  // them: the whole country is some 14,000 units, far too many for one picker.
+  const trees = new Map();
+  const treeOf = (project) => {
+    if (!trees.has(project)) {
+      trees.set(project, allPages(`/api/v1/admin-units?project=${encodeURIComponent(project)}&limit=500`)
+        .then(unitTree)
+        .catch((e) => { trees.delete(project); throw e; }));
+    }
+    return trees.get(project);
+  };
 
   async function refresh() {
     const groups = await allPages('/api/v1/working-groups?limit=500');
@@ -169,7 +178,7 @@ async function groupsTab(panel) {
     const body = h('tbody');
     for (const g of groups) {
       const edit = h('button', { type: 'button', className: 'small', textContent: tr('groups.edit') });
-      edit.addEventListener('click', () => openEditor(g));
+      edit.addEventListener('click', () => openEditor(g).catch((e) => status(note, e.message, 'error')));
       const row = h('tr', { id: `group-${g.id}` },
         h('td', { textContent: g.name }),
         h('td', { className: 'text', textContent: g.project }),
@@ -183,8 +192,10 @@ async function groupsTab(panel) {
     list.replaceChildren(table);
   }
 
-  function openEditor(group) {
-    const form = groupForm(group, { projects, users, tree });
+  async function openEditor(group) {
+    const project = group?.project || projects[0]?.code;
+    const tree = project ? await treeOf(project) : unitTree([]);
+    const form = groupForm(group, { projects, users, tree, treeOf });
     bindForm(form, (values, f) => {
       const body = {
         name: values.name,
@@ -207,7 +218,7 @@ async function groupsTab(panel) {
   }
 
   const add = h('button', { type: 'button', id: 'group-new', textContent: tr('groups.new') });
-  add.addEventListener('click', () => openEditor(null));
+  add.addEventListener('click', () => openEditor(null).catch((e) => status(note, e.message, 'error')));
   panel.replaceChildren(h('h2', { textContent: tr('groups.title') }), note, list, add, editor);
   await refresh();
 }
@@ -233,7 +244,10 @@ function unitTree(units) {
   };
 }
 
-function groupForm(group, { projects, users, tree }) {
+function groupForm(group, { projects, users, tree: firstTree, treeOf }) {
+  let tree = firstTree;
+  // The group's own units, should one lie outside the project's province.
+  const known = new Map((group?.area || []).map((a) => [a.id, a]));
   const chosen = new Set((group?.area || []).map((a) => a.id));
   const memberIds = new Set((group?.members || []).map((m) => m.id));
   const form = h('form', { id: 'group-form', className: 'card' },
@@ -274,11 +288,12 @@ function groupForm(group, { projects, users, tree }) {
     chips.replaceChildren();
     hidden.replaceChildren();
     for (const id of chosen) {
-      const u = tree.byId.get(id);
+      const u = tree.byId.get(id) || known.get(id);
       if (!u) continue;
       const remove = h('button', { type: 'button', className: 'chip-remove', textContent: '×', ariaLabel: tr('groups.remove_unit', { name: u.name }) });
       remove.addEventListener('click', () => { chosen.delete(id); drawChips(); drawTree(); });
-      chips.append(h('li', {}, `${u.name} `, h('small', { textContent: u.valid_to ? tr('groups.before_2025') : tr('groups.after_2025') }), ' ', remove));
+      const era = !tree.byId.has(id) ? '' : u.valid_to ? tr('groups.before_2025') : tr('groups.after_2025');
+      chips.append(h('li', {}, `${u.name} `, h('small', { textContent: era }), ' ', remove));
       hidden.append(h('input', { type: 'hidden', name: 'area_ids', value: String(id) }));
     }
     if (!chosen.size) chips.append(h('li', { className: 'muted', textContent: tr('groups.no_area') }));
@@ -308,6 +323,12 @@ function groupForm(group, { projects, users, tree }) {
   form.append(area);
   drawChips();
   drawTree();
+  // Another project, another province: its units replace the tree (chosen ones stay).
+  form.querySelector('select[name=project]').addEventListener('change', async (e) => {
+    tree = await treeOf(e.target.value);
+    drawChips();
+    drawTree();
+  });
 
   const cancel = h('button', { type: 'button', className: 'link', textContent: tr('groups.cancel') });
   cancel.addEventListener('click', () => form.remove());

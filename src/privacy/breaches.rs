@@ -110,7 +110,7 @@ async fn dto_of(conn: &impl ConnectionTrait, row: breaches::Model) -> AppResult<
 #[utoipa::path(get, path = "/api/v1/privacy/breaches", tag = "privacy",
     responses((status = 200, body = Page<BreachDto>), (status = 403, body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-pub async fn list(
+pub async fn list_breaches(
     State(state): State<AppState>,
     principal: Principal,
 ) -> AppResult<Json<Page<BreachDto>>> {
@@ -135,7 +135,7 @@ pub async fn list(
     responses((status = 201, body = BreachDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-pub async fn create(
+pub async fn create_breach(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(new): ApiJson<NewBreach>,
@@ -208,7 +208,7 @@ pub async fn create(
     responses((status = 200, body = BreachDto), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(breach_id = id))]
-pub async fn update(
+pub async fn update_breach(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,

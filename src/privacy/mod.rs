@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(notices::list, notices::create))
+        .routes(routes!(notices::list_notices, notices::create_notice))
         .routes(routes!(notices::withdraw))
         .routes(routes!(handlers::list, handlers::create))
         .routes(routes!(handlers::get))
@@ -30,8 +30,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::complete))
         .routes(routes!(handlers::reject))
         .routes(routes!(handlers::export))
-        .routes(routes!(breaches::list, breaches::create))
-        .routes(routes!(breaches::update))
+        .routes(routes!(breaches::list_breaches, breaches::create_breach))
+        .routes(routes!(breaches::update_breach))
 }
 
 /// A free text: trimmed, empty is none, at most `max` characters (else 422 naming `field`).

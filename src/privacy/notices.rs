@@ -57,7 +57,7 @@ pub async fn list_of(
     responses((status = 200, body = Page<NoticeDto>), (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(household_id = id))]
-pub async fn list(
+pub async fn list_notices(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,
@@ -114,7 +114,7 @@ async fn check_user(conn: &impl ConnectionTrait, id: i32) -> AppResult<()> {
               (status = 404, body = crate::error::ErrorEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(household_id = id))]
-pub async fn create(
+pub async fn create_notice(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i32>,

@@ -83,7 +83,7 @@ pub async fn list_notices(
 fn check_day(day: NaiveDate, field: &'static str) -> AppResult<()> {
     if day > crate::legal::today_vn() {
         return Err(AppError::Unprocessable {
-            code: "date_in_future",
+            code: "notice_date_in_future",
             message: format!("{field} is after today"),
             details: Some(serde_json::json!({"field": field})),
         });

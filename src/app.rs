@@ -34,6 +34,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::cases::routes())
         .merge(crate::grievances::routes())
         .merge(crate::compensation::routes())
+        .merge(crate::privacy::routes())
         .merge(crate::alerts::routes())
         .merge(crate::imports::routes())
         .merge(crate::exports::routes())

@@ -75,6 +75,8 @@ const PERSONAL_TABLES: &[&str] = &[
     "grievance_households",
     "case_stage_events",
     "household_revisions",
+    "privacy_notices",
+    "privacy_requests",
 ];
 
 /// Whether `text` names `table` as a table in SQL (after FROM, JOIN, INTO, UPDATE) or as a

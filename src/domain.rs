@@ -272,6 +272,85 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// What a household was told about the processing of its personal data (Law 91/2025/QH15
+    /// on personal data protection): why, what is collected, its rights, who receives it and
+    /// how long it is kept.
+    NoticeKind {
+        Purpose = "purpose",
+        DataCollected = "data_collected",
+        Rights = "rights",
+        Recipients = "recipients",
+        Retention = "retention",
+    }
+}
+
+vocabulary! {
+    /// How a household was told.
+    NoticeMethod {
+        InPerson = "in_person",
+        WrittenSigned = "written_signed",
+        Meeting = "meeting",
+        Phone = "phone",
+    }
+}
+
+vocabulary! {
+    /// What a data subject asks of the controller (Law 91/2025/QH15): to see everything held,
+    /// to correct it, to restrict its processing, to delete it, or to object to it.
+    PrivacyRequestKind {
+        Access = "access",
+        Correction = "correction",
+        Restriction = "restriction",
+        Deletion = "deletion",
+        Objection = "objection",
+    }
+}
+
+vocabulary! {
+    /// Where a data-subject request stands: `received`, `acknowledged` and `extended` are open.
+    PrivacyRequestStatus {
+        Received = "received",
+        Acknowledged = "acknowledged",
+        Extended = "extended",
+        Completed = "completed",
+        Rejected = "rejected",
+    }
+}
+
+impl PrivacyRequestStatus {
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            PrivacyRequestStatus::Received
+                | PrivacyRequestStatus::Acknowledged
+                | PrivacyRequestStatus::Extended
+        )
+    }
+}
+
+vocabulary! {
+    /// How a completed request ended: done as asked, or refused with its legal reason (land-
+    /// recovery records must be kept, so a deletion is often refused).
+    PrivacyOutcome {
+        Done = "done",
+        Refused = "refused",
+    }
+}
+
+vocabulary! {
+    /// Kinds of personal data a breach touched.
+    BreachDataKind {
+        Identity = "identity",
+        Contact = "contact",
+        IdNumber = "id_number",
+        Land = "land",
+        Compensation = "compensation",
+        Sensitive = "sensitive",
+        Other = "other",
+    }
+}
+
 /// Things a principal may do; one table answers for every role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission {
@@ -287,12 +366,17 @@ pub enum Permission {
     WriteCompensation,
     /// Create projects, working groups, users, tokens.
     Administer,
+    /// Handle data-subject requests (access, correction, restriction, deletion, objection) of
+    /// households in the caller's area, and read their full exports.
+    ManagePrivacy,
 }
 
 impl Role {
     /// Whether a user of this role may do `p` (area scoping is applied separately, in queries).
     pub fn may(self, p: Permission) -> bool {
-        use Permission::{ReadPersonal, WriteCompensation, WriteParcels, WriteVisits};
+        use Permission::{
+            ManagePrivacy, ReadPersonal, WriteCompensation, WriteParcels, WriteVisits,
+        };
         match self {
             Role::Admin => true,
             Role::Leader => matches!(p, ReadPersonal),
@@ -300,7 +384,7 @@ impl Role {
             Role::DistrictLeader => {
                 matches!(
                     p,
-                    ReadPersonal | WriteVisits | WriteParcels | WriteCompensation
+                    ReadPersonal | WriteVisits | WriteParcels | WriteCompensation | ManagePrivacy
                 )
             }
             Role::Member => matches!(p, ReadPersonal | WriteVisits | WriteParcels),

@@ -34,6 +34,7 @@ pub mod ogc;
 pub mod openapi;
 pub mod pagination;
 pub mod parcels;
+pub mod privacy;
 pub mod progress;
 pub mod projects;
 pub mod public;

@@ -40,6 +40,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/admin/prices", "admin/prices.html"),
     ("/admin/people", "admin/people.html"),
     ("/admin/audit", "admin/audit.html"),
+    ("/admin/privacy", "admin/privacy.html"),
 ];
 
 pub fn routes() -> Router<AppState> {

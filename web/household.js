@@ -20,6 +20,8 @@ const hd = (tag, { _data = {}, ...props } = {}, ...children) => {
 
 export const STAGES = ['briefing', 'notice', 'inventory', 'plan_posted', 'plan_approved', 'recovery_decision', 'paid', 'handed_over', 'resettled', 'enforcement'];
 const VULNERABLE = ['poor', 'merit', 'ethnic_minority', 'elderly_alone'];
+const NOTICE_KINDS = ['purpose', 'data_collected', 'rights', 'recipients', 'retention'];
+const NOTICE_METHODS = ['written_signed', 'in_person', 'meeting', 'phone'];
 const WRITERS = ['admin', 'district_leader', 'member'];
 
 const user = await startPage({ namespaces: ['households', 'legal', 'parcel-status', 'compensation'], roles: ['admin', 'leader', 'district_leader', 'member'] });
@@ -56,12 +58,13 @@ if (user) {
 
 async function load() {
   try {
-    const [household, kase, history] = await Promise.all([
+    const [household, kase, history, notices] = await Promise.all([
       api(`/api/v1/households/${id}`),
       api(`/api/v1/households/${id}/case`),
       api(`/api/v1/households/${id}/history`),
+      api(`/api/v1/households/${id}/notices`),
     ]);
-    Object.assign(state, { household, kase, history: history.items });
+    Object.assign(state, { household, kase, history: history.items, notices: notices.items });
   } catch (err) {
     root.replaceChildren(h('p', { className: 'error', role: 'alert', id: 'load-error', textContent: err.message }));
     return;
@@ -107,7 +110,9 @@ function render() {
     h('h3', { textContent: t('household.visits') }), visitsSection(),
     h('h3', { textContent: t('household.commitments') }), commitmentsSection(),
     h('h3', { textContent: t('household.grievances') }), grievancesSection(),
-    h('h3', { textContent: t('household.documents') }), documentsSection());
+    h('h3', { textContent: t('household.documents') }), documentsSection(),
+    h('h3', { id: 'notices-title', textContent: t('household.notices') }), noticesSection(),
+    mayWrite ? noticeForm() : null);
   const right = h('section', {},
     h('h3', { textContent: t('household.stages') }), stagesSection(),
     mayWrite ? stageForm() : null,
@@ -246,6 +251,75 @@ function documentsSection() {
   const docs = state.kase.stages.filter((s) => s.document_no);
   if (!docs.length) return h('p', { className: 'muted', textContent: t('household.no_documents') });
   return h('ul', { id: 'documents' }, ...docs.map((s) => h('li', {}, h('strong', { textContent: s.document_no }), ` — ${stageName(s.stage)}, ${fmtDate(s.occurred_on)}`)));
+}
+
+/**
+ * What the household was told about the processing of its personal data (Law 91/2025): kinds,
+ * how, when, by whom, the document, and a withdrawal; admins and district leaders also get a
+ * link to record a data subject's request for it.
+ */
+function noticesSection() {
+  const items = state.notices || [];
+  const mayRequest = user && ['admin', 'district_leader'].includes(user.user.role);
+  return h('div', {},
+    items.length ? h('ul', { id: 'notices' }, ...items.map((n) => hd('li', { _data: { notice: String(n.id) } },
+      h('strong', { textContent: n.kinds.map((k) => t(`household.notice.kind.${k}`)).join(', ') }),
+      ` — ${t(`household.notice.method.${n.method}`)}, ${fmtDate(n.notified_on)}`,
+      n.notified_by_name ? `, ${n.notified_by_name}` : '',
+      n.document_ref ? h('span', { className: 'muted', textContent: ` (${n.document_ref})` }) : '',
+      n.withdrawn_on ? h('span', { className: 'hh-flag', textContent: ` ${t('household.notice.withdrawn', { date: fmtDate(n.withdrawn_on) })}` })
+        : mayWrite ? withdrawButton(n) : null)))
+      : h('p', { className: 'muted', id: 'no-notices', textContent: t('household.no_notices') }),
+    mayRequest ? h('a', { id: 'privacy-request-link', href: `/admin/privacy?household=${id}`, textContent: t('household.privacy_request') }) : null);
+}
+
+function withdrawButton(n) {
+  const b = h('button', { type: 'button', className: 'link', textContent: t('household.notice.withdraw') });
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      await api(`/api/v1/households/${id}/notices/${n.id}/withdrawal`, { method: 'POST', body: { withdrawn_on: todayIso() } });
+      state.notices = (await api(`/api/v1/households/${id}/notices`)).items;
+      render();
+    } catch (err) {
+      b.disabled = false;
+      b.after(h('span', { className: 'error', role: 'alert', textContent: ` ${err.message}` }));
+    }
+  });
+  return h('span', {}, ' ', b);
+}
+
+function noticeForm() {
+  const kinds = h('fieldset', { className: 'notice-kinds' }, h('legend', { textContent: t('household.notice.told') }),
+    ...NOTICE_KINDS.map((k) => h('label', { className: 'check' },
+      h('input', { type: 'checkbox', name: 'kinds', value: k, checked: k !== 'recipients' && k !== 'retention' }), ' ', t(`household.notice.kind.${k}`))));
+  const method = h('select', { name: 'method', id: 'notice-method' },
+    ...NOTICE_METHODS.map((m) => h('option', { value: m, textContent: t(`household.notice.method.${m}`) })));
+  const form = h('form', { id: 'notice-form', className: 'hh-form' },
+    h('strong', { textContent: t('household.notice.record') }),
+    kinds,
+    h('div', { className: 'row' },
+      h('label', { htmlFor: 'notice-method' }, h('span', { textContent: t('household.notice.how') }), method),
+      h('label', { htmlFor: 'notice-date' }, h('span', { textContent: t('household.field.date') }), dateInput({ name: 'notified_on', value: todayIso(), required: true, id: 'notice-date' })),
+      h('label', { htmlFor: 'notice-doc' }, h('span', { textContent: t('household.notice.document') }), h('input', { name: 'document_ref', id: 'notice-doc', maxLength: 200, autocomplete: 'off' }))),
+    h('button', { type: 'submit', textContent: t('household.notice.save') }),
+    h('p', { className: 'form-error error', role: 'alert' }));
+  bindForm(form, async (values, f) => {
+    readDates(f, values);
+    const body = {
+      kinds: [...f.querySelectorAll('input[name=kinds]:checked')].map((i) => i.value),
+      method: values.method,
+      notified_on: values.notified_on,
+    };
+    if (values.document_ref) body.document_ref = values.document_ref;
+    return api(`/api/v1/households/${id}/notices`, { method: 'POST', body });
+  }, async () => {
+    state.notices = (await api(`/api/v1/households/${id}/notices`)).items;
+    render();
+    const done = h('p', { id: 'notice-done', className: 'ok', role: 'status', textContent: t('household.notice.recorded') });
+    document.getElementById('notice-form')?.before(done);
+  });
+  return form;
 }
 
 function daysText(n) {

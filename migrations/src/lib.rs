@@ -33,6 +33,7 @@ mod m20261205_compensation;
 mod m20261205_field_keys;
 mod m20261205_parcel_retirement;
 mod m20261205_sessions_idle;
+mod m20261206_privacy;
 mod m20261206_reference_data;
 mod util;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_compensation::Migration),
             Box::new(m20261205_field_keys::Migration),
             Box::new(m20261206_reference_data::Migration),
+            Box::new(m20261206_privacy::Migration),
         ]
     }
 }

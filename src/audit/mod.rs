@@ -219,18 +219,7 @@ pub async fn events(
         query = query.filter(C::UserId.eq(u));
     }
     if let Some(h) = q.household {
-        // The household itself and its case by id; visits, stages, grievances name it in
-        // their detail (`"household_id":N` followed by `,` or `}` so 12 does not match 123).
-        query = query.filter(
-            Condition::any()
-                .add(
-                    Condition::all()
-                        .add(C::Entity.is_in(["household", "case"]))
-                        .add(C::EntityId.eq(h.to_string())),
-                )
-                .add(C::Detail.contains(format!("\"household_id\":{h},")))
-                .add(C::Detail.contains(format!("\"household_id\":{h}}}"))),
-        );
+        query = query.filter(about_household(h));
     }
     if let Some(d) = q.from {
         query = query.filter(C::At.gte(vn_day_start(d)));
@@ -239,6 +228,44 @@ pub async fn events(
         query = query.filter(C::At.lt(vn_day_start(d)));
     }
     let rows = keyset.apply(query, C::Id).all(conn).await?;
+    let names = display_names(conn, &rows).await?;
+    Ok(keyset.page(rows, |r| r.id, |r| to_dto(r, &names)))
+}
+
+/// Events about a household: reads and changes of it and its case by id; visits, stages,
+/// grievances, notices and requests name it in their detail (`"household_id":N` followed by
+/// `,` or `}` so 12 does not match 123).
+fn about_household(h: i32) -> Condition {
+    use audit_events::Column as C;
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(C::Entity.is_in(["household", "case"]))
+                .add(C::EntityId.eq(h.to_string())),
+        )
+        .add(C::Detail.contains(format!("\"household_id\":{h},")))
+        .add(C::Detail.contains(format!("\"household_id\":{h}}}")))
+}
+
+/// Every audit event naming the household, oldest first (a data subject's access export).
+pub async fn naming_household(
+    conn: &impl ConnectionTrait,
+    h: i32,
+) -> Result<Vec<AuditEventDto>, DbErr> {
+    use sea_orm::QueryOrder;
+    let rows = audit_events::Entity::find()
+        .filter(about_household(h))
+        .order_by_asc(audit_events::Column::Id)
+        .all(conn)
+        .await?;
+    let names = display_names(conn, &rows).await?;
+    Ok(rows.into_iter().map(|r| to_dto(r, &names)).collect())
+}
+
+async fn display_names(
+    conn: &impl ConnectionTrait,
+    rows: &[audit_events::Model],
+) -> Result<HashMap<i32, String>, DbErr> {
     let user_ids: Vec<i32> = rows.iter().filter_map(|r| r.user_id).collect();
     let names: HashMap<i32, String> = if user_ids.is_empty() {
         HashMap::new()
@@ -251,21 +278,21 @@ pub async fn events(
             .map(|u| (u.id, u.display_name))
             .collect()
     };
-    Ok(keyset.page(
-        rows,
-        |r| r.id,
-        |r| AuditEventDto {
-            id: r.id,
-            at: r.at.to_rfc3339(),
-            actor: r.actor,
-            user_display_name: r.user_id.and_then(|u| names.get(&u).cloned()),
-            user_id: r.user_id,
-            action: r.action,
-            entity: r.entity,
-            entity_id: r.entity_id,
-            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
-        },
-    ))
+    Ok(names)
+}
+
+fn to_dto(r: audit_events::Model, names: &HashMap<i32, String>) -> AuditEventDto {
+    AuditEventDto {
+        id: r.id,
+        at: r.at.to_rfc3339(),
+        actor: r.actor,
+        user_display_name: r.user_id.and_then(|u| names.get(&u).cloned()),
+        user_id: r.user_id,
+        action: r.action,
+        entity: r.entity,
+        entity_id: r.entity_id,
+        detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+    }
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

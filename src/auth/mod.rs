@@ -51,6 +51,7 @@ impl Principal {
                     | Permission::WriteVisits
                     | Permission::WriteCompensation
                     | Permission::Administer
+                    | Permission::ManagePrivacy
             )
         );
         if self.role.may(p) && token_ok {

@@ -15,6 +15,7 @@ pub async fn load(
     super::public::load(db, project_id, today).await?;
     super::field::load(db, project_id, today).await?;
     super::compensation::load(db, project_id, today).await?;
+    super::privacy::load(db, project_id, today).await?;
     // Last: the hot spots it flags count the grievances loaded above.
     super::alerts::load(db, project_id, today).await?;
     Ok(())

@@ -15,6 +15,7 @@ mod field;
 mod gen;
 mod layout;
 mod names;
+mod privacy;
 mod public;
 
 use anyhow::{anyhow, bail, Context};

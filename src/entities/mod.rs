@@ -14,6 +14,7 @@ pub mod parcel_status_events;
 pub mod parcels;
 pub mod price_items;
 pub mod price_tables;
+pub mod privacy_breaches;
 pub mod progress_counters;
 pub mod project_milestones;
 pub mod project_parties;

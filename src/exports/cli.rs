@@ -49,7 +49,9 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         reveal_id_number: reveal,
     };
     // Written beside the target and renamed at the end: a failed export leaves no half file.
-    let partial = args.out.with_extension(format!("{}.partial", format.extension()));
+    let partial = args
+        .out
+        .with_extension(format!("{}.partial", format.extension()));
     let bar = crate::cli::progress_bar();
     let label = what.as_str();
     let out = service::export(&db.conn, &req, &partial, &|done, total| {

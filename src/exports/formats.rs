@@ -170,7 +170,7 @@ pub struct Writer {
 }
 
 enum Out {
-    Csv(::csv::Writer<BufWriter<File>>),
+    Csv(Box<::csv::Writer<BufWriter<File>>>),
     GeoJson(BufWriter<File>),
     Xlsx(Box<XlsxOut>),
     Gpkg(Box<GpkgOut>),
@@ -198,7 +198,7 @@ impl Writer {
                 f.write_all(BOM)?;
                 let mut w = ::csv::Writer::from_writer(f);
                 w.write_record(head.columns.iter().map(|c| c.header.as_str()))?;
-                Out::Csv(w)
+                Out::Csv(Box::new(w))
             }
             FileKind::GeoJson => {
                 let mut f = file()?;
@@ -253,7 +253,7 @@ impl Writer {
     pub async fn finish(self) -> anyhow::Result<u64> {
         match self.out {
             Out::Csv(w) => {
-                w.into_inner()
+                (*w).into_inner()
                     .map_err(|e| anyhow::anyhow!("{}", e.error()))?
                     .flush()?;
             }

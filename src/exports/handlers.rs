@@ -78,7 +78,8 @@ pub async fn export(
     let _ = std::fs::remove_file(&path);
     let (out, file) = opened?;
     let len = file.metadata().await.map(|m| m.len()).ok();
-    let mut response = Body::from_stream(ReaderStream::with_capacity(file, 1 << 16)).into_response();
+    let mut response =
+        Body::from_stream(ReaderStream::with_capacity(file, 1 << 16)).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -186,7 +186,16 @@ pub async fn export(
         }
         out.finish().await.map_err(internal)?
     } else {
-        let table = table(conn, who, project, what, personal, reveal_id_number, req.lang).await?;
+        let table = table(
+            conn,
+            who,
+            project,
+            what,
+            personal,
+            reveal_id_number,
+            req.lang,
+        )
+        .await?;
         let rows = formats::write_table(&table, format.file_kind(), path)
             .await
             .map_err(internal)?;
@@ -504,7 +513,9 @@ async fn holders(
         Expr::col((parcels::Entity, parcels::Column::Id)).equals((hp.clone(), HP::ParcelId)),
     )
     .and_where(Expr::col((h(), households::Column::ProjectId)).eq(project_id))
-    .and_where_option(ids.map(|(first, last)| Expr::col((hp.clone(), HP::ParcelId)).between(first, last)))
+    .and_where_option(
+        ids.map(|(first, last)| Expr::col((hp.clone(), HP::ParcelId)).between(first, last)),
+    )
     .order_by((hp.clone(), HP::ParcelId), Order::Asc)
     .order_by((h(), households::Column::Code), Order::Asc);
     fetch(conn, &stmt).await

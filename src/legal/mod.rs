@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod grievance;
 pub mod lunar;
+pub mod privacy;
 pub mod rules;
 pub mod stages;
 

@@ -294,6 +294,43 @@ rules! {
         "Trả lời kiến nghị, phản ánh: theo quy định của tỉnh, mặc định 15 ngày (cấu hình được)",
         "Petitions and feedback answered within the province's limit, 15 days by default (a setting)";
 
+    // ---- personal data (Law 91/2025/QH15 and Decree 356/2025/NĐ-CP, in force 1 Jan 2026) --
+    // The limits are those issue 16 names; the articles of Decree 356/2025 that set them are
+    // still to check with the legal officer, so the instruments are cited without article
+    // numbers. Before 2026 (Decree 13/2023/NĐ-CP) no request limit is computed.
+    PRIVACY_REQUEST_ACK = "privacy_request_ack" until (2025, 12, 31),
+        "—", Term::None,
+        "Trước ngày 01/01/2026 chưa áp dụng thời hạn xác nhận yêu cầu của chủ thể dữ liệu theo Luật Bảo vệ dữ liệu cá nhân; không tính hạn",
+        "Before 1 January 2026 the Personal Data Protection Law's limit for acknowledging a data subject's request does not apply; no deadline is computed";
+    PRIVACY_REQUEST_ACK_2026 = "privacy_request_ack_2026" of "privacy_request_ack" from (2026, 1, 1),
+        "Luật Bảo vệ dữ liệu cá nhân 2025 (91/2025/QH15); Nghị định 356/2025/NĐ-CP", Term::WorkingDays(2),
+        "Xác nhận đã nhận yêu cầu của chủ thể dữ liệu (xem, sửa, hạn chế, xóa, phản đối xử lý dữ liệu cá nhân) trong 02 ngày làm việc kể từ ngày nhận",
+        "A data subject's request (access, correction, restriction, deletion, objection) is acknowledged within 2 working days of receipt";
+    PRIVACY_REQUEST_COMPLETE = "privacy_request_complete" until (2025, 12, 31),
+        "—", Term::None,
+        "Trước ngày 01/01/2026 chưa áp dụng thời hạn giải quyết yêu cầu của chủ thể dữ liệu theo Luật Bảo vệ dữ liệu cá nhân; không tính hạn",
+        "Before 1 January 2026 the Personal Data Protection Law's limit for completing a data subject's request does not apply; no deadline is computed";
+    PRIVACY_REQUEST_COMPLETE_2026 = "privacy_request_complete_2026" of "privacy_request_complete" from (2026, 1, 1),
+        "Luật Bảo vệ dữ liệu cá nhân 2025 (91/2025/QH15); Nghị định 356/2025/NĐ-CP", Term::Days(15),
+        "Giải quyết yêu cầu của chủ thể dữ liệu trong 15 ngày kể từ ngày nhận yêu cầu",
+        "A data subject's request is completed within 15 days of receipt";
+    PRIVACY_REQUEST_EXTENSION = "privacy_request_extension" until (2025, 12, 31),
+        "—", Term::None,
+        "Trước ngày 01/01/2026 chưa áp dụng việc gia hạn giải quyết yêu cầu của chủ thể dữ liệu theo Luật Bảo vệ dữ liệu cá nhân",
+        "Before 1 January 2026 the Personal Data Protection Law's extension of a data subject's request does not apply";
+    PRIVACY_REQUEST_EXTENSION_2026 = "privacy_request_extension_2026" of "privacy_request_extension" from (2026, 1, 1),
+        "Luật Bảo vệ dữ liệu cá nhân 2025 (91/2025/QH15); Nghị định 356/2025/NĐ-CP", Term::Days(15),
+        "Được gia hạn một lần, không quá 15 ngày, có nêu lý do và thông báo cho chủ thể dữ liệu",
+        "The time limit may be extended once, by at most 15 days, with the reason told to the data subject";
+    PRIVACY_BREACH_REPORT = "privacy_breach_report" until (2025, 12, 31),
+        "Nghị định 13/2023/NĐ-CP Điều 23", Term::Days(3),
+        "Vi phạm quy định bảo vệ dữ liệu cá nhân: thông báo cho Bộ Công an (Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao) chậm nhất 72 giờ",
+        "A personal-data breach is notified to the Ministry of Public Security (cyber security department) within 72 hours";
+    PRIVACY_BREACH_REPORT_2026 = "privacy_breach_report_2026" of "privacy_breach_report" from (2026, 1, 1),
+        "Luật Bảo vệ dữ liệu cá nhân 2025 (91/2025/QH15); Nghị định 356/2025/NĐ-CP", Term::Days(3),
+        "Vi phạm quy định bảo vệ dữ liệu cá nhân: thông báo cho cơ quan chuyên trách bảo vệ dữ liệu cá nhân (Bộ Công an) chậm nhất 72 giờ kể từ khi phát hiện",
+        "A personal-data breach is notified to the personal-data protection authority (Ministry of Public Security) within 72 hours of its discovery";
+
     // ---- how terms are counted ----------------------------------------------------------
     TERM_COUNTING = "term_counting", "BLDS 2015 Điều 147, 148(5)", Term::None,
         "Thời hạn tính từ ngày tiếp theo; ngày cuối rơi vào ngày nghỉ thì kết thúc vào ngày làm việc kế tiếp",

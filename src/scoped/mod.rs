@@ -706,3 +706,6 @@ pub use household_edits::*;
 
 mod bulk_stages;
 pub use bulk_stages::*;
+
+mod privacy;
+pub use privacy::*;

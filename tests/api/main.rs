@@ -38,6 +38,7 @@ mod parcel_lineage;
 mod parcels;
 mod prices;
 mod privacy;
+mod privacy_requests;
 mod projects;
 mod public;
 mod public_url;

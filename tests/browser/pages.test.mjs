@@ -37,6 +37,7 @@ const pages = () => [
   ['/admin/prices', 'admin'],
   ['/admin/people', 'admin'],
   ['/admin/audit', 'admin'],
+  ['/admin/privacy', 'admin'],
   ['/public/projects/HPDQ2', null],
 ];
 

@@ -22,6 +22,7 @@ export const PAGES = [
   { href: '/admin/prices', key: 'nav.admin_prices', roles: ['admin'] },
   { href: '/admin/people', key: 'nav.admin_people', roles: ['admin'] },
   { href: '/admin/audit', key: 'nav.admin_audit', roles: ['admin'] },
+  { href: '/admin/privacy', key: 'nav.admin_privacy', roles: ['admin', 'district_leader'] },
 ];
 
 const visibleTo = (page, role) => !page.roles || page.roles.includes(role);

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use anyhow::Context;
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 
 use crate::auth::{Principal, Scope};
@@ -451,6 +451,25 @@ struct Done {
 }
 
 #[tracing::instrument(skip_all, fields(project_id))]
+/// The households of `ids`, in chunks: a large demo has more households than SQLite takes
+/// bound variables.
+async fn households_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> anyhow::Result<Vec<households::Model>> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(10_000) {
+        rows.extend(
+            scoped::households(&Scope::cli())
+                .filter(households::Column::Id.is_in(chunk.iter().copied()))
+                .order_by_asc(households::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(rows)
+}
+
 pub async fn load(
     db: &DatabaseConnection,
     project_id: i32,
@@ -488,11 +507,7 @@ pub async fn load(
     let dates = stage_dates(&txn, project_id).await?;
     let mut ids: Vec<i32> = dates.keys().copied().collect();
     ids.sort_unstable();
-    let mut rows = scoped::households(&Scope::cli())
-        .filter(households::Column::Id.is_in(ids.clone()))
-        .order_by_asc(households::Column::Id)
-        .all(&txn)
-        .await?;
+    let mut rows = households_by_id(&txn, &ids).await?;
     // The oldest approvals first: among the unpaid, those past their limit are the ones to show.
     rows.sort_by_key(|h| {
         let approved = dates

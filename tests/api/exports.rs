@@ -167,20 +167,7 @@ async fn gdal_reads_the_geopackage_and_the_geojson() {
 async fn personal_columns_follow_the_role_and_exports_are_audited() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;
-    let (_, token) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "board")
-        .await
-        .unwrap();
-    let board = Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .build()
-        .unwrap();
+    let board = app.board(false).await;
     let households = app
         .count(
             "SELECT COUNT(*) FROM households WHERE project_id = (SELECT id FROM projects WHERE code = 'HPDQ2')",

@@ -6,7 +6,7 @@
 use crate::common;
 
 use common::{assert_error, TestApp};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 /// `051*******45`: 3 digits, 7 stars, 2 digits.
@@ -32,23 +32,6 @@ async fn stored_id_number(app: &TestApp, id: i64) -> String {
         .unwrap()
         .unwrap();
     row.try_get_by_index::<String>(0).unwrap()
-}
-
-async fn board(app: &TestApp) -> Client {
-    let (_, token) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "board")
-        .await
-        .unwrap();
-    Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .build()
-        .unwrap()
 }
 
 fn assert_all_masked(items: &[Value], what: &str) {
@@ -163,7 +146,7 @@ async fn reveal_answers_the_full_number_is_audited_and_scoped() {
     assert_error(status, &body, StatusCode::NOT_FOUND);
 
     // A project board never gets it, nor an anonymous caller.
-    let board = board(&app).await;
+    let board = app.board(false).await;
     let (status, body) = app.get_json(&board, &path).await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
     assert!(!body.to_string().contains(&full));
@@ -236,7 +219,7 @@ async fn exports_carry_the_cccd_masked_unless_revealed() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 
     // A project board: 403 with or without reveal, on households and on parcels.
-    let board = board(&app).await;
+    let board = app.board(false).await;
     for path in [
         format!("{export}?reveal=id_number"),
         "/api/v1/projects/HPDQ2/exports/parcels.csv?reveal=id_number".to_string(),
@@ -249,7 +232,7 @@ async fn exports_carry_the_cccd_masked_unless_revealed() {
 #[tokio::test]
 async fn vulnerable_flags_reach_only_readers_of_personal_data() {
     let app = TestApp::spawn().await;
-    let board = board(&app).await;
+    let board = app.board(false).await;
     for path in [
         "/api/v1/households",
         "/api/v1/my-work",

@@ -10,23 +10,6 @@ use common::{assert_error, TestApp};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
-async fn board(app: &TestApp) -> Client {
-    let (_, token) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", true, "board")
-        .await
-        .unwrap();
-    Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .build()
-        .unwrap()
-}
-
 /// A household of member_a's area that has visits.
 async fn household_of_member_a(app: &TestApp) -> i64 {
     let member_a = app.login("member_a").await;
@@ -110,7 +93,7 @@ async fn notices_are_recorded_listed_scoped_and_refused_to_boards() {
     assert_error(status, &body, StatusCode::NOT_FOUND);
 
     // A project board never: neither reads nor writes (even with a write token).
-    let board = board(&app).await;
+    let board = app.board(true).await;
     let (status, body) = app.get_json(&board, &path).await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
     assert!(!body.to_string().contains("TB-01"));
@@ -362,7 +345,7 @@ async fn requests_are_for_admins_and_district_leaders_in_their_area() {
         .is_empty());
 
     // Members, the leader (reads only) and project boards: 403.
-    let board = board(&app).await;
+    let board = app.board(true).await;
     for client in [
         app.login("member_a").await,
         app.login("leader").await,
@@ -579,7 +562,7 @@ async fn the_breach_log_is_for_admins_with_a_72_hour_limit() {
         "households_affected": 22,
         "measures": "Khóa phiên, đổi khóa kho ngoại tuyến"
     });
-    let board = board(&app).await;
+    let board = app.board(true).await;
     for client in [
         app.login("leader").await,
         app.login("lanhdao_binhson").await,
@@ -716,7 +699,7 @@ async fn sensitive_flags_reach_only_the_roles_that_need_them() {
     assert_error(status, &body, StatusCode::NOT_FOUND);
 
     // A project board's token, endpoint family by endpoint family: never a flag.
-    let board = board(&app).await;
+    let board = app.board(true).await;
     let mut paths = vec![
         "/api/v1/households".to_string(),
         format!("/api/v1/households/{id}"),

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use crate::common;
 
-use common::{assert_error, json_of, TestApp};
-use reqwest::{Client, StatusCode};
+use common::{assert_error, bearer, json_of, TestApp};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 async fn with_token(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
@@ -17,15 +17,6 @@ async fn with_token(app: &TestApp, token: &str, path: &str) -> (StatusCode, Valu
             .unwrap(),
     )
     .await
-}
-
-fn bearer(token: &str) -> Client {
-    let mut h = reqwest::header::HeaderMap::new();
-    h.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    Client::builder().default_headers(h).build().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -321,20 +321,7 @@ async fn the_last_admin_cannot_be_demoted_or_disabled() {
 async fn only_administrators_manage_users() {
     let app = TestApp::spawn().await;
     let target = user_id(&app, "member_b").await;
-    let (_, token) = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", true, "board")
-        .await
-        .unwrap();
-    let board = Client::builder()
-        .default_headers({
-            let mut h = reqwest::header::HeaderMap::new();
-            h.insert(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse().unwrap(),
-            );
-            h
-        })
-        .build()
-        .unwrap();
+    let board = app.board(true).await;
     let mut clients = vec![("project_board", board)];
     for who in ["leader", "member_a"] {
         clients.push((who, app.login(who).await));

@@ -165,6 +165,14 @@ impl TestApp {
     }
 
     /// A client logged in as a demo user (password `demo`).
+    /// A project board's client: a fresh API token of HPDQ2 (read, or read and write).
+    pub async fn board(&self, write: bool) -> Client {
+        let (_, token) = gpmb::auth::service::create_token(&self.db.conn, "HPDQ2", write, "board")
+            .await
+            .unwrap();
+        bearer(&token)
+    }
+
     pub async fn login(&self, username: &str) -> Client {
         let client = self.anonymous();
         let res = client
@@ -210,6 +218,16 @@ impl TestApp {
             .expect("a row");
         row.try_get_by_index::<i64>(0).expect("an integer")
     }
+}
+
+/// A client that sends `Authorization: Bearer <token>` on every request.
+pub fn bearer(token: &str) -> Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    Client::builder().default_headers(h).build().unwrap()
 }
 
 pub async fn json_of(res: Response) -> (StatusCode, Value) {

@@ -114,11 +114,19 @@ pub async fn panel_of(
     id: i32,
 ) -> AppResult<ParcelPanel> {
     let personal = principal.require(Permission::ReadPersonal).is_ok();
+    // A project board sees the parcel and its status history, never a household's row: with
+    // one household on a parcel, even an unnamed stance or grievance is that household's.
+    let board = !principal.scope.sees_personal_data();
     let scoped_id = scoped::parcel(conn, &principal.scope, id).await?;
     let parcel = service::get(conn, &principal.scope, id).await?;
     let history = service::history(conn, &principal.scope, id).await?;
-    let households = households(conn, &principal.scope, scoped_id, personal).await?;
+    let households = if board {
+        Vec::new()
+    } else {
+        households(conn, &principal.scope, scoped_id, personal).await?
+    };
     let last_visit = match scoped::parcel_last_visit(conn, scoped_id).await? {
+        _ if board => None,
         None => None,
         Some(v) => Some(PanelVisit {
             visited_at: v.visited_at.to_rfc3339(),
@@ -127,8 +135,12 @@ pub async fn panel_of(
             working_group: v.working_group,
         }),
     };
-    let open_grievances = scoped::parcel_open_grievances(conn, scoped_id)
-        .await?
+    let open_grievances = if board {
+        Vec::new()
+    } else {
+        scoped::parcel_open_grievances(conn, scoped_id).await?
+    };
+    let open_grievances = open_grievances
         .into_iter()
         .map(|g| {
             Ok(PanelGrievance {

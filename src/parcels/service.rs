@@ -323,31 +323,29 @@ pub async fn history(
         .order_by_asc(parcel_status_events::Column::Id)
         .all(conn)
         .await?;
-    // People's names rather than their logins.
-    let mut ids: Vec<i32> = events.iter().filter_map(|e| e.actor_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let names: std::collections::HashMap<i32, String> = if ids.is_empty() {
-        std::collections::HashMap::new()
+    // People's names rather than their logins; for a project board neither, nor the free-text
+    // reason (it may name people): only what changed and when.
+    let personal = scope.sees_personal_data();
+    let names = if personal {
+        crate::users::service::display_names(conn, events.iter().map(|e| e.actor_id)).await?
     } else {
-        crate::entities::users::Entity::find()
-            .filter(crate::entities::users::Column::Id.is_in(ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.display_name))
-            .collect()
+        std::collections::HashMap::new()
     };
     events
         .into_iter()
         .map(|e| {
+            let actor = if personal {
+                e.actor
+            } else {
+                e.actor.split(':').next().unwrap_or_default().to_string()
+            };
             Ok(StatusEventDto {
                 id: e.id,
                 from: e.from_status.as_deref().map(stored_status).transpose()?,
                 to: stored_status(&e.to_status)?,
-                reason: e.reason,
+                reason: if personal { e.reason } else { String::new() },
                 actor_name: e.actor_id.and_then(|id| names.get(&id).cloned()),
-                actor: e.actor,
+                actor,
                 at: e.at.to_rfc3339(),
             })
         })

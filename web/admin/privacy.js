@@ -146,9 +146,10 @@ function stepForm(r, step, box, message, reload) {
     return api(`/api/v1/privacy/requests/${r.id}/${step}`, { method: 'POST', body });
   }, async (saved) => {
     box.replaceChildren();
+    // Redraw first: "done" is said once the table shows it.
+    await reload();
     message.className = 'status';
     message.textContent = tr('saved', { id: saved.id, status: tr(`status.${saved.status}`) });
-    await reload();
   });
   box.replaceChildren(form);
   form.querySelector('textarea, select, input')?.focus();
@@ -191,9 +192,9 @@ function newRequestForm(message, reload) {
     });
   }, async (saved) => {
     form.reset();
+    await reload();
     message.className = 'status';
     message.textContent = tr('recorded', { id: saved.id, date: saved.ack_by ? fmtDate(saved.ack_by) : '—' });
-    await reload();
   });
   return form;
 }
@@ -232,9 +233,9 @@ function breachRow(b, message, reload) {
   const patch = async (bodyPatch, text) => {
     try {
       await api(`/api/v1/privacy/breaches/${b.id}`, { method: 'PATCH', body: bodyPatch });
+      await reload();
       message.className = 'status';
       message.textContent = text;
-      await reload();
     } catch (err) {
       message.className = 'status error';
       message.textContent = err.message;
@@ -293,9 +294,9 @@ function newBreachForm(message, reload) {
     });
   }, async (saved) => {
     form.reset();
+    await reload();
     message.className = 'status';
     message.textContent = tr('breach.recorded', { at: fmtDateTime(saved.report_due_at) });
-    await reload();
   });
   return form;
 }

@@ -81,9 +81,26 @@ pub enum SqliteSync {
 }
 
 pub async fn connect(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
+    connect_pooled(url, sync, Pool::Server).await
+}
+
+/// How many connections a process keeps: a server serves many requests at once; a command
+/// such as an export runs one query after another, and each SQLite connection may hold up to
+/// its 64 MB page cache, so a command keeps one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pool {
+    Server,
+    Command,
+}
+
+async fn connect_pooled(url: &str, sync: SqliteSync, size: Pool) -> anyhow::Result<Db> {
+    let (sqlite_max, pg_max) = match size {
+        Pool::Server => (8, 16),
+        Pool::Command => (1, 2),
+    };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(pg_max)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await
@@ -106,7 +123,7 @@ pub async fn connect(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory");
     let pool = SqlitePoolOptions::new()
-        .max_connections(8)
+        .max_connections(sqlite_max)
         .min_connections(1)
         .connect_with(options)
         .await
@@ -119,7 +136,12 @@ pub async fn connect(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
 
 /// Connects, runs pending migrations and loads the reference data (admin units).
 pub async fn open(url: &str, sync: SqliteSync) -> anyhow::Result<Db> {
-    let db = connect(url, sync).await?;
+    open_pooled(url, sync, Pool::Server).await
+}
+
+/// [`open`] with the pool of a one-query-at-a-time command.
+pub async fn open_pooled(url: &str, sync: SqliteSync, size: Pool) -> anyhow::Result<Db> {
+    let db = connect_pooled(url, sync, size).await?;
     Migrator::up(&db.conn, None)
         .await
         .context("running migrations")?;

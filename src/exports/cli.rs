@@ -33,7 +33,12 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     let what = What::parse(&args.what)?;
     let format = Format::parse(&args.format)?;
     format.check(what)?;
-    let db = crate::db::open(&settings.database_url, settings.sqlite_sync).await?;
+    let db = crate::db::open_pooled(
+        &settings.database_url,
+        settings.sqlite_sync,
+        crate::db::Pool::Command,
+    )
+    .await?;
     // The CLI runs with the server's rights (whoever can run it can read the database file).
     let system = Principal::cli();
     let project =

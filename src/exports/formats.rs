@@ -454,18 +454,24 @@ impl GpkgOut {
         Ok(())
     }
 
+    /// The layer's spatial index table (filled row by row); returns its name.
+    async fn create_index(&mut self, table: &str) -> anyhow::Result<String> {
+        let rtree = format!("rtree_{table}_geom");
+        sqlx::query(&format!(
+            "CREATE VIRTUAL TABLE \"{rtree}\" USING rtree(id, minx, maxx, miny, maxy)"
+        ))
+        .execute(&mut self.conn)
+        .await?;
+        Ok(rtree)
+    }
+
     async fn row(&mut self, head: &Head, cells: &[Cell], shape: &Shape) -> anyhow::Result<()> {
         let geometry: geojson::Geometry = serde_json::from_str(&shape.geojson)?;
         let this_type = geometry_type(&geometry.value);
         match self.layer_type {
             None => {
                 self.create_layer(head, head.name, this_type).await?;
-                let rtree = format!("rtree_{}_geom", head.name);
-                sqlx::query(&format!(
-                    "CREATE VIRTUAL TABLE \"{rtree}\" USING rtree(id, minx, maxx, miny, maxy)"
-                ))
-                .execute(&mut self.conn)
-                .await?;
+                let rtree = self.create_index(head.name).await?;
                 self.rtree_insert = format!("INSERT INTO \"{rtree}\" VALUES (?, ?, ?, ?, ?)");
                 let names = std::iter::once(Alias::new("geom"))
                     .chain(head.columns.iter().map(|c| Alias::new(c.key)));
@@ -524,11 +530,7 @@ impl GpkgOut {
         let layer_type = match self.layer_type {
             None => {
                 self.create_layer(head, name, "GEOMETRY").await?;
-                sqlx::query(&format!(
-                    "CREATE VIRTUAL TABLE \"rtree_{name}_geom\" USING rtree(id, minx, maxx, miny, maxy)"
-                ))
-                .execute(&mut self.conn)
-                .await?;
+                self.create_index(name).await?;
                 "GEOMETRY"
             }
             // Rows of several geometry types: the layer becomes GEOMETRY, its rows copied

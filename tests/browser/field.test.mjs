@@ -273,7 +273,11 @@ test('a group leader assigns the next visit; the member sees it first', async ()
   const leaderContext = await browser.newContext(phone());
   const { page: leader } = await openField(leaderContext, 'totruong_binhthuan');
   await leader.fill('#search', 'nguyen van a');
+  // The list is redrawn 80 ms after typing: click once it has settled, or the click can land
+  // on a row being replaced.
+  await leader.waitForFunction(() => document.getElementById('work-count').textContent.startsWith('1 /'));
   await leader.locator('#work-list a', { hasText: 'Nguyễn Văn A' }).click();
+  await leader.waitForSelector('h1:text("Nguyễn Văn A")');
   await leader.waitForSelector('#assign');
   const due = ddmmyyyy(new Date(Date.now() + 7 * 3600e3 + 86400e3).toISOString().slice(0, 10));
   await leader.selectOption('#assignee', 'member_a');

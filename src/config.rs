@@ -89,6 +89,19 @@ pub struct Settings {
         global = true
     )]
     pub petition_days: i64,
+    /// How often, at most, a server reads a project's change stamp to see parcel writes made
+    /// by other processes (seconds).
+    #[arg(long, env = "GPMB_TILE_CHECK_SECS", default_value_t = 1, global = true)]
+    pub tile_check_secs: u64,
+    /// A project's tile index not used for this many minutes is dropped from memory and
+    /// loaded again on its next tile.
+    #[arg(
+        long,
+        env = "GPMB_TILE_EVICT_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub tile_evict_minutes: u64,
 }
 
 /// Lets code outside the CLI (tests, benches) build `Settings` from the same defaults.

@@ -26,7 +26,10 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let visits = crate::visits::writer::VisitWriter::start(db.clone(), metrics.clone());
         AppState {
-            tiles: crate::tiles::TileIndex::new(db.clone()),
+            tiles: crate::tiles::TileIndex::new(
+                db.clone(),
+                crate::tiles::TileSettings::from(&settings),
+            ),
             db,
             settings: Arc::new(settings),
             auth_cache: AuthCache::default(),

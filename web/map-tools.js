@@ -247,7 +247,8 @@ function mergeTool(map, parcel, area, done) {
   });
   startTool(map, 'merge', box, async (e) => {
     const f = map.queryRenderedFeatures(e.point, { layers: ['parcels'] })[0];
-    if (!f) return;
+    // Overview strips (large projects at low zoom) are not parcels.
+    if (!f || f.properties.id === undefined) return;
     const id = f.properties.id;
     const at = picked.findIndex((x) => x.id === id);
     if (at > 0) picked.splice(at, 1);

@@ -88,8 +88,10 @@ function style(project) {
     { id: 'boundary-fill', type: 'fill', source: 'boundary', paint: { 'fill-color': '#2563eb', 'fill-opacity': 0.04 } },
     { id: 'parcels', type: 'fill', source: 'parcels', 'source-layer': 'parcels',
       paint: { 'fill-color': colourExpression(), 'fill-opacity': 0.9 } },
+    // Overview tiles (large projects, z ≤ 13) are strips of a pixel grid, not parcels: no outline.
     { id: 'parcels-outline', type: 'line', source: 'parcels', 'source-layer': 'parcels',
-      paint: { 'line-color': '#ffffff', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.2, 17, 1.2] } },
+      paint: { 'line-color': '#ffffff', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.2, 17, 1.2],
+        'line-opacity': ['case', ['has', 'overview'], 0, 1] } },
     { id: 'boundary', type: 'line', source: 'boundary',
       paint: { 'line-color': '#1d4ed8', 'line-width': 2.5, 'line-dasharray': [3, 2] } },
     { id: 'parcel-found', type: 'line', source: 'parcels', 'source-layer': 'parcels',
@@ -328,7 +330,9 @@ async function openProject(code) {
   map.on('click', 'parcels', (e) => {
     if (editing()) return;
     const f = e.features?.[0];
-    if (f) showPanel(f.properties.id);
+    // An overview strip stands for many parcels: zoom to where each one can be clicked.
+    if (f?.properties.overview) map.easeTo({ center: e.lngLat, zoom: Math.max(map.getZoom() + 2, 14) });
+    else if (f) showPanel(f.properties.id);
   });
   map.on('mouseenter', 'parcels', () => { map.getCanvas().style.cursor = 'pointer'; });
   map.on('mouseleave', 'parcels', () => { map.getCanvas().style.cursor = ''; });
@@ -383,7 +387,7 @@ function renderLandTypes() {
   const map = window.gpmbMap;
   const list = $('legend-land-items');
   if (!map || !list) return;
-  const codes = new Set(sourceParcels(parcelFilter()).map((f) => f.properties.land_use));
+  const codes = new Set(sourceParcels(parcelFilter()).map((f) => f.properties.land_use).filter(Boolean));
   const order = [...state.landTypes.keys()];
   const rank = (c) => (order.includes(c) ? order.indexOf(c) : order.length);
   const sorted = [...codes].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));

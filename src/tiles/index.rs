@@ -1,55 +1,49 @@
-//! The in-memory tile index: per project, every parcel's attributes and Web Mercator geometry
-//! in an R-tree, loaded lazily on the first tile request. Writes through this server update it
-//! at once (`parcels_changed`); writes by other processes (CLI import, demo) are caught by a
-//! cheap change stamp checked at most once a second in the background.
+//! The in-memory tile index: per project, every parcel packed (`store`) in an R-tree, loaded
+//! lazily on the first tile request and dropped when the project has not been asked for a
+//! while. Writes through this server update it at once (`parcels_changed`); writes by other
+//! processes (CLI import, demo, another server) are caught by a cheap change stamp checked at
+//! most every `check_every` in the background.
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{RTree, AABB};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     TransactionTrait, Value,
 };
 
+use super::store::{quantise, RawParcel, Store};
 use crate::db::dialect::{self, Sql};
 use crate::db::Db;
 use crate::entities::{admin_units, parcels};
-use crate::geo::tiling::{lonlat_to_world, tile_rect};
+use crate::geo::tiling::tile_rect;
 
-/// How often at most the change stamp of a project is read.
-const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// Encoded tiles kept per project before the cache starts over.
 const CACHE_BYTES: usize = 48 * 1024 * 1024;
 /// Rows read per query while loading a project.
 const LOAD_PAGE: usize = 5_000;
+/// How often, at most, loaded projects are looked over for eviction.
+const SWEEP_EVERY: Duration = Duration::from_mins(1);
 
-/// A parcel as tiles show it: no personal data, geometry in world units (see `geo::tiling`).
-#[derive(Clone, Debug)]
-pub struct TileParcel {
-    pub id: i32,
-    pub status: String,
-    pub land_use: String,
-    pub map_sheet: String,
-    pub parcel_no: String,
-    pub area_m2: f64,
-    /// The commune's code, as the parcels API reports it.
-    pub commune: String,
-    pub version: i32,
-    /// Polygons → rings → world coordinates.
-    pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
-    /// min_x, min_y, max_x, max_y in world units.
-    pub bbox: [f64; 4],
-    /// Hash of everything a tile shows of the parcel: the tile ETag is built from these.
-    pub content_hash: u64,
+/// When the index looks for other processes' writes and when it forgets a project.
+#[derive(Clone, Copy, Debug)]
+pub struct TileSettings {
+    pub check_every: Duration,
+    pub evict_after: Duration,
 }
 
-type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+impl From<&crate::config::Settings> for TileSettings {
+    fn from(s: &crate::config::Settings) -> Self {
+        TileSettings {
+            check_every: Duration::from_secs(s.tile_check_secs),
+            evict_after: Duration::from_secs(s.tile_evict_minutes.saturating_mul(60)),
+        }
+    }
+}
 
 /// What changes when parcels are added, removed or change status, read in a few index
 /// lookups (no table scan, so it can be checked every second at a million parcels): the
@@ -62,10 +56,8 @@ pub struct Stamp {
     pub m: i64,
 }
 
-struct ProjectTiles {
-    tree: RTree<Entry>,
-    parcels: Vec<TileParcel>,
-    by_id: HashMap<i32, u32>,
+struct Loaded {
+    store: Store,
     stamp: Stamp,
 }
 
@@ -84,10 +76,11 @@ struct TileCache {
 }
 
 struct Slot {
-    data: RwLock<Option<ProjectTiles>>,
+    data: RwLock<Option<Loaded>>,
     stale: AtomicBool,
     load: tokio::sync::Mutex<()>,
     last_check: Mutex<Instant>,
+    last_used: Mutex<Instant>,
     checking: AtomicBool,
     cache: Mutex<TileCache>,
 }
@@ -99,6 +92,7 @@ impl Slot {
             stale: AtomicBool::new(false),
             load: tokio::sync::Mutex::new(()),
             last_check: Mutex::new(Instant::now()),
+            last_used: Mutex::new(Instant::now()),
             checking: AtomicBool::new(false),
             cache: Mutex::new(TileCache::default()),
         }
@@ -119,8 +113,10 @@ impl Slot {
 #[derive(Clone)]
 pub struct TileIndex {
     db: Db,
+    settings: TileSettings,
     slots: Arc<RwLock<HashMap<i32, Arc<Slot>>>>,
     codes: Arc<RwLock<HashMap<String, i32>>>,
+    last_sweep: Arc<Mutex<Instant>>,
 }
 
 #[derive(FromQueryResult)]
@@ -135,6 +131,22 @@ struct Row {
     commune_code: String,
     version: i32,
     geometry: String,
+}
+
+impl From<Row> for RawParcel {
+    fn from(r: Row) -> Self {
+        RawParcel {
+            id: r.id,
+            status: r.status,
+            land_use: r.land_use,
+            map_sheet: r.map_sheet,
+            parcel_no: r.parcel_no,
+            area_m2: r.area_m2,
+            commune: r.commune_code,
+            version: r.version,
+            geometry: r.geometry,
+        }
+    }
 }
 
 /// A page of a project's parcels after an id. The unary `+` keeps SQLite from choosing the
@@ -153,7 +165,7 @@ const STAMP_SQL: Sql = Sql::new(
      (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcels) AS m",
 );
 
-/// Tile rows of the given parcels.
+/// Tile rows of the given parcels still in use (a retired one is missing: it leaves the map).
 fn rows_of(ids: &[i32]) -> sea_orm::Select<parcels::Entity> {
     use parcels::Column as P;
     parcels::Entity::find()
@@ -182,11 +194,13 @@ fn rows_of(ids: &[i32]) -> sea_orm::Select<parcels::Entity> {
 }
 
 impl TileIndex {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, settings: TileSettings) -> Self {
         TileIndex {
             db,
+            settings,
             slots: Arc::default(),
             codes: Arc::default(),
+            last_sweep: Arc::new(Mutex::new(Instant::now())),
         }
     }
 
@@ -197,6 +211,19 @@ impl TileIndex {
             slot.stale.store(true, Ordering::SeqCst);
             slot.clear_cache();
         }
+    }
+
+    /// Projects whose index is in memory now.
+    pub fn loaded_projects(&self) -> Vec<i32> {
+        self.slots
+            .read()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, s)| s.loaded_stamp().is_some())
+                    .map(|(id, _)| *id)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The project id of a code, from memory after the first lookup.
@@ -232,9 +259,13 @@ impl TileIndex {
     }
 
     /// Loads the project if it is not in memory or was invalidated, and starts a background
-    /// check of its change stamp when the last one is older than a second.
+    /// check of its change stamp when the last one is older than `check_every`.
     async fn ready(&self, project_id: i32) -> Result<Arc<Slot>, DbErr> {
+        self.maybe_evict(project_id);
         let slot = self.slot(project_id);
+        if let Ok(mut t) = slot.last_used.lock() {
+            *t = Instant::now();
+        }
         let loaded = slot.loaded_stamp().is_some();
         if !loaded || slot.stale.load(Ordering::SeqCst) {
             let _guard = slot.load.lock().await;
@@ -245,6 +276,41 @@ impl TileIndex {
             self.maybe_check(project_id, &slot);
         }
         Ok(slot)
+    }
+
+    /// Drops the index of projects not asked for within `evict_after` (not `current`).
+    fn maybe_evict(&self, current: i32) {
+        let Ok(mut last) = self.last_sweep.lock() else {
+            return;
+        };
+        if last.elapsed() < SWEEP_EVERY.min(self.settings.evict_after) {
+            return;
+        }
+        *last = Instant::now();
+        drop(last);
+        let slots: Vec<(i32, Arc<Slot>)> = self
+            .slots
+            .read()
+            .map(|m| m.iter().map(|(k, v)| (*k, v.clone())).collect())
+            .unwrap_or_default();
+        for (project_id, slot) in slots {
+            let idle = slot
+                .last_used
+                .lock()
+                .is_ok_and(|t| t.elapsed() >= self.settings.evict_after);
+            if project_id == current || !idle || slot.loaded_stamp().is_none() {
+                continue;
+            }
+            // A load in progress keeps its project.
+            let Ok(_guard) = slot.load.try_lock() else {
+                continue;
+            };
+            if let Ok(mut d) = slot.data.write() {
+                *d = None;
+            }
+            slot.clear_cache();
+            tracing::info!(project_id, "tile index dropped after being unused");
+        }
     }
 
     /// Reads every parcel of the project and swaps the new index in. Caller holds `slot.load`.
@@ -258,11 +324,48 @@ impl TileIndex {
         // leaves it unseen.
         let before = stamp(&self.db.conn, project_id).await?;
         let started = Instant::now();
-        // In pages by primary key (the unary `+` keeps SQLite from choosing the project index
-        // and sorting every page) on one connection: memory stays bounded by a page of rows, not the whole
-        // project's rows at once, and SQLite's page cache filled by the scan is handed back.
+        // Pages are packed on a blocking thread while the next page is read.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Row>>(2);
+        let packer = tokio::task::spawn_blocking(move || {
+            let mut store = Store::default();
+            while let Some(page) = rx.blocking_recv() {
+                for row in page {
+                    // A row whose geometry cannot be read has no shape on the map.
+                    store.push(&RawParcel::from(row));
+                }
+            }
+            store.finish()
+        });
+        let read = self.read_pages(project_id, tx).await;
+        let store = packer
+            .await
+            .map_err(|e| DbErr::Custom(format!("building the tile index failed: {e}")))?;
+        read?;
+        tracing::info!(
+            project_id,
+            parcels = store.len(),
+            mb = store.bytes() / (1024 * 1024),
+            ms = started.elapsed().as_millis() as u64,
+            "tile index loaded"
+        );
+        if let Ok(mut d) = slot.data.write() {
+            *d = Some(Loaded {
+                store,
+                stamp: before,
+            });
+        }
+        slot.clear_cache();
+        Ok(())
+    }
+
+    /// Sends the project's parcels page by page, in id order, on one connection: memory stays
+    /// bounded by a page of rows, and SQLite's page cache filled by the scan is handed back.
+    async fn read_pages(
+        &self,
+        project_id: i32,
+        tx: tokio::sync::mpsc::Sender<Vec<Row>>,
+    ) -> Result<(), DbErr> {
         let txn = self.db.conn.begin().await?;
-        let mut parcels: Vec<TileParcel> = Vec::new();
         let mut after = 0;
         loop {
             let rows = Row::find_by_statement(dialect::statement(
@@ -281,36 +384,22 @@ impl TileIndex {
             };
             after = last.id;
             let full = rows.len() == LOAD_PAGE;
-            // A row whose geometry cannot be read has no shape on the map.
-            parcels.extend(rows.into_iter().filter_map(to_parcel));
+            if tx.send(rows).await.is_err() {
+                return Err(DbErr::Custom("the tile index builder stopped".into()));
+            }
             if !full {
                 break;
             }
         }
         dialect::release_memory(&txn).await?;
-        txn.commit().await?;
-        let count = parcels.len();
-        let tiles = tokio::task::spawn_blocking(move || build(parcels, before))
-            .await
-            .map_err(|e| DbErr::Custom(format!("building the tile index failed: {e}")))?;
-        tracing::info!(
-            project_id,
-            parcels = count,
-            ms = started.elapsed().as_millis() as u64,
-            "tile index loaded"
-        );
-        if let Ok(mut d) = slot.data.write() {
-            *d = Some(tiles);
-        }
-        slot.clear_cache();
-        Ok(())
+        txn.commit().await
     }
 
     fn maybe_check(&self, project_id: i32, slot: &Arc<Slot>) {
         let due = slot
             .last_check
             .lock()
-            .map_or(true, |t| t.elapsed() >= CHECK_EVERY);
+            .map_or(true, |t| t.elapsed() >= self.settings.check_every);
         if !due
             || slot
                 .checking
@@ -348,7 +437,7 @@ impl TileIndex {
         Ok(())
     }
 
-    /// Parcels written by this server (status/attribute change, POST): updates the loaded
+    /// Parcels written (status/attribute change, POST, retirement): updates the loaded
     /// projects at once. Never fails the caller's request, which is already committed: on a
     /// database error the affected projects are reloaded on their next tile request.
     #[tracing::instrument(skip_all, fields(n = ids.len()))]
@@ -362,12 +451,7 @@ impl TileIndex {
                 Ok(r) => rows.extend(r),
                 Err(e) => {
                     tracing::warn!(error = %e, "tile index: re-reading changed parcels failed");
-                    let all: Vec<i32> = self
-                        .slots
-                        .read()
-                        .map(|m| m.keys().copied().collect())
-                        .unwrap_or_default();
-                    for id in all {
+                    for id in self.loaded_projects() {
                         self.invalidate_project(id);
                     }
                     return;
@@ -378,31 +462,49 @@ impl TileIndex {
         for r in rows {
             by_project.entry(r.project_id).or_default().push(r);
         }
-        for (project_id, rows) in by_project {
-            let Some(slot) = self.slot_if_any(project_id) else {
-                continue;
-            };
-            // The stamp now includes this write: adopt it so the check does not reload. (A
-            // write by another process in the same instant is then seen at its next change or
-            // invalidation only; the window is this one query.)
-            let now = stamp(&self.db.conn, project_id).await;
-            let Ok(mut guard) = slot.data.write() else {
-                self.invalidate_project(project_id);
-                continue;
-            };
-            let Some(tiles) = guard.as_mut() else {
-                continue;
-            };
-            for row in rows {
-                match to_parcel(row) {
-                    Some(p) => tiles.upsert(p),
-                    None => slot.stale.store(true, Ordering::SeqCst),
-                }
+        for project_id in self.loaded_projects() {
+            let rows = by_project.remove(&project_id).unwrap_or_default();
+            // Retired, or now in another project: off this project's map.
+            let mine: HashSet<i32> = rows.iter().map(|r| r.id).collect();
+            let gone: Vec<i32> = ids
+                .iter()
+                .copied()
+                .filter(|id| !mine.contains(id))
+                .collect();
+            self.apply(project_id, rows, &gone).await;
+        }
+    }
+
+    /// Puts changed rows into a loaded project and takes gone (or moved) parcels off it.
+    async fn apply(&self, project_id: i32, rows: Vec<Row>, gone: &[i32]) {
+        let Some(slot) = self.slot_if_any(project_id) else {
+            return;
+        };
+        // The stamp now includes this write: adopt it so the check does not reload. (A write
+        // by another process in the same instant is then seen at its next change or
+        // invalidation only; the window is this one query.)
+        let now = stamp(&self.db.conn, project_id).await;
+        let Ok(mut guard) = slot.data.write() else {
+            self.invalidate_project(project_id);
+            return;
+        };
+        let Some(loaded) = guard.as_mut() else {
+            return;
+        };
+        for id in gone {
+            loaded.store.remove(*id);
+        }
+        for row in rows {
+            if !loaded.store.upsert(&RawParcel::from(row)) {
+                slot.stale.store(true, Ordering::SeqCst);
             }
-            match now {
-                Ok(now) => tiles.stamp = now,
-                Err(_) => slot.stale.store(true, Ordering::SeqCst),
-            }
+        }
+        if loaded.store.wasteful() {
+            slot.stale.store(true, Ordering::SeqCst);
+        }
+        match now {
+            Ok(now) => loaded.stamp = now,
+            Err(_) => slot.stale.store(true, Ordering::SeqCst),
         }
     }
 
@@ -420,7 +522,7 @@ impl TileIndex {
             .data
             .read()
             .map_err(|_| anyhow::anyhow!("tile index lock poisoned"))?;
-        let Some(tiles) = guard.as_ref() else {
+        let Some(loaded) = guard.as_ref() else {
             return Ok(TileAnswer::Empty);
         };
         let rect = tile_rect(
@@ -429,20 +531,20 @@ impl TileIndex {
             y,
             f64::from(super::encode::BUFFER) / f64::from(super::encode::EXTENT),
         );
-        let envelope = AABB::from_corners([rect.min_x, rect.min_y], [rect.max_x, rect.max_y]);
-        let mut found: Vec<&TileParcel> = tiles
-            .tree
-            .locate_in_envelope_intersecting(&envelope)
-            .filter_map(|e| tiles.parcels.get(e.data as usize))
-            .collect();
+        let found = loaded.store.find(
+            [quantise(rect.min_x), quantise(rect.min_y)],
+            [quantise(rect.max_x), quantise(rect.max_y)],
+        );
         if found.is_empty() {
             return Ok(TileAnswer::Empty);
         }
-        found.sort_unstable_by_key(|p| p.id);
+        // Overviews by project size, not per tile: a project looks the same in every tile of a zoom.
+        let overview =
+            z <= super::overview::MAX_ZOOM && loaded.store.len() >= super::overview::MIN_PARCELS;
         let mut h = DefaultHasher::new();
-        (z, x, y, found.len()).hash(&mut h);
-        for p in &found {
-            (p.id, p.content_hash).hash(&mut h);
+        (z, x, y, overview, found.len()).hash(&mut h);
+        for r in &found {
+            (r.id, r.hash).hash(&mut h);
         }
         let etag = h.finish();
         if known.contains(&etag) {
@@ -460,10 +562,16 @@ impl TileIndex {
                 None => TileAnswer::Empty,
             });
         }
-        let bytes = super::encode::encode(&found, z, x, y)?.map(Bytes::from);
+        let bytes = if overview {
+            super::overview::encode(&loaded.store, &found, z, x, y)
+        } else {
+            super::encode::encode(&loaded.store, &found, z, x, y)
+        }
+        .map(Bytes::from);
+        drop(found);
         drop(guard);
         if let Ok(mut c) = slot.cache.lock() {
-            let size = bytes.as_ref().map_or(0, axum::body::Bytes::len) + 64;
+            let size = bytes.as_ref().map_or(0, Bytes::len) + 64;
             if c.bytes + size > CACHE_BYTES {
                 *c = TileCache::default();
             }
@@ -477,29 +585,6 @@ impl TileIndex {
     }
 }
 
-impl ProjectTiles {
-    fn upsert(&mut self, p: TileParcel) {
-        let rect = |p: &TileParcel| {
-            Rectangle::from_corners([p.bbox[0], p.bbox[1]], [p.bbox[2], p.bbox[3]])
-        };
-        if let Some(idx) = self.by_id.get(&p.id).copied() {
-            let Some(old) = self.parcels.get_mut(idx as usize) else {
-                return;
-            };
-            if old.bbox != p.bbox {
-                self.tree.remove(&GeomWithData::new(rect(old), idx));
-                self.tree.insert(GeomWithData::new(rect(&p), idx));
-            }
-            *old = p;
-        } else {
-            let idx = self.parcels.len() as u32;
-            self.tree.insert(GeomWithData::new(rect(&p), idx));
-            self.by_id.insert(p.id, idx);
-            self.parcels.push(p);
-        }
-    }
-}
-
 /// The change stamp of a project in the database.
 pub async fn stamp(conn: &impl ConnectionTrait, project_id: i32) -> Result<Stamp, DbErr> {
     Stamp::find_by_statement(dialect::statement(
@@ -510,108 +595,4 @@ pub async fn stamp(conn: &impl ConnectionTrait, project_id: i32) -> Result<Stamp
     .one(conn)
     .await
     .map(Option::unwrap_or_default)
-}
-
-fn build(parcels: Vec<TileParcel>, stamp: Stamp) -> ProjectTiles {
-    let entries: Vec<Entry> = parcels
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            GeomWithData::new(
-                Rectangle::from_corners([p.bbox[0], p.bbox[1]], [p.bbox[2], p.bbox[3]]),
-                i as u32,
-            )
-        })
-        .collect();
-    let by_id = parcels
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id, i as u32))
-        .collect();
-    ProjectTiles {
-        tree: RTree::bulk_load(entries),
-        parcels,
-        by_id,
-        stamp,
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct GeoJsonGeometry {
-    #[serde(rename = "type")]
-    kind: String,
-    coordinates: serde_json::Value,
-}
-
-/// Polygon / MultiPolygon GeoJSON text → polygons of rings of world coordinates.
-pub fn world_polygons(geojson: &str) -> Option<Vec<Vec<Vec<[f64; 2]>>>> {
-    let g: GeoJsonGeometry = serde_json::from_str(geojson).ok()?;
-    let polygons: Vec<Vec<Vec<Vec<f64>>>> = match g.kind.as_str() {
-        "Polygon" => vec![serde_json::from_value(g.coordinates).ok()?],
-        "MultiPolygon" => serde_json::from_value(g.coordinates).ok()?,
-        _ => return None,
-    };
-    let out: Vec<Vec<Vec<[f64; 2]>>> = polygons
-        .into_iter()
-        .map(|rings| {
-            rings
-                .into_iter()
-                .map(|ring| {
-                    ring.into_iter()
-                        .filter(|c| c.len() >= 2)
-                        .map(|c| {
-                            let (x, y) = lonlat_to_world(c[0], c[1]);
-                            [x, y]
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
-    Some(out)
-}
-
-fn to_parcel(row: Row) -> Option<TileParcel> {
-    let polygons = world_polygons(&row.geometry)?;
-    let mut bbox = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    for c in polygons.iter().flatten().flatten() {
-        bbox[0] = bbox[0].min(c[0]);
-        bbox[1] = bbox[1].min(c[1]);
-        bbox[2] = bbox[2].max(c[0]);
-        bbox[3] = bbox[3].max(c[1]);
-    }
-    if !bbox.iter().all(|v| v.is_finite()) {
-        return None;
-    }
-    let mut h = DefaultHasher::new();
-    (
-        row.id,
-        row.version,
-        &row.status,
-        &row.land_use,
-        &row.map_sheet,
-        &row.parcel_no,
-        row.area_m2.to_bits(),
-        &row.commune_code,
-        &row.geometry,
-    )
-        .hash(&mut h);
-    Some(TileParcel {
-        id: row.id,
-        status: row.status,
-        land_use: row.land_use,
-        map_sheet: row.map_sheet,
-        parcel_no: row.parcel_no,
-        area_m2: row.area_m2,
-        commune: row.commune_code,
-        version: row.version,
-        polygons,
-        bbox,
-        content_hash: h.finish(),
-    })
 }

@@ -5,6 +5,8 @@
 //! never anything about households. So no login is asked for, for any project.
 pub mod encode;
 pub mod index;
+pub mod overview;
+pub mod store;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -12,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-pub use index::{TileIndex, TileParcel};
+pub use index::{TileIndex, TileSettings};
 
 use crate::error::{AppError, AppResult};
 use crate::extract::ApiPath;

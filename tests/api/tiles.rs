@@ -466,3 +466,172 @@ async fn posted_parcels_appear_in_the_next_tile() {
         .expect("new parcel in tile");
     assert_eq!(f.attrs["parcel_no"], json!("9001"));
 }
+
+/// An overview feature: one status and commune's strips in a low-zoom tile.
+struct Strip {
+    status: String,
+    commune: String,
+    parcels: i64,
+    area_m2: f64,
+    rings: Vec<Vec<(i64, i64)>>,
+}
+
+fn decode_overview(bytes: &[u8]) -> Vec<Strip> {
+    let tile = Tile::decode(bytes).expect("a protobuf Tile");
+    let layer = &tile.layers[0];
+    assert_eq!(layer.name, "parcels");
+    layer
+        .features
+        .iter()
+        .map(|f| {
+            assert_eq!(f.id, None, "an overview stands for many parcels: no id");
+            let attrs: HashMap<String, Value> = f
+                .tags
+                .chunks(2)
+                .map(|p| {
+                    (
+                        layer.keys[p[0] as usize].clone(),
+                        value_json(&layer.values[p[1] as usize]),
+                    )
+                })
+                .collect();
+            assert_eq!(attrs["overview"], json!(true));
+            Strip {
+                status: attrs["status"].as_str().unwrap().to_string(),
+                commune: attrs["commune"].as_str().unwrap().to_string(),
+                parcels: attrs["parcels"].as_i64().unwrap(),
+                area_m2: attrs["area_m2"].as_f64().unwrap(),
+                rings: rings(&f.geometry),
+            }
+        })
+        .collect()
+}
+
+/// Every z12 tile of the project, decoded: parcels and area per status, and the strips' area
+/// (in tile units²) per status.
+async fn overview_totals(
+    app: &TestApp,
+    client: &Client,
+    tiles: &[(u32, u32)],
+) -> HashMap<String, (i64, f64, i64)> {
+    let mut totals: HashMap<String, (i64, f64, i64)> = HashMap::new();
+    for &(x, y) in tiles {
+        let (status, headers, body) =
+            get_tile(app, client, &format!("/tiles/HPDQ2/12/{x}/{y}.mvt"), None).await;
+        if status == StatusCode::NO_CONTENT {
+            continue;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers.contains_key("etag"));
+        assert!(
+            body.len() < 500 * 1024,
+            "overview tile of {} bytes",
+            body.len()
+        );
+        for s in decode_overview(&body) {
+            assert!(!s.commune.is_empty());
+            let t = totals.entry(s.status).or_default();
+            t.0 += s.parcels;
+            t.1 += s.area_m2;
+            for ring in &s.rings {
+                assert_eq!(ring.len(), 4, "strips are rectangles");
+                assert!(area2(ring) > 0, "exterior winding");
+                assert!(ring
+                    .iter()
+                    .all(|&(x, y)| (0..=4096).contains(&x) && (0..=4096).contains(&y)));
+                t.2 += area2(ring) / 2;
+            }
+        }
+    }
+    totals
+}
+
+/// A large project at z12 is drawn as an overview: every parcel counted once, by status, with
+/// its area; strips cover the tile in the statuses' proportions; a status change shows at
+/// z12 at once, as at z16.
+#[tokio::test]
+async fn overviews_at_low_zoom_count_every_parcel_and_follow_a_status_change() {
+    let app = TestApp::spawn_with(4_000).await;
+    let admin = app.login("admin").await;
+    let client = app.anonymous();
+    let rows: Vec<(String, i64, f64)> = {
+        use sea_orm::{ConnectionTrait, Statement};
+        let stmt = Statement::from_string(
+            app.db.backend(),
+            "SELECT p.status, CAST(COUNT(*) AS BIGINT), CAST(SUM(p.area_m2) AS DOUBLE PRECISION) \
+             FROM parcels p JOIN projects pr ON pr.id = p.project_id \
+             WHERE pr.code = 'HPDQ2' AND p.retired_at IS NULL GROUP BY p.status",
+        );
+        app.db
+            .conn
+            .query_all(stmt)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get_by_index(0).unwrap(),
+                    r.try_get_by_index(1).unwrap(),
+                    r.try_get_by_index(2).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let total: i64 = rows.iter().map(|r| r.1).sum();
+    assert!(total >= 2_000, "a large project: {total} parcels");
+    // The z12 tiles around the project (its parcels lie within a few kilometres).
+    let id = first_parcel_id(&app).await;
+    let p = parcel(&app, &admin, id).await;
+    let (lon, lat) = centre(&outer_ring(&p["geometry"]));
+    let (cx, cy) = lonlat_to_tile(lon, lat, 12);
+    let tiles: Vec<(u32, u32)> = (cx - 2..=cx + 2)
+        .flat_map(|x| (cy - 2..=cy + 2).map(move |y| (x, y)))
+        .collect();
+
+    let before = overview_totals(&app, &client, &tiles).await;
+    let counted: i64 = before.values().map(|t| t.0).sum();
+    assert_eq!(
+        counted, total,
+        "every parcel counted once across the z12 tiles"
+    );
+    let strips: i64 = before.values().map(|t| t.2).sum();
+    for (status, n, area) in &rows {
+        let t = before.get(status).expect("each status present");
+        assert_eq!(t.0, *n, "{status}: parcels");
+        assert!((t.1 - area).abs() < 1.0, "{status}: area {} vs {area}", t.1);
+        // The strips' share of the drawn area is the status's share of the land, up to the
+        // rounding of strips to whole tile units.
+        let drawn = t.2 as f64 / strips as f64;
+        let land = area / rows.iter().map(|r| r.2).sum::<f64>();
+        assert!(
+            (drawn - land).abs() < 0.02,
+            "{status}: drawn {drawn:.3} vs land {land:.3}"
+        );
+    }
+
+    // A status change through the API: z12 moves the parcel between statuses, z16 shows it.
+    let old_status = p["status"].as_str().unwrap().to_string();
+    let new_status = if old_status == "objecting" {
+        "agreed"
+    } else {
+        "objecting"
+    };
+    let res = admin
+        .patch(app.url(&format!("/api/v1/parcels/{id}")))
+        .header("If-Match", format!("\"{}\"", p["version"]))
+        .json(&json!({"status": new_status, "reason": "overview test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let after = overview_totals(&app, &client, &tiles).await;
+    assert_eq!(after[&old_status].0, before[&old_status].0 - 1);
+    assert_eq!(
+        after[new_status].0,
+        before.get(new_status).map_or(0, |t| t.0) + 1
+    );
+    let (_, _, body) = get_tile(&app, &client, &tile_path_of(lon, lat, 16), None).await;
+    let (_, features) = decode(&body);
+    let f = features.iter().find(|f| f.id == id as u64).unwrap();
+    assert_eq!(f.attrs["status"], json!(new_status));
+}

@@ -16,6 +16,7 @@ use sea_orm::{
     TransactionTrait, Value,
 };
 
+use super::overview::{self, Pyramid};
 use super::store::{quantise, RawParcel, Store};
 use crate::db::dialect::{self, Sql};
 use crate::db::Db;
@@ -58,7 +59,15 @@ pub struct Stamp {
 
 struct Loaded {
     store: Store,
+    /// Overview cells of z ≤ 12, kept with the store.
+    pyramid: Pyramid,
     stamp: Stamp,
+}
+
+/// How a tile is drawn: its parcels one by one, or an overview of its cells.
+enum Plan<'a> {
+    Parcels(Vec<&'a super::store::Record>),
+    Overview(overview::Cells),
 }
 
 /// What a tile request finds: the ETag of the tile's contents and, unless the client already
@@ -334,10 +343,12 @@ impl TileIndex {
                     store.push(&RawParcel::from(row));
                 }
             }
-            store.finish()
+            let store = store.finish();
+            let pyramid = Pyramid::build(&store);
+            (store, pyramid)
         });
         let read = self.read_pages(project_id, tx).await;
-        let store = packer
+        let (store, pyramid) = packer
             .await
             .map_err(|e| DbErr::Custom(format!("building the tile index failed: {e}")))?;
         read?;
@@ -351,6 +362,7 @@ impl TileIndex {
         if let Ok(mut d) = slot.data.write() {
             *d = Some(Loaded {
                 store,
+                pyramid,
                 stamp: before,
             });
         }
@@ -491,11 +503,25 @@ impl TileIndex {
         let Some(loaded) = guard.as_mut() else {
             return;
         };
+        let Loaded { store, pyramid, .. } = loaded;
         for id in gone {
-            loaded.store.remove(*id);
+            if let Some(old) = store.get(*id).copied() {
+                pyramid.add(store, &old, -1);
+                store.remove(*id);
+            }
         }
         for row in rows {
-            if !loaded.store.upsert(&RawParcel::from(row)) {
+            if let Some(old) = store.get(row.id).copied() {
+                pyramid.add(store, &old, -1);
+            }
+            let id = row.id;
+            if store.upsert(&RawParcel::from(row)) {
+                if let Some(new) = store.get(id).copied() {
+                    pyramid.add(store, &new, 1);
+                }
+            } else {
+                // Unreadable now: off the map until the reload reads it again.
+                store.remove(id);
                 slot.stale.store(true, Ordering::SeqCst);
             }
         }
@@ -531,22 +557,30 @@ impl TileIndex {
             y,
             f64::from(super::encode::BUFFER) / f64::from(super::encode::EXTENT),
         );
-        let found = loaded.store.find(
+        let (min, max) = (
             [quantise(rect.min_x), quantise(rect.min_y)],
             [quantise(rect.max_x), quantise(rect.max_y)],
         );
-        if found.is_empty() {
-            return Ok(TileAnswer::Empty);
-        }
         // Overviews by project size, not per tile: a project looks the same in every tile of a zoom.
-        let overview =
-            z <= super::overview::MAX_ZOOM && loaded.store.len() >= super::overview::MIN_PARCELS;
-        let mut h = DefaultHasher::new();
-        (z, x, y, overview, found.len()).hash(&mut h);
-        for r in &found {
-            (r.id, r.hash).hash(&mut h);
-        }
-        let etag = h.finish();
+        let overview = z <= overview::MAX_ZOOM && loaded.store.len() >= overview::MIN_PARCELS;
+        let (etag, plan) = if overview {
+            let cells = overview::cells(&loaded.pyramid, || loaded.store.find(min, max), z, x, y);
+            if cells.is_empty() {
+                return Ok(TileAnswer::Empty);
+            }
+            (cells.etag(&loaded.pyramid, x, y), Plan::Overview(cells))
+        } else {
+            let found = loaded.store.find(min, max);
+            if found.is_empty() {
+                return Ok(TileAnswer::Empty);
+            }
+            let mut h = DefaultHasher::new();
+            (z, x, y, found.len()).hash(&mut h);
+            for r in &found {
+                (r.id, r.hash).hash(&mut h);
+            }
+            (h.finish(), Plan::Parcels(found))
+        };
         if known.contains(&etag) {
             return Ok(TileAnswer::NotModified(etag));
         }
@@ -562,13 +596,11 @@ impl TileIndex {
                 None => TileAnswer::Empty,
             });
         }
-        let bytes = if overview {
-            super::overview::encode(&loaded.store, &found, z, x, y)
-        } else {
-            super::encode::encode(&loaded.store, &found, z, x, y)
+        let bytes = match plan {
+            Plan::Overview(cells) => overview::encode(&loaded.store, &loaded.pyramid, &cells),
+            Plan::Parcels(found) => super::encode::encode(&loaded.store, &found, z, x, y),
         }
         .map(Bytes::from);
-        drop(found);
         drop(guard);
         if let Ok(mut c) = slot.cache.lock() {
             let size = bytes.as_ref().map_or(0, Bytes::len) + 64;

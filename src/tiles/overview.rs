@@ -6,8 +6,13 @@
 //! objecting parcel still shows as its sliver, and status and commune filters still work.
 //! Strips of one group that touch along a row are merged; each group is one feature carrying
 //! `status`, `commune`, `parcels` (count), `area_m2` and `overview: true`, and no parcel id.
-//! Built on request from the same index as detailed tiles, so a status change shows at once.
+//!
+//! z ≤ 12 reads a pyramid of cells kept with the index (a million parcels make ~100k cells at
+//! z12, a few at z0), so a tile costs its cells, not its parcels; z13 is built from the tile's
+//! parcels. Both follow every write the index sees, so a status change shows at once.
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use geozero::mvt::tile::{Feature, GeomType, Value};
 
@@ -16,6 +21,8 @@ use super::store::{Record, Store};
 
 /// Highest zoom served as an overview.
 pub const MAX_ZOOM: u8 = 13;
+/// Highest zoom read from the pyramid; `MAX_ZOOM` is built from parcels.
+const PYRAMID_ZOOM: u8 = 12;
 /// A project with fewer parcels shows them one by one at every zoom: a small project keeps
 /// its parcels clickable.
 pub const MIN_PARCELS: usize = 2_000;
@@ -29,7 +36,229 @@ fn cell_units(z: u8) -> i32 {
     }
 }
 
+/// Cells along a tile's side at zoom z.
+fn cells_per_side(z: u8) -> u32 {
+    EXTENT / cell_units(z) as u32
+}
+
 const KEYS: [&str; 5] = ["status", "commune", "parcels", "area_m2", "overview"];
+
+/// What one status and commune has in a cell.
+#[derive(Clone, Copy, Debug)]
+pub struct Acc {
+    group: u32,
+    parcels: u32,
+    area: f64,
+}
+
+fn area_of(r: &Record) -> f64 {
+    if r.area_m2.is_finite() && r.area_m2 > 0.0 {
+        r.area_m2
+    } else {
+        0.0
+    }
+}
+
+/// Adds (or, with `sign` −1, takes away) a parcel's share of a cell.
+fn add_to(accs: &mut Vec<Acc>, group: u32, parcels: i64, area: f64) {
+    match accs.iter_mut().find(|a| a.group == group) {
+        Some(a) => {
+            a.parcels = u32::try_from(i64::from(a.parcels) + parcels).unwrap_or(0);
+            a.area += area;
+        }
+        None if parcels > 0 => accs.push(Acc {
+            group,
+            parcels: u32::try_from(parcels).unwrap_or(u32::MAX),
+            area,
+        }),
+        None => {}
+    }
+    accs.retain(|a| a.parcels > 0);
+}
+
+/// Per zoom 0–12, the cells of the whole project that hold parcels, with what each status and
+/// commune has there. Kept with the index and updated with it.
+#[derive(Default)]
+pub struct Pyramid {
+    /// levels[z]: cell (x << 32 | y) on zoom z's grid → its groups.
+    levels: Vec<HashMap<u64, Vec<Acc>>>,
+    groups: Vec<(u32, u32)>,
+    /// Each group's texts hashed: ETags that do not depend on the order groups were met.
+    group_hash: Vec<u64>,
+    group_ids: HashMap<(u32, u32), u32>,
+}
+
+fn cell_key(cx: u64, cy: u64) -> u64 {
+    (cx << 32) | cy
+}
+
+impl Pyramid {
+    /// Builds the pyramid of a freshly loaded store: z12 from the parcels, each zoom below by
+    /// merging four cells into one.
+    pub fn build(store: &Store) -> Self {
+        let mut p = Pyramid {
+            levels: vec![HashMap::new(); usize::from(PYRAMID_ZOOM) + 1],
+            ..Pyramid::default()
+        };
+        for r in store.records() {
+            let group = p.group_for(store, r);
+            if let Some(key) = Self::cell_of(r, PYRAMID_ZOOM) {
+                add_to(
+                    p.levels[usize::from(PYRAMID_ZOOM)].entry(key).or_default(),
+                    group,
+                    1,
+                    area_of(r),
+                );
+            }
+        }
+        for z in (0..PYRAMID_ZOOM).rev() {
+            let mut below: HashMap<u64, Vec<Acc>> = HashMap::new();
+            for (key, accs) in &p.levels[usize::from(z) + 1] {
+                let parent = cell_key((key >> 32) >> 1, (key & 0xffff_ffff) >> 1);
+                let cell = below.entry(parent).or_default();
+                for a in accs {
+                    add_to(cell, a.group, i64::from(a.parcels), a.area);
+                }
+            }
+            p.levels[usize::from(z)] = below;
+        }
+        p
+    }
+
+    /// Counts a parcel in (`sign` 1) or out (−1) of every zoom's cell.
+    pub fn add(&mut self, store: &Store, r: &Record, sign: i64) {
+        let group = self.group_for(store, r);
+        let area = area_of(r) * sign as f64;
+        for z in 0..=PYRAMID_ZOOM {
+            let Some(key) = Self::cell_of(r, z) else {
+                continue;
+            };
+            let level = &mut self.levels[usize::from(z)];
+            let accs = level.entry(key).or_default();
+            add_to(accs, group, sign, area);
+            if accs.is_empty() {
+                level.remove(&key);
+            }
+        }
+    }
+
+    fn group_for(&mut self, store: &Store, r: &Record) -> u32 {
+        let key = (r.status, r.commune);
+        if let Some(&g) = self.group_ids.get(&key) {
+            return g;
+        }
+        let g = u32::try_from(self.groups.len()).unwrap_or(u32::MAX);
+        let mut h = DefaultHasher::new();
+        (store.text(r.status), store.text(r.commune)).hash(&mut h);
+        self.groups.push(key);
+        self.group_hash.push(h.finish());
+        self.group_ids.insert(key, g);
+        g
+    }
+
+    /// The cell of zoom z (≤ 12) holding the parcel's centre.
+    fn cell_of(r: &Record, z: u8) -> Option<u64> {
+        let [wx, wy] = r.centre();
+        let n = f64::from(1u32 << z) * f64::from(cells_per_side(z));
+        let in_world = |w: f64| (0.0..1.0).contains(&w);
+        if !in_world(wx) || !in_world(wy) {
+            return None;
+        }
+        Some(cell_key((wx * n) as u64, (wy * n) as u64))
+    }
+}
+
+/// The cells of one overview tile, row by row, each with its groups.
+pub struct Cells {
+    z: u8,
+    cells: Vec<(u32, Vec<Acc>)>,
+}
+
+impl Cells {
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The tile's ETag: what it draws, so an unrelated write (a map sheet) keeps it.
+    pub fn etag(&self, pyramid: &Pyramid, x: u32, y: u32) -> u64 {
+        let mut h = DefaultHasher::new();
+        ("overview", self.z, x, y).hash(&mut h);
+        for (idx, accs) in &self.cells {
+            idx.hash(&mut h);
+            for a in accs {
+                (
+                    pyramid.group_hash.get(a.group as usize),
+                    a.parcels,
+                    a.area.to_bits(),
+                )
+                    .hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+}
+
+/// An overview tile's cells, from the pyramid (z ≤ 12) or from the tile's parcels (z13).
+pub fn cells<'a>(
+    pyramid: &Pyramid,
+    parcels: impl FnOnce() -> Vec<&'a Record>,
+    z: u8,
+    x: u32,
+    y: u32,
+) -> Cells {
+    let side = cells_per_side(z);
+    let mut cells: Vec<(u32, Vec<Acc>)> = Vec::new();
+    if let Some(level) = pyramid.levels.get(usize::from(z)) {
+        let (x0, y0) = (
+            u64::from(x) * u64::from(side),
+            u64::from(y) * u64::from(side),
+        );
+        let local = |key: u64| {
+            let (cx, cy) = (key >> 32, key & 0xffff_ffff);
+            let inside = (x0..x0 + u64::from(side)).contains(&cx)
+                && (y0..y0 + u64::from(side)).contains(&cy);
+            inside.then(|| ((cy - y0) * u64::from(side) + (cx - x0)) as u32)
+        };
+        if level.len() <= (side * side) as usize {
+            // Sparse zoom: fewer cells in the whole project than in one tile.
+            cells.extend(
+                level
+                    .iter()
+                    .filter_map(|(key, accs)| local(*key).map(|i| (i, accs.clone()))),
+            );
+        } else {
+            for cy in y0..y0 + u64::from(side) {
+                for cx in x0..x0 + u64::from(side) {
+                    if let Some(accs) = level.get(&cell_key(cx, cy)) {
+                        cells.push((
+                            ((cy - y0) * u64::from(side) + (cx - x0)) as u32,
+                            accs.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+    } else {
+        let frame = TileFrame::new(z, x, y);
+        let unit = f64::from(cell_units(z));
+        let extent = f64::from(EXTENT);
+        let mut by_cell: HashMap<u32, Vec<Acc>> = HashMap::new();
+        for r in parcels() {
+            let [px, py] = frame.world(r.centre());
+            if !(0.0..extent).contains(&px) || !(0.0..extent).contains(&py) {
+                continue;
+            }
+            let Some(&group) = pyramid.group_ids.get(&(r.status, r.commune)) else {
+                continue;
+            };
+            let idx = (py / unit) as u32 * side + (px / unit) as u32;
+            add_to(by_cell.entry(idx).or_default(), group, 1, area_of(r));
+        }
+        cells.extend(by_cell);
+    }
+    cells.sort_unstable_by_key(|c| c.0);
+    Cells { z, cells }
+}
 
 /// One status and commune's strips in this tile.
 #[derive(Default)]
@@ -52,76 +281,40 @@ impl Group {
     }
 }
 
-/// Encodes the overview of the parcels; `None` when none has its centre in the tile.
-pub fn encode(store: &Store, parcels: &[&Record], z: u8, x: u32, y: u32) -> Option<Vec<u8>> {
-    let frame = TileFrame::new(z, x, y);
-    let cell = cell_units(z);
-    let extent = f64::from(EXTENT);
-    let per_side = EXTENT as i32 / cell;
-    let mut keys: HashMap<(u32, u32), u32> = HashMap::new();
-    let mut groups: Vec<((u32, u32), Group)> = Vec::new();
-    // (cell, group, area): sorted below so each cell's groups come together, in group order.
-    let mut items: Vec<(u32, u32, f64)> = Vec::with_capacity(parcels.len());
-    for r in parcels {
-        let [px, py] = frame.world(r.centre());
-        if !(0.0..extent).contains(&px) || !(0.0..extent).contains(&py) {
-            continue;
-        }
-        let (cx, cy) = (px as i32 / cell, py as i32 / cell);
-        let key = (r.status, r.commune);
-        let g = *keys.entry(key).or_insert_with(|| {
-            groups.push((key, Group::default()));
-            u32::try_from(groups.len() - 1).unwrap_or(u32::MAX)
-        });
-        let area = if r.area_m2.is_finite() && r.area_m2 > 0.0 {
-            r.area_m2
-        } else {
-            0.0
-        };
-        if let Some((_, group)) = groups.get_mut(g as usize) {
-            group.parcels += 1;
-            group.area += area;
-        }
-        items.push(((cy * per_side + cx) as u32, g, area));
-    }
-    if items.is_empty() {
-        return None;
-    }
+/// Draws the cells as strips and encodes one feature per group; `None` without cells.
+pub fn encode(store: &Store, pyramid: &Pyramid, tile: &Cells) -> Option<Vec<u8>> {
+    let cell = cell_units(tile.z);
+    let side = cells_per_side(tile.z);
     // Strips in a fixed order of groups (status, then commune) so neighbouring cells line up.
-    let mut order: Vec<u32> = (0..u32::try_from(groups.len()).unwrap_or(0)).collect();
-    order.sort_by_key(|&g| {
-        let (status, commune) = groups[g as usize].0;
+    let mut present: Vec<u32> = tile
+        .cells
+        .iter()
+        .flat_map(|(_, accs)| accs.iter().map(|a| a.group))
+        .collect();
+    present.sort_unstable();
+    present.dedup();
+    let label = |g: u32| {
+        let (status, commune) = pyramid.groups.get(g as usize).copied().unwrap_or((0, 0));
         (store.text(status), store.text(commune))
-    });
-    let mut rank = vec![0u32; order.len()];
-    for (k, &g) in order.iter().enumerate() {
-        rank[g as usize] = u32::try_from(k).unwrap_or(u32::MAX);
-    }
-    items.sort_unstable_by_key(|&(c, g, _)| (c, rank[g as usize]));
+    };
+    present.sort_by_key(|&g| label(g));
+    let rank: HashMap<u32, usize> = present.iter().enumerate().map(|(k, &g)| (g, k)).collect();
+    let mut groups: Vec<Group> = present.iter().map(|_| Group::default()).collect();
 
-    let mut start = 0;
-    let mut shares: Vec<(u32, f64)> = Vec::new();
-    while start < items.len() {
-        let c = items[start].0;
-        let mut end = start;
+    let mut shares: Vec<Acc> = Vec::new();
+    for (idx, accs) in &tile.cells {
         shares.clear();
-        while end < items.len() && items[end].0 == c {
-            let (_, g, a) = items[end];
-            match shares.last_mut() {
-                Some(last) if last.0 == g => last.1 += a,
-                _ => shares.push((g, a)),
-            }
-            end += 1;
-        }
-        let total: f64 = shares.iter().map(|s| s.1).sum();
-        let x0 = (c as i32 % per_side) * cell;
-        let y0 = (c as i32 / per_side) * cell;
+        shares.extend(accs.iter().copied());
+        shares.sort_by_key(|a| rank.get(&a.group).copied().unwrap_or(usize::MAX));
+        let total: f64 = shares.iter().map(|a| a.area).sum();
+        let x0 = (idx % side) as i32 * cell;
+        let y0 = (idx / side) as i32 * cell;
         let mut cum = 0.0;
         let mut left = x0;
-        for (k, &(g, a)) in shares.iter().enumerate() {
+        for (k, a) in shares.iter().enumerate() {
             // Parcels without an area count equally, so the cell is never left blank.
             cum += if total > 0.0 {
-                a / total
+                a.area / total
             } else {
                 1.0 / shares.len() as f64
             };
@@ -130,21 +323,26 @@ pub fn encode(store: &Store, parcels: &[&Record], z: u8, x: u32, y: u32) -> Opti
             } else {
                 x0 + (cum * f64::from(cell)).round() as i32
             };
+            let Some(group) = rank.get(&a.group).and_then(|&r| groups.get_mut(r)) else {
+                continue;
+            };
+            group.parcels += i64::from(a.parcels);
+            group.area += a.area;
             if right > left {
-                if let Some((_, group)) = groups.get_mut(g as usize) {
-                    group.strip(left, y0, right, y0 + cell);
-                }
+                group.strip(left, y0, right, y0 + cell);
                 left = right;
             }
         }
-        start = end;
     }
-
-    features(store, &groups, &order)
+    features(&present, &groups, label)
 }
 
 /// One feature per group, in the strips' order.
-fn features(store: &Store, groups: &[((u32, u32), Group)], order: &[u32]) -> Option<Vec<u8>> {
+fn features<'a>(
+    present: &[u32],
+    groups: &[Group],
+    label: impl Fn(u32) -> (&'a str, &'a str),
+) -> Option<Vec<u8>> {
     let mut values = Values::default();
     let overview = values.list.len() as u32;
     values.list.push(Value {
@@ -152,11 +350,11 @@ fn features(store: &Store, groups: &[((u32, u32), Group)], order: &[u32]) -> Opt
         ..Value::default()
     });
     let mut features = Vec::with_capacity(groups.len());
-    for &g in order {
-        let ((status, commune), group) = &groups[g as usize];
+    for (&g, group) in present.iter().zip(groups) {
         if group.rects.is_empty() {
             continue;
         }
+        let (status, commune) = label(g);
         let mut commands = Commands::default();
         for &[x0, y0, x1, y1] in &group.rects {
             // Clockwise on screen: the exterior winding of the spec.
@@ -164,9 +362,9 @@ fn features(store: &Store, groups: &[((u32, u32), Group)], order: &[u32]) -> Opt
         }
         let tags = vec![
             0,
-            values.string(store.text(*status)),
+            values.string(status),
             1,
-            values.string(store.text(*commune)),
+            values.string(commune),
             2,
             values.int(group.parcels),
             3,
@@ -187,6 +385,7 @@ fn features(store: &Store, groups: &[((u32, u32), Group)], order: &[u32]) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tiles::store::RawParcel;
 
     #[test]
     fn touching_strips_of_a_row_merge() {
@@ -196,5 +395,67 @@ mod tests {
         g.strip(40, 0, 48, 16);
         g.strip(48, 16, 64, 32);
         assert_eq!(g.rects, [[0, 0, 32, 16], [40, 0, 48, 16], [48, 16, 64, 32]]);
+    }
+
+    fn square(id: i32, lon: f64, status: &str) -> RawParcel {
+        let d = 0.0001;
+        RawParcel {
+            id,
+            status: status.into(),
+            land_use: "LUC".into(),
+            map_sheet: "1".into(),
+            parcel_no: id.to_string(),
+            area_m2: 100.0,
+            commune: "21061".into(),
+            version: 1,
+            geometry: format!(
+                r#"{{"type":"Polygon","coordinates":[[[{a},15.3],[{b},15.3],[{b},{c}],[{a},{c}],[{a},15.3]]]}}"#,
+                a = lon,
+                b = lon + d,
+                c = 15.3 + d
+            ),
+        }
+    }
+
+    /// The pyramid kept by updates equals one built afresh, at every zoom.
+    #[test]
+    fn updates_keep_the_pyramid_as_a_fresh_build() {
+        let mut store = Store::default();
+        for i in 0..300 {
+            store.push(&square(i, 108.8 + f64::from(i) * 0.0007, "contacted"));
+        }
+        let mut store = store.finish();
+        let mut pyramid = Pyramid::build(&store);
+        for i in (0..300).step_by(7) {
+            let old = *store.get(i).unwrap();
+            pyramid.add(&store, &old, -1);
+            assert!(store.upsert(&square(i, 108.8 + f64::from(i) * 0.0007, "objecting")));
+            let new = *store.get(i).unwrap();
+            pyramid.add(&store, &new, 1);
+        }
+        let old = *store.get(3).unwrap();
+        pyramid.add(&store, &old, -1);
+        store.remove(3);
+        let fresh = Pyramid::build(&store);
+        for z in 0..=usize::from(PYRAMID_ZOOM) {
+            let a: u32 = pyramid.levels[z]
+                .values()
+                .flatten()
+                .map(|a| a.parcels)
+                .sum();
+            let b: u32 = fresh.levels[z].values().flatten().map(|a| a.parcels).sum();
+            assert_eq!(a, 299, "z{z}");
+            assert_eq!(a, b, "z{z}");
+            assert_eq!(pyramid.levels[z].len(), fresh.levels[z].len(), "z{z}");
+            let objecting = |p: &Pyramid| -> u32 {
+                p.levels[z]
+                    .values()
+                    .flatten()
+                    .filter(|a| store.text(p.groups[a.group as usize].0) == "objecting")
+                    .map(|a| a.parcels)
+                    .sum()
+            };
+            assert_eq!(objecting(&pyramid), objecting(&fresh), "z{z}");
+        }
     }
 }

@@ -200,6 +200,20 @@ impl Store {
         self.garbage > 1_000_000 && self.garbage > self.coords.len() / 2
     }
 
+    /// Every parcel on the map, in record order.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.records
+            .iter()
+            .zip(&self.live)
+            .filter(|(_, live)| **live)
+            .map(|(r, _)| r)
+    }
+
+    /// The parcel with this id, if it is on the map.
+    pub fn get(&self, id: i32) -> Option<&Record> {
+        self.records.get(*self.by_id.get(&id)? as usize)
+    }
+
     pub fn len(&self) -> usize {
         self.by_id.len()
     }

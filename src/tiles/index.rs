@@ -6,7 +6,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,9 @@ pub struct Stamp {
 }
 
 struct Loaded {
+    /// Changes with every write applied: a cached tile of the same generation is current
+    /// without looking at its parcels again.
+    generation: u64,
     store: Store,
     /// Overview cells of z ≤ 12, kept with the store.
     pyramid: Pyramid,
@@ -78,9 +81,12 @@ pub enum TileAnswer {
     Tile(u64, Bytes),
 }
 
+/// A tile as drawn: the index generation it was drawn from, its ETag and bytes.
+type Drawn = (u64, u64, Option<Bytes>);
+
 #[derive(Default)]
 struct TileCache {
-    tiles: HashMap<(u8, u32, u32), (u64, Option<Bytes>)>,
+    tiles: HashMap<(u8, u32, u32), Drawn>,
     bytes: usize,
 }
 
@@ -92,6 +98,7 @@ struct Slot {
     last_used: Mutex<Instant>,
     checking: AtomicBool,
     cache: Mutex<TileCache>,
+    generation: AtomicU64,
 }
 
 impl Slot {
@@ -104,6 +111,7 @@ impl Slot {
             last_used: Mutex::new(Instant::now()),
             checking: AtomicBool::new(false),
             cache: Mutex::new(TileCache::default()),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -361,6 +369,7 @@ impl TileIndex {
         );
         if let Ok(mut d) = slot.data.write() {
             *d = Some(Loaded {
+                generation: slot.generation.fetch_add(1, Ordering::SeqCst) + 1,
                 store,
                 pyramid,
                 stamp: before,
@@ -503,6 +512,7 @@ impl TileIndex {
         let Some(loaded) = guard.as_mut() else {
             return;
         };
+        loaded.generation = slot.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let Loaded { store, pyramid, .. } = loaded;
         for id in gone {
             if let Some(old) = store.get(*id).copied() {
@@ -557,6 +567,17 @@ impl TileIndex {
             y,
             f64::from(super::encode::BUFFER) / f64::from(super::encode::EXTENT),
         );
+        let generation = loaded.generation;
+        // Nothing written since this tile was drawn: answer without looking at its parcels.
+        if let Some((_, etag, bytes)) = slot
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.tiles.get(&(z, x, y)).cloned())
+            .filter(|(g, _, _)| *g == generation)
+        {
+            return Ok(answer(etag, bytes, known));
+        }
         let (min, max) = (
             [quantise(rect.min_x), quantise(rect.min_y)],
             [quantise(rect.max_x), quantise(rect.max_y)],
@@ -589,12 +610,13 @@ impl TileIndex {
             .lock()
             .ok()
             .and_then(|c| c.tiles.get(&(z, x, y)).cloned())
-            .filter(|(tag, _)| *tag == etag)
+            .filter(|(_, tag, _)| *tag == etag)
         {
-            return Ok(match hit.1 {
-                Some(bytes) => TileAnswer::Tile(etag, bytes),
-                None => TileAnswer::Empty,
-            });
+            // Drawn before a write that did not touch it: still current.
+            if let Ok(mut c) = slot.cache.lock() {
+                c.tiles.insert((z, x, y), (generation, etag, hit.2.clone()));
+            }
+            return Ok(answer(etag, hit.2, known));
         }
         let bytes = match plan {
             Plan::Overview(cells) => overview::encode(&loaded.store, &loaded.pyramid, &cells),
@@ -608,7 +630,7 @@ impl TileIndex {
                 *c = TileCache::default();
             }
             c.bytes += size;
-            c.tiles.insert((z, x, y), (etag, bytes.clone()));
+            c.tiles.insert((z, x, y), (generation, etag, bytes.clone()));
         }
         Ok(match bytes {
             Some(b) => TileAnswer::Tile(etag, b),
@@ -627,4 +649,15 @@ pub async fn stamp(conn: &impl ConnectionTrait, project_id: i32) -> Result<Stamp
     .one(conn)
     .await
     .map(Option::unwrap_or_default)
+}
+
+/// A drawn tile as the client needs it: 304 when it holds this ETag.
+fn answer(etag: u64, bytes: Option<Bytes>, known: &[u64]) -> TileAnswer {
+    if known.contains(&etag) {
+        return TileAnswer::NotModified(etag);
+    }
+    match bytes {
+        Some(b) => TileAnswer::Tile(etag, b),
+        None => TileAnswer::Empty,
+    }
 }

@@ -242,19 +242,33 @@ pub fn cells<'a>(
         let frame = TileFrame::new(z, x, y);
         let unit = f64::from(cell_units(z));
         let extent = f64::from(EXTENT);
-        let mut by_cell: HashMap<u32, Vec<Acc>> = HashMap::new();
-        for r in parcels() {
-            let [px, py] = frame.world(r.centre());
-            if !(0.0..extent).contains(&px) || !(0.0..extent).contains(&py) {
-                continue;
+        // (cell, group, area), sorted: a cell's parcels come together, then run by run.
+        let mut items: Vec<(u32, u32, f64)> = parcels()
+            .into_iter()
+            .filter_map(|r| {
+                let [px, py] = frame.world(r.centre());
+                let inside = (0.0..extent).contains(&px) && (0.0..extent).contains(&py);
+                let group = *pyramid.group_ids.get(&(r.status, r.commune))?;
+                inside.then(|| {
+                    let idx = (py / unit) as u32 * side + (px / unit) as u32;
+                    (idx, group, area_of(r))
+                })
+            })
+            .collect();
+        items.sort_unstable_by_key(|&(c, g, _)| (c, g));
+        for (idx, group, area) in items {
+            match cells.last_mut() {
+                Some((last, accs)) if *last == idx => add_to(accs, group, 1, area),
+                _ => cells.push((
+                    idx,
+                    vec![Acc {
+                        group,
+                        parcels: 1,
+                        area,
+                    }],
+                )),
             }
-            let Some(&group) = pyramid.group_ids.get(&(r.status, r.commune)) else {
-                continue;
-            };
-            let idx = (py / unit) as u32 * side + (px / unit) as u32;
-            add_to(by_cell.entry(idx).or_default(), group, 1, area_of(r));
         }
-        cells.extend(by_cell);
     }
     cells.sort_unstable_by_key(|c| c.0);
     Cells { z, cells }

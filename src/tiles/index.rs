@@ -1,7 +1,9 @@
 //! The in-memory tile index: per project, every parcel's attributes and Web Mercator geometry
 //! in an R-tree, loaded lazily on the first tile request. Writes through this server update it
-//! at once (`parcels_changed`); writes by other processes (CLI import, demo) are caught by a
-//! cheap change stamp checked at most once a second in the background.
+//! at once (`parcels_changed`) and, on PostgreSQL, notify the other servers of the database,
+//! which apply them to their own index (`apply_remote`, see `db::notify`). Writes by other
+//! processes that send nothing (CLI import, demo) are caught by a cheap change stamp checked
+//! at most once a second (`GPMB_TILE_CHECK_SECS`) in the background.
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -18,12 +20,11 @@ use sea_orm::{
 };
 
 use crate::db::dialect::{self, Sql};
+use crate::db::notify::{Change, Notifier};
 use crate::db::Db;
 use crate::entities::{admin_units, parcels};
 use crate::geo::tiling::{lonlat_to_world, tile_rect};
 
-/// How often at most the change stamp of a project is read.
-const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// Encoded tiles kept per project before the cache starts over.
 const CACHE_BYTES: usize = 48 * 1024 * 1024;
 /// Rows read per query while loading a project.
@@ -119,6 +120,10 @@ impl Slot {
 #[derive(Clone)]
 pub struct TileIndex {
     db: Db,
+    /// Tells the other servers of the database what this one changed.
+    notifier: Notifier,
+    /// How often at most the change stamp of a loaded project is read.
+    check_every: Duration,
     slots: Arc<RwLock<HashMap<i32, Arc<Slot>>>>,
     codes: Arc<RwLock<HashMap<String, i32>>>,
 }
@@ -182,17 +187,43 @@ fn rows_of(ids: &[i32]) -> sea_orm::Select<parcels::Entity> {
 }
 
 impl TileIndex {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, notifier: Notifier, check_every: Duration) -> Self {
         TileIndex {
             db,
+            notifier,
+            check_every,
             slots: Arc::default(),
             codes: Arc::default(),
         }
     }
 
     /// Drops what is known of a project so the next tile request reloads it from the database
-    /// (call after bulk writes such as a web upload).
+    /// (call after bulk writes such as a web upload), here and on the other servers.
     pub fn invalidate_project(&self, project_id: i32) {
+        self.notifier.send_later(Change::Project(project_id));
+        self.forget_project(project_id);
+    }
+
+    /// A change another server of the database made (see `db::notify::listen`).
+    pub async fn apply_remote(&self, change: &Change) {
+        match change {
+            Change::Parcels(ids) => self.apply_parcels(ids).await,
+            Change::Project(id) => self.forget_project(*id),
+            Change::Missed => {
+                let all: Vec<i32> = self
+                    .slots
+                    .read()
+                    .map(|m| m.keys().copied().collect())
+                    .unwrap_or_default();
+                for id in all {
+                    self.forget_project(id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn forget_project(&self, project_id: i32) {
         if let Some(slot) = self.slot_if_any(project_id) {
             slot.stale.store(true, Ordering::SeqCst);
             slot.clear_cache();
@@ -310,7 +341,7 @@ impl TileIndex {
         let due = slot
             .last_check
             .lock()
-            .map_or(true, |t| t.elapsed() >= CHECK_EVERY);
+            .map_or(true, |t| t.elapsed() >= self.check_every);
         if !due
             || slot
                 .checking
@@ -348,11 +379,21 @@ impl TileIndex {
         Ok(())
     }
 
-    /// Parcels written by this server (status/attribute change, POST): updates the loaded
-    /// projects at once. Never fails the caller's request, which is already committed: on a
-    /// database error the affected projects are reloaded on their next tile request.
+    /// Parcels written by this server (status/attribute change, POST): tells the other servers
+    /// and updates the loaded projects at once. Never fails the caller's request, which is
+    /// already committed: on a database error the affected projects are reloaded on their next
+    /// tile request.
     #[tracing::instrument(skip_all, fields(n = ids.len()))]
     pub async fn parcels_changed(&self, ids: &[i32]) {
+        if ids.is_empty() {
+            return;
+        }
+        self.notifier.send(&Change::Parcels(ids.to_vec())).await;
+        self.apply_parcels(ids).await;
+    }
+
+    /// Re-reads the given parcels into the loaded projects.
+    async fn apply_parcels(&self, ids: &[i32]) {
         if ids.is_empty() || self.slots.read().map_or(true, |m| m.is_empty()) {
             return;
         }
@@ -368,7 +409,7 @@ impl TileIndex {
                         .map(|m| m.keys().copied().collect())
                         .unwrap_or_default();
                     for id in all {
-                        self.invalidate_project(id);
+                        self.forget_project(id);
                     }
                     return;
                 }
@@ -387,7 +428,7 @@ impl TileIndex {
             // invalidation only; the window is this one query.)
             let now = stamp(&self.db.conn, project_id).await;
             let Ok(mut guard) = slot.data.write() else {
-                self.invalidate_project(project_id);
+                self.forget_project(project_id);
                 continue;
             };
             let Some(tiles) = guard.as_mut() else {

@@ -1,7 +1,9 @@
 //! Group commit for visits: one task takes every pending visit, writes them in one
 //! transaction and answers each request after the commit is durable. Under load this turns N
 //! fsyncs into one; it also serialises idempotency checks, so 20 concurrent retries of one
-//! `Idempotency-Key` store exactly one visit.
+//! `Idempotency-Key` store exactly one visit. Across servers sharing a PostgreSQL database
+//! the unique index on `visits.client_id` decides: the batch that loses the race is written
+//! again, finds the winner's visit and answers with it (`Idempotent-Replayed`).
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -80,7 +82,17 @@ async fn run(db: Db, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<(VisitJob, Re
             }
         }
         let jobs: Vec<&VisitJob> = batch.iter().map(|(j, _)| j).collect();
-        match write_batch(&db, &jobs).await {
+        let mut written = write_batch(&db, &jobs).await;
+        if matches!(&written, Err(e) if crate::error::unique_violation(e)) {
+            // Another server of the database (PostgreSQL) stored one of these
+            // `Idempotency-Key`s after this batch looked: the batch again finds it and replays it.
+            tracing::info!(
+                size = jobs.len(),
+                "visit batch met a key stored meanwhile; retrying"
+            );
+            written = write_batch(&db, &jobs).await;
+        }
+        match written {
             Ok(results) => {
                 for ((_, reply), stored) in batch.into_iter().zip(results) {
                     count(&metrics, &stored);

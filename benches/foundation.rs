@@ -364,10 +364,11 @@ async fn progress_at_scale(dir: &std::path::Path, parcels: usize) {
 fn startup_time() {
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::var("GPMB_BIN").unwrap_or_else(|_| "target/release/gpmb".to_string());
-    if !std::path::Path::new(&exe).exists() {
+    // Absolute: the server runs in another directory, where a relative path means nothing.
+    let Ok(exe) = std::fs::canonicalize(&exe) else {
         println!("start-up                (skipped: build {exe} first, as bench/run does)");
         return;
-    }
+    };
     let started = Instant::now();
     let mut child = std::process::Command::new(&exe)
         .args(["serve", "--demo", "--addr", "127.0.0.1:0"])

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set};
 use tokio::sync::{mpsc, oneshot};
 
 use super::dto::NewVisit;
@@ -212,7 +212,14 @@ async fn load_households(
     let mut ids: Vec<Scoped<HouseholdId>> = jobs.iter().map(|j| j.household).collect();
     ids.sort_unstable_by_key(|h| h.id());
     ids.dedup();
-    let rows = scoped::household_rows(&ids).all(conn).await?;
+    // Locked until the batch commits (PostgreSQL; SQLite has one writer anyway), in id order:
+    // another server's batch for the same household waits and then reads this one's stance,
+    // so the stance counters never apply two changes from the same old stance.
+    let rows = scoped::household_rows(&ids)
+        .order_by_asc(households::Column::Id)
+        .lock_exclusive()
+        .all(conn)
+        .await?;
     let mut map = HashMap::with_capacity(rows.len());
     for (household, row) in ids
         .into_iter()

@@ -3,6 +3,9 @@
 //!    baseline;
 //! 2. visits logged per second over HTTP (durable, each with its own Idempotency-Key), with
 //!    the ratio to the baseline;
+//!    with `--postgres postgres://user@host:port` (bench/run starts a throw-away server when
+//!    PostgreSQL is installed) the same two on PostgreSQL: raw single-row INSERTs through sqlx
+//!    (autocommit, `synchronous_commit` on) against visits over HTTP on a fresh database;
 //! 3. demo generation rate and the progress endpoint's latency on an N-parcel project (default
 //!    1,000,000), against a full scan of the parcels table (what counters avoid);
 //! 4. start-up time of `gpmb serve --demo`.
@@ -26,6 +29,14 @@ use gpmb::state::AppState;
 use sea_orm::{ConnectionTrait, Statement};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
+
+fn arg_str(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -79,9 +90,71 @@ async fn raw_insert_rate(dir: &std::path::Path, seconds: f64) -> f64 {
     rate
 }
 
-async fn visits_over_http(dir: &std::path::Path, seconds: f64, clients: usize) -> (f64, f64, f64) {
-    let url = format!("sqlite://{}", dir.join("http.db").display());
-    let db = db::open(&url, SqliteSync::Full).await.unwrap();
+/// A fresh database on a PostgreSQL server.
+async fn pg_database(server: &str, what: &str) -> String {
+    let name = format!("gpmb_bench_{what}_{}", std::process::id());
+    let admin = sea_orm::Database::connect(format!("{server}/postgres"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    format!("{server}/{name}")
+}
+
+/// PostgreSQL baseline: the same driver, one row per autocommitted (durable) INSERT, from
+/// `connections` connections at once (1 is the SQLite baseline's shape; many lets the server
+/// flush several commits with one WAL write).
+async fn pg_raw_insert_rate(url: &str, seconds: f64, connections: usize) -> f64 {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(connections as u32)
+        .connect(url)
+        .await
+        .unwrap();
+    sqlx::query("DROP TABLE IF EXISTS t")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE t (id SERIAL PRIMARY KEY, household_id INTEGER, client_id TEXT UNIQUE, body TEXT)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let (pool, done) = (pool.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = pool.acquire().await.unwrap();
+            let mut n = 0u64;
+            while started.elapsed().as_secs_f64() < seconds {
+                sqlx::query("INSERT INTO t (household_id, client_id, body) VALUES ($1, $2, $3)")
+                    .bind(n as i32)
+                    .bind(format!("key-{c}-{n}"))
+                    .bind("Đề nghị xem xét lại đơn giá bồi thường")
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+                n += 1;
+            }
+            done.fetch_add(n, Ordering::Relaxed);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    pool.close().await;
+    rate
+}
+
+async fn visits_over_http(url: &str, seconds: f64, clients: usize) -> (f64, f64, f64) {
+    let db = db::open(url, SqliteSync::Full).await.unwrap();
     demo::load_demo(
         &db.conn,
         &DemoOptions {
@@ -103,7 +176,7 @@ async fn visits_over_http(dir: &std::path::Path, seconds: f64, clients: usize) -
         .unwrap();
     let households: Arc<Vec<i32>> =
         Arc::new(rows.iter().map(|r| r.try_get("", "id").unwrap()).collect());
-    let state = AppState::new(db.clone(), settings(&url));
+    let state = AppState::new(db.clone(), settings(url));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(app::serve(listener, state, std::future::pending()));
@@ -291,10 +364,11 @@ async fn progress_at_scale(dir: &std::path::Path, parcels: usize) {
 fn startup_time() {
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::var("GPMB_BIN").unwrap_or_else(|_| "target/release/gpmb".to_string());
-    if !std::path::Path::new(&exe).exists() {
+    // Absolute: the server runs in another directory, where a relative path means nothing.
+    let Ok(exe) = std::fs::canonicalize(&exe) else {
         println!("start-up                (skipped: build {exe} first, as bench/run does)");
         return;
-    }
+    };
     let started = Instant::now();
     let mut child = std::process::Command::new(&exe)
         .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
@@ -335,12 +409,30 @@ fn main() {
     rt.block_on(async {
         let raw = raw_insert_rate(dir.path(), seconds).await;
         println!("raw SQLite INSERT       {raw:.0} rows/s (one durable transaction per row; baseline)");
-        let (rate, p50, p99) = visits_over_http(dir.path(), seconds, clients).await;
+        let url = format!("sqlite://{}", dir.path().join("http.db").display());
+        let (rate, p50, p99) = visits_over_http(&url, seconds, clients).await;
         println!(
             "visits over HTTP        {rate:.0} visits/s with {clients} clients, p50 {p50:.1} ms, p99 {p99:.1} ms \
              = {:.2}x the raw INSERT rate (goals: >= 0.5x and >= 2000/s)",
             rate / raw
         );
+        if let Some(server) = arg_str("--postgres") {
+            let raw_url = pg_database(&server, "raw").await;
+            let raw = pg_raw_insert_rate(&raw_url, seconds, 1).await;
+            println!("PostgreSQL raw INSERT   {raw:.0} rows/s (sqlx, one autocommitted row at a time, 1 connection; baseline)");
+            let raw_many = pg_raw_insert_rate(&raw_url, seconds, clients).await;
+            println!(
+                "PostgreSQL raw INSERT   {raw_many:.0} rows/s from {clients} connections at once (the server groups their WAL flushes)"
+            );
+            let url = pg_database(&server, "http").await;
+            let (rate, p50, p99) = visits_over_http(&url, seconds, clients).await;
+            println!(
+                "PostgreSQL visits/HTTP  {rate:.0} visits/s with {clients} clients, p50 {p50:.1} ms, p99 {p99:.1} ms \
+                 = {:.2}x the 1-connection raw rate (goal >= 0.5x), {:.2}x the {clients}-connection rate",
+                rate / raw,
+                rate / raw_many
+            );
+        }
         progress_at_scale(dir.path(), parcels).await;
     });
 }

@@ -229,6 +229,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
             let state = AppState::new(db, settings);
+            if !state.listening(std::time::Duration::from_secs(10)).await {
+                tracing::warn!(
+                    "not yet listening to the other servers' changes; tiles and sessions \
+                     follow them through the change stamp until it does"
+                );
+            }
             println!(
                 "gpmb listening on http://{local} (ready in {:.2} s)",
                 started.elapsed().as_secs_f64()

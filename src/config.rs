@@ -81,6 +81,12 @@ pub struct Settings {
         global = true
     )]
     pub grievance_near_days: i64,
+    /// Seconds between two checks of a loaded project's change stamp by the tile index, which
+    /// catches parcel writes by other processes that do not notify (CLI import, demo). On
+    /// PostgreSQL the servers of one database tell each other at once (LISTEN/NOTIFY); the
+    /// stamp is then only a safety net.
+    #[arg(long, env = "GPMB_TILE_CHECK_SECS", default_value_t = 1, global = true)]
+    pub tile_check_secs: u64,
     /// Days to answer a petition or feedback (kiến nghị, phản ánh): set by the province.
     #[arg(
         long,
@@ -89,10 +95,6 @@ pub struct Settings {
         global = true
     )]
     pub petition_days: i64,
-    /// How often, at most, a server reads a project's change stamp to see parcel writes made
-    /// by other processes (seconds).
-    #[arg(long, env = "GPMB_TILE_CHECK_SECS", default_value_t = 1, global = true)]
-    pub tile_check_secs: u64,
     /// A project's tile index not used for this many minutes is dropped from memory and
     /// loaded again on its next tile.
     #[arg(

@@ -112,7 +112,9 @@ impl AppError {
     }
 }
 
-fn unique_violation(e: &DbErr) -> bool {
+/// Whether the database refused a row for a unique index (e.g. an `Idempotency-Key` another
+/// server stored a moment earlier).
+pub fn unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 

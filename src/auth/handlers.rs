@@ -93,7 +93,8 @@ pub async fn logout(
         service::logout(&state.db.conn, c.value()).await?;
         state
             .auth_cache
-            .forget(&super::password::secret_hash(c.value()));
+            .forget(&super::password::secret_hash(c.value()))
+            .await;
     }
     let clear = format!(
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
@@ -167,7 +168,7 @@ pub async fn change_password(
     .await?;
     tx.commit().await?;
     // The other sessions' cached credentials go at once; this one is looked up afresh.
-    state.auth_cache.forget_user(user_id);
+    state.auth_cache.forget_user(user_id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

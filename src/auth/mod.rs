@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 
 pub use scope::Scope;
 
+use crate::db::notify::{Change, Notifier};
 use crate::domain::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -91,10 +92,12 @@ impl Principal {
 }
 
 /// Recently resolved credentials, so a busy client does not cost three queries a request.
-/// Entries live a few seconds; logout drops its entry at once.
-#[derive(Clone, Default)]
+/// Entries live a few seconds; logout drops its entry at once, on this server and (through
+/// `db::notify`) on the others sharing the PostgreSQL database.
+#[derive(Clone)]
 pub struct AuthCache {
     inner: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+    notifier: Notifier,
     /// When each token's `last_used_at` was last written, so a busy client costs at most one
     /// write a minute.
     token_uses: Arc<Mutex<HashMap<i32, Instant>>>,
@@ -106,7 +109,44 @@ const TOKEN_USE_EVERY: Duration = Duration::from_mins(1);
 const CACHE_TTL: Duration = Duration::from_secs(10);
 const CACHE_MAX: usize = 10_000;
 
+impl Default for AuthCache {
+    fn default() -> Self {
+        AuthCache::new(Notifier::silent())
+    }
+}
+
 impl AuthCache {
+    pub fn new(notifier: Notifier) -> Self {
+        AuthCache {
+            inner: Arc::default(),
+            notifier,
+            token_uses: Arc::default(),
+        }
+    }
+
+    /// A change another server of the database made (see `db::notify::listen`).
+    pub fn apply_remote(&self, change: &Change) {
+        match change {
+            Change::Credential(key) => self.drop_key(key),
+            Change::User(id) => self.drop_where(|p| p.user_id == Some(*id)),
+            Change::Token(id) => self.drop_where(|p| p.token.is_some_and(|(t, _)| t == *id)),
+            Change::AllCredentials | Change::Missed => self.drop_where(|_| true),
+            Change::Parcels(_) | Change::Project(_) => {}
+        }
+    }
+
+    fn drop_key(&self, key: &str) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.remove(key);
+        }
+    }
+
+    fn drop_where(&self, gone: impl Fn(&Principal) -> bool) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.retain(|_, (p, _)| !gone(p));
+        }
+    }
+
     fn get(&self, key: &str) -> Option<Principal> {
         let map = self.inner.lock().ok()?;
         map.get(key)
@@ -123,32 +163,34 @@ impl AuthCache {
         }
     }
 
-    pub fn forget(&self, key: &str) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.remove(key);
-        }
+    /// Drops a session (by its secret's hash) from the cache (logout), here and on the other
+    /// servers.
+    pub async fn forget(&self, key: &str) {
+        self.forget_everywhere(Change::Credential(key.to_string()))
+            .await;
     }
 
     /// Drops every cached session of a user (disabled, role changed): their next request is
     /// checked against the database again.
-    pub fn forget_user(&self, user_id: i32) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.retain(|_, (p, _)| p.user_id != Some(user_id));
-        }
+    pub async fn forget_user(&self, user_id: i32) {
+        self.forget_everywhere(Change::User(user_id)).await;
     }
 
     /// Drops a token from the cache (revoked): its next request is refused at once.
-    pub fn forget_token(&self, token_id: i32) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.retain(|_, (p, _)| p.token.is_none_or(|(id, _)| id != token_id));
-        }
+    pub async fn forget_token(&self, token_id: i32) {
+        self.forget_everywhere(Change::Token(token_id)).await;
     }
 
     /// Drops everything (working-group membership or areas changed: many scopes at once).
-    pub fn clear(&self) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.clear();
-        }
+    pub async fn clear(&self) {
+        self.forget_everywhere(Change::AllCredentials).await;
+    }
+
+    /// Here at once; on the other servers before the caller answers, so a logout or a
+    /// revocation holds on every server the moment the client learns of it.
+    async fn forget_everywhere(&self, change: Change) {
+        self.apply_remote(&change);
+        self.notifier.send(&change).await;
     }
 
     /// Whether a use of the token now should be written (none in the last minute); marks it.

@@ -14,7 +14,7 @@ use crate::error::AppResult;
 use crate::extract::{if_match, ApiJson, ApiPath};
 use crate::scoped;
 use crate::state::AppState;
-use crate::visits::handlers::{created, idempotency_key};
+use crate::visits::handlers::{created, idempotency_key, idempotent_write};
 
 type Envelope = crate::error::ErrorEnvelope;
 
@@ -76,20 +76,24 @@ pub async fn put_inventory(
         Some(_) => Some(if_match(&headers, "inventory")?),
         None => None,
     };
-    let tx = state.db.write().await?;
-    let household = scoped::household(&*tx, &principal.scope, id).await?;
-    crate::projects::service::ensure_open_for(&*tx, household).await?;
-    let (dto, replayed) = service::save_inventory(
-        &*tx,
-        &principal,
-        household,
-        input,
-        expected,
-        key,
-        crate::legal::today_vn(),
-    )
+    let (dto, replayed) = idempotent_write(key.as_deref(), || async {
+        let tx = state.db.write().await?;
+        let household = scoped::household(&*tx, &principal.scope, id).await?;
+        crate::projects::service::ensure_open_for(&*tx, household).await?;
+        let saved = service::save_inventory(
+            &*tx,
+            &principal,
+            household,
+            input.clone(),
+            expected,
+            key.clone(),
+            crate::legal::today_vn(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(saved)
+    })
     .await?;
-    tx.commit().await?;
     Ok(created(dto, replayed))
 }
 
@@ -249,9 +253,20 @@ pub async fn pay(
     ApiJson(input): ApiJson<PaymentInput>,
 ) -> AppResult<Response> {
     let key = idempotency_key(&headers)?;
-    let tx = plan_tx(&state, &principal, id).await?;
-    let (dto, replayed) =
-        service::pay(&*tx, &principal, id, input, key, crate::legal::today_vn()).await?;
-    tx.commit().await?;
+    let (dto, replayed) = idempotent_write(key.as_deref(), || async {
+        let tx = plan_tx(&state, &principal, id).await?;
+        let paid = service::pay(
+            &*tx,
+            &principal,
+            id,
+            input.clone(),
+            key.clone(),
+            crate::legal::today_vn(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(paid)
+    })
+    .await?;
     Ok(created(dto, replayed))
 }

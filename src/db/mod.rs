@@ -1,6 +1,7 @@
 //! Opening the database: SQLite (WAL) by default, PostgreSQL when the URL says so; the same
 //! migrations run on both. Every difference between the two SQL dialects lives in `dialect`.
 pub mod dialect;
+pub mod notify;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -1,8 +1,9 @@
 //! The in-memory tile index: per project, every parcel packed (`store`) in an R-tree, loaded
 //! lazily on the first tile request and dropped when the project has not been asked for a
-//! while. Writes through this server update it at once (`parcels_changed`); writes by other
-//! processes (CLI import, demo, another server) are caught by a cheap change stamp checked at
-//! most every `check_every` in the background.
+//! while. Writes through this server update it at once (`parcels_changed`) and, on PostgreSQL,
+//! notify the other servers of the database, which apply them to their own index
+//! (`apply_remote`, see `db::notify`). Writes by other processes that send nothing (CLI import,
+//! demo) are caught by a cheap change stamp checked at most every `GPMB_TILE_CHECK_SECS`.
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -19,6 +20,7 @@ use sea_orm::{
 use super::overview::{self, Pyramid};
 use super::store::{quantise, RawParcel, Store};
 use crate::db::dialect::{self, Sql};
+use crate::db::notify::{Change, Notifier};
 use crate::db::Db;
 use crate::entities::{admin_units, parcels};
 use crate::geo::tiling::tile_rect;
@@ -130,6 +132,8 @@ impl Slot {
 #[derive(Clone)]
 pub struct TileIndex {
     db: Db,
+    /// Tells the other servers of the database what this one changed.
+    notifier: Notifier,
     settings: TileSettings,
     slots: Arc<RwLock<HashMap<i32, Arc<Slot>>>>,
     codes: Arc<RwLock<HashMap<String, i32>>>,
@@ -211,9 +215,10 @@ fn rows_of(ids: &[i32]) -> sea_orm::Select<parcels::Entity> {
 }
 
 impl TileIndex {
-    pub fn new(db: Db, settings: TileSettings) -> Self {
+    pub fn new(db: Db, notifier: Notifier, settings: TileSettings) -> Self {
         TileIndex {
             db,
+            notifier,
             settings,
             slots: Arc::default(),
             codes: Arc::default(),
@@ -222,8 +227,32 @@ impl TileIndex {
     }
 
     /// Drops what is known of a project so the next tile request reloads it from the database
-    /// (call after bulk writes such as a web upload).
+    /// (call after bulk writes such as a web upload), here and on the other servers.
     pub fn invalidate_project(&self, project_id: i32) {
+        self.notifier.send_later(Change::Project(project_id));
+        self.forget_project(project_id);
+    }
+
+    /// A change another server of the database made (see `db::notify::listen`).
+    pub async fn apply_remote(&self, change: &Change) {
+        match change {
+            Change::Parcels(ids) => self.apply_parcels(ids).await,
+            Change::Project(id) => self.forget_project(*id),
+            Change::Missed => {
+                let all: Vec<i32> = self
+                    .slots
+                    .read()
+                    .map(|m| m.keys().copied().collect())
+                    .unwrap_or_default();
+                for id in all {
+                    self.forget_project(id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn forget_project(&self, project_id: i32) {
         if let Some(slot) = self.slot_if_any(project_id) {
             slot.stale.store(true, Ordering::SeqCst);
             slot.clear_cache();
@@ -458,11 +487,21 @@ impl TileIndex {
         Ok(())
     }
 
-    /// Parcels written (status/attribute change, POST, retirement): updates the loaded
-    /// projects at once. Never fails the caller's request, which is already committed: on a
-    /// database error the affected projects are reloaded on their next tile request.
+    /// Parcels written by this server (status/attribute change, POST, retirement): tells the
+    /// other servers and updates the loaded projects at once. Never fails the caller's request,
+    /// which is already committed: on a database error the affected projects are reloaded on
+    /// their next tile request.
     #[tracing::instrument(skip_all, fields(n = ids.len()))]
     pub async fn parcels_changed(&self, ids: &[i32]) {
+        if ids.is_empty() {
+            return;
+        }
+        self.notifier.send(&Change::Parcels(ids.to_vec())).await;
+        self.apply_parcels(ids).await;
+    }
+
+    /// Re-reads the given parcels into the loaded projects.
+    async fn apply_parcels(&self, ids: &[i32]) {
         if ids.is_empty() || self.slots.read().map_or(true, |m| m.is_empty()) {
             return;
         }
@@ -473,7 +512,7 @@ impl TileIndex {
                 Err(e) => {
                     tracing::warn!(error = %e, "tile index: re-reading changed parcels failed");
                     for id in self.loaded_projects() {
-                        self.invalidate_project(id);
+                        self.forget_project(id);
                     }
                     return;
                 }
@@ -506,7 +545,7 @@ impl TileIndex {
         // invalidation only; the window is this one query.)
         let now = stamp(&self.db.conn, project_id).await;
         let Ok(mut guard) = slot.data.write() else {
-            self.invalidate_project(project_id);
+            self.forget_project(project_id);
             return;
         };
         let Some(loaded) = guard.as_mut() else {

@@ -90,6 +90,6 @@ pub async fn revoke(
         .await?;
     }
     tx.commit().await?;
-    state.auth_cache.forget_token(id);
+    state.auth_cache.forget_token(id).await;
     Ok(Json(dto))
 }

@@ -91,7 +91,7 @@ pub async fn update(
     tx.commit().await?;
     if changed {
         // Role or disabled flag: the next request of theirs is checked afresh.
-        state.auth_cache.forget_user(id);
+        state.auth_cache.forget_user(id).await;
     }
     Ok(Json(service::dto(done.user)))
 }
@@ -128,7 +128,7 @@ pub async fn reset_password(
     .await?;
     tx.commit().await?;
     if principal.user_id != Some(id) {
-        state.auth_cache.forget_user(id);
+        state.auth_cache.forget_user(id).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -38,6 +38,27 @@ pub fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
     Ok(Some(key.to_string()))
 }
 
+/// Runs a write that carries an `Idempotency-Key`, and once more when it fails. With several
+/// servers on one PostgreSQL database (or concurrent requests on one), two copies of a request
+/// can both find their key unused; the loser then fails on the unique index, or on a check
+/// that already sees the winner's committed row (an inventory that now exists, a balance now
+/// paid). Its second run starts, as every write of this kind does, by looking the key up, finds
+/// the winner's row and answers with it like any retry. A write that fails for its own reasons
+/// fails the same way twice. Without a key it runs once.
+pub async fn idempotent_write<T, F, Fut>(key: Option<&str>, mut write: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    match write().await {
+        Err(e) if key.is_some() => {
+            tracing::debug!(error = %e, "an idempotent write failed; looking its key up again");
+            write().await
+        }
+        done => done,
+    }
+}
+
 /// 201 with the body; `Idempotent-Replayed: true` when the `Idempotency-Key` was seen before and
 /// the body is what the first request stored.
 pub fn created<T: serde::Serialize>(dto: T, replayed: bool) -> Response {

@@ -1,13 +1,15 @@
 //! Group commit for visits: one task takes every pending visit, writes them in one
 //! transaction and answers each request after the commit is durable. Under load this turns N
 //! fsyncs into one; it also serialises idempotency checks, so 20 concurrent retries of one
-//! `Idempotency-Key` store exactly one visit.
+//! `Idempotency-Key` store exactly one visit. Across servers sharing a PostgreSQL database
+//! the unique index on `visits.client_id` decides: the batch that loses the race is written
+//! again, finds the winner's visit and answers with it (`Idempotent-Replayed`).
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set};
 use tokio::sync::{mpsc, oneshot};
 
 use super::dto::NewVisit;
@@ -80,7 +82,17 @@ async fn run(db: Db, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<(VisitJob, Re
             }
         }
         let jobs: Vec<&VisitJob> = batch.iter().map(|(j, _)| j).collect();
-        match write_batch(&db, &jobs).await {
+        let mut written = write_batch(&db, &jobs).await;
+        if matches!(&written, Err(e) if crate::error::unique_violation(e)) {
+            // Another server of the database (PostgreSQL) stored one of these
+            // `Idempotency-Key`s after this batch looked: the batch again finds it and replays it.
+            tracing::info!(
+                size = jobs.len(),
+                "visit batch met a key stored meanwhile; retrying"
+            );
+            written = write_batch(&db, &jobs).await;
+        }
+        match written {
             Ok(results) => {
                 for ((_, reply), stored) in batch.into_iter().zip(results) {
                     count(&metrics, &stored);
@@ -200,7 +212,14 @@ async fn load_households(
     let mut ids: Vec<Scoped<HouseholdId>> = jobs.iter().map(|j| j.household).collect();
     ids.sort_unstable_by_key(|h| h.id());
     ids.dedup();
-    let rows = scoped::household_rows(&ids).all(conn).await?;
+    // Locked until the batch commits (PostgreSQL; SQLite has one writer anyway), in id order:
+    // another server's batch for the same household waits and then reads this one's stance,
+    // so the stance counters never apply two changes from the same old stance.
+    let rows = scoped::household_rows(&ids)
+        .order_by_asc(households::Column::Id)
+        .lock_exclusive()
+        .all(conn)
+        .await?;
     let mut map = HashMap::with_capacity(rows.len());
     for (household, row) in ids
         .into_iter()

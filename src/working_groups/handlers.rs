@@ -130,7 +130,7 @@ pub async fn update(
     tx.commit().await?;
     if changed {
         // Members' scopes follow their groups' areas: check everyone afresh.
-        state.auth_cache.clear();
+        state.auth_cache.clear().await;
     }
     Ok(Json(dto))
 }

@@ -11,7 +11,7 @@ use reqwest::{Client, StatusCode};
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{json, Value};
 
-async fn parcel_in(app: &TestApp, commune: &str, land_use: &str, nth: i64) -> i64 {
+pub(crate) async fn parcel_in(app: &TestApp, commune: &str, land_use: &str, nth: i64) -> i64 {
     app.count(&format!(
         "SELECT CAST(p.id AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
          WHERE u.code = '{commune}' AND u.valid_to IS NOT NULL AND p.land_use = '{land_use}' AND p.retired_at IS NULL \
@@ -21,7 +21,12 @@ async fn parcel_in(app: &TestApp, commune: &str, land_use: &str, nth: i64) -> i6
 }
 
 /// A household of member_a's commune holding `parcels`, briefed and noticed `days_ago`.
-async fn noticed_household(app: &TestApp, admin: &Client, parcels: &[i64], days_ago: i64) -> i64 {
+pub(crate) async fn noticed_household(
+    app: &TestApp,
+    admin: &Client,
+    parcels: &[i64],
+    days_ago: i64,
+) -> i64 {
     let body = json!({
         "project": "HPDQ2", "head_name": "Nguyễn Thị Bồi Thường", "commune": "21043",
         "parcels": parcels.iter().map(|p| json!({"parcel_id": p})).collect::<Vec<_>>(),
@@ -124,7 +129,7 @@ async fn post_with(
     common::json_of(req.send().await.unwrap()).await
 }
 
-fn inventory(luc: i64, on: NaiveDate) -> Value {
+pub(crate) fn inventory(luc: i64, on: NaiveDate) -> Value {
     json!({
         "record_no": "125/BB-KĐ", "inventoried_on": on, "members_counted": 4,
         "farmland_held_m2": 1000.0, "obligations": 2_000_000,

@@ -33,6 +33,7 @@ mod grievances;
 mod households;
 mod imports;
 mod land_types;
+mod multi_server;
 mod ogc;
 mod parcel_lineage;
 mod parcels;

@@ -606,7 +606,7 @@ async fn an_unused_session_ends_after_the_idle_timeout_and_ended_ones_are_delete
     let busy = app.login("member_b").await;
     set_last_seen(&app, "member_a", chrono::Duration::minutes(31)).await;
     set_last_seen(&app, "member_b", chrono::Duration::minutes(29)).await;
-    app.state.auth_cache.clear();
+    app.state.auth_cache.clear().await;
     let (s, b) = app.get_json(&idle, "/api/v1/auth/me").await;
     assert_error(s, &b, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -711,7 +711,7 @@ async fn the_cli_disables_enables_resets_and_revokes() {
     let (ok, said) = gpmb(&["user", "disable", "member_a"]);
     assert!(ok, "{said}");
     assert!(said.contains("1 session(s) ended"), "{said}");
-    app.state.auth_cache.clear();
+    app.state.auth_cache.clear().await;
     let (s, b) = app.get_json(&member, "/api/v1/auth/me").await;
     assert_error(s, &b, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -732,7 +732,7 @@ async fn the_cli_disables_enables_resets_and_revokes() {
         "a long new passphrase",
     ]);
     assert!(ok, "{said}");
-    app.state.auth_cache.clear();
+    app.state.auth_cache.clear().await;
     assert_eq!(
         app.get_json(&member, "/api/v1/auth/me").await.0,
         StatusCode::UNAUTHORIZED
@@ -741,7 +741,7 @@ async fn the_cli_disables_enables_resets_and_revokes() {
     assert_eq!(s, StatusCode::OK);
     let (ok, said) = gpmb(&["user", "end-sessions", "member_a"]);
     assert!(ok && said.contains("1 session(s)"), "{said}");
-    app.state.auth_cache.clear();
+    app.state.auth_cache.clear().await;
     assert_eq!(
         app.get_json(&member, "/api/v1/auth/me").await.0,
         StatusCode::UNAUTHORIZED
@@ -768,7 +768,7 @@ async fn the_cli_disables_enables_resets_and_revokes() {
     assert_eq!(board(secret.clone()).await, StatusCode::OK);
     let (ok, said) = gpmb(&["token", "revoke", &token.id.to_string()]);
     assert!(ok && said.contains("revoked"), "{said}");
-    app.state.auth_cache.clear();
+    app.state.auth_cache.clear().await;
     assert_eq!(board(secret).await, StatusCode::UNAUTHORIZED);
     assert!(
         app.count("SELECT COUNT(*) FROM audit_events WHERE action IN ('reset_password', 'end_sessions', 'revoke')")

@@ -18,6 +18,8 @@ pub const DEMO_PARCELS: usize = 240;
 
 pub struct TestApp {
     pub base: String,
+    /// The test's own database, for other processes to open.
+    pub database_url: String,
     pub db: Db,
     pub state: AppState,
     _dir: tempfile::TempDir,
@@ -131,6 +133,10 @@ impl TestApp {
             .expect("load demo data");
         }
         let state = AppState::new(db.clone(), settings);
+        assert!(
+            state.listening(std::time::Duration::from_secs(30)).await,
+            "the server listens to the other servers' changes"
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -145,6 +151,7 @@ impl TestApp {
         });
         TestApp {
             base: format!("http://{addr}"),
+            database_url: url,
             db,
             state,
             _dir: dir,

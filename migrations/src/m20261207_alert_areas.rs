@@ -9,6 +9,11 @@
 //! - Households "not visited" (last visit before N days, or never visited and created before
 //!   then) are one covering range of `(project_id, last_visit_at, created_at, commune_id)`:
 //!   the never-visited range no longer reads every household row for `created_at`.
+//! - A stage deadline still open has `open_due_on` (its `due_on` while `due_met_on` is null; a
+//!   generated column, so whoever writes keeps it): overdue deadlines are one range of a
+//!   partial index, and PostgreSQL's statistics on that column know how few they are (on
+//!   `due_on` and `due_met_on` apart they guessed thousands, and chose to join every
+//!   household, or to walk every stage event for a page).
 use crate::util::*;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -67,6 +72,9 @@ const PG_TRIGGERS: &[&str] = &[
 
 /// Same syntax on SQLite and PostgreSQL.
 const INDEXES: &[&str] = &[
+    "CREATE INDEX IF NOT EXISTS idx_cse_overdue ON case_stage_events (project_id, open_due_on) \
+     WHERE open_due_on IS NOT NULL",
+    "DROP INDEX IF EXISTS idx_cse_open_deadlines",
     // Open commitments of a project by due date, with the commune for filters and areas
     // (`done_at` too, so that SQLite counts from the index alone).
     "CREATE INDEX IF NOT EXISTS idx_commitments_open_area ON commitments \
@@ -76,6 +84,22 @@ const INDEXES: &[&str] = &[
      (project_id, last_visit_at, created_at, commune_id)",
     "DROP INDEX IF EXISTS idx_households_last_visit",
 ];
+
+/// Whether `case_stage_events.open_due_on` exists (SQLite's `table_info`, which `has_column`
+/// reads, leaves generated columns out; `table_xinfo` lists them).
+async fn has_open_due_on(manager: &SchemaManager<'_>) -> Result<bool, DbErr> {
+    if manager.get_database_backend() == DbBackend::Postgres {
+        return manager.has_column("case_stage_events", "open_due_on").await;
+    }
+    let row = manager
+        .get_connection()
+        .query_one(sea_orm_migration::sea_orm::Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT COUNT(*) FROM pragma_table_xinfo('case_stage_events') WHERE name = 'open_due_on'",
+        ))
+        .await?;
+    Ok(row.is_some_and(|r| r.try_get_by_index::<i64>(0).unwrap_or(0) > 0))
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -93,6 +117,18 @@ impl MigrationTrait for Migration {
             }
         }
         let conn = manager.get_connection();
+        if !has_open_due_on(manager).await? {
+            // SQLite adds only virtual generated columns to a table that exists.
+            let kind = match manager.get_database_backend() {
+                DbBackend::Postgres => "STORED",
+                _ => "VIRTUAL",
+            };
+            conn.execute_unprepared(&format!(
+                "ALTER TABLE case_stage_events ADD COLUMN open_due_on DATE GENERATED ALWAYS AS \
+                 (CASE WHEN due_met_on IS NULL THEN due_on END) {kind}"
+            ))
+            .await?;
+        }
         conn.execute_unprepared(
             "UPDATE commitments SET \
                project_id = (SELECT h.project_id FROM households h WHERE h.id = commitments.household_id), \
@@ -129,11 +165,24 @@ impl MigrationTrait for Migration {
             conn.execute_unprepared(sql).await?;
         }
         for sql in [
+            "DROP INDEX IF EXISTS idx_cse_overdue",
+            "CREATE INDEX IF NOT EXISTS idx_cse_open_deadlines ON case_stage_events \
+             (project_id, due_on, id) WHERE due_on IS NOT NULL AND due_met_on IS NULL",
             "DROP INDEX IF EXISTS idx_commitments_open_area",
             "DROP INDEX IF EXISTS idx_households_visit_alerts",
             "CREATE INDEX IF NOT EXISTS idx_households_last_visit ON households (project_id, last_visit_at, id, commune_id)",
         ] {
             conn.execute_unprepared(sql).await?;
+        }
+        if has_open_due_on(manager).await? {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(name("case_stage_events"))
+                        .drop_column(name("open_due_on"))
+                        .to_owned(),
+                )
+                .await?;
         }
         for column in ["commune_id", "project_id"] {
             if manager.has_column("commitments", column).await? {

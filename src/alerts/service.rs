@@ -298,10 +298,10 @@ fn stage_stream(ctx: &Ctx) -> StreamQuery {
         JoinType::InnerJoin,
         "h",
     );
+    // `open_due_on`: `due_on` while the deadline is not met (a generated column, see the
+    // alert-areas migration; `idx_cse_overdue`).
     stmt.and_where(in_projects(ctx, "e"))
-        .and_where(Expr::col(column("e", "due_on")).is_not_null())
-        .and_where(Expr::col(column("e", "due_met_on")).is_null())
-        .and_where(Expr::col(column("e", "due_on")).lt(ctx.today))
+        .and_where(Expr::col(column("e", "open_due_on")).lt(ctx.today))
         .and_where_option(in_communes(ctx, "h"));
     StreamQuery {
         stmt,

@@ -76,9 +76,10 @@ const INDEXES: &[&str] = &[
      WHERE open_due_on IS NOT NULL",
     "DROP INDEX IF EXISTS idx_cse_open_deadlines",
     // Open commitments of a project by due date, with the commune for filters and areas
-    // (`done_at` too, so that SQLite counts from the index alone).
+    // (`done_at` and `household_id` too, so that SQLite counts, and checks an area's
+    // households, from the index alone).
     "CREATE INDEX IF NOT EXISTS idx_commitments_open_area ON commitments \
-     (project_id, due_date, commune_id, done_at) WHERE done_at IS NULL",
+     (project_id, due_date, commune_id, done_at, household_id) WHERE done_at IS NULL",
     // Not visited since, or never visited and created before, a day; with the commune.
     "CREATE INDEX IF NOT EXISTS idx_households_visit_alerts ON households \
      (project_id, last_visit_at, created_at, commune_id)",

@@ -332,13 +332,25 @@ fn payment_stream(ctx: &Ctx) -> StreamQuery {
         JoinType::InnerJoin,
         "h",
     );
-    let paid = scoped::select_from(&ctx.scope, Personal::Payments, "pay")
-        .expr(Func::coalesce([
-            Func::sum(Expr::col(column("pay", "amount"))).into(),
-            Expr::val(0i64).into(),
-        ]))
-        .and_where(Expr::col(column("pay", "plan_id")).equals(column("cp", "id")))
-        .to_owned();
+    // The plan's household passed the scope above; its payments are checked on it by id (a
+    // limited scope would otherwise list every household of the area for each plan).
+    let paid = if ctx.scope.is_everything() {
+        scoped::select_from(&ctx.scope, Personal::Payments, "pay")
+    } else {
+        scoped::select_through_household(
+            &ctx.scope,
+            Personal::Payments,
+            "pay",
+            JoinType::InnerJoin,
+            "pay_h",
+        )
+    }
+    .expr(Func::coalesce([
+        Func::sum(Expr::col(column("pay", "amount"))).into(),
+        Expr::val(0i64).into(),
+    ]))
+    .and_where(Expr::col(column("pay", "plan_id")).equals(column("cp", "id")))
+    .to_owned();
     stmt.and_where(in_projects(ctx, "cp"))
         .and_where(
             Expr::col(column("cp", "status")).eq(crate::domain::PlanStatus::Approved.as_str()),

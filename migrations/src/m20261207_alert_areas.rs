@@ -75,14 +75,16 @@ const INDEXES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS idx_cse_overdue ON case_stage_events (project_id, open_due_on) \
      WHERE open_due_on IS NOT NULL",
     "DROP INDEX IF EXISTS idx_cse_open_deadlines",
-    // Open commitments of a project by due date, with the commune for filters and areas
-    // (`done_at` and `household_id` too, so that SQLite counts, and checks an area's
-    // households, from the index alone).
+    // Open commitments of a project by due date, with the commune for filters and areas;
+    // `done_at`, `household_id` and `id` too, so that a count (an area's households checked,
+    // snoozed ids left out) reads the index alone: an index-only scan on PostgreSQL, whose
+    // indexes do not hold the primary key.
     "CREATE INDEX IF NOT EXISTS idx_commitments_open_area ON commitments \
-     (project_id, due_date, commune_id, done_at, household_id) WHERE done_at IS NULL",
-    // Not visited since, or never visited and created before, a day; with the commune.
+     (project_id, due_date, commune_id, done_at, household_id, id) WHERE done_at IS NULL",
+    // Not visited since, or never visited and created before, a day; with the commune and
+    // the id (snoozed households left out), for index-only counts.
     "CREATE INDEX IF NOT EXISTS idx_households_visit_alerts ON households \
-     (project_id, last_visit_at, created_at, commune_id)",
+     (project_id, last_visit_at, created_at, commune_id, id)",
     "DROP INDEX IF EXISTS idx_households_last_visit",
 ];
 

@@ -35,6 +35,7 @@ mod m20261205_parcel_retirement;
 mod m20261205_sessions_idle;
 mod m20261206_privacy;
 mod m20261206_reference_data;
+mod m20261207_alert_areas;
 mod util;
 
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_field_keys::Migration),
             Box::new(m20261206_reference_data::Migration),
             Box::new(m20261206_privacy::Migration),
+            Box::new(m20261207_alert_areas::Migration),
         ]
     }
 }

@@ -118,8 +118,6 @@ pub struct Ctx {
     pub lang: Lang,
     /// Project-board tokens: no household ids, no commitment texts.
     pub personal: bool,
-    /// `projects` are every project there is (counts may then skip the project join).
-    pub every_project: bool,
     pub backend: DatabaseBackend,
 }
 
@@ -187,9 +185,20 @@ fn grievance_deadline() -> SimpleExpr {
     .into()
 }
 
-/// The first household (inside the scope) holding the parcel `parcel_id`.
+/// The first household (inside the scope) holding the parcel `parcel_id`. A limited scope is
+/// checked on the holder joined by id, not by listing the area's households.
 fn first_holder(scope: &Scope, parcel_id: SimpleExpr) -> SimpleExpr {
-    let mut q = scoped::select_from(scope, Personal::HouseholdParcels, "hp");
+    let mut q = if scope.is_everything() {
+        scoped::select_from(scope, Personal::HouseholdParcels, "hp")
+    } else {
+        scoped::select_through_household(
+            scope,
+            Personal::HouseholdParcels,
+            "hp",
+            JoinType::InnerJoin,
+            "hv",
+        )
+    };
     q.expr(Func::min(col("hp", "household_id")))
         .and_where(Expr::col(column("hp", "parcel_id")).eq(parcel_id));
     scoped::subquery(q)
@@ -245,22 +254,17 @@ fn grievance_stream(s: Stream, ctx: &Ctx) -> StreamQuery {
         .expr(Func::min(col("gh", "household_id")))
         .and_where(Expr::col(column("gh", "grievance_id")).equals(column("g", "id")))
         .and_where_option(in_communes(ctx, "h2"));
-    let mut stmt = scoped::select_from(&ctx.scope, Personal::Grievances, "g");
-    scoped::join(
+    // Under a limited scope or a commune filter, only grievances with a signer there.
+    let mut stmt = scoped::grievances_under_signer(
         &ctx.scope,
-        &mut stmt,
-        JoinType::LeftJoin,
-        Personal::Households,
+        "g",
         "h",
-        sea_orm::sea_query::Condition::all()
-            .add(Expr::col(column("h", "id")).eq(scoped::subquery(first))),
+        scoped::subquery(first),
+        ctx.communes.is_none(),
     );
     stmt.and_where(in_projects(ctx, "g")).and_where(
         Expr::col(column("g", "status")).is_in(GrievanceStatus::OPEN.iter().map(|s| s.as_str())),
     );
-    if !ctx.scope.is_everything() || ctx.communes.is_some() {
-        stmt.and_where(Expr::col(column("h", "id")).is_not_null());
-    }
     if s == Stream::GrievanceOverdue {
         stmt.and_where(grievance_deadline().lt(ctx.today));
     } else {
@@ -294,10 +298,10 @@ fn stage_stream(ctx: &Ctx) -> StreamQuery {
         JoinType::InnerJoin,
         "h",
     );
+    // `open_due_on`: `due_on` while the deadline is not met (a generated column, see the
+    // alert-areas migration; `idx_cse_overdue`).
     stmt.and_where(in_projects(ctx, "e"))
-        .and_where(Expr::col(column("e", "due_on")).is_not_null())
-        .and_where(Expr::col(column("e", "due_met_on")).is_null())
-        .and_where(Expr::col(column("e", "due_on")).lt(ctx.today))
+        .and_where(Expr::col(column("e", "open_due_on")).lt(ctx.today))
         .and_where_option(in_communes(ctx, "h"));
     StreamQuery {
         stmt,
@@ -328,13 +332,25 @@ fn payment_stream(ctx: &Ctx) -> StreamQuery {
         JoinType::InnerJoin,
         "h",
     );
-    let paid = scoped::select_from(&ctx.scope, Personal::Payments, "pay")
-        .expr(Func::coalesce([
-            Func::sum(Expr::col(column("pay", "amount"))).into(),
-            Expr::val(0i64).into(),
-        ]))
-        .and_where(Expr::col(column("pay", "plan_id")).equals(column("cp", "id")))
-        .to_owned();
+    // The plan's household passed the scope above; its payments are checked on it by id (a
+    // limited scope would otherwise list every household of the area for each plan).
+    let paid = if ctx.scope.is_everything() {
+        scoped::select_from(&ctx.scope, Personal::Payments, "pay")
+    } else {
+        scoped::select_through_household(
+            &ctx.scope,
+            Personal::Payments,
+            "pay",
+            JoinType::InnerJoin,
+            "pay_h",
+        )
+    }
+    .expr(Func::coalesce([
+        Func::sum(Expr::col(column("pay", "amount"))).into(),
+        Expr::val(0i64).into(),
+    ]))
+    .and_where(Expr::col(column("pay", "plan_id")).equals(column("cp", "id")))
+    .to_owned();
     stmt.and_where(in_projects(ctx, "cp"))
         .and_where(
             Expr::col(column("cp", "status")).eq(crate::domain::PlanStatus::Approved.as_str()),
@@ -466,30 +482,37 @@ fn land_use_stream(ctx: &Ctx) -> StreamQuery {
     }
 }
 
-/// Open commitments past their due date. The dialect's loop-order join keeps SQLite looping
-/// over commitments (open ones by index, or by id for a page) instead of over every
-/// household of the project.
+/// Open commitments past their due date, by the project and commune each keeps of its
+/// household (`idx_commitments_open_area`; kept by triggers, see the alert-areas migration).
+/// A limited scope narrows on those copies by index and is then checked on the household
+/// joined (the dialect's loop-order join keeps SQLite looping over the commitments).
 fn commitment_stream(ctx: &Ctx) -> StreamQuery {
-    let mut stmt = scoped::select_through_household(
-        &ctx.scope,
-        Personal::Commitments,
-        "c",
-        dialect::loop_order_join(ctx.backend),
-        "h",
-    );
-    stmt.and_where(in_projects(ctx, "h"))
+    let mut stmt = if ctx.scope.is_everything() {
+        scoped::select_from(&ctx.scope, Personal::Commitments, "c")
+    } else {
+        let mut s = scoped::select_through_household(
+            &ctx.scope,
+            Personal::Commitments,
+            "c",
+            dialect::loop_order_join(ctx.backend),
+            "h",
+        );
+        s.cond_where(scoped::area_rows(&ctx.scope, "c"));
+        s
+    };
+    stmt.and_where(in_projects(ctx, "c"))
         .and_where(Expr::col(column("c", "done_at")).is_null())
         .and_where(Expr::col(column("c", "due_date")).lt(ctx.today))
-        .and_where_option(in_communes(ctx, "h"));
+        .and_where_option(in_communes(ctx, "c"));
     StreamQuery {
         stmt,
         id: column("c", "id"),
         columns: [
-            col("h", "project_id"),
+            col("c", "project_id"),
             col("c", "household_id"),
             null_of(INT),
             null_of(INT),
-            col("h", "commune_id"),
+            col("c", "commune_id"),
             col("c", "visit_id"),
             col("c", "due_date"),
             null_of(DATE),
@@ -615,22 +638,8 @@ pub async fn counts(
 ) -> AppResult<(BTreeMap<AlertKind, i64>, [i64; STREAMS.len()])> {
     let mut by_kind = zero_counts();
     let mut per_stream = [0i64; STREAMS.len()];
-    let unscoped = ctx.scope.is_everything() && ctx.communes.is_none() && ctx.every_project;
     for (i, s) in STREAMS.iter().enumerate() {
-        let stmt = if *s == Stream::CommitmentOverdue && unscoped {
-            // Every open commitment belongs to some project: the partial index alone counts.
-            let mut c = scoped::select_from(&ctx.scope, Personal::Commitments, "c");
-            c.and_where(Expr::col(column("c", "done_at")).is_null())
-                .and_where(Expr::col(column("c", "due_date")).lt(ctx.today))
-                .and_where(super::triage::not_snoozed(
-                    Stream::CommitmentOverdue.subject(),
-                    col("c", "id"),
-                    ctx.today,
-                ));
-            c
-        } else {
-            stream_query(*s, ctx).stmt
-        };
+        let stmt = stream_query(*s, ctx).stmt;
         let n = CountRow::find_by_statement(dialect::build(ctx.backend, &count_of(stmt)))
             .one(conn)
             .await?
@@ -660,30 +669,29 @@ async fn stream_rows(
         .await?)
 }
 
-/// The projects a request looks at: the one asked for, or every one the caller may see;
-/// and whether that is every project there is.
+/// The projects a request looks at: the one asked for, or every one the caller may see (ids
+/// and codes only: a project's boundary is large).
 async fn projects_for(
     conn: &impl ConnectionTrait,
     principal: &Principal,
     code: Option<&str>,
-) -> AppResult<(Vec<(i32, String)>, bool)> {
-    let all = projects::Entity::find()
+) -> AppResult<Vec<(i32, String)>> {
+    if let Some(code) = code.filter(|c| !c.is_empty()) {
+        let p = crate::projects::service::visible_project(conn, principal, code).await?;
+        return Ok(vec![(p.id, p.code)]);
+    }
+    let all: Vec<(i32, String)> = projects::Entity::find()
+        .select_only()
+        .column(projects::Column::Id)
+        .column(projects::Column::Code)
         .order_by_asc(projects::Column::Id)
+        .into_tuple()
         .all(conn)
         .await?;
-    let wanted: Vec<(i32, String)> = match code.filter(|c| !c.is_empty()) {
-        Some(code) => {
-            let p = crate::projects::service::visible_project(conn, principal, code).await?;
-            vec![(p.id, p.code)]
-        }
-        None => all
-            .iter()
-            .filter(|p| principal.scope.allows_project(p.id))
-            .map(|p| (p.id, p.code.clone()))
-            .collect(),
-    };
-    let every = wanted.len() == all.len();
-    Ok((wanted, every))
+    Ok(all
+        .into_iter()
+        .filter(|(id, _)| principal.scope.allows_project(*id))
+        .collect())
 }
 
 /// The context of an alerts request (projects, scope, commune filter, thresholds); `None`
@@ -695,7 +703,7 @@ pub async fn context(
     q: &AlertQuery,
 ) -> AppResult<Option<Ctx>> {
     let conn = &db.conn;
-    let (projects, every_project) = projects_for(conn, principal, q.project.as_deref()).await?;
+    let projects = projects_for(conn, principal, q.project.as_deref()).await?;
     if projects.is_empty() {
         return Ok(None);
     }
@@ -733,7 +741,6 @@ pub async fn context(
         near_until: today + Duration::days(settings.grievance_near_days.max(0)),
         lang: Lang::parse(q.lang.as_deref()),
         personal: principal.scope.sees_personal_data(),
-        every_project,
         backend: conn.get_database_backend(),
     }))
 }
@@ -1393,7 +1400,6 @@ mod tests {
             near_until: today,
             lang: Lang::Vi,
             personal: true,
-            every_project: true,
             backend,
         }
     }
@@ -1403,13 +1409,28 @@ mod tests {
         let sql = |s: Stream, backend| {
             dialect::build(backend, &stream_query(s, &ctx(Scope::cli(), backend)).stmt).to_string()
         };
-        // SQLite loops over open commitments first; PostgreSQL gets a plain join.
+        // Commitments filter on their own project and commune (no household joined for an
+        // unlimited scope).
         let sqlite = sql(Stream::CommitmentOverdue, DatabaseBackend::Sqlite);
+        assert!(!sqlite.contains("\"households\""), "{sqlite}");
+        assert!(
+            sqlite.contains("\"c\".\"commune_id\" IN (3, 4)"),
+            "{sqlite}"
+        );
+        assert!(sqlite.contains("\"c\".\"project_id\" IN (1)"), "{sqlite}");
+        // A member: SQLite loops over open commitments first (narrowed by their own commune),
+        // then checks the household; PostgreSQL gets a plain join.
+        let member_sql = |backend| {
+            let ctx = ctx(Scope::for_tests_communes(vec![3]), backend);
+            dialect::build(backend, &stream_query(Stream::CommitmentOverdue, &ctx).stmt).to_string()
+        };
+        let sqlite = member_sql(DatabaseBackend::Sqlite);
         assert!(
             sqlite.contains("CROSS JOIN \"households\" AS \"h\""),
             "{sqlite}"
         );
-        let pg = sql(Stream::CommitmentOverdue, DatabaseBackend::Postgres);
+        assert!(sqlite.contains("\"c\".\"commune_id\" IN (3)"), "{sqlite}");
+        let pg = member_sql(DatabaseBackend::Postgres);
         assert!(pg.contains("INNER JOIN \"households\" AS \"h\""), "{pg}");
         // The commune filter is an id list on the row's own commune column.
         let visits = sql(Stream::NotVisited, DatabaseBackend::Sqlite);

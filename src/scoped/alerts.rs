@@ -77,6 +77,43 @@ pub fn select_through_household(
     stmt
 }
 
+/// `SELECT … FROM grievances AS alias <join> households AS household ON household.id =
+/// <signer> AND <household inside the scope>`: a grievance shown under one of its signers
+/// (`signer`, e.g. the first one inside the scope and the commune filter). A grievance is
+/// inside an area exactly when one of its signers' households is, so for a limited scope the
+/// join is an inner one and checks the scope once, on that household — instead of listing
+/// every household of the area for each query. A project-bound scope keeps its condition on
+/// the grievance's own project. `keep_unsigned`: with an unlimited scope, a left join (a
+/// grievance without a signer still shows, with a null household).
+pub fn grievances_under_signer(
+    scope: &Scope,
+    alias: &'static str,
+    household: &'static str,
+    signer: SimpleExpr,
+    keep_unsigned: bool,
+) -> SelectStatement {
+    let mut stmt = Query::select()
+        .from_as(Personal::Grievances.table(), Alias::new(alias))
+        .to_owned();
+    if scope.project_id().is_some() {
+        stmt.cond_where(condition(scope, Personal::Grievances, alias));
+    }
+    let kind = if keep_unsigned && scope.is_everything() {
+        JoinType::LeftJoin
+    } else {
+        JoinType::InnerJoin
+    };
+    stmt.join_as(
+        kind,
+        Personal::Households.table(),
+        Alias::new(household),
+        Condition::all()
+            .add(col(household, "id").eq(signer))
+            .add(condition(scope, Personal::Households, household)),
+    );
+    stmt
+}
+
 /// Rows of an area-bound table (parcels, hot spots, land-use events: a `commune_id` and a
 /// `project_id` column) inside the scope.
 pub fn area_rows(scope: &Scope, alias: &'static str) -> Condition {

@@ -186,6 +186,161 @@ async fn visits_commitments_and_stage_deadlines_raise_and_clear_alerts() {
     assert!(having(&stages, "household_id", hh).is_empty());
 }
 
+/// Commitments rows whose project or commune is not their household's (or missing).
+async fn commitments_off_their_household(app: &TestApp) -> i64 {
+    app.count(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM commitments c JOIN households h ON h.id = c.household_id \
+         WHERE c.project_id IS NULL OR c.commune_id IS NULL \
+            OR c.project_id <> h.project_id OR c.commune_id <> h.commune_id",
+    )
+    .await
+}
+
+fn commitment_ids(items: &[Value]) -> HashSet<i64> {
+    items
+        .iter()
+        .filter_map(|i| i["commitment_id"].as_i64())
+        .collect()
+}
+
+/// The overdue commitments listed under a commune filter.
+async fn overdue_in(app: &TestApp, client: &Client, commune: i64) -> HashSet<i64> {
+    commitment_ids(
+        &all(
+            app,
+            client,
+            &format!("kind=commitment_overdue&commune_id={commune}&limit=500"),
+        )
+        .await,
+    )
+}
+
+/// Overdue commitments are filtered by the project and commune each keeps of its household
+/// (issue 15.3): kept by every writer — the visit writer, a row written straight into the
+/// table — and moved along when the household's commune changes; the commune filter, the
+/// member's area and the groups by commune all read them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commitments_keep_their_households_commune_for_filters_and_areas() {
+    let app = TestApp::spawn().await;
+    let member = app.login("member_a").await;
+    let leader = app.login("leader").await;
+    let group = group_of(&app, &member).await;
+    // The demo's rows (and the migration's backfill) agree with their households.
+    assert_eq!(commitments_off_their_household(&app).await, 0);
+
+    // A household of member_a's area, and a commune that is not its own.
+    let first = page(&app, &member, "kind=not_visited&limit=1").await;
+    let h = first["items"][0]["household_id"]
+        .as_i64()
+        .expect("household");
+    let commune = first["items"][0]["commune"]["id"]
+        .as_i64()
+        .expect("commune");
+    let other = app
+        .count(&format!(
+            "SELECT CAST(MIN(commune_id) AS BIGINT) FROM households WHERE commune_id <> {commune}"
+        ))
+        .await;
+
+    // The visit writer: a commitment already due yesterday.
+    let yesterday = today() - Duration::days(1);
+    let res = member
+        .post(app.url("/api/v1/visits"))
+        .header("Idempotency-Key", "alerts-areas-1")
+        .json(&json!({
+            "household_id": h, "working_group_id": group,
+            "visited_at": Utc::now().to_rfc3339(), "kind": "home_visit",
+            "participants": ["Lê Thị Hồng Nhung"], "topics": ["compensation_price"],
+            "stance": "considering", "concerns": "Hộ đề nghị đo lại ranh giới",
+            "commitments": [{"text": "Đo lại ranh giới thửa đất", "owner": "Tổ công tác",
+                              "due_date": yesterday.to_string()}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    let (status, visit) = json_of(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{visit}");
+    let by_visit = visit["commitments"][0]["id"]
+        .as_i64()
+        .expect("commitment id");
+    assert_eq!(commitments_off_their_household(&app).await, 0);
+
+    // Any other writer: a row written straight into the table names only the household.
+    app.db
+        .conn
+        .execute_unprepared(&format!(
+            "INSERT INTO commitments (visit_id, household_id, text, owner, due_date) \
+             VALUES ({}, {h}, 'Gửi lại biên bản', 'Tổ công tác', '{yesterday}')",
+            visit["id"].as_i64().unwrap()
+        ))
+        .await
+        .unwrap();
+    let raw = app
+        .count(&format!(
+            "SELECT CAST(MAX(id) AS BIGINT) FROM commitments WHERE household_id = {h}"
+        ))
+        .await;
+    assert_ne!(raw, by_visit);
+    assert_eq!(commitments_off_their_household(&app).await, 0);
+
+    // Both show under the household's commune, for the leader and in the member's area.
+    for client in [&leader, &member] {
+        let here = overdue_in(&app, client, commune).await;
+        assert!(here.contains(&by_visit) && here.contains(&raw), "{here:?}");
+    }
+    let mine = commitment_ids(&all(&app, &member, "kind=commitment_overdue&limit=500").await);
+    assert!(mine.contains(&by_visit) && mine.contains(&raw));
+    // Not under another commune.
+    let there = overdue_in(&app, &leader, other).await;
+    assert!(!there.contains(&by_visit) && !there.contains(&raw));
+    // Grouped by commune, the household's commune counts them.
+    let (_, groups) = app
+        .get_json(
+            &leader,
+            "/api/v1/alerts/groups?project=HPDQ2&by=commune&kind=commitment_overdue",
+        )
+        .await;
+    let count_of = |groups: &Value, id: i64| {
+        groups["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["id"].as_i64() == Some(id))
+            .and_then(|g| g["count"].as_i64())
+            .unwrap_or(0)
+    };
+    let before = count_of(&groups, commune);
+    assert_eq!(
+        before,
+        overdue_in(&app, &leader, commune).await.len() as i64,
+        "{groups}"
+    );
+
+    // The household moves to another commune: its commitments go along.
+    app.db
+        .conn
+        .execute_unprepared(&format!(
+            "UPDATE households SET commune_id = {other} WHERE id = {h}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(commitments_off_their_household(&app).await, 0);
+    let there = overdue_in(&app, &leader, other).await;
+    assert!(
+        there.contains(&by_visit) && there.contains(&raw),
+        "{there:?}"
+    );
+    let here = overdue_in(&app, &leader, commune).await;
+    assert!(!here.contains(&by_visit) && !here.contains(&raw));
+    let (_, groups) = app
+        .get_json(
+            &leader,
+            "/api/v1/alerts/groups?project=HPDQ2&by=commune&kind=commitment_overdue",
+        )
+        .await;
+    assert!(count_of(&groups, commune) < before);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grievances_raise_deadline_alerts_and_hot_spots_until_resolved() {
     let app = TestApp::spawn().await;

@@ -725,22 +725,11 @@ pub async fn load(
     let txn = db.begin().await?;
     // The backfill runs a statement per distinct date: without this index each one reads
     // every stage event of the project (157 s at 100k parcels, hours at a million).
-    let by_date = sea_orm::sea_query::Index::create()
-        .name(DEMO_DATE_INDEX)
-        .table(Alias::new("case_stage_events"))
-        .col(events::Column::Stage)
-        .col(events::Column::OccurredOn)
-        .if_not_exists()
-        .to_owned();
+    let (by_date, drop) = scoped::stage_day_index(DEMO_DATE_INDEX);
     run(&txn, &by_date).await?;
     backfill(&txn, project_id, today)
         .await
         .context("demo stage deadlines")?;
-    let drop = sea_orm::sea_query::Index::drop()
-        .name(DEMO_DATE_INDEX)
-        .table(Alias::new("case_stage_events"))
-        .if_exists()
-        .to_owned();
     run(&txn, &drop).await?;
     recent_stages(&txn, project_id, today).await?;
     grievances(&txn, project_id, &code, today).await?;

@@ -163,6 +163,30 @@ impl Personal {
 }
 
 /// The ids of the households inside the scope, as a subquery.
+/// A working index on stage events by stage and day, for bulk backfills that run a statement
+/// per day (the demo): the statement that creates it and the one that drops it.
+pub fn stage_day_index(
+    name: &str,
+) -> (
+    sea_orm::sea_query::IndexCreateStatement,
+    sea_orm::sea_query::IndexDropStatement,
+) {
+    let table = Personal::CaseStageEvents.table();
+    let create = sea_orm::sea_query::Index::create()
+        .name(name)
+        .table(table.clone())
+        .col(Alias::new("stage"))
+        .col(Alias::new("occurred_on"))
+        .if_not_exists()
+        .to_owned();
+    let drop = sea_orm::sea_query::Index::drop()
+        .name(name)
+        .table(table)
+        .if_exists()
+        .to_owned();
+    (create, drop)
+}
+
 fn households_in(scope: &Scope) -> SelectStatement {
     Query::select()
         .column((tables::households::Entity, tables::households::Column::Id))

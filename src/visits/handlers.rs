@@ -51,12 +51,23 @@ where
     Fut: std::future::Future<Output = AppResult<T>>,
 {
     match write().await {
-        Err(e) if key.is_some() => {
+        // Only a clash with a concurrent write is worth a second run; a refusal (422, 404…)
+        // would only be given again, after waiting for the first run's rollback.
+        Err(e) if key.is_some() && retryable(e.status_code()) => {
             tracing::debug!(error = %e, "an idempotent write failed; looking its key up again");
             write().await
         }
         done => done,
     }
+}
+
+/// What a write that lost a race with another server's same key answers: a conflict, a
+/// precondition that moved, or a database error (the unique index).
+fn retryable(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::CONFLICT | StatusCode::PRECONDITION_REQUIRED | StatusCode::PRECONDITION_FAILED
+    ) || status.is_server_error()
 }
 
 /// 201 with the body; `Idempotent-Replayed: true` when the `Idempotency-Key` was seen before and

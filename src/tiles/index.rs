@@ -238,17 +238,15 @@ impl TileIndex {
         match change {
             Change::Parcels(ids) => self.apply_parcels(ids).await,
             Change::Project(id) => self.forget_project(*id),
-            Change::Missed => {
-                let all: Vec<i32> = self
-                    .slots
-                    .read()
-                    .map(|m| m.keys().copied().collect())
-                    .unwrap_or_default();
-                for id in all {
-                    self.forget_project(id);
-                }
-            }
+            Change::Missed => self.forget_all(),
             _ => {}
+        }
+    }
+
+    /// Every loaded project reloads on its next tile (changes may have been missed).
+    fn forget_all(&self) {
+        for id in self.loaded_projects() {
+            self.forget_project(id);
         }
     }
 
@@ -511,9 +509,7 @@ impl TileIndex {
                 Ok(r) => rows.extend(r),
                 Err(e) => {
                     tracing::warn!(error = %e, "tile index: re-reading changed parcels failed");
-                    for id in self.loaded_projects() {
-                        self.forget_project(id);
-                    }
+                    self.forget_all();
                     return;
                 }
             }

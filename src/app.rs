@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(envelope_bare_errors))
         .layer(middleware::from_fn(crate::auth::basic::challenge))
         .layer(middleware::from_fn(crate::security::same_origin_writes))
+        .layer(middleware::from_fn(crate::security::no_nul_in_address))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(|_| {
             envelope(

@@ -90,6 +90,7 @@ impl AppError {
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Db(e) if unique_violation(e) => StatusCode::CONFLICT,
+            AppError::Db(e) if nul_in_text(e) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,6 +108,7 @@ impl AppError {
             AppError::Unprocessable { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_attempts",
             AppError::Db(e) if unique_violation(e) => "duplicate",
+            AppError::Db(e) if nul_in_text(e) => "nul_character",
             AppError::Db(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -117,6 +119,17 @@ impl AppError {
 pub fn unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
+
+/// Whether PostgreSQL refused a text holding U+0000 (SQLite stores it). The request and import
+/// readers refuse or drop the character first; this keeps any path they miss a 422, not a 500.
+pub fn nul_in_text(e: &DbErr) -> bool {
+    let text = e.to_string();
+    text.contains("invalid byte sequence") && text.contains("0x00")
+}
+
+/// The message for text holding U+0000, which no column stores.
+pub const NUL_MESSAGE: &str =
+    "text must not contain the NUL character (U+0000, `\\u0000` in JSON, `%00` in an address): remove it and send again";
 
 /// Builds the envelope response; also used for errors raised outside handlers.
 pub fn envelope(
@@ -143,6 +156,7 @@ impl IntoResponse for AppError {
             AppError::Db(e) if unique_violation(e) => {
                 "a record with the same key already exists".to_string()
             }
+            AppError::Db(e) if nul_in_text(e) => NUL_MESSAGE.to_string(),
             AppError::Db(e) => {
                 tracing::error!(error = %e, source = ?std::error::Error::source(e), "database error");
                 "internal server error; the incident was logged".to_string()

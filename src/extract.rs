@@ -3,9 +3,60 @@ use axum::extract::{FromRequest, FromRequestParts};
 
 use crate::error::AppError;
 
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// A JSON body, refused with a 422 when a string holds U+0000: PostgreSQL cannot store it and
+/// SQLite would, so both refuse it here alike.
 pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        let (parts, body) = req.into_parts();
+        // `Bytes` keeps the body limit; the body is then handed to axum's own JSON reader so
+        // its content-type and syntax errors stay as they are.
+        let bytes = axum::body::Bytes::from_request(
+            axum::extract::Request::from_parts(parts.clone(), body),
+            state,
+        )
+        .await
+        .map_err(|r| match r.status() {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
+                "the request body is larger than this endpoint accepts".into(),
+            ),
+            _ => AppError::BadRequest(format!("the body cannot be read: {}", r.body_text())),
+        })?;
+        if json_has_nul(&bytes) {
+            return Err(AppError::invalid(
+                "nul_character",
+                crate::error::NUL_MESSAGE,
+            ));
+        }
+        let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// Whether a JSON text holds the escape `\u0000` (a raw NUL is not valid JSON anyway). Escapes
+/// are followed one by one, so an escaped backslash before `u0000` is plain text.
+fn json_has_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
 
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
@@ -50,6 +101,15 @@ pub fn parse_if_match(raw: Option<&str>, what: &str) -> Result<i32, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nul_escape_is_found_and_an_escaped_backslash_is_not_one() {
+        assert!(json_has_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(json_has_nul(br#"["\u0000"]"#));
+        assert!(!json_has_nul(br#"{"a":"x\\u0000y"}"#));
+        assert!(!json_has_nul(br#"{"a":"\u0001 \"0000"}"#));
+        assert!(json_has_nul(br#"{"a":"\\\u0000"}"#));
+    }
 
     #[test]
     fn if_match_forms() {

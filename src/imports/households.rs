@@ -427,7 +427,7 @@ fn read_csv(bytes: &[u8]) -> AppResult<Vec<SheetRow>> {
             .unwrap_or(rows.len() + 1);
         rows.push(SheetRow {
             number,
-            cells: rec.iter().map(|c| (c.trim().to_string(), false)).collect(),
+            cells: rec.iter().map(|c| (super::cell_text(c), false)).collect(),
         });
     }
     Ok(rows)
@@ -468,15 +468,15 @@ fn read_xlsx(bytes: &[u8]) -> AppResult<Vec<SheetRow>> {
     })? {
         let (row, column) = cell.get_position();
         let value = match cell.get_value() {
-            DataRef::String(s) => (s.trim().to_string(), false),
-            DataRef::SharedString(s) => (s.trim().to_string(), false),
+            DataRef::String(s) => (super::cell_text(s), false),
+            DataRef::SharedString(s) => (super::cell_text(s), false),
             DataRef::Int(n) => (n.to_string(), true),
             DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
                 (format!("{}", *f as i64), true)
             }
             DataRef::Float(f) => (f.to_string(), true),
             DataRef::Bool(b) => (if *b { "x".into() } else { String::new() }, false),
-            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => (s.clone(), false),
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => (super::cell_text(s), false),
             DataRef::DateTime(d) => (d.as_f64().to_string(), true),
             DataRef::Error(_) | DataRef::Empty => continue,
         };

@@ -17,6 +17,17 @@ use crate::state::AppState;
 /// Largest upload accepted: cadastral files run to tens of megabytes.
 pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 
+/// A cell or attribute as stored: trimmed, without U+0000. DBF writers pad text with NULs and a
+/// damaged file can carry them; they mean nothing and PostgreSQL cannot store them.
+pub(crate) fn cell_text(s: &str) -> String {
+    let trimmed = s.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    if trimmed.contains('\0') {
+        trimmed.replace('\0', "")
+    } else {
+        trimmed.to_string()
+    }
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::parcels))
@@ -38,6 +49,13 @@ mod fuzz {
 
     use super::hostile::{self, HOUSEHOLD_SEEDS, PARCEL_SEEDS};
     use super::{households, limits, parcels};
+
+    #[test]
+    fn cells_lose_their_nuls_and_padding() {
+        assert_eq!(super::cell_text(" Nguyễn\0\0 "), "Nguyễn");
+        assert_eq!(super::cell_text("\0Lê\0Văn\0"), "LêVăn");
+        assert_eq!(super::cell_text("  "), "");
+    }
     use crate::error::AppError;
 
     fn refused_as_4xx(e: &AppError) -> Result<(), TestCaseError> {

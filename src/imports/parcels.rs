@@ -257,8 +257,8 @@ fn read_shapefile_zip(bytes: &[u8]) -> AppResult<(Vec<RawFeature>, Option<Crs>)>
 fn dbf_value(v: shapefile::dbase::FieldValue) -> Json {
     use shapefile::dbase::FieldValue as F;
     match v {
-        F::Character(Some(s)) => Json::String(s.trim().to_string()),
-        F::Memo(s) => Json::String(s.trim().to_string()),
+        F::Character(Some(s)) => Json::String(super::cell_text(&s)),
+        F::Memo(s) => Json::String(super::cell_text(&s)),
         F::Numeric(Some(n)) | F::Double(n) | F::Currency(n) => json!(n),
         F::Float(Some(n)) => json!(f64::from(n)),
         F::Integer(n) => json!(n),
@@ -397,7 +397,7 @@ fn fold_key(k: &str) -> String {
 /// A property as text: numbers from DBF files come as floats (`12.0` → `12`).
 fn text_of(v: &Json) -> Option<String> {
     match v {
-        Json::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Json::String(s) => Some(super::cell_text(s)).filter(|s| !s.is_empty()),
         Json::Number(n) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => Some(i.to_string()),
             (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{}", f as i64)),

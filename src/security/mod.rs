@@ -43,6 +43,22 @@ pub async fn headers(req: Request, next: Next) -> Response {
     response
 }
 
+/// Refuses an address holding `%00` (in its path or query) before any handler reads it: no
+/// column can store U+0000 on PostgreSQL, and a search for it means nothing.
+pub async fn no_nul_in_address(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| s.contains("%00");
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return envelope(
+            StatusCode::BAD_REQUEST,
+            "nul_character",
+            crate::error::NUL_MESSAGE,
+            None,
+        );
+    }
+    next.run(req).await
+}
+
 /// Refuses a state-changing request that carries the session cookie but was sent by a page of
 /// another site or another origin of the same host (another port). Browsers say where a
 /// request comes from in `Sec-Fetch-Site` (and `Origin`); clients with a token send no cookie

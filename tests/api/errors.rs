@@ -152,7 +152,10 @@ async fn the_nul_character_is_refused_in_requests_and_dropped_from_imported_cell
         .await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "nul_character", "{body}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM visits").await, visits_before);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM visits").await,
+        visits_before
+    );
 
     for path in [
         "/api/v1/households?q=Nguy%00n",

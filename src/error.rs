@@ -31,6 +31,9 @@ pub enum AppError {
     },
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 415: a raw-body upload sent without a content type it accepts.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{message}")]
     Unprocessable {
         code: &'static str,
@@ -87,6 +90,7 @@ impl AppError {
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Db(e) if unique_violation(e) => StatusCode::CONFLICT,
@@ -105,6 +109,7 @@ impl AppError {
             AppError::PreconditionRequired(_) => "precondition_required",
             AppError::PreconditionFailed { code, .. } => code,
             AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unprocessable { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_attempts",
             AppError::Db(e) if unique_violation(e) => "duplicate",

@@ -58,6 +58,60 @@ fn json_has_nul(bytes: &[u8]) -> bool {
     false
 }
 
+/// Content types a raw-body upload takes besides `application/octet-stream`, per kind of file.
+/// None of them is one an HTML form on another site can send without a CORS preflight.
+pub mod upload {
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    /// GeoJSON or a zipped Shapefile (parcel import, project boundary).
+    pub const GEO: &[&str] = &[
+        "application/geo+json",
+        "application/json",
+        "application/zip",
+        "application/x-zip-compressed",
+    ];
+    /// A CSV or XLSX register (Windows labels CSV files `application/vnd.ms-excel`).
+    pub const REGISTER: &[&str] = &["text/csv", XLSX, "application/vnd.ms-excel"];
+    /// An XLSX workbook.
+    pub const WORKBOOK: &[&str] = &[XLSX, "application/vnd.ms-excel"];
+}
+
+/// Refuses (415) a raw-body upload whose `Content-Type` is missing or not
+/// `application/octet-stream` or one of `accepted`: `text/plain`, form encodings and a missing
+/// type are what a cross-site HTML form sends, so an upload never runs on a forged form post.
+pub fn require_upload_type(
+    headers: &axum::http::HeaderMap,
+    accepted: &[&str],
+) -> Result<(), AppError> {
+    let sent = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|t| !t.is_empty());
+    if let Some(t) = &sent {
+        if t == "application/octet-stream" || accepted.contains(&t.as_str()) {
+            return Ok(());
+        }
+    }
+    let got = match &sent {
+        Some(t) => format!("`{}`", t.chars().take(100).collect::<String>()),
+        None => "no Content-Type".to_string(),
+    };
+    Err(AppError::UnsupportedMediaType(format!(
+        "send the file itself as the body with `Content-Type: application/octet-stream` or one of {} (got {got})",
+        accepted
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct ApiQuery<T>(pub T);
@@ -109,6 +163,53 @@ mod tests {
         assert!(!json_has_nul(br#"{"a":"x\\u0000y"}"#));
         assert!(!json_has_nul(br#"{"a":"\u0001 \"0000"}"#));
         assert!(json_has_nul(br#"{"a":"\\\u0000"}"#));
+    }
+
+    #[test]
+    fn uploads_take_octet_stream_and_their_types_and_refuse_what_a_form_sends() {
+        use axum::http::{header::CONTENT_TYPE, HeaderMap, HeaderValue};
+        let with = |t: Option<&'static str>| {
+            let mut h = HeaderMap::new();
+            if let Some(t) = t {
+                h.insert(CONTENT_TYPE, HeaderValue::from_static(t));
+            }
+            h
+        };
+        for ok in [
+            "application/octet-stream",
+            "Application/Zip",
+            "application/geo+json; charset=utf-8",
+            "application/x-zip-compressed",
+        ] {
+            assert!(
+                require_upload_type(&with(Some(ok)), upload::GEO).is_ok(),
+                "{ok}"
+            );
+        }
+        assert!(require_upload_type(&with(Some("text/csv")), upload::REGISTER).is_ok());
+        assert!(
+            require_upload_type(&with(Some("application/vnd.ms-excel")), upload::WORKBOOK).is_ok()
+        );
+        for bad in [
+            Some("text/plain"),
+            Some("text/plain;charset=UTF-8"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some(""),
+            None,
+        ] {
+            for kind in [upload::GEO, upload::REGISTER, upload::WORKBOOK] {
+                let e = require_upload_type(&with(bad), kind).unwrap_err();
+                assert_eq!(
+                    e.status_code(),
+                    axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE
+                );
+                assert!(e.to_string().contains("application/octet-stream"), "{e}");
+            }
+        }
+        // A type right for one kind is refused by another.
+        assert!(require_upload_type(&with(Some("text/csv")), upload::GEO).is_err());
+        assert!(require_upload_type(&with(Some("application/zip")), upload::WORKBOOK).is_err());
     }
 
     #[test]

@@ -110,7 +110,9 @@ async function send(kind, form, dryRun) {
     const res = await fetch(`/api/v1/projects/${encodeURIComponent(code)}/imports/${kind}?${params}`, {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { 'content-type': file.type || 'application/octet-stream', accept: 'application/json' },
+      // Always octet-stream: the server takes it for every file (an empty or text/plain type
+      // would be refused with 415), and `filename` says the kind.
+      headers: { 'content-type': 'application/octet-stream', accept: 'application/json' },
       body: file,
     });
     const data = await res.json().catch(() => ({}));

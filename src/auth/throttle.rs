@@ -152,6 +152,29 @@ mod tests {
     }
 
     #[test]
+    fn fifty_misses_on_different_names_lock_the_address_and_no_other() {
+        let t = LoginThrottle::default();
+        let here: IpAddr = [192, 0, 2, 7].into();
+        let there: IpAddr = [198, 51, 100, 9].into();
+        for i in 0..FREE_FAILURES_PER_ADDRESS {
+            let k = keys(&format!("guess{i}"), Some(here));
+            assert!(t.failed(&k).locked_for.is_none(), "miss {i} is free");
+            assert_eq!(t.locked(&k), None);
+        }
+        // The 51st miss, on yet another name, locks the address for 2 s.
+        let k = keys("guess-last", Some(here));
+        assert_eq!(t.failed(&k).locked_for, Some(Duration::from_secs(2)));
+        // Every name from that address is refused now, a real one included.
+        let real = keys("admin", Some(here));
+        assert!(t.locked(&real).is_some_and(|s| (1..=2).contains(&s)));
+        // The same name from another address is not.
+        assert_eq!(t.locked(&keys("admin", Some(there))), None);
+        assert_eq!(t.locked(&keys("guess-last", Some(there))), None);
+        // No single name reached its own limit: the lock is the address's.
+        assert_eq!(t.locked(&keys("guess-last", None)), None);
+    }
+
+    #[test]
     fn a_flood_of_names_stays_bounded() {
         let t = LoginThrottle::default();
         for i in 0..(MAX_ENTRIES + 500) {

@@ -526,6 +526,11 @@ pub async fn record(
 ) -> AppResult<StageEventDto> {
     let h = household_ref(conn, household).await?;
     let texts = check_texts(&input)?;
+    if let Some(p) = input.parcel_id {
+        // Unknown or outside the caller's area: 404 alike; inside it but not the
+        // household's: 422 below.
+        scoped::parcel(conn, &who.scope, p).await?;
+    }
     let (kind, parcels) = land_kind(conn, household, input.parcel_id).await?;
     check_parcel_and_date(&input, &parcels, today)?;
     let scheduled_at = check_schedule(&input)?;

@@ -591,21 +591,24 @@ pub async fn get(
 /// each bad row and column in `details.errors`. `dry_run=true` checks and reports only.
 #[utoipa::path(post, path = "/api/v1/price-tables/import", tag = "price-tables",
     params(PriceImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the xlsx workbook"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the xlsx workbook, sent as `application/octet-stream`, the XLSX type or `application/vnd.ms-excel`"),
     responses((status = 200, body = PriceImportReport),
               (status = 400, body = crate::error::ErrorEnvelope),
               (status = 401, body = crate::error::ErrorEnvelope),
               (status = 403, body = crate::error::ErrorEnvelope),
               (status = 413, body = crate::error::ErrorEnvelope),
+              (status = 415, description = "`unsupported_media_type`: no Content-Type, or one this import does not take", body = crate::error::ErrorEnvelope),
               (status = 422, description = "`invalid_import` with the report in details, or a file-level problem", body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
 pub async fn import_table(
     State(state): State<AppState>,
     principal: Principal,
+    headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<PriceImportQuery>,
     body: Bytes,
 ) -> AppResult<Json<PriceImportReport>> {
     principal.require(Permission::Administer)?;
+    crate::extract::require_upload_type(&headers, crate::extract::upload::WORKBOOK)?;
     if body.is_empty() {
         return Err(AppError::BadRequest(
             "the request body is empty; send the workbook itself as the body".into(),

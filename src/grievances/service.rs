@@ -595,7 +595,8 @@ fn check_new(input: &NewGrievance, today: NaiveDate) -> AppResult<i32> {
 }
 
 /// The signers of a new grievance: each household in the caller's area (else 404) and in the
-/// project (else 422), each parcel one of its household's (else 422).
+/// project (else 422), each parcel in the caller's area (else 404) and one of its
+/// household's (else 422).
 async fn check_signers(
     conn: &impl ConnectionTrait,
     scope: &Scope,
@@ -643,6 +644,8 @@ async fn check_signers(
         .await?;
     for h in &input.households {
         if let Some(p) = h.parcel_id {
+            // Unknown or outside the caller's area: 404 alike.
+            scoped::parcel(conn, scope, p).await?;
             if !links.contains(&(h.household_id, p)) {
                 return Err(AppError::invalid(
                     "invalid_parcel",

@@ -543,20 +543,18 @@ async fn check_references(
     }
     if !new.parcels.is_empty() {
         let ids: Vec<i32> = new.parcels.iter().map(|(id, _)| *id).collect();
-        let found: Vec<i32> = parcels::Entity::find()
+        // Only current parcels of the project inside the writer's area: an id outside it
+        // answers exactly like an unknown one (404).
+        let found: Vec<i32> = scoped::parcels(scope)
             .select_only()
             .column(parcels::Column::Id)
             .filter(parcels::Column::Id.is_in(ids.clone()))
             .filter(parcels::Column::ProjectId.eq(project.id))
-            .filter(parcels::Column::RetiredAt.is_null())
             .into_tuple()
             .all(conn)
             .await?;
         if let Some(id) = ids.iter().find(|id| !found.contains(id)) {
-            return Err(AppError::invalid(
-                "unknown_parcel",
-                format!("there is no parcel {id} in project {}", project.code),
-            ));
+            return Err(no_parcel(*id, project));
         }
     }
     if let Some(parent) = new.split_from {
@@ -566,13 +564,10 @@ async fn check_references(
             .count(conn)
             .await?;
         if found == 0 {
-            return Err(AppError::invalid(
-                "unknown_split_from",
-                format!(
-                    "split_from: there is no household {parent} in project {}",
-                    project.code
-                ),
-            ));
+            return Err(AppError::NotFound(format!(
+                "split_from: household {parent} not found in project {}",
+                project.code
+            )));
         }
     }
     Ok(())
@@ -629,6 +624,13 @@ async fn insert_row(
     Ok(id)
 }
 
+/// The one answer for a parcel id a household write names that is unknown, retired, in
+/// another project or outside the writer's area: 404, so the answer tells nothing about
+/// which parcel ids exist elsewhere.
+fn no_parcel(id: i32, project: &projects::Model) -> AppError {
+    AppError::NotFound(format!("parcel {id} not found in project {}", project.code))
+}
+
 /// The household's parcels: the first holder of a parcel owns it, later ones are co-users.
 async fn add_holdings(
     conn: &impl ConnectionTrait,
@@ -648,12 +650,7 @@ async fn add_holdings(
         // an unknown one.
         let parcel = scoped::current_parcel(conn, scope, *id)
             .await
-            .map_err(|_| {
-                AppError::invalid(
-                    "unknown_parcel",
-                    format!("there is no parcel {id} in project {}", project.code),
-                )
-            })?;
+            .map_err(|_| no_parcel(*id, project))?;
         let role = if owned.contains(id) {
             HoldingRole::CoUser
         } else {

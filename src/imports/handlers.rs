@@ -10,7 +10,7 @@ use super::service;
 use crate::auth::Principal;
 use crate::domain::Permission;
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{require_upload_type, upload, ApiPath, ApiQuery};
 use crate::i18n::Lang;
 use crate::projects::service::visible_project;
 use crate::state::AppState;
@@ -59,11 +59,12 @@ fn non_empty(body: &Bytes) -> AppResult<Vec<u8>> {
 /// answer carries the report in `error.details`. `dry_run=true` checks and reports only.
 #[utoipa::path(post, path = "/api/v1/projects/{code}/imports/parcels", tag = "imports",
     params(("code" = String, Path, description = "project code"), ImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the GeoJSON or zipped Shapefile"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the GeoJSON or zipped Shapefile, sent as `application/octet-stream`, `application/geo+json`, `application/json`, `application/zip` or `application/x-zip-compressed`"),
     responses((status = 200, body = ImportReport),
               (status = 400, body = crate::error::ErrorEnvelope),
               (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 415, description = "`unsupported_media_type`: no Content-Type, or one this import does not take", body = crate::error::ErrorEnvelope),
               (status = 422, description = "`invalid_import` with the report in details, or a file-level problem", body = crate::error::ErrorEnvelope)))]
 pub async fn parcels(
     State(state): State<AppState>,
@@ -74,6 +75,7 @@ pub async fn parcels(
     body: Bytes,
 ) -> AppResult<Json<ImportReport>> {
     principal.require(Permission::Administer)?;
+    require_upload_type(&headers, upload::GEO)?;
     let project = visible_project(&state.db.conn, &principal, &code).await?;
     let bytes = non_empty(&body)?;
     let name = file_name(&q, &headers, "geojson");
@@ -104,11 +106,12 @@ pub async fn parcels(
 /// column. `dry_run=true` checks and reports only.
 #[utoipa::path(post, path = "/api/v1/projects/{code}/imports/households", tag = "imports",
     params(("code" = String, Path, description = "project code"), ImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the CSV or XLSX register"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the CSV or XLSX register, sent as `application/octet-stream`, `text/csv`, the XLSX type or `application/vnd.ms-excel`"),
     responses((status = 200, body = ImportReport),
               (status = 400, body = crate::error::ErrorEnvelope),
               (status = 403, body = crate::error::ErrorEnvelope),
               (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 415, description = "`unsupported_media_type`: no Content-Type, or one this import does not take", body = crate::error::ErrorEnvelope),
               (status = 422, description = "`invalid_import` with the report in details, or a file-level problem", body = crate::error::ErrorEnvelope)))]
 pub async fn households(
     State(state): State<AppState>,
@@ -119,6 +122,7 @@ pub async fn households(
     body: Bytes,
 ) -> AppResult<Json<ImportReport>> {
     principal.require(Permission::Administer)?;
+    require_upload_type(&headers, upload::REGISTER)?;
     let project = visible_project(&state.db.conn, &principal, &code).await?;
     let bytes = non_empty(&body)?;
     let name = file_name(&q, &headers, "csv");

@@ -225,19 +225,22 @@ pub async fn reopen(
 /// `details.field` (`file` or `crs`) and for a bad geometry `details.reason`.
 #[utoipa::path(post, path = "/api/v1/projects/boundary-preview", tag = "projects",
     params(BoundaryQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the GeoJSON, zipped Shapefile or coordinate list"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the GeoJSON, zipped Shapefile or coordinate list, sent as `application/octet-stream` (a coordinate list always), `application/geo+json`, `application/json`, `application/zip` or `application/x-zip-compressed`"),
     responses((status = 200, body = BoundaryPreview),
               (status = 400, body = crate::error::ErrorEnvelope),
               (status = 403, body = crate::error::ErrorEnvelope),
               (status = 413, body = crate::error::ErrorEnvelope),
+              (status = 415, description = "`unsupported_media_type`: no Content-Type, or one this preview does not take (`text/plain` included)", body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(user_id = ?principal.user_id, bytes = body.len()))]
 pub async fn boundary_preview(
     principal: Principal,
+    headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<BoundaryQuery>,
     body: Bytes,
 ) -> AppResult<Json<BoundaryPreview>> {
     principal.require(Permission::Administer)?;
+    crate::extract::require_upload_type(&headers, crate::extract::upload::GEO)?;
     if body.is_empty() {
         return Err(AppError::BadRequest(
             "the request body is empty; send the file itself as the body".into(),

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use crate::common;
 
-use common::{assert_error, TestApp};
+use common::{assert_error, json_of, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -277,6 +277,81 @@ async fn guessing_a_password_locks_the_name_and_the_lock_is_audited() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (status, body) = attempt("demo").await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Fifty misses from one address are free whatever the names; the next one locks the address
+/// (audited with it), and then even a right password from there is refused with 429 and
+/// `Retry-After`, on a name that never failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_names_guessed_from_one_address_lock_the_address() {
+    let app = TestApp::spawn().await;
+    let client = app.anonymous();
+    let miss = |name: String| {
+        let app = &app;
+        let client = &client;
+        async move {
+            app.post_json(
+                client,
+                "/api/v1/auth/login",
+                &json!({"username": name, "password": "guess"}),
+            )
+            .await
+        }
+    };
+    for i in 0..50 {
+        let (status, body) = miss(format!("nobody{i}")).await;
+        assert_error(status, &body, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login_locked'")
+            .await,
+        0,
+        "fifty misses are free"
+    );
+    // The 51st miss is still answered 401 and starts the address's lock.
+    let (status, body) = miss("nobody50".into()).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED);
+    let res = client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = res
+        .headers()
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let (status, body) = json_of(res).await;
+    assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"]["code"], "too_many_attempts");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login_locked'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login'")
+            .await,
+        0,
+        "the refused right password opened no session"
+    );
+    // Once the lock has run out the right password works again, and the lock is in the
+    // audit with the address and the name that started it.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let admin = app.login("admin").await;
+    let (status, page) = app
+        .get_json(&admin, "/api/v1/audit?action=login_locked")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let detail = &page["items"][0]["detail"];
+    assert_eq!(detail["username"], "nobody50", "{page}");
+    assert_eq!(detail["address"], "127.0.0.1", "{page}");
+    assert_eq!(detail["seconds"], 2, "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -528,6 +528,16 @@ async fn parcels_may_move_at_their_own_pace_and_grievances_show_beside() {
     foreign["parcel_id"] = json!(parcel_in(&app, "21043", "LUC", 5).await);
     let (status, _) = record(&app, &member_a, h, foreign).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A parcel outside member_a's area answers exactly like an unknown id: 404.
+    let mut answers = Vec::new();
+    for p in [parcel_in(&app, "21067", "LUC", 0).await, 99_999_999] {
+        let mut other = stage("plan_posted", base + Duration::days(20));
+        other["parcel_id"] = json!(p);
+        let (status, body) = record(&app, &member_a, h, other).await;
+        assert_error(status, &body, StatusCode::NOT_FOUND);
+        answers.push(body);
+    }
+    assert_eq!(answers[0], answers[1]);
 
     // An open complaint shows beside the stage; nothing is blocked by it.
     let (status, g) = app

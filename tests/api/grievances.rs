@@ -317,10 +317,35 @@ async fn many_signers_validation_and_scope() {
     body["kind"] = json!("rumour");
     let (status, _) = app.post_json(&member_a, "/api/v1/grievances", &body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A parcel id unknown or outside member_a's area: 404, the same answer but for the id.
+    // One of her area that the household does not hold: 422.
+    let parcel_of = |commune: &str| {
+        format!(
+            "SELECT CAST(MIN(p.id) AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
+             WHERE u.code = '{commune}' AND p.id NOT IN \
+             (SELECT parcel_id FROM household_parcels WHERE household_id = {})",
+            hs[0]
+        )
+    };
+    let foreign = app.count(&parcel_of("21067")).await;
+    let not_held = app.count(&parcel_of("21043")).await;
+    let mut answers = Vec::new();
+    for p in [999_999, foreign] {
+        let mut body = complaint(hs[0], today);
+        body["households"][0]["parcel_id"] = json!(p);
+        let (status, err) = app.post_json(&member_a, "/api/v1/grievances", &body).await;
+        assert_error(status, &err, StatusCode::NOT_FOUND);
+        answers.push(err.to_string());
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "an out-of-area parcel answers like an unknown one"
+    );
     let mut body = complaint(hs[0], today);
-    body["households"][0]["parcel_id"] = json!(999_999);
-    let (status, _) = app.post_json(&member_a, "/api/v1/grievances", &body).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    body["households"][0]["parcel_id"] = json!(not_held);
+    let (status, err) = app.post_json(&member_a, "/api/v1/grievances", &body).await;
+    assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["code"], "invalid_parcel");
 
     // member_b (Bình Hải) neither sees nor files for Bình Thuận.
     let (status, _) = app

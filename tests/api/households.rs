@@ -562,8 +562,8 @@ async fn creating_a_household_validates_and_audits() {
         ),
         (
             invalid(json!({"parcels": [{"parcel_id": 99999999}]})),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "parcel",
+            StatusCode::NOT_FOUND,
+            "parcel 99999999",
         ),
         (
             invalid(json!({"parcels": [{"parcel_id": parcel_id, "share": 1.5}]})),
@@ -572,7 +572,7 @@ async fn creating_a_household_validates_and_audits() {
         ),
         (
             invalid(json!({"split_from": 99999999})),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::NOT_FOUND,
             "split_from",
         ),
         (
@@ -636,6 +636,95 @@ async fn creating_a_household_validates_and_audits() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["commune"]["code"], "21067");
+}
+
+/// A current parcel of the demo project in this commune.
+async fn live_parcel_in(app: &TestApp, commune_code: &str) -> i64 {
+    app.count(&format!(
+        "SELECT CAST(MIN(p.id) AS BIGINT) FROM parcels p JOIN admin_units u ON u.id = p.commune_id \
+         WHERE u.code = '{commune_code}' AND p.retired_at IS NULL"
+    ))
+    .await
+}
+
+/// The attack of issue 16 item 5: member_a (commune 21043) attaches a new household of her
+/// area to a live parcel of another commune. The answer is the one an unknown id gets (404,
+/// same code and message but for the id), and nothing is stored. The same holds for a
+/// household named as `split_from` outside her area.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parcel_or_household_outside_the_writers_area_answers_like_an_unknown_one() {
+    let app = TestApp::spawn().await;
+    let member_a = app.login("member_a").await;
+    let foreign = live_parcel_in(&app, "21067").await;
+    let own = live_parcel_in(&app, "21043").await;
+    assert!(foreign > 0 && own > 0);
+    let unknown = 99_999_999;
+    let households = app.count("SELECT COUNT(*) FROM households").await;
+    let holdings = app.count("SELECT COUNT(*) FROM household_parcels").await;
+    let answer = |id: i64| {
+        let mut b = new_household();
+        b["parcels"] = json!([{"parcel_id": own}, {"parcel_id": id}]);
+        b
+    };
+    let (s_foreign, foreign_body) = app
+        .post_json(&member_a, "/api/v1/households", &answer(foreign))
+        .await;
+    let (s_unknown, unknown_body) = app
+        .post_json(&member_a, "/api/v1/households", &answer(unknown))
+        .await;
+    assert_eq!(s_foreign, StatusCode::NOT_FOUND, "{foreign_body}");
+    assert_eq!(s_unknown, StatusCode::NOT_FOUND, "{unknown_body}");
+    assert_eq!(foreign_body["error"]["code"], "not_found");
+    let foreign_message = foreign_body["error"]["message"].as_str().unwrap();
+    assert!(
+        foreign_message.contains(&format!("parcel {foreign} ")),
+        "{foreign_message}"
+    );
+    // Byte for byte the same answer once the id sent is swapped.
+    assert_eq!(
+        foreign_body
+            .to_string()
+            .replace(&format!("parcel {foreign} "), "parcel ID "),
+        unknown_body
+            .to_string()
+            .replace(&format!("parcel {unknown} "), "parcel ID "),
+    );
+    // The same parcel is fine for an administrator, so it is live and in the project.
+    let admin = app.login("admin").await;
+    let mut ok = new_household();
+    ok["commune"] = json!("21067");
+    ok["parcels"] = json!([{"parcel_id": foreign}]);
+    let (status, body) = app.post_json(&admin, "/api/v1/households", &ok).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let households = households + 1;
+    let holdings = holdings + 1;
+    // A household of another commune named as the one split from: 404 like an unknown one.
+    let theirs = household_in(&app, "21067").await;
+    let mut split = new_household();
+    split["split_from"] = json!(theirs);
+    let (s_theirs, theirs_body) = app.post_json(&member_a, "/api/v1/households", &split).await;
+    split["split_from"] = json!(unknown);
+    let (s_none, none_body) = app.post_json(&member_a, "/api/v1/households", &split).await;
+    assert_eq!(s_theirs, StatusCode::NOT_FOUND, "{theirs_body}");
+    assert_eq!(s_none, StatusCode::NOT_FOUND, "{none_body}");
+    assert_eq!(
+        theirs_body
+            .to_string()
+            .replace(&format!("household {theirs} "), "household ID "),
+        none_body
+            .to_string()
+            .replace(&format!("household {unknown} "), "household ID "),
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM households").await,
+        households,
+        "no household stored by the refused writes"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM household_parcels").await,
+        holdings,
+        "no holding stored by the refused writes"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -450,13 +450,20 @@ async fn boundary_preview_reads_geojson_shapefile_and_coordinates_without_saving
         &app,
         &admin,
         "?crs=EPSG:5898",
-        "text/plain",
+        "application/octet-stream",
         text.as_bytes().to_vec(),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert!((p["area_ha"].as_f64().unwrap() - 1.0).abs() < 0.01, "{p}");
-    let (status, p) = preview(&app, &admin, "", "text/plain", text.as_bytes().to_vec()).await;
+    let (status, p) = preview(
+        &app,
+        &admin,
+        "",
+        "application/octet-stream",
+        text.as_bytes().to_vec(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["error"]["code"], "missing_crs");
     assert_eq!(p["error"]["details"]["field"], "crs");

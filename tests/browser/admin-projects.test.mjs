@@ -51,6 +51,18 @@ test('admin sets up a project, sees the boundary before saving, publishes a mile
   await page.waitForFunction(() => document.getElementById('boundary-error').textContent.length > 0);
   assert.match(await page.textContent('#boundary-error'), /Ranh giới không hợp lệ: Ranh giới tự cắt/);
 
+  // A VN-2000 corner list as a .txt file: the browser labels it text/plain, which the server
+  // refuses (415) from a cross-site form; the page sends it as application/octet-stream.
+  await page.setInputFiles('#boundary-file', { name: 'moc.txt', mimeType: 'text/plain',
+    buffer: Buffer.from('STT X Y\n1 1702000 600000\n2 1702000 600100\n3 1702100 600100\n4 1702100 600000\n') });
+  await page.selectOption('#boundary-crs', 'EPSG:5898');
+  await page.click('#preview-boundary');
+  await page.waitForSelector('#preview-summary');
+  assert.match(await page.textContent('#preview-summary'), /Ranh giới mới: 1,00 ha/);
+  await page.click('#discard-boundary');
+  await page.waitForSelector('#preview-summary', { state: 'detached' });
+  await page.selectOption('#boundary-crs', '');
+
   // The boundary: previewed and drawn on the map, not saved yet.
   await page.setInputFiles('#boundary-file', boundaryFile());
   await page.click('#preview-boundary');

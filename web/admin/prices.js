@@ -237,7 +237,8 @@ async function send(form, dryRun) {
     const q = new URLSearchParams({ filename: file.name, dry_run: String(dryRun) });
     const res = await fetch(`/api/v1/price-tables/import?${q}`, {
       method: 'POST', credentials: 'same-origin', body: file,
-      headers: { accept: 'application/json', 'content-type': file.type || 'application/octet-stream' },
+      // Always octet-stream: the server takes it for every file, and the name says the kind.
+      headers: { accept: 'application/json', 'content-type': 'application/octet-stream' },
     });
     const data = await res.json().catch(() => ({}));
     if (res.ok) {

@@ -191,7 +191,8 @@ function boundarySection(p) {
       if (crs.value) q.set('crs', crs.value);
       const res = await fetch(`/api/v1/projects/boundary-preview?${q}`, {
         method: 'POST', credentials: 'same-origin', body: chosen,
-        headers: { accept: 'application/json', 'content-type': chosen.type || 'application/octet-stream' },
+        // Always octet-stream: a .txt list would go as text/plain, which the server refuses (415).
+        headers: { accept: 'application/json', 'content-type': 'application/octet-stream' },
       });
       const data = await res.json().catch(() => ({}));
       if (!res.ok) {

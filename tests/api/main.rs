@@ -16,6 +16,7 @@ mod alerts;
 mod auth;
 mod backup;
 mod basic_auth;
+mod board_sweep;
 mod bulk_stages;
 mod cases;
 mod cli;

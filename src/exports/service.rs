@@ -268,7 +268,6 @@ fn columns(what: What, b: &mut Builder<'_>) {
     }
 }
 
-#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(internal)`")]
 fn internal(e: anyhow::Error) -> AppError {
     AppError::Internal(e.context("writing the export"))
 }
@@ -334,16 +333,13 @@ impl<'s> Cursor<'s> {
     /// Moves past a page of `len` rows whose last row has the id `last`; false when the
     /// page is empty (the read is over).
     fn advance(&mut self, last: Option<i32>, len: usize) -> bool {
-        match last {
-            Some(id) => {
-                self.after = Some(id);
-                self.done = (len as u64) < self.page;
-                true
-            }
-            None => {
-                self.done = true;
-                false
-            }
+        if let Some(id) = last {
+            self.after = Some(id);
+            self.done = (len as u64) < self.page;
+            true
+        } else {
+            self.done = true;
+            false
         }
     }
 }

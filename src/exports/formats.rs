@@ -336,7 +336,7 @@ fn xlsx_row(x: &mut XlsxOut, columns: &[Column], r: u32, cells: &[Cell]) -> anyh
     Ok(())
 }
 
-/// Writes a whole table (households, visits, grievances: thousands of rows, read at once).
+/// Writes a table already in memory (the exports themselves stream their rows into a `Writer`).
 pub async fn write_table(t: &Table, kind: FileKind, path: &Path) -> anyhow::Result<u64> {
     let head = Head {
         name: t.name,

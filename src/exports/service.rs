@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::sea_query::{
-    Alias, Condition, Expr, IntoColumnRef, JoinType, Order, SelectStatement, SimpleExpr,
+    Alias, Asterisk, Condition, Expr, IntoColumnRef, IntoIden, JoinType, Order, SelectStatement,
+    SimpleExpr,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -115,7 +116,7 @@ pub struct Export {
     pub filename: String,
 }
 
-/// Parcels are read and written this many at a time: memory stays flat at any project size.
+/// Rows are read and written this many at a time: memory stays flat at any project size.
 const PAGE: u64 = 5_000;
 
 impl Format {
@@ -140,14 +141,27 @@ pub struct Request<'a> {
     pub reveal_id_number: bool,
 }
 
-/// Builds the export into the file at `path` and records it in the audit trail. Parcels are
-/// streamed page by page; `progress(done, total)` is called after each page.
+/// Builds the export into the file at `path` and records it in the audit trail. Every kind
+/// is streamed: read a page of `PAGE` rows at a time and written row by row, so memory holds
+/// one page whatever the size of the project; `progress(done, total)` is called after each page.
 #[tracing::instrument(skip_all, fields(project = %req.project.code, what = req.what.as_str()))]
 pub async fn export(
     conn: &impl ConnectionTrait,
     req: &Request<'_>,
     path: &std::path::Path,
     progress: &(dyn Fn(u64, u64) + Sync),
+) -> AppResult<Export> {
+    export_in_pages(conn, req, path, progress, PAGE).await
+}
+
+/// [`export`] reading `page` rows at a time (tests check with small pages that the pages join
+/// up: no row lost or repeated, the order kept).
+pub async fn export_in_pages(
+    conn: &impl ConnectionTrait,
+    req: &Request<'_>,
+    path: &std::path::Path,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    page: u64,
 ) -> AppResult<Export> {
     let (who, project, what, format) = (req.who, req.project, req.what, req.format);
     format.check(what)?;
@@ -166,41 +180,18 @@ pub async fn export(
     }
     // Only the households export has a CCCD column to reveal.
     let reveal_id_number = req.reveal_id_number && what == What::Households;
-    let internal = |e: anyhow::Error| AppError::Internal(e.context("writing the export"));
-    let rows = if what == What::Parcels {
-        let cat = Catalogue::load(req.lang);
-        let mut b = Builder::new(&cat, personal, false);
-        parcel_columns(&mut b);
-        let mut out = formats::Writer::create(format.file_kind(), b.head("parcels"), path)
-            .await
-            .map_err(internal)?;
-        let total = count_parcels(conn, &who.scope, project.id).await?;
-        let mut pages = ParcelPages::new(&who.scope, project.id);
-        let mut done = 0;
-        while let Some(page) = pages.next(conn, &b).await? {
-            for (cells, shape) in &page {
-                out.row(cells, Some(shape)).await.map_err(internal)?;
-            }
-            done += page.len() as u64;
-            progress(done, total);
-        }
-        out.finish().await.map_err(internal)?
-    } else {
-        let table = table(
-            conn,
-            who,
-            project,
-            what,
-            personal,
-            reveal_id_number,
-            req.lang,
-        )
-        .await?;
-        let rows = formats::write_table(&table, format.file_kind(), path)
-            .await
-            .map_err(internal)?;
-        progress(rows, rows);
-        rows
+    let cat = Catalogue::load(req.lang);
+    let mut b = Builder::new(&cat, personal, reveal_id_number);
+    columns(what, &mut b);
+    let out = formats::Writer::create(format.file_kind(), b.head(what.as_str()), path)
+        .await
+        .map_err(internal)?;
+    let at = Cursor::new(&who.scope, project.id, page.max(1));
+    let rows = match what {
+        What::Parcels => copy(conn, ParcelPages(at), &b, out, progress).await?,
+        What::Households => copy(conn, HouseholdPages(at), &b, out, progress).await?,
+        What::Visits => copy(conn, VisitPages(at), &b, out, progress).await?,
+        What::Grievances => copy(conn, GrievancePages(at), &b, out, progress).await?,
     };
     crate::audit::record(
         conn,
@@ -224,6 +215,178 @@ pub async fn export(
     })
 }
 
+/// The whole table in memory, with the columns and rows `export` writes (for tests and small
+/// reads: exports stream instead).
+pub async fn table(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    project: &projects::Model,
+    what: What,
+    personal: bool,
+    reveal_id_number: bool,
+    lang: Lang,
+) -> AppResult<Table> {
+    let cat = Catalogue::load(lang);
+    let mut b = Builder::new(&cat, personal, reveal_id_number);
+    columns(what, &mut b);
+    let at = Cursor::new(&who.scope, project.id, PAGE);
+    let rows = match what {
+        What::Parcels => read_all(conn, ParcelPages(at), &b).await?,
+        What::Households => read_all(conn, HouseholdPages(at), &b).await?,
+        What::Visits => read_all(conn, VisitPages(at), &b).await?,
+        What::Grievances => read_all(conn, GrievancePages(at), &b).await?,
+    };
+    let head = b.head(what.as_str());
+    let (rows, shapes): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+    Ok(Table {
+        name: head.name,
+        sheet: head.sheet,
+        columns: head.columns,
+        rows,
+        shapes: shapes.into_iter().flatten().collect(),
+    })
+}
+
+async fn read_all(
+    conn: &impl ConnectionTrait,
+    mut pages: impl Pages,
+    b: &Builder<'_>,
+) -> AppResult<Vec<Row>> {
+    let mut all = Vec::new();
+    while let Some(page) = pages.next(conn, b).await? {
+        all.extend(page);
+    }
+    Ok(all)
+}
+
+fn columns(what: What, b: &mut Builder<'_>) {
+    match what {
+        What::Parcels => parcel_columns(b),
+        What::Households => household_columns(b),
+        What::Visits => visit_columns(b),
+        What::Grievances => grievance_columns(b),
+    }
+}
+
+fn internal(e: anyhow::Error) -> AppError {
+    AppError::Internal(e.context("writing the export"))
+}
+
+/// A row of an export: the cells this principal may see, and a parcel's shape.
+type Row = (Vec<Cell>, Option<Shape>);
+
+/// An export read a page at a time in a fixed order (a keyset on the id, or on a date then
+/// the id), never the whole table at once.
+trait Pages {
+    /// The rows inside the scope, for the progress bar.
+    async fn count(&self, conn: &impl ConnectionTrait) -> AppResult<u64>;
+    /// The next page of rows, or `None` after the last one.
+    async fn next(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        b: &Builder<'_>,
+    ) -> AppResult<Option<Vec<Row>>>;
+}
+
+/// Writes every page of `pages` into `out`; returns the number of rows.
+async fn copy(
+    conn: &impl ConnectionTrait,
+    mut pages: impl Pages,
+    b: &Builder<'_>,
+    mut out: formats::Writer,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> AppResult<u64> {
+    let total = pages.count(conn).await?;
+    let mut done = 0;
+    while let Some(page) = pages.next(conn, b).await? {
+        for (cells, shape) in &page {
+            out.row(cells, shape.as_ref()).await.map_err(internal)?;
+        }
+        done += page.len() as u64;
+        progress(done, total);
+    }
+    out.finish().await.map_err(internal)
+}
+
+/// Where a paged read has got to: the project, the reader's scope and the last row read.
+struct Cursor<'s> {
+    scope: &'s Scope,
+    project_id: i32,
+    /// The id of the last row written.
+    after: Option<i32>,
+    done: bool,
+    /// Rows a page holds.
+    page: u64,
+}
+
+impl<'s> Cursor<'s> {
+    fn new(scope: &'s Scope, project_id: i32, page: u64) -> Self {
+        Cursor {
+            scope,
+            project_id,
+            after: None,
+            done: false,
+            page,
+        }
+    }
+
+    /// Moves past a page of `len` rows whose last row has the id `last`; false when the
+    /// page is empty (the read is over).
+    fn advance(&mut self, last: Option<i32>, len: usize) -> bool {
+        if let Some(id) = last {
+            self.after = Some(id);
+            self.done = (len as u64) < self.page;
+            true
+        } else {
+            self.done = true;
+            false
+        }
+    }
+}
+
+/// The rows of `table AS alias` after the row `last` in the order (`key`, `id`):
+/// `key >= k AND (key > k OR id > last)`, `k` being the key of the row `last` as the table
+/// stores it (so a time compares the same way as the ORDER BY on either database); the first
+/// half is a range on the index of `key`.
+fn after_row<C: IntoIden + Copy + 'static>(
+    scope: &Scope,
+    table: Personal,
+    alias: &'static str,
+    (key, id): (C, C),
+    last: i32,
+) -> Condition {
+    let (a, k) = (Alias::new(alias), Alias::new("k"));
+    let mut of_last = scoped::select_from(scope, table, "k");
+    of_last
+        .column((k.clone(), key))
+        .and_where(Expr::col((k, id)).eq(last));
+    let key_of_last =
+        || SimpleExpr::SubQuery(None, Box::new(of_last.clone().into_sub_query_statement()));
+    Condition::all()
+        .add(Expr::col((a.clone(), key)).gte(key_of_last()))
+        .add(
+            Condition::any()
+                .add(Expr::col((a.clone(), key)).gt(key_of_last()))
+                .add(Expr::col((a, id)).gt(last)),
+        )
+}
+
+/// How many rows a select returns (its columns and order left out).
+async fn count_rows(conn: &impl ConnectionTrait, mut stmt: SelectStatement) -> AppResult<u64> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    stmt.clear_selects()
+        .clear_order_by()
+        .expr_as(Expr::col(Asterisk).count(), Alias::new("n"));
+    let n = fetch::<Count>(conn, &stmt)
+        .await?
+        .first()
+        .map_or(0, |c| c.n);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// A file in the temp directory for an export in progress.
 pub fn temp_path(ext: &str) -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -236,26 +399,6 @@ pub fn temp_path(ext: &str) -> std::path::PathBuf {
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
     ))
-}
-
-pub async fn table(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    project: &projects::Model,
-    what: What,
-    personal: bool,
-    reveal_id_number: bool,
-    lang: Lang,
-) -> AppResult<Table> {
-    let cat = Catalogue::load(lang);
-    let mut b = Builder::new(&cat, personal, reveal_id_number);
-    let scope = &who.scope;
-    match what {
-        What::Parcels => parcels_table(conn, scope, project, &mut b).await,
-        What::Households => households_table(conn, scope, project, &mut b).await,
-        What::Visits => visits_table(conn, scope, project, &mut b).await,
-        What::Grievances => grievances_table(conn, scope, project, &mut b).await,
-    }
 }
 
 /// Collects the columns of a table; personal columns are left out (with their cells) unless
@@ -311,17 +454,6 @@ impl<'a> Builder<'a> {
             .filter(|(_, (_, p))| self.personal || !p)
             .map(|(c, _)| c)
             .collect()
-    }
-
-    fn finish(self, name: &'static str, rows: Vec<Vec<Cell>>, shapes: Vec<Shape>) -> Table {
-        let head = self.head(name);
-        Table {
-            name,
-            sheet: head.sheet,
-            columns: head.columns,
-            rows,
-            shapes,
-        }
     }
 
     fn label(&self, prefix: &str, code: &str) -> String {
@@ -420,15 +552,10 @@ struct ParcelRow {
     updated_at: DateTime<FixedOffset>,
 }
 
-/// A page of the project's parcels inside the scope (ids after `after`), with their commune.
-async fn parcel_rows(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project_id: i32,
-    after: i32,
-) -> AppResult<Vec<ParcelRow>> {
+/// A page of the project's parcels inside the scope (ids after the cursor), with their commune.
+async fn parcel_rows(conn: &impl ConnectionTrait, at: &Cursor<'_>) -> AppResult<Vec<ParcelRow>> {
     use parcels::Column as P;
-    let mut stmt = scoped::parcels(scope)
+    let mut stmt = scoped::parcels(at.scope)
         .select_only()
         .columns([
             P::Id,
@@ -448,10 +575,10 @@ async fn parcel_rows(
             P::MaxLat,
             P::UpdatedAt,
         ])
-        .filter(P::ProjectId.eq(project_id))
-        .filter(P::Id.gt(after))
+        .filter(P::ProjectId.eq(at.project_id))
+        .filter(P::Id.gt(at.after.unwrap_or(0)))
         .order_by_asc(P::Id)
-        .limit(PAGE)
+        .limit(at.page)
         .into_query();
     stmt.expr_as(unit_code(), Alias::new("commune_code"))
         .expr_as(unit_name(), Alias::new("commune_name"));
@@ -470,28 +597,30 @@ struct HolderRow {
 }
 
 /// The project's parcels inside the scope.
-async fn count_parcels(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project_id: i32,
-) -> AppResult<u64> {
+async fn count_parcels(conn: &impl ConnectionTrait, at: &Cursor<'_>) -> AppResult<u64> {
     use sea_orm::PaginatorTrait;
-    Ok(scoped::parcels(scope)
-        .filter(parcels::Column::ProjectId.eq(project_id))
+    Ok(scoped::parcels(at.scope)
+        .filter(parcels::Column::ProjectId.eq(at.project_id))
         .count(conn)
         .await?)
 }
 
-/// Who holds which parcel (of ids `first..=last` when given), for the households of the
-/// project inside the scope.
+/// Whose holdings a page needs: of the parcels, or of the households, with ids in
+/// `first..=last`.
+enum Holding {
+    Parcels(i32, i32),
+    Households(i32, i32),
+}
+
+/// Who holds which parcel, for the households of the project inside the scope, by parcel
+/// then household code.
 async fn holders(
     conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project_id: i32,
-    ids: Option<(i32, i32)>,
+    at: &Cursor<'_>,
+    of: Holding,
 ) -> AppResult<Vec<HolderRow>> {
     use household_parcels::Column as HP;
-    let hp = Alias::new("hp");
+    let (scope, hp) = (at.scope, Alias::new("hp"));
     let mut stmt = scoped::select_from(scope, Personal::HouseholdParcels, "hp");
     stmt.column((hp.clone(), HP::ParcelId))
         .column((hp.clone(), HP::HouseholdId))
@@ -508,15 +637,17 @@ async fn holders(
         Condition::all()
             .add(Expr::col((h(), households::Column::Id)).equals((hp.clone(), HP::HouseholdId))),
     );
+    let (column, first, last) = match of {
+        Holding::Parcels(first, last) => (HP::ParcelId, first, last),
+        Holding::Households(first, last) => (HP::HouseholdId, first, last),
+    };
     stmt.inner_join(
         parcels::Entity,
         Expr::col((parcels::Entity, parcels::Column::Id)).equals((hp.clone(), HP::ParcelId)),
     )
-    .and_where(Expr::col((h(), households::Column::ProjectId)).eq(project_id))
-    .and_where_option(
-        ids.map(|(first, last)| Expr::col((hp.clone(), HP::ParcelId)).between(first, last)),
-    )
-    .order_by((hp.clone(), HP::ParcelId), Order::Asc)
+    .and_where(Expr::col((h(), households::Column::ProjectId)).eq(at.project_id))
+    .and_where(Expr::col((hp.clone(), column)).between(first, last))
+    .order_by((hp, HP::ParcelId), Order::Asc)
     .order_by((h(), households::Column::Code), Order::Asc);
     fetch(conn, &stmt).await
 }
@@ -541,42 +672,31 @@ fn parcel_columns(b: &mut Builder<'_>) {
     b.col("updated_at", ColumnType::DateTime);
 }
 
-/// The parcels of a project, a page at a time, as rows and shapes.
-struct ParcelPages<'s> {
-    scope: &'s Scope,
-    project_id: i32,
-    after: i32,
-    done: bool,
-}
+/// The parcels of a project by id, with their holders and shapes.
+struct ParcelPages<'s>(Cursor<'s>);
 
-impl<'s> ParcelPages<'s> {
-    fn new(scope: &'s Scope, project_id: i32) -> Self {
-        ParcelPages {
-            scope,
-            project_id,
-            after: 0,
-            done: false,
-        }
+impl Pages for ParcelPages<'_> {
+    async fn count(&self, conn: &impl ConnectionTrait) -> AppResult<u64> {
+        count_parcels(conn, &self.0).await
     }
 
     async fn next(
         &mut self,
         conn: &impl ConnectionTrait,
         b: &Builder<'_>,
-    ) -> AppResult<Option<Vec<(Vec<Cell>, Shape)>>> {
-        if self.done {
+    ) -> AppResult<Option<Vec<Row>>> {
+        if self.0.done {
             return Ok(None);
         }
-        let list = parcel_rows(conn, self.scope, self.project_id, self.after).await?;
+        let list = parcel_rows(conn, &self.0).await?;
         let (Some(first), Some(last)) = (list.first(), list.last()) else {
-            self.done = true;
+            self.0.advance(None, 0);
             return Ok(None);
         };
-        let range = (first.id, last.id);
-        self.after = last.id;
-        self.done = (list.len() as u64) < PAGE;
+        let of = Holding::Parcels(first.id, last.id);
+        self.0.advance(Some(last.id), list.len());
         let mut by_parcel: HashMap<i32, (Vec<String>, Vec<String>)> = HashMap::new();
-        for h in holders(conn, self.scope, self.project_id, Some(range)).await? {
+        for h in holders(conn, &self.0, of).await? {
             let e = by_parcel.entry(h.parcel_id).or_default();
             e.0.push(h.code);
             e.1.push(h.head_name);
@@ -615,28 +735,10 @@ impl<'s> ParcelPages<'s> {
                 geojson: p.geometry,
                 bbox: [p.min_lon, p.min_lat, p.max_lon, p.max_lat],
             };
-            out.push((cells, shape));
+            out.push((cells, Some(shape)));
         }
         Ok(Some(out))
     }
-}
-
-async fn parcels_table(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project: &projects::Model,
-    b: &mut Builder<'_>,
-) -> AppResult<Table> {
-    parcel_columns(b);
-    let (mut rows, mut shapes) = (Vec::new(), Vec::new());
-    let mut pages = ParcelPages::new(scope, project.id);
-    while let Some(page) = pages.next(conn, b).await? {
-        for (cells, shape) in page {
-            rows.push(cells);
-            shapes.push(shape);
-        }
-    }
-    Ok(take(b).finish("parcels", rows, shapes))
 }
 
 #[derive(FromQueryResult)]
@@ -656,15 +758,11 @@ struct HouseholdRow {
     last_visit_at: Option<DateTime<FixedOffset>>,
 }
 
-/// The project's households inside the scope, with their commune and the household each
-/// was split from (when that one is inside the scope too).
-async fn household_rows(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project_id: i32,
-) -> AppResult<Vec<HouseholdRow>> {
+/// The project's households inside the scope by id, with their commune and the household
+/// each was split from (when that one is inside the scope too).
+fn household_select(at: &Cursor<'_>) -> SelectStatement {
     use households::Column as H;
-    let sf = Alias::new("sf");
+    let (scope, sf) = (at.scope, Alias::new("sf"));
     let mut stmt = scoped::select_from(scope, Personal::Households, "h");
     stmt.columns(
         [
@@ -696,25 +794,12 @@ async fn household_rows(
         "sf",
         Condition::all().add(Expr::col((sf, H::Id)).equals((h(), H::SplitFromId))),
     );
-    stmt.and_where(Expr::col((h(), H::ProjectId)).eq(project_id))
+    stmt.and_where(Expr::col((h(), H::ProjectId)).eq(at.project_id))
         .order_by((h(), H::Id), Order::Asc);
-    fetch(conn, &stmt).await
+    stmt
 }
 
-async fn households_table(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project: &projects::Model,
-    b: &mut Builder<'_>,
-) -> AppResult<Table> {
-    let list = household_rows(conn, scope, project.id).await?;
-    let mut parcels_of: HashMap<i32, Vec<String>> = HashMap::new();
-    for h in holders(conn, scope, project.id, None).await? {
-        parcels_of
-            .entry(h.household_id)
-            .or_default()
-            .push(format!("{}/{}", h.map_sheet, h.parcel_no));
-    }
+fn household_columns(b: &mut Builder<'_>) {
     b.col("id", ColumnType::Integer);
     b.col("household_code", ColumnType::Text);
     b.personal("head_name");
@@ -730,49 +815,78 @@ async fn households_table(
     b.col("split_from", ColumnType::Text);
     b.col("stance", ColumnType::Text);
     b.col("last_visit_at", ColumnType::DateTime);
-    let mut out = Vec::with_capacity(list.len());
-    for h in list {
-        let vulnerable: Vec<String> = json_list(&h.vulnerable)
-            .iter()
-            .filter_map(|v| v.as_str())
-            .map(|v| b.label("data.vulnerable", v))
-            .collect();
-        let stance = b.label("stance", h.stance.map_or(NO_STANCE, Stance::as_str));
-        out.push(b.row(vec![
-            Cell::Int(h.id.into()),
-            Cell::text(h.code),
-            Cell::text(h.head_name),
-            Cell::opt(if b.reveal_id_number {
-                h.id_number
-            } else {
-                crate::households::privacy::mask_opt(h.id_number)
-            }),
-            Cell::opt(h.phone),
-            Cell::text(h.address),
-            Cell::text(h.commune_code),
-            Cell::text(h.commune_name),
-            // The head plus the members listed.
-            Cell::Int(json_list(&h.members).len() as i64 + 1),
-            Cell::text(vulnerable.join("; ")),
-            Cell::text(parcels_of.remove(&h.id).unwrap_or_default().join("; ")),
-            Cell::opt(h.split_from_code),
-            Cell::text(stance),
-            time(h.last_visit_at),
-        ]));
-    }
-    Ok(take(b).finish("households", out, Vec::new()))
 }
 
-fn take<'a>(b: &mut Builder<'a>) -> Builder<'a> {
-    std::mem::replace(
-        b,
-        Builder {
-            cat: b.cat,
-            personal: b.personal,
-            reveal_id_number: b.reveal_id_number,
-            columns: Vec::new(),
-        },
-    )
+/// The households of a project by id, with the parcels they hold.
+struct HouseholdPages<'s>(Cursor<'s>);
+
+impl Pages for HouseholdPages<'_> {
+    async fn count(&self, conn: &impl ConnectionTrait) -> AppResult<u64> {
+        count_rows(conn, household_select(&self.0)).await
+    }
+
+    async fn next(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        b: &Builder<'_>,
+    ) -> AppResult<Option<Vec<Row>>> {
+        if self.0.done {
+            return Ok(None);
+        }
+        let mut stmt = household_select(&self.0);
+        stmt.and_where_option(
+            self.0
+                .after
+                .map(|a| Expr::col((h(), households::Column::Id)).gt(a)),
+        )
+        .limit(self.0.page);
+        let list: Vec<HouseholdRow> = fetch(conn, &stmt).await?;
+        let (Some(first), Some(last)) = (list.first(), list.last()) else {
+            self.0.advance(None, 0);
+            return Ok(None);
+        };
+        let of = Holding::Households(first.id, last.id);
+        self.0.advance(Some(last.id), list.len());
+        let mut parcels_of: HashMap<i32, Vec<String>> = HashMap::new();
+        for h in holders(conn, &self.0, of).await? {
+            parcels_of
+                .entry(h.household_id)
+                .or_default()
+                .push(format!("{}/{}", h.map_sheet, h.parcel_no));
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for h in list {
+            let vulnerable: Vec<String> = json_list(&h.vulnerable)
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(|v| b.label("data.vulnerable", v))
+                .collect();
+            let stance = b.label("stance", h.stance.map_or(NO_STANCE, Stance::as_str));
+            let cells = b.row(vec![
+                Cell::Int(h.id.into()),
+                Cell::text(h.code),
+                Cell::text(h.head_name),
+                Cell::opt(if b.reveal_id_number {
+                    h.id_number
+                } else {
+                    crate::households::privacy::mask_opt(h.id_number)
+                }),
+                Cell::opt(h.phone),
+                Cell::text(h.address),
+                Cell::text(h.commune_code),
+                Cell::text(h.commune_name),
+                // The head plus the members listed.
+                Cell::Int(json_list(&h.members).len() as i64 + 1),
+                Cell::text(vulnerable.join("; ")),
+                Cell::text(parcels_of.remove(&h.id).unwrap_or_default().join("; ")),
+                Cell::opt(h.split_from_code),
+                Cell::text(stance),
+                time(h.last_visit_at),
+            ]);
+            out.push((cells, None));
+        }
+        Ok(Some(out))
+    }
 }
 
 #[derive(FromQueryResult)]
@@ -792,13 +906,11 @@ struct VisitRow {
     commitment_count: i64,
 }
 
-/// The project's visits to households inside the scope, with their commitments counted.
-async fn visit_rows(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project_id: i32,
-) -> AppResult<Vec<VisitRow>> {
+/// The project's visits to households inside the scope, oldest first, with their
+/// commitments counted.
+fn visit_select(at: &Cursor<'_>) -> SelectStatement {
     use visits::Column as V;
+    let scope = at.scope;
     let (v, c) = (Alias::new("v"), Alias::new("c"));
     let mut count = scoped::select_from(scope, Personal::Commitments, "c");
     count
@@ -847,19 +959,13 @@ async fn visit_rows(
         Expr::col((working_groups::Entity, working_groups::Column::Id))
             .equals((v.clone(), V::WorkingGroupId)),
     )
-    .and_where(Expr::col((v.clone(), V::ProjectId)).eq(project_id))
+    .and_where(Expr::col((v.clone(), V::ProjectId)).eq(at.project_id))
     .order_by((v.clone(), V::VisitedAt), Order::Asc)
     .order_by((v, V::Id), Order::Asc);
-    fetch(conn, &stmt).await
+    stmt
 }
 
-async fn visits_table(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project: &projects::Model,
-    b: &mut Builder<'_>,
-) -> AppResult<Table> {
-    let list = visit_rows(conn, scope, project.id).await?;
+fn visit_columns(b: &mut Builder<'_>) {
     b.col("id", ColumnType::Integer);
     b.col("household_code", ColumnType::Text);
     b.personal("head_name");
@@ -873,32 +979,63 @@ async fn visits_table(
     b.personal("concerns");
     b.col("commitments", ColumnType::Count);
     b.col("next_visit_on", ColumnType::Date);
-    let mut out = Vec::with_capacity(list.len());
-    for v in list {
-        let topics: Vec<String> = json_list(&v.topics)
-            .iter()
-            .filter_map(|t| t.as_str())
-            .map(|t| b.label("data.topic", t))
-            .collect();
-        let kind = b.label("report.kind", v.kind.as_str());
-        let stance = b.label("stance", v.stance.as_str());
-        out.push(b.row(vec![
-            Cell::Int(v.id.into()),
-            Cell::text(v.household_code),
-            Cell::text(v.head_name),
-            Cell::text(v.commune_name),
-            Cell::text(v.group_name),
-            Cell::Time(v.visited_at),
-            Cell::text(kind),
-            Cell::text(names(&v.participants)),
-            Cell::text(topics.join("; ")),
-            Cell::text(stance),
-            Cell::text(v.concerns),
-            Cell::Int(v.commitment_count),
-            date(v.next_visit_on),
-        ]));
+}
+
+/// The visits of a project by time then id.
+struct VisitPages<'s>(Cursor<'s>);
+
+impl Pages for VisitPages<'_> {
+    async fn count(&self, conn: &impl ConnectionTrait) -> AppResult<u64> {
+        count_rows(conn, visit_select(&self.0)).await
     }
-    Ok(take(b).finish("visits", out, Vec::new()))
+
+    async fn next(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        b: &Builder<'_>,
+    ) -> AppResult<Option<Vec<Row>>> {
+        use visits::Column as V;
+        if self.0.done {
+            return Ok(None);
+        }
+        let mut stmt = visit_select(&self.0);
+        if let Some(last) = self.0.after {
+            let key = (V::VisitedAt, V::Id);
+            stmt.cond_where(after_row(self.0.scope, Personal::Visits, "v", key, last));
+        }
+        stmt.limit(self.0.page);
+        let list: Vec<VisitRow> = fetch(conn, &stmt).await?;
+        if !self.0.advance(list.last().map(|v| v.id), list.len()) {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for v in list {
+            let topics: Vec<String> = json_list(&v.topics)
+                .iter()
+                .filter_map(|t| t.as_str())
+                .map(|t| b.label("data.topic", t))
+                .collect();
+            let kind = b.label("report.kind", v.kind.as_str());
+            let stance = b.label("stance", v.stance.as_str());
+            let cells = b.row(vec![
+                Cell::Int(v.id.into()),
+                Cell::text(v.household_code),
+                Cell::text(v.head_name),
+                Cell::text(v.commune_name),
+                Cell::text(v.group_name),
+                Cell::Time(v.visited_at),
+                Cell::text(kind),
+                Cell::text(names(&v.participants)),
+                Cell::text(topics.join("; ")),
+                Cell::text(stance),
+                Cell::text(v.concerns),
+                Cell::Int(v.commitment_count),
+                date(v.next_visit_on),
+            ]);
+            out.push((cells, None));
+        }
+        Ok(Some(out))
+    }
 }
 
 #[derive(FromQueryResult)]
@@ -920,15 +1057,11 @@ struct GrievanceRow {
     outcome: Option<String>,
 }
 
-/// The project's grievances inside the scope (signed by a household in it).
-async fn grievance_rows(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project_id: i32,
-) -> AppResult<Vec<GrievanceRow>> {
+/// The project's grievances inside the scope (signed by a household in it), oldest first.
+fn grievance_select(at: &Cursor<'_>) -> SelectStatement {
     use grievances::Column as G;
     let g = Alias::new("g");
-    let mut stmt = scoped::select_from(scope, Personal::Grievances, "g");
+    let mut stmt = scoped::select_from(at.scope, Personal::Grievances, "g");
     stmt.columns(
         [
             G::Id,
@@ -948,23 +1081,13 @@ async fn grievance_rows(
         ]
         .map(|c| (g.clone(), c)),
     )
-    .and_where(Expr::col((g.clone(), G::ProjectId)).eq(project_id))
+    .and_where(Expr::col((g.clone(), G::ProjectId)).eq(at.project_id))
     .order_by((g.clone(), G::ReceivedOn), Order::Asc)
     .order_by((g, G::Id), Order::Asc);
-    fetch(conn, &stmt).await
+    stmt
 }
 
-async fn grievances_table(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    project: &projects::Model,
-    b: &mut Builder<'_>,
-) -> AppResult<Table> {
-    let list = grievance_rows(conn, scope, project.id).await?;
-    let mut by_grievance: HashMap<i32, Vec<scoped::GrievanceSigner>> = HashMap::new();
-    for s in scoped::project_grievance_signers(conn, scope, project.id).await? {
-        by_grievance.entry(s.grievance_id).or_default().push(s);
-    }
+fn grievance_columns(b: &mut Builder<'_>) {
     b.col("id", ColumnType::Integer);
     b.col("grievance_kind", ColumnType::Text);
     b.col("channel", ColumnType::Text);
@@ -981,31 +1104,75 @@ async fn grievances_table(
     b.col("resolved_on", ColumnType::Date);
     b.col("document_no", ColumnType::Text);
     b.col("outcome", ColumnType::Text);
-    let yes = b.cat.t("data.yes").to_string();
-    let no = b.cat.t("data.no").to_string();
-    let mut out = Vec::new();
-    for g in list {
-        let signers = by_grievance.remove(&g.id).unwrap_or_default();
-        let codes: Vec<&str> = signers.iter().map(|s| s.code.as_str()).collect();
-        let names: Vec<&str> = signers.iter().map(|s| s.head_name.as_str()).collect();
-        out.push(b.row(vec![
-            Cell::Int(g.id.into()),
-            Cell::text(b.label("data.grievance_kind", &g.kind)),
-            Cell::text(b.label("grievances.channel", &g.channel)),
-            Cell::Date(g.received_on),
-            Cell::text(codes.join("; ")),
-            Cell::text(names.join("; ")),
-            Cell::text(g.content),
-            Cell::text(b.label("data.grievance_status", g.status.as_str())),
-            Cell::text(if g.complex { &yes } else { &no }.clone()),
-            Cell::text(if g.remote_area { &yes } else { &no }.clone()),
-            Cell::Int(g.round.into()),
-            date(g.accept_by),
-            date(g.resolve_by),
-            date(g.resolved_on),
-            Cell::opt(g.document_no),
-            Cell::opt(g.outcome),
-        ]));
+}
+
+/// The grievances of a project by the day received then id, with their signers.
+struct GrievancePages<'s>(Cursor<'s>);
+
+impl Pages for GrievancePages<'_> {
+    async fn count(&self, conn: &impl ConnectionTrait) -> AppResult<u64> {
+        count_rows(conn, grievance_select(&self.0)).await
     }
-    Ok(take(b).finish("grievances", out, Vec::new()))
+
+    async fn next(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        b: &Builder<'_>,
+    ) -> AppResult<Option<Vec<Row>>> {
+        use grievances::Column as G;
+        if self.0.done {
+            return Ok(None);
+        }
+        let mut stmt = grievance_select(&self.0);
+        if let Some(last) = self.0.after {
+            let key = (G::ReceivedOn, G::Id);
+            stmt.cond_where(after_row(
+                self.0.scope,
+                Personal::Grievances,
+                "g",
+                key,
+                last,
+            ));
+        }
+        stmt.limit(self.0.page);
+        let list: Vec<GrievanceRow> = fetch(conn, &stmt).await?;
+        if !self.0.advance(list.last().map(|g| g.id), list.len()) {
+            return Ok(None);
+        }
+        let ids: Vec<i32> = list.iter().map(|g| g.id).collect();
+        let mut by_grievance: HashMap<i32, Vec<scoped::GrievanceSigner>> = HashMap::new();
+        for s in
+            scoped::project_grievance_signers(conn, self.0.scope, self.0.project_id, &ids).await?
+        {
+            by_grievance.entry(s.grievance_id).or_default().push(s);
+        }
+        let yes = b.cat.t("data.yes").to_string();
+        let no = b.cat.t("data.no").to_string();
+        let mut out = Vec::with_capacity(list.len());
+        for g in list {
+            let signers = by_grievance.remove(&g.id).unwrap_or_default();
+            let codes: Vec<&str> = signers.iter().map(|s| s.code.as_str()).collect();
+            let names: Vec<&str> = signers.iter().map(|s| s.head_name.as_str()).collect();
+            let cells = b.row(vec![
+                Cell::Int(g.id.into()),
+                Cell::text(b.label("data.grievance_kind", &g.kind)),
+                Cell::text(b.label("grievances.channel", &g.channel)),
+                Cell::Date(g.received_on),
+                Cell::text(codes.join("; ")),
+                Cell::text(names.join("; ")),
+                Cell::text(g.content),
+                Cell::text(b.label("data.grievance_status", g.status.as_str())),
+                Cell::text(if g.complex { &yes } else { &no }.clone()),
+                Cell::text(if g.remote_area { &yes } else { &no }.clone()),
+                Cell::Int(g.round.into()),
+                date(g.accept_by),
+                date(g.resolve_by),
+                date(g.resolved_on),
+                Cell::opt(g.document_no),
+                Cell::opt(g.outcome),
+            ]);
+            out.push((cells, None));
+        }
+        Ok(Some(out))
+    }
 }

@@ -13,13 +13,14 @@ pub struct GrievanceSigner {
     pub head_name: String,
 }
 
-/// The signers inside the scope of the project's grievances that are inside it, by grievance
-/// and household code. A grievance is inside an area when one of its signers is; its signers
+/// The signers inside the scope of the project's grievances `ids` that are inside it (an
+/// export's page), by grievance and household code. A grievance is inside an area when one of its signers is; its signers
 /// outside the area are left out, as the grievances API leaves them out (issue 16).
 pub async fn project_grievance_signers(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     project_id: i32,
+    ids: &[i32],
 ) -> Result<Vec<GrievanceSigner>, DbErr> {
     use tables::{grievance_households as gh_t, grievances as g_t, households as h_t};
     let (gh, h, g) = (Alias::new("gh"), Alias::new("h"), Alias::new("g"));
@@ -41,6 +42,7 @@ pub async fn project_grievance_signers(
             Expr::col((g.clone(), g_t::Column::Id)).equals((gh.clone(), gh_t::Column::GrievanceId)),
         )
         .and_where(Expr::col((g, g_t::Column::ProjectId)).eq(project_id))
+        .and_where(Expr::col((gh.clone(), gh_t::Column::GrievanceId)).is_in(ids.iter().copied()))
         .cond_where(condition(scope, Personal::Grievances, "g"))
         .cond_where(condition(scope, Personal::Households, "h"))
         .order_by((gh, gh_t::Column::GrievanceId), Order::Asc)

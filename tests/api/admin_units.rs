@@ -167,3 +167,77 @@ async fn a_project_picker_gets_its_province_only() {
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
 }
+
+/// The units are loaded once: a restart (the database opened again, as `gpmb serve` does)
+/// leaves them alone, even one edited since; only a database without the shipped version in
+/// `reference_data` loads them again.
+#[tokio::test]
+async fn the_units_are_loaded_once_and_a_restart_leaves_them_alone() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn_with(0).await;
+    let version = "SELECT CAST(version AS BIGINT) FROM reference_data WHERE name = 'admin_units'";
+    assert_eq!(
+        app.count(version).await,
+        i64::from(gpmb::admin_units::seed::ADMIN_UNITS_VERSION)
+    );
+    let loaded_at = |conn: sea_orm::DatabaseConnection| async move {
+        let row = conn
+            .query_one(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT loaded_at FROM reference_data WHERE name = 'admin_units'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<chrono::DateTime<chrono::FixedOffset>>("", "loaded_at")
+            .unwrap()
+    };
+    let first_load = loaded_at(app.db.conn.clone()).await;
+    // An edit the shipped files do not hold: loading them again would undo it.
+    let vt = "code = '21061' AND valid_to IS NULL";
+    app.db
+        .conn
+        .execute_unprepared(&format!(
+            "UPDATE admin_units SET name = 'Xã Đổi Tên' WHERE {vt}"
+        ))
+        .await
+        .unwrap();
+    let units = app.count("SELECT COUNT(*) FROM admin_units").await;
+    let renamed = format!("SELECT COUNT(*) FROM admin_units WHERE {vt} AND name = 'Xã Đổi Tên'");
+
+    for _ in 0..2 {
+        let again = gpmb::db::open(&app.database_url, gpmb::db::SqliteSync::Normal)
+            .await
+            .unwrap();
+        assert_eq!(
+            loaded_at(again.conn.clone()).await,
+            first_load,
+            "not loaded again"
+        );
+        again.conn.close().await.unwrap();
+        assert_eq!(app.count(&renamed).await, 1, "the edit is kept");
+        assert_eq!(app.count("SELECT COUNT(*) FROM admin_units").await, units);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reference_data").await, 1);
+    }
+
+    // Without the version row the next start loads the units again (and mends the edit).
+    app.db
+        .conn
+        .execute_unprepared("DELETE FROM reference_data")
+        .await
+        .unwrap();
+    let again = gpmb::db::open(&app.database_url, gpmb::db::SqliteSync::Normal)
+        .await
+        .unwrap();
+    again.conn.close().await.unwrap();
+    assert_eq!(
+        app.count(&renamed).await,
+        0,
+        "loaded again: the name is the shipped one"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM admin_units").await, units);
+    assert_eq!(
+        app.count(version).await,
+        i64::from(gpmb::admin_units::seed::ADMIN_UNITS_VERSION)
+    );
+}

@@ -191,12 +191,20 @@ async fn demo_today_pins_the_demo_calendar() {
 
 /// `gpmb admin-units import`: a new unit goes in, a second run changes nothing, a changed name
 /// is an update, successors can be reset, and a bad file is refused whole with the line and
-/// column of each bad cell.
+/// column of each bad cell. On the test's own database: SQLite, or PostgreSQL when
+/// `GPMB_TEST_POSTGRES` is set.
 #[tokio::test]
 async fn admin_units_import_adds_updates_and_refuses_bad_rows() {
     use sea_orm::{ConnectionTrait, Statement};
+    let app = crate::common::TestApp::spawn_with(0).await;
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| gpmb(dir.path()).args(args).output().unwrap();
+    let run = |args: &[&str]| {
+        gpmb(dir.path())
+            .env("DATABASE_URL", &app.database_url)
+            .args(args)
+            .output()
+            .unwrap()
+    };
     let ok = |out: &std::process::Output| {
         assert!(
             out.status.success(),
@@ -283,10 +291,7 @@ async fn admin_units_import_adds_updates_and_refuses_bad_rows() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 3, column ward_code_2025"), "{err}");
 
-    let conn =
-        sea_orm::Database::connect(format!("sqlite://{}", dir.path().join("gpmb.db").display()))
-            .await
-            .unwrap();
+    let conn = &app.db.conn;
     let row = conn
         .query_one(Statement::from_string(
             conn.get_database_backend(),
@@ -307,7 +312,6 @@ async fn admin_units_import_adds_updates_and_refuses_bad_rows() {
     assert_eq!(other, 0, "nothing of the refused file stored");
     assert_eq!(successor, "21999");
     assert_eq!(total, 14_149 + 1);
-    conn.close().await.unwrap();
 
     // Too large a file is refused before it is read.
     let big = dir.path().join("big.csv");

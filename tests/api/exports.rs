@@ -789,3 +789,178 @@ async fn a_project_boards_token_exports_no_personal_data_in_any_format() {
         assert!(!keys.contains(&key), "{key} in {keys:?}");
     }
 }
+
+/// A visit note or concern that a spreadsheet would run (`=HYPERLINK(…)`, `+…`, `-…`, `@…`)
+/// is posted through the API and exported: in CSV the cell starts with `'`, in XLSX it is a
+/// text cell holding the note as written, and the sheet has no formula at all.
+#[tokio::test]
+async fn notes_that_would_run_as_formulas_are_exported_as_text() {
+    let app = TestApp::spawn().await;
+    let member = app.login("member_a").await;
+    let leader = app.login("leader").await;
+    let household = app
+        .count(
+            "SELECT CAST(MIN(h.id) AS BIGINT) FROM households h JOIN admin_units u ON u.id = h.commune_id \
+             WHERE u.code = '21043' AND u.valid_to IS NOT NULL",
+        )
+        .await;
+    let (_, me) = app.get_json(&member, "/api/v1/auth/me").await;
+    let group = me["working_groups"][0].as_i64().unwrap();
+    let notes = [
+        r#"=HYPERLINK("http://x","y")"#,
+        "+1+1",
+        "-2+3",
+        "@SUM(A1:A2)",
+    ];
+    let mut ids = Vec::new();
+    for (i, note) in notes.iter().enumerate() {
+        let (status, visit) = app
+            .post_json(
+                &member,
+                "/api/v1/visits",
+                &serde_json::json!({
+                    "household_id": household,
+                    "working_group_id": group,
+                    "visited_at": format!("2026-11-2{i}T09:30:00+07:00"),
+                    "kind": "home_visit",
+                    "participants": [note],
+                    "topics": ["compensation_price"],
+                    "stance": "considering",
+                    "concerns": note,
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{visit}");
+        ids.push(visit["id"].as_i64().unwrap());
+    }
+
+    let (status, _, bytes) =
+        download(&app, &leader, "/api/v1/projects/HPDQ2/exports/visits.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, rows) = csv_rows(&bytes);
+    for (id, note) in ids.iter().zip(notes) {
+        let row = rows
+            .iter()
+            .find(|r| r[0] == id.to_string())
+            .unwrap_or_else(|| panic!("visit {id} in the CSV"));
+        let quoted = format!("'{note}");
+        assert_eq!(
+            row.iter().filter(|c| **c == quoted).count(),
+            2,
+            "participants and concerns start with ': {row:?}"
+        );
+        assert!(!row.iter().any(|c| c == note), "{row:?}");
+    }
+
+    let (status, _, xlsx) =
+        download(&app, &leader, "/api/v1/projects/HPDQ2/exports/visits.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, rows) = sheet(&xlsx);
+    for (id, note) in ids.iter().zip(notes) {
+        let row = rows
+            .iter()
+            .find(|r| r[0] == calamine::Data::Float(*id as f64))
+            .unwrap_or_else(|| panic!("visit {id} in the sheet"));
+        assert!(
+            row.contains(&calamine::Data::String(note.to_string())),
+            "a text cell holds the note as written: {row:?}"
+        );
+    }
+    let mut zip = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    assert!(xml.contains("HYPERLINK"), "the note is in the sheet");
+    assert!(
+        !xml.contains("<f>") && !xml.contains("<f "),
+        "no formula in the sheet"
+    );
+}
+
+/// Exports are read a page at a time: with pages of a few rows the files are the same bytes
+/// as with the default pages — no row lost or repeated, the order kept (visits by time then
+/// id, with visits at the same minute across a page boundary; grievances by day then id).
+#[tokio::test]
+async fn small_pages_give_the_same_files_as_large_ones() {
+    let app = TestApp::spawn().await;
+    let member = app.login("member_a").await;
+    let household = app
+        .count(
+            "SELECT CAST(MIN(h.id) AS BIGINT) FROM households h JOIN admin_units u ON u.id = h.commune_id \
+             WHERE u.code = '21043' AND u.valid_to IS NOT NULL",
+        )
+        .await;
+    let (_, me) = app.get_json(&member, "/api/v1/auth/me").await;
+    let group = me["working_groups"][0].as_i64().unwrap();
+    // Five visits at the same time: ties broken by id, across pages of 2 and 3.
+    for _ in 0..5 {
+        let (status, visit) = app
+            .post_json(
+                &member,
+                "/api/v1/visits",
+                &serde_json::json!({
+                    "household_id": household,
+                    "working_group_id": group,
+                    "visited_at": "2026-11-20T09:30:00+07:00",
+                    "kind": "home_visit",
+                    "participants": ["Nguyễn Văn Bình"],
+                    "topics": ["compensation_price"],
+                    "stance": "considering",
+                    "concerns": "",
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{visit}");
+    }
+    let who = gpmb::auth::Principal::cli();
+    let project = gpmb::projects::service::visible_project(&app.db.conn, &who, "HPDQ2")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for what in ["parcels", "households", "visits", "grievances"] {
+        let req = gpmb::exports::service::Request {
+            who: &who,
+            project: &project,
+            what: gpmb::exports::service::What::parse(what).unwrap(),
+            format: gpmb::exports::service::Format::Csv,
+            lang: gpmb::i18n::Lang::Vi,
+            reveal_id_number: false,
+        };
+        let mut files = Vec::new();
+        for page in [5_000, 3, 2] {
+            let path = dir.path().join(format!("{what}-{page}.csv"));
+            let seen = std::sync::Mutex::new(Vec::new());
+            let out = gpmb::exports::service::export_in_pages(
+                &app.db.conn,
+                &req,
+                &path,
+                &|done, total| seen.lock().unwrap().push((done, total)),
+                page,
+            )
+            .await
+            .unwrap();
+            let seen = seen.into_inner().unwrap();
+            assert!(out.rows > 4, "{what}: {} rows", out.rows);
+            assert_eq!(
+                seen.last(),
+                Some(&(out.rows, out.rows)),
+                "{what}: progress ends at the total"
+            );
+            if page == 2 {
+                assert_eq!(
+                    seen.len() as u64,
+                    out.rows.div_ceil(2),
+                    "{what}: pages of 2"
+                );
+            }
+            files.push(std::fs::read(&path).unwrap());
+        }
+        let (_, rows) = csv_rows(&files[0]);
+        assert!(rows.len() > 4, "{what}");
+        assert_eq!(files[1], files[0], "{what}: pages of 3");
+        assert_eq!(files[2], files[0], "{what}: pages of 2");
+    }
+}

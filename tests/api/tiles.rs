@@ -635,3 +635,52 @@ async fn overviews_at_low_zoom_count_every_parcel_and_follow_a_status_change() {
     let f = features.iter().find(|f| f.id == id as u64).unwrap();
     assert_eq!(f.attrs["status"], json!(new_status));
 }
+
+/// QGIS sends HTTP Basic on every request once a layer has an authentication configuration
+/// (the OGC API layer needs one): a tile request carrying it, with the token or a wrong
+/// password, is answered as an anonymous one — tiles are public (README "QGIS and GDAL").
+#[tokio::test]
+async fn a_tile_request_with_basic_credentials_is_answered_as_an_anonymous_one() {
+    use base64::Engine as _;
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let token = gpmb::auth::service::create_token(&app.db.conn, "HPDQ2", false, "qgis")
+        .await
+        .unwrap()
+        .1;
+    let p = parcel(&app, &admin, first_parcel_id(&app).await).await;
+    let (lon, lat) = centre(&outer_ring(&p["geometry"]));
+    let path = tile_path_of(lon, lat, 17);
+    let (status, _, anonymous) = get_tile(&app, &app.anonymous(), &path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!decode(&anonymous).1.is_empty(), "the parcel's tile has it");
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for (what, header) in [
+        (
+            "the token",
+            format!("Basic {}", b64(&format!("qgis:{token}"))),
+        ),
+        (
+            "a wrong password",
+            format!("Basic {}", b64("qgis:gpmb_not_a_token")),
+        ),
+        ("not base64", "Basic %%%".to_string()),
+    ] {
+        let res = Client::new()
+            .get(app.url(&path))
+            .header("Authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{what}");
+        assert!(
+            res.headers().get("www-authenticate").is_none(),
+            "{what}: no challenge"
+        );
+        assert_eq!(
+            res.bytes().await.unwrap().to_vec(),
+            anonymous,
+            "{what}: the same tile"
+        );
+    }
+}

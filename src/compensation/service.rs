@@ -963,7 +963,7 @@ pub async fn compute_plan(
         ),
         None => None,
     };
-    let plan = calc::compute(&inv, &book, &ent, floor.as_deref()).map_err(calc_error)?;
+    let plan = calc::compute(&inv, &book, &ent, floor.as_deref(), on).map_err(calc_error)?;
     let latest = all.first();
     let number = match latest {
         Some(l) if l.status == PlanStatus::Draft.as_str() => l.number,

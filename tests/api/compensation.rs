@@ -981,4 +981,32 @@ async fn an_objection_points_at_a_line_of_a_signers_plan() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["plan_line_id"], line);
+    // The grievance shows the line it disputes: its plan, label, amount and article.
+    let (status, read) = app
+        .get_json(&admin, &format!("/api/v1/grievances/{}", created["id"]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    let shown = &read["plan_line"];
+    assert_eq!(shown["id"], line);
+    assert_eq!(shown["household_id"], signer);
+    assert_eq!(
+        shown["amount"].as_i64(),
+        Some(
+            app.count(&format!("SELECT amount FROM plan_lines WHERE id = {line}"))
+                .await
+        )
+    );
+    assert_eq!(
+        shown["plan_number"].as_i64(),
+        Some(
+            app.count(&format!(
+                "SELECT CAST(p.number AS BIGINT) FROM plan_lines l JOIN compensation_plans p ON p.id = l.plan_id WHERE l.id = {line}"
+            ))
+            .await
+        )
+    );
+    assert!(shown["label"].as_str().is_some_and(|l| !l.is_empty()));
+    assert!(shown["article"]
+        .as_str()
+        .is_some_and(|a| a.contains("Điều")));
 }

@@ -80,6 +80,9 @@ pub struct Entitlements {
     pub business_support: i32,
     pub relocation_support: Dong,
     pub early_handover_bonus: Dong,
+    /// The project's handover date: the bonus is for households that hand over on or before
+    /// it. None: no date is set, nobody can be early and no bonus is given.
+    pub early_handover_by: Option<chrono::NaiveDate>,
     pub other_support: Dong,
     /// Agricultural land allocation limit, hundredths of m²; 0: none.
     pub allocation_limit_centi: i64,
@@ -102,6 +105,7 @@ impl Default for Entitlements {
             business_support: 3_000,
             relocation_support: 5_000_000,
             early_handover_bonus: 0,
+            early_handover_by: None,
             other_support: 0,
             allocation_limit_centi: 0,
             excess_land_support: 0,
@@ -152,6 +156,8 @@ pub struct Inventory {
     pub farmland_held_centi: i64,
     pub obligations: Dong,
     pub business_income: Dong,
+    /// The day the household handed its land over, once recorded.
+    pub handed_over_on: Option<chrono::NaiveDate>,
     pub assets: Vec<Asset>,
 }
 
@@ -295,6 +301,18 @@ pub fn stabilisation_months(
         (false, _) => stay,
         (true, false) => move_,
         (true, true) => hard,
+    }
+}
+
+/// Whether the household earns the early-handover bonus (LĐĐ 2024 Art. 111(7)): it handed over
+/// on or before the project's date, or, not yet handed over, the date had not passed on the
+/// plan's computation date `on` (the plan promises the bonus; a revision after a late handover
+/// leaves it out).
+pub fn handed_over_early(inv: &Inventory, e: &Entitlements, on: chrono::NaiveDate) -> bool {
+    match (e.early_handover_by, inv.handed_over_on) {
+        (None, _) => false,
+        (Some(by), Some(done)) => done <= by,
+        (Some(by), None) => on <= by,
     }
 }
 
@@ -697,7 +715,7 @@ impl Calc<'_> {
                 articles::RELOCATION,
             );
         }
-        if e.early_handover_bonus > 0 {
+        if e.early_handover_bonus > 0 && handed_over_early(inv, e, on) {
             b.push(
                 G::Support,
                 "early_handover_bonus".into(),
@@ -1140,6 +1158,7 @@ mod tests {
     fn the_early_handover_bonus_and_other_support_are_one_amount_per_household() {
         let e = Entitlements {
             early_handover_bonus: 5_000_000,
+            early_handover_by: Some(day(2027, 6, 30)),
             other_support: 3_000_000,
             ..Default::default()
         };
@@ -1163,6 +1182,42 @@ mod tests {
             .lines
             .iter()
             .all(|l| l.code != "early_handover_bonus" && l.code != "other_support"));
+    }
+
+    #[test]
+    fn the_bonus_is_for_a_handover_on_or_before_the_projects_date() {
+        let by = day(2026, 6, 30);
+        let e = Entitlements {
+            early_handover_bonus: 5_000_000,
+            early_handover_by: Some(by),
+            ..Default::default()
+        };
+        let bonus = |handed_over_on: Option<NaiveDate>, on: NaiveDate, e: &Entitlements| {
+            let inv = Inventory {
+                handed_over_on,
+                ..Default::default()
+            };
+            super::compute(&inv, &book(), e, None, on)
+                .unwrap()
+                .lines
+                .iter()
+                .find(|l| l.code == "early_handover_bonus")
+                .map(|l| l.amount)
+        };
+        let later = day(2026, 9, 1);
+        // Handed over on the date: early; the day after: not.
+        assert_eq!(bonus(Some(by), later, &e), Some(5_000_000));
+        assert_eq!(bonus(by.pred_opt(), later, &e), Some(5_000_000));
+        assert_eq!(bonus(by.succ_opt(), later, &e), None);
+        // Not handed over yet: promised while the date has not passed, not after.
+        assert_eq!(bonus(None, by, &e), Some(5_000_000));
+        assert_eq!(bonus(None, later, &e), None);
+        // A project without a date: nobody is early.
+        let no_date = Entitlements {
+            early_handover_by: None,
+            ..e.clone()
+        };
+        assert_eq!(bonus(Some(day(2020, 1, 1)), later, &no_date), None);
     }
 
     #[test]
@@ -1584,6 +1639,7 @@ mod tests {
                         business_support: business,
                         other_support: other,
                         early_handover_bonus: bonus,
+                        early_handover_by: NaiveDate::from_ymd_opt(2027, 1, 1),
                         resettlement_plot_centi: 10_000,
                         resettlement_plot_price: plot_price,
                         resettlement_min_value: min,

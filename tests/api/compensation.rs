@@ -621,6 +621,63 @@ async fn a_plan_cites_the_rules_in_force_on_its_computation_date() {
 }
 
 #[tokio::test]
+async fn the_early_handover_bonus_needs_the_projects_date_ahead() {
+    use gpmb::entities::projects;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let today = legal::today_vn();
+    let table = price_table(&app, "Bảng giá đất 2025", 11_500, PRICES).await;
+    let luc = parcel_in(&app, "21043", "LUC", 5).await;
+    let h = noticed_household(&app, &admin, &[luc], 200).await;
+    let (status, inv) = put(
+        &app,
+        &admin,
+        &format!("/api/v1/households/{h}/inventory"),
+        &inventory(luc, today - Duration::days(20)),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    let project = projects::Entity::find()
+        .filter(projects::Column::Code.eq("HPDQ2"))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let bonus = |target: Option<NaiveDate>| {
+        let (app, admin, project) = (&app, &admin, project.clone());
+        async move {
+            let mut p: projects::ActiveModel = project.into();
+            p.target_handover_date = Set(target);
+            p.update(&app.db.conn).await.unwrap();
+            let (status, plan) = app
+                .post_json(
+                    admin,
+                    &format!("/api/v1/households/{h}/plans"),
+                    &json!({"dry_run": true, "price_table_id": table}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{plan}");
+            plan["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["code"] == "early_handover_bonus")
+                .map(|l| l["amount"].as_i64().unwrap())
+        }
+    };
+    let set = app
+        .count("SELECT value FROM compensation_settings WHERE code = 'early_handover_bonus'")
+        .await;
+    assert!(set > 0, "the demo project sets a bonus");
+    // Not handed over yet: promised while the project's date is today or ahead.
+    assert_eq!(bonus(Some(today)).await, Some(set));
+    assert_eq!(bonus(Some(today - Duration::days(1))).await, None);
+    assert_eq!(bonus(None).await, None, "no date: nobody is early");
+}
+
+#[tokio::test]
 async fn the_demo_shows_every_part_of_compensation() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;

@@ -1618,6 +1618,7 @@ mod tests {
                             farmland_held_centi: held,
                             obligations,
                             business_income: income,
+                            handed_over_on: None,
                             assets,
                         }
                     },

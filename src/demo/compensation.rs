@@ -447,6 +447,9 @@ struct Done {
     approved: usize,
     posted: usize,
     paid: usize,
+    /// Communes with a plan still posted, and the households given compensation work.
+    posted_in: HashSet<i32>,
+    worked: HashSet<i32>,
 }
 
 #[tracing::instrument(skip_all, fields(project_id))]
@@ -517,9 +520,6 @@ pub async fn load(
     let mut per_commune: HashMap<(i32, &str), usize> = HashMap::new();
     let mut done = Done::default();
     let mut slots = HashSet::new();
-    // Communes with a plan still posted, and the households given compensation work.
-    let mut posted_in: HashSet<i32> = HashSet::new();
-    let mut worked: HashSet<i32> = HashSet::new();
     for h in &rows {
         let Some(d) = dates.get(&h.id) else { continue };
         let Some(&inventoried) = d.get(CaseStage::Inventory.as_str()) else {
@@ -549,7 +549,7 @@ pub async fn load(
         match household(&txn, &who, h, d, inventoried, nth, &mut slots, today).await {
             Ok(outcome) => {
                 *taken += 1;
-                worked.insert(h.id);
+                done.worked.insert(h.id);
                 match outcome {
                     Outcome::Approved { paid } => {
                         done.approved += 1;
@@ -557,7 +557,7 @@ pub async fn load(
                     }
                     Outcome::Posted => {
                         done.posted += 1;
-                        posted_in.insert(h.commune_id);
+                        done.posted_in.insert(h.commune_id);
                     }
                     Outcome::Inventoried => {}
                 }
@@ -566,39 +566,7 @@ pub async fn load(
             Err(e) => tracing::warn!(household = h.id, error = %e, "demo compensation skipped"),
         }
     }
-    // Every commune shows a posted plan: where none of its households' stages gave one, an
-    // inventoried household not yet worked on has its plan posted these days.
-    for h in &rows {
-        if posted_in.contains(&h.commune_id) || worked.contains(&h.id) {
-            continue;
-        }
-        let Some(&inventoried) = dates
-            .get(&h.id)
-            .and_then(|d| d.get(CaseStage::Inventory.as_str()))
-        else {
-            continue;
-        };
-        let only_inventory = BTreeMap::from([(CaseStage::Inventory.as_str(), inventoried)]);
-        match household(
-            &txn,
-            &who,
-            h,
-            &only_inventory,
-            inventoried,
-            0,
-            &mut slots,
-            today,
-        )
-        .await
-        {
-            Ok(Outcome::Posted) => {
-                done.posted += 1;
-                posted_in.insert(h.commune_id);
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(household = h.id, error = %e, "demo posting skipped"),
-        }
-    }
+    post_where_missing(&txn, &who, &rows, &dates, &mut slots, &mut done, today).await;
     objection(&txn, &who, today).await?;
     tracing::info!(
         approved = done.approved,
@@ -608,6 +576,39 @@ pub async fn load(
     );
     txn.commit().await?;
     Ok(())
+}
+
+/// Every commune shows a posted plan: where none of its households' stages gave one, an
+/// inventoried household not yet worked on has its plan posted these days.
+async fn post_where_missing(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    rows: &[households::Model],
+    dates: &HashMap<i32, BTreeMap<&'static str, NaiveDate>>,
+    slots: &mut HashSet<(i32, &'static str)>,
+    done: &mut Done,
+    today: NaiveDate,
+) {
+    for h in rows {
+        if done.posted_in.contains(&h.commune_id) || done.worked.contains(&h.id) {
+            continue;
+        }
+        let Some(&inventoried) = dates
+            .get(&h.id)
+            .and_then(|d| d.get(CaseStage::Inventory.as_str()))
+        else {
+            continue;
+        };
+        let only_inventory = BTreeMap::from([(CaseStage::Inventory.as_str(), inventoried)]);
+        match household(db, who, h, &only_inventory, inventoried, 0, slots, today).await {
+            Ok(Outcome::Posted) => {
+                done.posted += 1;
+                done.posted_in.insert(h.commune_id);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(household = h.id, error = %e, "demo posting skipped"),
+        }
+    }
 }
 
 /// A household objects to the land price of its posted plan: a petition pointing at the line.

@@ -130,6 +130,7 @@ pub enum Value {
 
 impl Value {
     /// `self − before`, of the same kind (money stays integer).
+    #[must_use]
     pub fn minus(self, before: Value) -> Value {
         match (self, before) {
             (Value::Dong(a), Value::Dong(b)) => Value::Dong(a.saturating_sub(b)),

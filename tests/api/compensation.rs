@@ -599,8 +599,10 @@ async fn a_plan_cites_the_rules_in_force_on_its_computation_date() {
         lines
             .iter()
             .find(|l| l["code"].as_str().unwrap().starts_with(code))
-            .map(|l| l["article"].as_str().unwrap().to_string())
-            .unwrap_or_else(|| panic!("no line {code}: {lines:?}"))
+            .map_or_else(
+                || panic!("no line {code}: {lines:?}"),
+                |l| l["article"].as_str().unwrap().to_string(),
+            )
     };
     // The demo project decided "other support" (3 000 000 đ a household).
     let (in_2025, in_2026) = (&lines_of[0], &lines_of[1]);

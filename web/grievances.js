@@ -7,6 +7,7 @@ import { startPage, bindForm, h } from './lib/shell.js';
 import { api } from './lib/api.js';
 import { t, fmtDate, fmtNumber } from './lib/i18n.js';
 import { dateInput, readDates, todayIso } from './lib/dates.js';
+import { fmtMoney } from './lib/money.js';
 
 const KINDS = ['complaint', 'denunciation', 'petition', 'feedback'];
 const STATUSES = ['received', 'accepted', 'resolved', 'rejected', 'withdrawn'];
@@ -227,6 +228,14 @@ async function start(me) {
     return out;
   }
 
+  /** The plan line an objection disputes: its plan version and line, label, amount, article. */
+  function disputedLine(l) {
+    return h('span', { id: 'g-detail-plan-line' },
+      `${t('grievances.detail.plan_line_text', { number: l.plan_number, line: l.line_no })}: ${l.label} — `,
+      h('span', { className: 'money', textContent: fmtMoney(l.amount) }),
+      h('br'), h('small', { textContent: l.article }));
+  }
+
   async function openGrievance(id) {
     message.hidden = true;
     let g;
@@ -278,6 +287,7 @@ async function start(me) {
         [t('grievances.detail.signers'), fmtNumber(g.signers)],
         [t('grievances.detail.flags'), flags],
         [t('grievances.detail.content'), g.content],
+        [t('grievances.detail.plan_line'), g.plan_line ? disputedLine(g.plan_line) : ''],
         ['', g.accepted_on ? t('grievances.detail.accepted', { on: fmtDate(g.accepted_on), no: g.accept_no || '—' }) : ''],
         ['', g.resolved_on && g.status === 'resolved' ? t('grievances.detail.resolved', { on: fmtDate(g.resolved_on), no: g.document_no || '—' }) : ''],
         [t('grievances.detail.outcome'), g.outcome || ''],
@@ -301,6 +311,31 @@ async function start(me) {
     const searchButton = h('button', { type: 'button', id: 'g-search-button', textContent: t('grievances.form.search_button') });
     // `households` names the list for the server's 422 about it.
     const householdsAnchor = h('input', { type: 'hidden', name: 'households' });
+    // An objection to a compensation plan may point at the line it disputes, one of the newest
+    // plan of a signing household (optional; offered once a signer has a plan).
+    const planLine = h('select', { name: 'plan_line_id', id: 'g-plan-line' });
+    const planLineBox = labelled(t('grievances.form.plan_line'), planLine);
+    planLineBox.id = 'g-plan-line-box';
+    planLineBox.hidden = true;
+    const newestPlans = new Map();
+
+    async function drawPlanLines() {
+      await Promise.all([...chosen.keys()].filter((id) => !newestPlans.has(id)).map(async (id) => {
+        const c = await api(`/api/v1/households/${id}/compensation`).catch(() => null);
+        newestPlans.set(id, c?.current ?? null);
+      }));
+      const keep = planLine.value;
+      planLine.replaceChildren(option('', t('grievances.form.no_plan_line')));
+      for (const [id, { hh }] of chosen) {
+        const plan = newestPlans.get(id);
+        const lines = (plan?.lines ?? []).filter((l) => l.id);
+        if (!lines.length) continue;
+        planLine.append(h('optgroup', { label: t('grievances.form.plan_of', { household: hh.code, number: plan.number }) },
+          ...lines.map((l) => option(String(l.id), `${l.line_no}. ${l.label} — ${fmtMoney(l.amount)}`))));
+      }
+      planLine.value = [...planLine.options].some((o) => o.value === keep) ? keep : '';
+      planLineBox.hidden = planLine.options.length <= 1;
+    }
 
     function drawChosen() {
       chosenList.replaceChildren(...[...chosen.values()].map(({ hh, parcel }) => {
@@ -319,6 +354,7 @@ async function start(me) {
       chosenEmpty.hidden = chosen.size > 0;
       const signers = form.querySelector('[name=signers]');
       if (signers && (!signers.value || Number(signers.value) < chosen.size)) signers.value = String(chosen.size || '');
+      drawPlanLines().catch(showError);
     }
 
     async function runSearch() {
@@ -362,6 +398,7 @@ async function start(me) {
         h('legend', { textContent: t('grievances.form.households') }),
         h('div', { className: 'g-search' }, labelled(t('grievances.form.search'), search), searchButton),
         results, chosenEmpty, chosenList, householdsAnchor),
+      planLineBox,
       labelled(t('grievances.form.content'), content),
       labelled(t('grievances.form.document_no'), docNo),
       check('remote_area', t('grievances.form.remote_area')),
@@ -378,6 +415,7 @@ async function start(me) {
           households: [...chosen.values()].map(({ hh, parcel }) => ({ household_id: hh.id, parcel_id: parcel ? Number(parcel) : null })),
           signers: values.signers ? Number(values.signers) : null,
           document_no: values.document_no || null,
+          plan_line_id: values.plan_line_id ? Number(values.plan_line_id) : null,
           remote_area: !!values.remote_area, complex: !!values.complex, especially_complex: !!values.especially_complex,
         },
       });

@@ -80,6 +80,9 @@ pub struct Entitlements {
     pub business_support: i32,
     pub relocation_support: Dong,
     pub early_handover_bonus: Dong,
+    /// The project's handover date: the bonus is for households that hand over on or before
+    /// it. None: no date is set, nobody can be early and no bonus is given.
+    pub early_handover_by: Option<chrono::NaiveDate>,
     pub other_support: Dong,
     /// Agricultural land allocation limit, hundredths of m²; 0: none.
     pub allocation_limit_centi: i64,
@@ -102,6 +105,7 @@ impl Default for Entitlements {
             business_support: 3_000,
             relocation_support: 5_000_000,
             early_handover_bonus: 0,
+            early_handover_by: None,
             other_support: 0,
             allocation_limit_centi: 0,
             excess_land_support: 0,
@@ -152,6 +156,8 @@ pub struct Inventory {
     pub farmland_held_centi: i64,
     pub obligations: Dong,
     pub business_income: Dong,
+    /// The day the household handed its land over, once recorded.
+    pub handed_over_on: Option<chrono::NaiveDate>,
     pub assets: Vec<Asset>,
 }
 
@@ -298,6 +304,18 @@ pub fn stabilisation_months(
     }
 }
 
+/// Whether the household earns the early-handover bonus (LĐĐ 2024 Art. 111(7)): it handed over
+/// on or before the project's date, or, not yet handed over, the date had not passed on the
+/// plan's computation date `on` (the plan promises the bonus; a revision after a late handover
+/// leaves it out).
+pub fn handed_over_early(inv: &Inventory, e: &Entitlements, on: chrono::NaiveDate) -> bool {
+    match (e.early_handover_by, inv.handed_over_on) {
+        (None, _) => false,
+        (Some(by), Some(done)) => done <= by,
+        (Some(by), None) => on <= by,
+    }
+}
+
 /// Where each line's rule is written (LEGAL.md, compensation table).
 pub mod articles {
     pub const LAND: &str = "LĐĐ 2024 Điều 91; NĐ 88/2024 Điều 4, 12, 13";
@@ -312,9 +330,56 @@ pub mod articles {
     pub const RELOCATION: &str = "LĐĐ 2024 Điều 108";
     pub const RESETTLEMENT: &str = "LĐĐ 2024 Điều 111; NĐ 88/2024 Điều 23, 24";
     pub const BONUS: &str = "LĐĐ 2024 Điều 111(7)";
-    pub const OTHER: &str = "NQ 254/2025/QH15 Điều 3(12)";
     pub const DEDUCTION: &str = "LĐĐ 2024 Điều 94(6); NĐ 88/2024 Điều 25";
     pub const REVISION_FLOOR: &str = "LĐĐ 2024 Điều 94(5)";
+
+    /// What a land line cites under each version of the legal rules table's
+    /// `compensation_land_price` (the price a plan uses changed on 1 Jan 2026).
+    const LAND_BY_PRICE_RULE: &[(&str, &str)] = &[
+        (
+            "compensation_land_price",
+            "LĐĐ 2024 Điều 91, 160; NĐ 88/2024 Điều 4, 12, 13",
+        ),
+        (
+            "compensation_land_price_2026",
+            "LĐĐ 2024 Điều 91; NĐ 88/2024 Điều 4, 12, 13; NQ 254/2025/QH15 Điều 3(6), 5(3), 8",
+        ),
+    ];
+
+    /// What the "other support" line cites under each version of `other_support`.
+    const OTHER_BY_RULE: &[(&str, &str)] = &[
+        ("other_support", "LĐĐ 2024 Điều 108"),
+        ("other_support_2026", "NQ 254/2025/QH15 Điều 3(12)"),
+    ];
+
+    /// The citation of the version of `topic` in force on `on` (the plan's computation date);
+    /// a version the list does not know yet cites the table's own article.
+    fn by_rule(list: &[(&str, &'static str)], topic: &str, on: chrono::NaiveDate) -> &'static str {
+        let rule = crate::legal::rules::in_force(topic, on);
+        list.iter()
+            .find(|(code, _)| *code == rule.code)
+            .map_or(rule.article, |(_, article)| *article)
+    }
+
+    /// A land line's article on the plan's computation date.
+    pub fn land(on: chrono::NaiveDate) -> &'static str {
+        by_rule(LAND_BY_PRICE_RULE, "compensation_land_price", on)
+    }
+
+    /// The "other support" line's article on the plan's computation date.
+    pub fn other(on: chrono::NaiveDate) -> &'static str {
+        by_rule(OTHER_BY_RULE, "other_support", on)
+    }
+
+    /// Every version of the two topics has its citation here (a test checks it).
+    #[cfg(test)]
+    pub(super) fn cited_versions() -> Vec<&'static str> {
+        LAND_BY_PRICE_RULE
+            .iter()
+            .chain(OTHER_BY_RULE)
+            .map(|(code, _)| *code)
+            .collect()
+    }
 }
 
 struct Builder {
@@ -433,6 +498,8 @@ struct Calc<'a> {
     coefficient: i32,
     limit_left: Option<i64>,
     farmland_lost: i64,
+    /// The plan's computation date: the lines cite the rules in force on it.
+    on: chrono::NaiveDate,
 }
 
 impl Calc<'_> {
@@ -440,6 +507,7 @@ impl Calc<'_> {
     /// also earns job-change support.
     fn land(&mut self, a: &Asset, k: &str) -> Result<(), CalcError> {
         use crate::domain::PlanGroup as G;
+        let on = self.on;
         let (b, e, coefficient) = (&mut self.b, self.e, self.coefficient);
         let category = AssetCategory::Land;
         let book = self.book;
@@ -465,7 +533,7 @@ impl Calc<'_> {
             "m²",
             price.unit_price,
             coefficient,
-            articles::LAND,
+            articles::land(on),
         );
         if excess > 0 && e.excess_land_support > 0 {
             b.push(
@@ -605,7 +673,7 @@ impl Calc<'_> {
     /// The supports that follow from the household, not from one asset.
     fn supports(&mut self, inv: &Inventory) {
         use crate::domain::PlanGroup as G;
-        let (b, e, farmland_lost) = (&mut self.b, self.e, self.farmland_lost);
+        let (b, e, farmland_lost, on) = (&mut self.b, self.e, self.farmland_lost, self.on);
         if inv.members_counted > 0 && farmland_lost > 0 {
             let band = loss_band(farmland_lost, inv.farmland_held_centi);
             let months = stabilisation_months(
@@ -647,7 +715,7 @@ impl Calc<'_> {
                 articles::RELOCATION,
             );
         }
-        if e.early_handover_bonus > 0 {
+        if e.early_handover_bonus > 0 && handed_over_early(inv, e, on) {
             b.push(
                 G::Support,
                 "early_handover_bonus".into(),
@@ -670,7 +738,7 @@ impl Calc<'_> {
                 "hộ",
                 e.other_support,
                 ONE,
-                articles::OTHER,
+                articles::other(on),
             );
         }
     }
@@ -729,13 +797,15 @@ impl Calc<'_> {
     }
 }
 
-/// The plan of a household: every line with its article, then the totals. `floor` is the
-/// approved plan a revision replaces: no line's price may fall below its approved one.
+/// The plan of a household computed on `on`: every line with the article of the rule in force
+/// that day, then the totals. `floor` is the approved plan a revision replaces: no line's
+/// price may fall below its approved one.
 pub fn compute(
     inv: &Inventory,
     book: &PriceBook,
     e: &Entitlements,
     floor: Option<&[Line]>,
+    on: chrono::NaiveDate,
 ) -> Result<Plan, CalcError> {
     use crate::domain::PlanGroup as G;
     check_caps(e)?;
@@ -755,6 +825,7 @@ pub fn compute(
         },
         limit_left: (e.allocation_limit_centi > 0).then_some(e.allocation_limit_centi),
         farmland_lost: 0,
+        on,
     };
     for (i, a) in inv.assets.iter().enumerate() {
         if a.quantity_centi < 0 {
@@ -947,6 +1018,20 @@ mod tests {
         }
     }
 
+    /// The plans of these tests are computed on a day of 2026 unless one says otherwise.
+    fn compute(
+        inv: &Inventory,
+        book: &PriceBook,
+        e: &Entitlements,
+        floor: Option<&[Line]>,
+    ) -> Result<Plan, CalcError> {
+        super::compute(inv, book, e, floor, day(2026, 12, 5))
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
     fn line<'a>(p: &'a Plan, prefix: &str) -> &'a Line {
         p.lines
             .iter()
@@ -1029,6 +1114,147 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn business_support_is_the_province_share_of_a_years_income_capped_at_30_percent() {
+        let inv = Inventory {
+            business_income: 123_456_789,
+            ..Default::default()
+        };
+        let at_cap = Entitlements {
+            business_support: BUSINESS_SUPPORT_CAP,
+            ..Default::default()
+        };
+        let p = compute(&inv, &book(), &at_cap, None).unwrap();
+        let l = line(&p, "business");
+        // 30 % of 123 456 789 = 37 037 036.7, rounded half up.
+        assert_eq!(l.amount, 37_037_037);
+        assert_eq!(l.article, articles::BUSINESS);
+        assert_eq!(p.net, 37_037_037);
+        let lower = Entitlements {
+            business_support: 2_000,
+            ..Default::default()
+        };
+        let p = compute(&inv, &book(), &lower, None).unwrap();
+        assert_eq!(line(&p, "business").amount, 24_691_358); // 20 %: 24 691 357.8
+        let over = Entitlements {
+            business_support: BUSINESS_SUPPORT_CAP + 1,
+            ..Default::default()
+        };
+        assert!(matches!(
+            compute(&inv, &book(), &over, None),
+            Err(CalcError::AboveCap {
+                what: "business_support_percent",
+                ..
+            })
+        ));
+        // No income, no line.
+        let p = compute(&Inventory::default(), &book(), &at_cap, None).unwrap();
+        assert!(p.lines.iter().all(|l| l.code != "business"));
+    }
+
+    #[test]
+    fn the_early_handover_bonus_and_other_support_are_one_amount_per_household() {
+        let e = Entitlements {
+            early_handover_bonus: 5_000_000,
+            early_handover_by: Some(day(2027, 6, 30)),
+            other_support: 3_000_000,
+            ..Default::default()
+        };
+        let inv = Inventory {
+            members_counted: 6,
+            assets: vec![land("ONT", 100, 1)],
+            ..Default::default()
+        };
+        let p = compute(&inv, &book(), &e, None).unwrap();
+        let bonus = line(&p, "early_handover_bonus");
+        assert_eq!((bonus.amount, bonus.quantity_centi), (5_000_000, 100));
+        assert_eq!(bonus.group, G::Support);
+        assert_eq!(bonus.article, articles::BONUS);
+        let other = line(&p, "other_support");
+        assert_eq!((other.amount, other.quantity_centi), (3_000_000, 100));
+        assert_eq!(other.group, G::Support);
+        assert_eq!(p.net, line(&p, "land:").amount + 5_000_000 + 3_000_000);
+        // Not set: no line.
+        let p = compute(&inv, &book(), &Entitlements::default(), None).unwrap();
+        assert!(p
+            .lines
+            .iter()
+            .all(|l| l.code != "early_handover_bonus" && l.code != "other_support"));
+    }
+
+    #[test]
+    fn the_bonus_is_for_a_handover_on_or_before_the_projects_date() {
+        let by = day(2026, 6, 30);
+        let e = Entitlements {
+            early_handover_bonus: 5_000_000,
+            early_handover_by: Some(by),
+            ..Default::default()
+        };
+        let bonus = |handed_over_on: Option<NaiveDate>, on: NaiveDate, e: &Entitlements| {
+            let inv = Inventory {
+                handed_over_on,
+                ..Default::default()
+            };
+            super::compute(&inv, &book(), e, None, on)
+                .unwrap()
+                .lines
+                .iter()
+                .find(|l| l.code == "early_handover_bonus")
+                .map(|l| l.amount)
+        };
+        let later = day(2026, 9, 1);
+        // Handed over on the date: early; the day after: not.
+        assert_eq!(bonus(Some(by), later, &e), Some(5_000_000));
+        assert_eq!(bonus(by.pred_opt(), later, &e), Some(5_000_000));
+        assert_eq!(bonus(by.succ_opt(), later, &e), None);
+        // Not handed over yet: promised while the date has not passed, not after.
+        assert_eq!(bonus(None, by, &e), Some(5_000_000));
+        assert_eq!(bonus(None, later, &e), None);
+        // A project without a date: nobody is early.
+        let no_date = Entitlements {
+            early_handover_by: None,
+            ..e.clone()
+        };
+        assert_eq!(bonus(Some(day(2020, 1, 1)), later, &no_date), None);
+    }
+
+    #[test]
+    fn lines_cite_the_rule_in_force_on_the_computation_date() {
+        let e = Entitlements {
+            other_support: 3_000_000,
+            ..Default::default()
+        };
+        let inv = Inventory {
+            assets: vec![land("ONT", 100, 1)],
+            ..Default::default()
+        };
+        let in_2025 = super::compute(&inv, &book(), &e, None, day(2025, 12, 31)).unwrap();
+        let in_2026 = super::compute(&inv, &book(), &e, None, day(2026, 1, 1)).unwrap();
+        // Resolution 254/2025/QH15 is in force from 1 Jan 2026: a 2025 plan never cites it.
+        for l in &in_2025.lines {
+            assert!(!l.article.contains("254"), "{}: {}", l.code, l.article);
+        }
+        assert_eq!(line(&in_2025, "other_support").article, "LĐĐ 2024 Điều 108");
+        assert!(line(&in_2025, "land:")
+            .article
+            .starts_with("LĐĐ 2024 Điều 91, 160"));
+        assert_eq!(
+            line(&in_2026, "other_support").article,
+            "NQ 254/2025/QH15 Điều 3(12)"
+        );
+        assert!(line(&in_2026, "land:")
+            .article
+            .contains("NQ 254/2025/QH15 Điều 3(6)"));
+        // The amounts do not change with the citation.
+        assert_eq!(in_2025.net, in_2026.net);
+        // Every version of the two topics in the rules table has its citation.
+        for topic in ["compensation_land_price", "other_support"] {
+            for v in crate::legal::rules::versions(topic) {
+                assert!(articles::cited_versions().contains(&v.code), "{}", v.code);
+            }
+        }
     }
 
     #[test]
@@ -1381,16 +1607,20 @@ mod tests {
                 any::<bool>(),
                 0i64..10_000_000,
                 0i64..2_000_000_000,
+                prop_oneof![Just(0i64), 0i64..5_000_000_000],
             )
                 .prop_map(
-                    |(assets, members, relocating, hard_area, held, obligations)| Inventory {
-                        members_counted: members,
-                        relocating,
-                        hard_area,
-                        farmland_held_centi: held,
-                        obligations,
-                        business_income: 0,
-                        assets,
+                    |(assets, members, relocating, hard_area, held, obligations, income)| {
+                        Inventory {
+                            members_counted: members,
+                            relocating,
+                            hard_area,
+                            farmland_held_centi: held,
+                            obligations,
+                            business_income: income,
+                            handed_over_on: None,
+                            assets,
+                        }
                     },
                 )
         }
@@ -1401,14 +1631,21 @@ mod tests {
                 0i64..100_000_000,
                 0i64..5_000_000,
                 0i64..500_000_000,
+                0i32..=BUSINESS_SUPPORT_CAP,
+                0i64..50_000_000,
             )
-                .prop_map(|(job, bonus, plot_price, min)| Entitlements {
-                    job_change_multiple: job,
-                    early_handover_bonus: bonus,
-                    resettlement_plot_centi: 10_000,
-                    resettlement_plot_price: plot_price,
-                    resettlement_min_value: min,
-                    ..Default::default()
+                .prop_map(|(job, bonus, plot_price, min, business, other)| {
+                    Entitlements {
+                        job_change_multiple: job,
+                        business_support: business,
+                        other_support: other,
+                        early_handover_bonus: bonus,
+                        early_handover_by: NaiveDate::from_ymd_opt(2027, 1, 1),
+                        resettlement_plot_centi: 10_000,
+                        resettlement_plot_price: plot_price,
+                        resettlement_min_value: min,
+                        ..Default::default()
+                    }
                 })
         }
 
@@ -1419,6 +1656,8 @@ mod tests {
                 prop_assert_eq!(p.net, p.lines.iter().map(|l| l.amount).sum::<Dong>());
                 prop_assert_eq!(p.net, p.gross - p.deductions - p.resettlement_fee);
                 prop_assert!(p.deductions >= 0 && p.deductions <= inv.obligations);
+                let business = p.lines.iter().find(|l| l.code == "business").map_or(0, |l| l.amount);
+                prop_assert_eq!(business, amount(100, inv.business_income, e.business_support));
                 for l in &p.lines {
                     prop_assert_eq!(l.amount, amount(l.quantity_centi, l.unit_price, l.factor));
                 }

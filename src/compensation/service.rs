@@ -570,6 +570,8 @@ pub async fn entitlements(conn: &impl ConnectionTrait, project_id: i32) -> AppRe
         business_support: small(s.business_support_percent),
         relocation_support: s.relocation_support,
         early_handover_bonus: s.early_handover_bonus,
+        // The project's date is added by `compute_plan`.
+        early_handover_by: None,
         other_support: s.other_support,
         allocation_limit_centi: s.allocation_limit_m2,
         excess_land_support: small(s.excess_land_support_percent),
@@ -710,6 +712,22 @@ fn table_ref(t: &price_tables::Model) -> PriceTableRef {
 }
 
 /// The inventory as the calculator reads it.
+/// The first day the household handed land over (its case stage), if it has.
+async fn handed_over_on(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    household: Scoped<HouseholdId>,
+) -> AppResult<Option<NaiveDate>> {
+    use crate::scoped::case_stage_events as events;
+    Ok(scoped::case_stage_events(scope)
+        .filter(events::Column::HouseholdId.eq(household.id()))
+        .filter(events::Column::Stage.eq(CaseStage::HandedOver.as_str()))
+        .order_by_asc(events::Column::OccurredOn)
+        .one(conn)
+        .await?
+        .map(|e| e.occurred_on))
+}
+
 async fn calc_inventory(
     conn: &impl ConnectionTrait,
     scope: &Scope,
@@ -739,6 +757,7 @@ async fn calc_inventory(
         farmland_held_centi: inv.farmland_held_centi,
         obligations: inv.obligations,
         business_income: inv.business_income,
+        handed_over_on: handed_over_on(conn, scope, household).await?,
         assets: rows
             .into_iter()
             .map(|r| {
@@ -948,7 +967,11 @@ pub async fn compute_plan(
     }
     let inv = calc_inventory(conn, scope, household).await?;
     let (table, book) = price_book(conn, h.project_id, input.price_table_id, on).await?;
-    let ent = entitlements(conn, h.project_id).await?;
+    let mut ent = entitlements(conn, h.project_id).await?;
+    ent.early_handover_by = crate::entities::projects::Entity::find_by_id(h.project_id)
+        .one(conn)
+        .await?
+        .and_then(|p| p.target_handover_date);
     let all = versions(conn, scope, household).await?;
     let approved = all
         .iter()
@@ -963,7 +986,7 @@ pub async fn compute_plan(
         ),
         None => None,
     };
-    let plan = calc::compute(&inv, &book, &ent, floor.as_deref()).map_err(calc_error)?;
+    let plan = calc::compute(&inv, &book, &ent, floor.as_deref(), on).map_err(calc_error)?;
     let latest = all.first();
     let number = match latest {
         Some(l) if l.status == PlanStatus::Draft.as_str() => l.number,

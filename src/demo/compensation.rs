@@ -23,13 +23,12 @@ use crate::entities::{compensation_settings, parcels, price_items, price_tables,
 use crate::scoped::{self, case_stage_events as events, household_parcels, households};
 
 /// Households per commune given each kind of compensation work.
-/// Approved plans per commune: some the case stages say are paid, some not yet (of which one
-/// is paid late, one deposited, one revised, the rest left near or past the limit).
+/// Approved plans per commune, of the households the case stages say are paid and of those
+/// not yet: past the 30-day limit one is paid in part late and one deposited, the paid are paid,
+/// one unpaid is revised and the rest are left near or past the limit.
 const APPROVED_PER_COMMUNE: usize = 3;
 const POSTED_PER_COMMUNE: usize = 1;
 const INVENTORIED_PER_COMMUNE: usize = 3;
-/// The slot key for "anywhere in the project".
-const ANYWHERE: i32 = 0;
 
 fn day(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d).context("demo date")
@@ -448,6 +447,9 @@ struct Done {
     approved: usize,
     posted: usize,
     paid: usize,
+    /// Communes with a plan still posted, and the households given compensation work.
+    posted_in: HashSet<i32>,
+    worked: HashSet<i32>,
 }
 
 #[tracing::instrument(skip_all, fields(project_id))]
@@ -518,7 +520,7 @@ pub async fn load(
     let mut per_commune: HashMap<(i32, &str), usize> = HashMap::new();
     let mut done = Done::default();
     let mut slots = HashSet::new();
-    for h in rows {
+    for h in &rows {
         let Some(d) = dates.get(&h.id) else { continue };
         let Some(&inventoried) = d.get(CaseStage::Inventory.as_str()) else {
             continue;
@@ -544,15 +546,19 @@ pub async fn load(
             continue;
         }
         let nth = *taken;
-        match household(&txn, &who, &h, d, inventoried, nth, &mut slots, today).await {
+        match household(&txn, &who, h, d, inventoried, nth, &mut slots, today).await {
             Ok(outcome) => {
                 *taken += 1;
+                done.worked.insert(h.id);
                 match outcome {
                     Outcome::Approved { paid } => {
                         done.approved += 1;
                         done.paid += usize::from(paid);
                     }
-                    Outcome::Posted => done.posted += 1,
+                    Outcome::Posted => {
+                        done.posted += 1;
+                        done.posted_in.insert(h.commune_id);
+                    }
                     Outcome::Inventoried => {}
                 }
             }
@@ -560,6 +566,7 @@ pub async fn load(
             Err(e) => tracing::warn!(household = h.id, error = %e, "demo compensation skipped"),
         }
     }
+    post_where_missing(&txn, &who, &rows, &dates, &mut slots, &mut done, today).await;
     objection(&txn, &who, today).await?;
     tracing::info!(
         approved = done.approved,
@@ -569,6 +576,39 @@ pub async fn load(
     );
     txn.commit().await?;
     Ok(())
+}
+
+/// Every commune shows a posted plan: where none of its households' stages gave one, an
+/// inventoried household not yet worked on has its plan posted these days.
+async fn post_where_missing(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    rows: &[households::Model],
+    dates: &HashMap<i32, BTreeMap<&'static str, NaiveDate>>,
+    slots: &mut HashSet<(i32, &'static str)>,
+    done: &mut Done,
+    today: NaiveDate,
+) {
+    for h in rows {
+        if done.posted_in.contains(&h.commune_id) || done.worked.contains(&h.id) {
+            continue;
+        }
+        let Some(&inventoried) = dates
+            .get(&h.id)
+            .and_then(|d| d.get(CaseStage::Inventory.as_str()))
+        else {
+            continue;
+        };
+        let only_inventory = BTreeMap::from([(CaseStage::Inventory.as_str(), inventoried)]);
+        match household(db, who, h, &only_inventory, inventoried, 0, slots, today).await {
+            Ok(Outcome::Posted) => {
+                done.posted += 1;
+                done.posted_in.insert(h.commune_id);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(household = h.id, error = %e, "demo posting skipped"),
+        }
+    }
 }
 
 /// A household objects to the land price of its posted plan: a petition pointing at the line.
@@ -729,8 +769,9 @@ async fn household(
     Ok(Outcome::Approved { paid })
 }
 
-/// The plan's money: payments as the case stages say, or, for the unpaid, one paid late, one
-/// deposited, one revised, the rest left near or past the limit. Returns whether all is paid.
+/// The plan's money: in each commune one plan past its limit paid in part late and one
+/// deposited, then payments as the case stages say; of the unpaid one revised, the rest left
+/// near or past the limit. Returns whether all is paid.
 #[allow(clippy::too_many_arguments)]
 async fn settle(
     db: &impl sea_orm::ConnectionTrait,
@@ -756,35 +797,9 @@ async fn settle(
         note: None,
     };
     let mut paid = false;
-    if let Some(&paid_on) = d.get(CaseStage::Paid.as_str()) {
-        // The generated payment day, on or after the approval.
-        let on = paid_on.max(approved).min(today);
-        service::pay(
-            db,
-            who,
-            plan_id,
-            pay(
-                PaymentKind::Payment,
-                net,
-                on,
-                PaymentMethod::Transfer,
-                format!("PC-{:04}", h.id),
-                None,
-            ),
-            None,
-            today,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("pay: {e}"))?;
-        paid = true;
-    } else if due < today
-        && slots.contains(&(ANYWHERE, "late"))
-        && slots.insert((ANYWHERE, "deposit"))
-    {
-        deposit(db, who, h, plan_id, net, due, today).await?;
-        paid = true;
-    } else if due < today && slots.insert((h.commune_id, "late")) {
-        slots.insert((ANYWHERE, "late"));
+    // Every commune shows, past the 30-day limit, one plan paid in part late and one whose
+    // money was refused and deposited; the others are paid as their case stages say.
+    if due < today && slots.insert((h.commune_id, "late")) {
         // Paid in part on time, the rest late: interest for the days after the limit.
         let first = net * 6 / 10;
         let early = (due - Duration::days(3)).max(approved);
@@ -812,6 +827,27 @@ async fn settle(
         paid = true;
     } else if due < today && slots.insert((h.commune_id, "deposit")) {
         deposit(db, who, h, plan_id, net, due, today).await?;
+        paid = true;
+    } else if let Some(&paid_on) = d.get(CaseStage::Paid.as_str()) {
+        // The generated payment day, on or after the approval.
+        let on = paid_on.max(approved).min(today);
+        service::pay(
+            db,
+            who,
+            plan_id,
+            pay(
+                PaymentKind::Payment,
+                net,
+                on,
+                PaymentMethod::Transfer,
+                format!("PC-{:04}", h.id),
+                None,
+            ),
+            None,
+            today,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("pay: {e}"))?;
         paid = true;
     } else if slots.insert((h.commune_id, "revision")) {
         // Revised after approval: a new draft at today's prices, never below the approved.

@@ -73,11 +73,29 @@ pub struct GrievanceDto {
     pub accept_no: Option<String>,
     /// The compensation plan line the grievance disputes, if any.
     pub plan_line_id: Option<i32>,
+    /// That line as the grievance shows it: filled when one grievance is read (not in lists),
+    /// and only if the caller may see the line's household.
+    pub plan_line: Option<DisputedLineDto>,
     pub created_at: String,
     /// The next deadline of an open grievance, with days left and its rule.
     pub next_deadline: Option<DueDto>,
     /// First-round complaints: the last day a second-round complaint may be filed, once known.
     pub appeal_by: Option<NaiveDate>,
+}
+
+/// The compensation plan line an objection disputes.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DisputedLineDto {
+    pub id: i32,
+    pub plan_id: i32,
+    /// The plan's version number for the household.
+    pub plan_number: i32,
+    pub household_id: i32,
+    pub line_no: i32,
+    pub label: String,
+    /// Đồng.
+    pub amount: i64,
+    pub article: String,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]

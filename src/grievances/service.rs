@@ -229,6 +229,7 @@ fn to_dto(r: Row, signers: Signers, petition_days: i64, today: NaiveDate) -> Gri
         document_no: r.document_no,
         accept_no: r.accept_no,
         plan_line_id: r.plan_line_id,
+        plan_line: None,
         created_at: r.created_at.to_rfc3339(),
         next_deadline,
         appeal_by,
@@ -459,7 +460,44 @@ pub async fn get(
         .await?
         .remove(&id.id())
         .unwrap_or_default();
-    Ok(to_dto(r, h, petition_days, today))
+    let line = disputed_line(conn, scope, r.plan_line_id).await?;
+    let mut dto = to_dto(r, h, petition_days, today);
+    dto.plan_line = line;
+    Ok(dto)
+}
+
+/// The plan line a grievance disputes, read within the caller's scope (None outside it).
+async fn disputed_line(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Option<i32>,
+) -> AppResult<Option<super::dto::DisputedLineDto>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let Some(id) = id else { return Ok(None) };
+    let Some(line) = scoped::plan_lines(scope)
+        .filter(scoped::plan_lines::Column::Id.eq(id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(plan) = scoped::compensation_plans(scope)
+        .filter(scoped::compensation_plans::Column::Id.eq(line.plan_id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(super::dto::DisputedLineDto {
+        id: line.id,
+        plan_id: line.plan_id,
+        plan_number: plan.number,
+        household_id: line.household_id,
+        line_no: line.line_no,
+        label: line.label,
+        amount: line.amount,
+        article: line.article,
+    }))
 }
 
 /// A 422 naming the field at fault (`details.field`), so a form shows it beside the field.

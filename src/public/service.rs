@@ -90,19 +90,32 @@ async fn money_line(
     if m.approved_total == 0 {
         return Ok(None);
     }
-    let settled = (m.approved_total - m.outstanding) as f64;
-    let money = |v: f64| match lang {
-        Lang::Vi => format!("{} đ", number(lang, v, 0)),
-        Lang::En => format!("{} VND", number(lang, v, 0)),
-    };
+    let settled = m.approved_total - m.outstanding;
     Ok(Some(t.fill(
         "public.money",
         &[
-            ("approved", &money(m.approved_total as f64)),
-            ("paid", &money(settled)),
-            ("percent", &percent(lang, settled, m.approved_total as f64)),
+            ("approved", &money(lang, m.approved_total)),
+            ("paid", &money(lang, settled)),
+            // A share, not money: the only place the sums meet floating point.
+            (
+                "percent",
+                &percent(lang, settled as f64, m.approved_total as f64),
+            ),
         ],
     )))
+}
+
+/// Whole đồng as the page's language prints it: `1.234.567 đ`, `1,234,567 VND` (integers
+/// end to end, never floating point).
+pub fn money(lang: Lang, v: crate::compensation::calc::Dong) -> String {
+    match lang {
+        Lang::Vi => crate::compensation::calc::format_dong(v),
+        Lang::En => {
+            let dotted = crate::compensation::calc::format_dong(v);
+            let digits = dotted.trim_end_matches(" đ").replace('.', ",");
+            format!("{digits} VND")
+        }
+    }
 }
 
 fn dmy(d: NaiveDate) -> String {
@@ -376,6 +389,18 @@ fn multipolygon(geojson_text: &str) -> Option<MultiPolygon<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_is_whole_dong_in_both_languages() {
+        assert_eq!(money(Lang::Vi, 1_234_567), "1.234.567 đ");
+        assert_eq!(money(Lang::En, 1_234_567), "1,234,567 VND");
+        // Above 2^53 a double would have lost the last đồng.
+        assert_eq!(
+            money(Lang::Vi, 9_007_199_254_740_993),
+            "9.007.199.254.740.993 đ"
+        );
+        assert_eq!(money(Lang::En, -1_000), "-1,000 VND");
+    }
 
     #[test]
     fn numbers_follow_the_language() {

@@ -120,6 +120,91 @@ pub async fn issue_for(
     Ok(issue)
 }
 
+/// A metric's value: a count or an area, or money in whole đồng, which stays an integer
+/// from the ledger to the page (`1.234.567 đ`) and the spreadsheet (`#,##0`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    Number(f64),
+    Dong(i64),
+}
+
+impl Value {
+    /// `self − before`, of the same kind (money stays integer).
+    #[must_use]
+    pub fn minus(self, before: Value) -> Value {
+        match (self, before) {
+            (Value::Dong(a), Value::Dong(b)) => Value::Dong(a.saturating_sub(b)),
+            (a, b) => Value::Number(a.as_f64() - b.as_f64()),
+        }
+    }
+
+    /// Zero of the same kind, for a unit the previous period did not have.
+    fn zero(self) -> Value {
+        match self {
+            Value::Number(_) => Value::Number(0.0),
+            Value::Dong(_) => Value::Dong(0),
+        }
+    }
+
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Value::Number(v) => v,
+            Value::Dong(v) => v as f64,
+        }
+    }
+
+    /// Machine-readable (CSV): integers without decimals, areas to 0.01 m², money in đồng.
+    fn plain(self) -> String {
+        match self {
+            Value::Number(v) => fmt_plain(v),
+            Value::Dong(v) => v.to_string(),
+        }
+    }
+
+    /// As the printed page shows it: `1.234,5`, money `1.234.567 đ`.
+    fn shown(self) -> String {
+        match self {
+            Value::Number(v) => fmt_vi(v),
+            Value::Dong(v) => crate::compensation::calc::format_dong(v),
+        }
+    }
+
+    /// A change, signed: `+3`, `0`, `-1.000 đ`.
+    fn change(self) -> String {
+        match self {
+            Value::Number(v) => fmt_change(v),
+            Value::Dong(0) => "0".to_string(),
+            Value::Dong(v) if v > 0 => format!("+{}", self.shown()),
+            Value::Dong(_) => self.shown(),
+        }
+    }
+}
+
+/// The spreadsheet's number formats: counts and areas, and whole đồng.
+struct NumFormats {
+    number: Format,
+    money: Format,
+}
+
+impl NumFormats {
+    fn new() -> NumFormats {
+        let cell = Format::new().set_border(FormatBorder::Thin);
+        NumFormats {
+            number: cell.clone().set_num_format("#,##0.##"),
+            money: cell.set_num_format("#,##0"),
+        }
+    }
+
+    /// Writes `v`: money as its whole number of đồng with the `#,##0` format.
+    fn write(&self, ws: &mut Worksheet, row: u32, col: u16, v: Value) -> Result<(), XlsxError> {
+        match v {
+            Value::Number(n) => ws.write_number_with_format(row, col, n, &self.number)?,
+            Value::Dong(d) => ws.write_number_with_format(row, col, d as f64, &self.money)?,
+        };
+        Ok(())
+    }
+}
+
 /// One line of the report: a section, a key (stable, for CSV), a label, a unit and how to read
 /// the value from `Numbers`.
 pub struct Metric {
@@ -128,11 +213,11 @@ pub struct Metric {
     pub label: String,
     pub unit: String,
     pub sub: bool,
-    get: Box<dyn Fn(&Numbers) -> f64 + Send + Sync>,
+    get: Box<dyn Fn(&Numbers) -> Value + Send + Sync>,
 }
 
 impl Metric {
-    pub fn value(&self, n: &Numbers) -> f64 {
+    pub fn value(&self, n: &Numbers) -> Value {
         (self.get)(n)
     }
 }
@@ -141,61 +226,65 @@ fn map_get(m: &std::collections::BTreeMap<String, i64>, k: &str) -> f64 {
     m.get(k).copied().unwrap_or(0) as f64
 }
 
-type Getter = fn(&Numbers) -> f64;
+type Getter = fn(&Numbers) -> Value;
 
 /// Metrics that are one number of `Numbers`: section, key (label `report.metric.{key}`),
 /// unit (`report.unit.{unit}`, or `m²`) and the number. First those that open the report…
 const LEADING: [(&str, &str, &str, Getter); 2] = [
     ("mobilisation", "households_visited", "households", |n| {
-        n.households_visited as f64
+        Value::Number(n.households_visited as f64)
     }),
-    ("mobilisation", "visits", "times", |n| n.visits as f64),
+    ("mobilisation", "visits", "times", |n| {
+        Value::Number(n.visits as f64)
+    }),
 ];
 
 /// …then those that follow the breakdowns by kind, stance, stage and status.
 const TRAILING: [(&str, &str, &str, Getter); 14] = [
     ("handover", "parcels_handed_over", "parcels", |n| {
-        n.parcels_handed_over as f64
+        Value::Number(n.parcels_handed_over as f64)
     }),
     ("handover", "area_handed_over_m2", "m²", |n| {
-        n.area_handed_over_m2
+        Value::Number(n.area_handed_over_m2)
     }),
     ("grievances", "grievances_received", "items", |n| {
-        n.grievances_received as f64
+        Value::Number(n.grievances_received as f64)
     }),
     ("grievances", "grievances_resolved", "items", |n| {
-        n.grievances_resolved as f64
+        Value::Number(n.grievances_resolved as f64)
     }),
     ("grievances", "grievances_overdue", "items", |n| {
-        n.grievances_overdue as f64
+        Value::Number(n.grievances_overdue as f64)
     }),
-    ("watch", "hot_spots", "items", |n| n.hot_spots as f64),
+    ("watch", "hot_spots", "items", |n| {
+        Value::Number(n.hot_spots as f64)
+    }),
     (
         "watch",
         "household_splits_after_cutoff",
         "households",
-        |n| n.household_splits_after_cutoff as f64,
+        |n| Value::Number(n.household_splits_after_cutoff as f64),
     ),
     ("watch", "parcel_splits_after_cutoff", "parcels", |n| {
-        n.parcel_splits_after_cutoff as f64
+        Value::Number(n.parcel_splits_after_cutoff as f64)
     }),
     ("money", "compensation.approved", "dong", |n| {
-        n.compensation.approved as f64
+        Value::Dong(n.compensation.approved)
     }),
     ("money", "compensation.paid", "dong", |n| {
-        n.compensation.paid as f64
+        Value::Dong(n.compensation.paid)
     }),
     ("money", "compensation.deposited", "dong", |n| {
-        n.compensation.deposited as f64
+        Value::Dong(n.compensation.deposited)
     }),
     ("money", "compensation.outstanding", "dong", |n| {
-        n.compensation.outstanding as f64
+        Value::Dong(n.compensation.outstanding)
     }),
     ("money", "compensation.overdue", "dong", |n| {
-        n.compensation.overdue as f64
+        Value::Dong(n.compensation.overdue)
     }),
     ("money", "compensation.plans_overdue", "plans", |n| {
-        n.compensation.plans_overdue as f64
+        Value::Number(n.compensation.plans_overdue as f64)
     }),
 ];
 
@@ -239,7 +328,7 @@ fn breakdown(
         label: cat.t(&format!("{label_prefix}.{key}")).to_string(),
         unit: unit.clone(),
         sub,
-        get: Box::new(move |n| map_get(map(n), key)),
+        get: Box::new(move |n| Value::Number(map_get(map(n), key))),
     })
     .collect()
 }
@@ -395,9 +484,7 @@ fn xlsx(
         .set_align(FormatAlign::Center)
         .set_align(FormatAlign::VerticalCenter);
     let cell = Format::new().set_border(FormatBorder::Thin);
-    let num = Format::new()
-        .set_border(FormatBorder::Thin)
-        .set_num_format("#,##0.##");
+    let num = NumFormats::new();
     let (title_text, subtitle) = title_lines(stats, period, cat);
 
     // Summary sheet: the administrative header, then every metric with this period, the
@@ -454,9 +541,9 @@ fn xlsx(
             ws.write_string_with_format(row, 1, &m.label, &cell)?;
         }
         ws.write_string_with_format(row, 2, &m.unit, &cell)?;
-        ws.write_number_with_format(row, 3, cur, &num)?;
-        ws.write_number_with_format(row, 4, prev, &num)?;
-        ws.write_number_with_format(row, 5, cur - prev, &num)?;
+        num.write(ws, row, 3, cur)?;
+        num.write(ws, row, 4, prev)?;
+        num.write(ws, row, 5, cur.minus(prev))?;
         row += 1;
     }
     row += 1;
@@ -503,7 +590,7 @@ fn unit_sheet(
     cat: &Catalogue,
     head: &Format,
     cell: &Format,
-    num: &Format,
+    num: &NumFormats,
 ) -> Result<(), XlsxError> {
     ws.set_column_width(0, 12)?;
     ws.set_column_width(1, 28)?;
@@ -532,9 +619,9 @@ fn unit_sheet(
         for (i, m) in metrics.iter().enumerate() {
             let c = 2 + 2 * i as u16;
             let cur = m.value(&u.numbers);
-            let before = prev.map_or(0.0, |p| m.value(p));
-            ws.write_number_with_format(row, c, cur, num)?;
-            ws.write_number_with_format(row, c + 1, cur - before, num)?;
+            let before = prev.map_or(cur.zero(), |p| m.value(p));
+            num.write(ws, row, c, cur)?;
+            num.write(ws, row, c + 1, cur.minus(before))?;
         }
     }
     Ok(())
@@ -579,7 +666,7 @@ fn csv_report(stats: &PeriodStats, cat: &Catalogue) -> AppResult<Vec<u8>> {
     for (level, code, name, cur, prev) in rows {
         for m in &metrics {
             let c = m.value(cur);
-            let p = prev.map_or(0.0, |p| m.value(p));
+            let p = prev.map_or(c.zero(), |p| m.value(p));
             w.write_record([
                 level,
                 &code,
@@ -587,9 +674,9 @@ fn csv_report(stats: &PeriodStats, cat: &Catalogue) -> AppResult<Vec<u8>> {
                 &m.key,
                 &m.label,
                 &m.unit,
-                &fmt_plain(c),
-                &fmt_plain(p),
-                &fmt_plain(c - p),
+                &c.plain(),
+                &p.plain(),
+                &c.minus(p).plain(),
             ])
             .map_err(internal)?;
         }
@@ -764,9 +851,9 @@ fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
                 no: if m.sub { String::new() } else { no.to_string() },
                 label: m.label.clone(),
                 unit: m.unit.clone(),
-                current: fmt_vi(cur),
-                previous: fmt_vi(prev),
-                change: fmt_change(cur - prev),
+                current: cur.shown(),
+                previous: prev.shown(),
+                change: cur.minus(prev).change(),
                 sub: m.sub,
             });
         }
@@ -795,10 +882,10 @@ fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
                         .iter()
                         .map(|m| {
                             let c = m.value(&u.numbers);
-                            let p = before.map_or(0.0, |b| m.value(b));
+                            let p = before.map_or(c.zero(), |b| m.value(b));
                             Cell {
-                                value: fmt_vi(c),
-                                change: fmt_change(c - p),
+                                value: c.shown(),
+                                change: c.minus(p).change(),
                             }
                         })
                         .collect(),
@@ -892,6 +979,21 @@ mod tests {
         assert_eq!(fmt_change(3.0), "+3");
         assert_eq!(fmt_plain(2.0), "2");
         assert_eq!(fmt_plain(2.5), "2.50");
+    }
+
+    #[test]
+    fn money_stays_whole_dong() {
+        let big = Value::Dong(9_007_199_254_740_993); // 2^53 + 1: not a double
+        assert_eq!(big.plain(), "9007199254740993");
+        assert_eq!(big.shown(), "9.007.199.254.740.993 đ");
+        assert_eq!(Value::Dong(1_234_567).shown(), "1.234.567 đ");
+        assert_eq!(
+            Value::Dong(1_000).minus(Value::Dong(1_234_567)).change(),
+            "-1.233.567 đ"
+        );
+        assert_eq!(Value::Dong(5).minus(Value::Dong(2)).change(), "+3 đ");
+        assert_eq!(Value::Dong(7).minus(Value::Dong(7)).change(), "0");
+        assert_eq!(Value::Number(2.5).shown(), "2,5");
     }
 
     #[test]

@@ -256,9 +256,10 @@ async fn inventory_plan_approval_and_payments() {
     let land = lines.iter().find(|l| l["group"] == "land").unwrap();
     // 400.5 m² × 60 000 × 1.15, in whole đồng.
     assert_eq!(land["amount"], 27_634_500);
+    // The article of the land-price rule in force on the computation date.
     assert_eq!(
         land["article"],
-        "LĐĐ 2024 Điều 91; NĐ 88/2024 Điều 4, 12, 13"
+        calc::articles::land(today - Duration::days(110))
     );
     let house = lines
         .iter()
@@ -557,6 +558,128 @@ async fn inventory_ids_pass_the_scope() {
 }
 
 #[tokio::test]
+async fn a_plan_cites_the_rules_in_force_on_its_computation_date() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let today = legal::today_vn();
+    let table = price_table(&app, "Bảng giá đất 2025", 11_500, PRICES).await;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let mut lines_of = Vec::new();
+    for (nth, computed_on) in [(3, day(2025, 11, 20)), (4, day(2026, 2, 10))] {
+        let luc = parcel_in(&app, "21043", "LUC", nth).await;
+        let noticed_ago = (today - day(2025, 9, 1)).num_days();
+        let h = noticed_household(&app, &admin, &[luc], noticed_ago).await;
+        let (status, inv) = put(
+            &app,
+            &admin,
+            &format!("/api/v1/households/{h}/inventory"),
+            &inventory(luc, day(2025, 11, 10)),
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{inv}");
+        let (status, plan) = app
+            .post_json(
+                &admin,
+                &format!("/api/v1/households/{h}/plans"),
+                &json!({"computed_on": computed_on, "price_table_id": table}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{plan}");
+        assert_eq!(date(&plan["computed_on"]), computed_on);
+        // The stored plan reads back the same citations.
+        let (status, read) = app
+            .get_json(&admin, &format!("/api/v1/households/{h}/compensation"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{read}");
+        assert_eq!(read["current"]["lines"], plan["lines"]);
+        lines_of.push(plan["lines"].as_array().unwrap().clone());
+    }
+    let article = |lines: &[Value], code: &str| {
+        lines
+            .iter()
+            .find(|l| l["code"].as_str().unwrap().starts_with(code))
+            .map_or_else(
+                || panic!("no line {code}: {lines:?}"),
+                |l| l["article"].as_str().unwrap().to_string(),
+            )
+    };
+    // The demo project decided "other support" (3 000 000 đ a household).
+    let (in_2025, in_2026) = (&lines_of[0], &lines_of[1]);
+    for l in in_2025 {
+        let a = l["article"].as_str().unwrap();
+        assert!(
+            !a.contains("254/2025/QH15"),
+            "a 2025 plan cites a resolution in force from 2026: {l}"
+        );
+    }
+    assert_eq!(article(in_2025, "other_support"), "LĐĐ 2024 Điều 108");
+    assert!(article(in_2025, "land:").starts_with("LĐĐ 2024 Điều 91, 160"));
+    assert_eq!(
+        article(in_2026, "other_support"),
+        "NQ 254/2025/QH15 Điều 3(12)"
+    );
+    assert!(article(in_2026, "land:").contains("NQ 254/2025/QH15 Điều 3(6)"));
+}
+
+#[tokio::test]
+async fn the_early_handover_bonus_needs_the_projects_date_ahead() {
+    use gpmb::entities::projects;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let today = legal::today_vn();
+    let table = price_table(&app, "Bảng giá đất 2025", 11_500, PRICES).await;
+    let luc = parcel_in(&app, "21043", "LUC", 5).await;
+    let h = noticed_household(&app, &admin, &[luc], 200).await;
+    let (status, inv) = put(
+        &app,
+        &admin,
+        &format!("/api/v1/households/{h}/inventory"),
+        &inventory(luc, today - Duration::days(20)),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    let project = projects::Entity::find()
+        .filter(projects::Column::Code.eq("HPDQ2"))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let bonus = |target: Option<NaiveDate>| {
+        let (app, admin, project) = (&app, &admin, project.clone());
+        async move {
+            let mut p: projects::ActiveModel = project.into();
+            p.target_handover_date = Set(target);
+            p.update(&app.db.conn).await.unwrap();
+            let (status, plan) = app
+                .post_json(
+                    admin,
+                    &format!("/api/v1/households/{h}/plans"),
+                    &json!({"dry_run": true, "price_table_id": table}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{plan}");
+            plan["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["code"] == "early_handover_bonus")
+                .map(|l| l["amount"].as_i64().unwrap())
+        }
+    };
+    let set = app
+        .count("SELECT value FROM compensation_settings WHERE code = 'early_handover_bonus'")
+        .await;
+    assert!(set > 0, "the demo project sets a bonus");
+    // Not handed over yet: promised while the project's date is today or ahead.
+    assert_eq!(bonus(Some(today)).await, Some(set));
+    assert_eq!(bonus(Some(today - Duration::days(1))).await, None);
+    assert_eq!(bonus(None).await, None, "no date: nobody is early");
+}
+
+#[tokio::test]
 async fn the_demo_shows_every_part_of_compensation() {
     let app = TestApp::spawn().await;
     let leader = app.login("leader").await;
@@ -574,7 +697,10 @@ async fn the_demo_shows_every_part_of_compensation() {
         app.count(&per_commune("p.status = 'approved'")).await,
         communes
     );
-    assert!(app.count(&per_commune("p.status = 'posted'")).await >= communes - 1);
+    assert_eq!(
+        app.count(&per_commune("p.status = 'posted'")).await,
+        communes
+    );
     assert!(app.count("SELECT COUNT(*) FROM inventories").await >= 3 * communes);
     assert!(
         app.count("SELECT COUNT(*) FROM compensation_plans WHERE status = 'draft'")
@@ -585,6 +711,24 @@ async fn the_demo_shows_every_part_of_compensation() {
         app.count("SELECT COUNT(*) FROM compensation_plans WHERE revision_of IS NOT NULL")
             .await
             > 0
+    );
+    // In every commune a payment late with its interest and a deposit of refused money.
+    let paid_in = |filter: &str| {
+        format!(
+            "SELECT COUNT(DISTINCT h.commune_id) FROM payments y JOIN compensation_plans p ON p.id = y.plan_id \
+             JOIN households h ON h.id = p.household_id WHERE {filter}"
+        )
+    };
+    let late_in = app
+        .count(&paid_in(
+            "y.kind = 'payment' AND y.days_late > 0 AND y.interest > 0",
+        ))
+        .await;
+    let deposit_in = app.count(&paid_in("y.kind = 'deposit'")).await;
+    assert_eq!(
+        (late_in, deposit_in),
+        (communes, communes),
+        "communes with a late payment, with a deposit, of {communes}"
     );
     // Payments on time and late, and a deposit.
     assert!(
@@ -764,6 +908,91 @@ async fn alerts_reports_dashboard_and_public_page_read_the_ledger() {
     assert!(!page.contains("PC-0") && !page.contains("GNT-"));
 }
 
+/// The value of attribute `name` in `tag`, the text after a tag's name up to its first `>`
+/// (`s="3"` → `3`).
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+    let at = if tag.starts_with(&format!("{name}=\"")) {
+        0
+    } else {
+        tag.find(&format!(" {name}=\""))? + 1
+    };
+    let start = at + name.len() + 2;
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+#[tokio::test]
+async fn the_period_report_prints_money_in_whole_dong() {
+    use std::io::Read;
+    let app = TestApp::spawn().await;
+    let leader = app.login("leader").await;
+    let today = legal::today_vn();
+    let year = today.format("%Y").to_string();
+    let paid = app
+        .count(&paid_sql(&format!(
+            "kind = 'payment' AND paid_on >= '{year}-01-01' AND paid_on <= '{today}'"
+        )))
+        .await;
+    assert!(paid > 1_000, "the demo pays money this year: {paid}");
+    let get = |file: String| {
+        let url = app.url(&format!("/api/v1/projects/HPDQ2/reports/{file}"));
+        let leader = leader.clone();
+        async move {
+            let res = leader.get(url).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.bytes().await.unwrap().to_vec()
+        }
+    };
+    // The printable report: the ledger's sum as Vietnamese documents print money.
+    let html = String::from_utf8(get(format!("{year}.html")).await).unwrap();
+    let shown = calc::format_dong(paid);
+    assert!(shown.ends_with(" đ") && shown.contains('.'), "{shown}");
+    assert!(
+        html.contains(&format!(">{shown}<")),
+        "{shown} not in the report"
+    );
+
+    // The spreadsheet: the same integer, formatted `#,##0` (no decimals).
+    let xlsx = get(format!("{year}.xlsx")).await;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+        s
+    };
+    let styles = read("xl/styles.xml");
+    let sheet = read("xl/worksheets/sheet1.xml");
+    // `#,##0` is Excel's built-in format 3, or a custom one with that code.
+    let mut whole: Vec<String> = vec!["3".into()];
+    for f in styles.split("<numFmt ").skip(1) {
+        if attr(f, "formatCode") == Some("#,##0") {
+            whole.push(attr(f, "numFmtId").unwrap().to_string());
+        }
+    }
+    let xfs = &styles[styles.find("<cellXfs").unwrap()..];
+    let xfs = &xfs[..xfs.find("</cellXfs>").unwrap()];
+    let fmt_of_xf: Vec<String> = xfs
+        .split("<xf ")
+        .skip(1)
+        .map(|x| attr(x, "numFmtId").unwrap_or("0").to_string())
+        .collect();
+    let value = format!("<v>{paid}</v>");
+    let cells: Vec<&str> = sheet
+        .split("<c ")
+        .skip(1)
+        .filter(|c| c.contains(&value))
+        .collect();
+    assert!(!cells.is_empty(), "{paid} is written as a whole number");
+    assert!(
+        cells.iter().any(|c| {
+            let style: usize = attr(c, "s").unwrap_or("0").parse().unwrap();
+            whole.contains(&fmt_of_xf[style])
+        }),
+        "the paid cell is formatted #,##0: {cells:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_objection_points_at_a_line_of_a_signers_plan() {
     let app = TestApp::spawn().await;
@@ -811,4 +1040,32 @@ async fn an_objection_points_at_a_line_of_a_signers_plan() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["plan_line_id"], line);
+    // The grievance shows the line it disputes: its plan, label, amount and article.
+    let (status, read) = app
+        .get_json(&admin, &format!("/api/v1/grievances/{}", created["id"]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    let shown = &read["plan_line"];
+    assert_eq!(shown["id"], line);
+    assert_eq!(shown["household_id"], signer);
+    assert_eq!(
+        shown["amount"].as_i64(),
+        Some(
+            app.count(&format!("SELECT amount FROM plan_lines WHERE id = {line}"))
+                .await
+        )
+    );
+    assert_eq!(
+        shown["plan_number"].as_i64(),
+        Some(
+            app.count(&format!(
+                "SELECT CAST(p.number AS BIGINT) FROM plan_lines l JOIN compensation_plans p ON p.id = l.plan_id WHERE l.id = {line}"
+            ))
+            .await
+        )
+    );
+    assert!(shown["label"].as_str().is_some_and(|l| !l.is_empty()));
+    assert!(shown["article"]
+        .as_str()
+        .is_some_and(|a| a.contains("Điều")));
 }

@@ -140,3 +140,70 @@ test('the desk on a phone, and a leader reads it without forms', async () => {
     await context.close();
   }
 });
+
+test('an objection points at a line of the signing household\'s newest plan, on a desktop and a phone', async () => {
+  const runs = [
+    { lang: 'vi', viewport: { width: 1366, height: 768 }, extra: {} },
+    { lang: 'en', viewport: { width: 360, height: 740 }, extra: { isMobile: true, hasTouch: true } },
+  ];
+  for (const { lang, viewport, extra } of runs) {
+    const context = await browser.newContext({ viewport, ...extra });
+    await login(context, server.url, 'member_a');
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    // A household of her area with a computed plan: its newest version's lines are offered.
+    const api = async (path) => (await context.request.get(`${server.url}${path}`)).json();
+    const { items } = await api('/api/v1/households?project=HPDQ2&limit=100');
+    let hh;
+    let plan;
+    for (const x of items) {
+      const c = await api(`/api/v1/households/${x.id}/compensation`);
+      if (c.current?.lines?.some((l) => l.id)) { hh = x; plan = c.current; break; }
+    }
+    assert.ok(hh, 'the demo has a household with a plan in member_a\'s area');
+    const line = plan.lines.find((l) => l.group === 'land' && l.id) ?? plan.lines.find((l) => l.id);
+
+    await page.goto(`${server.url}/grievances?lang=${lang}`);
+    await page.waitForSelector('#g-rows');
+    await page.click('#g-new');
+    await page.waitForSelector('#g-intake-form');
+    // No signer yet: nothing to point at.
+    assert.equal(await page.isVisible('#g-plan-line'), false);
+    await page.selectOption('#g-form-kind', 'petition');
+    await page.fill('#g-search', hh.code);
+    await page.click('#g-search-button');
+    await page.click(`#g-results li[data-id="${hh.id}"] button`);
+    await page.waitForSelector('#g-plan-line-box:not([hidden])');
+    const label = await page.textContent('#g-plan-line-box');
+    assert.match(label, lang === 'vi' ? /Dòng phương án bị khiếu nại/ : /Plan line disputed/);
+    const offered = await page.$$eval('#g-plan-line option', (o) => o.map((x) => x.value).filter(Boolean));
+    assert.deepEqual(offered.map(Number), plan.lines.filter((l) => l.id).map((l) => l.id), 'the newest plan\'s lines');
+    const group = await page.getAttribute('#g-plan-line optgroup', 'label');
+    assert.ok(group.includes(hh.code) && group.includes(String(plan.number)), group);
+    await page.selectOption('#g-plan-line', String(line.id));
+    await page.fill('#g-content', lang === 'vi' ? 'Đề nghị xem lại đơn giá của dòng này' : 'Please review the price of this line');
+    if (viewport.width <= 360) {
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= 360, `the form is ${wide}px wide`);
+    }
+    await page.click('#g-intake-form button[type=submit]');
+    await page.waitForSelector('#g-detail:not([hidden]) #g-detail-plan-line');
+    const shown = await page.textContent('#g-detail-plan-line');
+    assert.ok(shown.includes(line.label), shown);
+    assert.match(shown, lang === 'vi' ? /\d{1,3}(\.\d{3})* đ/ : /\d{1,3}(,\d{3})* VND/);
+    assert.ok(shown.includes(line.article), shown);
+    assert.match(await page.textContent('#g-detail'), lang === 'vi' ? /Dòng phương án bị khiếu nại/ : /Plan line disputed/);
+    if (viewport.width <= 360) {
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= 360, `the grievance is ${wide}px wide`);
+    }
+    await page.screenshot({ path: artifact(`grievances-plan-line-${lang}-${viewport.width}.png`), fullPage: false });
+    // What the API holds.
+    const id = await page.getAttribute('#g-detail', 'data-id');
+    const g = await api(`/api/v1/grievances/${id}`);
+    assert.equal(g.plan_line_id, line.id);
+    assert.equal(g.plan_line.amount, line.amount);
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});

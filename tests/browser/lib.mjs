@@ -1,7 +1,8 @@
 // Shared pieces of the browser tests: start a real gpmb server with demo data on a free port
-// over a fresh SQLite file, drive Debian's Chromium through playwright-core, log in.
+// over a fresh SQLite file (or PostgreSQL database, see `databaseFor`), drive Debian's
+// Chromium through playwright-core, log in.
 // Run them with `node --test tests/browser/` after `cargo build` and `npm --prefix web ci`.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -20,13 +21,30 @@ export const CHROMIUM_ARGS = [
 /** Today in Vietnam (UTC+7), `YYYY-MM-DD`: the day the demo is pinned to for a whole run. */
 export const TODAY = new Date(Date.now() + 7 * 3600e3).toISOString().slice(0, 10);
 
+/**
+ * A database for one server: a SQLite file in `dir`, or, when `GPMB_BROWSER_POSTGRES` names a
+ * PostgreSQL server (`postgres://user@host:port`), a fresh database on it made with `psql`.
+ */
+function databaseFor(dir) {
+  const server = process.env.GPMB_BROWSER_POSTGRES;
+  if (!server) return { url: `sqlite://${join(dir, 'gpmb.db')}`, drop() {} };
+  const name = `gpmb_browser_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const psql = (sql) => {
+    const r = spawnSync('psql', [`${server}/postgres`, '-qAtc', sql], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr || r.error}`);
+  };
+  psql(`CREATE DATABASE ${name}`);
+  return { url: `${server}/${name}`, drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 /** Starts `gpmb serve --demo --today TODAY` on 127.0.0.1:0; resolves to `{ url, stop() }`. */
 export async function startServer({ parcels = 240, env = {}, today = TODAY } = {}) {
   const bin = process.env.GPMB_BIN || join(repoRoot, 'target/debug/gpmb');
   const dir = mkdtempSync(join(tmpdir(), 'gpmb-browser-'));
+  const database = databaseFor(dir);
   const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--demo', '--demo-parcels', String(parcels), '--today', today], {
     cwd: dir,
-    env: { ...process.env, DATABASE_URL: `sqlite://${join(dir, 'gpmb.db')}`, GPMB_LOG: 'warn', ...env },
+    env: { ...process.env, DATABASE_URL: database.url, GPMB_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -52,6 +70,7 @@ export async function startServer({ parcels = 240, env = {}, today = TODAY } = {
       child.kill('SIGTERM');
       await new Promise((ok) => (child.exitCode !== null ? ok() : child.once('exit', ok)));
       rmSync(dir, { recursive: true, force: true });
+      database.drop();
     },
   };
 }

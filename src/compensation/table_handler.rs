@@ -63,7 +63,7 @@ pub async fn plan_table(
         "plan_table",
         t.rows.iter().map(|r| r.household_id).collect(),
         serde_json::json!({"project": project.code, "format": format,
-            "commune_id": q.commune_id, "status": status.map(|s| s.as_str())}),
+            "commune_id": q.commune_id, "status": status.map(crate::domain::PlanStatus::as_str)}),
     )
     .await?;
     let cat = Catalogue::load(Lang::parse(q.lang.as_deref()));

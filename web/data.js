@@ -55,6 +55,11 @@ function updateLinks() {
     // Headers and words for codes in the page's language.
     a.href = `/api/v1/projects/${code}/exports/${a.dataset.what}.${a.dataset.format}?lang=${lang()}`;
   }
+  // The plan table: the whole project; its page links each commune's table.
+  const status = $('#plan-status').value;
+  const q = `lang=${lang()}${status ? `&status=${status}` : ''}`;
+  $('#plan-table-html').href = `/api/v1/projects/${code}/plans/table?format=html&${q}`;
+  $('#plan-table-xlsx').href = `/api/v1/projects/${code}/plans/table?format=xlsx&${q}`;
   $('#stats').hidden = true;
   $('#stats-empty').hidden = true;
 }
@@ -146,8 +151,12 @@ async function main() {
   $('#period-part').addEventListener('change', updateLinks);
   $('#period-year').addEventListener('input', updateLinks);
   $('#stats-show').addEventListener('click', showStats);
+  $('#plan-status').addEventListener('change', updateLinks);
   $('#exports').hidden = false;
   $('#reports').hidden = false;
+  // The plan table names persons: every signed-in official may read it (a board's token
+  // never signs in here).
+  $('#plan-table').hidden = user?.user?.role === 'project_board';
 }
 
 main();

@@ -8,6 +8,8 @@ pub mod handlers;
 pub mod prices;
 pub mod service;
 pub mod settings;
+pub mod table;
+pub mod table_handler;
 pub mod totals;
 
 use axum::extract::DefaultBodyLimit;
@@ -27,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::post))
         .routes(routes!(handlers::approve))
         .routes(routes!(handlers::pay))
+        .routes(routes!(table_handler::plan_table))
         .routes(routes!(prices::list))
         .routes(routes!(prices::template))
         .routes(routes!(prices::get, prices::delete))

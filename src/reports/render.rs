@@ -431,7 +431,7 @@ pub fn title_lines(stats: &PeriodStats, period: Period, cat: &Catalogue) -> (Str
     )
 }
 
-fn place_date(issue: &Issue, cat: &Catalogue) -> String {
+pub(crate) fn place_date(issue: &Issue, cat: &Catalogue) -> String {
     cat.fill(
         "report.place_date",
         &[
@@ -779,14 +779,14 @@ struct UnitTable {
 }
 
 /// `Số: ……/BC-BCĐ` with the issue's symbol.
-fn doc_no(issue: &Issue, cat: &Catalogue) -> String {
+pub(crate) fn doc_no(issue: &Issue, cat: &Catalogue) -> String {
     cat.fill("report.doc_no", &[("symbol", &issue.doc_symbol)])
 }
 
 /// A smaller type for a longer agency name, so it keeps to two lines in the heading's left
 /// column (about 58 mm beside the national heading; measured in DejaVu Serif Bold: 31
 /// capitals fit two lines at 12 pt, 40 at 11 pt, 56 at 9 pt).
-fn agency_class(agency: &str) -> &'static str {
+pub(crate) fn agency_class(agency: &str) -> &'static str {
     match agency.chars().count() {
         0..=31 => "agency",
         32..=40 => "agency long",

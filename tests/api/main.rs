@@ -38,6 +38,7 @@ mod multi_server;
 mod ogc;
 mod parcel_lineage;
 mod parcels;
+mod plan_table;
 mod prices;
 mod privacy;
 mod privacy_requests;

@@ -357,6 +357,7 @@ fn inventory_of(
             cost: 0,
             term_total: None,
             term_remaining: None,
+            yields_kg: None,
         };
         items.push(item(AssetCategory::Land, &p.land_use, area));
         let n = i64::from(h.id + p.id);
@@ -407,6 +408,7 @@ fn inventory_of(
             cost: 0,
             term_total: None,
             term_remaining: None,
+            yields_kg: None,
         });
     }
     let members: Vec<serde_json::Value> = serde_json::from_str(&h.members).unwrap_or_default();
@@ -419,6 +421,7 @@ fn inventory_of(
         farmland_held_m2: None,
         obligations: if h.id % 5 == 0 { 1_500_000 } else { 0 },
         business_income: 0,
+        resettlement: None,
         note: None,
         items,
     }

@@ -244,7 +244,7 @@ fn check_resettlement(
         (ResettlementKind::Plot, Some(a)) if a > 0.0 => Some(centi("resettlement.area_m2", a)?),
         (ResettlementKind::Plot, _) => {
             return Err(invalid(
-                "invalid_quantity",
+                "invalid_resettlement_area",
                 "a resettlement plot needs its area (m², above 0)".into(),
                 json!({"field": "resettlement.area_m2"}),
             ))
@@ -252,7 +252,7 @@ fn check_resettlement(
         (ResettlementKind::House, None) => None,
         (ResettlementKind::House, Some(_)) => {
             return Err(invalid(
-                "invalid_quantity",
+                "invalid_resettlement_area",
                 "a resettlement house is priced whole: leave area_m2 empty".into(),
                 json!({"field": "resettlement.area_m2"}),
             ))

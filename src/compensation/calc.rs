@@ -720,7 +720,7 @@ impl Calc<'_> {
         let price = price_of(book, a, category)?;
         let what = a.description.clone().unwrap_or_else(|| price.name.clone());
         let best = highest_yield(&a.yields_kg).unwrap_or(0);
-        if best < 0 || best > MAX_YIELD_KG {
+        if !(0..=MAX_YIELD_KG).contains(&best) {
             return Err(CalcError::Invalid(format!(
                 "the yields of `{}` must be from 0 to {MAX_YIELD_KG} kg",
                 a.code

@@ -223,11 +223,12 @@ fn resettlement_calc(inv: &inventories::Model) -> Option<calc::Resettlement> {
     })
 }
 
+/// `resettlement_kind`, `_code`, `_area_centi`, `_price`.
+type ResettlementColumns = (Option<String>, Option<String>, Option<i64>, Option<Dong>);
+
 /// Checks a household's own resettlement: only for a household that moves; a plot has its
 /// area, a house none. Answers the columns to store (kind, code, area, price).
-fn check_resettlement(
-    input: &InventoryInput,
-) -> AppResult<(Option<String>, Option<String>, Option<i64>, Option<Dong>)> {
+fn check_resettlement(input: &InventoryInput) -> AppResult<ResettlementColumns> {
     let Some(r) = &input.resettlement else {
         return Ok((None, None, None, None));
     };
@@ -310,6 +311,34 @@ struct CheckedItem {
     yields: [Option<i64>; 3],
 }
 
+/// An inventory line's remaining quality, cost and investment terms.
+fn check_item_values(field: &impl Fn(&str) -> String, item: &ItemInput) -> AppResult<()> {
+    if item
+        .remaining_percent
+        .is_some_and(|r| !(0..=100).contains(&r))
+    {
+        return Err(invalid(
+            "invalid_percent",
+            "remaining_percent must be from 0 to 100".into(),
+            json!({"field": field("remaining_percent")}),
+        ));
+    }
+    money(&field("cost"), item.cost)?;
+    if item.category == AssetCategory::Investment {
+        match (item.term_total, item.term_remaining) {
+            (Some(t1), Some(t2)) if t1 > 0 && (0..=t1).contains(&t2) && t1 <= 100 => {}
+            _ => {
+                return Err(invalid(
+                    "invalid_terms",
+                    "remaining investment needs term_total (1–100 years) and term_remaining (0 to term_total)".into(),
+                    json!({"field": field("term_remaining")}),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn check_inventory(
     conn: &impl ConnectionTrait,
     scope: &Scope,
@@ -375,29 +404,7 @@ async fn check_inventory(
         ] {
             text(&field(f), v)?;
         }
-        if item
-            .remaining_percent
-            .is_some_and(|r| !(0..=100).contains(&r))
-        {
-            return Err(invalid(
-                "invalid_percent",
-                "remaining_percent must be from 0 to 100".into(),
-                json!({"field": field("remaining_percent")}),
-            ));
-        }
-        money(&field("cost"), item.cost)?;
-        if item.category == AssetCategory::Investment {
-            match (item.term_total, item.term_remaining) {
-                (Some(t1), Some(t2)) if t1 > 0 && (0..=t1).contains(&t2) && t1 <= 100 => {}
-                _ => {
-                    return Err(invalid(
-                        "invalid_terms",
-                        "remaining investment needs term_total (1–100 years) and term_remaining (0 to term_total)".into(),
-                        json!({"field": field("term_remaining")}),
-                    ))
-                }
-            }
-        }
+        check_item_values(&field, item)?;
         let quantity_centi = centi(&field("quantity"), item.quantity)?;
         let yields = check_yields(
             &field("yields_kg"),

@@ -1290,9 +1290,9 @@ async fn a_household_takes_its_own_resettlement_plot_or_house() {
     }
     // The write is audited with what was recorded.
     assert!(
-        app.count(&format!(
+        app.count(
             "SELECT COUNT(*) FROM audit_events WHERE entity = 'inventory' AND detail LIKE '%CC-B2-0405%'"
-        ))
+        )
         .await
             >= 1
     );

@@ -1899,7 +1899,7 @@ mod tests {
 
         fn asset() -> impl Strategy<Value = Asset> {
             (
-                0usize..6,
+                0usize..7,
                 0i64..5_000_000,
                 0i32..=100,
                 1i32..20,
@@ -1914,8 +1914,20 @@ mod tests {
                         (AssetCategory::Tree, "keo"),
                         (AssetCategory::Grave, "mo_xay"),
                         (AssetCategory::Investment, "cai_tao"),
+                        (AssetCategory::Crop, "lua"),
                     ][kind];
+                    // Annual crops: three yields, one of them sometimes unknown.
+                    let yields = if category == AssetCategory::Crop {
+                        [
+                            Some(q % 20_000),
+                            (q % 3 != 0).then_some(q % 9_000),
+                            Some(q % 15_000),
+                        ]
+                    } else {
+                        [None; 3]
+                    };
                     Asset {
+                        yields_kg: yields,
                         category: Some(category),
                         code: code.into(),
                         quantity_centi: q,

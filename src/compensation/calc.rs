@@ -1007,11 +1007,22 @@ pub fn is_priced(line: &Line) -> bool {
     ) && line.code != "resettlement_min"
 }
 
+/// Whether two lines price the same unit (`m²` and `M²` alike, `kg` and `m²` not).
+fn same_unit(a: &Line, b: &Line) -> bool {
+    a.unit.trim().to_lowercase() == b.unit.trim().to_lowercase()
+}
+
 /// A revision is priced at its own date, but never below the approved price of the same
 /// line (LĐĐ 2024 Art. 94(5)).
 fn apply_floor(lines: &mut [Line], floor: &[Line]) {
     for line in lines.iter_mut() {
-        if let Some(old) = floor.iter().find(|o| o.code == line.code && is_priced(o)) {
+        // Unit prices compare only in the same unit: a crop line that changed basis between
+        // versions (per m² before, per kg once yields are recorded, or the reverse) keeps its
+        // new basis and price, never an approved price per m² applied to kg.
+        if let Some(old) = floor
+            .iter()
+            .find(|o| o.code == line.code && is_priced(o) && same_unit(o, line))
+        {
             if old.effective_price() > line.effective_price() {
                 line.unit_price = old.unit_price;
                 line.factor = old.factor;
@@ -1814,6 +1825,53 @@ mod tests {
         };
         let p = compute(&stays, &book(), &e, None).unwrap();
         assert_eq!(p.resettlement_fee, 0);
+    }
+
+    #[test]
+    fn the_floor_compares_unit_prices_only_in_the_same_unit() {
+        // Approved: rice by area at 9 000 đ/m² on 2 000 m² (18 000 000 đ).
+        let mut per_m2 = crop_book();
+        per_m2.items[0].unit = "m²".into();
+        per_m2.items[0].unit_price = 9_000;
+        let approved = crop_line(crop("lua", 2_000, [None; 3]), &per_m2).unwrap();
+        assert_eq!(
+            (approved.unit.as_str(), approved.amount),
+            ("m²", 18_000_000)
+        );
+        let revise = |a: Asset, book: &PriceBook, floor: &Line| {
+            let inv = Inventory {
+                assets: vec![a],
+                ..Default::default()
+            };
+            let p = compute(
+                &inv,
+                book,
+                &Entitlements::default(),
+                Some(std::slice::from_ref(floor)),
+            )
+            .unwrap();
+            line(&p, "crop:").clone()
+        };
+        // Revised: yields recorded and rice priced 8 000 đ/kg. 9 000 > 8 000, but đ/m² and
+        // đ/kg do not compare: the highest yield × the price per kg, no floor note.
+        let yields = [Some(1_300), Some(1_250), None];
+        let l = revise(crop("lua", 2_000, yields), &crop_book(), &approved);
+        assert_eq!((l.unit.as_str(), l.unit_price), ("kg", 8_000));
+        assert_eq!(l.amount, 1_300 * 8_000);
+        assert_eq!(l.note, None);
+        // The reverse: approved per kg, revised per m² at a lower number (4 500 đ/m²): the
+        // area × its own price, never 8 000 đ/kg × 2 000 m².
+        let by_kg = crop_line(crop("lua", 2_000, yields), &crop_book()).unwrap();
+        per_m2.items[0].unit_price = 4_500;
+        let l = revise(crop("lua", 2_000, [None; 3]), &per_m2, &by_kg);
+        assert_eq!((l.unit.as_str(), l.amount), ("m²", 2_000 * 4_500));
+        assert_eq!(l.note, None);
+        // Same unit, lower price: the floor holds (per kg 8 000 approved, 7 000 now).
+        let mut cheaper = crop_book();
+        cheaper.items[0].unit_price = 7_000;
+        let l = revise(crop("lua", 2_000, yields), &cheaper, &by_kg);
+        assert_eq!((l.unit_price, l.amount), (8_000, 1_300 * 8_000));
+        assert!(l.note.is_some());
     }
 
     #[test]

@@ -773,6 +773,81 @@ async fn the_demo_shows_every_part_of_compensation() {
         current["lines"].as_array().is_some_and(|l| !l.is_empty()),
         "{current}"
     );
+    the_demo_shows_crop_yields_and_own_resettlement(&app, &leader).await;
+}
+
+/// Rice paid by the highest of its 3 yields in several communes (one year missing on some),
+/// and moving households with their own resettlement plot or house, on the plan lines and
+/// the case file.
+async fn the_demo_shows_crop_yields_and_own_resettlement(app: &TestApp, leader: &Client) {
+    let by_yield = "FROM plan_lines l JOIN households h ON h.id = l.household_id \
+         WHERE l.unit = 'kg' AND l.label LIKE '%(sản lượng cao nhất 3 năm: % kg × %đ/kg)'";
+    assert!(app.count(&format!("SELECT COUNT(*) {by_yield}")).await > 0);
+    assert!(
+        app.count(&format!("SELECT COUNT(DISTINCT h.commune_id) {by_yield}"))
+            .await
+            >= 2,
+        "yield-based crop lines in at least two communes"
+    );
+    assert!(
+        app.count(
+            "SELECT COUNT(*) FROM inventory_items WHERE yield_1_kg IS NOT NULL \
+             AND yield_2_kg IS NULL AND yield_3_kg IS NOT NULL"
+        )
+        .await
+            > 0,
+        "one year missing on some field"
+    );
+    // The price per kg is the province's, with the table's legal basis.
+    assert!(
+        app.count(
+            "SELECT COUNT(*) FROM price_items i JOIN price_tables t ON t.id = i.price_table_id \
+             WHERE i.category = 'crop' AND i.unit = 'kg' AND i.unit_price BETWEEN 8000 AND 9000 \
+             AND t.legal_basis <> ''"
+        )
+        .await
+            >= 2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM compensation_plans WHERE net < 0")
+            .await,
+        0,
+        "no demo household owes more than it is paid"
+    );
+    for (kind, label) in [
+        ("plot", "Tiền sử dụng đất nền tái định cư lô TĐC-%"),
+        ("house", "Tiền mua nhà ở tái định cư căn TĐC-%"),
+    ] {
+        assert!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM inventories WHERE relocating = TRUE AND resettlement_kind = '{kind}'"
+            ))
+            .await
+                > 0,
+            "{kind}"
+        );
+        let id = app
+            .count(&format!(
+                "SELECT CAST(MIN(household_id) AS BIGINT) FROM plan_lines WHERE code = 'resettlement_fee' \
+                 AND label LIKE '{label}'"
+            ))
+            .await;
+        assert!(id > 0, "a plan line for a household's own {kind}");
+        let (status, body) = app
+            .get_json(leader, &format!("/api/v1/households/{id}/compensation"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let r = &body["inventory"]["resettlement"];
+        assert_eq!(r["kind"], kind, "{r}");
+        assert!(
+            r["code"].as_str().is_some_and(|c| c.starts_with("TĐC-")),
+            "{r}"
+        );
+        if kind == "plot" {
+            let m2 = r["area_m2"].as_f64().unwrap_or(0.0);
+            assert!((100.0..=150.0).contains(&m2), "{r}");
+        }
+    }
 }
 
 /// `SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE …` (PostgreSQL sums a

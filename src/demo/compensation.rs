@@ -2,7 +2,8 @@
 //! second a new version of the first), the project's entitlement settings with their
 //! decisions, and in every commune inventories, drafts, a posted plan, approved plans paid on
 //! time and late, unpaid ones near and past the 30-day limit, a deposit of disputed money and a
-//! revision. Plans go through the same service as the API, so every number is one the
+//! revision; rice on some fields paid by the highest of its 3 yields at the price per kg, and
+//! some moving households with their own resettlement plot or house. Plans go through the same service as the API, so every number is one the
 //! calculator gives; the dates come from the case stages the demo already holds.
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -21,7 +21,7 @@ const INVENTORY_WRITERS = ['admin', 'district_leader', 'member'];
 const ITEM_FIELDS = {
   land: ['grade'],
   structure: ['grade', 'year_built', 'remaining_percent'],
-  crop: [],
+  crop: ['yield_1', 'yield_2', 'yield_3'],
   tree: ['age_class'],
   grave: [],
   livestock: [],
@@ -29,7 +29,8 @@ const ITEM_FIELDS = {
   investment: ['cost', 'term_total', 'term_remaining'],
   other: [],
 };
-const OPTIONAL_FIELDS = ['grade', 'year_built', 'age_class', 'remaining_percent', 'cost', 'term_total', 'term_remaining'];
+const OPTIONAL_FIELDS = ['grade', 'year_built', 'age_class', 'remaining_percent', 'cost', 'term_total', 'term_remaining', 'yield_1', 'yield_2', 'yield_3'];
+const YIELDS = ['yield_1', 'yield_2', 'yield_3'];
 const PAYMENT_ARTICLE = 'LĐĐ 2024 Điều 94(3)';
 const INTEREST_ARTICLE = 'Luật Quản lý thuế 2019 Điều 59';
 
@@ -230,7 +231,9 @@ export function compensationSection({ householdId, household, role, stageRefusal
       h('td', { textContent: t(`comp.category.${it.category}`) }),
       h('td', { textContent: it.code }),
       h('td', {}, it.description || '', it.category === 'investment'
-        ? h('span', { className: 'muted', textContent: ` ${t('comp.item.investment_terms', { cost: fmtMoney(it.cost), t2: it.term_remaining ?? '', t1: it.term_total ?? '' })}` }) : null),
+        ? h('span', { className: 'muted', textContent: ` ${t('comp.item.investment_terms', { cost: fmtMoney(it.cost), t2: it.term_remaining ?? '', t1: it.term_total ?? '' })}` }) : null,
+      it.yields_kg
+        ? h('span', { className: 'muted it-yields', textContent: ` ${t('comp.item.yields_text', { yields: it.yields_kg.map((y) => (y === null || y === undefined ? '–' : fmtDecimal(y, 0))).join(' / ') })}` }) : null),
       h('td', { textContent: parcelText(it.parcel_label) }),
       h('td', { className: 'num', textContent: `${fmtDecimal(it.quantity)} ${it.unit}` }),
       h('td', { textContent: [it.grade, it.age_class].filter(Boolean).join(' · ') }),
@@ -243,6 +246,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
         [t('comp.inventory.inventoried_by'), inv.inventoried_by || '—'],
         [t('comp.inventory.members_counted'), String(inv.members_counted)],
         [t('comp.inventory.relocating'), inv.relocating ? `${yes(true)}${inv.hard_area ? ` — ${t('comp.inventory.hard_area_short')}` : ''}` : yes(false)],
+        [t('comp.inventory.resettlement'), inv.relocating ? resettlementText(inv.resettlement) : null],
         [t('comp.inventory.farmland_held_m2'), inv.farmland_held_m2 ? `${fmtDecimal(inv.farmland_held_m2)} m²` : null],
         [t('comp.inventory.obligations'), inv.obligations ? money(inv.obligations) : null],
         [t('comp.inventory.business_income'), inv.business_income ? money(inv.business_income) : null],
@@ -254,6 +258,13 @@ export function compensationSection({ householdId, household, role, stageRefusal
           t('comp.item.quantity'), t('comp.item.grade_class'), t('comp.item.year_built'), t('comp.item.remaining_percent')], items)
         : h('p', { className: 'muted', textContent: t('comp.inventory.no_items') }),
       edit);
+  }
+
+  /** The household's own resettlement plot or house, or the project's default. */
+  function resettlementText(r) {
+    if (!r) return t('comp.resettlement.default');
+    if (r.kind === 'house') return t('comp.resettlement.house_text', { code: r.code, price: fmtMoney(r.price) });
+    return t('comp.resettlement.plot_text', { code: r.code, area: fmtDecimal(r.area_m2 ?? 0), price: fmtMoney(r.price) });
   }
 
   function itemRow(it = {}) {
@@ -280,6 +291,8 @@ export function compensationSection({ householdId, household, role, stageRefusal
       cost: text('it-cost', it.cost ? moneyInputValue(it.cost) : '', { inputMode: 'numeric', size: 12 }),
       term_total: text('it-term_total', it.term_total, { inputMode: 'numeric', maxLength: 3, size: 4 }),
       term_remaining: text('it-term_remaining', it.term_remaining, { inputMode: 'numeric', maxLength: 3, size: 4 }),
+      ...Object.fromEntries(YIELDS.map((f, i) => [f,
+        text(`it-${f}`, it.yields_kg?.[i], { inputMode: 'numeric', maxLength: 13, size: 8 })])),
     };
     inputs.code.setAttribute('list', 'comp-land-uses');
     const remove = h('button', { type: 'button', className: 'link it-remove', textContent: t('comp.item.remove') });
@@ -337,6 +350,7 @@ export function compensationSection({ householdId, household, role, stageRefusal
         input('members_counted', inv?.members_counted ?? 0, { inputMode: 'numeric', maxLength: 3, size: 4 }),
         input('farmland_held_m2', decimalInputValue(inv?.farmland_held_m2), { inputMode: 'decimal', size: 10 })),
       h('fieldset', {}, check('relocating', inv?.relocating), check('hard_area', inv?.hard_area)),
+      resettlementFields(inv),
       h('div', { className: 'row' },
         input('obligations', inv?.obligations ? moneyInputValue(inv.obligations) : '', { inputMode: 'numeric', size: 14 }),
         input('business_income', inv?.business_income ? moneyInputValue(inv.business_income) : '', { inputMode: 'numeric', size: 14 })),
@@ -405,6 +419,10 @@ export function compensationSection({ householdId, household, role, stageRefusal
         }
       }
       if (used.includes('cost')) item.cost = dong(name('cost'), v.cost);
+      if (used.includes('yield_1')) {
+        const yields = YIELDS.map((f) => whole(name(f), v[f]));
+        if (yields.some((y) => y !== null)) item.yields_kg = yields;
+      }
       return item;
     });
     const members = whole('members_counted', values.members_counted) ?? 0;
@@ -417,9 +435,54 @@ export function compensationSection({ householdId, household, role, stageRefusal
       farmland_held_m2: farmland,
       obligations: dong('obligations', values.obligations),
       business_income: dong('business_income', values.business_income),
+      resettlement: resettlementBody(form, values),
       note: values.note?.trim() || null,
       items,
     };
+  }
+
+  /** The resettlement fields: null for the project's default plot. */
+  function resettlementBody(form, values) {
+    const kind = form.querySelector('[name="resettlement.kind"]').value;
+    if (!kind) return null;
+    const r = { kind, code: (values['resettlement.code'] || '').trim() };
+    if (!r.code) throw new FieldError('resettlement.code', t('comp.error.required', { field_name: fieldName('resettlement.code') }));
+    const price = parseMoney(values['resettlement.price'] || '');
+    if (price === null) throw new FieldError('resettlement.price', t('comp.error.money_typed'));
+    r.price = price;
+    if (kind === 'plot') {
+      const area = parseDecimal(values['resettlement.area_m2'] || '');
+      if (area === null || area <= 0) throw new FieldError('resettlement.area_m2', t('comp.error.decimal_typed'));
+      r.area_m2 = area;
+    }
+    return r;
+  }
+
+  /** Plot or house, its code, area and price; shown while the household moves. */
+  function resettlementFields(inv) {
+    const r = inv?.resettlement;
+    const kind = h('select', { name: 'resettlement.kind', id: 'inv-resettlement-kind' },
+      ...['', 'plot', 'house'].map((k) => h('option', { value: k, selected: (r?.kind || '') === k, textContent: t(`comp.resettlement.kind_${k || 'default'}`) })));
+    const input = (name, value, extra = {}) => h('label', { className: `comp-r-${name}` }, h('span', { textContent: t(`comp.resettlement.${name}`) }),
+      h('input', { name: `resettlement.${name}`, id: `inv-resettlement-${name}`, value: value ?? '', autocomplete: 'off', ...extra }));
+    const box = h('fieldset', { id: 'inv-resettlement' },
+      h('legend', { textContent: t('comp.inventory.resettlement') }),
+      h('div', { className: 'row' },
+        h('label', { htmlFor: 'inv-resettlement-kind' }, h('span', { textContent: t('comp.resettlement.kind') }), kind),
+        input('code', r?.code, { maxLength: 100, size: 12 }),
+        input('area_m2', decimalInputValue(r?.area_m2), { inputMode: 'decimal', size: 8 }),
+        input('price', r?.price ? moneyInputValue(r.price) : '', { inputMode: 'numeric', size: 14 })),
+      h('p', { className: 'muted', id: 'inv-resettlement-hint' }));
+    const fit = () => {
+      const k = kind.value;
+      for (const f of ['code', 'price']) box.querySelector(`.comp-r-${f}`).hidden = !k;
+      box.querySelector('.comp-r-area_m2').hidden = k !== 'plot';
+      box.querySelector('.comp-r-price > span').textContent = t(k === 'house' ? 'comp.resettlement.house_price' : 'comp.resettlement.price');
+      box.querySelector('#inv-resettlement-hint').textContent = k ? '' : t('comp.resettlement.default_hint');
+    };
+    kind.addEventListener('change', fit);
+    fit();
+    return box;
   }
 
   /** 412: who changed the inventory and when; a button takes their version, keeping what was typed. */

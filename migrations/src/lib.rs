@@ -36,6 +36,7 @@ mod m20261205_sessions_idle;
 mod m20261206_privacy;
 mod m20261206_reference_data;
 mod m20261207_alert_areas;
+mod m20261208_crop_yields_resettlement;
 mod util;
 
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_reference_data::Migration),
             Box::new(m20261206_privacy::Migration),
             Box::new(m20261207_alert_areas::Migration),
+            Box::new(m20261208_crop_yields_resettlement::Migration),
         ]
     }
 }

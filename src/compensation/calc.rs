@@ -144,6 +144,37 @@ pub struct Asset {
     pub cost: Dong,
     pub term_total: Option<i32>,
     pub term_remaining: Option<i32>,
+    /// Annual crops: kg harvested on the inventoried area in each of the previous 3 years
+    /// (None: not recorded). The plan pays the highest (LĐĐ 2024 Art. 103).
+    pub yields_kg: [Option<i64>; 3],
+}
+
+/// Upper bound of one year's recorded yield, kg (10⁹ kg: no household's field comes near).
+pub const MAX_YIELD_KG: i64 = 1_000_000_000;
+
+/// Whether a price table unit is per kilogram (`kg`, `đ/kg`, `đồng/kg`…).
+pub fn priced_per_kg(unit: &str) -> bool {
+    let u = unit.trim().to_lowercase();
+    u == "kg" || u.ends_with("/kg") || u == "kilogram"
+}
+
+/// The highest of the yields recorded (LĐĐ 2024 Art. 103(1)): None when none is.
+pub fn highest_yield(yields: &[Option<i64>; 3]) -> Option<i64> {
+    yields.iter().flatten().copied().max()
+}
+
+/// A household's own resettlement arrangement (LĐĐ 2024 Art. 111; NĐ 88/2024 Art. 23, 24),
+/// recorded with its inventory; without one the project's default plot applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resettlement {
+    /// A plot: its number or code, area (hundredths of m²) and land-use price per m².
+    Plot {
+        code: String,
+        area_centi: i64,
+        price: Dong,
+    },
+    /// A resettlement house or apartment: its code and price.
+    House { code: String, price: Dong },
 }
 
 /// A household's inventory as the calculator reads it.
@@ -158,6 +189,8 @@ pub struct Inventory {
     pub business_income: Dong,
     /// The day the household handed its land over, once recorded.
     pub handed_over_on: Option<chrono::NaiveDate>,
+    /// Its own resettlement plot or house; None: the project's default plot.
+    pub resettlement: Option<Resettlement>,
     pub assets: Vec<Asset>,
 }
 
@@ -595,6 +628,9 @@ impl Calc<'_> {
                     articles::STRUCTURE,
                 );
             }
+            AssetCategory::Crop if highest_yield(&a.yields_kg).is_some() => {
+                Self::crop_by_yield(b, book, a, k)?;
+            }
             AssetCategory::Crop | AssetCategory::Tree | AssetCategory::Other => {
                 let price = price_of(book, a, category)?;
                 let article = if category == AssetCategory::Other {
@@ -666,6 +702,63 @@ impl Calc<'_> {
                     articles::INVESTMENT,
                 );
             }
+        }
+        Ok(())
+    }
+
+    /// An annual crop with its yields recorded: the highest of the previous 3 years × the
+    /// price per kg (LĐĐ 2024 Art. 103(1); NĐ 88/2024 Art. 14a). A table that prices the crop
+    /// per m² keeps the area basis.
+    fn crop_by_yield(
+        b: &mut Builder,
+        book: &PriceBook,
+        a: &Asset,
+        k: &str,
+    ) -> Result<(), CalcError> {
+        use crate::domain::PlanGroup as G;
+        let category = AssetCategory::Crop;
+        let price = price_of(book, a, category)?;
+        let what = a.description.clone().unwrap_or_else(|| price.name.clone());
+        let best = highest_yield(&a.yields_kg).unwrap_or(0);
+        if !(0..=MAX_YIELD_KG).contains(&best) {
+            return Err(CalcError::Invalid(format!(
+                "the yields of `{}` must be from 0 to {MAX_YIELD_KG} kg",
+                a.code
+            )));
+        }
+        if priced_per_kg(&price.unit) {
+            b.push(
+                G::Assets,
+                format!("{category}:{k}"),
+                format!(
+                    "Bồi thường {what}{} (sản lượng cao nhất 3 năm: {} kg × {}/kg)",
+                    on_parcel(a),
+                    format_dong(best).trim_end_matches(" đ"),
+                    format_dong(price.unit_price)
+                ),
+                Some(a),
+                best * 100,
+                "kg",
+                price.unit_price,
+                ONE,
+                articles::CROPS,
+            );
+        } else {
+            b.push(
+                G::Assets,
+                format!("{category}:{k}"),
+                format!(
+                    "Bồi thường {what}{} (theo diện tích: bảng giá tính theo {})",
+                    on_parcel(a),
+                    price.unit
+                ),
+                Some(a),
+                a.quantity_centi,
+                &price.unit,
+                price.unit_price,
+                ONE,
+                articles::CROPS,
+            );
         }
         Ok(())
     }
@@ -749,7 +842,14 @@ impl Calc<'_> {
         use crate::domain::PlanGroup as G;
         let (b, e) = (&mut self.b, self.e);
         // Lines that depend on the others come last, after the floor.
-        if inv.relocating && e.resettlement_plot_centi > 0 {
+        let arrangement = inv.resettlement.clone().or_else(|| {
+            (e.resettlement_plot_centi > 0).then(|| Resettlement::Plot {
+                code: String::new(),
+                area_centi: e.resettlement_plot_centi,
+                price: e.resettlement_plot_price,
+            })
+        });
+        if let (true, Some(arrangement)) = (inv.relocating, arrangement) {
             let land = b.sum(G::Land);
             if e.resettlement_min_value > land {
                 b.push(
@@ -764,14 +864,42 @@ impl Calc<'_> {
                     articles::RESETTLEMENT,
                 );
             }
+            let (label, quantity, unit, price) = match arrangement {
+                Resettlement::Plot {
+                    code,
+                    area_centi,
+                    price,
+                } if code.is_empty() => (
+                    "Tiền sử dụng đất nền tái định cư (khấu trừ)".to_string(),
+                    area_centi,
+                    "m²",
+                    price,
+                ),
+                Resettlement::Plot {
+                    code,
+                    area_centi,
+                    price,
+                } => (
+                    format!("Tiền sử dụng đất nền tái định cư lô {code} (khấu trừ)"),
+                    area_centi,
+                    "m²",
+                    price,
+                ),
+                Resettlement::House { code, price } => (
+                    format!("Tiền mua nhà ở tái định cư căn {code} (khấu trừ)"),
+                    100,
+                    "căn",
+                    price,
+                ),
+            };
             b.push(
                 G::Resettlement,
                 "resettlement_fee".into(),
-                "Tiền sử dụng đất nền tái định cư (khấu trừ)".into(),
+                label,
                 None,
-                e.resettlement_plot_centi,
-                "m²",
-                e.resettlement_plot_price,
+                quantity,
+                unit,
+                price,
                 -ONE,
                 articles::RESETTLEMENT,
             );
@@ -879,11 +1007,22 @@ pub fn is_priced(line: &Line) -> bool {
     ) && line.code != "resettlement_min"
 }
 
+/// Whether two lines price the same unit (`m²` and `M²` alike, `kg` and `m²` not).
+fn same_unit(a: &Line, b: &Line) -> bool {
+    a.unit.trim().to_lowercase() == b.unit.trim().to_lowercase()
+}
+
 /// A revision is priced at its own date, but never below the approved price of the same
 /// line (LĐĐ 2024 Art. 94(5)).
 fn apply_floor(lines: &mut [Line], floor: &[Line]) {
     for line in lines.iter_mut() {
-        if let Some(old) = floor.iter().find(|o| o.code == line.code && is_priced(o)) {
+        // Unit prices compare only in the same unit: a crop line that changed basis between
+        // versions (per m² before, per kg once yields are recorded, or the reverse) keeps its
+        // new basis and price, never an approved price per m² applied to kg.
+        if let Some(old) = floor
+            .iter()
+            .find(|o| o.code == line.code && is_priced(o) && same_unit(o, line))
+        {
             if old.effective_price() > line.effective_price() {
                 line.unit_price = old.unit_price;
                 line.factor = old.factor;
@@ -1487,6 +1626,254 @@ mod tests {
         assert_eq!(p.net, p.gross - p.resettlement_fee - p.deductions);
     }
 
+    /// A book that prices rice per kg (8 000 đ/kg) and maize per m².
+    fn crop_book() -> PriceBook {
+        let mut lua = item(AssetCategory::Crop, "lua", 8_000);
+        lua.unit = "kg".into();
+        lua.name = "Lúa".into();
+        PriceBook {
+            table_id: 2,
+            land_coefficient: ONE,
+            items: vec![lua, item(AssetCategory::Crop, "ngo", 4_500)],
+        }
+    }
+
+    fn crop(code: &str, m2: i64, yields: [Option<i64>; 3]) -> Asset {
+        Asset {
+            item_id: Some(7),
+            parcel_label: Some("3/45".into()),
+            category: Some(AssetCategory::Crop),
+            code: code.into(),
+            unit: "m²".into(),
+            quantity_centi: m2 * 100,
+            yields_kg: yields,
+            ..Default::default()
+        }
+    }
+
+    fn crop_line(a: Asset, book: &PriceBook) -> Result<Line, CalcError> {
+        let inv = Inventory {
+            assets: vec![a],
+            ..Default::default()
+        };
+        let p = compute(&inv, book, &Entitlements::default(), None)?;
+        assert_eq!(p.net, p.lines.iter().map(|l| l.amount).sum::<Dong>());
+        Ok(line(&p, "crop:").clone())
+    }
+
+    #[test]
+    fn an_annual_crop_is_paid_the_highest_of_its_three_yields() {
+        let l = crop_line(
+            crop("lua", 2_000, [Some(1_100), Some(1_250), Some(900)]),
+            &crop_book(),
+        )
+        .unwrap();
+        assert_eq!(l.amount, 1_250 * 8_000);
+        assert_eq!((l.quantity_centi, l.unit.as_str()), (125_000, "kg"));
+        assert_eq!(l.article, articles::CROPS);
+        assert!(
+            l.label
+                .contains("(sản lượng cao nhất 3 năm: 1.250 kg × 8.000 đ/kg)"),
+            "{}",
+            l.label
+        );
+        assert!(l.label.contains("thửa 3/45"), "{}", l.label);
+        // The highest is the third year's, or the first's: the order does not matter.
+        for yields in [
+            [Some(900), Some(1_100), Some(1_250)],
+            [Some(1_250), Some(900), Some(1_100)],
+        ] {
+            let l = crop_line(crop("lua", 2_000, yields), &crop_book()).unwrap();
+            assert_eq!(l.amount, 10_000_000);
+        }
+    }
+
+    #[test]
+    fn a_missing_year_is_left_out_and_zero_yields_pay_nothing() {
+        // One of the three not recorded: the highest of the other two.
+        let l = crop_line(
+            crop("lua", 2_000, [Some(1_000), None, Some(1_200)]),
+            &crop_book(),
+        )
+        .unwrap();
+        assert_eq!(l.amount, 1_200 * 8_000);
+        // Only one recorded.
+        let l = crop_line(crop("lua", 2_000, [None, None, Some(1)]), &crop_book()).unwrap();
+        assert_eq!(l.amount, 8_000);
+        // Three lost harvests: nothing to pay, and the line says why.
+        let l = crop_line(
+            crop("lua", 2_000, [Some(0), Some(0), Some(0)]),
+            &crop_book(),
+        )
+        .unwrap();
+        assert_eq!(l.amount, 0);
+        assert!(l.label.contains("0 kg × 8.000 đ/kg"), "{}", l.label);
+    }
+
+    #[test]
+    fn without_yields_or_priced_per_m2_a_crop_keeps_the_area_basis() {
+        // No yields: area × price, as before yields existed.
+        let l = crop_line(crop("ngo", 300, [None; 3]), &crop_book()).unwrap();
+        assert_eq!(l.amount, 300 * 4_500);
+        assert_eq!(l.unit, "m²");
+        // Yields recorded but the table prices maize per m²: the area, saying so.
+        let l = crop_line(crop("ngo", 300, [Some(500), None, None]), &crop_book()).unwrap();
+        assert_eq!(l.amount, 300 * 4_500);
+        assert!(l.label.contains("theo diện tích"), "{}", l.label);
+        // A yield beyond the bound is refused, never multiplied.
+        let err = crop_line(
+            crop("lua", 1, [Some(MAX_YIELD_KG + 1), None, None]),
+            &crop_book(),
+        );
+        assert!(matches!(err, Err(CalcError::Invalid(_))), "{err:?}");
+        let l = crop_line(
+            crop("lua", 1, [Some(MAX_YIELD_KG), None, None]),
+            &crop_book(),
+        )
+        .unwrap();
+        assert_eq!(l.amount, MAX_YIELD_KG * 8_000);
+        // Perennial trees stay by count (actual damage), whatever is recorded.
+        assert!(priced_per_kg("đ/kg") && priced_per_kg(" KG ") && !priced_per_kg("m²"));
+        assert_eq!(highest_yield(&[None; 3]), None);
+    }
+
+    #[test]
+    fn a_household_s_own_plot_or_house_replaces_the_project_default() {
+        let e = Entitlements {
+            resettlement_plot_centi: 100 * 100,
+            resettlement_plot_price: 1_500_000,
+            resettlement_min_value: 200_000_000,
+            ..Default::default()
+        };
+        let moving = |r: Option<Resettlement>| Inventory {
+            relocating: true,
+            resettlement: r,
+            assets: vec![land("ONT", 50, 1)],
+            ..Default::default()
+        };
+        // Its own plot: 80 m² at 1 200 000 đ/m².
+        let p = compute(
+            &moving(Some(Resettlement::Plot {
+                code: "TĐC-A/12".into(),
+                area_centi: 8_000,
+                price: 1_200_000,
+            })),
+            &book(),
+            &e,
+            None,
+        )
+        .unwrap();
+        let fee = line(&p, "resettlement_fee");
+        assert_eq!(p.resettlement_fee, 96_000_000);
+        assert_eq!(
+            fee.label,
+            "Tiền sử dụng đất nền tái định cư lô TĐC-A/12 (khấu trừ)"
+        );
+        assert_eq!((fee.quantity_centi, fee.unit.as_str()), (8_000, "m²"));
+        // The State still tops up to the minimum unit.
+        let land_amount = line(&p, "land:").amount;
+        assert_eq!(
+            line(&p, "resettlement_min").amount,
+            200_000_000 - land_amount
+        );
+        assert_eq!(p.net, p.gross - p.resettlement_fee - p.deductions);
+        // A house: its price, once.
+        let p = compute(
+            &moving(Some(Resettlement::House {
+                code: "CC-B2-0405".into(),
+                price: 450_000_000,
+            })),
+            &book(),
+            &e,
+            None,
+        )
+        .unwrap();
+        let fee = line(&p, "resettlement_fee");
+        assert_eq!(p.resettlement_fee, 450_000_000);
+        assert_eq!(
+            fee.label,
+            "Tiền mua nhà ở tái định cư căn CC-B2-0405 (khấu trừ)"
+        );
+        assert_eq!(fee.group, G::Resettlement);
+        // None recorded: the project's default plot, as before.
+        let p = compute(&moving(None), &book(), &e, None).unwrap();
+        assert_eq!(p.resettlement_fee, 150_000_000);
+        assert_eq!(
+            line(&p, "resettlement_fee").label,
+            "Tiền sử dụng đất nền tái định cư (khấu trừ)"
+        );
+        // A household's own plot counts even where the project has no default one.
+        let p = compute(
+            &moving(Some(Resettlement::Plot {
+                code: "L5".into(),
+                area_centi: 10_000,
+                price: 1_000_000,
+            })),
+            &book(),
+            &Entitlements::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.resettlement_fee, 100_000_000);
+        // A household that does not move has no resettlement.
+        let stays = Inventory {
+            relocating: false,
+            ..moving(Some(Resettlement::House {
+                code: "X".into(),
+                price: 1,
+            }))
+        };
+        let p = compute(&stays, &book(), &e, None).unwrap();
+        assert_eq!(p.resettlement_fee, 0);
+    }
+
+    #[test]
+    fn the_floor_compares_unit_prices_only_in_the_same_unit() {
+        // Approved: rice by area at 9 000 đ/m² on 2 000 m² (18 000 000 đ).
+        let mut per_m2 = crop_book();
+        per_m2.items[0].unit = "m²".into();
+        per_m2.items[0].unit_price = 9_000;
+        let approved = crop_line(crop("lua", 2_000, [None; 3]), &per_m2).unwrap();
+        assert_eq!(
+            (approved.unit.as_str(), approved.amount),
+            ("m²", 18_000_000)
+        );
+        let revise = |a: Asset, book: &PriceBook, floor: &Line| {
+            let inv = Inventory {
+                assets: vec![a],
+                ..Default::default()
+            };
+            let p = compute(
+                &inv,
+                book,
+                &Entitlements::default(),
+                Some(std::slice::from_ref(floor)),
+            )
+            .unwrap();
+            line(&p, "crop:").clone()
+        };
+        // Revised: yields recorded and rice priced 8 000 đ/kg. 9 000 > 8 000, but đ/m² and
+        // đ/kg do not compare: the highest yield × the price per kg, no floor note.
+        let yields = [Some(1_300), Some(1_250), None];
+        let l = revise(crop("lua", 2_000, yields), &crop_book(), &approved);
+        assert_eq!((l.unit.as_str(), l.unit_price), ("kg", 8_000));
+        assert_eq!(l.amount, 1_300 * 8_000);
+        assert_eq!(l.note, None);
+        // The reverse: approved per kg, revised per m² at a lower number (4 500 đ/m²): the
+        // area × its own price, never 8 000 đ/kg × 2 000 m².
+        let by_kg = crop_line(crop("lua", 2_000, yields), &crop_book()).unwrap();
+        per_m2.items[0].unit_price = 4_500;
+        let l = revise(crop("lua", 2_000, [None; 3]), &per_m2, &by_kg);
+        assert_eq!((l.unit.as_str(), l.amount), ("m²", 2_000 * 4_500));
+        assert_eq!(l.note, None);
+        // Same unit, lower price: the floor holds (per kg 8 000 approved, 7 000 now).
+        let mut cheaper = crop_book();
+        cheaper.items[0].unit_price = 7_000;
+        let l = revise(crop("lua", 2_000, yields), &cheaper, &by_kg);
+        assert_eq!((l.unit_price, l.amount), (8_000, 1_300 * 8_000));
+        assert!(l.note.is_some());
+    }
+
     #[test]
     fn a_revision_never_lowers_an_approved_price() {
         let inv = Inventory {
@@ -1570,7 +1957,7 @@ mod tests {
 
         fn asset() -> impl Strategy<Value = Asset> {
             (
-                0usize..6,
+                0usize..7,
                 0i64..5_000_000,
                 0i32..=100,
                 1i32..20,
@@ -1585,8 +1972,20 @@ mod tests {
                         (AssetCategory::Tree, "keo"),
                         (AssetCategory::Grave, "mo_xay"),
                         (AssetCategory::Investment, "cai_tao"),
+                        (AssetCategory::Crop, "lua"),
                     ][kind];
+                    // Annual crops: three yields, one of them sometimes unknown.
+                    let yields = if category == AssetCategory::Crop {
+                        [
+                            Some(q % 20_000),
+                            (q % 3 != 0).then_some(q % 9_000),
+                            Some(q % 15_000),
+                        ]
+                    } else {
+                        [None; 3]
+                    };
                     Asset {
+                        yields_kg: yields,
                         category: Some(category),
                         code: code.into(),
                         quantity_centi: q,
@@ -1619,6 +2018,7 @@ mod tests {
                             obligations,
                             business_income: income,
                             handed_over_on: None,
+                            resettlement: None,
                             assets,
                         }
                     },

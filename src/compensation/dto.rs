@@ -35,6 +35,51 @@ pub struct ItemInput {
     pub cost: Dong,
     pub term_total: Option<i32>,
     pub term_remaining: Option<i32>,
+    /// Annual crops: whole kg harvested on this item's area in each of the previous 3 years,
+    /// up to 3 values, null for a year not known. The plan pays the highest × the price per
+    /// kg (LĐĐ 2024 Art. 103).
+    #[serde(default)]
+    #[schema(max_items = 3)]
+    pub yields_kg: Option<Vec<Option<i64>>>,
+}
+
+/// Plot or house.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResettlementKind {
+    Plot,
+    House,
+}
+
+impl ResettlementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResettlementKind::Plot => "plot",
+            ResettlementKind::House => "house",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "plot" => Some(ResettlementKind::Plot),
+            "house" => Some(ResettlementKind::House),
+            _ => None,
+        }
+    }
+}
+
+/// The household's own resettlement (LĐĐ 2024 Art. 111; NĐ 88/2024 Art. 23, 24): a plot
+/// (its number, area and price per m²) or a house or apartment (its code and price).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResettlementInput {
+    pub kind: ResettlementKind,
+    /// Plot number (`TĐC-A/12`) or house / apartment code.
+    pub code: String,
+    /// Plot: its area in m² (up to two decimals); none for a house.
+    pub area_m2: Option<f64>,
+    /// Plot: land-use price per m²; house: the price of the house (đồng).
+    pub price: Dong,
 }
 
 /// The inventory (biên bản kiểm đếm) of a household: replaces the previous one whole.
@@ -61,6 +106,10 @@ pub struct InventoryInput {
     /// Average yearly after-tax income of a business on the land (đồng).
     #[serde(default)]
     pub business_income: Dong,
+    /// A household that moves: its own resettlement plot or house; null: the project's
+    /// default plot (settings `resettlement_plot_*`).
+    #[serde(default)]
+    pub resettlement: Option<ResettlementInput>,
     pub note: Option<String>,
     pub items: Vec<ItemInput>,
 }
@@ -83,6 +132,8 @@ pub struct ItemDto {
     pub cost: Dong,
     pub term_total: Option<i32>,
     pub term_remaining: Option<i32>,
+    /// Annual crops: the 3 yields recorded (kg), null when none is.
+    pub yields_kg: Option<Vec<Option<i64>>>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -98,6 +149,8 @@ pub struct InventoryDto {
     pub farmland_held_m2: Option<f64>,
     pub obligations: Dong,
     pub business_income: Dong,
+    /// The household's own resettlement plot or house, if recorded.
+    pub resettlement: Option<ResettlementInput>,
     pub note: Option<String>,
     /// Send it back in `If-Match` to change the inventory.
     pub version: i32,

@@ -150,6 +150,7 @@ pub async fn inventory(
         .await?;
     let labels = parcel_labels(conn, scope, household).await?;
     let names = crate::users::service::display_names(conn, [inv.inventoried_by]).await?;
+    let resettlement = resettlement_dto(&inv);
     Ok(Some(InventoryDto {
         id: inv.id,
         household_id: inv.household_id,
@@ -162,6 +163,7 @@ pub async fn inventory(
         farmland_held_m2: (inv.farmland_held_centi > 0).then(|| units(inv.farmland_held_centi)),
         obligations: inv.obligations,
         business_income: inv.business_income,
+        resettlement,
         note: inv.note,
         version: inv.version,
         updated_at: inv.updated_at,
@@ -185,9 +187,120 @@ pub async fn inventory(
                 cost: r.cost,
                 term_total: r.term_total,
                 term_remaining: r.term_remaining,
+                yields_kg: [r.yield_1_kg, r.yield_2_kg, r.yield_3_kg]
+                    .iter()
+                    .any(Option::is_some)
+                    .then(|| vec![r.yield_1_kg, r.yield_2_kg, r.yield_3_kg]),
             })
             .collect(),
     }))
+}
+
+/// The household's own resettlement as stored with its inventory.
+fn resettlement_dto(inv: &inventories::Model) -> Option<ResettlementInput> {
+    let kind = ResettlementKind::parse(inv.resettlement_kind.as_deref()?)?;
+    Some(ResettlementInput {
+        kind,
+        code: inv.resettlement_code.clone().unwrap_or_default(),
+        area_m2: inv.resettlement_area_centi.map(units),
+        price: inv.resettlement_price.unwrap_or(0),
+    })
+}
+
+/// The same, as the calculator reads it.
+fn resettlement_calc(inv: &inventories::Model) -> Option<calc::Resettlement> {
+    let r = resettlement_dto(inv)?;
+    Some(match r.kind {
+        ResettlementKind::Plot => calc::Resettlement::Plot {
+            code: r.code,
+            area_centi: inv.resettlement_area_centi.unwrap_or(0),
+            price: r.price,
+        },
+        ResettlementKind::House => calc::Resettlement::House {
+            code: r.code,
+            price: r.price,
+        },
+    })
+}
+
+/// `resettlement_kind`, `_code`, `_area_centi`, `_price`.
+type ResettlementColumns = (Option<String>, Option<String>, Option<i64>, Option<Dong>);
+
+/// Checks a household's own resettlement: only for a household that moves; a plot has its
+/// area, a house none. Answers the columns to store (kind, code, area, price).
+fn check_resettlement(input: &InventoryInput) -> AppResult<ResettlementColumns> {
+    let Some(r) = &input.resettlement else {
+        return Ok((None, None, None, None));
+    };
+    if !input.relocating {
+        return Err(invalid(
+            "resettlement_needs_relocation",
+            "a resettlement plot or house is for a household that moves: set relocating too".into(),
+            json!({"field": "resettlement"}),
+        ));
+    }
+    let code = required("resettlement.code", &r.code)?;
+    let price = money("resettlement.price", r.price)?;
+    let area = match (r.kind, r.area_m2) {
+        (ResettlementKind::Plot, Some(a)) if a > 0.0 => Some(centi("resettlement.area_m2", a)?),
+        (ResettlementKind::Plot, _) => {
+            return Err(invalid(
+                "invalid_resettlement_area",
+                "a resettlement plot needs its area (m², above 0)".into(),
+                json!({"field": "resettlement.area_m2"}),
+            ))
+        }
+        (ResettlementKind::House, None) => None,
+        (ResettlementKind::House, Some(_)) => {
+            return Err(invalid(
+                "invalid_resettlement_area",
+                "a resettlement house is priced whole: leave area_m2 empty".into(),
+                json!({"field": "resettlement.area_m2"}),
+            ))
+        }
+    };
+    Ok((Some(r.kind.as_str().into()), Some(code), area, Some(price)))
+}
+
+/// The yields of an annual crop (up to 3, each 0 to `MAX_YIELD_KG` kg): the three columns.
+fn check_yields(
+    field: &str,
+    category: AssetCategory,
+    yields: Option<&[Option<i64>]>,
+) -> AppResult<[Option<i64>; 3]> {
+    let Some(yields) = yields else {
+        return Ok([None; 3]);
+    };
+    if yields.iter().all(Option::is_none) {
+        return Ok([None; 3]);
+    }
+    if category != AssetCategory::Crop {
+        return Err(invalid(
+            "yields_for_crops_only",
+            "yields are recorded for annual crops only (category crop)".into(),
+            json!({"field": field}),
+        ));
+    }
+    if yields.len() > 3
+        || yields
+            .iter()
+            .flatten()
+            .any(|y| !(0..=calc::MAX_YIELD_KG).contains(y))
+    {
+        return Err(invalid(
+            "invalid_yield",
+            format!(
+                "yields_kg: at most 3 years, each a whole number of kg from 0 to {}",
+                calc::MAX_YIELD_KG
+            ),
+            json!({"field": field, "max": calc::MAX_YIELD_KG}),
+        ));
+    }
+    let mut out = [None; 3];
+    for (o, y) in out.iter_mut().zip(yields) {
+        *o = *y;
+    }
+    Ok(out)
 }
 
 /// A checked inventory line, ready to store.
@@ -195,6 +308,35 @@ struct CheckedItem {
     input: ItemInput,
     quantity_centi: i64,
     unit: String,
+    yields: [Option<i64>; 3],
+}
+
+/// An inventory line's remaining quality, cost and investment terms.
+fn check_item_values(field: &impl Fn(&str) -> String, item: &ItemInput) -> AppResult<()> {
+    if item
+        .remaining_percent
+        .is_some_and(|r| !(0..=100).contains(&r))
+    {
+        return Err(invalid(
+            "invalid_percent",
+            "remaining_percent must be from 0 to 100".into(),
+            json!({"field": field("remaining_percent")}),
+        ));
+    }
+    money(&field("cost"), item.cost)?;
+    if item.category == AssetCategory::Investment {
+        match (item.term_total, item.term_remaining) {
+            (Some(t1), Some(t2)) if t1 > 0 && (0..=t1).contains(&t2) && t1 <= 100 => {}
+            _ => {
+                return Err(invalid(
+                    "invalid_terms",
+                    "remaining investment needs term_total (1–100 years) and term_remaining (0 to term_total)".into(),
+                    json!({"field": field("term_remaining")}),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn check_inventory(
@@ -262,30 +404,13 @@ async fn check_inventory(
         ] {
             text(&field(f), v)?;
         }
-        if item
-            .remaining_percent
-            .is_some_and(|r| !(0..=100).contains(&r))
-        {
-            return Err(invalid(
-                "invalid_percent",
-                "remaining_percent must be from 0 to 100".into(),
-                json!({"field": field("remaining_percent")}),
-            ));
-        }
-        money(&field("cost"), item.cost)?;
-        if item.category == AssetCategory::Investment {
-            match (item.term_total, item.term_remaining) {
-                (Some(t1), Some(t2)) if t1 > 0 && (0..=t1).contains(&t2) && t1 <= 100 => {}
-                _ => {
-                    return Err(invalid(
-                        "invalid_terms",
-                        "remaining investment needs term_total (1–100 years) and term_remaining (0 to term_total)".into(),
-                        json!({"field": field("term_remaining")}),
-                    ))
-                }
-            }
-        }
+        check_item_values(&field, item)?;
         let quantity_centi = centi(&field("quantity"), item.quantity)?;
+        let yields = check_yields(
+            &field("yields_kg"),
+            item.category,
+            item.yields_kg.as_deref(),
+        )?;
         let unit = item
             .unit
             .clone()
@@ -297,6 +422,7 @@ async fn check_inventory(
             },
             quantity_centi,
             unit,
+            yields,
         });
     }
     Ok(out)
@@ -337,6 +463,9 @@ async fn insert_items(
             cost: Set(i.cost),
             term_total: Set(i.term_total),
             term_remaining: Set(i.term_remaining),
+            yield_1_kg: Set(c.yields[0]),
+            yield_2_kg: Set(c.yields[1]),
+            yield_3_kg: Set(c.yields[2]),
             ..Default::default()
         }
         .insert(conn)
@@ -423,6 +552,7 @@ pub async fn save_inventory(
         ));
     }
     let checked = check_inventory(conn, scope, household, &input).await?;
+    let (r_kind, r_code, r_area, r_price) = check_resettlement(&input)?;
     let h = household_row(conn, scope, household).await?;
     let existing = scoped::inventories(scope)
         .filter(inventories::Column::HouseholdId.eq(household.id()))
@@ -466,6 +596,10 @@ pub async fn save_inventory(
     am.farmland_held_centi = Set(farmland);
     am.obligations = Set(input.obligations);
     am.business_income = Set(input.business_income);
+    am.resettlement_kind = Set(r_kind);
+    am.resettlement_code = Set(r_code);
+    am.resettlement_area_centi = Set(r_area);
+    am.resettlement_price = Set(r_price);
     am.note = Set(text("note", input.note.as_deref())?);
     am.updated_at = Set(now);
     let id = if created {
@@ -497,7 +631,8 @@ pub async fn save_inventory(
         if created { "create" } else { "update" },
         "inventory",
         Some(id.to_string()),
-        json!({"household_id": household.id(), "record_no": input.record_no.trim(), "items": input.items.len()}),
+        json!({"household_id": household.id(), "record_no": input.record_no.trim(), "items": input.items.len(),
+            "resettlement": input.resettlement.as_ref().map(|r| json!({"kind": r.kind.as_str(), "code": r.code.trim()}))}),
     )
     .await?;
     let dto = inventory(conn, scope, household)
@@ -758,6 +893,7 @@ async fn calc_inventory(
         obligations: inv.obligations,
         business_income: inv.business_income,
         handed_over_on: handed_over_on(conn, scope, household).await?,
+        resettlement: resettlement_calc(&inv),
         assets: rows
             .into_iter()
             .map(|r| {
@@ -786,6 +922,7 @@ async fn calc_inventory(
                     cost: r.cost,
                     term_total: r.term_total,
                     term_remaining: r.term_remaining,
+                    yields_kg: [r.yield_1_kg, r.yield_2_kg, r.yield_3_kg],
                 }
             })
             .collect(),

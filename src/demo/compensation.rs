@@ -2,7 +2,8 @@
 //! second a new version of the first), the project's entitlement settings with their
 //! decisions, and in every commune inventories, drafts, a posted plan, approved plans paid on
 //! time and late, unpaid ones near and past the 30-day limit, a deposit of disputed money and a
-//! revision. Plans go through the same service as the API, so every number is one the
+//! revision; rice on some fields paid by the highest of its 3 yields at the price per kg, and
+//! some moving households with their own resettlement plot or house. Plans go through the same service as the API, so every number is one the
 //! calculator gives; the dates come from the case stages the demo already holds.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -16,10 +17,13 @@ use sea_orm::{
 use crate::auth::{Principal, Scope};
 use crate::compensation::dto::{
     ApproveInput, ComputeInput, InventoryInput, ItemInput, PaymentInput, PostInput,
+    ResettlementInput, ResettlementKind,
 };
 use crate::compensation::service;
 use crate::domain::{AssetCategory, CaseStage, PaymentKind, PaymentMethod, Role};
-use crate::entities::{compensation_settings, parcels, price_items, price_tables, users};
+use crate::entities::{
+    admin_units, compensation_settings, parcels, price_items, price_tables, users,
+};
 use crate::scoped::{self, case_stage_events as events, household_parcels, households};
 
 /// Households per commune given each kind of compensation work.
@@ -199,6 +203,8 @@ const PRICES: &[Row] = &[
     ("tree", "dua", "Dừa", "cây", 650_000, None, None),
     ("tree", "xoai", "Xoài", "cây", 720_000, None, None),
     ("crop", "lua", "Lúa", "m²", 9_500, None, None),
+    // Rice by its yield (LĐĐ 2024 Art. 103(1)): 8 000 đ/kg in 2025, 9 000 đ/kg in 2026.
+    ("crop", "lua_kg", "Lúa", "kg", 8_500, None, None),
     ("crop", "hoa_mau", "Hoa màu", "m²", 7_000, None, None),
     ("grave", "mo_dat", "Mộ đất", "mộ", 8_000_000, None, None),
     ("grave", "mo_xay", "Mộ xây", "mộ", 14_500_000, None, None),
@@ -327,10 +333,44 @@ async fn stage_dates(
     Ok(out)
 }
 
+/// Rice recorded by its yields: in each of the previous 3 years 0.60 to 0.70 kg per m² of the
+/// field (e.g. 600 to 700 kg on 1 000 m²); on every other field one year was not recorded.
+fn rice_yields(area_m2: f64, n: i64) -> Vec<Option<i64>> {
+    let year = |i: i64| {
+        let kg_per_m2 = f64::from(60 + i32::try_from((n + 3 * i) % 11).unwrap_or(0)) / 100.0;
+        Some((area_m2 * kg_per_m2).round() as i64)
+    };
+    vec![year(0), (n % 2 == 1).then(|| year(1)).flatten(), year(2)]
+}
+
+/// A moving household's own resettlement, for one in four: a plot of 100 to 150 m² on the
+/// commune's resettlement site, or for another one in four a house there; the others take
+/// the project's default.
+fn resettlement_of(h: &households::Model, commune: &str) -> Option<ResettlementInput> {
+    let n = i64::from(h.id);
+    match n % 4 {
+        1 => Some(ResettlementInput {
+            kind: ResettlementKind::Plot,
+            code: format!("TĐC-{commune}/L{}", 1 + n % 40),
+            area_m2: Some((100 + n % 51) as f64),
+            price: 1_100_000 + (n % 3) * 100_000,
+        }),
+        3 => Some(ResettlementInput {
+            kind: ResettlementKind::House,
+            code: format!("TĐC-{commune}/NLK-{:02}", 1 + n % 24),
+            area_m2: None,
+            price: 380_000_000 + (n % 5) * 10_000_000,
+        }),
+        _ => None,
+    }
+}
+
 /// What a household has on its parcels: the land, and by the land's use a house, trees, a
-/// crop or a grave (deterministic from the household's id).
+/// crop (rice on some fields by its yields) or a grave, and for some that move their own
+/// resettlement plot or house (deterministic from the household's id).
 fn inventory_of(
     h: &households::Model,
+    commune: &str,
     parcels: &[parcels::Model],
     on: NaiveDate,
 ) -> InventoryInput {
@@ -357,6 +397,7 @@ fn inventory_of(
             cost: 0,
             term_total: None,
             term_remaining: None,
+            yields_kg: None,
         };
         items.push(item(AssetCategory::Land, &p.land_use, area));
         let n = i64::from(h.id + p.id);
@@ -380,6 +421,10 @@ fn inventory_of(
             "CLN" | "RSX" => items.push(ItemInput {
                 age_class: Some(if n % 2 == 0 { "3-5" } else { "1-2" }.into()),
                 ..item(AssetCategory::Tree, "keo", (area / 4.0).round().max(10.0))
+            }),
+            "LUC" | "LUK" if n % 3 == 0 => items.push(ItemInput {
+                yields_kg: Some(rice_yields(area, n)),
+                ..item(AssetCategory::Crop, "lua_kg", area)
             }),
             "LUC" | "LUK" | "HNK" => items.push(item(AssetCategory::Crop, "lua", area)),
             _ => {}
@@ -407,6 +452,7 @@ fn inventory_of(
             cost: 0,
             term_total: None,
             term_remaining: None,
+            yields_kg: None,
         });
     }
     let members: Vec<serde_json::Value> = serde_json::from_str(&h.members).unwrap_or_default();
@@ -419,6 +465,7 @@ fn inventory_of(
         farmland_held_m2: None,
         obligations: if h.id % 5 == 0 { 1_500_000 } else { 0 },
         business_income: 0,
+        resettlement: relocating.then(|| resettlement_of(h, commune)).flatten(),
         note: None,
         items,
     }
@@ -706,11 +753,23 @@ async fn household(
     if parcels.is_empty() {
         anyhow::bail!("no current parcel");
     }
+    let commune = admin_units::Entity::find_by_id(h.commune_id)
+        .one(db)
+        .await?
+        .map(|c| {
+            let name = c.name.trim();
+            ["Xã ", "Phường ", "Thị trấn "]
+                .iter()
+                .find_map(|p| name.strip_prefix(p))
+                .unwrap_or(name)
+                .to_string()
+        })
+        .unwrap_or_default();
     service::save_inventory(
         db,
         who,
         id,
-        inventory_of(h, &parcels, inventoried),
+        inventory_of(h, &commune, &parcels, inventoried),
         None,
         None,
         today,

@@ -773,6 +773,81 @@ async fn the_demo_shows_every_part_of_compensation() {
         current["lines"].as_array().is_some_and(|l| !l.is_empty()),
         "{current}"
     );
+    the_demo_shows_crop_yields_and_own_resettlement(&app, &leader).await;
+}
+
+/// Rice paid by the highest of its 3 yields in several communes (one year missing on some),
+/// and moving households with their own resettlement plot or house, on the plan lines and
+/// the case file.
+async fn the_demo_shows_crop_yields_and_own_resettlement(app: &TestApp, leader: &Client) {
+    let by_yield = "FROM plan_lines l JOIN households h ON h.id = l.household_id \
+         WHERE l.unit = 'kg' AND l.label LIKE '%(sản lượng cao nhất 3 năm: % kg × %đ/kg)'";
+    assert!(app.count(&format!("SELECT COUNT(*) {by_yield}")).await > 0);
+    assert!(
+        app.count(&format!("SELECT COUNT(DISTINCT h.commune_id) {by_yield}"))
+            .await
+            >= 2,
+        "yield-based crop lines in at least two communes"
+    );
+    assert!(
+        app.count(
+            "SELECT COUNT(*) FROM inventory_items WHERE yield_1_kg IS NOT NULL \
+             AND yield_2_kg IS NULL AND yield_3_kg IS NOT NULL"
+        )
+        .await
+            > 0,
+        "one year missing on some field"
+    );
+    // The price per kg is the province's, with the table's legal basis.
+    assert!(
+        app.count(
+            "SELECT COUNT(*) FROM price_items i JOIN price_tables t ON t.id = i.price_table_id \
+             WHERE i.category = 'crop' AND i.unit = 'kg' AND i.unit_price BETWEEN 8000 AND 9000 \
+             AND t.legal_basis <> ''"
+        )
+        .await
+            >= 2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM compensation_plans WHERE net < 0")
+            .await,
+        0,
+        "no demo household owes more than it is paid"
+    );
+    for (kind, label) in [
+        ("plot", "Tiền sử dụng đất nền tái định cư lô TĐC-%"),
+        ("house", "Tiền mua nhà ở tái định cư căn TĐC-%"),
+    ] {
+        assert!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM inventories WHERE relocating = TRUE AND resettlement_kind = '{kind}'"
+            ))
+            .await
+                > 0,
+            "{kind}"
+        );
+        let id = app
+            .count(&format!(
+                "SELECT CAST(MIN(household_id) AS BIGINT) FROM plan_lines WHERE code = 'resettlement_fee' \
+                 AND label LIKE '{label}'"
+            ))
+            .await;
+        assert!(id > 0, "a plan line for a household's own {kind}");
+        let (status, body) = app
+            .get_json(leader, &format!("/api/v1/households/{id}/compensation"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let r = &body["inventory"]["resettlement"];
+        assert_eq!(r["kind"], kind, "{r}");
+        assert!(
+            r["code"].as_str().is_some_and(|c| c.starts_with("TĐC-")),
+            "{r}"
+        );
+        if kind == "plot" {
+            let m2 = r["area_m2"].as_f64().unwrap_or(0.0);
+            assert!((100.0..=150.0).contains(&m2), "{r}");
+        }
+    }
 }
 
 /// `SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE …` (PostgreSQL sums a
@@ -1068,4 +1143,232 @@ async fn an_objection_points_at_a_line_of_a_signers_plan() {
     assert!(shown["article"]
         .as_str()
         .is_some_and(|a| a.contains("Điều")));
+}
+
+/// The plan's lines of a dry run, by code prefix.
+async fn dry_lines(app: &TestApp, admin: &Client, h: i64, table: i32) -> Vec<Value> {
+    let (status, plan) = app
+        .post_json(
+            admin,
+            &format!("/api/v1/households/{h}/plans"),
+            &json!({"dry_run": true, "price_table_id": table}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let lines = plan["lines"].as_array().unwrap().clone();
+    let sum: i64 = lines.iter().map(|l| l["amount"].as_i64().unwrap()).sum();
+    assert_eq!(plan["net"].as_i64().unwrap(), sum);
+    lines
+}
+
+fn line_of<'a>(lines: &'a [Value], prefix: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["code"].as_str().unwrap().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line {prefix} in {lines:?}"))
+}
+
+#[tokio::test]
+async fn an_annual_crop_is_paid_by_its_highest_yield() {
+    use gpmb::entities::price_items;
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let today = legal::today_vn();
+    let mut prices = PRICES.to_vec();
+    prices.extend([("crop", "lua", 8_000, None), ("crop", "ngo", 4_500, None)]);
+    let table = price_table(&app, "Bảng giá cây trồng 2025", 11_500, &prices).await;
+    // Rice is priced per kg, maize per m².
+    price_items::Entity::update_many()
+        .col_expr(price_items::Column::Unit, Expr::value("kg"))
+        .filter(price_items::Column::PriceTableId.eq(table))
+        .filter(price_items::Column::Code.eq("lua"))
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+    let luc = parcel_in(&app, "21043", "LUC", 8).await;
+    let h = noticed_household(&app, &admin, &[luc], 200).await;
+    let path = format!("/api/v1/households/{h}/inventory");
+    let body = |yields: Value, tree_yields: Option<Value>| {
+        let mut tree = json!({"parcel_id": luc, "category": "tree", "code": "keo", "quantity": 10});
+        if let Some(y) = tree_yields {
+            tree["yields_kg"] = y;
+        }
+        json!({
+            "record_no": "88/BB-KĐ", "inventoried_on": today - Duration::days(5),
+            "items": [
+                {"parcel_id": luc, "category": "land", "code": "LUC", "quantity": 2000},
+                {"parcel_id": luc, "category": "crop", "code": "lua", "quantity": 2000, "yields_kg": yields},
+                {"parcel_id": luc, "category": "crop", "code": "ngo", "quantity": 300},
+                tree,
+            ]
+        })
+    };
+    // Bounds: a negative yield, a fourth year, yields on a tree are refused.
+    for (yields, tree, field) in [
+        (json!([1000, -1, null]), None, "items[1].yields_kg"),
+        (json!([1, 2, 3, 4]), None, "items[1].yields_kg"),
+        (json!([1_000_000_001_i64]), None, "items[1].yields_kg"),
+        (json!([1000]), Some(json!([5])), "items[3].yields_kg"),
+    ] {
+        let (status, err) = put(&app, &admin, &path, &body(yields, tree), &[]).await;
+        assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err["error"]["details"]["field"], field, "{err}");
+    }
+    let (status, inv) = put(
+        &app,
+        &admin,
+        &path,
+        &body(json!([1100, null, 1250]), None),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    assert_eq!(inv["items"][1]["yields_kg"], json!([1100, null, 1250]));
+    assert_eq!(inv["items"][2]["yields_kg"], Value::Null);
+    let lines = dry_lines(&app, &admin, h, table).await;
+    let rice = lines
+        .iter()
+        .find(|l| l["code"].as_str().unwrap().starts_with("crop:lua"))
+        .unwrap();
+    // The highest of the three years × the price per kg.
+    assert_eq!(rice["amount"], 1_250 * 8_000);
+    assert_eq!(
+        (rice["quantity"].as_f64(), rice["unit"].as_str()),
+        (Some(1250.0), Some("kg"))
+    );
+    assert!(
+        rice["label"]
+            .as_str()
+            .unwrap()
+            .contains("sản lượng cao nhất 3 năm: 1.250 kg × 8.000 đ/kg"),
+        "{rice}"
+    );
+    assert_eq!(rice["article"], calc::articles::CROPS);
+    // No yields, priced per m²: the area, as before.
+    let maize = line_of(&lines, "crop:ngo");
+    assert_eq!(maize["amount"], 300 * 4_500);
+    // Three lost harvests pay nothing for the crop.
+    let v = inv["version"].to_string();
+    let (status, inv) = put(
+        &app,
+        &admin,
+        &path,
+        &body(json!([0, 0, 0]), None),
+        &[("If-Match", v)],
+    )
+    .await;
+    assert!(status.is_success(), "{status}: {inv}");
+    let lines = dry_lines(&app, &admin, h, table).await;
+    assert_eq!(line_of(&lines, "crop:lua")["amount"], 0);
+}
+
+#[tokio::test]
+async fn a_household_takes_its_own_resettlement_plot_or_house() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let member_b = app.login("member_b").await;
+    let today = legal::today_vn();
+    let table = price_table(&app, "Bảng giá đất 2025", 11_500, PRICES).await;
+    let luc = parcel_in(&app, "21043", "LUC", 9).await;
+    let h = noticed_household(&app, &admin, &[luc], 200).await;
+    let path = format!("/api/v1/households/{h}/inventory");
+    let body = |relocating: bool, resettlement: Value| {
+        json!({
+            "record_no": "89/BB-KĐ", "inventoried_on": today - Duration::days(5),
+            "relocating": relocating, "resettlement": resettlement,
+            "items": [{"parcel_id": luc, "category": "land", "code": "ONT", "quantity": 100}]
+        })
+    };
+    let plot = json!({"kind": "plot", "code": "TĐC-A/12", "area_m2": 80.5, "price": 1_200_000});
+    // Only for a household that moves; a plot has its area, a house none.
+    for (relocating, r, field) in [
+        (false, plot.clone(), "resettlement"),
+        (
+            true,
+            json!({"kind": "plot", "code": "L1", "price": 1}),
+            "resettlement.area_m2",
+        ),
+        (
+            true,
+            json!({"kind": "house", "code": "C1", "area_m2": 70, "price": 1}),
+            "resettlement.area_m2",
+        ),
+        (
+            true,
+            json!({"kind": "house", "code": " ", "price": 1}),
+            "resettlement.code",
+        ),
+        (
+            true,
+            json!({"kind": "house", "code": "C1", "price": -1}),
+            "resettlement.price",
+        ),
+    ] {
+        let (status, err) = put(&app, &admin, &path, &body(relocating, r), &[]).await;
+        assert_error(status, &err, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err["error"]["details"]["field"], field, "{err}");
+    }
+    // Another area's member cannot record it.
+    let (status, err) = put(&app, &member_b, &path, &body(true, plot.clone()), &[]).await;
+    assert_error(status, &err, StatusCode::NOT_FOUND);
+
+    let (status, inv) = put(&app, &admin, &path, &body(true, plot), &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    assert_eq!(inv["resettlement"]["kind"], "plot");
+    assert_eq!(inv["resettlement"]["area_m2"], 80.5);
+    let (_, comp) = app
+        .get_json(&admin, &format!("/api/v1/households/{h}/compensation"))
+        .await;
+    assert_eq!(comp["inventory"]["resettlement"]["code"], "TĐC-A/12");
+    let lines = dry_lines(&app, &admin, h, table).await;
+    let fee = line_of(&lines, "resettlement_fee");
+    // 80.5 m² × 1 200 000 đ, deducted.
+    assert_eq!(fee["amount"], -96_600_000);
+    assert_eq!(fee["group"], "resettlement");
+    assert!(
+        fee["label"].as_str().unwrap().contains("lô TĐC-A/12"),
+        "{fee}"
+    );
+    // A house instead: its price, once.
+    let v = inv["version"].to_string();
+    let house = json!({"kind": "house", "code": "CC-B2-0405", "price": 450_000_000});
+    let (status, inv) = put(&app, &admin, &path, &body(true, house), &[("If-Match", v)]).await;
+    assert!(status.is_success(), "{status}: {inv}");
+    let lines = dry_lines(&app, &admin, h, table).await;
+    let fee = line_of(&lines, "resettlement_fee");
+    assert_eq!(fee["amount"], -450_000_000);
+    assert!(
+        fee["label"].as_str().unwrap().contains("căn CC-B2-0405"),
+        "{fee}"
+    );
+    // Cleared: the project's default plot, if it has one, as before.
+    let v = inv["version"].to_string();
+    let (status, inv) = put(
+        &app,
+        &admin,
+        &path,
+        &body(true, Value::Null),
+        &[("If-Match", v)],
+    )
+    .await;
+    assert!(status.is_success(), "{status}: {inv}");
+    assert_eq!(inv["resettlement"], Value::Null);
+    let area = app
+        .count("SELECT COALESCE(MAX(value), 0) FROM compensation_settings WHERE code = 'resettlement_plot_area'")
+        .await;
+    let lines = dry_lines(&app, &admin, h, table).await;
+    let default_fee = lines.iter().find(|l| l["code"] == "resettlement_fee");
+    assert_eq!(default_fee.is_some(), area > 0, "{lines:?}");
+    if let Some(fee) = default_fee {
+        assert!(!fee["label"].as_str().unwrap().contains("lô"), "{fee}");
+    }
+    // The write is audited with what was recorded.
+    assert!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE entity = 'inventory' AND detail LIKE '%CC-B2-0405%'"
+        )
+        .await
+            >= 1
+    );
 }

@@ -235,3 +235,59 @@ test('an admin computes, posts, approves and pays a plan; a member reads it with
   await member.close();
   await admin.close();
 });
+
+test('the case file records a crop\'s three yields and the household\'s own resettlement house', async () => {
+  const admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await login(admin, server.url, 'admin');
+  const list = await api(admin, 'GET', '/api/v1/households?project=HPDQ2&commune=21043&stage=inventory&limit=100');
+  let hh = null;
+  for (const item of [...list.body.items].reverse()) {
+    const comp = await api(admin, 'GET', `/api/v1/households/${item.id}/compensation`);
+    if (comp.body.inventory && (!comp.body.current || comp.body.current.status === 'draft')) { hh = { id: item.id, compensation: comp.body }; break; }
+  }
+  assert.ok(hh, 'the demo has an inventoried household in 21043');
+  const parcels = (await api(admin, 'GET', `/api/v1/households/${hh.id}`)).body.parcels;
+  const page = await admin.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(`${server.url}/households/${hh.id}`);
+  await page.waitForSelector('#compensation #inventory');
+  await page.click('#inventory-edit');
+  await page.waitForSelector('#inventory-form');
+  const n = await page.$$eval('#inventory-rows fieldset', (f) => f.length);
+  await page.click('#inventory-add');
+  // The yields show for annual crops only.
+  assert.equal(await page.isVisible(`[name="items[${n}].yield_1"]`), false);
+  await page.selectOption(`[name="items[${n}].category"]`, 'crop');
+  assert.equal(await page.isVisible(`[name="items[${n}].yield_1"]`), true);
+  await page.fill(`[name="items[${n}].code"]`, 'lua');
+  await page.selectOption(`[name="items[${n}].parcel_id"]`, String(parcels[0].id));
+  await page.fill(`[name="items[${n}].quantity"]`, '500');
+  await page.fill(`[name="items[${n}].yield_1"]`, '1100');
+  await page.fill(`[name="items[${n}].yield_3"]`, 'nhiều');
+  // A house for a household that moves: its code and price, no area.
+  if (!(await page.isChecked('#inv-relocating'))) await page.check('#inv-relocating');
+  assert.equal(await page.isVisible('#inv-resettlement-code'), false, 'the project default needs nothing typed');
+  await page.selectOption('#inv-resettlement-kind', 'house');
+  assert.equal(await page.isVisible('#inv-resettlement-area_m2'), false);
+  await page.fill('#inv-resettlement-code', 'CC-B2-0405');
+  await page.fill('#inv-resettlement-price', '450.000.000');
+  await page.click('#inventory-form button[type=submit]');
+  await page.waitForSelector('#inventory-form .field-error');
+  assert.equal(await page.getAttribute(`[name="items[${n}].yield_3"]`, 'aria-invalid'), 'true');
+  await page.fill(`[name="items[${n}].yield_3"]`, '1250');
+  await page.click('#inventory-form button[type=submit]');
+  await page.waitForFunction(() => /Đã lưu biên bản kiểm đếm/.test(document.getElementById('comp-done')?.textContent));
+  assert.match(await page.textContent('#inventory-items'), /sản lượng 3 năm trước: 1\.100 \/ – \/ 1\.250 kg/);
+  assert.match(await page.textContent('#inventory'), /Căn CC-B2-0405: 450\.000\.000 đ/);
+  const inv = (await api(admin, 'GET', `/api/v1/households/${hh.id}/compensation`)).body.inventory;
+  assert.deepEqual(inv.items.at(-1).yields_kg, [1100, null, 1250]);
+  assert.deepEqual(inv.resettlement, { kind: 'house', code: 'CC-B2-0405', area_m2: null, price: 450000000 });
+  // The form reopens with what was recorded.
+  await page.click('#inventory-edit');
+  await page.waitForSelector('#inventory-form');
+  assert.equal(await page.inputValue('#inv-resettlement-kind'), 'house');
+  assert.equal(await page.inputValue(`[name="items[${n}].yield_3"]`), '1250');
+  await page.screenshot({ path: artifact('compensation-yields-resettlement-vi.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await admin.close();
+});

@@ -354,3 +354,47 @@ for (const lang of ['vi', 'en']) {
     await context.close();
   });
 }
+
+test('a crop\'s three yields go from the phone, and the resettlement recorded at the desk stays', async () => {
+  const context = await browser.newContext(phone());
+  const { page, errors } = await openField(context, 'member_a');
+  const work = await workList(page);
+  const target = work.filter((i) => i.compensation?.inventory?.items > 0).at(-1);
+  assert.ok(target, 'the demo holds inventories in member_a\'s area');
+  const before = (await serverCompensation(target.id)).inventory;
+  // The office records the household's own resettlement house.
+  const house = { kind: 'house', code: 'CC-B2-0405', area_m2: null, price: 450000000 };
+  const res = await admin.request.put(`${server.url}/api/v1/households/${target.id}/inventory`, {
+    data: asInput(before, { relocating: true, resettlement: house }), headers: { 'if-match': `"${before.version}"` },
+  });
+  assert.equal(res.status(), 201, await res.text());
+  await openHousehold(page, target.id);
+  await page.click('#record-inventory');
+  await page.waitForSelector('#inventory-form');
+  await page.click('#add-item');
+  const n = before.items.length + 1;
+  assert.equal(await page.isVisible(`#inv-yield1-${n}`), false, 'yields are for annual crops');
+  await page.selectOption(`#inv-category-${n}`, 'crop');
+  await page.fill(`#inv-code-${n}`, 'lua');
+  await page.fill(`#inv-quantity-${n}`, '500');
+  await page.fill(`#inv-yield1-${n}`, '1.100');
+  await page.fill(`#inv-yield3-${n}`, '12,5');
+  await page.click('#save-inventory');
+  await page.waitForSelector(`#inv-yield3-${n}[aria-invalid=true]`);
+  await page.fill(`#inv-yield3-${n}`, '1250');
+  await shot(page, 'field-inventory-yields-phone-vi.png');
+  await page.click('#save-inventory');
+  await page.waitForSelector('.pending-inventory, #record-inventory');
+  // The outbox sends it in the background: wait for the server to have it.
+  let after = null;
+  for (let i = 0; i < 60; i += 1) {
+    after = (await serverCompensation(target.id)).inventory;
+    if (after.version > before.version + 1) break;
+    await page.waitForTimeout(500);
+  }
+  assert.equal(after.version, before.version + 2);
+  assert.deepEqual(after.items.at(-1).yields_kg, [1100, null, 1250]);
+  assert.deepEqual(after.resettlement, house, 'what the form does not show goes back as it was');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

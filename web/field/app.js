@@ -860,6 +860,12 @@ function inventoryRow(n, item, parcels) {
         h('input', { id: id('grade'), name: 'grade', value: (byAge(category) ? item.age_class : item.grade) || '' })),
       h('span', { class: 'remaining', hidden: category !== 'structure' }, h('label', { for: id('remaining') }, t('field.inventory.remaining')),
         h('input', { id: id('remaining'), name: 'remaining_percent', inputmode: 'numeric', value: item.remaining_percent ?? '' }))),
+    // Annual crops: the harvests of the previous 3 years; the plan pays the highest.
+    h('div', { class: 'yields', hidden: category !== 'crop' },
+      h('p', { class: 'muted small', id: id('yields-help') }, t('field.inventory.yields_help')),
+      h('div', { class: 'pair' }, [1, 2, 3].map((y) => h('span', {},
+        h('label', { for: id(`yield${y}`) }, t('field.inventory.yield_n', { n: y })),
+        h('input', { id: id(`yield${y}`), name: `yield_${y}`, inputmode: 'numeric', autocomplete: 'off', 'aria-describedby': id('yields-help'), value: item.yields_kg?.[y - 1] ?? '' }))))),
     h('button', { type: 'button', class: 'small secondary remove', onclick: () => { fs.remove(); } }, t('field.inventory.remove_item')));
   fs._kept = item;
   const select = fs.querySelector('select[name=category]');
@@ -867,6 +873,7 @@ function inventoryRow(n, item, parcels) {
     const c = select.value;
     fs.querySelector('input[name=unit]').placeholder = DEFAULT_UNIT[c];
     fs.querySelector('.remaining').hidden = c !== 'structure';
+    fs.querySelector('.yields').hidden = c !== 'crop';
     fs.querySelector(`#${id('grade-label')}`).textContent = t(byAge(c) ? 'field.inventory.age_class' : 'field.inventory.grade');
     const code = fs.querySelector('input[name=code]');
     if (c === 'land') code.setAttribute('list', 'land-uses'); else code.removeAttribute('list');
@@ -904,7 +911,7 @@ function inputForField(form, field) {
   const m = /^items\[(\d+)\]\.(\w+)$/.exec(field);
   if (!m) return form.querySelector(`[name="${field}"]`);
   const row = form.querySelectorAll('fieldset.inv-item')[Number(m[1])];
-  const name = { age_class: 'grade', description: 'code', term_total: 'code', term_remaining: 'code', cost: 'code' }[m[2]] || m[2];
+  const name = { yields_kg: 'yield_1', age_class: 'grade', description: 'code', term_total: 'code', term_remaining: 'code', cost: 'code' }[m[2]] || m[2];
   return row?.querySelector(`[name="${name}"]`) || row?.querySelector('select');
 }
 
@@ -994,6 +1001,13 @@ async function renderInventoryForm(id, queuedKey) {
       const pctText = get('remaining_percent').value.trim();
       const pct = category === 'structure' && pctText ? readDecimal(pctText) : null;
       if (category === 'structure' && pctText && (pct === null || !Number.isInteger(pct) || pct > 100)) return refuse(get('remaining_percent'), 'field.inventory.percent_invalid');
+      const yields = [];
+      for (const y of [1, 2, 3]) {
+        const text = category === 'crop' ? get(`yield_${y}`).value.trim() : '';
+        const kg = text ? readDecimal(text) : null;
+        if (text && (kg === null || !Number.isInteger(kg) || kg > 1e9)) return refuse(get(`yield_${y}`), 'field.inventory.yield_invalid');
+        yields.push(kg);
+      }
       const grade = get('grade').value.trim() || null;
       const kept = fs._kept || {};
       const parcel = get('parcel_id').value;
@@ -1009,6 +1023,7 @@ async function renderInventoryForm(id, queuedKey) {
         age_class: byAge(category) ? grade : (kept.age_class ?? null),
         remaining_percent: category === 'structure' ? pct : (kept.remaining_percent ?? null),
       };
+      if (yields.some((y) => y !== null)) line.yields_kg = yields;
       if (kept.cost) line.cost = kept.cost;
       if (kept.term_total !== undefined && kept.term_total !== null) line.term_total = kept.term_total;
       if (kept.term_remaining !== undefined && kept.term_remaining !== null) line.term_remaining = kept.term_remaining;
@@ -1024,6 +1039,8 @@ async function renderInventoryForm(id, queuedKey) {
       relocating: form.elements.relocating.checked,
       hard_area: form.elements.relocating.checked && !!w.hard_area,
       farmland_held_m2: w.farmland_held_m2 ?? null,
+      // The resettlement plot or house is recorded at the desk: kept while the household moves.
+      resettlement: form.elements.relocating.checked ? (w.resettlement ?? null) : null,
       obligations: w.obligations ?? 0,
       business_income: w.business_income ?? 0,
       note: w.note ?? null,

@@ -22,6 +22,11 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    /// `plot` or `house`: the household's own resettlement; null: the project's default.
+    pub resettlement_kind: Option<String>,
+    pub resettlement_code: Option<String>,
+    pub resettlement_area_centi: Option<i64>,
+    pub resettlement_price: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

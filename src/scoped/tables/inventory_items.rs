@@ -20,6 +20,10 @@ pub struct Model {
     pub cost: i64,
     pub term_total: Option<i32>,
     pub term_remaining: Option<i32>,
+    /// Annual crops: kg harvested on the inventoried area in each of the previous 3 years.
+    pub yield_1_kg: Option<i64>,
+    pub yield_2_kg: Option<i64>,
+    pub yield_3_kg: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -80,7 +80,10 @@ async function main() {
     const parts = [];
     for (const [k, v] of Object.entries(d)) {
       if (v === null || v === undefined || (Array.isArray(v) && !v.length)) continue;
-      const text = typeof v === 'object' ? JSON.stringify(v)
+      // A record inside the detail (e.g. an inventory's resettlement) is named field by field too.
+      const text = typeof v === 'object' && !Array.isArray(v)
+        ? Object.entries(v).map(([k2, v2]) => `${word('field', k2)} ${VOCABULARY_FIELDS.includes(k2) ? word('value', v2) : v2}`).join(', ')
+        : typeof v === 'object' ? JSON.stringify(v)
         : typeof v === 'boolean' ? tr(v ? 'yes' : 'no')
           : VOCABULARY_FIELDS.includes(k) ? word('value', v)
             // Stages and statuses are named by the shared catalogues, never shown as codes.

@@ -526,13 +526,7 @@ struct HtmlRow {
 #[template(path = "report/plan_table.html")]
 struct TableHtml {
     lang: &'static str,
-    agency: String,
-    agency_class: &'static str,
-    parent_agency: Option<String>,
-    doc_no: String,
-    nation: String,
-    motto: String,
-    place_date: String,
+    heading: crate::reports::render::Heading,
     title: String,
     subtitle: String,
     note: String,
@@ -579,7 +573,7 @@ pub fn html(
     issue: &crate::reports::render::Issue,
     cat: &Catalogue,
 ) -> AppResult<Vec<u8>> {
-    use crate::reports::render::{agency_class, doc_no, place_date};
+    use crate::reports::render::heading;
     let rows = t
         .rows
         .iter()
@@ -600,13 +594,7 @@ pub fn html(
         .collect();
     let page = TableHtml {
         lang: cat.lang().code(),
-        agency: issue.agency.to_uppercase(),
-        agency_class: agency_class(&issue.agency),
-        parent_agency: issue.parent_agency.as_ref().map(|p| p.to_uppercase()),
-        doc_no: doc_no(issue, cat),
-        nation: cat.t("report.nation").into(),
-        motto: cat.t("report.motto").into(),
-        place_date: place_date(issue, cat),
+        heading: heading(issue, cat),
         title: cat.t("plantable.title").into(),
         subtitle: subtitle(t, cat),
         note: cat.t("plantable.note").into(),

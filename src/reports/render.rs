@@ -431,7 +431,7 @@ pub fn title_lines(stats: &PeriodStats, period: Period, cat: &Catalogue) -> (Str
     )
 }
 
-pub(crate) fn place_date(issue: &Issue, cat: &Catalogue) -> String {
+fn place_date(issue: &Issue, cat: &Catalogue) -> String {
     cat.fill(
         "report.place_date",
         &[
@@ -779,14 +779,14 @@ struct UnitTable {
 }
 
 /// `Số: ……/BC-BCĐ` with the issue's symbol.
-pub(crate) fn doc_no(issue: &Issue, cat: &Catalogue) -> String {
+fn doc_no(issue: &Issue, cat: &Catalogue) -> String {
     cat.fill("report.doc_no", &[("symbol", &issue.doc_symbol)])
 }
 
 /// A smaller type for a longer agency name, so it keeps to two lines in the heading's left
 /// column (about 58 mm beside the national heading; measured in DejaVu Serif Bold: 31
 /// capitals fit two lines at 12 pt, 40 at 11 pt, 56 at 9 pt).
-pub(crate) fn agency_class(agency: &str) -> &'static str {
+fn agency_class(agency: &str) -> &'static str {
     match agency.chars().count() {
         0..=31 => "agency",
         32..=40 => "agency long",
@@ -795,16 +795,35 @@ pub(crate) fn agency_class(agency: &str) -> &'static str {
     }
 }
 
+/// The heading of an administrative document (`templates/report/heading.html`): the issuing
+/// agency and its number, the national title and motto, place and date.
+pub(crate) struct Heading {
+    pub agency: String,
+    pub agency_class: &'static str,
+    pub parent_agency: Option<String>,
+    pub doc_no: String,
+    pub nation: String,
+    pub motto: String,
+    pub place_date: String,
+}
+
+/// The heading printed on `issue`'s documents.
+pub(crate) fn heading(issue: &Issue, cat: &Catalogue) -> Heading {
+    Heading {
+        agency: issue.agency.to_uppercase(),
+        agency_class: agency_class(&issue.agency),
+        parent_agency: issue.parent_agency.as_ref().map(|p| p.to_uppercase()),
+        doc_no: doc_no(issue, cat),
+        nation: cat.t("report.nation").into(),
+        motto: cat.t("report.motto").into(),
+        place_date: place_date(issue, cat),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "report/period.html")]
 struct ReportHtml {
-    agency: String,
-    agency_class: &'static str,
-    parent_agency: Option<String>,
-    doc_no: String,
-    nation: String,
-    motto: String,
-    place_date: String,
+    heading: Heading,
     title: String,
     subtitle: String,
     range_line: String,
@@ -906,13 +925,7 @@ fn html(stats: &PeriodStats, period: Period, issue: &Issue, cat: &Catalogue) -> 
         ),
     ];
     let page = ReportHtml {
-        agency: issue.agency.to_uppercase(),
-        agency_class: agency_class(&issue.agency),
-        parent_agency: issue.parent_agency.as_ref().map(|p| p.to_uppercase()),
-        doc_no: doc_no(issue, cat),
-        nation: cat.t("report.nation").into(),
-        motto: cat.t("report.motto").into(),
-        place_date: place_date(issue, cat),
+        heading: heading(issue, cat),
         title,
         subtitle,
         range_line: range_line(stats, period, cat),

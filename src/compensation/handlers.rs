@@ -103,7 +103,9 @@ pub async fn put_inventory(
 /// prices never fall below the approved ones (LĐĐ 2024 Art. 94(5)). `dry_run` stores nothing.
 #[utoipa::path(post, path = "/api/v1/households/{id}/plans", tag = "compensation",
     params(("id" = i32, Path)), request_body = ComputeInput,
-    responses((status = 201, body = PlanDto), (status = 401, body = Envelope), (status = 403, body = Envelope),
+    responses((status = 201, body = PlanDto, description = "the draft stored"),
+              (status = 200, body = PlanDto, description = "`dry_run`: the draft computed, nothing stored"),
+              (status = 401, body = Envelope), (status = 403, body = Envelope),
               (status = 404, body = Envelope), (status = 409, body = Envelope), (status = 422, body = Envelope)))]
 #[tracing::instrument(skip_all, fields(household_id = id))]
 pub async fn compute(

@@ -26,6 +26,8 @@ pub const DEFAULT_SQLITE_URL: &str = "sqlite://gpmb.db";
 pub struct Db {
     pub conn: DatabaseConnection,
     write_lock: Option<Arc<Mutex<()>>>,
+    /// The SQLite file, for readers that go around the pool (the tile index's bulk load).
+    sqlite_file: Option<Arc<std::path::Path>>,
 }
 
 /// A write transaction holding the writer lock (SQLite) until commit or drop.
@@ -50,6 +52,11 @@ impl std::ops::Deref for WriteTx {
 impl Db {
     pub fn backend(&self) -> DatabaseBackend {
         self.conn.get_database_backend()
+    }
+
+    /// The SQLite database's file; `None` on PostgreSQL and for an in-memory database.
+    pub fn sqlite_file(&self) -> Option<Arc<std::path::Path>> {
+        self.sqlite_file.clone()
     }
 
     pub async fn write(&self) -> Result<WriteTx, sea_orm::DbErr> {
@@ -109,6 +116,7 @@ async fn connect_pooled(url: &str, sync: SqliteSync, size: Pool) -> anyhow::Resu
         return Ok(Db {
             conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
             write_lock: None,
+            sqlite_file: None,
         });
     }
     let options = SqliteConnectOptions::from_str(url)
@@ -123,6 +131,8 @@ async fn connect_pooled(url: &str, sync: SqliteSync, size: Pool) -> anyhow::Resu
         .foreign_keys(true)
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory");
+    // Checked after connecting, which creates it: an in-memory database has no such file.
+    let file: Arc<std::path::Path> = Arc::from(options.get_filename());
     let pool = SqlitePoolOptions::new()
         .max_connections(sqlite_max)
         .min_connections(1)
@@ -132,6 +142,7 @@ async fn connect_pooled(url: &str, sync: SqliteSync, size: Pool) -> anyhow::Resu
     Ok(Db {
         conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
         write_lock: Some(Arc::new(Mutex::new(()))),
+        sqlite_file: file.is_file().then_some(file),
     })
 }
 

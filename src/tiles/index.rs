@@ -368,25 +368,20 @@ impl TileIndex {
         // leaves it unseen.
         let before = stamp(&self.db.conn, project_id).await?;
         let started = Instant::now();
-        // Pages are packed on a blocking thread while the next page is read.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Row>>(2);
-        let packer = tokio::task::spawn_blocking(move || {
-            let mut store = Store::default();
-            while let Some(page) = rx.blocking_recv() {
-                for row in page {
-                    // A row whose geometry cannot be read has no shape on the map.
-                    store.push(&RawParcel::from(row));
-                }
-            }
-            let store = store.finish();
-            let pyramid = Pyramid::build(&store);
-            (store, pyramid)
-        });
-        let read = self.read_pages(project_id, tx).await;
-        let (store, pyramid) = packer
+        let (store, pyramid) = match self.db.sqlite_file() {
+            Some(file) => tokio::task::spawn_blocking(move || {
+                let mut store = Store::default();
+                // A row whose geometry cannot be read has no shape on the map.
+                super::sqlite_read::read(&file, project_id, |p| {
+                    store.push(p);
+                })
+                .map_err(|e| DbErr::Custom(format!("reading the parcels failed: {e}")))?;
+                Ok::<_, DbErr>(store.finish_with(Pyramid::build))
+            })
             .await
-            .map_err(|e| DbErr::Custom(format!("building the tile index failed: {e}")))?;
-        read?;
+            .map_err(|e| DbErr::Custom(format!("building the tile index failed: {e}")))??,
+            None => self.read_and_pack(project_id).await?,
+        };
         tracing::info!(
             project_id,
             parcels = store.len(),
@@ -404,6 +399,28 @@ impl TileIndex {
         }
         slot.clear_cache();
         Ok(())
+    }
+
+    /// Reads the project's parcels through the pool (PostgreSQL) and packs them on a blocking
+    /// thread while the next page is read.
+    async fn read_and_pack(&self, project_id: i32) -> Result<(Store, Pyramid), DbErr> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Row>>(2);
+        let packer = tokio::task::spawn_blocking(move || {
+            let mut store = Store::default();
+            while let Some(page) = rx.blocking_recv() {
+                for row in page {
+                    // A row whose geometry cannot be read has no shape on the map.
+                    store.push(&RawParcel::from(row));
+                }
+            }
+            store.finish_with(Pyramid::build)
+        });
+        let read = self.read_pages(project_id, tx).await;
+        let built = packer
+            .await
+            .map_err(|e| DbErr::Custom(format!("building the tile index failed: {e}")))?;
+        read?;
+        Ok(built)
     }
 
     /// Sends the project's parcels page by page, in id order, on one connection: memory stays
@@ -618,7 +635,7 @@ impl TileIndex {
             [quantise(rect.max_x), quantise(rect.max_y)],
         );
         // Overviews by project size, not per tile: a project looks the same in every tile of a zoom.
-        let overview = z <= overview::MAX_ZOOM && loaded.store.len() >= overview::MIN_PARCELS;
+        let overview = loaded.pyramid.overview_at(z);
         let (etag, plan) = if overview {
             let cells = overview::cells(&loaded.pyramid, || loaded.store.find(min, max), z, x, y);
             if cells.is_empty() {

@@ -6,6 +6,7 @@
 pub mod encode;
 pub mod index;
 pub mod overview;
+mod sqlite_read;
 pub mod store;
 
 use axum::extract::State;

@@ -8,8 +8,13 @@
 //! `status`, `commune`, `parcels` (count), `area_m2` and `overview: true`, and no parcel id.
 //!
 //! z ≤ 12 reads a pyramid of cells kept with the index (a million parcels make ~100k cells at
-//! z12, a few at z0), so a tile costs its cells, not its parcels; z13 is built from the tile's
-//! parcels. Both follow every write the index sees, so a status change shows at once.
+//! z12, a few at z0), so a tile costs its cells, not its parcels; z13 and up is built from the
+//! tile's parcels. Both follow every write the index sees, so a status change shows at once.
+//!
+//! Overviews stop at z13, or higher on a project so dense that a tile there would still hold
+//! thousands of parcels (up to z15). Cells are 4 px, made 8 or 16 px on a tile that would
+//! otherwise draw more than `STRIP_BUDGET` strips: a leader's tile stays under ~500 KB however
+//! dense the project.
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -19,27 +24,29 @@ use geozero::mvt::tile::{Feature, GeomType, Value};
 use super::encode::{finish, Commands, TileFrame, Values, EXTENT};
 use super::store::{Record, Store};
 
-/// Highest zoom served as an overview.
-pub const MAX_ZOOM: u8 = 13;
-/// Highest zoom read from the pyramid; `MAX_ZOOM` is built from parcels.
+/// Highest zoom served as an overview on any large project.
+const MAX_ZOOM: u8 = 13;
+/// Highest zoom served as an overview on a very dense one.
+const DENSE_MAX_ZOOM: u8 = 15;
+/// Mean parcels per tile above which a zoom is still drawn as an overview (a detailed tile
+/// carries ~100 bytes a parcel: 4,000 parcels make ~400 KB).
+const DENSE_TILE: usize = 4_000;
+/// Highest zoom read from the pyramid; higher overview zooms are built from parcels.
 const PYRAMID_ZOOM: u8 = 12;
 /// A project with fewer parcels shows them one by one at every zoom: a small project keeps
 /// its parcels clickable.
 pub const MIN_PARCELS: usize = 2_000;
 
-/// Cell side in tile units (a 512-px tile has 8 units a pixel): 2 px at z13, 4 px below.
-fn cell_units(z: u8) -> i32 {
-    if z >= MAX_ZOOM {
-        16
-    } else {
-        32
-    }
-}
+/// Cell side in tile units (a 512-px tile has 8 units a pixel): 4 px.
+const CELL_UNITS: i32 = 32;
 
-/// Cells along a tile's side at zoom z.
-fn cells_per_side(z: u8) -> u32 {
-    EXTENT / cell_units(z) as u32
-}
+/// Cells along a tile's side (at every zoom).
+const SIDE: u32 = EXTENT / CELL_UNITS as u32;
+/// Strips (a cell's share of one status and commune) a tile may draw before its cells are
+/// made larger: a strip costs ~20 bytes.
+const STRIP_BUDGET: usize = 20_000;
+/// Largest cell: 16 px.
+const MAX_CELL_UNITS: i32 = 128;
 
 const KEYS: [&str; 5] = ["status", "commune", "parcels", "area_m2", "overview"];
 
@@ -86,6 +93,8 @@ pub struct Pyramid {
     /// Each group's texts hashed: ETags that do not depend on the order groups were met.
     group_hash: Vec<u64>,
     group_ids: HashMap<(u32, u32), u32>,
+    /// Highest zoom drawn as an overview; `None` for a small project (parcels at every zoom).
+    top: Option<u8>,
 }
 
 fn cell_key(cx: u64, cy: u64) -> u64 {
@@ -122,7 +131,34 @@ impl Pyramid {
             }
             p.levels[usize::from(z)] = below;
         }
+        p.top = (store.len() >= MIN_PARCELS).then(|| p.densest_overview(store.len()));
         p
+    }
+
+    /// Whether tiles of zoom z are drawn as an overview.
+    pub fn overview_at(&self, z: u8) -> bool {
+        self.top.is_some_and(|top| z <= top)
+    }
+
+    /// z13, or the highest zoom up to z15 whose tiles still hold `DENSE_TILE` parcels on
+    /// average, counted from the z12 cells (a cell is 1/128 of a z12 tile).
+    fn densest_overview(&self, parcels: usize) -> u8 {
+        let Some(cells) = self.levels.get(usize::from(PYRAMID_ZOOM)) else {
+            return MAX_ZOOM;
+        };
+        let mut top = MAX_ZOOM;
+        while top < DENSE_MAX_ZOOM {
+            let shift = 7 - u32::from(top + 1 - PYRAMID_ZOOM);
+            let tiles: std::collections::HashSet<u64> = cells
+                .keys()
+                .map(|k| cell_key((k >> 32) >> shift, (k & 0xffff_ffff) >> shift))
+                .collect();
+            if parcels / tiles.len().max(1) < DENSE_TILE {
+                break;
+            }
+            top += 1;
+        }
+        top
     }
 
     /// Counts a parcel in (`sign` 1) or out (−1) of every zoom's cell.
@@ -159,7 +195,7 @@ impl Pyramid {
     /// The cell of zoom z (≤ 12) holding the parcel's centre.
     fn cell_of(r: &Record, z: u8) -> Option<u64> {
         let [wx, wy] = r.centre();
-        let n = f64::from(1u32 << z) * f64::from(cells_per_side(z));
+        let n = f64::from(1u32 << z) * f64::from(SIDE);
         let in_world = |w: f64| (0.0..1.0).contains(&w);
         if !in_world(wx) || !in_world(wy) {
             return None;
@@ -171,6 +207,9 @@ impl Pyramid {
 /// The cells of one overview tile, row by row, each with its groups.
 pub struct Cells {
     z: u8,
+    /// Cell side in tile units, and cells along the tile's side.
+    unit: i32,
+    side: u32,
     cells: Vec<(u32, Vec<Acc>)>,
 }
 
@@ -179,10 +218,43 @@ impl Cells {
         self.cells.is_empty()
     }
 
+    /// Strips the tile would draw at most (one per group and cell).
+    fn strips(&self) -> usize {
+        self.cells.iter().map(|(_, accs)| accs.len()).sum()
+    }
+
+    /// The same tile with cells twice as large, four merged into one.
+    fn coarser(self) -> Cells {
+        let (side, half) = (self.side, self.side / 2);
+        let mut merged: Vec<(u32, Vec<Acc>)> = self
+            .cells
+            .into_iter()
+            .map(|(idx, accs)| ((idx / side / 2) * half + (idx % side) / 2, accs))
+            .collect();
+        merged.sort_by_key(|c| c.0);
+        let mut cells: Vec<(u32, Vec<Acc>)> = Vec::with_capacity(merged.len() / 2);
+        for (idx, accs) in merged {
+            match cells.last_mut() {
+                Some((last, into)) if *last == idx => {
+                    for a in accs {
+                        add_to(into, a.group, i64::from(a.parcels), a.area);
+                    }
+                }
+                _ => cells.push((idx, accs)),
+            }
+        }
+        Cells {
+            z: self.z,
+            unit: self.unit * 2,
+            side: half,
+            cells,
+        }
+    }
+
     /// The tile's ETag: what it draws, so an unrelated write (a map sheet) keeps it.
     pub fn etag(&self, pyramid: &Pyramid, x: u32, y: u32) -> u64 {
         let mut h = DefaultHasher::new();
-        ("overview", self.z, x, y).hash(&mut h);
+        ("overview", self.z, x, y, self.unit).hash(&mut h);
         for (idx, accs) in &self.cells {
             idx.hash(&mut h);
             for a in accs {
@@ -206,7 +278,7 @@ pub fn cells<'a>(
     x: u32,
     y: u32,
 ) -> Cells {
-    let side = cells_per_side(z);
+    let side = SIDE;
     let mut cells: Vec<(u32, Vec<Acc>)> = Vec::new();
     if let Some(level) = pyramid.levels.get(usize::from(z)) {
         let (x0, y0) = (
@@ -240,7 +312,7 @@ pub fn cells<'a>(
         }
     } else {
         let frame = TileFrame::new(z, x, y);
-        let unit = f64::from(cell_units(z));
+        let unit = f64::from(CELL_UNITS);
         let extent = f64::from(EXTENT);
         // (cell, group, area), sorted: a cell's parcels come together, then run by run.
         let mut items: Vec<(u32, u32, f64)> = parcels()
@@ -271,7 +343,18 @@ pub fn cells<'a>(
         }
     }
     cells.sort_unstable_by_key(|c| c.0);
-    Cells { z, cells }
+    let mut tile = Cells {
+        z,
+        unit: CELL_UNITS,
+        side,
+        cells,
+    };
+    // A dense tile (many statuses and communes side by side) draws larger cells rather than
+    // grow past ~400 KB.
+    while tile.strips() > STRIP_BUDGET && tile.unit < MAX_CELL_UNITS {
+        tile = tile.coarser();
+    }
+    tile
 }
 
 /// One status and commune's strips in this tile.
@@ -297,8 +380,7 @@ impl Group {
 
 /// Draws the cells as strips and encodes one feature per group; `None` without cells.
 pub fn encode(store: &Store, pyramid: &Pyramid, tile: &Cells) -> Option<Vec<u8>> {
-    let cell = cell_units(tile.z);
-    let side = cells_per_side(tile.z);
+    let (cell, side) = (tile.unit, tile.side);
     // Strips in a fixed order of groups (status, then commune) so neighbouring cells line up.
     let mut present: Vec<u32> = tile
         .cells
@@ -471,5 +553,85 @@ mod tests {
             };
             assert_eq!(objecting(&pyramid), objecting(&fresh), "z{z}");
         }
+    }
+
+    /// A grid of `n` × `n` squares of `size` degrees from (108.79, 15.3), statuses and then
+    /// `communes` communes taking turns.
+    fn grid(n: i32, size: f64, statuses: &[&str], communes: i32) -> Store {
+        let mut store = Store::default();
+        for i in 0..n * n {
+            let (a, c) = (
+                108.79 + f64::from(i % n) * size,
+                15.3 + f64::from(i / n) * size,
+            );
+            let (b, d) = (a + size * 0.9, c + size * 0.9);
+            store.push(&RawParcel {
+                id: i + 1,
+                status: statuses[i as usize % statuses.len()].to_string(),
+                land_use: "LUC".into(),
+                map_sheet: "1".into(),
+                parcel_no: (i + 1).to_string(),
+                area_m2: 100.0,
+                commune: (21061 + (i / statuses.len() as i32) % communes).to_string(),
+                version: 1,
+                geometry: format!(
+                    r#"{{"type":"Polygon","coordinates":[[[{a},{c}],[{b},{c}],[{b},{d}],[{a},{d}],[{a},{c}]]]}}"#
+                ),
+            });
+        }
+        store.finish()
+    }
+
+    /// Overviews reach z15 only where tiles there still hold thousands of parcels; a small
+    /// project has none, an ordinary large one stops at z13.
+    #[test]
+    fn overviews_go_higher_on_a_dense_project_only() {
+        let small = grid(40, 0.0005, &["contacted"], 1);
+        assert!(!Pyramid::build(&small).overview_at(0));
+        // 2,500 parcels of ~50 m: a z14 tile holds a few hundred.
+        let spread = Pyramid::build(&grid(50, 0.0005, &["contacted"], 1));
+        assert!(spread.overview_at(13) && !spread.overview_at(14));
+        // 10,000 parcels of ~2 m in ~200 m: all in one or two z15 tiles.
+        let dense = Pyramid::build(&grid(100, 0.00002, &["contacted"], 1));
+        assert!(dense.overview_at(15) && !dense.overview_at(16));
+    }
+
+    /// A tile that would draw more strips than the budget gets larger cells; every parcel and
+    /// square metre is still counted once, and the tile stays within the budget.
+    #[test]
+    fn crowded_tiles_draw_larger_cells_and_count_every_parcel() {
+        let statuses = ["contacted", "agreed", "objecting", "handed_over"];
+        // 200 × 200 parcels of ~0.5 px each at z13, 32 statuses and communes mixed in every
+        // 4 px cell: more strips than the budget.
+        let store = grid(200, 0.00005, &statuses, 8);
+        let pyramid = Pyramid::build(&store);
+        let (z, x, y) = (13, 6571, 3743);
+        let rect = crate::geo::tiling::tile_rect(z, x, y, 0.0);
+        let (min, max) = (
+            [
+                crate::tiles::store::quantise(rect.min_x),
+                crate::tiles::store::quantise(rect.min_y),
+            ],
+            [
+                crate::tiles::store::quantise(rect.max_x),
+                crate::tiles::store::quantise(rect.max_y),
+            ],
+        );
+        let found = store.find(min, max);
+        let inside = found.len();
+        assert!(inside > 10_000, "the tile holds {inside} parcels");
+        let tile = cells(&pyramid, || found, z, x, y);
+        assert!(tile.unit > CELL_UNITS, "cells stayed {} units", tile.unit);
+        assert!(tile.strips() <= STRIP_BUDGET);
+        let counted: u32 = tile
+            .cells
+            .iter()
+            .flat_map(|(_, a)| a)
+            .map(|a| a.parcels)
+            .sum();
+        assert_eq!(counted as usize, inside);
+        assert!(tile.cells.iter().all(|(i, _)| *i < tile.side * tile.side));
+        let bytes = encode(&store, &pyramid, &tile).unwrap();
+        assert!(bytes.len() < 500 * 1024, "{} bytes", bytes.len());
     }
 }

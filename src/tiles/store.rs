@@ -33,19 +33,20 @@ pub fn world(q: i32) -> f64 {
     (i64::from(q) + SHIFT) as f64 / QUANT
 }
 
-/// A parcel as read from the database.
-pub struct RawParcel {
+/// A parcel as read from the database: texts owned (`String`) or borrowed from the row being
+/// read (`&str`, loading a whole project).
+pub struct RawParcel<S: AsRef<str> = String> {
     pub id: i32,
-    pub status: String,
-    pub land_use: String,
-    pub map_sheet: String,
-    pub parcel_no: String,
+    pub status: S,
+    pub land_use: S,
+    pub map_sheet: S,
+    pub parcel_no: S,
     pub area_m2: f64,
     /// The commune's code, as the parcels API reports it.
-    pub commune: String,
+    pub commune: S,
     pub version: i32,
     /// GeoJSON Polygon or MultiPolygon, WGS 84.
-    pub geometry: String,
+    pub geometry: S,
 }
 
 /// One packed parcel; its texts and geometry live in the store's shared arrays.
@@ -135,7 +136,7 @@ impl Default for Store {
 impl Store {
     /// Packs a parcel without indexing it (loading: `finish` bulk-loads the tree). `false`
     /// when its geometry cannot be read; it then has no shape on the map.
-    pub fn push(&mut self, p: &RawParcel) -> bool {
+    pub fn push(&mut self, p: &RawParcel<impl AsRef<str>>) -> bool {
         let Some(record) = self.pack(p) else {
             return false;
         };
@@ -148,7 +149,13 @@ impl Store {
 
     /// Builds the R-tree over everything pushed.
     #[must_use]
-    pub fn finish(mut self) -> Self {
+    pub fn finish(self) -> Self {
+        self.finish_with(|_| ()).0
+    }
+
+    /// Builds the R-tree over everything pushed on another thread while `alongside` reads the
+    /// packed parcels on this one (the overview pyramid): two cores load a project faster.
+    pub fn finish_with<T>(mut self, alongside: impl FnOnce(&Store) -> T) -> (Self, T) {
         let entries: Vec<Entry> = self
             .records
             .iter()
@@ -156,18 +163,25 @@ impl Store {
             .filter(|(i, _)| self.live[*i])
             .map(|(i, r)| entry(r, u32::try_from(i).unwrap_or(u32::MAX)))
             .collect();
-        self.tree = RTree::bulk_load(entries);
+        let (tree, other) = std::thread::scope(|s| {
+            let tree = s.spawn(|| RTree::bulk_load(entries));
+            let other = alongside(&self);
+            // A panic while building the tree is passed on, as if built on this thread.
+            let tree = tree.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (tree, other)
+        });
+        self.tree = tree;
         self.records.shrink_to_fit();
         self.live.shrink_to_fit();
         self.coords.shrink_to_fit();
         self.shape.shrink_to_fit();
         self.labels.shrink_to_fit();
-        self
+        (self, other)
     }
 
     /// Adds or replaces a parcel after a write. `false` when its geometry cannot be read (the
     /// caller reloads the project).
-    pub fn upsert(&mut self, p: &RawParcel) -> bool {
+    pub fn upsert(&mut self, p: &RawParcel<impl AsRef<str>>) -> bool {
         let Some(record) = self.pack(p) else {
             return false;
         };
@@ -286,8 +300,8 @@ impl Store {
         self.rings(r).map(|(_, ring)| ring.len()).sum()
     }
 
-    fn pack(&mut self, p: &RawParcel) -> Option<Record> {
-        let geometry: Geometry = serde_json::from_str(&p.geometry).ok()?;
+    fn pack(&mut self, p: &RawParcel<impl AsRef<str>>) -> Option<Record> {
+        let geometry: Geometry = serde_json::from_str(p.geometry.as_ref()).ok()?;
         if !matches!(geometry.kind.as_str(), "Polygon" | "MultiPolygon") {
             return None;
         }
@@ -300,21 +314,18 @@ impl Store {
         let mut bbox = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
         let mut ring_start = 0usize;
         for (k, &(end, exterior)) in flat.rings.iter().enumerate() {
-            let mut ring: Vec<[i32; 2]> = flat
-                .positions
-                .get(ring_start..end)
-                .unwrap_or(&[])
-                .iter()
-                .map(|&[lon, lat]| {
-                    let (x, y) = lonlat_to_world(lon, lat);
-                    [quantise(x), quantise(y)]
-                })
-                .collect();
+            // Written straight into the shared array, taken back if the ring is no ring.
+            let ring_at = self.coords.len();
+            for &[lon, lat] in flat.positions.get(ring_start..end).unwrap_or(&[]) {
+                let (x, y) = lonlat_to_world(lon, lat);
+                self.coords.push([quantise(x), quantise(y)]);
+            }
             ring_start = end;
             // Stored open: the tile closes rings with ClosePath.
-            if ring.len() > 1 && ring.first() == ring.last() {
-                ring.pop();
+            if self.coords.len() > ring_at + 1 && self.coords.get(ring_at) == self.coords.last() {
+                self.coords.pop();
             }
+            let ring = self.coords.get(ring_at..).unwrap_or(&[]);
             if ring.len() < 3 {
                 if exterior || k == 0 {
                     // A polygon without an exterior is nothing to draw.
@@ -322,9 +333,10 @@ impl Store {
                     self.shape.truncate(shape_start);
                     return None;
                 }
+                self.coords.truncate(ring_at);
                 continue;
             }
-            for c in &ring {
+            for c in ring {
                 bbox = [
                     bbox[0].min(c[0]),
                     bbox[1].min(c[1]),
@@ -334,7 +346,6 @@ impl Store {
             }
             let n = u32::try_from(ring.len()).ok()?;
             self.shape.push(if exterior { n | EXTERIOR } else { n });
-            self.coords.extend(ring);
         }
         if self.shape.len() == shape_start {
             return None;
@@ -343,27 +354,27 @@ impl Store {
         (
             p.id,
             p.version,
-            &p.status,
-            &p.land_use,
-            &p.map_sheet,
-            &p.parcel_no,
+            p.status.as_ref(),
+            p.land_use.as_ref(),
+            p.map_sheet.as_ref(),
+            p.parcel_no.as_ref(),
             p.area_m2.to_bits(),
-            &p.commune,
-            &p.geometry,
+            p.commune.as_ref(),
+            p.geometry.as_ref(),
         )
             .hash(&mut h);
         // Labels are short (map sheet and parcel number columns); longer ones are cut at a
         // character boundary rather than stored per parcel.
-        let sheet = cut(&p.map_sheet, u16::MAX as usize);
-        let no = cut(&p.parcel_no, u16::MAX as usize);
+        let sheet = cut(p.map_sheet.as_ref(), u16::MAX as usize);
+        let no = cut(p.parcel_no.as_ref(), u16::MAX as usize);
         let label = u32::try_from(self.labels.len()).ok()?;
         self.labels.push_str(sheet);
         self.labels.push_str(no);
         Some(Record {
             id: p.id,
-            status: self.texts.intern(&p.status),
-            land_use: self.texts.intern(&p.land_use),
-            commune: self.texts.intern(&p.commune),
+            status: self.texts.intern(p.status.as_ref()),
+            land_use: self.texts.intern(p.land_use.as_ref()),
+            commune: self.texts.intern(p.commune.as_ref()),
             area_m2: p.area_m2,
             label,
             sheet_len: u16::try_from(sheet.len()).unwrap_or(0),

@@ -92,6 +92,32 @@ struct TileCache {
     bytes: usize,
 }
 
+/// Tiles up to this zoom stay when the cache is full: they are few and each costs thousands
+/// of parcels to draw again, where a detailed tile costs a few dozen.
+const KEEP_ZOOM: u8 = 14;
+
+fn drawn_size(d: &Drawn) -> usize {
+    d.2.as_ref().map_or(0, Bytes::len) + 64
+}
+
+impl TileCache {
+    fn insert(&mut self, key: (u8, u32, u32), drawn: Drawn) {
+        let size = drawn_size(&drawn);
+        if self.bytes + size > CACHE_BYTES {
+            self.tiles.retain(|&(z, _, _), _| z <= KEEP_ZOOM);
+            self.bytes = self.tiles.values().map(drawn_size).sum();
+            if self.bytes + size > CACHE_BYTES {
+                self.tiles.clear();
+                self.bytes = 0;
+            }
+        }
+        if let Some(old) = self.tiles.insert(key, drawn) {
+            self.bytes = self.bytes.saturating_sub(drawn_size(&old));
+        }
+        self.bytes += size;
+    }
+}
+
 struct Slot {
     data: RwLock<Option<Loaded>>,
     stale: AtomicBool,
@@ -677,12 +703,7 @@ impl TileIndex {
         .map(Bytes::from);
         drop(guard);
         if let Ok(mut c) = slot.cache.lock() {
-            let size = bytes.as_ref().map_or(0, Bytes::len) + 64;
-            if c.bytes + size > CACHE_BYTES {
-                *c = TileCache::default();
-            }
-            c.bytes += size;
-            c.tiles.insert((z, x, y), (generation, etag, bytes.clone()));
+            c.insert((z, x, y), (generation, etag, bytes.clone()));
         }
         Ok(match bytes {
             Some(b) => TileAnswer::Tile(etag, b),
@@ -711,5 +732,29 @@ fn answer(etag: u64, bytes: Option<Bytes>, known: &[u64]) -> TileAnswer {
     match bytes {
         Some(b) => TileAnswer::Tile(etag, b),
         None => TileAnswer::Empty,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full cache drops the detailed tiles and keeps the costly low-zoom ones.
+    #[test]
+    fn a_full_cache_keeps_its_low_zoom_tiles() {
+        let mut cache = TileCache::default();
+        let mb = || Some(Bytes::from(vec![0u8; 1024 * 1024]));
+        cache.insert((12, 1, 1), (1, 7, mb()));
+        for x in 0..60 {
+            cache.insert((18, x, 1), (1, x.into(), mb()));
+        }
+        assert!(cache.tiles.contains_key(&(12, 1, 1)));
+        assert!(cache.tiles.contains_key(&(18, 59, 1)));
+        assert!(cache.tiles.len() < 50);
+        assert!(cache.bytes <= CACHE_BYTES);
+        assert_eq!(
+            cache.bytes,
+            cache.tiles.values().map(drawn_size).sum::<usize>()
+        );
     }
 }

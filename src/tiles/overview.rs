@@ -270,7 +270,7 @@ impl Cells {
     }
 }
 
-/// An overview tile's cells, from the pyramid (z ≤ 12) or from the tile's parcels (z13).
+/// An overview tile's cells, from the pyramid (z ≤ 12) or from the tile's parcels (above).
 pub fn cells<'a>(
     pyramid: &Pyramid,
     parcels: impl FnOnce() -> Vec<&'a Record>,
@@ -314,33 +314,31 @@ pub fn cells<'a>(
         let frame = TileFrame::new(z, x, y);
         let unit = f64::from(CELL_UNITS);
         let extent = f64::from(EXTENT);
-        // (cell, group, area), sorted: a cell's parcels come together, then run by run.
-        let mut items: Vec<(u32, u32, f64)> = parcels()
-            .into_iter()
-            .filter_map(|r| {
-                let [px, py] = frame.world(r.centre());
-                let inside = (0.0..extent).contains(&px) && (0.0..extent).contains(&py);
-                let group = *pyramid.group_ids.get(&(r.status, r.commune))?;
-                inside.then(|| {
-                    let idx = (py / unit) as u32 * side + (px / unit) as u32;
-                    (idx, group, area_of(r))
-                })
-            })
-            .collect();
-        items.sort_unstable_by_key(|&(c, g, _)| (c, g));
-        for (idx, group, area) in items {
-            match cells.last_mut() {
-                Some((last, accs)) if *last == idx => add_to(accs, group, 1, area),
-                _ => cells.push((
-                    idx,
-                    vec![Acc {
-                        group,
-                        parcels: 1,
-                        area,
-                    }],
-                )),
+        // Every cell of the tile, filled in one pass over the parcels (no sort).
+        let mut grid: Vec<Vec<Acc>> = vec![Vec::new(); (side * side) as usize];
+        for r in parcels() {
+            let [px, py] = frame.world(r.centre());
+            if !(0.0..extent).contains(&px) || !(0.0..extent).contains(&py) {
+                continue;
+            }
+            let Some(&group) = pyramid.group_ids.get(&(r.status, r.commune)) else {
+                continue;
+            };
+            let idx = (py / unit) as u32 * side + (px / unit) as u32;
+            if let Some(accs) = grid.get_mut(idx as usize) {
+                add_to(accs, group, 1, area_of(r));
             }
         }
+        cells.extend(
+            grid.into_iter()
+                .enumerate()
+                .filter(|(_, accs)| !accs.is_empty())
+                .map(|(idx, mut accs)| {
+                    // In group order, as the ETag hashes them.
+                    accs.sort_unstable_by_key(|a| a.group);
+                    (u32::try_from(idx).unwrap_or(u32::MAX), accs)
+                }),
+        );
     }
     cells.sort_unstable_by_key(|c| c.0);
     let mut tile = Cells {

@@ -210,24 +210,24 @@ pub struct Cells {
     /// Cell side in tile units, and cells along the tile's side.
     unit: i32,
     side: u32,
-    cells: Vec<(u32, Vec<Acc>)>,
+    list: Vec<(u32, Vec<Acc>)>,
 }
 
 impl Cells {
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.list.is_empty()
     }
 
     /// Strips the tile would draw at most (one per group and cell).
     fn strips(&self) -> usize {
-        self.cells.iter().map(|(_, accs)| accs.len()).sum()
+        self.list.iter().map(|(_, accs)| accs.len()).sum()
     }
 
     /// The same tile with cells twice as large, four merged into one.
     fn coarser(self) -> Cells {
         let (side, half) = (self.side, self.side / 2);
         let mut merged: Vec<(u32, Vec<Acc>)> = self
-            .cells
+            .list
             .into_iter()
             .map(|(idx, accs)| ((idx / side / 2) * half + (idx % side) / 2, accs))
             .collect();
@@ -247,7 +247,7 @@ impl Cells {
             z: self.z,
             unit: self.unit * 2,
             side: half,
-            cells,
+            list: cells,
         }
     }
 
@@ -255,7 +255,7 @@ impl Cells {
     pub fn etag(&self, pyramid: &Pyramid, x: u32, y: u32) -> u64 {
         let mut h = DefaultHasher::new();
         ("overview", self.z, x, y, self.unit).hash(&mut h);
-        for (idx, accs) in &self.cells {
+        for (idx, accs) in &self.list {
             idx.hash(&mut h);
             for a in accs {
                 (
@@ -345,7 +345,7 @@ pub fn cells<'a>(
         z,
         unit: CELL_UNITS,
         side,
-        cells,
+        list: cells,
     };
     // A dense tile (many statuses and communes side by side) draws larger cells rather than
     // grow past ~400 KB.
@@ -381,7 +381,7 @@ pub fn encode(store: &Store, pyramid: &Pyramid, tile: &Cells) -> Option<Vec<u8>>
     let (cell, side) = (tile.unit, tile.side);
     // Strips in a fixed order of groups (status, then commune) so neighbouring cells line up.
     let mut present: Vec<u32> = tile
-        .cells
+        .list
         .iter()
         .flat_map(|(_, accs)| accs.iter().map(|a| a.group))
         .collect();
@@ -396,7 +396,7 @@ pub fn encode(store: &Store, pyramid: &Pyramid, tile: &Cells) -> Option<Vec<u8>>
     let mut groups: Vec<Group> = present.iter().map(|_| Group::default()).collect();
 
     let mut shares: Vec<Acc> = Vec::new();
-    for (idx, accs) in &tile.cells {
+    for (idx, accs) in &tile.list {
         shares.clear();
         shares.extend(accs.iter().copied());
         shares.sort_by_key(|a| rank.get(&a.group).copied().unwrap_or(usize::MAX));
@@ -622,13 +622,13 @@ mod tests {
         assert!(tile.unit > CELL_UNITS, "cells stayed {} units", tile.unit);
         assert!(tile.strips() <= STRIP_BUDGET);
         let counted: u32 = tile
-            .cells
+            .list
             .iter()
             .flat_map(|(_, a)| a)
             .map(|a| a.parcels)
             .sum();
         assert_eq!(counted as usize, inside);
-        assert!(tile.cells.iter().all(|(i, _)| *i < tile.side * tile.side));
+        assert!(tile.list.iter().all(|(i, _)| *i < tile.side * tile.side));
         let bytes = encode(&store, &pyramid, &tile).unwrap();
         assert!(bytes.len() < 500 * 1024, "{} bytes", bytes.len());
     }

@@ -1,5 +1,5 @@
-//! Group commit for visits: one task takes every pending visit, writes them in one
-//! transaction and answers each request after the commit is durable. Under load this turns N
+//! Group commit for visits: one task (four on PostgreSQL, a household always on the same one)
+//! takes every pending visit, writes them in one transaction and answers each request after the commit is durable. Under load this turns N
 //! fsyncs into one; it also serialises idempotency checks, so 20 concurrent retries of one
 //! `Idempotency-Key` store exactly one visit. Across servers sharing a PostgreSQL database
 //! the unique index on `visits.client_id` decides: the batch that loses the race is written

@@ -175,8 +175,11 @@ pub fn stage_day_index(
     let create = sea_orm::sea_query::Index::create()
         .name(name)
         .table(table.clone())
-        .col(Alias::new("stage"))
+        // The date first: led by the stage, it also serves `MIN(occurred_on) … WHERE stage = ?`,
+        // and the deadline triggers' subquery took it over the household index without
+        // statistics, scanning every event of a stage per updated row (79 s at 50k parcels).
         .col(Alias::new("occurred_on"))
+        .col(Alias::new("stage"))
         .if_not_exists()
         .to_owned();
     let drop = sea_orm::sea_query::Index::drop()

@@ -141,14 +141,15 @@ impl Pyramid {
     }
 
     /// z13, or the highest zoom up to z15 whose tiles still hold `DENSE_TILE` parcels on
-    /// average, counted from the z12 cells (a cell is 1/128 of a z12 tile).
+    /// average, counted from the z12 cells (a cell is 1/`SIDE` of a z12 tile).
     fn densest_overview(&self, parcels: usize) -> u8 {
         let Some(cells) = self.levels.get(usize::from(PYRAMID_ZOOM)) else {
             return MAX_ZOOM;
         };
         let mut top = MAX_ZOOM;
         while top < DENSE_MAX_ZOOM {
-            let shift = 7 - u32::from(top + 1 - PYRAMID_ZOOM);
+            // A z12 tile is SIDE cells across; each zoom above halves that.
+            let shift = SIDE.trailing_zeros() - u32::from(top + 1 - PYRAMID_ZOOM);
             let tiles: std::collections::HashSet<u64> = cells
                 .keys()
                 .map(|k| cell_key((k >> 32) >> shift, (k & 0xffff_ffff) >> shift))

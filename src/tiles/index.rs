@@ -411,7 +411,7 @@ impl TileIndex {
         tracing::info!(
             project_id,
             parcels = store.len(),
-            mb = store.bytes() / (1024 * 1024),
+            mb = (store.bytes() + pyramid.bytes()) / (1024 * 1024),
             ms = started.elapsed().as_millis() as u64,
             "tile index loaded"
         );
@@ -663,7 +663,7 @@ impl TileIndex {
         // Overviews by project size, not per tile: a project looks the same in every tile of a zoom.
         let overview = loaded.pyramid.overview_at(z);
         let (etag, plan) = if overview {
-            let cells = overview::cells(&loaded.pyramid, || loaded.store.find(min, max), z, x, y);
+            let cells = overview::cells(&loaded.pyramid, z, x, y);
             if cells.is_empty() {
                 return Ok(TileAnswer::Empty);
             }

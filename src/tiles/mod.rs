@@ -3,6 +3,7 @@
 //! Tiles are public, like the public project page that shows the same status map: they carry
 //! parcel attributes only (id, status, land use, map sheet, parcel number, area, commune code),
 //! never anything about households. So no login is asked for, for any project.
+mod dots;
 pub mod encode;
 pub mod index;
 pub mod overview;

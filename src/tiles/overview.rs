@@ -8,8 +8,9 @@
 //! `status`, `commune`, `parcels` (count), `area_m2` and `overview: true`, and no parcel id.
 //!
 //! z ≤ 12 reads a pyramid of cells kept with the index (a million parcels make ~100k cells at
-//! z12, a few at z0), so a tile costs its cells, not its parcels; z13 and up is built from the
-//! tile's parcels. Both follow every write the index sees, so a status change shows at once.
+//! z12, a few at z0), so a tile costs its cells, not its parcels; z13 and up counts the tile's
+//! parcel centres, kept in Z-order beside the pyramid (`dots`). Both follow every write the
+//! index sees, so a status change shows at once.
 //!
 //! Overviews stop at z13, or higher on a project so dense that a tile there would still hold
 //! thousands of parcels (up to z15). Cells are 4 px, made 8 or 16 px on a tile that would
@@ -21,7 +22,8 @@ use std::hash::{Hash, Hasher};
 
 use geozero::mvt::tile::{Feature, GeomType, Value};
 
-use super::encode::{finish, Commands, TileFrame, Values, EXTENT};
+use super::dots::{self, Centre, Dots};
+use super::encode::{finish, Commands, Values, EXTENT};
 use super::store::{Record, Store};
 
 /// Highest zoom served as an overview on any large project.
@@ -95,6 +97,8 @@ pub struct Pyramid {
     group_ids: HashMap<(u32, u32), u32>,
     /// Highest zoom drawn as an overview; `None` for a small project (parcels at every zoom).
     top: Option<u8>,
+    /// Parcel centres for overview zooms above the pyramid; empty on a small project.
+    dots: Dots,
 }
 
 fn cell_key(cx: u64, cy: u64) -> u64 {
@@ -109,6 +113,8 @@ impl Pyramid {
             levels: vec![HashMap::new(); usize::from(PYRAMID_ZOOM) + 1],
             ..Pyramid::default()
         };
+        let large = store.len() >= MIN_PARCELS;
+        let mut group_of = Vec::with_capacity(if large { store.len() } else { 0 });
         for r in store.records() {
             let group = p.group_for(store, r);
             if let Some(key) = Self::cell_of(r, PYRAMID_ZOOM) {
@@ -119,7 +125,17 @@ impl Pyramid {
                     area_of(r),
                 );
             }
+            if large {
+                group_of.push(group);
+            }
         }
+        // A second pass, so that a million parcels never hold their centres twice.
+        p.dots = Dots::build(
+            store
+                .records()
+                .zip(group_of)
+                .filter_map(|(r, group)| centre_of(r, group)),
+        );
         for z in (0..PYRAMID_ZOOM).rev() {
             let mut below: HashMap<u64, Vec<Acc>> = HashMap::new();
             for (key, accs) in &p.levels[usize::from(z) + 1] {
@@ -131,7 +147,7 @@ impl Pyramid {
             }
             p.levels[usize::from(z)] = below;
         }
-        p.top = (store.len() >= MIN_PARCELS).then(|| p.densest_overview(store.len()));
+        p.top = large.then(|| p.densest_overview(store.len()));
         p
     }
 
@@ -165,6 +181,15 @@ impl Pyramid {
     /// Counts a parcel in (`sign` 1) or out (−1) of every zoom's cell.
     pub fn add(&mut self, store: &Store, r: &Record, sign: i64) {
         let group = self.group_for(store, r);
+        if self.top.is_some() {
+            if let Some(c) = centre_of(r, group) {
+                if sign > 0 {
+                    self.dots.insert(c);
+                } else {
+                    self.dots.remove(c);
+                }
+            }
+        }
         let area = area_of(r) * sign as f64;
         for z in 0..=PYRAMID_ZOOM {
             let Some(key) = Self::cell_of(r, z) else {
@@ -193,16 +218,29 @@ impl Pyramid {
         g
     }
 
-    /// The cell of zoom z (≤ 12) holding the parcel's centre.
+    /// The cell of zoom z (≤ 12) holding the parcel's centre: its centre on the dots' grid,
+    /// coarsened, so that every zoom and the dots agree on which cell a parcel is in.
     fn cell_of(r: &Record, z: u8) -> Option<u64> {
-        let [wx, wy] = r.centre();
-        let n = f64::from(1u32 << z) * f64::from(SIDE);
-        let in_world = |w: f64| (0.0..1.0).contains(&w);
-        if !in_world(wx) || !in_world(wy) {
-            return None;
-        }
-        Some(cell_key((wx * n) as u64, (wy * n) as u64))
+        let [x, y] = dots::on_grid(r.centre())?;
+        let shift = dots::BITS - SIDE.trailing_zeros() - u32::from(z);
+        Some(cell_key(u64::from(x >> shift), u64::from(y >> shift)))
     }
+
+    /// Bytes held by the centres (the cells are small beside them): what the load logs.
+    pub fn bytes(&self) -> usize {
+        self.dots.bytes()
+    }
+}
+
+/// The parcel as the dots count it.
+fn centre_of(r: &Record, group: u32) -> Option<Centre> {
+    let [x, y] = dots::on_grid(r.centre())?;
+    Some(Centre {
+        x,
+        y,
+        group,
+        area: area_of(r),
+    })
 }
 
 /// The cells of one overview tile, row by row, each with its groups.
@@ -271,14 +309,8 @@ impl Cells {
     }
 }
 
-/// An overview tile's cells, from the pyramid (z ≤ 12) or from the tile's parcels (above).
-pub fn cells<'a>(
-    pyramid: &Pyramid,
-    parcels: impl FnOnce() -> Vec<&'a Record>,
-    z: u8,
-    x: u32,
-    y: u32,
-) -> Cells {
+/// An overview tile's cells, from the pyramid (z ≤ 12) or from the tile's centres (above).
+pub fn cells(pyramid: &Pyramid, z: u8, x: u32, y: u32) -> Cells {
     let side = SIDE;
     let mut cells: Vec<(u32, Vec<Acc>)> = Vec::new();
     if let Some(level) = pyramid.levels.get(usize::from(z)) {
@@ -312,22 +344,20 @@ pub fn cells<'a>(
             }
         }
     } else {
-        let frame = TileFrame::new(z, x, y);
-        let unit = f64::from(CELL_UNITS);
-        let extent = f64::from(EXTENT);
-        // Every cell of the tile, filled in one pass over the parcels (no sort).
+        // The centres' grid is finer than this tile's cells by `shift` bits.
+        let shift = (dots::BITS - SIDE.trailing_zeros()).saturating_sub(u32::from(z));
+        let (x0, y0) = (x << SIDE.trailing_zeros(), y << SIDE.trailing_zeros());
+        // Every cell of the tile, filled in one pass over its centres (no sort).
         let mut grid: Vec<Vec<Acc>> = vec![Vec::new(); (side * side) as usize];
-        for r in parcels() {
-            let [px, py] = frame.world(r.centre());
-            if !(0.0..extent).contains(&px) || !(0.0..extent).contains(&py) {
-                continue;
-            }
-            let Some(&group) = pyramid.group_ids.get(&(r.status, r.commune)) else {
+        for c in pyramid.dots.in_tile(z, x, y) {
+            let (Some(cx), Some(cy)) = (
+                (c.x >> shift).checked_sub(x0),
+                (c.y >> shift).checked_sub(y0),
+            ) else {
                 continue;
             };
-            let idx = (py / unit) as u32 * side + (px / unit) as u32;
-            if let Some(accs) = grid.get_mut(idx as usize) {
-                add_to(accs, group, 1, area_of(r));
+            if cx < side && cy < side {
+                add_to(&mut grid[(cy * side + cx) as usize], c.group, 1, c.area);
             }
         }
         cells.extend(
@@ -581,6 +611,73 @@ mod tests {
         store.finish()
     }
 
+    /// Above the pyramid, an overview tile of a project changed by writes counts what a fresh
+    /// load counts: every parcel once, in the cell of its centre, with its new status.
+    #[test]
+    fn overview_tiles_above_the_pyramid_follow_writes() {
+        let mut store = grid(100, 0.00002, &["contacted", "agreed"], 2);
+        let mut pyramid = Pyramid::build(&store);
+        assert!(pyramid.overview_at(15));
+        let moved = |i: i32| {
+            let mut p = square(i, 108.79 + f64::from(i % 100) * 0.00002, "objecting");
+            p.commune = "21061".into();
+            p
+        };
+        for i in (1..=10_000).step_by(3) {
+            let old = *store.get(i).unwrap();
+            pyramid.add(&store, &old, -1);
+            if i % 2 == 0 {
+                store.remove(i);
+                continue;
+            }
+            assert!(store.upsert(&moved(i)));
+            let new = *store.get(i).unwrap();
+            pyramid.add(&store, &new, 1);
+        }
+        let fresh = Pyramid::build(&store);
+        let summary = |p: &Pyramid, z: u8, x: u32, y: u32| -> Vec<(u32, String, u32)> {
+            let mut out: Vec<_> = cells(p, z, x, y)
+                .list
+                .iter()
+                .flat_map(|(idx, accs)| {
+                    accs.iter().map(|a| {
+                        (
+                            *idx,
+                            store.text(p.groups[a.group as usize].0).to_string(),
+                            a.parcels,
+                        )
+                    })
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        let mut objecting = 0;
+        for z in 13..=15u8 {
+            let mut tiles: Vec<(u32, u32)> = store
+                .records()
+                .filter_map(|r| dots::on_grid(r.centre()))
+                .map(|[x, y]| {
+                    (
+                        x >> (dots::BITS - u32::from(z)),
+                        y >> (dots::BITS - u32::from(z)),
+                    )
+                })
+                .collect();
+            tiles.sort_unstable();
+            tiles.dedup();
+            let mut counted = 0;
+            for (x, y) in tiles {
+                let (a, b) = (summary(&pyramid, z, x, y), summary(&fresh, z, x, y));
+                assert_eq!(a, b, "z{z} {x}/{y}");
+                counted += a.iter().map(|c| c.2).sum::<u32>();
+                objecting += a.iter().filter(|c| c.1 == "objecting").count();
+            }
+            assert_eq!(counted as usize, store.len(), "z{z}");
+        }
+        assert!(objecting > 0);
+    }
+
     /// Overviews reach z15 only where tiles there still hold thousands of parcels; a small
     /// project has none, an ordinary large one stops at z13.
     #[test]
@@ -616,10 +713,9 @@ mod tests {
                 crate::tiles::store::quantise(rect.max_y),
             ],
         );
-        let found = store.find(min, max);
-        let inside = found.len();
+        let inside = store.find(min, max).len();
         assert!(inside > 10_000, "the tile holds {inside} parcels");
-        let tile = cells(&pyramid, || found, z, x, y);
+        let tile = cells(&pyramid, z, x, y);
         assert!(tile.unit > CELL_UNITS, "cells stayed {} units", tile.unit);
         assert!(tile.strips() <= STRIP_BUDGET);
         let counted: u32 = tile

@@ -512,12 +512,13 @@ fn decode_overview(bytes: &[u8]) -> Vec<Strip> {
 async fn overview_totals(
     app: &TestApp,
     client: &Client,
+    z: u8,
     tiles: &[(u32, u32)],
 ) -> HashMap<String, (i64, f64, i64)> {
     let mut totals: HashMap<String, (i64, f64, i64)> = HashMap::new();
     for &(x, y) in tiles {
         let (status, headers, body) =
-            get_tile(app, client, &format!("/tiles/HPDQ2/12/{x}/{y}.mvt"), None).await;
+            get_tile(app, client, &format!("/tiles/HPDQ2/{z}/{x}/{y}.mvt"), None).await;
         if status == StatusCode::NO_CONTENT {
             continue;
         }
@@ -587,13 +588,27 @@ async fn overviews_at_low_zoom_count_every_parcel_and_follow_a_status_change() {
     let tiles: Vec<(u32, u32)> = (cx - 2..=cx + 2)
         .flat_map(|x| (cy - 2..=cy + 2).map(move |y| (x, y)))
         .collect();
+    // The same ground at z13, drawn from the parcels' centres rather than the pyramid.
+    let tiles13: Vec<(u32, u32)> = (2 * cx - 4..=2 * cx + 5)
+        .flat_map(|x| (2 * cy - 4..=2 * cy + 5).map(move |y| (x, y)))
+        .collect();
 
-    let before = overview_totals(&app, &client, &tiles).await;
+    let before = overview_totals(&app, &client, 12, &tiles).await;
     let counted: i64 = before.values().map(|t| t.0).sum();
     assert_eq!(
         counted, total,
         "every parcel counted once across the z12 tiles"
     );
+    let before13 = overview_totals(&app, &client, 13, &tiles13).await;
+    for (status, n, area) in &rows {
+        let t = before13.get(status).expect("each status present at z13");
+        assert_eq!(t.0, *n, "{status}: parcels at z13");
+        assert!(
+            (t.1 - area).abs() < 1.0,
+            "{status}: area {} vs {area} at z13",
+            t.1
+        );
+    }
     let strips: i64 = before.values().map(|t| t.2).sum();
     for (status, n, area) in &rows {
         let t = before.get(status).expect("each status present");
@@ -609,7 +624,8 @@ async fn overviews_at_low_zoom_count_every_parcel_and_follow_a_status_change() {
         );
     }
 
-    // A status change through the API: z12 moves the parcel between statuses, z16 shows it.
+    // A status change through the API: z12 and z13 move the parcel between statuses, z16
+    // shows it.
     let old_status = p["status"].as_str().unwrap().to_string();
     let new_status = if old_status == "objecting" {
         "agreed"
@@ -624,12 +640,15 @@ async fn overviews_at_low_zoom_count_every_parcel_and_follow_a_status_change() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let after = overview_totals(&app, &client, &tiles).await;
-    assert_eq!(after[&old_status].0, before[&old_status].0 - 1);
-    assert_eq!(
-        after[new_status].0,
-        before.get(new_status).map_or(0, |t| t.0) + 1
-    );
+    for (z, tiles, before) in [(12, &tiles, &before), (13, &tiles13, &before13)] {
+        let after = overview_totals(&app, &client, z, tiles).await;
+        assert_eq!(after[&old_status].0, before[&old_status].0 - 1, "z{z}");
+        assert_eq!(
+            after[new_status].0,
+            before.get(new_status).map_or(0, |t| t.0) + 1,
+            "z{z}"
+        );
+    }
     let (_, _, body) = get_tile(&app, &client, &tile_path_of(lon, lat, 16), None).await;
     let (_, features) = decode(&body);
     let f = features.iter().find(|f| f.id == id as u64).unwrap();

@@ -4,11 +4,11 @@
 //! is the proof. Besides these, the facts of logging a visit that cross scopes on purpose
 //! (an `Idempotency-Key` names one visit whoever asks).
 use sea_orm::sea_query::{
-    Alias, Expr, JoinType, Query, SelectStatement, SimpleExpr, UpdateStatement,
+    Alias, CaseStatement, Expr, JoinType, Query, SelectStatement, SimpleExpr, UpdateStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, QueryTrait, Select,
 };
 
 use super::{tables, CaseEventId, CommitmentId, HouseholdId, Personal, Scoped, VisitId};
@@ -79,6 +79,27 @@ pub fn update_household(h: Scoped<HouseholdId>) -> UpdateStatement {
         .table(tables::households::Entity)
         .and_where(tables::households::Column::Id.eq(h.id()))
         .to_owned()
+}
+
+/// `UPDATE households SET … WHERE id IN (…)`: add values, per household with
+/// [`per_household`].
+pub fn update_households(hs: &[Scoped<HouseholdId>]) -> UpdateStatement {
+    Query::update()
+        .table(tables::households::Entity)
+        .and_where(tables::households::Column::Id.is_in(hs.iter().map(|h| h.id())))
+        .to_owned()
+}
+
+/// `CASE id WHEN h THEN value … ELSE column END`: one value per household in one UPDATE.
+pub fn per_household<V: Into<SimpleExpr>>(
+    column: tables::households::Column,
+    values: impl IntoIterator<Item = (Scoped<HouseholdId>, V)>,
+) -> SimpleExpr {
+    let mut case = CaseStatement::new();
+    for (h, v) in values {
+        case = case.case(tables::households::Column::Id.eq(h.id()), v);
+    }
+    case.finally(Expr::col(column)).into()
 }
 
 /// `UPDATE case_stage_events SET … WHERE household_id = h`: add values and filters.
@@ -170,34 +191,87 @@ pub async fn insert_visit_revision(
     Ok(())
 }
 
-/// Logs a visit to the household; returns its id.
-pub async fn insert_visit(
+/// Rows per multi-row INSERT: a visit has ~17 columns, well under the bind limits of both
+/// databases.
+const INSERT_CHUNK: usize = 256;
+
+/// Inserts rows in multi-row statements and returns their ids in the rows' order. Within one
+/// `INSERT … VALUES` the ids are handed out in the order of the rows (a sequence on PostgreSQL,
+/// the rowid on SQLite), so the `RETURNING` ids sorted are the rows' ids in order.
+async fn insert_returning_ids<A>(
     conn: &impl ConnectionTrait,
-    h: Scoped<HouseholdId>,
-    mut row: tables::visits::ActiveModel,
-) -> Result<Scoped<VisitId>, DbErr> {
-    row.household_id = sea_orm::Set(h.id());
-    let id = tables::visits::Entity::insert(row)
-        .exec(conn)
-        .await?
-        .last_insert_id;
-    Ok(Scoped(VisitId(id)))
+    rows: Vec<A>,
+) -> Result<Vec<i32>, DbErr>
+where
+    A: ActiveModelTrait,
+{
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(INSERT_CHUNK).collect();
+        let n = chunk.len();
+        let mut stmt = <A::Entity as EntityTrait>::insert_many(chunk).into_query();
+        stmt.returning(Query::returning().expr(Expr::col(Alias::new("id"))));
+        let mut got = conn
+            .query_all(conn.get_database_backend().build(&stmt))
+            .await?
+            .iter()
+            .map(|r| r.try_get_by_index::<i32>(0))
+            .collect::<Result<Vec<i32>, DbErr>>()?;
+        if got.len() != n {
+            return Err(DbErr::Custom(format!(
+                "{n} rows inserted, {} ids returned",
+                got.len()
+            )));
+        }
+        got.sort_unstable();
+        ids.extend(got);
+    }
+    Ok(ids)
 }
 
-/// Records a commitment made at the visit to the household; returns its id.
-pub async fn insert_commitment(
+/// Logs visits, each to its household, in multi-row INSERTs; returns their ids in order.
+pub async fn insert_visits(
     conn: &impl ConnectionTrait,
-    h: Scoped<HouseholdId>,
-    v: Scoped<VisitId>,
-    mut row: tables::commitments::ActiveModel,
-) -> Result<Scoped<CommitmentId>, DbErr> {
-    row.household_id = sea_orm::Set(h.id());
-    row.visit_id = sea_orm::Set(v.id());
-    let id = tables::commitments::Entity::insert(row)
-        .exec(conn)
+    rows: Vec<(Scoped<HouseholdId>, tables::visits::ActiveModel)>,
+) -> Result<Vec<Scoped<VisitId>>, DbErr> {
+    let rows = rows
+        .into_iter()
+        .map(|(h, mut row)| {
+            row.household_id = sea_orm::Set(h.id());
+            row
+        })
+        .collect();
+    Ok(insert_returning_ids(conn, rows)
         .await?
-        .last_insert_id;
-    Ok(Scoped(CommitmentId(id)))
+        .into_iter()
+        .map(|id| Scoped(VisitId(id)))
+        .collect())
+}
+
+/// Records commitments, each made at a visit to its household, in multi-row INSERTs; returns
+/// their ids in order.
+pub async fn insert_commitments(
+    conn: &impl ConnectionTrait,
+    rows: Vec<(
+        Scoped<HouseholdId>,
+        Scoped<VisitId>,
+        tables::commitments::ActiveModel,
+    )>,
+) -> Result<Vec<Scoped<CommitmentId>>, DbErr> {
+    let rows = rows
+        .into_iter()
+        .map(|(h, v, mut row)| {
+            row.household_id = sea_orm::Set(h.id());
+            row.visit_id = sea_orm::Set(v.id());
+            row
+        })
+        .collect();
+    Ok(insert_returning_ids(conn, rows)
+        .await?
+        .into_iter()
+        .map(|id| Scoped(CommitmentId(id)))
+        .collect())
 }
 
 /// The commitment itself.

@@ -176,23 +176,30 @@ async fn stored_keys(
 
 async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> {
     let tx = db.write().await?;
-    let mut seen = stored_keys(&*tx, jobs).await?;
+    let seen = stored_keys(&*tx, jobs).await?;
     let now = Utc::now().fixed_offset();
     let mut households = load_households(&*tx, jobs).await?;
-    let mut out = Vec::with_capacity(jobs.len());
-    let mut stored_jobs = Vec::new();
+    // Per job: a visit stored before (replayed), or the index of the new visit it writes; a
+    // key sent twice in one batch is written once and replayed the second time.
+    let mut plan: Vec<Result<usize, Stored>> = Vec::with_capacity(jobs.len());
+    let mut fresh: Vec<&VisitJob> = Vec::new();
+    let mut new_keys: HashMap<&str, usize> = HashMap::new();
     for job in jobs {
-        if let Some(prev) = job.client_id.as_ref().and_then(|k| seen.get(k)) {
-            out.push(Stored {
-                replayed: true,
-                ..prev.clone()
-            });
-            continue;
+        let key = job.client_id.as_deref();
+        if let Some(prev) = key.and_then(|k| seen.get(k)) {
+            plan.push(Err(prev.clone()));
+        } else if let Some(&i) = key.and_then(|k| new_keys.get(k)) {
+            plan.push(Ok(i));
+        } else {
+            if let Some(k) = key {
+                new_keys.insert(k, fresh.len());
+            }
+            plan.push(Ok(fresh.len()));
+            fresh.push(job);
         }
-        let stored = insert_visit(&*tx, job, now).await?;
-        if let Some(k) = &job.client_id {
-            seen.insert(k.clone(), stored.clone());
-        }
+    }
+    let written = insert_visits(&*tx, &fresh, now).await?;
+    for job in &fresh {
         // The household's stance is that of its latest visit; a visit synced late from a
         // phone that went offline must not overwrite a newer one.
         let visited = crate::db::utc(job.visit.visited_at);
@@ -202,13 +209,32 @@ async fn write_batch(db: &Db, jobs: &[&VisitJob]) -> Result<Vec<Stored>, DbErr> 
                 h.stance = Some(job.visit.stance);
             }
         }
-        stored_jobs.push((*job, stored.id));
-        out.push(stored);
     }
     update_households(&*tx, &households, now).await?;
-    insert_audit(&*tx, &stored_jobs, now).await?;
+    let audited: Vec<(&VisitJob, i32)> = fresh
+        .iter()
+        .copied()
+        .zip(written.iter().map(|s| s.id))
+        .collect();
+    insert_audit(&*tx, &audited, now).await?;
     tx.commit().await?;
-    Ok(out)
+    let mut first_use = vec![true; written.len()];
+    Ok(plan
+        .into_iter()
+        .map(|p| match p {
+            Err(prev) => Stored {
+                replayed: true,
+                ..prev
+            },
+            Ok(i) => {
+                let replayed = !std::mem::replace(&mut first_use[i], false);
+                Stored {
+                    replayed,
+                    ..written[i].clone()
+                }
+            }
+        })
+        .collect())
 }
 
 /// A household as the batch found it and as its visits leave it.
@@ -257,37 +283,53 @@ async fn load_households(
     Ok(map)
 }
 
-/// One UPDATE per household whose latest visit changed, and the net stance counter changes.
+/// One UPDATE for the households whose latest visit changed, and the net stance counter
+/// changes.
 async fn update_households(
     conn: &impl ConnectionTrait,
     households: &HashMap<i32, HouseholdState>,
     now: DateTime<FixedOffset>,
 ) -> Result<(), DbErr> {
+    let mut changed: Vec<&HouseholdState> = households
+        .values()
+        .filter(|h| h.last_visit_at != h.old_last_visit_at || h.stance != h.old_stance)
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    changed.sort_unstable_by_key(|h| h.household.id());
+    let ids: Vec<Scoped<HouseholdId>> = changed.iter().map(|h| h.household).collect();
+    let mut stmt = scoped::update_households(&ids);
+    stmt.value(
+        households::Column::Stance,
+        scoped::per_household(
+            households::Column::Stance,
+            changed
+                .iter()
+                .map(|h| (h.household, h.stance.map(|s| s.as_str().to_string()))),
+        ),
+    )
+    .value(
+        households::Column::LastVisitAt,
+        scoped::per_household(
+            households::Column::LastVisitAt,
+            changed.iter().map(|h| (h.household, h.last_visit_at)),
+        ),
+    )
+    .value(households::Column::UpdatedAt, now);
+    conn.execute(conn.get_database_backend().build(&stmt))
+        .await?;
     // By project in id order: two writers' batches lock counter rows in the same order.
     let mut deltas: std::collections::BTreeMap<i32, std::collections::BTreeMap<String, i64>> =
         std::collections::BTreeMap::new();
-    for h in households.values() {
-        if h.last_visit_at == h.old_last_visit_at && h.stance == h.old_stance {
-            continue;
-        }
-        let mut stmt = scoped::update_household(h.household);
-        stmt.value(
-            households::Column::Stance,
-            h.stance.map(|s| s.as_str().to_string()),
-        )
-        .value(households::Column::LastVisitAt, h.last_visit_at)
-        .value(households::Column::UpdatedAt, now);
-        conn.execute(conn.get_database_backend().build(&stmt))
-            .await?;
-        if h.stance != h.old_stance {
-            let d = deltas.entry(h.project_id).or_default();
-            let old = h
-                .old_stance
-                .map_or(crate::progress::counters::NO_STANCE, |s| s.as_str());
-            *d.entry(old.to_string()).or_default() -= 1;
-            if let Some(new) = h.stance {
-                *d.entry(new.as_str().to_string()).or_default() += 1;
-            }
+    for h in changed.iter().filter(|h| h.stance != h.old_stance) {
+        let d = deltas.entry(h.project_id).or_default();
+        let old = h
+            .old_stance
+            .map_or(crate::progress::counters::NO_STANCE, |s| s.as_str());
+        *d.entry(old.to_string()).or_default() -= 1;
+        if let Some(new) = h.stance {
+            *d.entry(new.as_str().to_string()).or_default() += 1;
         }
     }
     for (project_id, d) in deltas {
@@ -321,56 +363,69 @@ async fn insert_audit(
     Ok(())
 }
 
-async fn insert_visit(
+/// The batch's new visits and their commitments, in two multi-row INSERTs (or a few).
+async fn insert_visits(
     conn: &impl ConnectionTrait,
-    job: &VisitJob,
+    jobs: &[&VisitJob],
     now: DateTime<FixedOffset>,
-) -> Result<Stored, DbErr> {
-    let v = &job.visit;
-    let visit = scoped::insert_visit(
-        conn,
-        job.household,
-        visits::ActiveModel {
-            project_id: Set(job.project_id),
-            working_group_id: Set(v.working_group_id),
-            visited_at: Set(crate::db::utc(v.visited_at)),
-            kind: Set(v.kind.as_str().to_string()),
-            participants: Set(json(&v.participants)),
-            topics: Set(json(&v.topics)),
-            stance: Set(v.stance.as_str().to_string()),
-            concerns: Set(v.concerns.clone()),
-            next_visit_on: Set(v.next_visit_on),
-            lon: Set(v.location.as_ref().map(|l| l.lon)),
-            lat: Set(v.location.as_ref().map(|l| l.lat)),
-            client_id: Set(job.client_id.clone()),
-            created_by: Set(job.created_by),
-            created_at: Set(now),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let mut commitment_ids = Vec::with_capacity(v.commitments.len());
-    for c in &v.commitments {
-        let id = scoped::insert_commitment(
-            conn,
-            job.household,
-            visit,
-            commitments::ActiveModel {
+) -> Result<Vec<Stored>, DbErr> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = jobs
+        .iter()
+        .map(|job| {
+            let v = &job.visit;
+            let row = visits::ActiveModel {
+                project_id: Set(job.project_id),
+                working_group_id: Set(v.working_group_id),
+                visited_at: Set(crate::db::utc(v.visited_at)),
+                kind: Set(v.kind.as_str().to_string()),
+                participants: Set(json(&v.participants)),
+                topics: Set(json(&v.topics)),
+                stance: Set(v.stance.as_str().to_string()),
+                concerns: Set(v.concerns.clone()),
+                next_visit_on: Set(v.next_visit_on),
+                lon: Set(v.location.as_ref().map(|l| l.lon)),
+                lat: Set(v.location.as_ref().map(|l| l.lat)),
+                client_id: Set(job.client_id.clone()),
+                created_by: Set(job.created_by),
+                created_at: Set(now),
+                ..Default::default()
+            };
+            (job.household, row)
+        })
+        .collect();
+    let ids = scoped::insert_visits(conn, rows).await?;
+    let mut promised = Vec::new();
+    for (job, visit) in jobs.iter().zip(&ids) {
+        for c in &job.visit.commitments {
+            let row = commitments::ActiveModel {
                 text: Set(c.text.clone()),
                 owner: Set(c.owner.clone()),
                 due_date: Set(c.due_date),
                 ..Default::default()
-            },
-        )
-        .await?;
-        commitment_ids.push(id.id());
+            };
+            promised.push((job.household, *visit, row));
+        }
     }
-    Ok(Stored {
-        id: visit.id(),
-        replayed: false,
-        commitment_ids,
-        created_at: now,
-    })
+    let mut commitment_ids = scoped::insert_commitments(conn, promised)
+        .await?
+        .into_iter()
+        .map(|c| c.id());
+    Ok(jobs
+        .iter()
+        .zip(ids)
+        .map(|(job, visit)| Stored {
+            id: visit.id(),
+            replayed: false,
+            commitment_ids: commitment_ids
+                .by_ref()
+                .take(job.visit.commitments.len())
+                .collect(),
+            created_at: now,
+        })
+        .collect())
 }
 
 /// The small JSON columns (lists of names and topics).

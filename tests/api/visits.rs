@@ -355,3 +355,67 @@ async fn concurrent_visits_leave_the_latest_stance_and_consistent_counters() {
         assert_eq!(by_stance[s].as_i64().unwrap(), n, "counter for {s}");
     }
 }
+
+/// Visits arriving together are written in one batch of multi-row INSERTs: each answer still
+/// names its own visit and its own commitments, whatever their number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visits_written_together_each_get_their_own_ids_and_commitments() {
+    let app = TestApp::spawn().await;
+    let member = app.login("member_a").await;
+    let group = my_group(&app, &member).await;
+    let household = household_in(&app, "21043").await;
+    let mut tasks = Vec::new();
+    for n in 0..24 {
+        let mut body = visit(household, group);
+        body["concerns"] = json!(format!("visit {n}"));
+        body["stance"] = json!(["agrees", "disagrees", "considering", "refuses_contact"][n % 4]);
+        body["visited_at"] = json!(format!("2026-10-{:02}T08:00:00+07:00", n + 1));
+        body["commitments"] = json!((0..n % 4)
+            .map(|j| json!({"text": format!("visit {n} promise {j}"), "owner": "Tổ công tác", "due_date": "2026-12-20"}))
+            .collect::<Vec<_>>());
+        let (client, url) = (member.clone(), app.url("/api/v1/visits"));
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .header("Idempotency-Key", format!("together-{n}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (n, json_of(res).await)
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        let (n, (status, got)) = t.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{got}");
+        let id = got["id"].as_i64().unwrap();
+        assert!(ids.insert(id), "visit id {id} answered twice");
+        let stored = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM visits WHERE id = {id} AND concerns = 'visit {n}' \
+                 AND client_id = 'together-{n}' AND household_id = {household}"
+            ))
+            .await;
+        assert_eq!(stored, 1, "visit {n} answered with id {id}");
+        let promises = got["commitments"].as_array().unwrap();
+        assert_eq!(promises.len(), n % 4, "visit {n}");
+        for (j, c) in promises.iter().enumerate() {
+            let cid = c["id"].as_i64().unwrap();
+            let row = app
+                .count(&format!(
+                    "SELECT COUNT(*) FROM commitments WHERE id = {cid} AND visit_id = {id} \
+                     AND household_id = {household} AND text = 'visit {n} promise {j}'"
+                ))
+                .await;
+            assert_eq!(row, 1, "commitment {j} of visit {n} answered with id {cid}");
+        }
+    }
+    // The household's stance is that of the latest visit (24 October, the 24th sent).
+    let latest = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM households WHERE id = {household} AND stance = 'refuses_contact'"
+        ))
+        .await;
+    assert_eq!(latest, 1);
+}

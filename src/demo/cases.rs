@@ -727,6 +727,7 @@ pub async fn load(
     // every stage event of the project (157 s at 100k parcels, hours at a million).
     let (by_date, drop) = scoped::stage_day_index(DEMO_DATE_INDEX);
     run(&txn, &by_date).await?;
+    crate::db::dialect::analyze_casework(&txn).await?;
     backfill(&txn, project_id, today)
         .await
         .context("demo stage deadlines")?;

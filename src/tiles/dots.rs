@@ -91,7 +91,7 @@ impl Dot {
 /// A world position ([0, 1)²) on the centres' grid; `None` outside the world.
 pub fn on_grid(w: [f64; 2]) -> Option<[u32; 2]> {
     let n = f64::from(1u32 << BITS);
-    let cell = |v: f64| (0.0..1.0).contains(&v).then(|| (v * n) as u32);
+    let cell = |v: f64| (0.0..1.0).contains(&v).then_some((v * n) as u32);
     Some([cell(w[0])?, cell(w[1])?])
 }
 

@@ -412,7 +412,7 @@ async fn insert_visits(
     let mut commitment_ids = scoped::insert_commitments(conn, promised)
         .await?
         .into_iter()
-        .map(|c| c.id());
+        .map(Scoped::<scoped::CommitmentId>::id);
     Ok(jobs
         .iter()
         .zip(ids)

@@ -97,7 +97,7 @@ const BULK_LOAD_CACHE_KIB: i64 = -131_072;
 const SCAN_CACHE_KIB: i64 = -2_048;
 
 /// A larger page cache for this connection while a bulk load runs (SQLite); returns the
-/// previous size to hand back to [`end_bulk_load_cache`]. PostgreSQL: nothing, `None`.
+/// previous size to hand back to [`restore_cache_size`]. PostgreSQL: nothing, `None`.
 pub async fn begin_bulk_load_cache(
     conn: &impl sea_orm::ConnectionTrait,
 ) -> Result<Option<i64>, sea_orm::DbErr> {
@@ -105,7 +105,7 @@ pub async fn begin_bulk_load_cache(
 }
 
 /// A small page cache for this connection while it scans (SQLite); returns the previous size
-/// to hand back to [`end_bulk_load_cache`]. PostgreSQL: nothing, `None`.
+/// to hand back to [`restore_cache_size`]. PostgreSQL: nothing, `None`.
 pub async fn begin_scan_cache(
     conn: &impl sea_orm::ConnectionTrait,
 ) -> Result<Option<i64>, sea_orm::DbErr> {
@@ -135,7 +135,7 @@ async fn swap_cache_size(
 
 /// Gives the connection back its page cache size from [`begin_bulk_load_cache`] or
 /// [`begin_scan_cache`].
-pub async fn end_bulk_load_cache(
+pub async fn restore_cache_size(
     conn: &impl sea_orm::ConnectionTrait,
     previous: i64,
 ) -> Result<(), sea_orm::DbErr> {

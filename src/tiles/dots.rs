@@ -151,20 +151,18 @@ impl Dots {
 
     /// Every centre inside tile (z, x, y); none above zoom `BITS`.
     pub fn in_tile(&self, z: u8, x: u32, y: u32) -> impl Iterator<Item = Centre> + '_ {
-        let (z, x, y) = if u32::from(z) > BITS {
-            (0, u32::MAX, u32::MAX)
-        } else {
-            (z, x, y)
-        };
-        let below = BITS - u32::from(z);
-        let low = 2 * below + GROUP_BITS;
-        let first = u128::from(morton(x, y)) << low;
-        let end = (u128::from(morton(x, y)) + 1) << low;
-        let from = self.sorted.partition_point(|d| u128::from(d.key) < first);
-        let to = self.sorted.partition_point(|d| u128::from(d.key) < end);
-        let inside = move |c: &Centre| c.x >> below == x && c.y >> below == y;
-        self.sorted[from..to.max(from)]
-            .iter()
+        // Grid bits below the tile: its centres share the Morton prefix of (x, y) above them.
+        let below = BITS.checked_sub(u32::from(z));
+        let run = below.map_or(&[][..], |below| {
+            let low = 2 * below + GROUP_BITS;
+            let first = u128::from(morton(x, y)) << low;
+            let end = (u128::from(morton(x, y)) + 1) << low;
+            let from = self.sorted.partition_point(|d| u128::from(d.key) < first);
+            let to = self.sorted.partition_point(|d| u128::from(d.key) < end);
+            &self.sorted[from..to]
+        });
+        let inside = move |c: &Centre| below.is_some_and(|b| c.x >> b == x && c.y >> b == y);
+        run.iter()
             .filter(|d| !d.area.is_nan())
             .map(|d| d.centre())
             .chain(self.pending.iter().map(|d| d.centre()).filter(inside))

@@ -486,15 +486,19 @@ impl TileIndex {
         txn.commit().await
     }
 
-    /// The project's stamp, counted through a small page cache: counting a million-parcel
-    /// project reads ~48 MB of index, which SQLite kept in every pooled connection that ran the
-    /// check (the server grew by 48 MB at the first check at 1M parcels).
+    /// The project's stamp; on SQLite counted through a small page cache: counting a
+    /// million-parcel project reads ~48 MB of index, which SQLite kept in every pooled
+    /// connection that ran the check (the server grew by 48 MB at the first check at 1M).
     async fn stamp(&self, project_id: i32) -> Result<Stamp, DbErr> {
+        if self.db.backend() != sea_orm::DatabaseBackend::Sqlite {
+            return stamp(&self.db.conn, project_id).await;
+        }
+        // One connection for the cache size, the count and the cache size back.
         let txn = self.db.conn.begin().await?;
         let previous = dialect::begin_scan_cache(&txn).await?;
         let current = stamp(&txn, project_id).await?;
         if let Some(previous) = previous {
-            dialect::end_bulk_load_cache(&txn, previous).await?;
+            dialect::restore_cache_size(&txn, previous).await?;
         }
         txn.commit().await?;
         Ok(current)

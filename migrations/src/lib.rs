@@ -37,6 +37,7 @@ mod m20261206_privacy;
 mod m20261206_reference_data;
 mod m20261207_alert_areas;
 mod m20261208_crop_yields_resettlement;
+mod m20261209_parcel_removals;
 mod util;
 
 pub struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_privacy::Migration),
             Box::new(m20261207_alert_areas::Migration),
             Box::new(m20261208_crop_yields_resettlement::Migration),
+            Box::new(m20261209_parcel_removals::Migration),
         ]
     }
 }

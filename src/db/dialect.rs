@@ -92,24 +92,12 @@ pub async fn commit_and_begin(conn: &impl sea_orm::ConnectionTrait) -> Result<()
 
 /// SQLite page cache (KiB, as a negative `cache_size`) of a connection during a bulk load.
 const BULK_LOAD_CACHE_KIB: i64 = -131_072;
-/// SQLite page cache (KiB) of a connection while it counts through an index it will not read
-/// again: the pages are recycled instead of kept (the pool's connections keep 64 MB each).
-const SCAN_CACHE_KIB: i64 = -2_048;
-
 /// A larger page cache for this connection while a bulk load runs (SQLite); returns the
 /// previous size to hand back to [`restore_cache_size`]. PostgreSQL: nothing, `None`.
 pub async fn begin_bulk_load_cache(
     conn: &impl sea_orm::ConnectionTrait,
 ) -> Result<Option<i64>, sea_orm::DbErr> {
     swap_cache_size(conn, BULK_LOAD_CACHE_KIB).await
-}
-
-/// A small page cache for this connection while it scans (SQLite); returns the previous size
-/// to hand back to [`restore_cache_size`]. PostgreSQL: nothing, `None`.
-pub async fn begin_scan_cache(
-    conn: &impl sea_orm::ConnectionTrait,
-) -> Result<Option<i64>, sea_orm::DbErr> {
-    swap_cache_size(conn, SCAN_CACHE_KIB).await
 }
 
 async fn swap_cache_size(
@@ -133,8 +121,7 @@ async fn swap_cache_size(
     Ok(previous)
 }
 
-/// Gives the connection back its page cache size from [`begin_bulk_load_cache`] or
-/// [`begin_scan_cache`].
+/// Gives the connection back its page cache size from [`begin_bulk_load_cache`].
 pub async fn restore_cache_size(
     conn: &impl sea_orm::ConnectionTrait,
     previous: i64,

@@ -48,15 +48,16 @@ impl From<&crate::config::Settings> for TileSettings {
     }
 }
 
-/// What changes when parcels are added, removed or change status, read in a few index
-/// lookups (no table scan, so it can be checked every second at a million parcels): the
-/// project's parcel count, the last status event and the last parcel id. Other attribute
-/// writes by other processes are not seen here; bulk writers call `invalidate_project`.
+/// What changes when parcels are added, removed or change status, read in three index
+/// lookups whatever the project's size (it is checked every second): the parcels that left
+/// the project (a count kept by triggers), the last status event and the last parcel id.
+/// Other attribute writes by other processes are not seen here; bulk writers call
+/// `invalidate_project`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromQueryResult)]
 pub struct Stamp {
-    pub n: i64,
-    pub v: i64,
-    pub m: i64,
+    pub removed: i64,
+    pub last_event: i64,
+    pub last_parcel: i64,
 }
 
 struct Loaded {
@@ -207,9 +208,9 @@ const LOAD_PAGE_SQL: Sql = Sql::new(
 
 /// The change stamp of a project, in three index lookups.
 const STAMP_SQL: Sql = Sql::new(
-    "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM parcels WHERE project_id = $1) AS n, \
-     (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcel_status_events) AS v, \
-     (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcels) AS m",
+    "SELECT (SELECT CAST(COALESCE(MAX(n), 0) AS BIGINT) FROM parcel_removals WHERE project_id = $1) AS removed, \
+     (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcel_status_events) AS last_event, \
+     (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM parcels) AS last_parcel",
 );
 
 /// Tile rows of the given parcels still in use (a retired one is missing: it leaves the map).
@@ -486,22 +487,8 @@ impl TileIndex {
         txn.commit().await
     }
 
-    /// The project's stamp; on SQLite counted through a small page cache: counting a
-    /// million-parcel project reads ~48 MB of index, which SQLite kept in every pooled
-    /// connection that ran the check (the server grew by 48 MB at the first check at 1M).
     async fn stamp(&self, project_id: i32) -> Result<Stamp, DbErr> {
-        if self.db.backend() != sea_orm::DatabaseBackend::Sqlite {
-            return stamp(&self.db.conn, project_id).await;
-        }
-        // One connection for the cache size, the count and the cache size back.
-        let txn = self.db.conn.begin().await?;
-        let previous = dialect::begin_scan_cache(&txn).await?;
-        let current = stamp(&txn, project_id).await?;
-        if let Some(previous) = previous {
-            dialect::restore_cache_size(&txn, previous).await?;
-        }
-        txn.commit().await?;
-        Ok(current)
+        stamp(&self.db.conn, project_id).await
     }
 
     fn maybe_check(&self, project_id: i32, slot: &Arc<Slot>) {

@@ -431,6 +431,101 @@ async fn writes_by_other_processes_are_picked_up() {
     assert_eq!(f.attrs["land_use"], json!("ODT"));
 }
 
+/// Parcels deleted or moved to another project by hand (SQL on the database, which the
+/// application never does) leave the map within seconds: the change stamp counts them through
+/// triggers, not by counting the project's parcels. Neither the last parcel id nor the last
+/// status event moves here, so nothing else in the stamp can give them away.
+#[tokio::test]
+async fn parcels_deleted_or_moved_by_hand_leave_the_map() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let p = parcel(&app, &admin, first_parcel_id(&app).await).await;
+    let (lon, lat) = centre(&outer_ring(&p["geometry"]));
+    let (lon, lat) = (lon + 0.02, lat - 0.03);
+    let path = tile_path_of(lon, lat, 17);
+    let d = 0.00005;
+    let square = |dx: f64, no: &str| {
+        json!({
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [[
+                [lon + dx - d, lat - d], [lon + dx + d, lat - d], [lon + dx + d, lat + d],
+                [lon + dx - d, lat + d], [lon + dx - d, lat - d]
+            ]]},
+            "properties": {"map_sheet": "98", "parcel_no": no, "commune": p["commune"]["code"], "land_use": "LUC"}
+        })
+    };
+    let body = json!({"type": "FeatureCollection", "features": [
+        square(-0.0002, "9101"), square(0.0, "9102"), square(0.0002, "9103")
+    ]});
+    let (status, created) = app
+        .post_json(&admin, "/api/v1/projects/HPDQ2/parcels", &body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let ids: Vec<u64> = created["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_u64().unwrap())
+        .collect();
+    let other = json!({
+        "code": "DQ-CANG", "name": "Cảng tổng hợp Hòa Phát Dung Quất", "investor": "Hòa Phát",
+        "notice_date": "2026-01-10", "target_handover_date": "2026-12-31",
+        "boundary": {"type": "Polygon", "coordinates": [[[108.80, 15.38], [108.82, 15.38], [108.82, 15.40], [108.80, 15.40], [108.80, 15.38]]]}
+    });
+    let (status, created) = app.post_json(&admin, "/api/v1/projects", &other).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let client = app.anonymous();
+    let in_tile = || async {
+        let (_, _, body) = get_tile(&app, &client, &path, None).await;
+        let (_, features) = decode(&body);
+        let mut found: Vec<u64> = features
+            .iter()
+            .map(|f| f.id)
+            .filter(|id| ids.contains(id))
+            .collect();
+        found.sort_unstable();
+        found
+    };
+    assert_eq!(in_tile().await, ids);
+
+    let last_ids = "SELECT CAST((SELECT MAX(id) FROM parcels) * 1000000 \
+                    + (SELECT MAX(id) FROM parcel_status_events) AS BIGINT)";
+    let before = app.count(last_ids).await;
+    // The first one deleted, the second moved to the other project; the last one stays.
+    use sea_orm::ConnectionTrait;
+    for sql in [
+        format!(
+            "DELETE FROM parcel_status_events WHERE parcel_id = {}",
+            ids[0]
+        ),
+        format!("DELETE FROM parcels WHERE id = {}", ids[0]),
+        format!(
+            "UPDATE parcels SET project_id = (SELECT id FROM projects WHERE code = 'DQ-CANG') \
+             WHERE id = {}",
+            ids[1]
+        ),
+    ] {
+        app.db.conn.execute_unprepared(&sql).await.unwrap();
+    }
+    assert_eq!(
+        app.count(last_ids).await,
+        before,
+        "the last ids must not give it away"
+    );
+    let started = Instant::now();
+    loop {
+        let found = in_tile().await;
+        if found == ids[2..] {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still drawn after 5 s: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn posted_parcels_appear_in_the_next_tile() {
     let app = TestApp::spawn().await;

@@ -11,8 +11,20 @@ use crate::db::notify::{self, Notifier};
 use crate::db::Db;
 use crate::metrics::Metrics;
 
+/// Cloned for every request (by the extractor and each middleware given the state): one
+/// shared `Arc`, so a clone is one counter, not one per service.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub auth_cache: AuthCache,
@@ -59,7 +71,7 @@ impl AppState {
                 },
             ));
         }
-        AppState {
+        AppState(Arc::new(Services {
             tiles,
             db,
             settings: Arc::new(settings),
@@ -69,7 +81,7 @@ impl AppState {
             visits,
             stop,
             listening,
-        }
+        }))
     }
 
     /// Waits (at most `limit`) until this server hears the other servers' changes, so none

@@ -2,7 +2,7 @@
 //! grid coordinates moved to tile space, clipped to the tile plus a buffer, snapped to the
 //! integer grid, wound as the spec wants and written as geometry commands; attribute values
 //! shared in the layer's table. The protobuf types are geozero's.
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use ::geo::{Coord, LineString, Simplify};
 use geozero::mvt::tile::{Feature, GeomType, Layer, Value};

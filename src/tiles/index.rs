@@ -4,7 +4,6 @@
 //! notify the other servers of the database, which apply them to their own index
 //! (`apply_remote`, see `db::notify`). Writes by other processes that send nothing (CLI import,
 //! demo) are caught by a cheap change stamp checked at most every `GPMB_TILE_CHECK_SECS`.
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -678,7 +677,7 @@ impl TileIndex {
             if found.is_empty() {
                 return Ok(TileAnswer::Empty);
             }
-            let mut h = DefaultHasher::new();
+            let mut h = super::etag_hasher();
             (z, x, y, found.len()).hash(&mut h);
             for r in &found {
                 (r.id, r.hash).hash(&mut h);

@@ -27,6 +27,12 @@ pub const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// Browsers keep tiles but ask again every time; unchanged tiles answer 304 without a body.
 const CACHE_CONTROL: &str = "no-cache";
 
+/// The hasher of tile ETags (and of the parcels and groups they are made of): fast, and with a
+/// fixed seed so that every server of one database gives a tile the same ETag.
+fn etag_hasher() -> foldhash::fast::FoldHasher<'static> {
+    std::hash::BuildHasher::build_hasher(&foldhash::fast::FixedState::default())
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new().route("/tiles/{project}/{z}/{x}/{y}", get(tile))
 }

@@ -16,8 +16,7 @@
 //! thousands of parcels (up to z15). Cells are 4 px, made 8 or 16 px on a tile that would
 //! otherwise draw more than `STRIP_BUDGET` strips: a leader's tile stays under ~500 KB however
 //! dense the project.
-use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::hash::{Hash, Hasher};
 
 use geozero::mvt::tile::{Feature, GeomType, Value};
@@ -166,7 +165,7 @@ impl Pyramid {
         while top < DENSE_MAX_ZOOM {
             // A z12 tile is SIDE cells across; each zoom above halves that.
             let shift = SIDE.trailing_zeros() - u32::from(top + 1 - PYRAMID_ZOOM);
-            let tiles: std::collections::HashSet<u64> = cells
+            let tiles: HashSet<u64> = cells
                 .keys()
                 .map(|k| cell_key((k >> 32) >> shift, (k & 0xffff_ffff) >> shift))
                 .collect();
@@ -210,7 +209,7 @@ impl Pyramid {
             return g;
         }
         let g = u32::try_from(self.groups.len()).unwrap_or(u32::MAX);
-        let mut h = DefaultHasher::new();
+        let mut h = super::etag_hasher();
         (store.text(r.status), store.text(r.commune)).hash(&mut h);
         self.groups.push(key);
         self.group_hash.push(h.finish());
@@ -292,7 +291,7 @@ impl Cells {
 
     /// The tile's ETag: what it draws, so an unrelated write (a map sheet) keeps it.
     pub fn etag(&self, pyramid: &Pyramid, x: u32, y: u32) -> u64 {
-        let mut h = DefaultHasher::new();
+        let mut h = super::etag_hasher();
         ("overview", self.z, x, y, self.unit).hash(&mut h);
         for (idx, accs) in &self.list {
             idx.hash(&mut h);

@@ -2,8 +2,7 @@
 //! quantised to 32-bit integers in one array per project, the few distinct texts (status, land
 //! use, commune) interned, map sheets and parcel numbers in one string, and no allocation per
 //! parcel. About 150 bytes a parcel with its R-tree, against ~1.5 KB as `String`s and `Vec`s.
-use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -350,7 +349,7 @@ impl Store {
         if self.shape.len() == shape_start {
             return None;
         }
-        let mut h = DefaultHasher::new();
+        let mut h = super::etag_hasher();
         (
             p.id,
             p.version,

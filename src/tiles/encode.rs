@@ -1,15 +1,15 @@
 //! One tile's parcels → Mapbox Vector Tile 2.1 bytes, written straight from the packed store:
 //! grid coordinates moved to tile space, clipped to the tile plus a buffer, snapped to the
 //! integer grid, wound as the spec wants and written as geometry commands; attribute values
-//! shared in the layer's table. The protobuf types are geozero's.
+//! shared in the layer's table. The protobuf is written by hand, straight into the tile's
+//! bytes: the spec fixes its few messages, and building geozero's structs (a `String` per
+//! value, a `Vec` per feature) and encoding them took more than drawing the tile.
 use foldhash::HashMap;
 
 use ::geo::{Coord, LineString, Simplify};
-use geozero::mvt::tile::{Feature, GeomType, Layer, Value};
-use geozero::mvt::{Message, Tile};
 
 use super::store::{Record, Store};
-use crate::geo::tiling::{clip_ring, ring_area2};
+use crate::geo::tiling::clip_ring;
 
 /// Tile coordinate space, as in PostGIS/Martin.
 pub const EXTENT: u32 = 4096;
@@ -70,6 +70,12 @@ fn zigzag(v: i32) -> u32 {
 }
 
 impl Commands {
+    /// No commands, the buffer kept for the next feature.
+    pub fn clear(&mut self) {
+        self.out.clear();
+        self.cursor = [0, 0];
+    }
+
     /// A closed ring, given open, at least 3 distinct points, already wound.
     pub fn ring(&mut self, ring: &[[i32; 2]]) {
         let Some((first, rest)) = ring.split_first() else {
@@ -94,8 +100,8 @@ impl Commands {
 
 /// Snaps a ring in tile units to the integer grid, drops repeated points and winds it
 /// (exterior: positive area in y-down tile space, i.e. clockwise on screen; holes the other
-/// way). `None` when it collapses.
-fn snap_ring(ring: &[[f64; 2]], exterior: bool) -> Option<Vec<[i32; 2]>> {
+/// way), into `snapped`. False when it collapses.
+fn snap_ring(ring: &[[f64; 2]], exterior: bool, snapped: &mut Vec<[i32; 2]>) -> bool {
     let simplified: Vec<[f64; 2]>;
     let ring = if ring.len() > SIMPLIFY_ABOVE {
         let mut closed: Vec<Coord<f64>> = ring.iter().map(|c| Coord { x: c[0], y: c[1] }).collect();
@@ -110,7 +116,7 @@ fn snap_ring(ring: &[[f64; 2]], exterior: bool) -> Option<Vec<[i32; 2]>> {
     } else {
         ring
     };
-    let mut snapped: Vec<[i32; 2]> = Vec::with_capacity(ring.len());
+    snapped.clear();
     for c in ring {
         // Tile units of a parcel in a buffered tile are small: no overflow.
         let p = [c[0].round() as i32, c[1].round() as i32];
@@ -122,31 +128,52 @@ fn snap_ring(ring: &[[f64; 2]], exterior: bool) -> Option<Vec<[i32; 2]>> {
         snapped.pop();
     }
     if snapped.len() < 3 {
-        return None;
+        return false;
     }
-    let as_f64: Vec<[f64; 2]> = snapped
-        .iter()
-        .map(|p| [f64::from(p[0]), f64::from(p[1])])
-        .collect();
-    let area = ring_area2(&as_f64);
-    if area == 0.0 {
-        return None;
+    let area = snapped_area2(snapped);
+    if area == 0 {
+        return false;
     }
-    if (area > 0.0) != exterior {
+    if (area > 0) != exterior {
         snapped.reverse();
     }
-    Some(snapped)
+    true
 }
 
-/// The commands of a parcel's geometry in this tile; empty when nothing of it is left.
-fn parcel_commands(store: &Store, r: &Record, frame: &TileFrame) -> Vec<u32> {
+/// `ring_area2` of a snapped ring, exact in integers.
+fn snapped_area2(ring: &[[i32; 2]]) -> i64 {
+    let mut prev = ring[ring.len() - 1];
+    let mut sum = 0i64;
+    for &p in ring {
+        sum += i64::from(prev[0]) * i64::from(p[1]) - i64::from(p[0]) * i64::from(prev[1]);
+        prev = p;
+    }
+    sum
+}
+
+/// Buffers reused from one parcel to the next while a tile is drawn.
+#[derive(Default)]
+struct Scratch {
+    projected: Vec<[f64; 2]>,
+    snapped: Vec<[i32; 2]>,
+    commands: Commands,
+}
+
+/// The commands of a parcel's geometry in this tile, in `scratch.commands`; empty when nothing
+/// of it is left.
+fn parcel_commands(store: &Store, r: &Record, frame: &TileFrame, scratch: &mut Scratch) {
     let lo = -f64::from(BUFFER);
     let hi = f64::from(EXTENT + BUFFER);
     let [bx0, by0] = frame.point([r.bbox[0], r.bbox[1]]);
     let [bx1, by1] = frame.point([r.bbox[2], r.bbox[3]]);
     // Most parcels lie wholly inside the buffered tile: no clipping for them.
     let inside = bx0 >= lo && bx1 <= hi && by0 >= lo && by1 <= hi;
-    let mut commands = Commands::default();
+    let Scratch {
+        projected,
+        snapped,
+        commands,
+    } = scratch;
+    commands.clear();
     let mut skip_polygon = false;
     for (exterior, ring) in store.rings(r) {
         if exterior {
@@ -154,46 +181,95 @@ fn parcel_commands(store: &Store, r: &Record, frame: &TileFrame) -> Vec<u32> {
         } else if skip_polygon {
             continue;
         }
-        let projected: Vec<[f64; 2]> = ring.iter().map(|&q| frame.point(q)).collect();
-        let clipped = if inside {
-            projected
+        projected.clear();
+        projected.extend(ring.iter().map(|&q| frame.point(q)));
+        let kept = if inside {
+            snap_ring(projected, exterior, snapped)
         } else {
-            clip_ring(&projected, [lo, lo], [hi, hi])
+            snap_ring(&clip_ring(projected, [lo, lo], [hi, hi]), exterior, snapped)
         };
-        match snap_ring(&clipped, exterior) {
-            Some(ring) => commands.ring(&ring),
+        if kept {
+            commands.ring(snapped);
+        } else if exterior {
             // No exterior left: the holes go with it.
-            None if exterior => skip_polygon = true,
-            None => {}
+            skip_polygon = true;
         }
     }
-    commands.out
 }
 
-/// A layer's attribute values, each stored once and referred to by index.
+// Protobuf wire types and the few helpers the tile's messages need.
+const VARINT: u32 = 0;
+const FIXED64: u32 = 1;
+const LEN: u32 = 2;
+
+/// The key of a field (field number and wire type).
+fn key(field: u32, wire: u32) -> u64 {
+    u64::from((field << 3) | wire)
+}
+
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Bytes of a length-delimited field (key, length, contents) of `n` bytes, for fields < 16.
+fn len_field(n: usize) -> usize {
+    1 + varint_len(n as u64) + n
+}
+
+fn put_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
+    put_varint(out, key(field, LEN));
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Bytes of packed varints.
+fn packed_len(values: &[u32]) -> usize {
+    values.iter().map(|&v| varint_len(u64::from(v))).sum()
+}
+
+fn put_packed(out: &mut Vec<u8>, field: u32, values: &[u32], len: usize) {
+    put_varint(out, key(field, LEN));
+    put_varint(out, len as u64);
+    for &v in values {
+        put_varint(out, u64::from(v));
+    }
+}
+
+/// A layer's attribute values, each written once (a `Value` message in the layer) and
+/// referred to by index.
 #[derive(Default)]
 pub struct Values<'a> {
-    pub list: Vec<Value>,
+    count: u32,
+    bytes: Vec<u8>,
     strings: HashMap<&'a str, u32>,
     ints: HashMap<i64, u32>,
     doubles: HashMap<u64, u32>,
+    yes: Option<u32>,
 }
 
 impl<'a> Values<'a> {
-    fn add(&mut self, v: Value) -> u32 {
-        let i = u32::try_from(self.list.len()).unwrap_or(u32::MAX);
-        self.list.push(v);
-        i
+    /// Writes a `Value` whose one field (key included) is `inner` bytes long.
+    fn add(&mut self, inner: usize, write: impl FnOnce(&mut Vec<u8>)) -> u32 {
+        put_varint(&mut self.bytes, key(4, LEN));
+        put_varint(&mut self.bytes, inner as u64);
+        write(&mut self.bytes);
+        self.count += 1;
+        self.count - 1
     }
 
     pub fn string(&mut self, s: &'a str) -> u32 {
         if let Some(&i) = self.strings.get(s) {
             return i;
         }
-        let i = self.add(Value {
-            string_value: Some(s.to_string()),
-            ..Value::default()
-        });
+        let i = self.add(len_field(s.len()), |out| put_bytes(out, 1, s.as_bytes()));
         self.strings.insert(s, i);
         i
     }
@@ -202,9 +278,10 @@ impl<'a> Values<'a> {
         if let Some(&i) = self.ints.get(&v) {
             return i;
         }
-        let i = self.add(Value {
-            sint_value: Some(v),
-            ..Value::default()
+        let zigzag = ((v << 1) ^ (v >> 63)) as u64;
+        let i = self.add(1 + varint_len(zigzag), |out| {
+            put_varint(out, key(6, VARINT));
+            put_varint(out, zigzag);
         });
         self.ints.insert(v, i);
         i
@@ -214,34 +291,87 @@ impl<'a> Values<'a> {
         if let Some(&i) = self.doubles.get(&v.to_bits()) {
             return i;
         }
-        let i = self.add(Value {
-            double_value: Some(v),
-            ..Value::default()
+        let i = self.add(9, |out| {
+            put_varint(out, key(3, FIXED64));
+            out.extend_from_slice(&v.to_le_bytes());
         });
         self.doubles.insert(v.to_bits(), i);
         i
     }
+
+    /// The value `true`.
+    pub fn yes(&mut self) -> u32 {
+        if let Some(i) = self.yes {
+            return i;
+        }
+        let i = self.add(2, |out| {
+            put_varint(out, key(7, VARINT));
+            put_varint(out, 1);
+        });
+        self.yes = Some(i);
+        i
+    }
 }
 
-/// The `parcels` layer around its features and values → tile bytes; `None` without features.
-pub fn finish(keys: &[&str], features: Vec<Feature>, values: Values) -> Option<Vec<u8>> {
-    if features.is_empty() {
+/// A layer's features, written as they come.
+#[derive(Default)]
+pub struct Features {
+    count: usize,
+    bytes: Vec<u8>,
+}
+
+impl Features {
+    /// A polygon feature: its id if it has one, its tags (key and value indexes) and its
+    /// geometry commands.
+    pub fn polygon(&mut self, id: Option<u64>, tags: &[u32], geometry: &[u32]) {
+        const POLYGON: u64 = 3;
+        let (tags_len, geometry_len) = (packed_len(tags), packed_len(geometry));
+        let len = id.map_or(0, |id| 1 + varint_len(id))
+            + len_field(tags_len)
+            + 2
+            + len_field(geometry_len);
+        let out = &mut self.bytes;
+        put_varint(out, key(2, LEN));
+        put_varint(out, len as u64);
+        if let Some(id) = id {
+            put_varint(out, key(1, VARINT));
+            put_varint(out, id);
+        }
+        put_packed(out, 2, tags, tags_len);
+        put_varint(out, key(3, VARINT));
+        put_varint(out, POLYGON);
+        put_packed(out, 4, geometry, geometry_len);
+        self.count += 1;
+    }
+}
+
+/// The `parcels` layer around its features and values → tile bytes (a `Tile` holding one
+/// `Layer`, fields in number order as protobuf encoders write them); `None` without features.
+pub fn finish(keys: &[&str], features: Features, values: Values) -> Option<Vec<u8>> {
+    if features.count == 0 {
         return None;
     }
-    let layer = Layer {
-        version: 2,
-        name: LAYER.to_string(),
-        features,
-        keys: keys.iter().map(ToString::to_string).collect(),
-        values: values.list,
-        extent: Some(EXTENT),
-    };
-    Some(
-        Tile {
-            layers: vec![layer],
-        }
-        .encode_to_vec(),
-    )
+    let layer_len = len_field(LAYER.len())
+        + features.bytes.len()
+        + keys.iter().map(|k| len_field(k.len())).sum::<usize>()
+        + values.bytes.len()
+        + 1
+        + varint_len(u64::from(EXTENT))
+        + 2;
+    let mut out = Vec::with_capacity(len_field(layer_len));
+    put_varint(&mut out, key(3, LEN));
+    put_varint(&mut out, layer_len as u64);
+    put_bytes(&mut out, 1, LAYER.as_bytes());
+    out.extend_from_slice(&features.bytes);
+    for k in keys {
+        put_bytes(&mut out, 3, k.as_bytes());
+    }
+    out.extend_from_slice(&values.bytes);
+    put_varint(&mut out, key(5, VARINT));
+    put_varint(&mut out, u64::from(EXTENT));
+    put_varint(&mut out, key(15, VARINT));
+    put_varint(&mut out, 2);
+    Some(out)
 }
 
 /// Keys of a parcel feature, in tag order.
@@ -259,13 +389,14 @@ const KEYS: [&str; 7] = [
 pub fn encode(store: &Store, parcels: &[&Record], z: u8, x: u32, y: u32) -> Option<Vec<u8>> {
     let frame = TileFrame::new(z, x, y);
     let mut values = Values::default();
-    let mut features = Vec::with_capacity(parcels.len());
+    let mut features = Features::default();
+    let mut scratch = Scratch::default();
     for r in parcels {
-        let geometry = parcel_commands(store, r, &frame);
-        if geometry.is_empty() {
+        parcel_commands(store, r, &frame, &mut scratch);
+        if scratch.commands.out.is_empty() {
             continue;
         }
-        let tags = vec![
+        let tags = [
             0,
             values.int(i64::from(r.id)),
             1,
@@ -281,12 +412,7 @@ pub fn encode(store: &Store, parcels: &[&Record], z: u8, x: u32, y: u32) -> Opti
             6,
             values.string(store.text(r.commune)),
         ];
-        features.push(Feature {
-            id: u64::try_from(r.id).ok(),
-            tags,
-            r#type: Some(GeomType::Polygon as i32),
-            geometry,
-        });
+        features.polygon(u64::try_from(r.id).ok(), &tags, &scratch.commands.out);
     }
     finish(&KEYS, features, values)
 }
@@ -330,21 +456,120 @@ mod tests {
 
     #[test]
     fn rings_collapse_below_a_unit_and_wind_by_kind() {
-        assert!(snap_ring(&[[0.1, 0.1], [0.2, 0.1], [0.2, 0.3]], true).is_none());
+        use crate::geo::tiling::ring_area2;
+        let mut ext = Vec::new();
+        assert!(!snap_ring(
+            &[[0.1, 0.1], [0.2, 0.1], [0.2, 0.3]],
+            true,
+            &mut ext
+        ));
         // Counter-clockwise on screen (negative area in y-down space) comes out clockwise.
         let ccw = [[0.0, 0.0], [0.0, 10.0], [10.0, 10.0], [10.0, 0.0]];
-        let ext = snap_ring(&ccw, true).unwrap();
+        assert!(snap_ring(&ccw, true, &mut ext));
         let f: Vec<[f64; 2]> = ext
             .iter()
             .map(|p| [f64::from(p[0]), f64::from(p[1])])
             .collect();
         assert!(ring_area2(&f) > 0.0);
-        let hole = snap_ring(&ccw, false).unwrap();
+        let mut hole = Vec::new();
+        assert!(snap_ring(&ccw, false, &mut hole));
         let f: Vec<[f64; 2]> = hole
             .iter()
             .map(|p| [f64::from(p[0]), f64::from(p[1])])
             .collect();
         assert!(ring_area2(&f) < 0.0);
+    }
+
+    /// The hand-written protobuf is byte for byte what prost writes for geozero's types.
+    #[test]
+    fn tiles_are_written_as_prost_writes_them() {
+        use geozero::mvt::tile::{Feature, GeomType, Layer, Value};
+        use geozero::mvt::{Message, Tile};
+        let mut values = Values::default();
+        let mut features = Features::default();
+        let long = "Đất trồng lúa nước còn lại ".repeat(10);
+        let a = [
+            0,
+            values.int(-300),
+            1,
+            values.string("agreed"),
+            2,
+            values.double(12.5),
+        ];
+        features.polygon(Some(300), &a, &[9, 2, 2, 26, 4, 0, 0, 6, 15]);
+        let b = [
+            0,
+            values.int(1 << 40),
+            1,
+            values.string(&long),
+            3,
+            values.yes(),
+        ];
+        let big: Vec<u32> = (0..500).map(|i| i * 977).collect();
+        features.polygon(None, &b, &big);
+        let c = [1, values.string("agreed"), 3, values.yes()];
+        features.polygon(Some(u64::MAX), &c, &[9, 0, 0, 15]);
+        let keys = ["id", "status", "area_m2", "overview"];
+        let ours = finish(&keys, features, values).unwrap();
+
+        let value = |v: Value| v;
+        let expected = Tile {
+            layers: vec![Layer {
+                version: 2,
+                name: LAYER.into(),
+                features: vec![
+                    Feature {
+                        id: Some(300),
+                        tags: a.to_vec(),
+                        r#type: Some(GeomType::Polygon as i32),
+                        geometry: vec![9, 2, 2, 26, 4, 0, 0, 6, 15],
+                    },
+                    Feature {
+                        id: None,
+                        tags: b.to_vec(),
+                        r#type: Some(GeomType::Polygon as i32),
+                        geometry: big,
+                    },
+                    Feature {
+                        id: Some(u64::MAX),
+                        tags: c.to_vec(),
+                        r#type: Some(GeomType::Polygon as i32),
+                        geometry: vec![9, 0, 0, 15],
+                    },
+                ],
+                keys: keys.iter().map(ToString::to_string).collect(),
+                values: vec![
+                    value(Value {
+                        sint_value: Some(-300),
+                        ..Value::default()
+                    }),
+                    value(Value {
+                        string_value: Some("agreed".into()),
+                        ..Value::default()
+                    }),
+                    value(Value {
+                        double_value: Some(12.5),
+                        ..Value::default()
+                    }),
+                    value(Value {
+                        sint_value: Some(1 << 40),
+                        ..Value::default()
+                    }),
+                    value(Value {
+                        string_value: Some(long.clone()),
+                        ..Value::default()
+                    }),
+                    value(Value {
+                        bool_value: Some(true),
+                        ..Value::default()
+                    }),
+                ],
+                extent: Some(EXTENT),
+            }],
+        };
+        assert_eq!(ours, expected.encode_to_vec());
+        assert_eq!(Tile::decode(&ours[..]).unwrap(), expected);
+        assert!(finish(&keys, Features::default(), Values::default()).is_none());
     }
 
     #[test]

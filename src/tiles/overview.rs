@@ -19,10 +19,8 @@
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::hash::{Hash, Hasher};
 
-use geozero::mvt::tile::{Feature, GeomType, Value};
-
 use super::dots::{self, Centre, Dots};
-use super::encode::{finish, Commands, Values, EXTENT};
+use super::encode::{finish, Commands, Features, Values, EXTENT};
 use super::store::{Record, Store};
 
 /// Highest zoom served as an overview on any large project.
@@ -468,23 +466,20 @@ fn features<'a>(
     label: impl Fn(u32) -> (&'a str, &'a str),
 ) -> Option<Vec<u8>> {
     let mut values = Values::default();
-    let overview = values.list.len() as u32;
-    values.list.push(Value {
-        bool_value: Some(true),
-        ..Value::default()
-    });
-    let mut features = Vec::with_capacity(groups.len());
+    let overview = values.yes();
+    let mut features = Features::default();
+    let mut commands = Commands::default();
     for (&g, group) in present.iter().zip(groups) {
         if group.rects.is_empty() {
             continue;
         }
         let (status, commune) = label(g);
-        let mut commands = Commands::default();
+        commands.clear();
         for &[x0, y0, x1, y1] in &group.rects {
             // Clockwise on screen: the exterior winding of the spec.
             commands.ring(&[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
         }
-        let tags = vec![
+        let tags = [
             0,
             values.string(status),
             1,
@@ -496,12 +491,7 @@ fn features<'a>(
             4,
             overview,
         ];
-        features.push(Feature {
-            id: None,
-            tags,
-            r#type: Some(GeomType::Polygon as i32),
-            geometry: commands.out,
-        });
+        features.polygon(None, &tags, &commands.out);
     }
     finish(&KEYS, features, values)
 }

@@ -240,13 +240,14 @@ fn centre_of(r: &Record, group: u32) -> Option<Centre> {
     })
 }
 
-/// The cells of one overview tile, row by row, each with its groups.
+/// The cells of one overview tile: what each group has in each cell, as one flat list.
 pub struct Cells {
     z: u8,
     /// Cell side in tile units, and cells along the tile's side.
     unit: i32,
     side: u32,
-    list: Vec<(u32, Vec<Acc>)>,
+    /// (cell index, row by row; one group's share there), by cell then by group.
+    list: Vec<(u32, Acc)>,
 }
 
 impl Cells {
@@ -256,34 +257,21 @@ impl Cells {
 
     /// Strips the tile would draw at most (one per group and cell).
     fn strips(&self) -> usize {
-        self.list.iter().map(|(_, accs)| accs.len()).sum()
+        self.list.len()
     }
 
     /// The same tile with cells twice as large, four merged into one.
     fn coarser(self) -> Cells {
         let (side, half) = (self.side, self.side / 2);
-        let mut merged: Vec<(u32, Vec<Acc>)> = self
-            .list
-            .into_iter()
-            .map(|(idx, accs)| ((idx / side / 2) * half + (idx % side) / 2, accs))
-            .collect();
-        merged.sort_by_key(|c| c.0);
-        let mut cells: Vec<(u32, Vec<Acc>)> = Vec::with_capacity(merged.len() / 2);
-        for (idx, accs) in merged {
-            match cells.last_mut() {
-                Some((last, into)) if *last == idx => {
-                    for a in accs {
-                        add_to(into, a.group, i64::from(a.parcels), a.area);
-                    }
-                }
-                _ => cells.push((idx, accs)),
-            }
+        let mut bins = Bins::new(half * half);
+        for (idx, a) in &self.list {
+            bins.add((idx / side / 2) * half + (idx % side) / 2, a);
         }
         Cells {
             z: self.z,
             unit: self.unit * 2,
             side: half,
-            list: cells,
+            list: bins.into_list(),
         }
     }
 
@@ -291,25 +279,78 @@ impl Cells {
     pub fn etag(&self, pyramid: &Pyramid, x: u32, y: u32) -> u64 {
         let mut h = super::etag_hasher();
         ("overview", self.z, x, y, self.unit).hash(&mut h);
-        for (idx, accs) in &self.list {
-            idx.hash(&mut h);
-            for a in accs {
-                (
-                    pyramid.group_hash.get(a.group as usize),
-                    a.parcels,
-                    a.area.to_bits(),
-                )
-                    .hash(&mut h);
-            }
+        for (idx, a) in &self.list {
+            (
+                idx,
+                pyramid.group_hash.get(a.group as usize),
+                a.parcels,
+                a.area.to_bits(),
+            )
+                .hash(&mut h);
         }
         h.finish()
+    }
+}
+
+/// Shares gathered per cell without a vector per cell (a dense tile has 16,384 cells): each
+/// cell's shares are a short chain through one arena.
+struct Bins {
+    /// Per cell, its first share + 1 (0: none yet).
+    head: Vec<u32>,
+    /// A share and the next one of its cell + 1.
+    shares: Vec<(Acc, u32)>,
+}
+
+impl Bins {
+    fn new(cells: u32) -> Self {
+        Bins {
+            head: vec![0; cells as usize],
+            shares: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, cell: u32, share: &Acc) {
+        let Some(head) = self.head.get_mut(cell as usize) else {
+            return;
+        };
+        let mut at = *head;
+        while let Some((acc, next)) = at
+            .checked_sub(1)
+            .and_then(|i| self.shares.get_mut(i as usize))
+        {
+            if acc.group == share.group {
+                acc.parcels += share.parcels;
+                acc.area += share.area;
+                return;
+            }
+            at = *next;
+        }
+        self.shares.push((*share, *head));
+        *head = u32::try_from(self.shares.len()).unwrap_or(u32::MAX);
+    }
+
+    /// Cell by cell, row by row, each cell's shares in group order (as the ETag hashes them).
+    fn into_list(self) -> Vec<(u32, Acc)> {
+        let mut list = Vec::with_capacity(self.shares.len());
+        for (idx, &first) in (0u32..).zip(&self.head) {
+            let start = list.len();
+            let mut at = first;
+            while let Some(&(acc, next)) =
+                at.checked_sub(1).and_then(|i| self.shares.get(i as usize))
+            {
+                list.push((idx, acc));
+                at = next;
+            }
+            list[start..].sort_unstable_by_key(|(_, a)| a.group);
+        }
+        list
     }
 }
 
 /// An overview tile's cells, from the pyramid (z ≤ 12) or from the tile's centres (above).
 pub fn cells(pyramid: &Pyramid, z: u8, x: u32, y: u32) -> Cells {
     let side = SIDE;
-    let mut cells: Vec<(u32, Vec<Acc>)> = Vec::new();
+    let mut list: Vec<(u32, Acc)> = Vec::new();
     if let Some(level) = pyramid.levels.get(usize::from(z)) {
         let (x0, y0) = (
             u64::from(x) * u64::from(side),
@@ -323,19 +364,20 @@ pub fn cells(pyramid: &Pyramid, z: u8, x: u32, y: u32) -> Cells {
         };
         if level.len() <= (side * side) as usize {
             // Sparse zoom: fewer cells in the whole project than in one tile.
-            cells.extend(
-                level
-                    .iter()
-                    .filter_map(|(key, accs)| local(*key).map(|i| (i, accs.clone()))),
-            );
+            for (key, accs) in level {
+                if let Some(i) = local(*key) {
+                    list.extend(accs.iter().map(|a| (i, *a)));
+                }
+            }
+            list.sort_unstable_by_key(|(i, a)| (*i, a.group));
         } else {
             for cy in y0..y0 + u64::from(side) {
                 for cx in x0..x0 + u64::from(side) {
                     if let Some(accs) = level.get(&cell_key(cx, cy)) {
-                        cells.push((
-                            ((cy - y0) * u64::from(side) + (cx - x0)) as u32,
-                            accs.clone(),
-                        ));
+                        let (i, start) =
+                            (((cy - y0) * u64::from(side) + (cx - x0)) as u32, list.len());
+                        list.extend(accs.iter().map(|a| (i, *a)));
+                        list[start..].sort_unstable_by_key(|(_, a)| a.group);
                     }
                 }
             }
@@ -345,7 +387,7 @@ pub fn cells(pyramid: &Pyramid, z: u8, x: u32, y: u32) -> Cells {
         let shift = (dots::BITS - SIDE.trailing_zeros()).saturating_sub(u32::from(z));
         let (x0, y0) = (x << SIDE.trailing_zeros(), y << SIDE.trailing_zeros());
         // Every cell of the tile, filled in one pass over its centres (no sort).
-        let mut grid: Vec<Vec<Acc>> = vec![Vec::new(); (side * side) as usize];
+        let mut bins = Bins::new(side * side);
         for c in pyramid.dots.in_tile(z, x, y) {
             let (Some(cx), Some(cy)) = (
                 (c.x >> shift).checked_sub(x0),
@@ -354,26 +396,21 @@ pub fn cells(pyramid: &Pyramid, z: u8, x: u32, y: u32) -> Cells {
                 continue;
             };
             if cx < side && cy < side {
-                add_to(&mut grid[(cy * side + cx) as usize], c.group, 1, c.area);
+                let share = Acc {
+                    group: c.group,
+                    parcels: 1,
+                    area: c.area,
+                };
+                bins.add(cy * side + cx, &share);
             }
         }
-        cells.extend(
-            grid.into_iter()
-                .enumerate()
-                .filter(|(_, accs)| !accs.is_empty())
-                .map(|(idx, mut accs)| {
-                    // In group order, as the ETag hashes them.
-                    accs.sort_unstable_by_key(|a| a.group);
-                    (u32::try_from(idx).unwrap_or(u32::MAX), accs)
-                }),
-        );
+        list = bins.into_list();
     }
-    cells.sort_unstable_by_key(|c| c.0);
     let mut tile = Cells {
         z,
         unit: CELL_UNITS,
         side,
-        list: cells,
+        list,
     };
     // A dense tile (many statuses and communes side by side) draws larger cells rather than
     // grow past ~400 KB.
@@ -408,32 +445,48 @@ impl Group {
 pub fn encode(store: &Store, pyramid: &Pyramid, tile: &Cells) -> Option<Vec<u8>> {
     let (cell, side) = (tile.unit, tile.side);
     // Strips in a fixed order of groups (status, then commune) so neighbouring cells line up.
-    let mut present: Vec<u32> = tile
-        .list
-        .iter()
-        .flat_map(|(_, accs)| accs.iter().map(|a| a.group))
+    let mut seen = vec![false; pyramid.groups.len()];
+    for (_, a) in &tile.list {
+        if let Some(s) = seen.get_mut(a.group as usize) {
+            *s = true;
+        }
+    }
+    let mut present: Vec<u32> = (0u32..)
+        .zip(&seen)
+        .filter(|(_, s)| **s)
+        .map(|(g, _)| g)
         .collect();
-    present.sort_unstable();
-    present.dedup();
     let label = |g: u32| {
         let (status, commune) = pyramid.groups.get(g as usize).copied().unwrap_or((0, 0));
         (store.text(status), store.text(commune))
     };
     present.sort_by_key(|&g| label(g));
-    let rank: HashMap<u32, usize> = present.iter().enumerate().map(|(k, &g)| (g, k)).collect();
+    // Group id → its place in `present` (ids are few: one per status and commune met).
+    let mut rank = vec![usize::MAX; seen.len()];
+    for (k, &g) in present.iter().enumerate() {
+        if let Some(r) = rank.get_mut(g as usize) {
+            *r = k;
+        }
+    }
     let mut groups: Vec<Group> = present.iter().map(|_| Group::default()).collect();
 
-    let mut shares: Vec<Acc> = Vec::new();
-    for (idx, accs) in &tile.list {
+    let mut shares: Vec<(usize, Acc)> = Vec::new();
+    for in_cell in tile.list.chunk_by(|a, b| a.0 == b.0) {
+        let idx = in_cell[0].0;
         shares.clear();
-        shares.extend(accs.iter().copied());
-        shares.sort_by_key(|a| rank.get(&a.group).copied().unwrap_or(usize::MAX));
-        let total: f64 = shares.iter().map(|a| a.area).sum();
+        shares.extend(in_cell.iter().map(|(_, a)| {
+            (
+                rank.get(a.group as usize).copied().unwrap_or(usize::MAX),
+                *a,
+            )
+        }));
+        shares.sort_unstable_by_key(|(r, _)| *r);
+        let total: f64 = shares.iter().map(|(_, a)| a.area).sum();
         let x0 = (idx % side) as i32 * cell;
         let y0 = (idx / side) as i32 * cell;
         let mut cum = 0.0;
         let mut left = x0;
-        for (k, a) in shares.iter().enumerate() {
+        for (k, (r, a)) in shares.iter().enumerate() {
             // Parcels without an area count equally, so the cell is never left blank.
             cum += if total > 0.0 {
                 a.area / total
@@ -445,7 +498,7 @@ pub fn encode(store: &Store, pyramid: &Pyramid, tile: &Cells) -> Option<Vec<u8>>
             } else {
                 x0 + (cum * f64::from(cell)).round() as i32
             };
-            let Some(group) = rank.get(&a.group).and_then(|&r| groups.get_mut(r)) else {
+            let Some(group) = groups.get_mut(*r) else {
                 continue;
             };
             group.parcels += i64::from(a.parcels);
@@ -628,14 +681,12 @@ mod tests {
             let mut out: Vec<_> = cells(p, z, x, y)
                 .list
                 .iter()
-                .flat_map(|(idx, accs)| {
-                    accs.iter().map(|a| {
-                        (
-                            *idx,
-                            store.text(p.groups[a.group as usize].0).to_string(),
-                            a.parcels,
-                        )
-                    })
+                .map(|(idx, a)| {
+                    (
+                        *idx,
+                        store.text(p.groups[a.group as usize].0).to_string(),
+                        a.parcels,
+                    )
                 })
                 .collect();
             out.sort();
@@ -707,12 +758,7 @@ mod tests {
         let tile = cells(&pyramid, z, x, y);
         assert!(tile.unit > CELL_UNITS, "cells stayed {} units", tile.unit);
         assert!(tile.strips() <= STRIP_BUDGET);
-        let counted: u32 = tile
-            .list
-            .iter()
-            .flat_map(|(_, a)| a)
-            .map(|a| a.parcels)
-            .sum();
+        let counted: u32 = tile.list.iter().map(|(_, a)| a.parcels).sum();
         assert_eq!(counted as usize, inside);
         assert!(tile.list.iter().all(|(i, _)| *i < tile.side * tile.side));
         let bytes = encode(&store, &pyramid, &tile).unwrap();

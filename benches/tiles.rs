@@ -4,7 +4,7 @@
 //!
 //! Arguments (all given by bench/tiles): --sqlite PATH (the gpmb database, to read the parcels)
 //! --gpmb http://127.0.0.1:PORT --pid PID (of gpmb serve, for its peak RSS) --postgres URL
-//! [--project HPDQ2] [--per-zoom 500] [--clients 4] [--min-zoom 10] [--max-zoom 18]
+//! [--project HPDQ2] [--per-zoom 2000] [--clients 4] [--min-zoom 10] [--max-zoom 18]
 #![allow(
     clippy::disallowed_methods,
     clippy::too_many_lines,
@@ -146,6 +146,8 @@ async fn load_postgis(pool: &sqlx::PgPool, parcels: &[Parcel]) {
         "CREATE INDEX parcels_geom ON parcels USING gist (geom)",
         "DROP TABLE parcels_src",
         "VACUUM ANALYZE parcels",
+        // Written out now, not by the checkpointer while the tiles are timed.
+        "CHECKPOINT",
     ] {
         sqlx::query(sql).execute(pool).await.unwrap();
     }
@@ -285,7 +287,7 @@ async fn main() {
     let pid = arg("--pid").expect("--pid PID");
     let postgres = arg("--postgres").expect("--postgres URL");
     let project = arg_or("--project", "HPDQ2");
-    let per_zoom: usize = arg_or("--per-zoom", "500").parse().unwrap();
+    let per_zoom: usize = arg_or("--per-zoom", "2000").parse().unwrap();
     let clients: usize = arg_or("--clients", "4").parse().unwrap();
     let min_zoom: u8 = arg_or("--min-zoom", "10").parse().unwrap();
     let max_zoom: u8 = arg_or("--max-zoom", "18").parse().unwrap();

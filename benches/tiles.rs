@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 
 use geozero::mvt::{Message, Tile};
 use gpmb::geo::tiling::tiles_covering;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
@@ -196,8 +199,16 @@ fn features_in(body: &[u8]) -> usize {
 
 #[derive(Clone)]
 enum Backend {
-    Gpmb(reqwest::Client, String, String),
+    /// gpmb's address (host:port) and the project code.
+    Gpmb(String, String),
     PostGis(sqlx::PgPool),
+}
+
+/// What one client holds: its own keep-alive HTTP/1.1 connection to gpmb (PostGIS clients
+/// share the pool, one connection each).
+enum Client {
+    Gpmb(hyper::client::conn::http1::SendRequest<Empty<Bytes>>),
+    PostGis,
 }
 
 const POSTGIS_TILE: &str = "SELECT ST_AsMVT(q, 'parcels') FROM (\
@@ -207,18 +218,40 @@ const POSTGIS_TILE: &str = "SELECT ST_AsMVT(q, 'parcels') FROM (\
     ) q";
 
 impl Backend {
-    async fn fetch(&self, z: u8, x: u32, y: u32) -> Vec<u8> {
+    /// A client. gpmb is asked over hyper's own HTTP/1.1 connection (what reqwest is built on,
+    /// without its pool, redirects and URL parsing): the client runs on the same two cores as
+    /// the servers, so it is kept about as lean as PostgreSQL's wire protocol client.
+    async fn client(&self) -> Client {
         match self {
-            Backend::Gpmb(client, base, project) => {
-                let res = client
-                    .get(format!("{base}/tiles/{project}/{z}/{x}/{y}.mvt"))
-                    .send()
+            Backend::Gpmb(addr, _) => {
+                let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                     .await
                     .unwrap();
-                assert!(res.status().is_success(), "{}", res.status());
-                res.bytes().await.unwrap().to_vec()
+                tokio::spawn(conn);
+                Client::Gpmb(sender)
             }
-            Backend::PostGis(pool) => {
+            Backend::PostGis(_) => Client::PostGis,
+        }
+    }
+
+    async fn fetch(&self, client: &mut Client, z: u8, x: u32, y: u32) -> Vec<u8> {
+        match (self, client) {
+            (Backend::Gpmb(addr, project), Client::Gpmb(sender)) => {
+                let req = hyper::Request::get(format!("/tiles/{project}/{z}/{x}/{y}.mvt"))
+                    .header(hyper::header::HOST, addr.as_str())
+                    .body(Empty::new())
+                    .unwrap();
+                sender.ready().await.unwrap();
+                let res = tokio::time::timeout(Duration::from_mins(2), sender.send_request(req))
+                    .await
+                    .expect("a tile within 2 minutes")
+                    .unwrap();
+                assert!(res.status().is_success(), "{}", res.status());
+                res.into_body().collect().await.unwrap().to_bytes().to_vec()
+            }
+            (Backend::PostGis(pool), _) => {
                 let bytes: Option<Vec<u8>> = sqlx::query_scalar(POSTGIS_TILE)
                     .bind(i32::from(z))
                     .bind(x as i32)
@@ -228,6 +261,7 @@ impl Backend {
                     .unwrap();
                 bytes.unwrap_or_default()
             }
+            (Backend::Gpmb(..), Client::PostGis) => unreachable!("a PostGIS client asked gpmb"),
         }
     }
 }
@@ -235,9 +269,13 @@ impl Backend {
 async fn run(backend: &Backend, z: u8, tiles: &[(u32, u32)], clients: usize) -> Run {
     let tiles = Arc::new(tiles.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
+    let mut connected = Vec::new();
+    for _ in 0..clients {
+        connected.push(backend.client().await);
+    }
     let started = Instant::now();
     let mut handles = Vec::new();
-    for _ in 0..clients {
+    for mut client in connected {
         let (tiles, next, backend) = (tiles.clone(), next.clone(), backend.clone());
         handles.push(tokio::spawn(async move {
             let mut out = Vec::new();
@@ -247,7 +285,7 @@ async fn run(backend: &Backend, z: u8, tiles: &[(u32, u32)], clients: usize) -> 
                     return out;
                 };
                 let t = Instant::now();
-                let body = backend.fetch(z, x, y).await;
+                let body = backend.fetch(&mut client, z, x, y).await;
                 out.push((t.elapsed(), body));
             }
         }));
@@ -313,12 +351,12 @@ async fn main() {
             .join(" ")
     );
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .timeout(Duration::from_mins(2))
-        .build()
-        .unwrap();
-    let gpmb_backend = Backend::Gpmb(client, gpmb.clone(), project.clone());
+    let addr = gpmb
+        .strip_prefix("http://")
+        .expect("--gpmb http://HOST:PORT")
+        .trim_end_matches('/')
+        .to_string();
+    let gpmb_backend = Backend::Gpmb(addr, project.clone());
     let postgis = Backend::PostGis(pool.clone());
 
     // Warm-up with a tile outside the measured set (z11 over the project): gpmb loads its
@@ -326,7 +364,8 @@ async fn main() {
     let mid = &parcels[parcels.len() / 2];
     let ((wx, _), (wy, _)) = tiles_covering(mid.bbox[0], mid.bbox[1], mid.bbox[2], mid.bbox[3], 11);
     let t = Instant::now();
-    gpmb_backend.fetch(11, wx, wy).await;
+    let mut warm = gpmb_backend.client().await;
+    gpmb_backend.fetch(&mut warm, 11, wx, wy).await;
     println!(
         "gpmb: first tile request (loads the index of {} parcels) took {:.0} ms; RSS after load {}",
         parcels.len(),
@@ -337,7 +376,7 @@ async fn main() {
         .execute(&pool)
         .await
         .unwrap();
-    postgis.fetch(11, wx, wy).await;
+    postgis.fetch(&mut Client::PostGis, 11, wx, wy).await;
 
     let sets: Vec<(u8, Vec<(u32, u32)>)> = (min_zoom..=max_zoom)
         .map(|z| (z, tile_set(&parcels, z, per_zoom)))

@@ -256,10 +256,16 @@ function drawCommuneNames(map) {
 }
 
 /** Re-requests every tile: the browser revalidates each with its ETag, so unchanged tiles
- * come back as 304 and changed ones with their new colours. */
+ * come back as 304 and changed ones with their new colours. A tile still loading when this
+ * runs is not fetched again by MapLibre, only re-read from the answer in flight (drawn
+ * before the change): so once the map is idle, every tile is asked for once more. */
 function reloadTiles() {
-  const source = window.gpmbMap?.getSource('parcels');
-  source?.setTiles([tileUrl(state.project.code)]);
+  const map = window.gpmbMap;
+  const source = map?.getSource('parcels');
+  if (!source) return;
+  const url = [tileUrl(state.project.code)];
+  source.setTiles(url);
+  map.once('idle', () => source.setTiles(url));
 }
 
 async function poll() {

@@ -92,17 +92,11 @@ pub async fn commit_and_begin(conn: &impl sea_orm::ConnectionTrait) -> Result<()
 
 /// SQLite page cache (KiB, as a negative `cache_size`) of a connection during a bulk load.
 const BULK_LOAD_CACHE_KIB: i64 = -131_072;
+
 /// A larger page cache for this connection while a bulk load runs (SQLite); returns the
-/// previous size to hand back to [`restore_cache_size`]. PostgreSQL: nothing, `None`.
+/// previous size to hand back to [`end_bulk_load_cache`]. PostgreSQL: nothing, `None`.
 pub async fn begin_bulk_load_cache(
     conn: &impl sea_orm::ConnectionTrait,
-) -> Result<Option<i64>, sea_orm::DbErr> {
-    swap_cache_size(conn, BULK_LOAD_CACHE_KIB).await
-}
-
-async fn swap_cache_size(
-    conn: &impl sea_orm::ConnectionTrait,
-    kib: i64,
 ) -> Result<Option<i64>, sea_orm::DbErr> {
     if conn.get_database_backend() != DatabaseBackend::Sqlite {
         return Ok(None);
@@ -116,13 +110,13 @@ async fn swap_cache_size(
         .await?;
     let previous: Option<i64> = row.and_then(|r| r.try_get_by_index(0).ok());
     if previous.is_some() {
-        set_sqlite_cache_size(conn, kib).await?;
+        set_sqlite_cache_size(conn, BULK_LOAD_CACHE_KIB).await?;
     }
     Ok(previous)
 }
 
 /// Gives the connection back its page cache size from [`begin_bulk_load_cache`].
-pub async fn restore_cache_size(
+pub async fn end_bulk_load_cache(
     conn: &impl sea_orm::ConnectionTrait,
     previous: i64,
 ) -> Result<(), sea_orm::DbErr> {

@@ -583,7 +583,7 @@ pub async fn load_demo(
     let written = write_batches(&txn, &mut rx, total, progress).await;
     if let Some(previous) = previous_cache {
         // Best effort: the connection goes back to the pool either way.
-        let _ = dialect::restore_cache_size(&txn, previous).await;
+        let _ = dialect::end_bulk_load_cache(&txn, previous).await;
     }
     let done = written?;
     txn.commit().await?;

@@ -392,7 +392,7 @@ impl TileIndex {
         }
         // Read before the rows: a write in between makes the next check reload again, never
         // leaves it unseen.
-        let before = self.stamp(project_id).await?;
+        let before = stamp(&self.db.conn, project_id).await?;
         let started = Instant::now();
         let (store, pyramid) = match self.db.sqlite_file() {
             Some(file) => tokio::task::spawn_blocking(move || {
@@ -486,10 +486,6 @@ impl TileIndex {
         txn.commit().await
     }
 
-    async fn stamp(&self, project_id: i32) -> Result<Stamp, DbErr> {
-        stamp(&self.db.conn, project_id).await
-    }
-
     fn maybe_check(&self, project_id: i32, slot: &Arc<Slot>) {
         let due = slot
             .last_check
@@ -519,13 +515,13 @@ impl TileIndex {
     /// Reloads the project when its stamp in the database differs from the loaded one: some
     /// other process wrote parcels. Meanwhile requests are served from the old index.
     async fn check(&self, project_id: i32, slot: &Slot) -> Result<(), DbErr> {
-        let current = self.stamp(project_id).await?;
+        let current = stamp(&self.db.conn, project_id).await?;
         if slot.loaded_stamp() == Some(current) {
             return Ok(());
         }
         let _guard = slot.load.lock().await;
         // Re-read under the lock: a reload or an update may have caught up meanwhile.
-        let current = self.stamp(project_id).await?;
+        let current = stamp(&self.db.conn, project_id).await?;
         if slot.loaded_stamp() != Some(current) {
             self.reload(project_id, slot).await?;
         }
@@ -586,7 +582,7 @@ impl TileIndex {
         // The stamp now includes this write: adopt it so the check does not reload. (A write
         // by another process in the same instant is then seen at its next change or
         // invalidation only; the window is this one query.)
-        let now = self.stamp(project_id).await;
+        let now = stamp(&self.db.conn, project_id).await;
         let Ok(mut guard) = slot.data.write() else {
             self.forget_project(project_id);
             return;

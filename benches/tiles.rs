@@ -204,11 +204,15 @@ enum Backend {
     PostGis(sqlx::PgPool),
 }
 
-/// What one client holds: its own keep-alive HTTP/1.1 connection to gpmb (PostGIS clients
-/// share the pool, one connection each).
+/// One client: its own keep-alive HTTP/1.1 connection to gpmb, with the address and project
+/// it asks for; or the PostGIS pool (one connection each).
 enum Client {
-    Gpmb(hyper::client::conn::http1::SendRequest<Empty<Bytes>>),
-    PostGis,
+    Gpmb {
+        sender: hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+        addr: String,
+        project: String,
+    },
+    PostGis(sqlx::PgPool),
 }
 
 const POSTGIS_TILE: &str = "SELECT ST_AsMVT(q, 'parcels') FROM (\
@@ -223,22 +227,32 @@ impl Backend {
     /// the servers, so it is kept about as lean as PostgreSQL's wire protocol client.
     async fn client(&self) -> Client {
         match self {
-            Backend::Gpmb(addr, _) => {
+            Backend::Gpmb(addr, project) => {
                 let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
                 stream.set_nodelay(true).unwrap();
                 let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                     .await
                     .unwrap();
                 tokio::spawn(conn);
-                Client::Gpmb(sender)
+                Client::Gpmb {
+                    sender,
+                    addr: addr.clone(),
+                    project: project.clone(),
+                }
             }
-            Backend::PostGis(_) => Client::PostGis,
+            Backend::PostGis(pool) => Client::PostGis(pool.clone()),
         }
     }
+}
 
-    async fn fetch(&self, client: &mut Client, z: u8, x: u32, y: u32) -> Vec<u8> {
-        match (self, client) {
-            (Backend::Gpmb(addr, project), Client::Gpmb(sender)) => {
+impl Client {
+    async fn fetch(&mut self, z: u8, x: u32, y: u32) -> Vec<u8> {
+        match self {
+            Client::Gpmb {
+                sender,
+                addr,
+                project,
+            } => {
                 let req = hyper::Request::get(format!("/tiles/{project}/{z}/{x}/{y}.mvt"))
                     .header(hyper::header::HOST, addr.as_str())
                     .body(Empty::new())
@@ -251,17 +265,16 @@ impl Backend {
                 assert!(res.status().is_success(), "{}", res.status());
                 res.into_body().collect().await.unwrap().to_bytes().to_vec()
             }
-            (Backend::PostGis(pool), _) => {
+            Client::PostGis(pool) => {
                 let bytes: Option<Vec<u8>> = sqlx::query_scalar(POSTGIS_TILE)
                     .bind(i32::from(z))
                     .bind(x as i32)
                     .bind(y as i32)
-                    .fetch_one(pool)
+                    .fetch_one(&*pool)
                     .await
                     .unwrap();
                 bytes.unwrap_or_default()
             }
-            (Backend::Gpmb(..), Client::PostGis) => unreachable!("a PostGIS client asked gpmb"),
         }
     }
 }
@@ -276,7 +289,7 @@ async fn run(backend: &Backend, z: u8, tiles: &[(u32, u32)], clients: usize) -> 
     let started = Instant::now();
     let mut handles = Vec::new();
     for mut client in connected {
-        let (tiles, next, backend) = (tiles.clone(), next.clone(), backend.clone());
+        let (tiles, next) = (tiles.clone(), next.clone());
         handles.push(tokio::spawn(async move {
             let mut out = Vec::new();
             loop {
@@ -285,7 +298,7 @@ async fn run(backend: &Backend, z: u8, tiles: &[(u32, u32)], clients: usize) -> 
                     return out;
                 };
                 let t = Instant::now();
-                let body = backend.fetch(&mut client, z, x, y).await;
+                let body = client.fetch(z, x, y).await;
                 out.push((t.elapsed(), body));
             }
         }));
@@ -364,8 +377,7 @@ async fn main() {
     let mid = &parcels[parcels.len() / 2];
     let ((wx, _), (wy, _)) = tiles_covering(mid.bbox[0], mid.bbox[1], mid.bbox[2], mid.bbox[3], 11);
     let t = Instant::now();
-    let mut warm = gpmb_backend.client().await;
-    gpmb_backend.fetch(&mut warm, 11, wx, wy).await;
+    gpmb_backend.client().await.fetch(11, wx, wy).await;
     println!(
         "gpmb: first tile request (loads the index of {} parcels) took {:.0} ms; RSS after load {}",
         parcels.len(),
@@ -376,7 +388,7 @@ async fn main() {
         .execute(&pool)
         .await
         .unwrap();
-    postgis.fetch(&mut Client::PostGis, 11, wx, wy).await;
+    postgis.client().await.fetch(11, wx, wy).await;
 
     let sets: Vec<(u8, Vec<(u32, u32)>)> = (min_zoom..=max_zoom)
         .map(|z| (z, tile_set(&parcels, z, per_zoom)))

@@ -87,6 +87,19 @@ const rawCaches = (page) => page.evaluate(async () => {
 /** The outbox as the app reads it (through its module, which holds the keys). */
 const queuedRecords = (page) => page.evaluate(async () => (await import('/static/field/outbox.js')).all());
 
+/**
+ * After a login, waits until the outbox has sent everything: the bar alone is not enough, it is
+ * hidden on the login page and stays hidden until the app has read the unlocked outbox.
+ */
+async function waitAllSent(page) {
+  const deadline = Date.now() + 30_000;
+  while ((await rawStore(page)).outbox.length > 0) {
+    assert.ok(Date.now() < deadline, 'the outbox was not sent within 30 s');
+    await page.waitForTimeout(200);
+  }
+  await page.waitForFunction(() => document.getElementById('sync').hidden, null, { timeout: 30_000 });
+}
+
 /** Logs in through the app's own form and waits until the app has started. */
 async function loginForm(page, user) {
   await page.fill('#login-user', user);
@@ -252,7 +265,7 @@ for (const lang of ['vi', 'en']) {
 
     // Logged in again (a new session, so a new key for the copy; the same outbox key): sent once.
     await loginForm(page, 'member_a');
-    await page.waitForFunction(() => document.getElementById('sync').hidden, null, { timeout: 30_000 });
+    await waitAllSent(page);
     const visits = await serverVisits(id);
     assert.equal(visits.length, before + 1);
     assert.deepEqual(visits.filter((v) => v.concerns === concerns).map((v) => v.client_id), [key]);
@@ -327,7 +340,7 @@ test('logging out wipes the copy; a visit queued offline is kept sealed and sent
 
   await context.setOffline(false);
   await loginForm(page, 'member_a');
-  await page.waitForFunction(() => document.getElementById('sync').hidden, null, { timeout: 30_000 });
+  await waitAllSent(page);
   const visits = await serverVisits(id);
   assert.equal(visits.length, before + 1);
   assert.deepEqual(visits.filter((v) => v.concerns === concerns).map((v) => v.client_id), [key]);
@@ -356,7 +369,7 @@ test('logging out wipes the copy; a visit queued offline is kept sealed and sent
   await page.click('#logout');
   await page.waitForSelector('#login');
   await loginForm(page, 'member_a');
-  await page.waitForFunction(() => document.getElementById('sync').hidden, null, { timeout: 30_000 });
+  await waitAllSent(page);
   assert.equal((await serverVisits(id)).filter((v) => v.concerns === second).length, 1);
   assert.deepEqual(errors, []);
   await context.close();

@@ -35,6 +35,7 @@ const state = {
   stanceCounts: null,  // {status: n} of those parcels
   highlight: [],       // parcel ids found by the search
   stamp: null,
+  reloadOnIdle: false, // a tile reload is waiting for the map to be idle
   selected: null,      // parcel id in the panel
   hotSpots: [],
   markers: [],
@@ -265,7 +266,13 @@ function reloadTiles() {
   if (!source) return;
   const url = [tileUrl(state.project.code)];
   source.setTiles(url);
-  map.once('idle', () => source.setTiles(url));
+  // One follow-up however many reloads come before the map is idle.
+  if (state.reloadOnIdle) return;
+  state.reloadOnIdle = true;
+  map.once('idle', () => {
+    state.reloadOnIdle = false;
+    if (state.project) map.getSource('parcels')?.setTiles([tileUrl(state.project.code)]);
+  });
 }
 
 async function poll() {

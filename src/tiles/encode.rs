@@ -512,7 +512,6 @@ mod tests {
         let keys = ["id", "status", "area_m2", "overview"];
         let ours = finish(&keys, features, values).unwrap();
 
-        let value = |v: Value| v;
         let expected = Tile {
             layers: vec![Layer {
                 version: 2,
@@ -539,30 +538,30 @@ mod tests {
                 ],
                 keys: keys.iter().map(ToString::to_string).collect(),
                 values: vec![
-                    value(Value {
+                    Value {
                         sint_value: Some(-300),
                         ..Value::default()
-                    }),
-                    value(Value {
+                    },
+                    Value {
                         string_value: Some("agreed".into()),
                         ..Value::default()
-                    }),
-                    value(Value {
+                    },
+                    Value {
                         double_value: Some(12.5),
                         ..Value::default()
-                    }),
-                    value(Value {
+                    },
+                    Value {
                         sint_value: Some(1 << 40),
                         ..Value::default()
-                    }),
-                    value(Value {
+                    },
+                    Value {
                         string_value: Some(long.clone()),
                         ..Value::default()
-                    }),
-                    value(Value {
+                    },
+                    Value {
                         bool_value: Some(true),
                         ..Value::default()
-                    }),
+                    },
                 ],
                 extent: Some(EXTENT),
             }],

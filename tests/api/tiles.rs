@@ -467,11 +467,8 @@ async fn parcels_deleted_or_moved_by_hand_leave_the_map() {
         .iter()
         .map(|i| i["id"].as_u64().unwrap())
         .collect();
-    let other = json!({
-        "code": "DQ-CANG", "name": "Cảng tổng hợp Hòa Phát Dung Quất", "investor": "Hòa Phát",
-        "notice_date": "2026-01-10", "target_handover_date": "2026-12-31",
-        "boundary": {"type": "Polygon", "coordinates": [[[108.80, 15.38], [108.82, 15.38], [108.82, 15.40], [108.80, 15.40], [108.80, 15.38]]]}
-    });
+    // Another project to move a parcel into: only its code matters here.
+    let other = json!({"code": "DQ-CANG", "name": "Cảng Dung Quất", "investor": "Hòa Phát"});
     let (status, created) = app.post_json(&admin, "/api/v1/projects", &other).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let client = app.anonymous();
